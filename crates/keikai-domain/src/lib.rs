@@ -1,0 +1,21 @@
+//! Keikai's entities, the rules that govern them and the authorization policy.
+//!
+//! Nothing here does I/O: the domain decides, the store remembers, the web layer translates.
+
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod policy;
+pub mod product;
+pub mod token;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::DomainError;
+pub use ids::{BranchId, OrgId, TokenId, UserId};
+pub use org::{OrgKind, OrgName, Organisation};
+pub use policy::{Action, Actor, Decision, Principal, authorize};
+pub use product::{Branch, BranchCategory, BranchName, ProductTree};
+pub use token::{ApiToken, Scope, TokenSecret};
+pub use user::{DisplayName, Email, Locale, Membership, Password, Role, User};

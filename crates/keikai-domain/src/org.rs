@@ -1,0 +1,134 @@
+//! Organisations: our own PSIRT, partners under agreement, customers and coordinators.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::{DomainError, OrgId};
+
+/// What an organisation is to us. It bounds which roles its members may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgKind {
+    /// The organisation that runs this Keikai (its PSIRT and product teams).
+    Own,
+    /// Receives advance information under an agreement.
+    Partner,
+    /// Runs our products and tracks patches.
+    Customer,
+    /// A CERT or CSIRT that coordinates disclosure (e.g. JPCERT/CC).
+    Coordinator,
+}
+
+impl OrgKind {
+    pub const ALL: [Self; 4] = [Self::Own, Self::Partner, Self::Customer, Self::Coordinator];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::Partner => "partner",
+            Self::Customer => "customer",
+            Self::Coordinator => "coordinator",
+        }
+    }
+}
+
+impl fmt::Display for OrgKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrgKind {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            DomainError::invalid(
+                "kind",
+                format!("\"{s}\" is not an organisation kind (expected own, partner, customer or coordinator)"),
+            )
+        })
+    }
+}
+
+/// An organisation's name: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct OrgName(String);
+
+impl OrgName {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        text_field("name", s, 200).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OrgName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Organisation {
+    pub id: OrgId,
+    pub name: OrgName,
+    pub kind: OrgKind,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Checks a one-line text field: trimmed, non-empty, at most `max` characters, no control
+/// characters (they break mail headers, CSV exports and terminals).
+pub(crate) fn text_field(field: &'static str, s: &str, max: usize) -> Result<String, DomainError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty"));
+    }
+    let len = t.chars().count();
+    if len > max {
+        return Err(DomainError::invalid(
+            field,
+            format!("is {len} characters long (at most {max})"),
+        ));
+    }
+    if let Some(c) = t.chars().find(|c| c.is_control()) {
+        return Err(DomainError::invalid(
+            field,
+            format!("contains the control character {c:?}"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_and_print() {
+        for k in OrgKind::ALL {
+            assert_eq!(k.as_str().parse::<OrgKind>(), Ok(k));
+        }
+        let err = "vendor".parse::<OrgKind>().unwrap_err();
+        assert!(err.to_string().contains("\"vendor\""), "{err}");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            OrgName::parse("  JPCERT/CC ").map(|n| n.0),
+            Ok("JPCERT/CC".to_owned())
+        );
+        assert!(OrgName::parse("   ").is_err());
+        assert!(OrgName::parse(&"x".repeat(201)).is_err());
+        assert!(OrgName::parse("a\nb").is_err());
+        assert!(OrgName::parse("警戒株式会社").is_ok());
+    }
+}

@@ -1,0 +1,356 @@
+//! The product catalogue, kept in CSAF's shape: a tree of branches (vendor → product family →
+//! product → version) whose leaves are the products an advisory can name.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::org::text_field;
+use crate::{BranchId, DomainError};
+
+/// CSAF 2.0 branch categories (`/$defs/branches_t/items/properties/category`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchCategory {
+    Architecture,
+    HostName,
+    Language,
+    Legacy,
+    PatchLevel,
+    ProductFamily,
+    ProductName,
+    ProductVersion,
+    ProductVersionRange,
+    ServicePack,
+    Specification,
+    Vendor,
+}
+
+impl BranchCategory {
+    pub const ALL: [Self; 12] = [
+        Self::Vendor,
+        Self::ProductFamily,
+        Self::ProductName,
+        Self::ProductVersion,
+        Self::ProductVersionRange,
+        Self::Architecture,
+        Self::HostName,
+        Self::Language,
+        Self::Legacy,
+        Self::PatchLevel,
+        Self::ServicePack,
+        Self::Specification,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Architecture => "architecture",
+            Self::HostName => "host_name",
+            Self::Language => "language",
+            Self::Legacy => "legacy",
+            Self::PatchLevel => "patch_level",
+            Self::ProductFamily => "product_family",
+            Self::ProductName => "product_name",
+            Self::ProductVersion => "product_version",
+            Self::ProductVersionRange => "product_version_range",
+            Self::ServicePack => "service_pack",
+            Self::Specification => "specification",
+            Self::Vendor => "vendor",
+        }
+    }
+
+    /// Where a branch of this category may sit. CSAF itself allows any nesting; a catalogue
+    /// is only useful if it reads vendor → (family →) product → version, so we keep to that
+    /// and let the remaining categories refine a product or a version.
+    pub fn check_parent(self, parent: Option<Self>) -> Result<(), DomainError> {
+        use BranchCategory as C;
+        let ok = match (parent, self) {
+            (None, C::Vendor) => true,
+            (None, _) | (Some(_), C::Vendor) => false,
+            (Some(C::Vendor | C::ProductFamily), C::ProductFamily | C::ProductName) => true,
+            (Some(C::ProductName), C::ProductVersion | C::ProductVersionRange) => true,
+            (
+                Some(
+                    C::ProductName
+                    | C::ProductVersion
+                    | C::ProductVersionRange
+                    | C::Architecture
+                    | C::Language
+                    | C::Legacy
+                    | C::PatchLevel
+                    | C::ServicePack
+                    | C::Specification
+                    | C::HostName,
+                ),
+                C::Architecture
+                | C::HostName
+                | C::Language
+                | C::Legacy
+                | C::PatchLevel
+                | C::ServicePack
+                | C::Specification,
+            ) => true,
+            _ => false,
+        };
+        if ok {
+            return Ok(());
+        }
+        let msg = match parent {
+            None => {
+                format!("a {self} branch needs a parent; only vendor branches stand at the top")
+            }
+            Some(p) => format!("a {self} branch cannot be placed under a {p} branch"),
+        };
+        Err(DomainError::invalid("category", msg))
+    }
+}
+
+impl fmt::Display for BranchCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BranchCategory {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "category",
+                    format!(
+                        "\"{s}\" is not a CSAF branch category (expected one of: {})",
+                        Self::ALL.map(Self::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// A branch's name as CSAF puts it in `branches[].name`: one line, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct BranchName(String);
+
+impl BranchName {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        text_field("name", s, 200).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for BranchName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Branch {
+    pub id: BranchId,
+    pub parent_id: Option<BranchId>,
+    pub category: BranchCategory,
+    pub name: BranchName,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl Branch {
+    /// The CSAF `product_id` of this branch when it is a leaf. Derived from the branch id so
+    /// that it stays the same in every advisory that names the product.
+    pub fn product_id(&self) -> String {
+        format!("KEIKAI-{}", self.id)
+    }
+}
+
+/// One node of [`ProductTree`], serialised in the shape of CSAF's `branches_t`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeNode {
+    /// Not part of CSAF; lets a UI link each node back to the catalogue.
+    #[serde(skip)]
+    pub branch_id: BranchId,
+    pub category: BranchCategory,
+    pub name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<TreeNode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<FullProductName>,
+}
+
+/// CSAF's `full_product_name_t` for a leaf branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FullProductName {
+    pub name: String,
+    pub product_id: String,
+}
+
+/// The catalogue as a CSAF `product_tree`: `{"branches": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductTree {
+    pub branches: Vec<TreeNode>,
+}
+
+impl ProductTree {
+    /// Builds the tree from a flat list. Branches whose parent is missing from the list are
+    /// dropped rather than promoted, so a partial list never yields a misleading tree.
+    pub fn from_branches(branches: &[Branch]) -> Self {
+        let mut children: HashMap<Option<BranchId>, Vec<&Branch>> = HashMap::new();
+        for b in branches {
+            children.entry(b.parent_id).or_default().push(b);
+        }
+        for list in children.values_mut() {
+            list.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()).then(a.id.cmp(&b.id)));
+        }
+        fn build(
+            parent: Option<BranchId>,
+            path: &[&str],
+            children: &HashMap<Option<BranchId>, Vec<&Branch>>,
+            depth: usize,
+        ) -> Vec<TreeNode> {
+            // A cycle cannot come from the store (parents exist before children), but a
+            // bound keeps a corrupted list from recursing forever.
+            if depth > 32 {
+                return Vec::new();
+            }
+            let Some(list) = children.get(&parent) else {
+                return Vec::new();
+            };
+            list.iter()
+                .map(|b| {
+                    let mut p = path.to_vec();
+                    p.push(b.name.as_str());
+                    let sub = build(Some(b.id), &p, children, depth + 1);
+                    let product = sub.is_empty().then(|| FullProductName {
+                        name: p.join(" "),
+                        product_id: b.product_id(),
+                    });
+                    TreeNode {
+                        branch_id: b.id,
+                        category: b.category,
+                        name: b.name.as_str().to_owned(),
+                        branches: sub,
+                        product,
+                    }
+                })
+                .collect()
+        }
+        Self {
+            branches: build(None, &[], &children, 0),
+        }
+    }
+
+    /// Visits every node depth-first with its depth and the names on the way to it.
+    pub fn walk(&self, visit: &mut dyn FnMut(&TreeNode, usize, &[&str])) {
+        fn go<'a>(
+            nodes: &'a [TreeNode],
+            depth: usize,
+            path: &mut Vec<&'a str>,
+            visit: &mut dyn FnMut(&TreeNode, usize, &[&str]),
+        ) {
+            for n in nodes {
+                path.push(&n.name);
+                visit(n, depth, path);
+                go(&n.branches, depth + 1, path, visit);
+                path.pop();
+            }
+        }
+        go(&self.branches, 0, &mut Vec::new(), visit);
+    }
+
+    /// How many products (leaves) the tree names.
+    pub fn count_products(&self) -> usize {
+        let mut n = 0;
+        self.walk(&mut |node, _, _| n += usize::from(node.product.is_some()));
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn branch(parent: Option<&Branch>, category: BranchCategory, name: &str) -> Branch {
+        Branch {
+            id: BranchId::new(),
+            parent_id: parent.map(|p| p.id),
+            category,
+            name: BranchName::parse(name).unwrap(),
+            created_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn placement_rules() {
+        use BranchCategory as C;
+        let table = [
+            (None, C::Vendor, true),
+            (None, C::ProductName, false),
+            (Some(C::Vendor), C::Vendor, false),
+            (Some(C::Vendor), C::ProductFamily, true),
+            (Some(C::Vendor), C::ProductName, true),
+            (Some(C::ProductFamily), C::ProductName, true),
+            (Some(C::Vendor), C::ProductVersion, false),
+            (Some(C::ProductName), C::ProductVersion, true),
+            (Some(C::ProductVersion), C::ProductVersion, false),
+            (Some(C::ProductVersion), C::Architecture, true),
+            (Some(C::Vendor), C::Architecture, false),
+        ];
+        for (parent, child, ok) in table {
+            assert_eq!(
+                child.check_parent(parent).is_ok(),
+                ok,
+                "{child} under {parent:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_become_products() {
+        let v = branch(None, BranchCategory::Vendor, "Example Corp");
+        let p = branch(Some(&v), BranchCategory::ProductName, "Router X");
+        let v1 = branch(Some(&p), BranchCategory::ProductVersion, "1.0");
+        let v2 = branch(Some(&p), BranchCategory::ProductVersion, "2.0");
+        let orphan = Branch {
+            parent_id: Some(BranchId::new()),
+            ..branch(None, BranchCategory::ProductName, "lost")
+        };
+        let tree =
+            ProductTree::from_branches(&[v2.clone(), v.clone(), orphan, p.clone(), v1.clone()]);
+        assert_eq!(tree.branches.len(), 1);
+        let router = &tree.branches[0].branches[0];
+        assert_eq!(router.product, None);
+        let names: Vec<_> = router
+            .branches
+            .iter()
+            .map(|b| b.product.as_ref().unwrap().name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["Example Corp Router X 1.0", "Example Corp Router X 2.0"]
+        );
+        assert_eq!(
+            router.branches[0].product.as_ref().unwrap().product_id,
+            v1.product_id()
+        );
+        assert_eq!(tree.count_products(), 2);
+        let mut seen = Vec::new();
+        tree.walk(&mut |n, depth, path| seen.push((depth, path.join("/"), n.name.clone())));
+        assert_eq!(
+            seen[0],
+            (0, "Example Corp".to_owned(), "Example Corp".to_owned())
+        );
+        assert_eq!(
+            seen[3],
+            (2, "Example Corp/Router X/2.0".to_owned(), "2.0".to_owned())
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! People who sign in, and the roles they hold in organisations.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::org::text_field;
+use crate::{DomainError, OrgId, OrgKind, UserId};
+
+/// An e-mail address, trimmed and lower-cased so that one person has one account.
+///
+/// Deliberately not a full RFC 5322 parser: it rejects what cannot be delivered to (no `@`,
+/// spaces, control characters, no dot in the domain) and leaves the rest to the mail server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let t = s.trim().to_lowercase();
+        let bad = |why: &str| {
+            DomainError::invalid(
+                "email",
+                format!("\"{}\" is not an e-mail address: {why}", s.trim()),
+            )
+        };
+        if t.is_empty() {
+            return Err(DomainError::invalid("email", "must not be empty"));
+        }
+        if t.len() > 254 {
+            return Err(bad("longer than 254 characters"));
+        }
+        if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("contains white space"));
+        }
+        let Some((local, domain)) = t.rsplit_once('@') else {
+            return Err(bad("no @"));
+        };
+        if local.is_empty() || local.contains('@') {
+            return Err(bad("the part before @ is empty or holds another @"));
+        }
+        if domain.len() < 3
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(bad("the domain needs a dot, as in example.com"));
+        }
+        Ok(Self(t))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a person is shown to others.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        text_field("display_name", s, 200).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password as typed. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Long enough to resist guessing; bounded so that hashing cannot be used to exhaust the
+    /// server (Argon2 cost grows with input length only mildly, but request bodies should not).
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_BYTES: usize = 1024;
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let chars = s.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(DomainError::invalid(
+                "password",
+                format!("is {chars} characters long (at least {})", Self::MIN_CHARS),
+            ));
+        }
+        if s.len() > Self::MAX_BYTES {
+            return Err(DomainError::invalid(
+                "password",
+                format!("is longer than {} bytes", Self::MAX_BYTES),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// The user interface languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    En,
+    Ja,
+}
+
+impl Locale {
+    pub const ALL: [Self; 2] = [Self::En, Self::Ja];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ja => "ja",
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Locale {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "locale",
+                    format!("\"{s}\" is not a supported language (expected en or ja)"),
+                )
+            })
+    }
+}
+
+/// What a person may do, held per organisation.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    PsirtAnalyst,
+    ProductEngineer,
+    PartnerContact,
+    CustomerContact,
+    Reporter,
+}
+
+impl Role {
+    pub const ALL: [Self; 6] = [
+        Self::Admin,
+        Self::PsirtAnalyst,
+        Self::ProductEngineer,
+        Self::PartnerContact,
+        Self::CustomerContact,
+        Self::Reporter,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::PsirtAnalyst => "psirt-analyst",
+            Self::ProductEngineer => "product-engineer",
+            Self::PartnerContact => "partner-contact",
+            Self::CustomerContact => "customer-contact",
+            Self::Reporter => "reporter",
+        }
+    }
+
+    /// Internal roles belong to our own organisation, contact roles to the organisation they
+    /// speak for; a reporter may come from anywhere. Holding a role in the wrong kind of
+    /// organisation would let, say, a partner act as our PSIRT.
+    pub const fn allowed_in(self, kind: OrgKind) -> bool {
+        match self {
+            Self::Admin | Self::PsirtAnalyst | Self::ProductEngineer => {
+                matches!(kind, OrgKind::Own)
+            }
+            Self::PartnerContact => matches!(kind, OrgKind::Partner),
+            Self::CustomerContact => matches!(kind, OrgKind::Customer),
+            Self::Reporter => true,
+        }
+    }
+
+    pub fn check_allowed_in(self, kind: OrgKind) -> Result<(), DomainError> {
+        if self.allowed_in(kind) {
+            Ok(())
+        } else {
+            Err(DomainError::invalid(
+                "role",
+                format!("the role {self} cannot be held in an organisation of kind {kind}"),
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "role",
+                    format!(
+                        "\"{s}\" is not a role (expected one of: {})",
+                        Self::ALL.map(Self::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub display_name: DisplayName,
+    /// The language chosen in the profile; `None` follows the browser.
+    pub locale: Option<Locale>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Disabled accounts cannot sign in and their sessions and tokens stop working.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(
+            Email::parse(" Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "al ice@example.com",
+            "alice@example",
+            "a@b@c.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_are_bounded_and_hidden() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse(&"x".repeat(2000)).is_err());
+        let p = Password::parse("correct horse battery").unwrap();
+        assert_eq!(format!("{p:?}"), "Password(***)");
+    }
+
+    #[test]
+    fn roles_parse_and_respect_org_kinds() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+        }
+        assert!(
+            "root"
+                .parse::<Role>()
+                .unwrap_err()
+                .to_string()
+                .contains("psirt-analyst")
+        );
+        let table = [
+            (Role::Admin, OrgKind::Own, true),
+            (Role::Admin, OrgKind::Partner, false),
+            (Role::PsirtAnalyst, OrgKind::Customer, false),
+            (Role::ProductEngineer, OrgKind::Own, true),
+            (Role::PartnerContact, OrgKind::Partner, true),
+            (Role::PartnerContact, OrgKind::Own, false),
+            (Role::CustomerContact, OrgKind::Customer, true),
+            (Role::CustomerContact, OrgKind::Coordinator, false),
+            (Role::Reporter, OrgKind::Coordinator, true),
+            (Role::Reporter, OrgKind::Own, true),
+        ];
+        for (role, kind, allowed) in table {
+            assert_eq!(role.allowed_in(kind), allowed, "{role} in {kind}");
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The REST API under `/api/v1`: the same operations as the UI, as JSON.
+
+use axum::Json;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use keikai_domain::{
+    Action, ApiToken, Branch, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale,
+    Membership, OrgId, OrgKind, OrgName, Organisation, Password, Role, Scope, TokenId, TokenSecret,
+    User, UserId,
+};
+use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{hash_password, random_secret, sha256_hex};
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult, ErrorBody};
+
+/// Like `axum::Json`, but a body that does not fit answers in our error format and names the
+/// field at fault.
+pub struct ApiJson<T>(pub T);
+
+/// Largest JSON body the API reads.
+const MAX_JSON_BYTES: usize = 2 << 20;
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::bad_request(
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
+            .await
+            .map_err(|_| {
+                AppError::bad_request(format!("body larger than {MAX_JSON_BYTES} bytes"))
+            })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Ok(Self(v)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if inner.is_syntax() || inner.is_eof() {
+                    return Err(AppError::bad_request(format!("malformed JSON: {inner}")));
+                }
+                let msg = inner.to_string();
+                // serde reports a missing field at the parent's path; name the field itself.
+                let field = match msg
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    Some(f) if path == "." => f.to_owned(),
+                    Some(f) => format!("{path}.{f}"),
+                    None => path,
+                };
+                Err(AppError::invalid(field, msg))
+            }
+        }
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(s: &str) -> AppResult<T> {
+    // A malformed id names nothing that exists.
+    s.parse().map_err(|_| AppError::not_found())
+}
+
+// ---------------------------------------------------------------- me
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub memberships: Vec<Membership>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(ctx: Ctx) -> AppResult<Json<Me>> {
+    let p = ctx.require(Action::ViewProfile)?;
+    let user = ctx
+        .identity
+        .user
+        .clone()
+        .ok_or_else(AppError::unauthenticated)?;
+    Ok(Json(Me {
+        user,
+        memberships: p.memberships.clone(),
+    }))
+}
+
+// ---------------------------------------------------------------- organisations
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateOrganisation {
+    pub name: String,
+    pub kind: OrgKind,
+}
+
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
+    responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Json<Vec<Organisation>>> {
+    ctx.require(Action::ViewOrganisations)?;
+    Ok(Json(state.store.list_orgs().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = CreateOrganisation,
+    responses((status = 201, body = Organisation), (status = 422, body = ErrorBody)))]
+pub async fn create_org(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CreateOrganisation>,
+) -> AppResult<(StatusCode, Json<Organisation>)> {
+    ctx.require(Action::ManageOrganisations)?;
+    let org = NewOrganisation {
+        name: OrgName::parse(&body.name)?,
+        kind: body.kind,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_org(&org, state.clock.now()).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
+    params(("id" = OrgId, Path)), responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
+pub async fn get_org(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Json<Organisation>> {
+    ctx.require(Action::ViewOrganisations)?;
+    Ok(Json(state.store.get_org(parse_id(&id)?).await?))
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Deserialize, ToSchema)]
+pub struct MembershipInput {
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateUser {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub locale: Option<Locale>,
+    #[serde(default)]
+    pub memberships: Vec<MembershipInput>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserWithMemberships {
+    pub user: User,
+    pub memberships: Vec<Membership>,
+}
+
+/// Checks every membership before anything is written, so a refused role leaves no user
+/// behind without it.
+pub(crate) async fn create_user_with_membership(
+    state: &AppState,
+    new: &NewUser,
+    org: OrgId,
+    role: Role,
+) -> AppResult<User> {
+    create_user_with_memberships(state, new, &[MembershipInput { org_id: org, role }]).await
+}
+
+async fn create_user_with_memberships(
+    state: &AppState,
+    new: &NewUser,
+    ms: &[MembershipInput],
+) -> AppResult<User> {
+    for (i, m) in ms.iter().enumerate() {
+        let org = match state.store.get_org(m.org_id).await {
+            Ok(o) => o,
+            Err(keikai_store::StoreError::NotFound) => {
+                return Err(AppError::invalid(
+                    format!("memberships[{i}].org_id"),
+                    format!("no organisation {}", m.org_id),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        m.role
+            .check_allowed_in(org.kind)
+            .map_err(|e| AppError::invalid(format!("memberships[{i}].role"), e.to_string()))?;
+    }
+    let user = state.store.create_user(new, state.clock.now()).await?;
+    for m in ms {
+        state
+            .store
+            .add_membership(user.id, m.org_id, m.role)
+            .await?;
+    }
+    Ok(user)
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = Vec<User>), (status = 404, body = ErrorBody)))]
+pub async fn list_users(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<User>>> {
+    ctx.require(Action::ViewUsers)?;
+    Ok(Json(state.store.list_users().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
+    responses((status = 201, body = UserWithMemberships), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> AppResult<(StatusCode, Json<UserWithMemberships>)> {
+    ctx.require(Action::ManageUsers)?;
+    let new = NewUser {
+        email: Email::parse(&body.email)?,
+        display_name: DisplayName::parse(&body.display_name)?,
+        password_hash: hash_password(&Password::parse(&body.password)?).await?,
+        locale: body.locale,
+    };
+    let user = create_user_with_memberships(&state, &new, &body.memberships).await?;
+    let memberships = state.store.memberships(user.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UserWithMemberships { user, memberships }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Json<UserWithMemberships>> {
+    ctx.require(Action::ViewUsers)?;
+    let id: UserId = parse_id(&id)?;
+    let user = state.store.get_user(id).await?;
+    let memberships = state.store.memberships(id).await?;
+    Ok(Json(UserWithMemberships { user, memberships }))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/memberships", tag = "users", request_body = MembershipInput,
+    params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 422, body = ErrorBody)))]
+pub async fn add_membership(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MembershipInput>,
+) -> AppResult<Json<UserWithMemberships>> {
+    ctx.require(Action::ManageUsers)?;
+    let id: UserId = parse_id(&id)?;
+    let user = state.store.get_user(id).await?;
+    let org = state
+        .store
+        .get_org(body.org_id)
+        .await
+        .map_err(|_| AppError::invalid("org_id", "no such organisation"))?;
+    body.role.check_allowed_in(org.kind)?;
+    state
+        .store
+        .add_membership(id, body.org_id, body.role)
+        .await?;
+    let memberships = state.store.memberships(id).await?;
+    Ok(Json(UserWithMemberships { user, memberships }))
+}
+
+// ---------------------------------------------------------------- product tree
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateBranch {
+    pub parent_id: Option<BranchId>,
+    pub category: BranchCategory,
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenameBranch {
+    pub name: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/branches", tag = "products",
+    responses((status = 200, body = Vec<Branch>), (status = 404, body = ErrorBody)))]
+pub async fn list_branches(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Json<Vec<Branch>>> {
+    ctx.require(Action::ViewProducts)?;
+    Ok(Json(state.store.list_branches().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/branches", tag = "products", request_body = CreateBranch,
+    responses((status = 201, body = Branch), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_branch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CreateBranch>,
+) -> AppResult<(StatusCode, Json<Branch>)> {
+    ctx.require(Action::ManageProducts)?;
+    let new = NewBranch {
+        parent_id: body.parent_id,
+        category: body.category,
+        name: BranchName::parse(&body.name)?,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_branch(&new, state.clock.now()).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "products",
+    params(("id" = BranchId, Path)), responses((status = 200, body = Branch), (status = 404, body = ErrorBody)))]
+pub async fn get_branch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Json<Branch>> {
+    ctx.require(Action::ViewProducts)?;
+    Ok(Json(state.store.get_branch(parse_id(&id)?).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/branches/{id}", tag = "products", request_body = RenameBranch,
+    params(("id" = BranchId, Path)), responses((status = 200, body = Branch), (status = 404, body = ErrorBody)))]
+pub async fn rename_branch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RenameBranch>,
+) -> AppResult<Json<Branch>> {
+    ctx.require(Action::ManageProducts)?;
+    Ok(Json(
+        state
+            .store
+            .rename_branch(parse_id(&id)?, &BranchName::parse(&body.name)?)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/branches/{id}", tag = "products",
+    params(("id" = BranchId, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_branch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    ctx.require(Action::ManageProducts)?;
+    state.store.delete_branch(parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The catalogue in the shape of a CSAF 2.0 `product_tree`.
+#[utoipa::path(get, path = "/api/v1/product-tree", tag = "products",
+    responses((status = 200, description = "a CSAF 2.0 product_tree object", body = Object), (status = 404, body = ErrorBody)))]
+pub async fn product_tree(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    ctx.require(Action::ViewProducts)?;
+    let branches = state.store.list_branches().await?;
+    Ok(Json(keikai_domain::ProductTree::from_branches(&branches)).into_response())
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateToken {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// RFC 3339; no expiry when absent.
+    pub expires_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: ApiToken,
+    /// Shown once; only its hash is kept.
+    pub secret: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
+    responses((status = 200, body = Vec<ApiToken>), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Json<Vec<ApiToken>>> {
+    let p = ctx.require(Action::ListOwnTokens)?;
+    Ok(Json(state.store.list_tokens(p.user_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> AppResult<(StatusCode, Json<CreatedToken>)> {
+    let p = ctx.require(Action::CreateToken)?;
+    if body.scopes.is_empty() {
+        return Err(AppError::invalid(
+            "scopes",
+            "name at least one scope (read, write)",
+        ));
+    }
+    let now = state.clock.now();
+    let expires_at = match &body.expires_at {
+        None => None,
+        Some(s) => {
+            let t: Timestamp = s.parse().map_err(|e| {
+                AppError::invalid(
+                    "expires_at",
+                    format!("\"{s}\" is not an RFC 3339 time: {e}"),
+                )
+            })?;
+            if t <= now {
+                return Err(AppError::invalid(
+                    "expires_at",
+                    format!("{s} is in the past"),
+                ));
+            }
+            Some(t)
+        }
+    };
+    let secret = format!("{}{}", TokenSecret::PREFIX, random_secret());
+    let new = NewToken {
+        user_id: p.user_id,
+        name: keikai_domain::token::parse_token_name(&body.name)?,
+        scopes: body.scopes,
+        secret_hash: sha256_hex(&secret),
+        expires_at,
+    };
+    let token = state.store.create_token(&new, now).await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account",
+    params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let id: TokenId = parse_id(&id)?;
+    let token = match state.store.get_token(id).await {
+        Ok(t) => t,
+        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    ctx.require(Action::RevokeToken {
+        owner: token.user_id,
+    })?;
+    state.store.revoke_token(id, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Keikai API", description = "Vulnerability response platform: organisations, users, product catalogue, API tokens."),
+    paths(me, list_orgs, create_org, get_org, list_users, create_user, get_user, add_membership,
+        list_branches, create_branch, get_branch, rename_branch, delete_branch, product_tree,
+        list_tokens, create_token, revoke_token),
+    modifiers(&BearerAuth),
+    security(("bearer" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("kk_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+pub async fn openapi_json() -> Response {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi()).into_response()
+}

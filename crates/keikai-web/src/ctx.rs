@@ -1,0 +1,88 @@
+//! The request context every handler starts from: who asks, in which language, through which
+//! door (API or UI), and the policy check that guards each route.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use keikai_domain::{Action, Decision, Locale, Principal, authorize};
+
+use crate::AppState;
+use crate::auth::{Identity, LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, cookie_value, surface_of};
+use crate::error::{AppError, AppResult, Surface};
+use crate::i18n;
+
+pub struct Ctx {
+    pub identity: Identity,
+    pub lang: Locale,
+    pub surface: Surface,
+    /// The path and query, for sending a visitor back after sign-in.
+    pub path: String,
+    /// The CSRF token forms on this page must carry.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let identity = parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .unwrap_or_else(Identity::anonymous);
+        let lang = i18n::negotiate(
+            identity.user.as_ref().and_then(|u| u.locale),
+            cookie_value(&parts.headers, LANG_COOKIE),
+            &parts.headers,
+        );
+        let csrf = match &identity.session {
+            Some(s) => s.csrf_token.clone(),
+            None => cookie_value(&parts.headers, PRE_SESSION_CSRF_COOKIE)
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        Ok(Self {
+            identity,
+            lang,
+            surface: surface_of(parts.uri.path()),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+            csrf,
+        })
+    }
+}
+
+impl Ctx {
+    /// Asks the policy; on refusal returns the error this surface should answer with.
+    pub fn require(&self, action: Action) -> AppResult<&Principal> {
+        match authorize(&self.identity.actor, action) {
+            Decision::Allow => match &self.identity.actor {
+                keikai_domain::Actor::User(p) => Ok(p),
+                keikai_domain::Actor::Anonymous => Err(AppError::not_found()),
+            },
+            Decision::Unauthenticated => {
+                let mut e = AppError::unauthenticated();
+                if self.surface == Surface::Ui {
+                    e.login_redirect = Some(self.path.clone());
+                }
+                Err(e)
+            }
+            Decision::NotFound => Err(AppError::not_found()),
+            Decision::Forbidden => Err(AppError::forbidden(
+                "this API token's scopes do not allow that",
+            )),
+        }
+    }
+
+    pub fn allows(&self, action: Action) -> bool {
+        authorize(&self.identity.actor, action) == Decision::Allow
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+}

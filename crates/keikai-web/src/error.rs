@@ -1,0 +1,178 @@
+//! One error type for every handler. It renders JSON under `/api` and an HTML page elsewhere.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keikai_domain::DomainError;
+use keikai_store::StoreError;
+use serde::Serialize;
+
+/// Whether a request came to the API or to the UI; errors answer in the same language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Api,
+    Ui,
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    /// A stable, machine-readable code such as `not_found` or `invalid_field`.
+    pub code: &'static str,
+    pub message: String,
+    /// The input field at fault, when there is one.
+    pub field: Option<String>,
+    /// Where a UI visitor who is not signed in should go instead.
+    pub login_redirect: Option<String>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            login_redirect: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "not found")
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send an API token",
+        )
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message);
+        e.field = Some(field.into());
+        e
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        let field = e.field();
+        Self::invalid(field, e.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict(m) => Self::conflict(m),
+            StoreError::Reference(m) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference", m)
+            }
+            StoreError::Unavailable(m) => {
+                tracing::error!(error = %m, "database unavailable");
+                Self::unavailable("the database is unavailable")
+            }
+            other => {
+                // The detail goes to the log, not to the client: it may name tables or hosts.
+                tracing::error!(error = %other, "store error");
+                Self::internal("internal error")
+            }
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+/// Attached to every error response so that the outermost layer can re-render it as an HTML
+/// page (or a sign-in redirect) when the request came to the UI.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+    pub login_redirect: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let info = ErrorInfo {
+            status: self.status,
+            message: self.message.clone(),
+            login_redirect: self.login_redirect.clone(),
+        };
+        let mut res = (
+            self.status,
+            axum::Json(ErrorBody {
+                error: ErrorDetail {
+                    code: self.code.to_owned(),
+                    message: self.message,
+                    field: self.field,
+                },
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res.extensions_mut().insert(info);
+        res
+    }
+}
+
+/// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.
+pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let ui = crate::auth::surface_of(req.uri().path()) == Surface::Ui;
+    let next_path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let res = next.run(req).await;
+    if !ui {
+        return res;
+    }
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    if info.status == StatusCode::UNAUTHORIZED {
+        return crate::ui::redirect_to_login(info.login_redirect.as_deref().unwrap_or(&next_path));
+    }
+    crate::ui::error_page(info.status, &info.message)
+}

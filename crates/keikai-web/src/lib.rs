@@ -1,0 +1,176 @@
+//! Keikai's HTTP layer: the HTML interface, the REST API under `/api/v1`, and the operational
+//! endpoints. Handlers are thin: they ask the policy, call the store, and render.
+
+pub mod api;
+pub mod auth;
+pub mod ctx;
+pub mod error;
+pub mod i18n;
+mod login;
+pub mod ops;
+pub mod ui;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use jiff::SignedDuration;
+use keikai_domain::Clock;
+use keikai_store::Store;
+
+/// Settings the web layer needs, taken from the application's configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Sets the `Secure` flag on cookies; on whenever Keikai is served over HTTPS.
+    pub secure_cookies: bool,
+    pub session_ttl: SignedDuration,
+    pub login_window: SignedDuration,
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_ip: u64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: ui::DEFAULT_SESSION_TTL,
+            login_window: SignedDuration::from_mins(15),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 50,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<WebConfig>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            clock,
+        }
+    }
+}
+
+/// The client's address when the server was started with connect info (tests may not be).
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Every route, for the route × role test and the OpenAPI check: (method, path template).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/static/{*path}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/language"),
+    ("GET", "/"),
+    ("GET", "/products"),
+    ("POST", "/products"),
+    ("POST", "/products/{id}/delete"),
+    ("GET", "/organisations"),
+    ("POST", "/organisations"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("GET", "/profile"),
+    ("POST", "/profile"),
+    ("POST", "/profile/tokens"),
+    ("POST", "/profile/tokens/{id}/revoke"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/organisations"),
+    ("POST", "/api/v1/organisations"),
+    ("GET", "/api/v1/organisations/{id}"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("GET", "/api/v1/users/{id}"),
+    ("POST", "/api/v1/users/{id}/memberships"),
+    ("GET", "/api/v1/branches"),
+    ("POST", "/api/v1/branches"),
+    ("GET", "/api/v1/branches/{id}"),
+    ("PATCH", "/api/v1/branches/{id}"),
+    ("DELETE", "/api/v1/branches/{id}"),
+    ("GET", "/api/v1/product-tree"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+];
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(api::openapi_json))
+        .route("/me", get(api::me))
+        .route("/organisations", get(api::list_orgs).post(api::create_org))
+        .route("/organisations/{id}", get(api::get_org))
+        .route("/users", get(api::list_users).post(api::create_user))
+        .route("/users/{id}", get(api::get_user))
+        .route("/users/{id}/memberships", post(api::add_membership))
+        .route(
+            "/branches",
+            get(api::list_branches).post(api::create_branch),
+        )
+        .route(
+            "/branches/{id}",
+            get(api::get_branch)
+                .patch(api::rename_branch)
+                .delete(api::delete_branch),
+        )
+        .route("/product-tree", get(api::product_tree))
+        .route("/tokens", get(api::list_tokens).post(api::create_token))
+        .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
+        .fallback(ops::api_not_found);
+
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{*path}", get(ops::static_asset))
+        .route("/login", get(ui::login_page).post(ui::login_submit))
+        .route("/logout", post(ui::logout))
+        .route("/language", post(ui::set_language))
+        .route("/", get(ui::dashboard))
+        .route("/products", get(ui::products).post(ui::create_branch))
+        .route("/products/{id}/delete", post(ui::delete_branch))
+        .route(
+            "/organisations",
+            get(ui::organisations).post(ui::create_org),
+        )
+        .route("/users", get(ui::users).post(ui::create_user))
+        .route("/profile", get(ui::profile).post(ui::update_profile))
+        .route("/profile/tokens", post(ui::create_token))
+        .route("/profile/tokens/{id}/revoke", post(ui::revoke_token))
+        .nest("/api/v1", api)
+        .fallback(ops::ui_not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::identity_layer,
+        ))
+        .layer(axum::middleware::from_fn(ops::track_metrics))
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn(ops::security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

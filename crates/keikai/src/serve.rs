@@ -1,0 +1,115 @@
+//! `keikai serve`: open and migrate the database, create the first administrator, listen.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use keikai_domain::{DisplayName, Email, OrgKind, OrgName, Password, SystemClock};
+use keikai_store::{NewOrganisation, NewUser, Store};
+
+use crate::UserError;
+use crate::config::{Config, redact_url};
+
+/// Connects without writing anything; every failure is the user's to fix (exit status 2).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    keikai_store::connect(&config.database_url)
+        .await
+        .map_err(|e| {
+            UserError(format!(
+                "database {}: {e}",
+                redact_url(&config.database_url)
+            ))
+            .into()
+        })
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| UserError(e.to_string()))?;
+    bootstrap(&config, store.as_ref()).await?;
+
+    keikai_web::ops::init_metrics();
+    let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
+    let app = keikai_web::router(state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| UserError(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr()?;
+    // Printed on standard output so that scripts (and tests using port 0) can read it.
+    println!("Keikai is listening on http://{addr}");
+    tracing::info!(%addr, database = %redact_url(&config.database_url), "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// On the first start, creates our organisation and an administrator, and prints the
+/// password once. With several instances starting together, exactly one does it.
+async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match std::env::var("KEIKAI_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (crate::admin::generate_password(), true),
+    };
+    let password =
+        Password::parse(&password).map_err(|e| UserError(format!("KEIKAI_ADMIN_PASSWORD {e}")))?;
+    let org = NewOrganisation {
+        name: OrgName::parse(&config.organisation_name)
+            .map_err(|e| UserError(format!("organisation_name {e}")))?,
+        kind: OrgKind::Own,
+    };
+    let user = NewUser {
+        email: Email::parse(&config.admin_email).map_err(|e| UserError(e.to_string()))?,
+        display_name: DisplayName::parse("Administrator")?,
+        password_hash: keikai_web::auth::hash_password(&password)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+        locale: None,
+    };
+    if let Some(admin) = store
+        .bootstrap_admin(&org, &user, jiff::Timestamp::now())
+        .await?
+    {
+        println!("Created the administrator {}", admin.email);
+        if generated {
+            println!(
+                "One-time password (shown only now; change it after signing in): {}",
+                password.expose()
+            );
+        } else {
+            println!("Password: as given in KEIKAI_ADMIN_PASSWORD");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
