@@ -1,9 +1,6 @@
 //! The `keikai` binary: one program that serves the web interface and API, manages the
 //! database and accounts, and offers the format tools (CVSS scoring, CSAF validation).
 
-// Items are `pub` for readability across modules; a binary exports nothing anyway.
-#![allow(unreachable_pub)]
-
 mod admin;
 mod config;
 mod cvss_cmd;
