@@ -66,32 +66,33 @@ impl BranchCategory {
     /// is only useful if it reads vendor → (family →) product → version, so we keep to that
     /// and let the remaining categories refine a product or a version.
     pub fn check_parent(self, parent: Option<Self>) -> Result<(), DomainError> {
-        use BranchCategory as C;
         let ok = match (parent, self) {
-            (None, C::Vendor) => true,
-            (None, _) | (Some(_), C::Vendor) => false,
-            (Some(C::Vendor | C::ProductFamily), C::ProductFamily | C::ProductName) => true,
-            (Some(C::ProductName), C::ProductVersion | C::ProductVersionRange) => true,
+            (None, Self::Vendor) => true,
+            (None, _) | (Some(_), Self::Vendor) => false,
+            (Some(Self::Vendor | Self::ProductFamily), Self::ProductFamily | Self::ProductName) => {
+                true
+            }
+            (Some(Self::ProductName), Self::ProductVersion | Self::ProductVersionRange) => true,
             (
                 Some(
-                    C::ProductName
-                    | C::ProductVersion
-                    | C::ProductVersionRange
-                    | C::Architecture
-                    | C::Language
-                    | C::Legacy
-                    | C::PatchLevel
-                    | C::ServicePack
-                    | C::Specification
-                    | C::HostName,
+                    Self::ProductName
+                    | Self::ProductVersion
+                    | Self::ProductVersionRange
+                    | Self::Architecture
+                    | Self::Language
+                    | Self::Legacy
+                    | Self::PatchLevel
+                    | Self::ServicePack
+                    | Self::Specification
+                    | Self::HostName,
                 ),
-                C::Architecture
-                | C::HostName
-                | C::Language
-                | C::Legacy
-                | C::PatchLevel
-                | C::ServicePack
-                | C::Specification,
+                Self::Architecture
+                | Self::HostName
+                | Self::Language
+                | Self::Legacy
+                | Self::PatchLevel
+                | Self::ServicePack
+                | Self::Specification,
             ) => true,
             _ => false,
         };
@@ -181,7 +182,7 @@ pub struct TreeNode {
     pub category: BranchCategory,
     pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub branches: Vec<TreeNode>,
+    pub branches: Vec<Self>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<FullProductName>,
 }

@@ -93,6 +93,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict(m) => Self::conflict(m),
+            StoreError::Invalid(e) => e.into(),
             StoreError::Reference(m) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference", m)
             }

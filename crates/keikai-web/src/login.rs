@@ -59,10 +59,10 @@ pub(crate) async fn attempt(
     {
         return Err(LoginError::Throttled);
     }
-    if let Some(k) = &ip_key {
-        if state.store.login_failures_since(k, since).await? >= cfg.login_max_failures_per_ip {
-            return Err(LoginError::Throttled);
-        }
+    if let Some(k) = &ip_key
+        && state.store.login_failures_since(k, since).await? >= cfg.login_max_failures_per_ip
+    {
+        return Err(LoginError::Throttled);
     }
     let creds = match Email::parse(email) {
         Ok(e) => match state.store.credentials_by_email(&e).await {

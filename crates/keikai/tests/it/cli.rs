@@ -9,10 +9,25 @@ fn help_explains_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, _) = run(keikai(dir.path()).arg("--help"), None);
     assert_eq!(code, 0);
-    for word in ["serve", "check-config", "db", "admin", "cvss", "--database-url", "--data-dir", "--config"] {
+    for word in [
+        "serve",
+        "check-config",
+        "db",
+        "admin",
+        "cvss",
+        "--database-url",
+        "--data-dir",
+        "--config",
+    ] {
         assert!(out.contains(word), "--help does not mention {word}:\n{out}");
     }
-    for sub in [&["serve", "--help"][..], &["db", "migrate", "--help"], &["admin", "create-user", "--help"], &["admin", "reset-password", "--help"], &["check-config", "--help"]] {
+    for sub in [
+        &["serve", "--help"][..],
+        &["db", "migrate", "--help"],
+        &["admin", "create-user", "--help"],
+        &["admin", "reset-password", "--help"],
+        &["check-config", "--help"],
+    ] {
         let (code, out, err) = run(keikai(dir.path()).args(sub), None);
         assert_eq!(code, 0, "{sub:?}: {err}");
         assert!(out.lines().count() > 3, "{sub:?} help is too thin:\n{out}");
@@ -22,18 +37,34 @@ fn help_explains_every_command() {
 #[test]
 fn check_config_shows_effective_values_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k.toml"), "listen = \"127.0.0.1:9999\"\norganisation_name = \"警戒 PSIRT\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("k.toml"),
+        "listen = \"127.0.0.1:9999\"\norganisation_name = \"警戒 PSIRT\"\n",
+    )
+    .unwrap();
     let mut cmd = keikai(dir.path());
-    cmd.args(["--config", "k.toml", "check-config"]).env("KEIKAI_DATABASE_URL", "postgres://keikai:hunter2@db.example:5432/keikai");
+    cmd.args(["--config", "k.toml", "check-config"]).env(
+        "KEIKAI_DATABASE_URL",
+        "postgres://keikai:hunter2@db.example:5432/keikai",
+    );
     let (code, out, err) = run(&mut cmd, None);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("listen = \"127.0.0.1:9999\""), "{out}");
     assert!(out.contains("警戒 PSIRT"), "{out}");
-    assert!(out.contains("postgres://keikai:***@db.example:5432/keikai"), "{out}");
+    assert!(
+        out.contains("postgres://keikai:***@db.example:5432/keikai"),
+        "{out}"
+    );
     assert!(!out.contains("hunter2"));
     // A flag beats the environment and the file.
     let mut cmd = keikai(dir.path());
-    cmd.args(["--config", "k.toml", "check-config", "--database-url", "sqlite://other.db"]);
+    cmd.args([
+        "--config",
+        "k.toml",
+        "check-config",
+        "--database-url",
+        "sqlite://other.db",
+    ]);
     let (_, out, _) = run(&mut cmd, None);
     assert!(out.contains("sqlite://other.db"), "{out}");
 }
@@ -42,24 +73,41 @@ fn check_config_shows_effective_values_without_secrets() {
 #[test]
 fn bad_configuration_is_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("typo.toml"), "databse_url = \"sqlite://x.db\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "databse_url = \"sqlite://x.db\"\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("broken.toml"), "listen = \n").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--config", "typo.toml", "serve"], "databse_url"),
         (vec!["--config", "broken.toml", "serve"], "broken.toml"),
         (vec!["--config", "missing.toml", "serve"], "missing.toml"),
-        (vec!["serve", "--database-url", "mysql://localhost/keikai"], "\"mysql\""),
+        (
+            vec!["serve", "--database-url", "mysql://localhost/keikai"],
+            "\"mysql\"",
+        ),
         (vec!["serve", "--listen", "localhost"], "ADDRESS:PORT"),
-        (vec!["db", "migrate", "--database-url", "redis://localhost"], "\"redis\""),
+        (
+            vec!["db", "migrate", "--database-url", "redis://localhost"],
+            "\"redis\"",
+        ),
     ];
     for (args, needle) in cases {
         let (code, out, err) = run(keikai(dir.path()).args(&args), None);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         let line = err.trim();
-        assert_eq!(line.lines().count(), 1, "{args:?}: more than one line:\n{err}");
+        assert_eq!(
+            line.lines().count(),
+            1,
+            "{args:?}: more than one line:\n{err}"
+        );
         assert!(line.contains(needle), "{args:?}: {line}");
     }
-    assert!(!dir.path().join("keikai-data").exists(), "a refused start wrote data");
+    assert!(
+        !dir.path().join("keikai-data").exists(),
+        "a refused start wrote data"
+    );
 }
 
 #[test]
@@ -67,7 +115,14 @@ fn unreachable_database_fails_fast() {
     let dir = tempfile::tempdir().unwrap();
     let start = Instant::now();
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    let (code, _, err) = run(keikai(dir.path()).args(["serve", "--database-url", "postgres://postgres:pw@127.0.0.1:1/keikai"]), None);
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "serve",
+            "--database-url",
+            "postgres://postgres:pw@127.0.0.1:1/keikai",
+        ]),
+        None,
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("127.0.0.1:1"), "{err}");
     assert!(!err.contains(":pw@"), "password printed: {err}");
@@ -100,7 +155,11 @@ fn database_from_a_newer_keikai_is_refused() {
         assert!(err.contains("newer"), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the newer database was written to");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the newer database was written to"
+    );
 }
 
 #[test]
@@ -108,7 +167,10 @@ fn first_start_creates_an_administrator_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(keikai(dir.path()));
     let banner = server.banner.join("\n");
-    assert!(banner.contains("Created the administrator admin@keikai.local"), "{banner}");
+    assert!(
+        banner.contains("Created the administrator admin@keikai.local"),
+        "{banner}"
+    );
     let password = banner
         .lines()
         .find_map(|l| l.split("signing in): ").nth(1))
@@ -121,7 +183,11 @@ fn first_start_creates_an_administrator_once() {
     drop(server);
     // The second start finds the administrator and prints no password.
     let server = Server::start(keikai(dir.path()));
-    assert!(!server.banner.join("\n").contains("password"), "{:?}", server.banner);
+    assert!(
+        !server.banner.join("\n").contains("password"),
+        "{:?}",
+        server.banner
+    );
 }
 
 #[test]
@@ -130,51 +196,150 @@ fn admin_commands_create_users_and_reset_passwords() {
     let (code, _, err) = run(keikai(dir.path()).args(["db", "migrate"]), None);
     assert_eq!(code, 0, "{err}");
     // No organisation yet: the first `serve` creates it; the command says so.
-    let (code, _, err) = run(keikai(dir.path()).args(["admin", "create-user", "--email", "a@example.com", "--role", "psirt-analyst"]), None);
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--role",
+            "psirt-analyst",
+        ]),
+        None,
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("organisation"), "{err}");
     let mut cmd = keikai(dir.path());
     cmd.env("KEIKAI_ADMIN_PASSWORD", "first admin password");
     drop(Server::start(cmd));
 
-    let (code, out, err) = run(keikai(dir.path()).args(["admin", "create-user", "--email", "Aiko@Example.com", "--role", "psirt-analyst", "--name", "Aiko"]), None);
+    let (code, out, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            "Aiko@Example.com",
+            "--role",
+            "psirt-analyst",
+            "--name",
+            "Aiko",
+        ]),
+        None,
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Created aiko@example.com (psirt-analyst in Keikai PSIRT)"), "{out}");
+    assert!(
+        out.contains("Created aiko@example.com (psirt-analyst in Keikai PSIRT)"),
+        "{out}"
+    );
     assert!(out.contains("Initial password: "), "{out}");
-    let (code, _, err) = run(keikai(dir.path()).args(["admin", "create-user", "--email", "aiko@example.com", "--role", "reporter"]), None);
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            "aiko@example.com",
+            "--role",
+            "reporter",
+        ]),
+        None,
+    );
     assert_eq!(code, 2, "duplicate accepted");
     assert!(err.contains("aiko@example.com"), "{err}");
-    let (code, _, err) = run(keikai(dir.path()).args(["admin", "create-user", "--email", "p@example.com", "--role", "partner-contact"]), None);
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            "p@example.com",
+            "--role",
+            "partner-contact",
+        ]),
+        None,
+    );
     assert_eq!(code, 2, "partner contact in our own organisation accepted");
     assert!(err.contains("partner-contact"), "{err}");
-    let (code, _, err) = run(keikai(dir.path()).args(["admin", "create-user", "--email", "x@example.com", "--role", "root"]), None);
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "create-user",
+            "--email",
+            "x@example.com",
+            "--role",
+            "root",
+        ]),
+        None,
+    );
     assert_eq!(code, 2);
     assert!(err.contains("\"root\""), "{err}");
 
-    let (code, out, err) = run(keikai(dir.path()).args(["admin", "reset-password", "--email", "aiko@example.com", "--password-stdin"]), Some("a brand new password\n"));
+    let (code, out, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "reset-password",
+            "--email",
+            "aiko@example.com",
+            "--password-stdin",
+        ]),
+        Some("a brand new password\n"),
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("reset"), "{out}");
-    let (code, _, err) = run(keikai(dir.path()).args(["admin", "reset-password", "--email", "aiko@example.com", "--password-stdin"]), Some("short\n"));
+    let (code, _, err) = run(
+        keikai(dir.path()).args([
+            "admin",
+            "reset-password",
+            "--email",
+            "aiko@example.com",
+            "--password-stdin",
+        ]),
+        Some("short\n"),
+    );
     assert_eq!(code, 2);
     assert!(err.contains("password"), "{err}");
 
     // The new password works through the login form.
     let server = Server::start(keikai(dir.path()));
-    assert!(http::blocking_login(&server.url, "aiko@example.com", "a brand new password"));
-    assert!(!http::blocking_login(&server.url, "aiko@example.com", "first admin password"));
+    assert!(http::blocking_login(
+        &server.url,
+        "aiko@example.com",
+        "a brand new password"
+    ));
+    assert!(!http::blocking_login(
+        &server.url,
+        "aiko@example.com",
+        "first admin password"
+    ));
 }
 
 #[test]
 fn cvss_score_prints_json() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(keikai(dir.path()).args(["cvss", "score", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"]), None);
+    let (code, out, _) = run(
+        keikai(dir.path()).args([
+            "cvss",
+            "score",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        ]),
+        None,
+    );
     assert_eq!(code, 0);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["base"], 9.8);
     assert_eq!(lines[0]["severity"], "CRITICAL");
     assert_eq!(lines[1]["base"], 9.3);
     assert_eq!(lines[1]["version"], "4.0");
-    let (code, out, _) = run(keikai(dir.path()).args(["cvss", "score", "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]), None);
+    let (code, out, _) = run(
+        keikai(dir.path()).args([
+            "cvss",
+            "score",
+            "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        ]),
+        None,
+    );
     assert_eq!(code, 2);
     assert!(out.contains("AV"), "{out}");
 }
@@ -182,11 +347,18 @@ fn cvss_score_prints_json() {
 /// Blocking HTTP helpers for tests that drive a child process.
 mod http {
     pub fn blocking_client() -> ::reqwest::Client {
-        ::reqwest::Client::builder().cookie_store(true).redirect(::reqwest::redirect::Policy::none()).build().unwrap()
+        ::reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(::reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     }
 
     pub fn blocking_get(url: &str) -> u16 {
@@ -197,11 +369,23 @@ mod http {
     pub fn blocking_login(base: &str, email: &str, password: &str) -> bool {
         let client = blocking_client();
         rt().block_on(async {
-            let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+            let page = client
+                .get(format!("{base}/login"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             let csrf = crate::support::csrf_of(&page);
             let res = client
                 .post(format!("{base}/login"))
-                .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/")])
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("email", email),
+                    ("password", password),
+                    ("next", "/"),
+                ])
                 .send()
                 .await
                 .unwrap();

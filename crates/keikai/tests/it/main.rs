@@ -2,8 +2,11 @@
 //! against SQLite by default and PostgreSQL when `KEIKAI_TEST_DATABASE_URL` is set.
 //! One test binary (crates.io's layout) so that linking happens once.
 
-mod support;
-mod smoke;
+// Test helpers outside #[test] functions may unwrap: a failure there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
-mod process;
 mod multi_instance;
+mod process;
+mod smoke;
+mod support;

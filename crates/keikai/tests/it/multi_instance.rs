@@ -13,13 +13,16 @@ fn two_instances_share_sessions_and_data() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(TestDatabase::create());
     if db.backend() != Backend::Postgres {
-        eprintln!("skipping two_instances_share_sessions_and_data: set KEIKAI_TEST_DATABASE_URL to a PostgreSQL server");
+        eprintln!(
+            "skipping two_instances_share_sessions_and_data: set KEIKAI_TEST_DATABASE_URL to a PostgreSQL server"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let command = || {
         let mut c = keikai(dir.path());
-        c.env("KEIKAI_DATABASE_URL", &db.url).env("KEIKAI_ADMIN_PASSWORD", "shared admin password");
+        c.env("KEIKAI_DATABASE_URL", &db.url)
+            .env("KEIKAI_ADMIN_PASSWORD", "shared admin password");
         c
     };
     // Both start at once, racing to migrate and to create the first administrator.
@@ -28,14 +31,31 @@ fn two_instances_share_sessions_and_data() {
         let b = s.spawn(|| Server::start(command()));
         (a.join().unwrap(), b.join().unwrap())
     });
-    let created = [&a, &b].iter().filter(|s| s.banner.iter().any(|l| l.contains("Created the administrator"))).count();
+    let created = [&a, &b]
+        .iter()
+        .filter(|s| {
+            s.banner
+                .iter()
+                .any(|l| l.contains("Created the administrator"))
+        })
+        .count();
     assert_eq!(created, 1, "banners: {:?} / {:?}", a.banner, b.banner);
 
     rt.block_on(async {
         // Cookies are scoped to the host, not the port: the session made on A is sent to B.
-        let client =
-            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let page = client.get(a.url("/login")).send().await.unwrap().text().await.unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client
+            .get(a.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let res = client
             .post(a.url("/login"))
             .form(&[
@@ -50,7 +70,11 @@ fn two_instances_share_sessions_and_data() {
         assert_eq!(res.status(), 303);
 
         let res = client.get(b.url("/")).send().await.unwrap();
-        assert_eq!(res.status(), 200, "the session made on A does not work on B");
+        assert_eq!(
+            res.status(),
+            200,
+            "the session made on A does not work on B"
+        );
         let html = res.text().await.unwrap();
         assert!(html.contains("Dashboard"));
         let csrf = csrf_of(&html);
@@ -64,7 +88,14 @@ fn two_instances_share_sessions_and_data() {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        let branches: Vec<Value> = client.get(b.url("/api/v1/branches")).send().await.unwrap().json().await.unwrap();
+        let branches: Vec<Value> = client
+            .get(b.url("/api/v1/branches"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(branches.len(), 1);
         assert_eq!(branches[0]["name"], "Example Corp");
 
@@ -77,11 +108,23 @@ fn two_instances_share_sessions_and_data() {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        let orgs: Vec<Value> = client.get(a.url("/api/v1/organisations")).send().await.unwrap().json().await.unwrap();
+        let orgs: Vec<Value> = client
+            .get(a.url("/api/v1/organisations"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(orgs.iter().any(|o| o["name"] == "JPCERT/CC"), "{orgs:?}");
 
         // Signing out on B ends the session on A too.
-        let res = client.post(b.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+        let res = client
+            .post(b.url("/logout"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 303);
         let res = client.get(a.url("/api/v1/me")).send().await.unwrap();
         assert_eq!(res.status(), 401);

@@ -33,7 +33,9 @@ pub struct Server {
 
 impl Server {
     pub fn start(mut cmd: Command) -> Self {
-        cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("cannot start keikai");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -49,14 +51,21 @@ impl Server {
             match rx.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
                     if let Some(url) = line.strip_prefix("Keikai is listening on ") {
-                        return Self { url: url.trim().to_owned(), banner, child };
+                        return Self {
+                            url: url.trim().to_owned(),
+                            banner,
+                            child,
+                        };
                     }
                     banner.push(line);
                 }
                 Err(e) => {
                     let _ = child.kill();
                     let out = child.wait_with_output().unwrap();
-                    panic!("keikai did not start ({e}): {}", String::from_utf8_lossy(&out.stderr));
+                    panic!(
+                        "keikai did not start ({e}): {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                 }
             }
         }
@@ -77,10 +86,17 @@ impl Drop for Server {
 /// Runs a command to completion with a time limit, returning (status code, stdout, stderr).
 pub fn run(cmd: &mut Command, stdin: Option<&str>) -> (i32, String, String) {
     use std::io::Write;
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("cannot start keikai");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }

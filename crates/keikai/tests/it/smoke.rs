@@ -11,7 +11,12 @@ async fn sign_in_see_dashboard_sign_out() {
     let html = page.text().await.unwrap();
     assert!(html.contains("<h1>Dashboard</h1>"), "{html}");
 
-    let res = client.post(app.url("/logout")).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let res = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     let res = client.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 303, "still signed in after logout");

@@ -5,7 +5,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use keikai_domain::{DisplayName, Email, ManualClock, OrgId, OrgKind, OrgName, Password, Role, UserId};
+use keikai_domain::{
+    DisplayName, Email, ManualClock, OrgId, OrgKind, OrgName, Password, Role, UserId,
+};
 use keikai_store::testing::TestDatabase;
 use keikai_store::{NewOrganisation, NewUser, Store};
 use reqwest::header::CONTENT_TYPE;
@@ -29,7 +31,9 @@ static PASSWORD_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::con
 pub async fn password_hash() -> String {
     PASSWORD_HASH
         .get_or_init(|| async {
-            keikai_web::auth::hash_password(&Password::parse(PASSWORD).unwrap()).await.unwrap()
+            keikai_web::auth::hash_password(&Password::parse(PASSWORD).unwrap())
+                .await
+                .unwrap()
         })
         .await
         .clone()
@@ -45,23 +49,43 @@ impl TestApp {
         let store = keikai_store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
-        let org = NewOrganisation { name: OrgName::parse("Keikai PSIRT").unwrap(), kind: OrgKind::Own };
+        let org = NewOrganisation {
+            name: OrgName::parse("Keikai PSIRT").unwrap(),
+            kind: OrgKind::Own,
+        };
         let admin = NewUser {
             email: Email::parse(ADMIN_EMAIL).unwrap(),
             display_name: DisplayName::parse("Admin").unwrap(),
             password_hash: password_hash().await,
             locale: None,
         };
-        store.bootstrap_admin(&org, &admin, clock.now_ts()).await.unwrap().unwrap();
+        store
+            .bootstrap_admin(&org, &admin, clock.now_ts())
+            .await
+            .unwrap()
+            .unwrap();
         let own_org = store.list_orgs().await.unwrap()[0].id;
         let state = keikai_web::AppState::new(store.clone(), config, clock.clone());
         let app = keikai_web::router(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
-        Self { base: format!("http://{addr}"), addr, store, clock, own_org, db, server }
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            store,
+            clock,
+            own_org,
+            db,
+            server,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -70,7 +94,11 @@ impl TestApp {
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).
     pub fn client() -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// Creates an organisation of a kind, or returns our own for `OrgKind::Own`.
@@ -79,7 +107,11 @@ impl TestApp {
             return self.own_org;
         }
         let name = OrgName::parse(&format!("{kind} {}", uuid::Uuid::now_v7().simple())).unwrap();
-        self.store.create_org(&NewOrganisation { name, kind }, self.clock.now_ts()).await.unwrap().id
+        self.store
+            .create_org(&NewOrganisation { name, kind }, self.clock.now_ts())
+            .await
+            .unwrap()
+            .id
     }
 
     /// A user holding one role, in an organisation of a kind that role fits.
@@ -113,16 +145,35 @@ impl TestApp {
     /// with the CSRF token that the session's forms carry.
     pub async fn login(&self, email: &str) -> (reqwest::Client, String) {
         let client = Self::client();
-        let page = client.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = csrf_of(&page);
         let res = client
             .post(self.url("/login"))
-            .form(&[("csrf", csrf.as_str()), ("email", email), ("password", PASSWORD), ("next", "/")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "login of {email} failed");
-        let page = client.get(self.url("/profile")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(self.url("/profile"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let csrf = csrf_of(&page);
         (client, csrf)
     }
@@ -152,7 +203,10 @@ impl Drop for TestApp {
 /// The CSRF token in a page's first form (or its meta tag).
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf-token\" content=\"";
-    let start = html.find(marker).map(|i| i + marker.len()).expect("no csrf meta tag in page");
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("no csrf meta tag in page");
     html[start..].split('"').next().unwrap().to_owned()
 }
 
@@ -167,5 +221,136 @@ impl NowTs for ManualClock {
 }
 
 pub fn is_json(res: &reqwest::Response) -> bool {
-    res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+    res.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// A session cookie and its CSRF token, for requests sent without a cookie store.
+#[derive(Debug, Clone)]
+pub struct SessionCookie {
+    /// The value of the `keikai_session` cookie.
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl SessionCookie {
+    /// The `Cookie` header value that carries this session.
+    pub fn header(&self) -> String {
+        format!("{}={}", keikai_web::auth::SESSION_COOKIE, self.cookie)
+    }
+
+    /// What the store keys the session by.
+    pub fn id_hash(&self) -> String {
+        keikai_web::auth::sha256_hex(&self.cookie)
+    }
+}
+
+impl TestApp {
+    /// A session for a user, written to the store as sign-in would write it. Much cheaper than
+    /// [`TestApp::login`] (no password check), for tests that need many sessions.
+    pub async fn session_for(&self, user: UserId) -> SessionCookie {
+        let cookie = keikai_web::auth::random_secret();
+        let csrf = keikai_web::auth::random_secret();
+        let now = self.clock.now_ts();
+        let session = keikai_store::Session {
+            id_hash: keikai_web::auth::sha256_hex(&cookie),
+            user_id: user,
+            csrf_token: csrf.clone(),
+            created_at: now,
+            expires_at: now
+                .checked_add(keikai_web::ui::DEFAULT_SESSION_TTL)
+                .unwrap(),
+        };
+        self.store.create_session(&session).await.unwrap();
+        SessionCookie { cookie, csrf }
+    }
+
+    /// An API token written to the store directly; returns its id and secret.
+    pub async fn store_token(
+        &self,
+        user: UserId,
+        scopes: &[keikai_domain::Scope],
+        expires_at: Option<jiff::Timestamp>,
+    ) -> (keikai_domain::TokenId, String) {
+        let secret = format!(
+            "{}{}",
+            keikai_domain::TokenSecret::PREFIX,
+            keikai_web::auth::random_secret()
+        );
+        let token = self
+            .store
+            .create_token(
+                &keikai_store::NewToken {
+                    user_id: user,
+                    name: "fixture".to_owned(),
+                    scopes: scopes.to_vec(),
+                    secret_hash: keikai_web::auth::sha256_hex(&secret),
+                    expires_at,
+                },
+                self.clock.now_ts(),
+            )
+            .await
+            .unwrap();
+        (token.id, secret)
+    }
+
+    /// The id of the user with this e-mail address.
+    pub async fn user_id(&self, email: &str) -> UserId {
+        self.store
+            .credentials_by_email(&Email::parse(email).unwrap())
+            .await
+            .unwrap()
+            .user
+            .id
+    }
+
+    /// A client without a cookie store (tests set `Cookie` themselves) that does not follow
+    /// redirects.
+    pub fn plain_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// The pre-session CSRF token the login page hands an anonymous visitor, as a browser
+    /// would hold it after opening `/login`.
+    pub async fn pre_session_csrf(&self) -> String {
+        let res = Self::plain_client()
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        cookie_set_by(&res, keikai_web::auth::PRE_SESSION_CSRF_COOKIE)
+            .expect("login page sets no CSRF cookie")
+    }
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The value a response's `Set-Cookie` gives the cookie `name`, if it sets it.
+pub fn cookie_set_by(res: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookies(res).iter().find_map(|c| {
+        let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+        let (k, v) = pair.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().to_owned())
+    })
+}
+
+/// The `Location` header of a redirect, or an empty string.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }

@@ -1,0 +1,395 @@
+//! What both backends share below the SQL: the timestamp codec, the row types and their
+//! conversion to domain types, and the mapping of database errors to [`StoreError`].
+
+use std::fmt::Display;
+
+use jiff_sqlx::ToSqlx;
+use keikai_domain::{
+    ApiToken, Branch, BranchId, BranchName, DisplayName, Email, Locale, Membership, OrgId, OrgName,
+    Organisation, Scope, TokenId, User, UserId,
+};
+use sqlx::encode::IsNull;
+use sqlx::error::{BoxDynError, ErrorKind};
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
+use sqlx::{Decode, Encode, Type};
+use uuid::Uuid;
+
+use crate::{Backend, StoreError};
+
+/// A timestamp as stored: microsecond precision on both backends (PostgreSQL's `timestamptz`
+/// holds no more), so that what is read back equals what was written whatever the backend.
+///
+/// PostgreSQL uses jiff-sqlx's `timestamptz` codec. On SQLite the column is TEXT, and jiff-sqlx
+/// writes as few fractional digits as needed ("…:00Z", "…:00.5Z"), which does not sort as the
+/// instants do ('.' < 'Z'); expiry and rate-limit queries compare timestamps in SQL, so
+/// this type writes a fixed width instead ("2026-11-23T12:54:00.000000Z") and leaves
+/// reading to jiff-sqlx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ts(jiff::Timestamp);
+
+impl Ts {
+    pub(crate) fn get(self) -> jiff::Timestamp {
+        self.0
+    }
+}
+
+impl From<jiff::Timestamp> for Ts {
+    fn from(t: jiff::Timestamp) -> Self {
+        // Truncating (not rounding) cannot move an instant past a bound it was below.
+        Self(jiff::Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t))
+    }
+}
+
+impl Type<Sqlite> for Ts {
+    fn type_info() -> SqliteTypeInfo {
+        <str as Type<Sqlite>>::type_info()
+    }
+
+    fn compatible(ty: &SqliteTypeInfo) -> bool {
+        <jiff_sqlx::Timestamp as Type<Sqlite>>::compatible(ty)
+    }
+}
+
+impl Encode<'_, Sqlite> for Ts {
+    fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Sqlite>::encode(format!("{:.6}", self.0), buf)
+    }
+}
+
+impl<'r> Decode<'r, Sqlite> for Ts {
+    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+        <jiff_sqlx::Timestamp as Decode<Sqlite>>::decode(value).map(|t| Self(t.to_jiff()))
+    }
+}
+
+impl Type<Postgres> for Ts {
+    fn type_info() -> PgTypeInfo {
+        <jiff_sqlx::Timestamp as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Ts {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        Encode::<Postgres>::encode(self.0.to_sqlx(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Ts {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        <jiff_sqlx::Timestamp as Decode<Postgres>>::decode(value).map(|t| Self(t.to_jiff()))
+    }
+}
+
+pub(crate) fn ts_opt(t: Option<jiff::Timestamp>) -> Option<Ts> {
+    t.map(Ts::from)
+}
+
+/// A value read from the database that the domain refuses: the schema's CHECK lists and the
+/// domain's rules have drifted apart, or someone edited the row by hand.
+fn corrupt(column: &str, value: &str, why: impl Display) -> StoreError {
+    StoreError::Other(format!(
+        "{column} holds {value:?}, which Keikai cannot read: {why}"
+    ))
+}
+
+fn parse<T, E: Display>(
+    column: &str,
+    value: &str,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    f(value).map_err(|e| corrupt(column, value, e))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgRow {
+    id: Uuid,
+    name: String,
+    kind: String,
+    created_at: Ts,
+}
+
+impl TryFrom<OrgRow> for Organisation {
+    type Error = StoreError;
+
+    fn try_from(r: OrgRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: OrgId::from_uuid(r.id),
+            name: parse("organisations.name", &r.name, OrgName::parse)?,
+            kind: parse("organisations.kind", &r.kind, str::parse)?,
+            created_at: r.created_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    locale: Option<String>,
+    created_at: Ts,
+    disabled_at: Option<Ts>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: UserId::from_uuid(r.id),
+            email: parse("users.email", &r.email, Email::parse)?,
+            display_name: parse("users.display_name", &r.display_name, DisplayName::parse)?,
+            locale: r
+                .locale
+                .map(|l| parse("users.locale", &l, str::parse::<Locale>))
+                .transpose()?,
+            created_at: r.created_at.get(),
+            disabled_at: r.disabled_at.map(Ts::get),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+impl TryFrom<CredentialsRow> for crate::Credentials {
+    type Error = StoreError;
+
+    fn try_from(r: CredentialsRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user: r.user.try_into()?,
+            password_hash: r.password_hash,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MembershipRow {
+    org_id: Uuid,
+    role: String,
+}
+
+impl TryFrom<MembershipRow> for Membership {
+    type Error = StoreError;
+
+    fn try_from(r: MembershipRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            org_id: OrgId::from_uuid(r.org_id),
+            role: parse("memberships.role", &r.role, str::parse)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id_hash: String,
+    user_id: Uuid,
+    csrf_token: String,
+    created_at: Ts,
+    expires_at: Ts,
+}
+
+impl TryFrom<SessionRow> for crate::Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id_hash: r.id_hash,
+            user_id: UserId::from_uuid(r.user_id),
+            csrf_token: r.csrf_token,
+            created_at: r.created_at.get(),
+            expires_at: r.expires_at.get(),
+        })
+    }
+}
+
+/// Scopes are stored as a comma-separated list ("read,write").
+pub(crate) fn scopes_to_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn scopes_from_text(text: &str) -> Result<Vec<Scope>, StoreError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| parse("api_tokens.scopes", text, |_| s.parse::<Scope>()))
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    id: Uuid,
+    user_id: Uuid,
+    name: String,
+    scopes: String,
+    created_at: Ts,
+    expires_at: Option<Ts>,
+    last_used_at: Option<Ts>,
+    revoked_at: Option<Ts>,
+}
+
+impl TryFrom<TokenRow> for ApiToken {
+    type Error = StoreError;
+
+    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: TokenId::from_uuid(r.id),
+            user_id: UserId::from_uuid(r.user_id),
+            name: r.name,
+            scopes: scopes_from_text(&r.scopes)?,
+            created_at: r.created_at.get(),
+            expires_at: r.expires_at.map(Ts::get),
+            last_used_at: r.last_used_at.map(Ts::get),
+            revoked_at: r.revoked_at.map(Ts::get),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BranchRow {
+    id: Uuid,
+    parent_id: Option<Uuid>,
+    category: String,
+    name: String,
+    created_at: Ts,
+}
+
+impl TryFrom<BranchRow> for Branch {
+    type Error = StoreError;
+
+    fn try_from(r: BranchRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: BranchId::from_uuid(r.id),
+            parent_id: r.parent_id.map(BranchId::from_uuid),
+            category: parse("branches.category", &r.category, str::parse)?,
+            name: parse("branches.name", &r.name, BranchName::parse)?,
+            created_at: r.created_at.get(),
+        })
+    }
+}
+
+/// Reads an enum column fetched on its own (an organisation's kind, a branch's category).
+pub(crate) fn parse_enum<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError>
+where
+    T::Err: Display,
+{
+    parse(column, value, str::parse)
+}
+
+pub(crate) fn count(n: i64) -> u64 {
+    // COUNT(*) is never negative.
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// A database error, sorted by what the caller may want to say about it.
+pub(crate) enum DbError {
+    /// A UNIQUE or PRIMARY KEY constraint; the caller names the value.
+    Unique(String),
+    /// A FOREIGN KEY constraint; the caller names the missing (or still referenced) row.
+    ForeignKey(String),
+    Other(StoreError),
+}
+
+impl From<DbError> for StoreError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unique(m) => Self::Conflict(m),
+            DbError::ForeignKey(m) => Self::Reference(m),
+            DbError::Other(e) => e,
+        }
+    }
+}
+
+pub(crate) fn db_error(backend: Backend, e: sqlx::Error) -> StoreError {
+    classify(backend, e).into()
+}
+
+pub(crate) fn classify(backend: Backend, e: sqlx::Error) -> DbError {
+    match e {
+        sqlx::Error::RowNotFound => DbError::Other(StoreError::NotFound),
+        sqlx::Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => DbError::Unique(db.message().to_owned()),
+            ErrorKind::ForeignKeyViolation => DbError::ForeignKey(db.message().to_owned()),
+            _ if is_transient(backend, db.code().as_deref()) => {
+                DbError::Other(StoreError::Unavailable(db.message().to_owned()))
+            }
+            _ => DbError::Other(StoreError::Other(db.to_string())),
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => DbError::Other(StoreError::Unavailable(e.to_string())),
+        e => DbError::Other(StoreError::Other(e.to_string())),
+    }
+}
+
+/// Errors that say "try again later" rather than "this request is wrong".
+fn is_transient(backend: Backend, code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    match backend {
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes (low byte).
+        Backend::Sqlite => code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+        // Class 08 (connection exception), 53 (insufficient resources), 57P01..57P03
+        // (shutdown, crash, cannot connect now).
+        Backend::Postgres => {
+            code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_timestamps_sort_as_text() {
+        let whole = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+        let half = whole + jiff::SignedDuration::from_millis(500);
+        let a = format!("{:.6}", Ts::from(whole).0);
+        let b = format!("{:.6}", Ts::from(half).0);
+        assert_eq!(a, "2026-09-21T14:13:20.000000Z");
+        assert!(a < b, "{a} !< {b}");
+        assert_eq!(a.len(), b.len());
+    }
+
+    #[test]
+    fn timestamps_are_truncated_to_microseconds() {
+        let t = jiff::Timestamp::new(1_790_000_000, 123_456_789).unwrap();
+        assert_eq!(
+            Ts::from(t).get(),
+            jiff::Timestamp::new(1_790_000_000, 123_456_000).unwrap()
+        );
+    }
+
+    #[test]
+    fn scopes_round_trip() {
+        for scopes in [vec![], vec![Scope::Read], vec![Scope::Read, Scope::Write]] {
+            assert_eq!(scopes_from_text(&scopes_to_text(&scopes)).unwrap(), scopes);
+        }
+        let err = scopes_from_text("read,admin").unwrap_err().to_string();
+        assert!(
+            err.contains("api_tokens.scopes") && err.contains("admin"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn transient_codes() {
+        assert!(is_transient(Backend::Sqlite, Some("5")));
+        assert!(is_transient(Backend::Sqlite, Some("517")));
+        assert!(!is_transient(Backend::Sqlite, Some("2067")));
+        assert!(is_transient(Backend::Postgres, Some("08006")));
+        assert!(is_transient(Backend::Postgres, Some("57P01")));
+        assert!(!is_transient(Backend::Postgres, Some("23505")));
+        assert!(!is_transient(Backend::Postgres, None));
+    }
+}

@@ -1,0 +1,616 @@
+//! The trait implementations, written once and expanded for each backend.
+//!
+//! The statements (`sql.rs`), row types and error mapping (`codec.rs`) are the same for both
+//! backends; only the pool type differs, and sqlx's executor traits make code generic over
+//! the database costly to spell out. A macro gives each backend concrete types instead.
+//!
+//! The invoking module defines `MIGRATOR` (its embedded migrations) and
+//! `MIGRATIONS_TABLE_EXISTS` (a query giving 1 when `_sqlx_migrations` exists, else 0), and
+//! its store type provides:
+//! - `fn reader(&self) -> &Pool<DB>` and `fn writer(&self) -> &Pool<DB>`;
+//! - `async fn begin_bootstrap(&self) -> Result<Transaction<'static, DB>>`: a transaction in
+//!   which no other instance can bootstrap at the same time;
+//! - `async fn close_pools(&self)`.
+
+macro_rules! impl_store {
+    (
+        store: $store:ident,
+        db: $db:ty,
+        backend: $backend:ident $(,)?
+    ) => {
+        mod store_impl {
+            use super::$store;
+            use async_trait::async_trait;
+            use jiff::Timestamp;
+            use keikai_domain::{
+                ApiToken, Branch, BranchCategory, BranchId, BranchName, Email, Locale, Membership,
+                OrgId, OrgKind, Organisation, Role, TokenId, User, UserId,
+            };
+            use $crate::codec::{self, DbError, Ts, ts_opt};
+            use $crate::schema::{self, Applied};
+            use $crate::sql;
+            use $crate::{
+                Backend, Credentials, LoginThrottle, NewBranch, NewOrganisation, NewToken, NewUser,
+                OrgStore, ProductStore, Result, Session, SessionStore, Store, StoreError,
+                TokenStore, UserStore,
+            };
+
+            type Db = $db;
+            type Args = <Db as sqlx::Database>::Arguments;
+            type Pool = sqlx::Pool<Db>;
+
+            fn db(e: sqlx::Error) -> StoreError {
+                codec::db_error(Backend::$backend, e)
+            }
+
+            /// Says what a UNIQUE or FOREIGN KEY violation means for this statement; other
+            /// errors (and violations without a message here) map as usual.
+            fn db_or(
+                e: sqlx::Error,
+                unique: Option<String>,
+                foreign_key: Option<String>,
+            ) -> StoreError {
+                match codec::classify(Backend::$backend, e) {
+                    DbError::Unique(m) => StoreError::Conflict(unique.unwrap_or(m)),
+                    DbError::ForeignKey(m) => StoreError::Reference(foreign_key.unwrap_or(m)),
+                    other => other.into(),
+                }
+            }
+
+            fn no_user(id: UserId) -> Option<String> {
+                Some(format!("user {id} does not exist"))
+            }
+
+            fn sibling_taken(name: &BranchName) -> Option<String> {
+                Some(format!("a sibling branch is already named \"{name}\""))
+            }
+
+            /// One row, as its domain type; `NotFound` when there is none.
+            async fn one<R, T>(
+                query: sqlx::query::QueryAs<'_, Db, R, Args>,
+                pool: &Pool,
+            ) -> Result<T>
+            where
+                R: Send
+                    + Unpin
+                    + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>
+                    + TryInto<T, Error = StoreError>,
+            {
+                query.fetch_one(pool).await.map_err(db)?.try_into()
+            }
+
+            /// Every row, as domain types.
+            async fn all<R, T>(
+                query: sqlx::query::QueryAs<'_, Db, R, Args>,
+                pool: &Pool,
+            ) -> Result<Vec<T>>
+            where
+                R: Send
+                    + Unpin
+                    + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>
+                    + TryInto<T, Error = StoreError>,
+            {
+                let rows = query.fetch_all(pool).await.map_err(db)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn count(
+                query: sqlx::query::QueryAs<'_, Db, (i64,), Args>,
+                pool: &Pool,
+            ) -> Result<u64> {
+                let (n,) = query.fetch_one(pool).await.map_err(db)?;
+                Ok(codec::count(n))
+            }
+
+            /// Runs a statement, giving the number of rows it changed.
+            async fn execute(query: sqlx::query::Query<'_, Db, Args>, pool: &Pool) -> Result<u64> {
+                Ok(query.execute(pool).await.map_err(db)?.rows_affected())
+            }
+
+            /// Runs an UPDATE or DELETE by key; `NotFound` when it changed nothing.
+            async fn update(query: sqlx::query::Query<'_, Db, Args>, pool: &Pool) -> Result<()> {
+                match execute(query, pool).await? {
+                    0 => Err(StoreError::NotFound),
+                    _ => Ok(()),
+                }
+            }
+
+            /// A single text column by key, `None` when there is no such row.
+            async fn text(
+                sql: &'static str,
+                key: uuid::Uuid,
+                pool: &Pool,
+            ) -> Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql)
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db)?;
+                Ok(row.map(|(t,)| t))
+            }
+
+            async fn insert_org<'e>(
+                ex: impl sqlx::Executor<'e, Database = Db>,
+                org: &NewOrganisation,
+                now: Timestamp,
+            ) -> Result<Organisation> {
+                let row: codec::OrgRow = sqlx::query_as(sql::INSERT_ORG)
+                    .bind(OrgId::new().as_uuid())
+                    .bind(org.name.as_str())
+                    .bind(org.kind.as_str())
+                    .bind(Ts::from(now))
+                    .fetch_one(ex)
+                    .await
+                    .map_err(db)?;
+                row.try_into()
+            }
+
+            async fn insert_user<'e>(
+                ex: impl sqlx::Executor<'e, Database = Db>,
+                user: &NewUser,
+                now: Timestamp,
+            ) -> Result<User> {
+                let row: codec::UserRow = sqlx::query_as(sql::INSERT_USER)
+                    .bind(UserId::new().as_uuid())
+                    .bind(user.email.as_str())
+                    .bind(user.display_name.as_str())
+                    .bind(user.password_hash.as_str())
+                    .bind(user.locale.map(Locale::as_str))
+                    .bind(Ts::from(now))
+                    .fetch_one(ex)
+                    .await
+                    .map_err(|e| {
+                        let taken =
+                            format!("the e-mail address \"{}\" is already in use", user.email);
+                        db_or(e, Some(taken), None)
+                    })?;
+                row.try_into()
+            }
+
+            async fn insert_membership<'e>(
+                ex: impl sqlx::Executor<'e, Database = Db>,
+                user: UserId,
+                org: OrgId,
+                role: Role,
+            ) -> Result<()> {
+                sqlx::query(sql::INSERT_MEMBERSHIP)
+                    .bind(user.as_uuid())
+                    .bind(org.as_uuid())
+                    .bind(role.as_str())
+                    .execute(ex)
+                    .await
+                    .map_err(|e| db_or(e, None, no_user(user)))?;
+                Ok(())
+            }
+
+            #[async_trait]
+            impl OrgStore for $store {
+                async fn create_org(
+                    &self,
+                    org: &NewOrganisation,
+                    now: Timestamp,
+                ) -> Result<Organisation> {
+                    insert_org(self.writer(), org, now).await
+                }
+
+                async fn get_org(&self, id: OrgId) -> Result<Organisation> {
+                    one(
+                        sqlx::query_as::<_, codec::OrgRow>(sql::GET_ORG).bind(id.as_uuid()),
+                        self.reader(),
+                    )
+                    .await
+                }
+
+                async fn list_orgs(&self) -> Result<Vec<Organisation>> {
+                    all(
+                        sqlx::query_as::<_, codec::OrgRow>(sql::LIST_ORGS),
+                        self.reader(),
+                    )
+                    .await
+                }
+            }
+
+            #[async_trait]
+            impl UserStore for $store {
+                async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User> {
+                    insert_user(self.writer(), user, now).await
+                }
+
+                async fn get_user(&self, id: UserId) -> Result<User> {
+                    one(
+                        sqlx::query_as::<_, codec::UserRow>(sql::GET_USER).bind(id.as_uuid()),
+                        self.reader(),
+                    )
+                    .await
+                }
+
+                async fn credentials_by_email(&self, email: &Email) -> Result<Credentials> {
+                    let query =
+                        sqlx::query_as::<_, codec::CredentialsRow>(sql::CREDENTIALS_BY_EMAIL);
+                    one(query.bind(email.as_str()), self.reader()).await
+                }
+
+                async fn list_users(&self) -> Result<Vec<User>> {
+                    all(
+                        sqlx::query_as::<_, codec::UserRow>(sql::LIST_USERS),
+                        self.reader(),
+                    )
+                    .await
+                }
+
+                async fn count_users(&self) -> Result<u64> {
+                    count(sqlx::query_as(sql::COUNT_USERS), self.reader()).await
+                }
+
+                async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
+                    let query = sqlx::query(sql::SET_PASSWORD_HASH)
+                        .bind(id.as_uuid())
+                        .bind(password_hash);
+                    update(query, self.writer()).await
+                }
+
+                async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()> {
+                    let query = sqlx::query(sql::SET_LOCALE)
+                        .bind(id.as_uuid())
+                        .bind(locale.map(Locale::as_str));
+                    update(query, self.writer()).await
+                }
+
+                async fn set_disabled(
+                    &self,
+                    id: UserId,
+                    disabled_at: Option<Timestamp>,
+                ) -> Result<()> {
+                    let query = sqlx::query(sql::SET_DISABLED)
+                        .bind(id.as_uuid())
+                        .bind(ts_opt(disabled_at));
+                    update(query, self.writer()).await
+                }
+
+                async fn add_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()> {
+                    // Organisations never change kind, so reading it outside the INSERT's
+                    // transaction cannot let a wrong role in.
+                    let Some(kind) = text(sql::ORG_KIND, org.as_uuid(), self.writer()).await?
+                    else {
+                        return Err(StoreError::Reference(format!(
+                            "organisation {org} does not exist"
+                        )));
+                    };
+                    role.check_allowed_in(codec::parse_enum::<OrgKind>(
+                        "organisations.kind",
+                        &kind,
+                    )?)?;
+                    insert_membership(self.writer(), user, org, role).await
+                }
+
+                /// Removing a membership that does not exist is a no-op, like adding one twice.
+                async fn remove_membership(
+                    &self,
+                    user: UserId,
+                    org: OrgId,
+                    role: Role,
+                ) -> Result<()> {
+                    let query = sqlx::query(sql::DELETE_MEMBERSHIP)
+                        .bind(user.as_uuid())
+                        .bind(org.as_uuid())
+                        .bind(role.as_str());
+                    execute(query, self.writer()).await.map(drop)
+                }
+
+                async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
+                    let query = sqlx::query_as::<_, codec::MembershipRow>(sql::LIST_MEMBERSHIPS);
+                    all(query.bind(user.as_uuid()), self.reader()).await
+                }
+
+                async fn bootstrap_admin(
+                    &self,
+                    org: &NewOrganisation,
+                    user: &NewUser,
+                    now: Timestamp,
+                ) -> Result<Option<User>> {
+                    Role::Admin.check_allowed_in(org.kind)?;
+                    let mut tx = self.begin_bootstrap().await?;
+                    let (n,): (i64,) = sqlx::query_as(sql::COUNT_USERS)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    if n > 0 {
+                        tx.rollback().await.map_err(db)?;
+                        return Ok(None);
+                    }
+                    let org = insert_org(&mut *tx, org, now).await?;
+                    let user = insert_user(&mut *tx, user, now).await?;
+                    insert_membership(&mut *tx, user.id, org.id, Role::Admin).await?;
+                    tx.commit().await.map_err(db)?;
+                    Ok(Some(user))
+                }
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn create_session(&self, session: &Session) -> Result<()> {
+                    sqlx::query(sql::INSERT_SESSION)
+                        .bind(session.id_hash.as_str())
+                        .bind(session.user_id.as_uuid())
+                        .bind(session.csrf_token.as_str())
+                        .bind(Ts::from(session.created_at))
+                        .bind(Ts::from(session.expires_at))
+                        .execute(self.writer())
+                        .await
+                        .map_err(|e| {
+                            let taken = "a session with this id already exists".to_owned();
+                            db_or(e, Some(taken), no_user(session.user_id))
+                        })?;
+                    Ok(())
+                }
+
+                async fn active_session(&self, id_hash: &str, now: Timestamp) -> Result<Session> {
+                    let query = sqlx::query_as::<_, codec::SessionRow>(sql::ACTIVE_SESSION);
+                    one(query.bind(id_hash).bind(Ts::from(now)), self.reader()).await
+                }
+
+                async fn extend_session(&self, id_hash: &str, expires_at: Timestamp) -> Result<()> {
+                    let query = sqlx::query(sql::EXTEND_SESSION)
+                        .bind(id_hash)
+                        .bind(Ts::from(expires_at));
+                    update(query, self.writer()).await
+                }
+
+                /// Deleting a session that is already gone is not an error: signing out twice
+                /// (two tabs, a retried request) must succeed.
+                async fn delete_session(&self, id_hash: &str) -> Result<()> {
+                    execute(
+                        sqlx::query(sql::DELETE_SESSION).bind(id_hash),
+                        self.writer(),
+                    )
+                    .await
+                    .map(drop)
+                }
+
+                async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
+                    execute(
+                        sqlx::query(sql::DELETE_USER_SESSIONS).bind(user.as_uuid()),
+                        self.writer(),
+                    )
+                    .await
+                }
+
+                async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
+                    execute(
+                        sqlx::query(sql::DELETE_EXPIRED_SESSIONS).bind(Ts::from(now)),
+                        self.writer(),
+                    )
+                    .await
+                }
+            }
+
+            #[async_trait]
+            impl TokenStore for $store {
+                async fn create_token(&self, token: &NewToken, now: Timestamp) -> Result<ApiToken> {
+                    let row: codec::TokenRow = sqlx::query_as(sql::INSERT_TOKEN)
+                        .bind(TokenId::new().as_uuid())
+                        .bind(token.user_id.as_uuid())
+                        .bind(token.name.as_str())
+                        .bind(codec::scopes_to_text(&token.scopes))
+                        .bind(token.secret_hash.as_str())
+                        .bind(Ts::from(now))
+                        .bind(ts_opt(token.expires_at))
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(|e| {
+                            let taken = "a token with this secret already exists".to_owned();
+                            db_or(e, Some(taken), no_user(token.user_id))
+                        })?;
+                    row.try_into()
+                }
+
+                async fn token_by_hash(&self, secret_hash: &str) -> Result<ApiToken> {
+                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::TOKEN_BY_HASH);
+                    one(query.bind(secret_hash), self.reader()).await
+                }
+
+                async fn list_tokens(&self, user: UserId) -> Result<Vec<ApiToken>> {
+                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::LIST_TOKENS);
+                    all(query.bind(user.as_uuid()), self.reader()).await
+                }
+
+                async fn get_token(&self, id: TokenId) -> Result<ApiToken> {
+                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::GET_TOKEN);
+                    one(query.bind(id.as_uuid()), self.reader()).await
+                }
+
+                async fn revoke_token(&self, id: TokenId, now: Timestamp) -> Result<()> {
+                    let query = sqlx::query(sql::REVOKE_TOKEN)
+                        .bind(id.as_uuid())
+                        .bind(Ts::from(now));
+                    update(query, self.writer()).await
+                }
+
+                async fn touch_token(&self, id: TokenId, now: Timestamp) -> Result<()> {
+                    let query = sqlx::query(sql::TOUCH_TOKEN)
+                        .bind(id.as_uuid())
+                        .bind(Ts::from(now));
+                    update(query, self.writer()).await
+                }
+            }
+
+            #[async_trait]
+            impl ProductStore for $store {
+                async fn create_branch(
+                    &self,
+                    branch: &NewBranch,
+                    now: Timestamp,
+                ) -> Result<Branch> {
+                    let parent_category = match branch.parent_id {
+                        None => None,
+                        Some(parent) => {
+                            let Some(category) =
+                                text(sql::BRANCH_CATEGORY, parent.as_uuid(), self.writer()).await?
+                            else {
+                                return Err(StoreError::Reference(format!(
+                                    "parent branch {parent} does not exist"
+                                )));
+                            };
+                            Some(codec::parse_enum::<BranchCategory>(
+                                "branches.category",
+                                &category,
+                            )?)
+                        }
+                    };
+                    branch.category.check_parent(parent_category)?;
+                    let row: codec::BranchRow = sqlx::query_as(sql::INSERT_BRANCH)
+                        .bind(BranchId::new().as_uuid())
+                        .bind(branch.parent_id.map(|p| p.as_uuid()))
+                        .bind(branch.category.as_str())
+                        .bind(branch.name.as_str())
+                        .bind(Ts::from(now))
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(|e| {
+                            // The foreign key trips when the parent was deleted since the check.
+                            let gone = "the parent branch no longer exists".to_owned();
+                            db_or(e, sibling_taken(&branch.name), Some(gone))
+                        })?;
+                    row.try_into()
+                }
+
+                async fn get_branch(&self, id: BranchId) -> Result<Branch> {
+                    let query = sqlx::query_as::<_, codec::BranchRow>(sql::GET_BRANCH);
+                    one(query.bind(id.as_uuid()), self.reader()).await
+                }
+
+                async fn list_branches(&self) -> Result<Vec<Branch>> {
+                    all(
+                        sqlx::query_as::<_, codec::BranchRow>(sql::LIST_BRANCHES),
+                        self.reader(),
+                    )
+                    .await
+                }
+
+                async fn rename_branch(&self, id: BranchId, name: &BranchName) -> Result<Branch> {
+                    let row: codec::BranchRow = sqlx::query_as(sql::RENAME_BRANCH)
+                        .bind(id.as_uuid())
+                        .bind(name.as_str())
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(|e| db_or(e, sibling_taken(name), None))?;
+                    row.try_into()
+                }
+
+                async fn delete_branch(&self, id: BranchId) -> Result<()> {
+                    let branch = self.get_branch(id).await?;
+                    let has_children = || {
+                        StoreError::Conflict(format!(
+                            "the branch \"{}\" still has child branches; delete them first",
+                            branch.name
+                        ))
+                    };
+                    if count(
+                        sqlx::query_as(sql::COUNT_CHILDREN).bind(id.as_uuid()),
+                        self.writer(),
+                    )
+                    .await?
+                        > 0
+                    {
+                        return Err(has_children());
+                    }
+                    match sqlx::query(sql::DELETE_BRANCH)
+                        .bind(id.as_uuid())
+                        .execute(self.writer())
+                        .await
+                    {
+                        Ok(done) if done.rows_affected() == 0 => Err(StoreError::NotFound),
+                        Ok(_) => Ok(()),
+                        // A child added since the count trips the foreign key instead.
+                        Err(e) => match codec::classify(Backend::$backend, e) {
+                            DbError::ForeignKey(_) => Err(has_children()),
+                            other => Err(other.into()),
+                        },
+                    }
+                }
+            }
+
+            #[async_trait]
+            impl LoginThrottle for $store {
+                async fn record_login_failure(&self, key: &str, at: Timestamp) -> Result<()> {
+                    let query = sqlx::query(sql::INSERT_LOGIN_FAILURE)
+                        .bind(key)
+                        .bind(Ts::from(at));
+                    execute(query, self.writer()).await.map(drop)
+                }
+
+                async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<u64> {
+                    let query = sqlx::query_as(sql::COUNT_LOGIN_FAILURES)
+                        .bind(key)
+                        .bind(Ts::from(since));
+                    count(query, self.reader()).await
+                }
+
+                async fn clear_login_failures(&self, key: &str) -> Result<()> {
+                    execute(
+                        sqlx::query(sql::CLEAR_LOGIN_FAILURES).bind(key),
+                        self.writer(),
+                    )
+                    .await
+                    .map(drop)
+                }
+            }
+
+            impl $store {
+                /// The rows of the migrations table, or `None` when it does not exist yet.
+                async fn applied_migrations(&self) -> Result<Option<Vec<Applied>>> {
+                    if count(
+                        sqlx::query_as(super::MIGRATIONS_TABLE_EXISTS),
+                        self.writer(),
+                    )
+                    .await?
+                        == 0
+                    {
+                        return Ok(None);
+                    }
+                    let rows = sqlx::query_as(sql::APPLIED_MIGRATIONS)
+                        .fetch_all(self.writer())
+                        .await
+                        .map_err(db)?;
+                    Ok(Some(rows))
+                }
+            }
+
+            #[async_trait]
+            impl Store for $store {
+                fn backend(&self) -> Backend {
+                    Backend::$backend
+                }
+
+                async fn migrate(&self) -> Result<()> {
+                    if let Some(applied) = self.applied_migrations().await? {
+                        schema::refuse_newer(&super::MIGRATOR, &applied)?;
+                    }
+                    super::MIGRATOR
+                        .run(self.writer())
+                        .await
+                        .map_err(|e| schema::migrate_error(e, db))
+                }
+
+                async fn check_schema(&self) -> Result<()> {
+                    let applied = self.applied_migrations().await?;
+                    schema::check(&super::MIGRATOR, applied.as_deref())
+                }
+
+                async fn ping(&self) -> Result<()> {
+                    sqlx::query(sql::PING)
+                        .execute(self.reader())
+                        .await
+                        .map_err(db)?;
+                    Ok(())
+                }
+
+                async fn close(&self) {
+                    self.close_pools().await;
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,839 @@
+//! One suite for every backend: each test gets a fresh database from `TestDatabase`, a
+//! SQLite file by default, or a new PostgreSQL database when `KEIKAI_TEST_DATABASE_URL` is set
+//! (`KEIKAI_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p keikai-store`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use keikai_domain::{
+    ApiToken, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, Membership, OrgId,
+    OrgKind, OrgName, ProductTree, Role, Scope, TokenId, User, UserId,
+};
+use keikai_store::testing::TestDatabase;
+use keikai_store::{
+    Backend, NewBranch, NewOrganisation, NewToken, NewUser, Session, Store, StoreError,
+};
+use sqlx::Connection;
+
+/// A fixed clock: `t(0)` is 2026-09-21T14:13:20Z.
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_790_000_000 + secs).unwrap()
+}
+
+fn ms(millis: i64) -> SignedDuration {
+    SignedDuration::from_millis(millis)
+}
+
+fn new_org(name: &str, kind: OrgKind) -> NewOrganisation {
+    NewOrganisation {
+        name: OrgName::parse(name).unwrap(),
+        kind,
+    }
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        display_name: DisplayName::parse("Test User").unwrap(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        locale: None,
+    }
+}
+
+fn new_branch(parent: Option<BranchId>, category: BranchCategory, name: &str) -> NewBranch {
+    NewBranch {
+        parent_id: parent,
+        category,
+        name: BranchName::parse(name).unwrap(),
+    }
+}
+
+async fn add_user(store: &Arc<dyn Store>, email: &str) -> User {
+    store.create_user(&new_user(email), t(0)).await.unwrap()
+}
+
+async fn setup() -> (TestDatabase, Arc<dyn Store>) {
+    let db = TestDatabase::create().await;
+    let store = db.store().await;
+    (db, store)
+}
+
+/// Asserts that a result is the given error variant and returns its message.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat) => {{
+        match $result {
+            Err(e @ $pattern) => e.to_string(),
+            other => panic!("expected {}, got {:?}", stringify!($pattern), other),
+        }
+    }};
+}
+
+#[tokio::test]
+async fn organisations() {
+    let (db, store) = setup().await;
+    let mut made = Vec::new();
+    for (name, kind) in [
+        ("Beta Partner", OrgKind::Partner),
+        ("Alpha Corp", OrgKind::Own),
+        ("警戒株式会社", OrgKind::Customer),
+        ("JPCERT/CC", OrgKind::Coordinator),
+    ] {
+        let org = store.create_org(&new_org(name, kind), t(0)).await.unwrap();
+        assert_eq!(
+            (org.name.as_str(), org.kind, org.created_at),
+            (name, kind, t(0))
+        );
+        assert_eq!(store.get_org(org.id).await.unwrap(), org);
+        made.push(org);
+    }
+    let names: Vec<String> = store
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["Alpha Corp", "Beta Partner", "JPCERT/CC", "警戒株式会社"]
+    );
+    assert_err!(store.get_org(OrgId::new()).await, StoreError::NotFound);
+
+    // Stored with microsecond precision on every backend.
+    let precise = Timestamp::new(1_790_000_000, 123_456_789).unwrap();
+    let org = store
+        .create_org(&new_org("Precise", OrgKind::Partner), precise)
+        .await
+        .unwrap();
+    let micros = Timestamp::new(1_790_000_000, 123_456_000).unwrap();
+    assert_eq!(org.created_at, micros);
+    assert_eq!(store.get_org(org.id).await.unwrap().created_at, micros);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn users() {
+    let (db, store) = setup().await;
+    let mut bob = new_user("Bob@Example.com");
+    bob.display_name = DisplayName::parse("山田 太郎").unwrap();
+    bob.locale = Some(Locale::Ja);
+    let bob = store.create_user(&bob, t(0)).await.unwrap();
+    assert_eq!(bob.email.as_str(), "bob@example.com");
+    assert_eq!(bob.display_name.as_str(), "山田 太郎");
+    assert_eq!(
+        (bob.locale, bob.created_at, bob.disabled_at),
+        (Some(Locale::Ja), t(0), None)
+    );
+    assert_eq!(store.get_user(bob.id).await.unwrap(), bob);
+    let alice = store
+        .create_user(&new_user("alice@example.com"), t(1))
+        .await
+        .unwrap();
+
+    let msg = assert_err!(
+        store.create_user(&new_user("BOB@example.com"), t(2)).await,
+        StoreError::Conflict(_)
+    );
+    assert!(msg.contains("\"bob@example.com\""), "{msg}");
+
+    let emails: Vec<String> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.email.to_string())
+        .collect();
+    assert_eq!(emails, ["alice@example.com", "bob@example.com"]);
+    assert_eq!(store.count_users().await.unwrap(), 2);
+
+    let creds = store.credentials_by_email(&bob.email).await.unwrap();
+    assert_eq!(creds.user, bob);
+    assert_eq!(creds.password_hash, new_user("x@example.com").password_hash);
+    store
+        .set_password_hash(bob.id, "$argon2id$new")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .credentials_by_email(&bob.email)
+            .await
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
+    assert_err!(
+        store
+            .credentials_by_email(&Email::parse("nobody@example.com").unwrap())
+            .await,
+        StoreError::NotFound
+    );
+
+    store.set_locale(alice.id, Some(Locale::En)).await.unwrap();
+    assert_eq!(
+        store.get_user(alice.id).await.unwrap().locale,
+        Some(Locale::En)
+    );
+    store.set_locale(alice.id, None).await.unwrap();
+    assert_eq!(store.get_user(alice.id).await.unwrap().locale, None);
+
+    store.set_disabled(alice.id, Some(t(5))).await.unwrap();
+    assert_eq!(
+        store.get_user(alice.id).await.unwrap().disabled_at,
+        Some(t(5))
+    );
+    store.set_disabled(alice.id, None).await.unwrap();
+    assert_eq!(store.get_user(alice.id).await.unwrap().disabled_at, None);
+
+    let nobody = UserId::new();
+    assert_err!(store.get_user(nobody).await, StoreError::NotFound);
+    assert_err!(
+        store.set_password_hash(nobody, "h").await,
+        StoreError::NotFound
+    );
+    assert_err!(store.set_locale(nobody, None).await, StoreError::NotFound);
+    assert_err!(
+        store.set_disabled(nobody, Some(t(0))).await,
+        StoreError::NotFound
+    );
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn memberships() {
+    let (db, store) = setup().await;
+    let user = add_user(&store, "m@example.com").await;
+    let mut orgs = Vec::new();
+    for kind in OrgKind::ALL {
+        orgs.push(
+            store
+                .create_org(&new_org(&format!("{kind} org"), kind), t(0))
+                .await
+                .unwrap(),
+        );
+    }
+    let own = orgs[0].id;
+    let partner = orgs[1].id;
+
+    // The second time is a no-op.
+    for _ in 0..2 {
+        store
+            .add_membership(user.id, own, Role::Admin)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.memberships(user.id).await.unwrap(),
+        [Membership {
+            org_id: own,
+            role: Role::Admin
+        }]
+    );
+
+    // Roles that the organisation's kind does not allow name the field at fault.
+    for (org, role) in [
+        (partner, Role::Admin),
+        (own, Role::PartnerContact),
+        (partner, Role::CustomerContact),
+    ] {
+        match store.add_membership(user.id, org, role).await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "role", "{e}"),
+            other => panic!("{role} accepted: {other:?}"),
+        }
+    }
+    let msg = assert_err!(
+        store
+            .add_membership(user.id, OrgId::new(), Role::Reporter)
+            .await,
+        StoreError::Reference(_)
+    );
+    assert!(msg.contains("organisation"), "{msg}");
+    let stranger = UserId::new();
+    let msg = assert_err!(
+        store.add_membership(stranger, own, Role::Reporter).await,
+        StoreError::Reference(_)
+    );
+    assert!(msg.contains(&stranger.to_string()), "{msg}");
+
+    // Every role, in every kind of organisation that allows it.
+    let mut expected = Vec::new();
+    for org in &orgs {
+        for role in Role::ALL.into_iter().filter(|r| r.allowed_in(org.kind)) {
+            store.add_membership(user.id, org.id, role).await.unwrap();
+            expected.push(Membership {
+                org_id: org.id,
+                role,
+            });
+        }
+    }
+    let mut got = store.memberships(user.id).await.unwrap();
+    let key = |m: &Membership| (m.org_id, m.role);
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(got, expected);
+
+    // The second time is a no-op.
+    for _ in 0..2 {
+        store
+            .remove_membership(user.id, own, Role::Admin)
+            .await
+            .unwrap();
+    }
+    assert!(
+        !store
+            .memberships(user.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.role == Role::Admin)
+    );
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn bootstrap_admin() {
+    let (db, store) = setup().await;
+    let own = new_org("警戒 PSIRT", OrgKind::Own);
+
+    // Only an own organisation can hold an admin; nothing is written otherwise.
+    match store
+        .bootstrap_admin(
+            &new_org("P", OrgKind::Partner),
+            &new_user("a@example.com"),
+            t(0),
+        )
+        .await
+    {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "role"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.count_users().await.unwrap(), 0);
+
+    let admin = store
+        .bootstrap_admin(&own, &new_user("admin@example.com"), t(0))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(admin.email.as_str(), "admin@example.com");
+    let orgs = store.list_orgs().await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(
+        (orgs[0].name.as_str(), orgs[0].kind),
+        ("警戒 PSIRT", OrgKind::Own)
+    );
+    assert_eq!(
+        store.memberships(admin.id).await.unwrap(),
+        [Membership {
+            org_id: orgs[0].id,
+            role: Role::Admin
+        }]
+    );
+
+    assert!(
+        store
+            .bootstrap_admin(&own, &new_user("second@example.com"), t(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert_eq!(store.list_orgs().await.unwrap().len(), 1);
+    db.drop_now().await;
+
+    // Any existing user, admin or not, stops a bootstrap.
+    let (db, store) = setup().await;
+    add_user(&store, "someone@example.com").await;
+    assert!(
+        store
+            .bootstrap_admin(&own, &new_user("admin@example.com"), t(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.list_orgs().await.unwrap().is_empty());
+    db.drop_now().await;
+}
+
+/// Instances starting together on one database, each with its own pool, make one admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_bootstrap_makes_one_admin() {
+    let (db, first) = setup().await;
+    let mut stores = vec![first];
+    for _ in 0..3 {
+        stores.push(db.connect().await);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(stores.len()));
+    let tasks: Vec<_> = stores
+        .iter()
+        .enumerate()
+        .map(|(i, store)| {
+            let (store, barrier) = (Arc::clone(store), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .bootstrap_admin(
+                        &new_org(&format!("Own {i}"), OrgKind::Own),
+                        &new_user(&format!("admin{i}@example.com")),
+                        t(0),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        if let Some(user) = task.await.unwrap().unwrap() {
+            winners.push(user);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let store = &stores[0];
+    assert_eq!(store.count_users().await.unwrap(), 1);
+    assert_eq!(store.list_orgs().await.unwrap().len(), 1);
+    assert_eq!(store.memberships(winners[0].id).await.unwrap().len(), 1);
+    for s in &stores {
+        s.close().await;
+    }
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn sessions() {
+    let (db, store) = setup().await;
+    let user = add_user(&store, "s@example.com").await;
+    let session = |id: &str, expires_at: Timestamp| Session {
+        id_hash: id.into(),
+        user_id: user.id,
+        csrf_token: format!("csrf-{id}"),
+        created_at: t(0),
+        expires_at,
+    };
+    let s1 = session("h1", t(100));
+    // Expires half a second after a whole second: catches timestamps compared as
+    // variable-width text ("…:40.5Z" sorts before "…:40Z").
+    let s2 = session("h2", t(100) + ms(500));
+    store.create_session(&s1).await.unwrap();
+    store.create_session(&s2).await.unwrap();
+
+    assert_eq!(store.active_session("h1", t(50)).await.unwrap(), s1);
+    assert_err!(
+        store.active_session("h1", t(100)).await,
+        StoreError::NotFound
+    );
+    assert_eq!(store.active_session("h2", t(100)).await.unwrap(), s2);
+    assert_err!(
+        store.active_session("h2", t(100) + ms(500)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.active_session("nope", t(0)).await,
+        StoreError::NotFound
+    );
+
+    store.extend_session("h1", t(200)).await.unwrap();
+    assert_eq!(
+        store.active_session("h1", t(150)).await.unwrap().expires_at,
+        t(200)
+    );
+    assert_err!(
+        store.extend_session("nope", t(200)).await,
+        StoreError::NotFound
+    );
+
+    // A disabled user's sessions stop working at once, and work again when re-enabled.
+    store.set_disabled(user.id, Some(t(10))).await.unwrap();
+    assert_err!(
+        store.active_session("h1", t(20)).await,
+        StoreError::NotFound
+    );
+    store.set_disabled(user.id, None).await.unwrap();
+    assert!(store.active_session("h1", t(20)).await.is_ok());
+
+    assert_err!(store.create_session(&s1).await, StoreError::Conflict(_));
+    let orphan = Session {
+        user_id: UserId::new(),
+        ..session("h3", t(100))
+    };
+    assert_err!(
+        store.create_session(&orphan).await,
+        StoreError::Reference(_)
+    );
+
+    store.delete_session("h2").await.unwrap();
+    store.delete_session("h2").await.unwrap(); // signing out twice is fine
+    assert_err!(store.active_session("h2", t(0)).await, StoreError::NotFound);
+
+    store.create_session(&session("h4", t(10))).await.unwrap();
+    store.create_session(&session("h5", t(20))).await.unwrap();
+    assert_eq!(store.delete_expired_sessions(t(20)).await.unwrap(), 2);
+    assert_eq!(store.delete_expired_sessions(t(20)).await.unwrap(), 0);
+    store.create_session(&session("h6", t(300))).await.unwrap();
+    assert_eq!(store.delete_user_sessions(user.id).await.unwrap(), 2); // h1 and h6
+    assert_err!(store.active_session("h6", t(0)).await, StoreError::NotFound);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn tokens() {
+    let (db, store) = setup().await;
+    let user = add_user(&store, "t@example.com").await;
+    let token = |name: &str, hash: &str, scopes: Vec<Scope>, expires_at| NewToken {
+        user_id: user.id,
+        name: name.into(),
+        scopes,
+        secret_hash: hash.into(),
+        expires_at,
+    };
+    let ci = store
+        .create_token(
+            &token("CI 公開", "hash-ci", vec![Scope::Read, Scope::Write], None),
+            t(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ci,
+        ApiToken {
+            id: ci.id,
+            user_id: user.id,
+            name: "CI 公開".into(),
+            scopes: vec![Scope::Read, Scope::Write],
+            created_at: t(10),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    );
+    let siem = store
+        .create_token(
+            &token("siem", "hash-siem", vec![Scope::Read], Some(t(100))),
+            t(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.token_by_hash("hash-ci").await.unwrap(), ci);
+    assert_eq!(store.get_token(siem.id).await.unwrap(), siem);
+    let listed: Vec<TokenId> = store
+        .list_tokens(user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(listed, [siem.id, ci.id], "newest first");
+    assert!(store.list_tokens(UserId::new()).await.unwrap().is_empty());
+
+    assert!(siem.is_active(t(99)));
+    assert!(
+        !store
+            .token_by_hash("hash-siem")
+            .await
+            .unwrap()
+            .is_active(t(100))
+    );
+
+    store.touch_token(ci.id, t(30)).await.unwrap();
+    assert_eq!(
+        store.get_token(ci.id).await.unwrap().last_used_at,
+        Some(t(30))
+    );
+
+    // A revoked token is still found by its hash, so the caller can log it as revoked.
+    store.revoke_token(ci.id, t(40)).await.unwrap();
+    store.revoke_token(ci.id, t(50)).await.unwrap(); // the first revocation time stays
+    let revoked = store.token_by_hash("hash-ci").await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(t(40)));
+    assert!(!revoked.is_active(t(41)));
+
+    assert_err!(store.token_by_hash("unknown").await, StoreError::NotFound);
+    assert_err!(store.get_token(TokenId::new()).await, StoreError::NotFound);
+    assert_err!(
+        store.revoke_token(TokenId::new(), t(0)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.touch_token(TokenId::new(), t(0)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store
+            .create_token(&token("again", "hash-ci", vec![], None), t(60))
+            .await,
+        StoreError::Conflict(_)
+    );
+    let mut orphan = token("orphan", "hash-orphan", vec![Scope::Read], None);
+    orphan.user_id = UserId::new();
+    assert_err!(
+        store.create_token(&orphan, t(60)).await,
+        StoreError::Reference(_)
+    );
+    let empty = store
+        .create_token(&token("no scopes", "hash-empty", vec![], None), t(70))
+        .await
+        .unwrap();
+    assert_eq!(store.get_token(empty.id).await.unwrap().scopes, []);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn branches() {
+    use BranchCategory as C;
+    let (db, store) = setup().await;
+    let create = |parent, category, name: &str| {
+        let store = Arc::clone(&store);
+        let branch = new_branch(parent, category, name);
+        async move { store.create_branch(&branch, t(0)).await }
+    };
+    let vendor = create(None, C::Vendor, "警戒株式会社").await.unwrap();
+    assert_eq!(
+        (vendor.parent_id, vendor.name.as_str()),
+        (None, "警戒株式会社")
+    );
+    let family = create(Some(vendor.id), C::ProductFamily, "ルーター")
+        .await
+        .unwrap();
+    let product = create(Some(family.id), C::ProductName, "ルーター X")
+        .await
+        .unwrap();
+    let v1 = create(Some(product.id), C::ProductVersion, "1.0")
+        .await
+        .unwrap();
+    let arch = create(Some(v1.id), C::Architecture, "arm64").await.unwrap();
+    assert_eq!(store.get_branch(product.id).await.unwrap(), product);
+
+    // Placement rules, checked against the parent's category.
+    for (parent, category) in [
+        (None, C::ProductName),
+        (Some(vendor.id), C::Vendor),
+        (Some(vendor.id), C::ProductVersion),
+        (Some(v1.id), C::ProductVersion),
+    ] {
+        match create(parent, category, "misplaced").await {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "category", "{e}"),
+            other => panic!("{category} under {parent:?}: {other:?}"),
+        }
+    }
+    let ghost = BranchId::new();
+    let msg = assert_err!(
+        create(Some(ghost), C::ProductName, "x").await,
+        StoreError::Reference(_)
+    );
+    assert!(msg.contains(&ghost.to_string()), "{msg}");
+
+    // Sibling names are unique, at the top level too; cousins may share a name.
+    let msg = assert_err!(
+        create(Some(product.id), C::ProductVersion, "1.0").await,
+        StoreError::Conflict(_)
+    );
+    assert!(msg.contains("\"1.0\""), "{msg}");
+    assert_err!(
+        create(None, C::Vendor, "警戒株式会社").await,
+        StoreError::Conflict(_)
+    );
+    let other = create(Some(family.id), C::ProductName, "ルーター Y")
+        .await
+        .unwrap();
+    let other_v1 = create(Some(other.id), C::ProductVersion, "1.0")
+        .await
+        .unwrap();
+    let v2 = create(Some(product.id), C::ProductVersion, "2.0")
+        .await
+        .unwrap();
+
+    let renamed = store
+        .rename_branch(v2.id, &BranchName::parse("2.0.1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.id, renamed.name.as_str(), renamed.parent_id),
+        (v2.id, "2.0.1", Some(product.id))
+    );
+    assert_eq!(store.get_branch(v2.id).await.unwrap(), renamed);
+    let msg = assert_err!(
+        store
+            .rename_branch(v2.id, &BranchName::parse("1.0").unwrap())
+            .await,
+        StoreError::Conflict(_)
+    );
+    assert!(msg.contains("\"1.0\""), "{msg}");
+    assert_err!(
+        store
+            .rename_branch(BranchId::new(), &BranchName::parse("x").unwrap())
+            .await,
+        StoreError::NotFound
+    );
+
+    let all = store.list_branches().await.unwrap();
+    let ids: Vec<BranchId> = all.iter().map(|b| b.id).collect();
+    assert_eq!(
+        ids,
+        [
+            vendor.id,
+            family.id,
+            product.id,
+            v1.id,
+            arch.id,
+            other.id,
+            other_v1.id,
+            v2.id
+        ]
+    );
+    let tree = ProductTree::from_branches(&all);
+    assert_eq!(tree.branches.len(), 1);
+    assert_eq!(tree.branches[0].name, "警戒株式会社");
+
+    let msg = assert_err!(store.delete_branch(v1.id).await, StoreError::Conflict(_));
+    assert!(msg.contains("\"1.0\""), "{msg}");
+    store.delete_branch(arch.id).await.unwrap();
+    store.delete_branch(v1.id).await.unwrap();
+    assert_err!(store.get_branch(v1.id).await, StoreError::NotFound);
+    assert_err!(store.delete_branch(v1.id).await, StoreError::NotFound);
+    // The freed name can be used again.
+    create(Some(product.id), C::ProductVersion, "1.0")
+        .await
+        .unwrap();
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn login_failures() {
+    let (db, store) = setup().await;
+    for at in [t(0), t(10), t(20), t(20) + ms(500)] {
+        store
+            .record_login_failure("ip:192.0.2.1", at)
+            .await
+            .unwrap();
+    }
+    store
+        .record_login_failure("email:a@example.com", t(5))
+        .await
+        .unwrap();
+    let count = |key: &'static str, since| {
+        let store = Arc::clone(&store);
+        async move { store.login_failures_since(key, since).await.unwrap() }
+    };
+    assert_eq!(
+        count("ip:192.0.2.1", t(0)).await,
+        4,
+        "the window includes its start"
+    );
+    assert_eq!(count("ip:192.0.2.1", t(10)).await, 3);
+    assert_eq!(count("ip:192.0.2.1", t(20)).await, 2);
+    assert_eq!(count("ip:192.0.2.1", t(20) + ms(250)).await, 1);
+    assert_eq!(count("ip:192.0.2.1", t(21)).await, 0);
+    assert_eq!(count("email:a@example.com", t(0)).await, 1);
+    assert_eq!(count("unknown", t(0)).await, 0);
+    store.clear_login_failures("ip:192.0.2.1").await.unwrap();
+    assert_eq!(count("ip:192.0.2.1", t(0)).await, 0);
+    assert_eq!(count("email:a@example.com", t(0)).await, 1);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn schema_checks_and_migration() {
+    let db = TestDatabase::create().await;
+    let store = db.connect().await;
+    assert_eq!(store.backend(), db.backend());
+    store.ping().await.unwrap();
+    let msg = assert_err!(store.check_schema().await, StoreError::Config(_));
+    assert!(msg.contains("keikai db migrate"), "{msg}");
+    store.migrate().await.unwrap();
+    store.check_schema().await.unwrap();
+    store.migrate().await.unwrap(); // nothing left to do
+    store.check_schema().await.unwrap();
+    store.close().await;
+    db.drop_now().await;
+}
+
+const FUTURE: i64 = 99_990_101_000_000;
+
+async fn insert_future_migration(db: &TestDatabase) {
+    const SQL: &str = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+                       VALUES ($1, 'from a newer Keikai', TRUE, $2, 0)";
+    let checksum = vec![0u8; 48];
+    match db.backend() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query(SQL)
+                .bind(FUTURE)
+                .bind(checksum)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(SQL)
+                .bind(FUTURE)
+                .bind(checksum)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The migrations table as sqlx creates it, without any of our migrations applied.
+async fn create_migrations_table(db: &TestDatabase) {
+    match db.backend() {
+        Backend::Sqlite => {
+            // The file does not exist yet.
+            let mut conn = sqlx::SqliteConnection::connect(&format!("{}?mode=rwc", db.url))
+                .await
+                .unwrap();
+            sqlx::query(
+                "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+                 installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+                 checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+            )
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query(
+                "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+                 installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, \
+                 checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
+            )
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn databases_from_a_newer_keikai_are_refused() {
+    // Migrated by us, then by a newer Keikai.
+    let (db, store) = setup().await;
+    insert_future_migration(&db).await;
+    for result in [store.check_schema().await, store.migrate().await] {
+        match result {
+            Err(StoreError::TooNew { found, known }) => {
+                assert_eq!(found, FUTURE);
+                assert!(known > 0 && known < FUTURE, "{known}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    store.close().await;
+    db.drop_now().await;
+
+    // Holding only a newer migration, with ours pending: migrate() must refuse before
+    // applying anything.
+    let db = TestDatabase::create().await;
+    create_migrations_table(&db).await;
+    insert_future_migration(&db).await;
+    let store = db.connect().await;
+    assert_err!(store.migrate().await, StoreError::TooNew { .. });
+    assert_err!(store.check_schema().await, StoreError::TooNew { .. });
+    assert!(
+        store.count_users().await.is_err(),
+        "migrate() created the users table"
+    );
+    store.close().await;
+    db.drop_now().await;
+}
