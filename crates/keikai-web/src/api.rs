@@ -31,21 +31,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
+        if !has_content_type(&req, "application/json") {
             return Err(AppError::bad_request(
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
-            .await
-            .map_err(|_| {
-                AppError::bad_request(format!("body larger than {MAX_JSON_BYTES} bytes"))
-            })?;
+        let bytes = read_body(req, MAX_JSON_BYTES).await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => Ok(Self(v)),
@@ -55,20 +46,60 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 if inner.is_syntax() || inner.is_eof() {
                     return Err(AppError::bad_request(format!("malformed JSON: {inner}")));
                 }
-                let msg = inner.to_string();
-                // serde reports a missing field at the parent's path; name the field itself.
-                let field = match msg
-                    .strip_prefix("missing field `")
-                    .and_then(|m| m.split('`').next())
-                {
-                    Some(f) if path == "." => f.to_owned(),
-                    Some(f) => format!("{path}.{f}"),
-                    None => path,
-                };
-                Err(AppError::invalid(field, msg))
+                Err(field_error(&path, inner.to_string()))
             }
         }
     }
+}
+
+/// A form body (`application/x-www-form-urlencoded`) whose errors name the field, like
+/// [`ApiJson`].
+pub struct UiForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for UiForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        if !has_content_type(&req, "application/x-www-form-urlencoded") {
+            return Err(AppError::bad_request(
+                "send the form as application/x-www-form-urlencoded",
+            ));
+        }
+        let bytes = read_body(req, MAX_JSON_BYTES).await?;
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(Self)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                field_error(&path, err.into_inner().to_string())
+            })
+    }
+}
+
+fn has_content_type(req: &Request, expected: &str) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(expected))
+}
+
+async fn read_body(req: Request, limit: usize) -> AppResult<axum::body::Bytes> {
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| AppError::bad_request(format!("body larger than {limit} bytes")))
+}
+
+/// serde reports a missing field at the parent's path; name the field itself.
+fn field_error(path: &str, msg: String) -> AppError {
+    let field = match msg
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    {
+        Some(f) if path == "." => f.to_owned(),
+        Some(f) => format!("{path}.{f}"),
+        None => path.to_owned(),
+    };
+    AppError::invalid(field, msg)
 }
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> AppResult<T> {
@@ -450,6 +481,8 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
+    // Signed-in first, so that an anonymous caller cannot tell which token ids exist.
+    ctx.require(Action::ListOwnTokens)?;
     let id: TokenId = parse_id(&id)?;
     let token = match state.store.get_token(id).await {
         Ok(t) => t,

@@ -141,6 +141,8 @@ pub fn router(state: AppState) -> Router {
         .route("/product-tree", get(api::product_tree))
         .route("/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
+        // Applies to the routes above, so it comes after them.
+        .method_not_allowed_fallback(ops::api_method_not_allowed)
         .fallback(ops::api_not_found);
 
     Router::new()

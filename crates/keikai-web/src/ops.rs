@@ -52,7 +52,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text format, for administrators (a scraper uses an admin's read-only token).
 pub async fn metrics(ctx: Ctx) -> AppResult<Response> {
-    ctx.require(Action::ViewMetrics)?;
+    // Not a page to sign in for: anyone but an administrator is told it does not exist.
+    if !ctx.allows(Action::ViewMetrics) {
+        return Err(AppError::not_found());
+    }
     let body = prometheus().render();
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
@@ -110,6 +113,10 @@ pub async fn ui_not_found() -> AppError {
 
 pub async fn api_not_found() -> AppError {
     AppError::not_found()
+}
+
+pub async fn api_method_not_allowed() -> AppError {
+    AppError::method_not_allowed()
 }
 
 /// Headers that make a stolen page less useful: no framing, no sniffing, no inline scripts

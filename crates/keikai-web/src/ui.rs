@@ -2,7 +2,6 @@
 //! re-render with the error on failure; htmx boosts links and forms when JavaScript runs.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -15,6 +14,7 @@ use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::api::UiForm;
 use crate::auth::{
     LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, hash_password,
     random_secret, set_cookie, sha256_hex, start_session,
@@ -197,7 +197,7 @@ pub async fn login_submit(
     ctx: Ctx,
     headers: HeaderMap,
     client: crate::ClientAddr,
-    Form(form): Form<LoginForm>,
+    UiForm(form): UiForm<LoginForm>,
 ) -> Response {
     let outcome = crate::login::attempt(&state, &form.email, &form.password, client.0).await;
     match outcome {
@@ -268,10 +268,12 @@ pub async fn set_language(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    Form(form): Form<LanguageForm>,
+    UiForm(form): UiForm<LanguageForm>,
 ) -> AppResult<Response> {
     let locale: Locale = form.locale.parse()?;
     if let Some(user) = &ctx.identity.user {
+        // Saving it changes the profile, which a read-only token may not do.
+        ctx.require(Action::UpdateProfile)?;
         state.store.set_locale(user.id, Some(locale)).await?;
     }
     let back = headers
@@ -416,7 +418,7 @@ pub struct BranchForm {
 pub async fn create_branch(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<BranchForm>,
+    UiForm(form): UiForm<BranchForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageProducts)?;
     let attempt = async {
@@ -527,7 +529,7 @@ pub struct OrgForm {
 pub async fn create_org(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<OrgForm>,
+    UiForm(form): UiForm<OrgForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageOrganisations)?;
     let attempt = async {
@@ -627,7 +629,7 @@ pub struct UserForm {
 pub async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<UserForm>,
+    UiForm(form): UiForm<UserForm>,
 ) -> AppResult<Response> {
     ctx.require(Action::ManageUsers)?;
     let attempt = async {
@@ -735,7 +737,7 @@ pub struct ProfileForm {
 pub async fn update_profile(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<ProfileForm>,
+    UiForm(form): UiForm<ProfileForm>,
 ) -> AppResult<Response> {
     let principal = ctx.require(Action::UpdateProfile)?;
     let locale = match form.locale.as_str() {
@@ -756,7 +758,7 @@ pub struct TokenForm {
 pub async fn create_token(
     State(state): State<AppState>,
     ctx: Ctx,
-    Form(form): Form<TokenForm>,
+    UiForm(form): UiForm<TokenForm>,
 ) -> AppResult<Response> {
     let principal = ctx.require(Action::CreateToken)?;
     let mut scopes = vec![Scope::Read];
@@ -784,6 +786,8 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    // Signed-in first, so that an anonymous visitor cannot tell which token ids exist.
+    ctx.require(Action::ListOwnTokens)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
     let token = state.store.get_token(id).await?;
     ctx.require(Action::RevokeToken {

@@ -1,0 +1,623 @@
+//! Documents made by the builder pass the schema and the basic validator; inputs it cannot make
+//! valid give the matching error.
+#![expect(clippy::unwrap_used, reason = "test code")]
+
+use keikai_csaf::builder::{
+    AdvisoryBuilder, BuildError, Product, RemediationInput, Status, VulnerabilityBuilder,
+    acknowledge,
+};
+use keikai_csaf::model::{
+    DocumentStatus, NoteCategory, ProductId, Publisher, PublisherCategory, RestartCategory,
+    TlpLabel,
+};
+use keikai_csaf::{CsafDocument, Preset, ValidationOptions, schema_validator, validate};
+use serde_json::Value;
+
+const VECTOR: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+
+fn publisher() -> Publisher {
+    Publisher::new(
+        PublisherCategory::Vendor,
+        "Example Inc.",
+        "https://example.com",
+    )
+}
+
+fn advisory() -> AdvisoryBuilder {
+    let mut b = AdvisoryBuilder::new(
+        "EXAMPLE-2024-0001",
+        "Vulnerability in Example Router",
+        publisher(),
+    );
+    b.tlp(TlpLabel::White)
+        .lang("en")
+        .revision("2024-03-01T12:00:00Z", "1", "Initial version.");
+    b
+}
+
+/// Every check we have: schema (no findings at all), the basic validator (valid, no findings),
+/// the strict schema (no additional properties), sorted keys and a lossless round trip through
+/// the model.
+fn assert_valid(doc: &CsafDocument) -> Value {
+    let value = serde_json::to_value(doc).unwrap();
+    let schema = schema_validator().validate(&value);
+    assert!(schema.is_empty(), "schema findings: {schema:#?}\n{value:#}");
+    assert!(keikai_csaf::strict_schema_findings(&value).is_empty());
+    let report = validate(
+        &value,
+        &ValidationOptions {
+            preset: Preset::Basic,
+            ..Default::default()
+        },
+    );
+    assert!(
+        report.valid,
+        "basic validator: {:#?}\n{value:#}",
+        report.findings
+    );
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    // The builder writes keys in alphabetical order (optional test 6.2.13).
+    let extended = validate(
+        &value,
+        &ValidationOptions {
+            preset: Preset::Extended,
+            ..Default::default()
+        },
+    );
+    let unsorted: Vec<_> = extended
+        .findings
+        .iter()
+        .filter(|f| f.test_id == "6.2.13")
+        .collect();
+    assert!(unsorted.is_empty(), "{unsorted:#?}");
+    let back: CsafDocument = serde_json::from_value(value.clone()).unwrap();
+    assert_eq!(&back, doc);
+    value
+}
+
+#[test]
+fn one_product_one_vulnerability() {
+    let mut b = advisory();
+    let router = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    b.add_vulnerability(
+        VulnerabilityBuilder::new()
+            .cve("CVE-2024-12345")
+            .description("A crafted packet overflows a buffer.")
+            .cvss(VECTOR, [&router])
+            .status(Status::KnownAffected, [&router])
+            .remediation(RemediationInput::none_available("No fix yet.", [&router])),
+    );
+    let doc = b.build().unwrap();
+    let value = assert_valid(&doc);
+    assert_eq!(value["document"]["category"], "csaf_security_advisory");
+    assert_eq!(value["document"]["tracking"]["version"], "1");
+    assert_eq!(
+        value["document"]["tracking"]["initial_release_date"],
+        "2024-03-01T12:00:00Z"
+    );
+    assert_eq!(
+        value["product_tree"]["branches"][0]["branches"][0]["branches"][0]["product"],
+        serde_json::json!({"name": "Example Inc. Router X 1.0", "product_id": "CSAFPID-0001"})
+    );
+    let cvss = &value["vulnerabilities"][0]["scores"][0]["cvss_v3"];
+    assert_eq!(
+        (cvss["baseScore"].as_f64(), cvss["baseSeverity"].as_str()),
+        (Some(9.8), Some("CRITICAL"))
+    );
+}
+
+#[test]
+fn several_products_and_vulnerabilities() {
+    let mut b = advisory();
+    b.summary("Two vulnerabilities in Example Router and Example Gateway.")
+        .legal_disclaimer("Provided as is.")
+        .faq("Am I affected?", "If you run Router X 1.0 or 1.1.")
+        .note(
+            NoteCategory::General,
+            "Recommended practices",
+            "Keep devices off the internet.",
+        )
+        .self_reference(
+            "https://example.com/advisories/example-2024-0001.json",
+            "This advisory",
+        )
+        .reference("https://example.com/blog/router-x", "Blog post")
+        .acknowledgment(acknowledge(["Jane Doe"], Some("Example Research")))
+        .aggregate_severity("Critical")
+        .distribution_text("Share freely.")
+        .alias("EX-SA-2024-01");
+    b.tlp_with_url(TlpLabel::Green, "https://www.first.org/tlp/");
+    let r10 = b
+        .add_product(
+            Product::new("Example Inc.", "Router X", "1.0")
+                .cpe("cpe:2.3:h:example:router_x:1.0:*:*:*:*:*:*:*"),
+        )
+        .unwrap();
+    let r11 = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.1"))
+        .unwrap();
+    let r12 = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.2"))
+        .unwrap();
+    let gw = b
+        .add_product(Product::version_range(
+            "Example Inc.",
+            "Gateway",
+            "vers:generic/<3.0.2",
+        ))
+        .unwrap();
+    let gw_fixed = b
+        .add_product(
+            Product::new("Example Inc.", "Gateway", "3.0.2")
+                .purl("pkg:generic/example/gateway@3.0.2"),
+        )
+        .unwrap();
+    let lib = b
+        .add_product(Product::new("Other Vendor", "libparse", "2.4.X"))
+        .unwrap();
+    // Adding the same product again gives the same id.
+    assert_eq!(
+        b.add_product(Product::new("Example Inc.", "Router X", "1.0"))
+            .unwrap(),
+        r10
+    );
+    assert_eq!(r12, ProductId::from("CSAFPID-0003"));
+
+    b.add_vulnerability(
+        VulnerabilityBuilder::new()
+            .cve("CVE-2024-0001")
+            .title("Buffer overflow in packet parser")
+            .cwe("CWE-787")
+            .description("A crafted packet overflows a buffer.")
+            .faq("Is it exploited?", "Not that we know of.")
+            .discovery_date("2024-01-15T00:00:00Z")
+            .release_date("2024-03-01T12:00:00Z")
+            .id("Example Bugzilla", "BUG-1234")
+            .cvss(VECTOR, [&r10, &r11])
+            .cvss(
+                "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P/RL:O/RC:C",
+                [&r10, &r11],
+            )
+            .cvss("AV:N/AC:L/Au:N/C:C/I:C/A:C", [&r10])
+            .cvss(
+                "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H/CR:H/MAV:A",
+                [&lib],
+            )
+            .status(Status::KnownAffected, [&r10, &r11, &lib])
+            .status(Status::Fixed, [&r12])
+            .status(Status::Recommended, [&r12])
+            .remediation(
+                RemediationInput::vendor_fix("Update to 1.2.", [&r10, &r11])
+                    .url("https://example.com/firmware/router-x/1.2")
+                    .date("2024-03-01T12:00:00Z")
+                    .restart_required(RestartCategory::Machine),
+            )
+            .remediation(RemediationInput::workaround(
+                "Disable the parser.",
+                [&r10, &r11],
+            ))
+            .remediation(RemediationInput::no_fix_planned(
+                "libparse 2.4 is end of life.",
+                [&lib],
+            ))
+            .acknowledgment(acknowledge(Vec::<String>::new(), Some("Example Research")))
+            .reference(
+                "https://www.cve.org/CVERecord?id=CVE-2024-0001",
+                "CVE-2024-0001",
+            ),
+    );
+    b.add_vulnerability(
+        VulnerabilityBuilder::new()
+            .cve("CVE-2024-0002")
+            .cwe("CWE-79")
+            .summary("Cross-site scripting in the web interface.")
+            .cvss("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", [&gw])
+            .status(Status::KnownAffected, [&gw])
+            .status(Status::Fixed, [&gw_fixed])
+            .status(Status::KnownNotAffected, [&r10, &r11, &r12])
+            .remediation(RemediationInput::mitigation(
+                "Restrict access to the web interface.",
+                [&gw],
+            ))
+            .remediation(
+                RemediationInput::vendor_fix("Update to 3.0.2.", [&gw])
+                    .url("https://example.com/gw"),
+            ),
+    );
+    let doc = b.build().unwrap();
+    let value = assert_valid(&doc);
+
+    let tree = &value["product_tree"]["branches"];
+    assert_eq!(tree.as_array().unwrap().len(), 2, "two vendors");
+    assert_eq!(
+        tree[0]["branches"].as_array().unwrap().len(),
+        2,
+        "Router X and Gateway"
+    );
+    assert_eq!(
+        tree[0]["branches"][1]["branches"][0]["category"],
+        "product_version_range"
+    );
+    let v0 = &value["vulnerabilities"][0];
+    assert_eq!(
+        v0["cwe"]["name"], "Out-of-bounds Write",
+        "the CWE name comes from the catalog"
+    );
+    assert_eq!(v0["scores"].as_array().unwrap().len(), 4);
+    assert_eq!(v0["scores"][1]["cvss_v3"]["temporalSeverity"], "HIGH");
+    assert_eq!(v0["scores"][2]["cvss_v2"]["baseScore"], 10.0);
+    // MAV:A, AC:H, CR:H: 8.22 × 0.62 × 0.44 × 0.85 × 0.85 + 6.42 × 0.915 = 7.494 → 7.5.
+    assert_eq!(
+        v0["scores"][3]["cvss_v3"]["environmentalScore"].as_f64(),
+        Some(7.5)
+    );
+    assert_eq!(
+        v0["remediations"][0]["restart_required"]["category"],
+        "machine"
+    );
+    assert_eq!(
+        value["document"]["distribution"]["tlp"]["url"],
+        "https://www.first.org/tlp/"
+    );
+}
+
+#[test]
+fn revisions_are_sorted_and_set_the_tracking_dates_and_version() {
+    let mut b = AdvisoryBuilder::new("EXAMPLE-2024-0002", "Updated advisory", publisher());
+    b.revision("2024-05-01T00:00:00Z", "2.0.0", "Fixed versions added.")
+        .revision("2024-03-01T00:00:00Z", "1.0.0", "Initial version.")
+        .revision("2024-03-05T00:00:00+02:00", "1.0.1", "Typo fixed.")
+        .revision("2024-04-01T00:00:00Z", "1.1.0", "CVSS vectors added.");
+    let p = b
+        .add_product(Product::new("Example Inc.", "App", "5"))
+        .unwrap();
+    b.add_vulnerability(
+        VulnerabilityBuilder::new()
+            .description("x")
+            .status(Status::UnderInvestigation, [&p]),
+    );
+    let value = assert_valid(&b.build().unwrap());
+    let tracking = &value["document"]["tracking"];
+    assert_eq!(tracking["version"], "2.0.0");
+    assert_eq!(tracking["initial_release_date"], "2024-03-01T00:00:00Z");
+    assert_eq!(tracking["current_release_date"], "2024-05-01T00:00:00Z");
+    let numbers: Vec<&str> = tracking["revision_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["1.0.0", "1.0.1", "1.1.0", "2.0.0"]);
+
+    // Integer versioning, and a draft that starts at 0.
+    let mut b = AdvisoryBuilder::new("EXAMPLE-2024-0003", "Draft", publisher());
+    b.status(DocumentStatus::Draft)
+        .revision("2024-03-01T00:00:00Z", "0", "Draft.")
+        .revision("2024-03-02T00:00:00Z", "1", "Reviewed.")
+        .revision("2024-03-02T00:00:00Z", "2", "Same timestamp, later number.");
+    let p = b
+        .add_product(Product::new("Example Inc.", "App", "5"))
+        .unwrap();
+    b.add_vulnerability(
+        VulnerabilityBuilder::new()
+            .description("x")
+            .status(Status::KnownAffected, [&p]),
+    );
+    let value = assert_valid(&b.build().unwrap());
+    assert_eq!(value["document"]["tracking"]["version"], "2");
+    assert_eq!(value["document"]["tracking"]["status"], "draft");
+}
+
+/// A builder with one product and a vulnerability template, to break one thing at a time.
+fn with_product() -> (AdvisoryBuilder, ProductId) {
+    let mut b = advisory();
+    let p = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    (b, p)
+}
+
+fn vuln(p: &ProductId) -> VulnerabilityBuilder {
+    VulnerabilityBuilder::new()
+        .description("x")
+        .status(Status::KnownAffected, [p])
+}
+
+#[test]
+fn inputs_that_cannot_be_valid_are_refused() {
+    let foreign = ProductId::from("CSAFPID-9999");
+    let mut failures = Vec::new();
+    let mut check = |name: &str,
+                     result: Result<CsafDocument, BuildError>,
+                     expected: &dyn Fn(&BuildError) -> bool| {
+        match result {
+            Ok(_) => failures.push(format!("{name}: built a document")),
+            Err(e) if expected(&e) => assert!(!e.to_string().is_empty()),
+            Err(e) => failures.push(format!("{name}: unexpected error {e:?}")),
+        }
+    };
+
+    let (mut b, _) = with_product();
+    b.add_vulnerability(vuln(&foreign));
+    check(
+        "unknown product",
+        b.build(),
+        &|e| matches!(e, BuildError::UnknownProduct { id, .. } if id == "CSAFPID-9999"),
+    );
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).status(Status::Fixed, [&p]));
+    check("contradicting status", b.build(), &|e| {
+        matches!(e, BuildError::ContradictingStatus { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(
+        vuln(&p)
+            .cvss(VECTOR, [&p])
+            .cvss("CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", [&p]),
+    );
+    check(
+        "two 3.1 scores",
+        b.build(),
+        &|e| matches!(e, BuildError::DuplicateScore { version, .. } if version == "3.1"),
+    );
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).cvss("CVSS:3.1/AV:N", [&p]));
+    check("invalid vector", b.build(), &|e| {
+        matches!(e, BuildError::Cvss { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).cvss(
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        [&p],
+    ));
+    check("CVSS 4.0", b.build(), &|e| {
+        matches!(e, BuildError::CvssVersion { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).cve("CVE-2024-1111"))
+        .add_vulnerability(vuln(&p).cve("CVE-2024-1111"));
+    check("duplicate CVE", b.build(), &|e| {
+        matches!(e, BuildError::DuplicateCve { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).cve("CVE-24-1"));
+    check("bad CVE", b.build(), &|e| {
+        matches!(e, BuildError::Format { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).cwe("CWE-999999"));
+    check("unknown CWE", b.build(), &|e| {
+        matches!(e, BuildError::UnknownCwe { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(VulnerabilityBuilder::new().status(Status::KnownAffected, [&p]));
+    check("no vulnerability note", b.build(), &|e| {
+        matches!(e, BuildError::MissingVulnerabilityNote { .. })
+    });
+
+    let (mut b, _) = with_product();
+    b.add_vulnerability(VulnerabilityBuilder::new().description("x"));
+    check("no product status", b.build(), &|e| {
+        matches!(e, BuildError::MissingProductStatus { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).remediation(RemediationInput::workaround("Do this.", [])));
+    check("remediation without products", b.build(), &|e| {
+        matches!(e, BuildError::Empty { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(
+        vuln(&p).remediation(RemediationInput::vendor_fix("Update.", [&p]).url("example.com/fix")),
+    );
+    check("remediation URL", b.build(), &|e| {
+        matches!(e, BuildError::Uri { .. })
+    });
+
+    let (b, _) = with_product();
+    check("no vulnerability", b.build(), &|e| {
+        matches!(e, BuildError::NoVulnerabilities)
+    });
+
+    let mut b = advisory();
+    b.add_vulnerability(VulnerabilityBuilder::new().description("x"));
+    check("no product", b.build(), &|e| {
+        matches!(e, BuildError::NoProducts)
+    });
+
+    let (mut b, p) = with_product();
+    b.lang("english");
+    b.add_vulnerability(vuln(&p));
+    check("bad lang", b.build(), &|e| {
+        matches!(e, BuildError::Lang { .. })
+    });
+
+    let (mut b, p) = with_product();
+    b.lang("qq-XX");
+    b.add_vulnerability(vuln(&p));
+    check("unregistered lang", b.build(), &|e| {
+        matches!(e, BuildError::Lang { .. })
+    });
+
+    let mut b = AdvisoryBuilder::new(
+        "EXAMPLE-2024-0001",
+        "Übersetzung",
+        Publisher::new(
+            PublisherCategory::Translator,
+            "Translator",
+            "https://translator.example",
+        ),
+    );
+    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
+    let p = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    b.add_vulnerability(vuln(&p));
+    check("translator without source_lang", b.build(), &|e| {
+        matches!(e, BuildError::MissingSourceLang)
+    });
+
+    let (mut b, p) = with_product();
+    b.add_vulnerability(vuln(&p).acknowledgment(acknowledge(Vec::<String>::new(), None)));
+    check("empty acknowledgment", b.build(), &|e| {
+        matches!(e, BuildError::EmptyAcknowledgment { .. })
+    });
+
+    let mut b = AdvisoryBuilder::new(" EXAMPLE-1", "Title", publisher());
+    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
+    let p = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    b.add_vulnerability(vuln(&p));
+    check("tracking id with whitespace", b.build(), &|e| {
+        matches!(e, BuildError::Whitespace { .. })
+    });
+
+    let mut b = AdvisoryBuilder::new(
+        "EXAMPLE-1",
+        "Title",
+        Publisher::new(PublisherCategory::Vendor, "Example", "example.com"),
+    );
+    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
+    let p = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    b.add_vulnerability(vuln(&p));
+    check("namespace not a URI", b.build(), &|e| {
+        matches!(e, BuildError::Uri { .. })
+    });
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn products_that_cannot_be_valid_are_refused() {
+    let mut b = advisory();
+    assert!(matches!(
+        b.add_product(Product::new("Example Inc.", "Router X", "all versions")),
+        Err(BuildError::VersionRange { .. })
+    ));
+    assert!(matches!(
+        b.add_product(Product::new("Example Inc.", "Router X", "< 1.2")),
+        Err(BuildError::VersionRange { .. })
+    ));
+    assert!(
+        b.add_product(Product::version_range("Example Inc.", "Router X", "< 1.2"))
+            .is_ok()
+    );
+    assert!(matches!(
+        b.add_product(Product::new("", "Router X", "1")),
+        Err(BuildError::Empty { .. })
+    ));
+    assert!(matches!(
+        b.add_product(Product::new("Example Inc.", "Router X", "1").purl("npm/example")),
+        Err(BuildError::Format { .. })
+    ));
+    assert!(matches!(
+        b.add_product(Product::new("Example Inc.", "Router X", "1").cpe("cpe:router")),
+        Err(BuildError::Format { .. })
+    ));
+}
+
+#[test]
+fn revision_histories_that_cannot_be_valid_are_refused() {
+    let build = |status: DocumentStatus, revisions: &[(&str, &str)]| {
+        let mut b = AdvisoryBuilder::new("EXAMPLE-1", "Title", publisher());
+        b.status(status);
+        for (date, number) in revisions {
+            b.revision(*date, *number, "Summary.");
+        }
+        let p = b
+            .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+            .unwrap();
+        b.add_vulnerability(vuln(&p));
+        b.build()
+    };
+    let d = |day: u32| format!("2024-03-{day:02}T00:00:00Z");
+    let (d1, d2, d3) = (d(1), d(2), d(3));
+    let final_ = DocumentStatus::Final;
+    type Case = (
+        &'static str,
+        Result<CsafDocument, BuildError>,
+        fn(&BuildError) -> bool,
+    );
+    let cases: Vec<Case> = vec![
+        ("none", build(final_.clone(), &[]), |e| {
+            matches!(e, BuildError::NoRevision)
+        }),
+        (
+            "mixed",
+            build(final_.clone(), &[(&d1, "1"), (&d2, "2.0.0")]),
+            |e| matches!(e, BuildError::MixedVersioning { .. }),
+        ),
+        (
+            "duplicate",
+            build(final_.clone(), &[(&d1, "1"), (&d2, "1")]),
+            |e| matches!(e, BuildError::DuplicateRevision { .. }),
+        ),
+        (
+            "order",
+            build(final_.clone(), &[(&d1, "2"), (&d2, "1")]),
+            |e| matches!(e, BuildError::RevisionOrder { .. }),
+        ),
+        (
+            "gap",
+            build(final_.clone(), &[(&d1, "1"), (&d2, "3")]),
+            |e| matches!(e, BuildError::RevisionGap { .. }),
+        ),
+        (
+            "major gap",
+            build(final_.clone(), &[(&d1, "1.0.0"), (&d2, "3.0.0")]),
+            |e| matches!(e, BuildError::RevisionGap { .. }),
+        ),
+        (
+            "first",
+            build(final_.clone(), &[(&d1, "2"), (&d2, "3")]),
+            |e| matches!(e, BuildError::FirstRevision { .. }),
+        ),
+        (
+            "pre-release",
+            build(DocumentStatus::Draft, &[(&d1, "1.0.0-rc.1")]),
+            |e| matches!(e, BuildError::PreRelease { .. }),
+        ),
+        (
+            "not a version",
+            build(final_.clone(), &[(&d1, "1.0")]),
+            |e| matches!(e, BuildError::VersionNumber { .. }),
+        ),
+        (
+            "bad date",
+            build(final_.clone(), &[("2024-03-01", "1")]),
+            |e| matches!(e, BuildError::Date { .. }),
+        ),
+        (
+            "0 but final",
+            build(final_.clone(), &[(&d1, "0"), (&d3, "1")]),
+            |e| matches!(e, BuildError::UnreleasedVersion { .. }),
+        ),
+        (
+            "0.9 but interim",
+            build(DocumentStatus::Interim, &[(&d1, "0.9.0")]),
+            |e| matches!(e, BuildError::UnreleasedVersion { .. }),
+        ),
+    ];
+    let failures: Vec<String> = cases
+        .into_iter()
+        .filter_map(|(name, result, expected)| match result {
+            Err(e) if expected(&e) => None,
+            other => Some(format!("{name}: {other:?}")),
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

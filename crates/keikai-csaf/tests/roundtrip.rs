@@ -1,0 +1,244 @@
+//! `Value` → `CsafDocument` → `Value` must give back the same JSON for every real document we
+//! have: the OASIS examples, the OASIS validator test files and the 2,383 CISA advisories.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a broken corpus should fail loudly"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use keikai_csaf::CsafDocument;
+use serde::Deserialize;
+use serde_json::Value;
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("KEIKAI_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    let csaf = dir.join("csaf");
+    if csaf.is_dir() {
+        Some(csaf)
+    } else {
+        eprintln!("skipping: no CSAF corpus at {}", csaf.display());
+        None
+    }
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// The first JSON pointer where two values differ, with both sides.
+fn first_difference(a: &Value, b: &Value, pointer: &mut String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (key, value) in x {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                let found = match y.get(key) {
+                    None => Some(format!("{pointer}: missing after round trip")),
+                    Some(other) => first_difference(value, other, pointer),
+                };
+                pointer.truncate(len);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            y.keys().find(|key| !x.contains_key(*key)).map(|key| {
+                format!(
+                    "{pointer}/{}: added by the round trip",
+                    key.replace('~', "~0").replace('/', "~1")
+                )
+            })
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{pointer}: {} items became {}", x.len(), y.len()));
+            }
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                let found = first_difference(p, q, pointer);
+                pointer.truncate(len);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        _ if a == b => None,
+        _ => Some(format!("{pointer}: {a} became {b}")),
+    }
+}
+
+/// Round-trips one document; `Err` says why it failed.
+fn round_trip(original: &Value) -> Result<(), String> {
+    let doc: CsafDocument = serde_json::from_value(original.clone())
+        .map_err(|e| format!("does not deserialize: {e}"))?;
+    let back = serde_json::to_value(&doc).map_err(|e| format!("does not serialize: {e}"))?;
+    if back == *original {
+        return Ok(());
+    }
+    let mut pointer = String::new();
+    Err(first_difference(original, &back, &mut pointer)
+        .unwrap_or_else(|| "values differ (no differing pointer found)".to_owned()))
+}
+
+#[test]
+fn oasis_examples_round_trip() {
+    let Some(csaf) = corpus() else { return };
+    let mut files = Vec::new();
+    json_files(&csaf.join("examples/csaf"), &mut files);
+    assert_eq!(files.len(), 19, "expected the 19 OASIS CSAF examples");
+    let mismatches: Vec<String> = files
+        .iter()
+        .filter_map(|path| {
+            let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            round_trip(&value)
+                .err()
+                .map(|why| format!("{}: {why}", path.display()))
+        })
+        .collect();
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// Every test document round-trips, except the three 6.1.8 files: they lack properties the CVSS
+/// schemas require (they are the only schema-invalid files), and the model follows the schema's
+/// required properties.
+#[test]
+fn oasis_validator_test_files_round_trip() {
+    let Some(csaf) = corpus() else { return };
+    let tests = csaf.join("tests");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(tests.join("testcases.json")).unwrap()).unwrap();
+    let mut names = Vec::new();
+    for case in index["tests"].as_array().unwrap() {
+        for list in ["failures", "valid"] {
+            for file in case[list].as_array().into_iter().flatten() {
+                names.push(file["name"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(names.len(), 239, "testcases.json should list 239 files");
+    let expected_unreadable = [
+        "mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-08-01.json",
+        "mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-08-02.json",
+        "mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-08-03.json",
+    ];
+    let mut mismatches = Vec::new();
+    for name in &names {
+        let value: Value =
+            serde_json::from_slice(&std::fs::read(tests.join(name)).unwrap()).unwrap();
+        match (
+            round_trip(&value),
+            expected_unreadable.contains(&name.as_str()),
+        ) {
+            (Ok(()), false) => {}
+            (Err(why), false) => mismatches.push(format!("{name}: {why}")),
+            (Ok(()), true) => mismatches.push(format!("{name}: expected to be rejected, was read")),
+            (Err(why), true) if why.starts_with("does not deserialize") => {}
+            (Err(why), true) => mismatches.push(format!("{name}: {why}")),
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn cisa_documents_round_trip() {
+    let Some(csaf) = corpus() else { return };
+    let started = Instant::now();
+    let file = std::fs::File::open(csaf.join("cisa-csaf.jsonl.gz")).unwrap();
+    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
+    let docs: Vec<Value> = reader
+        .lines()
+        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
+        .collect();
+    let loaded = started.elapsed();
+    assert_eq!(docs.len(), 2383, "expected the 2,383 CISA documents");
+
+    let started = Instant::now();
+    let mismatches: Vec<String> = docs
+        .iter()
+        .enumerate()
+        .filter_map(|(line, value)| {
+            round_trip(value).err().map(|why| {
+                let id = value
+                    .pointer("/document/tracking/id")
+                    .and_then(Value::as_str);
+                format!("line {} ({}): {why}", line + 1, id.unwrap_or("no id"))
+            })
+        })
+        .collect();
+    let elapsed = started.elapsed();
+    let started = Instant::now();
+    let models: Vec<CsafDocument> = docs
+        .iter()
+        .map(|v| CsafDocument::deserialize(v).unwrap())
+        .collect();
+    let deserialize = started.elapsed();
+    let started = Instant::now();
+    let values: Vec<Value> = models
+        .iter()
+        .map(|d| serde_json::to_value(d).unwrap())
+        .collect();
+    let serialize = started.elapsed();
+    assert_eq!(values.len(), docs.len());
+    eprintln!(
+        "CISA: {} documents; gunzip+parse {loaded:?}; round trip (clone + from_value + to_value + compare) {elapsed:?}; \
+         deserialize from &Value alone {deserialize:?}; to_value alone {serialize:?}",
+        docs.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn first_difference_reports_the_pointer() {
+    let a = serde_json::json!({"a": [1, {"b/c": 2}], "d": 1});
+    let b = serde_json::json!({"a": [1, {"b/c": 3}], "d": 1});
+    let mut pointer = String::new();
+    assert_eq!(
+        first_difference(&a, &b, &mut pointer).unwrap(),
+        "/a/1/b~1c: 2 became 3"
+    );
+    let c = serde_json::json!({"a": [1, {"b/c": 2}], "d": 1, "e": 0});
+    assert_eq!(
+        first_difference(&a, &c, &mut pointer).unwrap(),
+        "/e: added by the round trip"
+    );
+    // 7 and 7.0 are different JSON numbers and must be reported.
+    let (x, y) = (serde_json::json!({"s": 7}), serde_json::json!({"s": 7.0}));
+    assert_eq!(
+        first_difference(&x, &y, &mut pointer).unwrap(),
+        "/s: 7 became 7.0"
+    );
+}
