@@ -175,14 +175,16 @@ impl Branch {
 
 /// One node of [`ProductTree`], serialised in the shape of CSAF's `branches_t`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Fields are in alphabetical order because that is the order serde writes them in, and CSAF
+/// test 6.2.13 expects sorted keys.
 pub struct TreeNode {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<Self>,
     /// Not part of CSAF; lets a UI link each node back to the catalogue.
     #[serde(skip)]
     pub branch_id: BranchId,
     pub category: BranchCategory,
     pub name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub branches: Vec<Self>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<FullProductName>,
 }
