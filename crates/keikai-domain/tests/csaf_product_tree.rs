@@ -1,6 +1,8 @@
 //! The catalogue's product tree is a CSAF 2.0 `product_tree`: a document carrying it passes
 //! the CSAF schema and every test of the full preset that concerns products.
 
+#![allow(clippy::unwrap_used, reason = "test helpers")]
+
 use jiff::Timestamp;
 use keikai_csaf::{Preset, ValidationOptions, validate};
 use keikai_domain::{Branch, BranchCategory, BranchId, BranchName, ProductTree};

@@ -285,6 +285,29 @@ pub async fn get_user(
     Ok(Json(UserWithMemberships { user, memberships }))
 }
 
+/// Adds a membership after checking the user and organisation exist and the role fits.
+pub(crate) async fn add_membership_checked(
+    state: &AppState,
+    user: UserId,
+    org: OrgId,
+    role: Role,
+) -> AppResult<()> {
+    state.store.get_user(user).await?;
+    let org = match state.store.get_org(org).await {
+        Ok(o) => o,
+        Err(keikai_store::StoreError::NotFound) => {
+            return Err(AppError::invalid(
+                "org_id",
+                format!("no organisation {org}"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    role.check_allowed_in(org.kind)?;
+    state.store.add_membership(user, org.id, role).await?;
+    Ok(())
+}
+
 #[utoipa::path(post, path = "/api/v1/users/{id}/memberships", tag = "users", request_body = MembershipInput,
     params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 422, body = ErrorBody)))]
 pub async fn add_membership(
@@ -295,17 +318,66 @@ pub async fn add_membership(
 ) -> AppResult<Json<UserWithMemberships>> {
     ctx.require(Action::ManageUsers)?;
     let id: UserId = parse_id(&id)?;
+    add_membership_checked(&state, id, body.org_id, body.role).await?;
     let user = state.store.get_user(id).await?;
-    let org = state
-        .store
-        .get_org(body.org_id)
-        .await
-        .map_err(|_| AppError::invalid("org_id", "no such organisation"))?;
-    body.role.check_allowed_in(org.kind)?;
-    state
-        .store
-        .add_membership(id, body.org_id, body.role)
-        .await?;
+    let memberships = state.store.memberships(id).await?;
+    Ok(Json(UserWithMemberships { user, memberships }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateUser {
+    /// `true` disables the account: it cannot sign in and its sessions end; its API tokens
+    /// stop working until it is enabled again.
+    pub disabled: Option<bool>,
+    pub display_name: Option<String>,
+}
+
+/// Disabling ends the user's sessions at once. Administrators cannot disable themselves, so
+/// that the last administrator cannot lock everyone out by mistake.
+pub(crate) async fn set_disabled(
+    state: &AppState,
+    ctx: &Ctx,
+    id: UserId,
+    disabled: bool,
+) -> AppResult<User> {
+    let user = state.store.get_user(id).await?;
+    if disabled && ctx.identity.user.as_ref().is_some_and(|me| me.id == id) {
+        return Err(AppError::invalid(
+            "disabled",
+            "you cannot disable your own account",
+        ));
+    }
+    let at = disabled.then(|| user.disabled_at.unwrap_or_else(|| state.clock.now()));
+    state.store.set_disabled(id, at).await?;
+    if disabled {
+        state.store.delete_user_sessions(id).await?;
+    }
+    Ok(state.store.get_user(id).await?)
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> AppResult<Json<UserWithMemberships>> {
+    ctx.require(Action::ManageUsers)?;
+    let id: UserId = parse_id(&id)?;
+    let name = body
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?;
+    state.store.get_user(id).await?;
+    if let Some(d) = body.disabled {
+        set_disabled(&state, &ctx, id, d).await?;
+    }
+    if let Some(name) = name {
+        state.store.set_display_name(id, &name).await?;
+    }
+    let user = state.store.get_user(id).await?;
     let memberships = state.store.memberships(id).await?;
     Ok(Json(UserWithMemberships { user, memberships }))
 }
@@ -499,7 +571,7 @@ pub async fn revoke_token(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Keikai API", description = "Vulnerability response platform: organisations, users, product catalogue, API tokens."),
-    paths(me, list_orgs, create_org, get_org, list_users, create_user, get_user, add_membership,
+    paths(me, list_orgs, create_org, get_org, list_users, create_user, get_user, update_user, add_membership,
         list_branches, create_branch, get_branch, rename_branch, delete_branch, product_tree,
         list_tokens, create_token, revoke_token),
     modifiers(&BearerAuth),

@@ -95,6 +95,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/organisations"),
     ("GET", "/users"),
     ("POST", "/users"),
+    ("POST", "/users/{id}/disable"),
+    ("POST", "/users/{id}/enable"),
+    ("POST", "/users/{id}/memberships"),
     ("GET", "/profile"),
     ("POST", "/profile"),
     ("POST", "/profile/tokens"),
@@ -107,6 +110,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/users"),
     ("POST", "/api/v1/users"),
     ("GET", "/api/v1/users/{id}"),
+    ("PATCH", "/api/v1/users/{id}"),
     ("POST", "/api/v1/users/{id}/memberships"),
     ("GET", "/api/v1/branches"),
     ("POST", "/api/v1/branches"),
@@ -126,7 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/organisations", get(api::list_orgs).post(api::create_org))
         .route("/organisations/{id}", get(api::get_org))
         .route("/users", get(api::list_users).post(api::create_user))
-        .route("/users/{id}", get(api::get_user))
+        .route("/users/{id}", get(api::get_user).patch(api::update_user))
         .route("/users/{id}/memberships", post(api::add_membership))
         .route(
             "/branches",
@@ -161,6 +165,9 @@ pub fn router(state: AppState) -> Router {
             get(ui::organisations).post(ui::create_org),
         )
         .route("/users", get(ui::users).post(ui::create_user))
+        .route("/users/{id}/disable", post(ui::disable_user))
+        .route("/users/{id}/enable", post(ui::enable_user))
+        .route("/users/{id}/memberships", post(ui::add_membership))
         .route("/profile", get(ui::profile).post(ui::update_profile))
         .route("/profile/tokens", post(ui::create_token))
         .route("/profile/tokens/{id}/revoke", post(ui::revoke_token))

@@ -107,7 +107,13 @@ pub fn redirect_to_login(next: &str) -> Response {
 
 /// Only local paths, so the login form cannot be used to send people to another site.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    // Browsers drop tabs and newlines from a URL before reading it, so `/<TAB>/evil.example`
+    // would leave the site as surely as `//evil.example`.
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control)
+    {
         next
     } else {
         "/"
@@ -130,6 +136,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(
+    State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
@@ -140,6 +147,7 @@ pub async fn login_page(
     login_form(
         ctx,
         &headers,
+        state.config.secure_cookies,
         q.next.as_deref().unwrap_or("/"),
         "",
         None,
@@ -150,6 +158,7 @@ pub async fn login_page(
 fn login_form(
     ctx: Ctx,
     headers: &HeaderMap,
+    secure: bool,
     next: &str,
     email: &str,
     error: Option<String>,
@@ -176,7 +185,7 @@ fn login_form(
         },
     );
     if let Some(c) = new_cookie {
-        let cookie = set_cookie(PRE_SESSION_CSRF_COOKIE, &c, 3600, false, true);
+        let cookie = set_cookie(PRE_SESSION_CSRF_COOKIE, &c, 3600, secure, true);
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -225,6 +234,7 @@ pub async fn login_submit(
             login_form(
                 ctx,
                 &headers,
+                state.config.secure_cookies,
                 &form.next,
                 &form.email,
                 Some(msg),
@@ -236,6 +246,7 @@ pub async fn login_submit(
             login_form(
                 ctx,
                 &headers,
+                state.config.secure_cookies,
                 &form.next,
                 &form.email,
                 Some(msg),
@@ -555,6 +566,8 @@ pub async fn create_org(
 // ---------------------------------------------------------------- users
 
 struct UserRow {
+    id: String,
+    is_self: bool,
     email: String,
     name: String,
     memberships: String,
@@ -593,6 +606,8 @@ async fn users_page(
             .collect::<Vec<_>>()
             .join(", ");
         users.push(UserRow {
+            id: u.id.to_string(),
+            is_self: ctx.identity.user.as_ref().is_some_and(|me| me.id == u.id),
             email: u.email.to_string(),
             name: u.display_name.to_string(),
             memberships,
@@ -649,6 +664,71 @@ pub async fn create_user(
     match attempt.await {
         Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(e) if e.status.is_client_error() => {
+            users_page(&state, &ctx, Some(e.message), e.status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Disables or enables an account (`disabled` true or false) from the users page.
+async fn set_user_disabled(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    disabled: bool,
+) -> AppResult<Response> {
+    ctx.require(Action::ManageUsers)?;
+    let id = id.parse().map_err(|_| AppError::not_found())?;
+    match crate::api::set_disabled(state, ctx, id, disabled).await {
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            users_page(state, ctx, Some(e.message), e.status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn disable_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_user_disabled(&state, &ctx, &id, true).await
+}
+
+pub async fn enable_user(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    set_user_disabled(&state, &ctx, &id, false).await
+}
+
+#[derive(Deserialize)]
+pub struct MembershipForm {
+    org_id: String,
+    role: String,
+}
+
+pub async fn add_membership(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<MembershipForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManageUsers)?;
+    let id = id.parse().map_err(|_| AppError::not_found())?;
+    let attempt = async {
+        let org_id = form
+            .org_id
+            .parse()
+            .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
+        let role: Role = form.role.parse()?;
+        crate::api::add_membership_checked(&state, id, org_id, role).await
+    };
+    match attempt.await {
+        Ok(()) => Ok(Redirect::to("/users").into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             users_page(&state, &ctx, Some(e.message), e.status).await
         }
         Err(e) => Err(e),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod config;
+mod csaf_cmd;
 mod cvss_cmd;
 mod serve;
 
@@ -75,6 +76,9 @@ enum Command {
     /// CVSS tools.
     #[command(subcommand)]
     Cvss(cvss_cmd::CvssCommand),
+    /// CSAF 2.0 tools.
+    #[command(subcommand)]
+    Csaf(csaf_cmd::CsafCommand),
 }
 
 #[derive(Subcommand)]
@@ -112,6 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Cvss(cmd) => Ok(cvss_cmd::run(cmd)),
+        Command::Csaf(cmd) => csaf_cmd::run(cmd),
         Command::CheckConfig => {
             let config = load(None)?;
             print!("{}", config.to_redacted_toml());

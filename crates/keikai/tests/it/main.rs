@@ -5,8 +5,15 @@
 // Test helpers outside #[test] functions may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
+mod browser;
 mod cli;
+mod csaf;
+mod matrix;
 mod multi_instance;
+mod openapi;
 mod process;
 mod smoke;
 mod support;
+mod ui;
+mod users_admin;

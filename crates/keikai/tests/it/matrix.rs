@@ -2,8 +2,6 @@
 //! anonymous visitors and by API tokens, against a table written out here. The table is an
 //! independent statement of who may do what; it is deliberately not computed from the policy.
 
-#![allow(clippy::unwrap_used, reason = "test helpers")]
-
 use std::collections::BTreeSet;
 
 use keikai_domain::{BranchCategory, BranchId, BranchName, OrgId, Role, Scope, UserId};
@@ -102,6 +100,9 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/organisations",                 [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
     ("GET", "/users",                          [LOGIN,  LOGIN,   OK,     NF,     NF,     NF,     NF,     NF,      OK,     OK,     NF,     NF,     NF,     NF]),
     ("POST", "/users",                         [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
+    ("POST", "/users/{id}/disable", [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
+    ("POST", "/users/{id}/enable", [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
+    ("POST", "/users/{id}/memberships", [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
     ("GET", "/profile",                        [LOGIN,  LOGIN,   OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("POST", "/profile",                       [LOGIN,  FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
     ("POST", "/profile/tokens",                [LOGIN,  FORBID,  OK,     OK,     OK,     OK,     OK,     OK,      FORBID, FORBID, FORBID, FORBID, FORBID, FORBID]),
@@ -114,6 +115,7 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("GET", "/api/v1/users",                   [UNAUTH, UNAUTH,  OK,     NF,     NF,     NF,     NF,     NF,      OK,     OK,     NF,     NF,     NF,     NF]),
     ("POST", "/api/v1/users",                  [UNAUTH, UNAUTH,  NEW,    NF,     NF,     NF,     NF,     NF,      FORBID, NEW,    NF,     NF,     NF,     NF]),
     ("GET", "/api/v1/users/{id}",              [UNAUTH, UNAUTH,  OK,     NF,     NF,     NF,     NF,     NF,      OK,     OK,     NF,     NF,     NF,     NF]),
+    ("PATCH", "/api/v1/users/{id}", [UNAUTH, UNAUTH,  OK,     NF,     NF,     NF,     NF,     NF,      FORBID, OK,     NF,     NF,     NF,     NF]),
     ("POST", "/api/v1/users/{id}/memberships", [UNAUTH, UNAUTH,  OK,     NF,     NF,     NF,     NF,     NF,      FORBID, OK,     NF,     NF,     NF,     NF]),
     ("GET", "/api/v1/branches",                [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
     ("POST", "/api/v1/branches",               [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
@@ -132,7 +134,9 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
 #[derive(Debug, Clone)]
 pub(crate) enum Cred {
     /// Optionally holding the pre-session CSRF cookie (and echoing it).
-    Anonymous { csrf: Option<String> },
+    Anonymous {
+        csrf: Option<String>,
+    },
     Session(SessionCookie),
     Bearer(String),
 }
@@ -157,7 +161,11 @@ impl Fixture {
     pub(crate) async fn new(app: &TestApp) -> Self {
         let (victim, _) = app.user_with_role(Role::Reporter).await;
         let branch = fresh_branch(app).await;
-        Self { own_org: app.own_org, victim, branch }
+        Self {
+            own_org: app.own_org,
+            victim,
+            branch,
+        }
     }
 }
 
@@ -172,43 +180,77 @@ async fn fresh_branch(app: &TestApp) -> BranchId {
         category: BranchCategory::Vendor,
         name: BranchName::parse(&unique("Vendor")).unwrap(),
     };
-    app.store.create_branch(&branch, app.clock.now_ts()).await.unwrap().id
+    app.store
+        .create_branch(&branch, app.clock.now_ts())
+        .await
+        .unwrap()
+        .id
 }
 
 fn form(pairs: &[(&str, &str)]) -> Body {
-    Body::Form(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    Body::Form(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
 }
 
 /// The concrete path and a valid body for a route. Resources that the request would
 /// destroy are made fresh, so every caller finds one to act on.
-pub(crate) async fn prepare(app: &TestApp, fx: &Fixture, method: &str, template: &str) -> (String, Body) {
+pub(crate) async fn prepare(
+    app: &TestApp,
+    fx: &Fixture,
+    method: &str,
+    template: &str,
+) -> (String, Body) {
     let id = match (method, template) {
         (_, t) if !t.contains("{id}") => String::new(),
-        ("POST", "/products/{id}/delete") | ("DELETE", "/api/v1/branches/{id}") => fresh_branch(app).await.to_string(),
-        ("POST", "/profile/tokens/{id}/revoke") | ("DELETE", "/api/v1/tokens/{id}") => {
-            app.store_token(fx.victim, &[Scope::Read], None).await.0.to_string()
+        ("POST", "/products/{id}/delete") | ("DELETE", "/api/v1/branches/{id}") => {
+            fresh_branch(app).await.to_string()
         }
+        ("POST", "/profile/tokens/{id}/revoke") | ("DELETE", "/api/v1/tokens/{id}") => app
+            .store_token(fx.victim, &[Scope::Read], None)
+            .await
+            .0
+            .to_string(),
         (_, t) if t.starts_with("/api/v1/organisations/") => fx.own_org.to_string(),
         (_, t) if t.starts_with("/api/v1/users/") => fx.victim.to_string(),
+        // Disabling or changing a user must not disturb the callers of later requests.
+        (_, t) if t.starts_with("/users/") => {
+            app.user_with_role(Role::Reporter).await.0.to_string()
+        }
         (_, t) if t.starts_with("/api/v1/branches/") => fx.branch.to_string(),
         _ => panic!("no resource for {method} {template}: add one to prepare()"),
     };
-    let path = template.replace("{id}", &id).replace("{*path}", "keikai.css");
+    let path = template
+        .replace("{id}", &id)
+        .replace("{*path}", "keikai.css");
     let own = fx.own_org.to_string();
     let body = match (method, template) {
         ("GET", _) => Body::Empty,
         // A wrong password for an account that does not exist: the answer is the same for
         // every caller, and each attempt counts against its own address only.
         ("POST", "/login") => form(&[
-            ("email", &format!("nobody-{}@keikai.test", uuid::Uuid::now_v7().simple())),
+            (
+                "email",
+                &format!("nobody-{}@keikai.test", uuid::Uuid::now_v7().simple()),
+            ),
             ("password", "not the right password"),
             ("next", "/"),
         ]),
         ("POST", "/language") => form(&[("locale", "en")]),
-        ("POST", "/products") => form(&[("parent_id", ""), ("category", "vendor"), ("name", &unique("Vendor"))]),
+        ("POST", "/products") => form(&[
+            ("parent_id", ""),
+            ("category", "vendor"),
+            ("name", &unique("Vendor")),
+        ]),
         ("POST", "/organisations") => form(&[("name", &unique("Partner")), ("kind", "partner")]),
         ("POST", "/users") => form(&[
-            ("email", &format!("new-{}@example.com", uuid::Uuid::now_v7().simple())),
+            (
+                "email",
+                &format!("new-{}@example.com", uuid::Uuid::now_v7().simple()),
+            ),
             ("display_name", "New user"),
             ("password", PASSWORD),
             ("org_id", &own),
@@ -216,14 +258,23 @@ pub(crate) async fn prepare(app: &TestApp, fx: &Fixture, method: &str, template:
         ]),
         ("POST", "/profile") => form(&[("locale", "")]),
         ("POST", "/profile/tokens") => form(&[("name", "matrix")]),
-        ("POST", "/api/v1/organisations") => Body::Json(json!({ "name": unique("Partner"), "kind": "partner" })),
+        ("POST", "/api/v1/organisations") => {
+            Body::Json(json!({ "name": unique("Partner"), "kind": "partner" }))
+        }
         ("POST", "/api/v1/users") => Body::Json(json!({
             "email": format!("new-{}@example.com", uuid::Uuid::now_v7().simple()),
             "display_name": "New user",
             "password": PASSWORD,
             "memberships": [{ "org_id": own, "role": "product-engineer" }],
         })),
-        ("POST", "/api/v1/users/{id}/memberships") => Body::Json(json!({ "org_id": own, "role": "reporter" })),
+        ("POST", "/users/{id}/disable" | "/users/{id}/enable") => form(&[]),
+        ("POST", "/users/{id}/memberships") => form(&[("org_id", &own), ("role", "reporter")]),
+        ("PATCH", "/api/v1/users/{id}") => {
+            Body::Json(json!({ "display_name": unique("Renamed user") }))
+        }
+        ("POST", "/api/v1/users/{id}/memberships") => {
+            Body::Json(json!({ "org_id": own, "role": "reporter" }))
+        }
         ("POST", "/api/v1/branches") => {
             Body::Json(json!({ "parent_id": null, "category": "vendor", "name": unique("Vendor") }))
         }
@@ -250,14 +301,24 @@ pub(crate) struct Seen {
 /// Sends a request as a caller: the session cookie or bearer token, and on unsafe methods
 /// the CSRF token where the caller holds one (form field on UI routes, header on API routes).
 /// `csrf` overrides the token sent (`Some("")` sends none).
-pub(crate) async fn send(app: &TestApp, cred: &Cred, method: &str, path: &str, body: Body, csrf: Option<&str>) -> Seen {
+pub(crate) async fn send(
+    app: &TestApp,
+    cred: &Cred,
+    method: &str,
+    path: &str,
+    body: Body,
+    csrf: Option<&str>,
+) -> Seen {
     let client = TestApp::plain_client();
     let api = path.starts_with("/api/");
     let unsafe_method = method != "GET";
     let mut req = client.request(method.parse().unwrap(), app.url(path));
     let held = match cred {
         Cred::Anonymous { csrf: Some(c) } => {
-            req = req.header("cookie", format!("{}={c}", keikai_web::auth::PRE_SESSION_CSRF_COOKIE));
+            req = req.header(
+                "cookie",
+                format!("{}={c}", keikai_web::auth::PRE_SESSION_CSRF_COOKIE),
+            );
             Some(c.as_str())
         }
         Cred::Anonymous { csrf: None } => None,
@@ -292,7 +353,10 @@ pub(crate) async fn send(app: &TestApp, cred: &Cred, method: &str, path: &str, b
     };
     let res = req.send().await.unwrap();
     let header = |name: &str| {
-        res.headers().get(name).map(|v| v.to_str().unwrap_or("?").to_owned()).unwrap_or_default()
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("?").to_owned())
+            .unwrap_or_default()
     };
     Seen {
         status: res.status().as_u16(),
@@ -317,7 +381,11 @@ fn check(want: Want, path: &str, seen: &Seen) -> Result<(), String> {
         let detail = if seen.status == 303 {
             format!("location {}", seen.location)
         } else {
-            seen.body.chars().take(160).collect::<String>().replace('\n', " ")
+            seen.body
+                .chars()
+                .take(160)
+                .collect::<String>()
+                .replace('\n', " ")
         };
         return Err(format!("want {want:?}, got {got:?} ({detail})"));
     }
@@ -328,7 +396,8 @@ fn check(want: Want, path: &str, seen: &Seen) -> Result<(), String> {
         }
     }
     if seen.status >= 400 && api {
-        let v: Value = serde_json::from_str(&seen.body).map_err(|e| format!("error body is not JSON ({e}): {}", seen.body))?;
+        let v: Value = serde_json::from_str(&seen.body)
+            .map_err(|e| format!("error body is not JSON ({e}): {}", seen.body))?;
         let e = &v["error"];
         let shape_ok = e["code"].is_string()
             && e["message"].is_string()
@@ -347,7 +416,7 @@ fn check(want: Want, path: &str, seen: &Seen) -> Result<(), String> {
 }
 
 /// The callers' credentials, made once per test app.
-async fn credentials(app: &TestApp) -> Vec<(Who, Cred)> {
+async fn credentials(app: &TestApp) -> Vec<(Who, Cred, Option<UserId>)> {
     let anon_csrf = app.pre_session_csrf().await;
     let mut users = std::collections::HashMap::new();
     for role in Role::ALL {
@@ -355,16 +424,31 @@ async fn credentials(app: &TestApp) -> Vec<(Who, Cred)> {
     }
     let mut out = Vec::new();
     for who in CALLERS {
-        let cred = match who {
-            Who::Anonymous => Cred::Anonymous { csrf: Some(anon_csrf.clone()) },
-            Who::Bare => Cred::Anonymous { csrf: None },
-            Who::Session(role) => Cred::Session(app.session_for(users[&role]).await),
+        let (cred, user) = match who {
+            Who::Anonymous => (
+                Cred::Anonymous {
+                    csrf: Some(anon_csrf.clone()),
+                },
+                None,
+            ),
+            Who::Bare => (Cred::Anonymous { csrf: None }, None),
+            Who::Session(role) => (
+                Cred::Session(app.session_for(users[&role]).await),
+                Some(users[&role]),
+            ),
             Who::Token(role, write) => {
-                let scopes: &[Scope] = if write { &[Scope::Read, Scope::Write] } else { &[Scope::Read] };
-                Cred::Bearer(app.store_token(users[&role], scopes, None).await.1)
+                let scopes: &[Scope] = if write {
+                    &[Scope::Read, Scope::Write]
+                } else {
+                    &[Scope::Read]
+                };
+                (
+                    Cred::Bearer(app.store_token(users[&role], scopes, None).await.1),
+                    Some(users[&role]),
+                )
             }
         };
-        out.push((who, cred));
+        out.push((who, cred, user));
     }
     out
 }
@@ -374,7 +458,11 @@ async fn credentials(app: &TestApp) -> Vec<(Who, Cred)> {
 #[test]
 fn table_names_every_route_once() {
     let routes: BTreeSet<(&str, &str)> = keikai_web::ROUTES.iter().copied().collect();
-    assert_eq!(routes.len(), keikai_web::ROUTES.len(), "ROUTES lists a route twice");
+    assert_eq!(
+        routes.len(),
+        keikai_web::ROUTES.len(),
+        "ROUTES lists a route twice"
+    );
     let table: Vec<(&str, &str)> = TABLE.iter().map(|(m, p, _)| (*m, *p)).collect();
     let in_table: BTreeSet<(&str, &str)> = table.iter().copied().collect();
     assert_eq!(in_table.len(), table.len(), "the table lists a route twice");
@@ -386,31 +474,41 @@ fn table_names_every_route_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_every_caller_as_the_table_says() {
-    let app = TestApp::spawn().await;
-    let fx = Fixture::new(&app).await;
-    let callers = credentials(&app).await;
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let fx = std::sync::Arc::new(Fixture::new(&app).await);
+    // One task per caller: they share nothing but the fixture's read-only resources.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (column, (who, cred, user)) in credentials(&app).await.into_iter().enumerate() {
+        let (app, fx) = (app.clone(), fx.clone());
+        tasks.spawn(async move {
+            let mut mismatches = Vec::new();
+            for (method, template, wants) in TABLE {
+                // Signing out ends the session; give it one of its own.
+                let cred = match (&cred, user, *template) {
+                    (Cred::Session(_), Some(user), "/logout") => {
+                        Cred::Session(app.session_for(user).await)
+                    }
+                    _ => cred.clone(),
+                };
+                let (path, body) = prepare(&app, &fx, method, template).await;
+                let seen = send(&app, &cred, method, &path, body, None).await;
+                if let Err(e) = check(wants[column], &path, &seen) {
+                    mismatches.push(format!("{method} {template} as {who}: {e}"));
+                }
+            }
+            (TABLE.len(), mismatches)
+        });
+    }
     let mut mismatches = Vec::new();
     let mut checked = 0;
-    for (method, template, wants) in TABLE {
-        for ((who, cred), want) in callers.iter().zip(wants) {
-            // Signing out ends the session; give it one of its own.
-            let cred = match (cred, *template) {
-                (Cred::Session(_), "/logout") => {
-                    let Who::Session(role) = who else { unreachable!() };
-                    Cred::Session(app.session_for(app.user_with_role(*role).await.0).await)
-                }
-                _ => cred.clone(),
-            };
-            let (path, body) = prepare(&app, &fx, method, template).await;
-            let seen = send(&app, &cred, method, &path, body, None).await;
-            checked += 1;
-            if let Err(e) = check(*want, &path, &seen) {
-                mismatches.push(format!("{method} {template} as {who}: {e}"));
-            }
-        }
+    while let Some(done) = tasks.join_next().await {
+        let (n, m) = done.unwrap();
+        checked += n;
+        mismatches.extend(m);
     }
+    mismatches.sort();
     assert_eq!(checked, keikai_web::ROUTES.len() * CALLERS.len());
     assert!(
         mismatches.is_empty(),
@@ -431,9 +529,20 @@ async fn every_listed_route_is_routed() {
     let (admin, _) = app.user_with_role(Role::Admin).await;
     let mut problems = Vec::new();
     for (path, api) in [("/no-such-page", false), ("/api/v1/no-such-thing", true)] {
-        let seen = send(&app, &Cred::Anonymous { csrf: None }, "GET", path, Body::Empty, None).await;
+        let seen = send(
+            &app,
+            &Cred::Anonymous { csrf: None },
+            "GET",
+            path,
+            Body::Empty,
+            None,
+        )
+        .await;
         if seen.status != 404 || (api && !seen.content_type.starts_with("application/json")) {
-            problems.push(format!("fallback for {path}: {} {}", seen.status, seen.content_type));
+            problems.push(format!(
+                "fallback for {path}: {} {}",
+                seen.status, seen.content_type
+            ));
         }
     }
     for (method, template) in keikai_web::ROUTES {
@@ -441,15 +550,28 @@ async fn every_listed_route_is_routed() {
         let (path, body) = prepare(&app, &fx, method, template).await;
         let seen = send(&app, &cred, method, &path, body, None).await;
         if matches!(seen.status, 404 | 405) {
-            problems.push(format!("{method} {template} ({path}): {} for an admin", seen.status));
+            problems.push(format!(
+                "{method} {template} ({path}): {} for an admin",
+                seen.status
+            ));
         }
     }
-    let metrics = send(&app, &Cred::Session(app.session_for(admin).await), "GET", "/metrics", Body::Empty, None).await;
+    let metrics = send(
+        &app,
+        &Cred::Session(app.session_for(admin).await),
+        "GET",
+        "/metrics",
+        Body::Empty,
+        None,
+    )
+    .await;
     assert_eq!(metrics.status, 200);
     for (method, template) in keikai_web::ROUTES {
         let label = format!("method=\"{method}\",route=\"{template}\"");
         if !metrics.body.contains(&label) {
-            problems.push(format!("{method} {template}: no request counted as matching this route"));
+            problems.push(format!(
+                "{method} {template}: no request counted as matching this route"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -470,7 +592,9 @@ async fn store_state(app: &TestApp, session: &SessionCookie) -> String {
         s.list_orgs().await.unwrap(),
         s.list_branches().await.unwrap(),
         s.login_failures_since("ip:127.0.0.1", since).await.unwrap(),
-        s.active_session(&session.id_hash(), app.clock.now_ts()).await.ok(),
+        s.active_session(&session.id_hash(), app.clock.now_ts())
+            .await
+            .ok(),
     )
 }
 
@@ -482,9 +606,15 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
     let fx = Fixture::new(&app).await;
     let (admin, _) = app.user_with_role(Role::Admin).await;
     let session = app.session_for(admin).await;
-    let other = app.session_for(app.user_with_role(Role::Reporter).await.0).await;
+    let other = app
+        .session_for(app.user_with_role(Role::Reporter).await.0)
+        .await;
     let bogus = keikai_web::auth::random_secret();
-    let variants = [("no token", ""), ("a made-up token", bogus.as_str()), ("another session's token", other.csrf.as_str())];
+    let variants = [
+        ("no token", ""),
+        ("a made-up token", bogus.as_str()),
+        ("another session's token", other.csrf.as_str()),
+    ];
     let mut requests = Vec::new();
     for (method, template) in keikai_web::ROUTES.iter().filter(|(m, _)| *m != "GET") {
         for (what, token) in variants {
@@ -499,7 +629,8 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
         let seen = send(&app, &cred, method, &path, body, Some(token)).await;
         let api = path.starts_with("/api/");
         let form_ok = if api {
-            serde_json::from_str::<Value>(&seen.body).is_ok_and(|v| v["error"]["code"] == "forbidden")
+            serde_json::from_str::<Value>(&seen.body)
+                .is_ok_and(|v| v["error"]["code"] == "forbidden")
         } else {
             seen.content_type.starts_with("text/html")
         };
@@ -524,18 +655,26 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
 async fn anonymous_callers_cannot_probe_ids() {
     let app = TestApp::spawn().await;
     let fx = Fixture::new(&app).await;
-    let cred = Cred::Anonymous { csrf: Some(app.pre_session_csrf().await) };
+    let cred = Cred::Anonymous {
+        csrf: Some(app.pre_session_csrf().await),
+    };
     let mut problems = Vec::new();
-    for (method, template) in keikai_web::ROUTES.iter().filter(|(_, t)| t.contains("{id}")) {
+    for (method, template) in keikai_web::ROUTES
+        .iter()
+        .filter(|(_, t)| t.contains("{id}"))
+    {
         let (real, body) = prepare(&app, &fx, method, template).await;
-        for id in [uuid::Uuid::now_v7().to_string(), "not-an-id".to_owned()] {
-            let path = template.replace("{id}", &id);
-            let want = if path.starts_with("/api/") { UNAUTH } else { LOGIN };
-            for p in [&real, &path] {
-                let seen = send(&app, &cred, method, p, body.clone(), None).await;
-                if let Err(e) = check(want, p, &seen) {
-                    problems.push(format!("{method} {p}: {e}"));
-                }
+        let unknown = template.replace("{id}", &uuid::Uuid::now_v7().to_string());
+        let malformed = template.replace("{id}", "not-an-id");
+        let want = if template.starts_with("/api/") {
+            UNAUTH
+        } else {
+            LOGIN
+        };
+        for path in [real, unknown, malformed] {
+            let seen = send(&app, &cred, method, &path, body.clone(), None).await;
+            if let Err(e) = check(want, &path, &seen) {
+                problems.push(format!("{method} {path}: {e}"));
             }
         }
     }
