@@ -23,8 +23,8 @@ macro_rules! impl_store {
             use async_trait::async_trait;
             use jiff::Timestamp;
             use keikai_domain::{
-                ApiToken, Branch, BranchCategory, BranchId, BranchName, Email, Locale, Membership,
-                OrgId, OrgKind, Organisation, Role, TokenId, User, UserId,
+                ApiToken, Branch, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale,
+                Membership, OrgId, OrgKind, Organisation, Role, TokenId, User, UserId,
             };
             use $crate::codec::{self, DbError, Ts, ts_opt};
             use $crate::schema::{self, Applied};
@@ -253,6 +253,13 @@ macro_rules! impl_store {
                     let query = sqlx::query(sql::SET_LOCALE)
                         .bind(id.as_uuid())
                         .bind(locale.map(Locale::as_str));
+                    update(query, self.writer()).await
+                }
+
+                async fn set_display_name(&self, id: UserId, name: &DisplayName) -> Result<()> {
+                    let query = sqlx::query(sql::SET_DISPLAY_NAME)
+                        .bind(id.as_uuid())
+                        .bind(name.as_str());
                     update(query, self.writer()).await
                 }
 

@@ -56,6 +56,7 @@ pub(crate) const LIST_USERS: &str = concat!("SELECT ", user_cols!(), " FROM user
 pub(crate) const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 pub(crate) const SET_PASSWORD_HASH: &str = "UPDATE users SET password_hash = $2 WHERE id = $1";
 pub(crate) const SET_LOCALE: &str = "UPDATE users SET locale = $2 WHERE id = $1";
+pub(crate) const SET_DISPLAY_NAME: &str = "UPDATE users SET display_name = $2 WHERE id = $1";
 pub(crate) const SET_DISABLED: &str = "UPDATE users SET disabled_at = $2 WHERE id = $1";
 
 pub(crate) const INSERT_MEMBERSHIP: &str =

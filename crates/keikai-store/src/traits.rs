@@ -80,6 +80,7 @@ pub trait UserStore: Send + Sync {
     async fn count_users(&self) -> Result<u64>;
     async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()>;
     async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()>;
+    async fn set_display_name(&self, id: UserId, name: &DisplayName) -> Result<()>;
     async fn set_disabled(&self, id: UserId, disabled_at: Option<Timestamp>) -> Result<()>;
     /// Checks that the role fits the organisation's kind; adding an existing membership is a
     /// no-op.

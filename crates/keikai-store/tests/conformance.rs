@@ -178,6 +178,13 @@ async fn users() {
     store.set_locale(alice.id, None).await.unwrap();
     assert_eq!(store.get_user(alice.id).await.unwrap().locale, None);
 
+    let renamed = DisplayName::parse("鈴木 愛子").unwrap();
+    store.set_display_name(alice.id, &renamed).await.unwrap();
+    assert_eq!(
+        store.get_user(alice.id).await.unwrap().display_name,
+        renamed
+    );
+
     store.set_disabled(alice.id, Some(t(5))).await.unwrap();
     assert_eq!(
         store.get_user(alice.id).await.unwrap().disabled_at,
@@ -193,6 +200,10 @@ async fn users() {
         StoreError::NotFound
     );
     assert_err!(store.set_locale(nobody, None).await, StoreError::NotFound);
+    assert_err!(
+        store.set_display_name(nobody, &renamed).await,
+        StoreError::NotFound
+    );
     assert_err!(
         store.set_disabled(nobody, Some(t(0))).await,
         StoreError::NotFound
