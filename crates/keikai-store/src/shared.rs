@@ -561,6 +561,14 @@ macro_rules! impl_store {
                     .await
                     .map(drop)
                 }
+
+                async fn prune_login_failures(&self, before: Timestamp) -> Result<u64> {
+                    execute(
+                        sqlx::query(sql::PRUNE_LOGIN_FAILURES).bind(Ts::from(before)),
+                        self.writer(),
+                    )
+                    .await
+                }
             }
 
             impl $store {

@@ -120,6 +120,7 @@ pub(crate) const INSERT_LOGIN_FAILURE: &str =
 pub(crate) const COUNT_LOGIN_FAILURES: &str =
     "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2";
 pub(crate) const CLEAR_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE key = $1";
+pub(crate) const PRUNE_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE at < $1";
 
 #[cfg(test)]
 mod tests {

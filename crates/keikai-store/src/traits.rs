@@ -140,6 +140,8 @@ pub trait LoginThrottle: Send + Sync {
     async fn record_login_failure(&self, key: &str, at: Timestamp) -> Result<()>;
     async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<u64>;
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
+    /// Forgets failures older than any throttle window still looks at.
+    async fn prune_login_failures(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// The whole store, as the application holds it.

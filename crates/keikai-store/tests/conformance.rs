@@ -735,6 +735,14 @@ async fn login_failures() {
     assert_eq!(count("ip:192.0.2.1", t(21)).await, 0);
     assert_eq!(count("email:a@example.com", t(0)).await, 1);
     assert_eq!(count("unknown", t(0)).await, 0);
+    // Pruning removes only what is older than the cut-off, whatever the key.
+    assert_eq!(store.prune_login_failures(t(10)).await.unwrap(), 2);
+    assert_eq!(count("ip:192.0.2.1", t(0)).await, 3);
+    assert_eq!(count("email:a@example.com", t(0)).await, 0);
+    store
+        .record_login_failure("email:a@example.com", t(5))
+        .await
+        .unwrap();
     store.clear_login_failures("ip:192.0.2.1").await.unwrap();
     assert_eq!(count("ip:192.0.2.1", t(0)).await, 0);
     assert_eq!(count("email:a@example.com", t(0)).await, 1);

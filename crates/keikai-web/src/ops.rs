@@ -79,7 +79,7 @@ pub async fn track_metrics(req: Request, next: Next) -> Response {
     res
 }
 
-pub async fn static_asset(Path(path): Path<String>) -> Response {
+pub async fn static_asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -87,6 +87,7 @@ pub async fn static_asset(Path(path): Path<String>) -> Response {
         Some("js") => "text/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
         Some("txt" | "md") => "text/plain; charset=utf-8",
+        Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
@@ -96,6 +97,21 @@ pub async fn static_asset(Path(path): Path<String>) -> Response {
     } else {
         "public, max-age=300"
     };
+    // A browser revalidating its copy gets an empty answer when nothing changed.
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::CACHE_CONTROL, cache),
+                (header::ETAG, etag.as_str()),
+            ],
+        )
+            .into_response();
+    }
     (
         [
             (header::CONTENT_TYPE, mime),

@@ -32,6 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     keikai_web::ops::init_metrics();
     let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
+    tokio::spawn(housekeeping(store.clone()));
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -90,6 +91,28 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes expired sessions and sign-in failures no throttle window still counts. Every
+/// instance may run it: the deletes are idempotent, so no claim is needed.
+async fn housekeeping(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = jiff::Timestamp::now();
+        let day_ago = now
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        match (
+            store.delete_expired_sessions(now).await,
+            store.prune_login_failures(day_ago).await,
+        ) {
+            (Ok(sessions), Ok(failures)) => {
+                tracing::debug!(sessions, failures, "housekeeping removed expired rows");
+            }
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -648,6 +648,19 @@ async fn static_assets_are_served_with_etags_and_cache_headers() {
         etag,
         "stable"
     );
+    // Revalidation: the same tag answers 304 with no body; another tag gets the file.
+    let revalidate = |tag: String| {
+        TestApp::plain_client()
+            .get(app.url("/static/keikai.css"))
+            .header("if-none-match", tag)
+            .send()
+    };
+    let res = revalidate(etag.to_str().unwrap().to_owned()).await.unwrap();
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"], etag);
+    assert!(res.bytes().await.unwrap().is_empty());
+    let res = revalidate("\"stale\"".to_owned()).await.unwrap();
+    assert_eq!(res.status(), 200);
     let js = get(&app, "/static/keikai.js", None, None).await;
     assert_ne!(js.headers()["etag"], etag, "one tag per content");
     assert!(
