@@ -10,7 +10,7 @@ use keikai_domain::{
     Action, BranchCategory, BranchName, DisplayName, Email, Locale, OrgKind, OrgName, Password,
     ProductTree, Role, Scope, User,
 };
-use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser, StoreError};
+use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -117,6 +117,26 @@ fn safe_next(next: &str) -> &str {
         next
     } else {
         "/"
+    }
+}
+
+/// Post/redirect/get: on success the browser goes to `target`; a mistake in the form shows the
+/// page again with the message (and its status); anything else, including a resource that
+/// does not exist, becomes an error page.
+async fn after_submit<T, Fut>(
+    result: AppResult<T>,
+    target: &str,
+    rerender: impl FnOnce(String, StatusCode) -> Fut,
+) -> AppResult<Response>
+where
+    Fut: Future<Output = AppResult<Response>>,
+{
+    match result {
+        Ok(_) => Ok(Redirect::to(target).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            rerender(e.message, e.status).await
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -450,13 +470,10 @@ pub async fn create_branch(
             .await
             .map_err(AppError::from)
     };
-    match attempt.await {
-        Ok(_) => Ok(Redirect::to("/products").into_response()),
-        Err(e) if e.status.is_client_error() => {
-            products_page(&state, &ctx, Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
+    after_submit(attempt.await, "/products", |msg, status| {
+        products_page(&state, &ctx, Some(msg), status)
+    })
+    .await
 }
 
 pub async fn delete_branch(
@@ -466,13 +483,11 @@ pub async fn delete_branch(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageProducts)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    match state.store.delete_branch(id).await {
-        Ok(()) => Ok(Redirect::to("/products").into_response()),
-        Err(StoreError::Conflict(m)) => {
-            products_page(&state, &ctx, Some(m), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let result = state.store.delete_branch(id).await.map_err(AppError::from);
+    after_submit(result, "/products", |msg, status| {
+        products_page(&state, &ctx, Some(msg), status)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- organisations
@@ -554,13 +569,10 @@ pub async fn create_org(
             .await
             .map_err(AppError::from)
     };
-    match attempt.await {
-        Ok(_) => Ok(Redirect::to("/organisations").into_response()),
-        Err(e) if e.status.is_client_error() => {
-            orgs_page(&state, &ctx, Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
+    after_submit(attempt.await, "/organisations", |msg, status| {
+        orgs_page(&state, &ctx, Some(msg), status)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- users
@@ -661,13 +673,10 @@ pub async fn create_user(
         };
         crate::api::create_user_with_membership(&state, &new, org_id, role).await
     };
-    match attempt.await {
-        Ok(_) => Ok(Redirect::to("/users").into_response()),
-        Err(e) if e.status.is_client_error() => {
-            users_page(&state, &ctx, Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
+    after_submit(attempt.await, "/users", |msg, status| {
+        users_page(&state, &ctx, Some(msg), status)
+    })
+    .await
 }
 
 /// Disables or enables an account (`disabled` true or false) from the users page.
@@ -679,13 +688,12 @@ async fn set_user_disabled(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageUsers)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    match crate::api::set_disabled(state, ctx, id, disabled).await {
-        Ok(_) => Ok(Redirect::to("/users").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            users_page(state, ctx, Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
+    after_submit(
+        crate::api::set_disabled(state, ctx, id, disabled).await,
+        "/users",
+        |msg, status| users_page(state, ctx, Some(msg), status),
+    )
+    .await
 }
 
 pub async fn disable_user(
@@ -726,13 +734,10 @@ pub async fn add_membership(
         let role: Role = form.role.parse()?;
         crate::api::add_membership_checked(&state, id, org_id, role).await
     };
-    match attempt.await {
-        Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            users_page(&state, &ctx, Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
+    after_submit(attempt.await, "/users", |msg, status| {
+        users_page(&state, &ctx, Some(msg), status)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- profile and tokens
