@@ -5,6 +5,7 @@
 
 pub mod builder;
 mod checks;
+mod datetime;
 pub mod finding;
 pub mod model;
 pub mod parse;

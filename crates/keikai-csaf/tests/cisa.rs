@@ -7,21 +7,14 @@
 //! that do not match the CWE 4.17 catalog exactly. The corpus lives outside the repository
 //! (`KEIKAI_CORPUS`); without it the test skips.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::{cisa_documents, csaf_corpus};
 use keikai_csaf::{Preset, Severity, ValidationOptions, validate};
 use serde_json::Value;
-
-fn corpus_file() -> Option<PathBuf> {
-    let dir = std::env::var_os("KEIKAI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    let file = dir.join("csaf/cisa-csaf.jsonl.gz");
-    file.is_file().then_some(file)
-}
 
 /// Invalid documents (tracking id) and the tests that fail, each with the reason.
 const EXPECTED_INVALID: [(&str, &[&str], &str); 3] = [
@@ -46,17 +39,10 @@ const EXPECTED_INVALID: [(&str, &[&str], &str); 3] = [
 
 #[test]
 fn cisa_documents_basic() {
-    let Some(file) = corpus_file() else {
-        eprintln!("skipping: CISA corpus not found (set KEIKAI_CORPUS)");
+    let Some(csaf) = csaf_corpus("cisa-csaf.jsonl.gz") else {
         return;
     };
-    let reader = BufReader::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(&file).expect("open corpus"),
-    ));
-    let docs: Vec<Value> = reader
-        .lines()
-        .map(|l| serde_json::from_str(&l.expect("read line")).expect("parse document"))
-        .collect();
+    let docs = cisa_documents(&csaf);
     assert_eq!(docs.len(), 2383, "corpus changed");
     let basic = ValidationOptions {
         preset: Preset::Basic,

@@ -6,19 +6,12 @@
 //! (oasis-tcs/csaf#1322). The corpus lives outside the repository: `KEIKAI_CORPUS` or
 //! `../../../shared/corpus` from this crate; without it the tests skip.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{csaf_corpus, json_files, read_json, testcases};
 use keikai_csaf::{Preset, Severity, ValidationOptions, run_test, validate};
-use serde_json::Value;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KEIKAI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    dir.join("csaf/tests/testcases.json")
-        .is_file()
-        .then_some(dir)
-}
 
 /// Tests that need the network (6.3.6, 6.3.7) or a spell checker (6.3.8): the crate runs them
 /// only with a caller's checker, and their expected results depend on the live web and the
@@ -43,8 +36,7 @@ struct Case {
 }
 
 fn cases(root: &Path) -> Vec<Case> {
-    let text = std::fs::read_to_string(root.join("testcases.json")).expect("read testcases.json");
-    let index: Value = serde_json::from_str(&text).expect("parse testcases.json");
+    let index = testcases(root);
     let mut out = Vec::new();
     for t in index["tests"].as_array().expect("tests array") {
         let id = t["id"].as_str().expect("id").to_owned();
@@ -62,11 +54,6 @@ fn cases(root: &Path) -> Vec<Case> {
         }
     }
     out
-}
-
-fn load(root: &Path, file: &str) -> Value {
-    let text = std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 fn severity_of(group: &str) -> Severity {
@@ -87,7 +74,7 @@ fn score_per_test(root: &Path, cases: &[Case], skip: &[&str]) -> (Vec<String>, u
             continue;
         }
         scored += 1;
-        let doc = load(root, &c.file);
+        let doc = read_json(&root.join(&c.file));
         let Some(findings) = run_test(&c.id, &doc, &ValidationOptions::default()) else {
             mismatches.push(format!("{}: unknown test id {}", c.file, c.id));
             continue;
@@ -117,11 +104,10 @@ fn score_per_test(root: &Path, cases: &[Case], skip: &[&str]) -> (Vec<String>, u
 
 #[test]
 fn oasis_per_test() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipping: CSAF corpus not found (set KEIKAI_CORPUS)");
+    let Some(csaf) = csaf_corpus("tests/testcases.json") else {
         return;
     };
-    let root = dir.join("csaf/tests");
+    let root = csaf.join("tests");
     let cases = cases(&root);
     assert_eq!(cases.len(), 239, "testcases.json changed");
     let (mismatches, scored) = score_per_test(&root, &cases, &[]);
@@ -144,11 +130,10 @@ fn oasis_per_test() {
 
 #[test]
 fn oasis_verdicts() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipping: CSAF corpus not found (set KEIKAI_CORPUS)");
+    let Some(csaf) = csaf_corpus("tests/testcases.json") else {
         return;
     };
-    let root = dir.join("csaf/tests");
+    let root = csaf.join("tests");
     let cases = cases(&root);
     let basic = ValidationOptions {
         preset: Preset::Basic,
@@ -156,7 +141,7 @@ fn oasis_verdicts() {
     };
     let mut mismatches = Vec::new();
     for c in &cases {
-        let doc = load(&root, &c.file);
+        let doc = read_json(&root.join(&c.file));
         let report = validate(&doc, &basic);
         let known_invalid = BREAK_6_1_25.iter().any(|f| c.file.ends_with(f));
         let mandatory_failure = c.group == "mandatory" && c.failure;
@@ -208,28 +193,13 @@ fn oasis_verdicts() {
 /// `csaf` and csaf-rs each reject one through a bug of their own, see the notes).
 #[test]
 fn oasis_examples_are_valid() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipping: CSAF corpus not found (set KEIKAI_CORPUS)");
+    let Some(csaf) = csaf_corpus("examples/csaf") else {
         return;
     };
-    let mut stack = vec![dir.join("csaf/examples/csaf")];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read examples") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = json_files(&csaf.join("examples/csaf"));
     let mut mismatches = Vec::new();
     for f in &files {
-        let doc: Value =
-            serde_json::from_str(&std::fs::read_to_string(f).expect("read")).expect("parse");
-        let report = validate(&doc, &ValidationOptions::default());
+        let report = validate(&read_json(f), &ValidationOptions::default());
         if let Some(e) = report
             .findings
             .iter()

@@ -1,46 +1,14 @@
 //! `Value` → `CsafDocument` → `Value` must give back the same JSON for every real document we
 //! have: the OASIS examples, the OASIS validator test files and the 2,383 CISA advisories.
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a broken corpus should fail loudly"
-)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Instant;
 
+use common::{cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases};
 use keikai_csaf::CsafDocument;
 use serde::Deserialize;
 use serde_json::Value;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("KEIKAI_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    let csaf = dir.join("csaf");
-    if csaf.is_dir() {
-        Some(csaf)
-    } else {
-        eprintln!("skipping: no CSAF corpus at {}", csaf.display());
-        None
-    }
-}
-
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
 
 /// The first JSON pointer where two values differ, with both sides.
 fn first_difference(a: &Value, b: &Value, pointer: &mut String) -> Option<String> {
@@ -101,15 +69,15 @@ fn round_trip(original: &Value) -> Result<(), String> {
 
 #[test]
 fn oasis_examples_round_trip() {
-    let Some(csaf) = corpus() else { return };
-    let mut files = Vec::new();
-    json_files(&csaf.join("examples/csaf"), &mut files);
+    let Some(csaf) = csaf_corpus("examples/csaf") else {
+        return;
+    };
+    let files = json_files(&csaf.join("examples/csaf"));
     assert_eq!(files.len(), 19, "expected the 19 OASIS CSAF examples");
     let mismatches: Vec<String> = files
         .iter()
         .filter_map(|path| {
-            let value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-            round_trip(&value)
+            round_trip(&read_json(path))
                 .err()
                 .map(|why| format!("{}: {why}", path.display()))
         })
@@ -127,18 +95,11 @@ fn oasis_examples_round_trip() {
 /// required properties.
 #[test]
 fn oasis_validator_test_files_round_trip() {
-    let Some(csaf) = corpus() else { return };
+    let Some(csaf) = csaf_corpus("tests/testcases.json") else {
+        return;
+    };
     let tests = csaf.join("tests");
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(tests.join("testcases.json")).unwrap()).unwrap();
-    let mut names = Vec::new();
-    for case in index["tests"].as_array().unwrap() {
-        for list in ["failures", "valid"] {
-            for file in case[list].as_array().into_iter().flatten() {
-                names.push(file["name"].as_str().unwrap().to_owned());
-            }
-        }
-    }
+    let names = listed_files(&testcases(&tests));
     assert_eq!(names.len(), 239, "testcases.json should list 239 files");
     let expected_unreadable = [
         "mandatory/oasis_csaf_tc-csaf_2_0-2021-6-1-08-01.json",
@@ -147,10 +108,8 @@ fn oasis_validator_test_files_round_trip() {
     ];
     let mut mismatches = Vec::new();
     for name in &names {
-        let value: Value =
-            serde_json::from_slice(&std::fs::read(tests.join(name)).unwrap()).unwrap();
         match (
-            round_trip(&value),
+            round_trip(&read_json(&tests.join(name))),
             expected_unreadable.contains(&name.as_str()),
         ) {
             (Ok(()), false) => {}
@@ -170,14 +129,11 @@ fn oasis_validator_test_files_round_trip() {
 
 #[test]
 fn cisa_documents_round_trip() {
-    let Some(csaf) = corpus() else { return };
+    let Some(csaf) = csaf_corpus("cisa-csaf.jsonl.gz") else {
+        return;
+    };
     let started = Instant::now();
-    let file = std::fs::File::open(csaf.join("cisa-csaf.jsonl.gz")).unwrap();
-    let reader = BufReader::new(flate2::read::GzDecoder::new(file));
-    let docs: Vec<Value> = reader
-        .lines()
-        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-        .collect();
+    let docs = cisa_documents(&csaf);
     let loaded = started.elapsed();
     assert_eq!(docs.len(), 2383, "expected the 2,383 CISA documents");
 

@@ -1,48 +1,13 @@
 //! The embedded CSAF 2.0 schema against the OASIS test files, the OASIS examples and the CISA
 //! documents, plus the wording of the common findings.
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a broken corpus should fail loudly"
-)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Instant;
 
+use common::{cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases};
 use keikai_csaf::{Finding, Severity, schema_validator, strict_schema_findings};
 use serde_json::{Value, json};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("KEIKAI_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    let csaf = dir.join("csaf");
-    if csaf.is_dir() {
-        Some(csaf)
-    } else {
-        eprintln!("skipping: no CSAF corpus at {}", csaf.display());
-        None
-    }
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// The 239 files listed in `testcases.json`, as paths relative to `tests/`.
-fn test_files(tests: &Path) -> Vec<String> {
-    let index = read_json(&tests.join("testcases.json"));
-    let mut names = Vec::new();
-    for case in index["tests"].as_array().unwrap() {
-        for list in ["failures", "valid"] {
-            for file in case[list].as_array().into_iter().flatten() {
-                names.push(file["name"].as_str().unwrap().to_owned());
-            }
-        }
-    }
-    names
-}
 
 fn summary(findings: &[Finding]) -> String {
     findings
@@ -55,9 +20,11 @@ fn summary(findings: &[Finding]) -> String {
 /// As the OASIS scripts expect: every test file passes the schema except the three 6.1.8 files.
 #[test]
 fn oasis_test_files_pass_the_schema_except_6_1_8() {
-    let Some(csaf) = corpus() else { return };
+    let Some(csaf) = csaf_corpus("tests/testcases.json") else {
+        return;
+    };
     let tests = csaf.join("tests");
-    let names = test_files(&tests);
+    let names = listed_files(&testcases(&tests));
     assert_eq!(names.len(), 239);
     let validator = schema_validator();
     let started = Instant::now();
@@ -96,7 +63,9 @@ fn oasis_test_files_pass_the_schema_except_6_1_8() {
 /// The 6.1.8 files lack required CVSS properties; the findings must say which, per version.
 #[test]
 fn cvss_findings_name_the_version_and_the_missing_property() {
-    let Some(csaf) = corpus() else { return };
+    let Some(csaf) = csaf_corpus("tests/mandatory") else {
+        return;
+    };
     let dir = csaf.join("tests/mandatory");
     let cases = [
         (
@@ -129,10 +98,12 @@ fn cvss_findings_name_the_version_and_the_missing_property() {
 /// As the OASIS scripts expect: every test file passes the strict schema except 6-2-20-01.
 #[test]
 fn oasis_test_files_pass_the_strict_schema_except_6_2_20_01() {
-    let Some(csaf) = corpus() else { return };
+    let Some(csaf) = csaf_corpus("tests/testcases.json") else {
+        return;
+    };
     let tests = csaf.join("tests");
     let mut mismatches = Vec::new();
-    for name in test_files(&tests) {
+    for name in listed_files(&testcases(&tests)) {
         let findings = strict_schema_findings(&read_json(&tests.join(&name)));
         if name.ends_with("-6-2-20-01.json") {
             let expected = [Finding::warning(
@@ -157,18 +128,10 @@ fn oasis_test_files_pass_the_strict_schema_except_6_2_20_01() {
 
 #[test]
 fn oasis_examples_pass_the_schema() {
-    let Some(csaf) = corpus() else { return };
-    let dir = csaf.join("examples/csaf");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.extend(
-        std::fs::read_dir(dir.join("csaf_vex"))
-            .unwrap()
-            .map(|e| e.unwrap().path()),
-    );
-    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    let Some(csaf) = csaf_corpus("examples/csaf") else {
+        return;
+    };
+    let files = json_files(&csaf.join("examples/csaf"));
     assert_eq!(files.len(), 19);
     let mismatches: Vec<String> = files
         .iter()
@@ -187,12 +150,10 @@ fn oasis_examples_pass_the_schema() {
 
 #[test]
 fn cisa_documents_pass_the_schema() {
-    let Some(csaf) = corpus() else { return };
-    let file = std::fs::File::open(csaf.join("cisa-csaf.jsonl.gz")).unwrap();
-    let docs: Vec<Value> = BufReader::new(flate2::read::GzDecoder::new(file))
-        .lines()
-        .map(|line| serde_json::from_str(&line.unwrap()).unwrap())
-        .collect();
+    let Some(csaf) = csaf_corpus("cisa-csaf.jsonl.gz") else {
+        return;
+    };
+    let docs = cisa_documents(&csaf);
     assert_eq!(docs.len(), 2383);
     let validator = schema_validator();
     let started = Instant::now();

@@ -4,19 +4,10 @@
 //! The "valid" examples often fail other tests, so only the listed test is scored. The corpus
 //! lives outside the repository (`KEIKAI_CORPUS`); without it the test skips.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{csaf_corpus, read_json, testcases};
 use keikai_csaf::{ValidationOptions, run_test, test_ids};
-use serde_json::Value;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KEIKAI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    dir.join("csaf/supplementary/csaf-rs/testcases.json")
-        .is_file()
-        .then_some(dir)
-}
 
 /// Files where we deliberately disagree with csaf-rs, with the reason from the CSAF 2.0 text.
 const DISAGREE: [(&str, &str); 1] = [(
@@ -27,13 +18,11 @@ const DISAGREE: [(&str, &str); 1] = [(
 
 #[test]
 fn csaf_rs_supplementary_per_test() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("skipping: CSAF corpus not found (set KEIKAI_CORPUS)");
+    let Some(csaf) = csaf_corpus("supplementary/csaf-rs/testcases.json") else {
         return;
     };
-    let root = dir.join("csaf/supplementary/csaf-rs");
-    let text = std::fs::read_to_string(root.join("testcases.json")).expect("read testcases.json");
-    let index: Value = serde_json::from_str(&text).expect("parse testcases.json");
+    let root = csaf.join("supplementary/csaf-rs");
+    let index = testcases(&root);
     let known: Vec<&str> = test_ids().collect();
     let mut mismatches = Vec::new();
     let mut scored = 0;
@@ -44,9 +33,7 @@ fn csaf_rs_supplementary_per_test() {
         for (list, failure) in [("failures", true), ("valid", false)] {
             for f in t[list].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let file = f["name"].as_str().expect("name");
-                let doc: Value =
-                    serde_json::from_str(&std::fs::read_to_string(root.join(file)).expect("read"))
-                        .unwrap_or_else(|e| panic!("{file}: {e}"));
+                let doc = read_json(&root.join(file));
                 let findings = run_test(id, &doc, &ValidationOptions::default()).expect("known id");
                 let raised = !findings.is_empty();
                 if let Some((_, reason)) = DISAGREE.iter().find(|(name, _)| file.ends_with(name)) {

@@ -74,27 +74,18 @@ pub(crate) fn t_6_3_4(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.3.5 Use of Short Hash: hash values have at least 64 characters.
 pub(crate) fn t_6_3_5(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for p in ctx.products() {
-        let hashes = p
-            .node
-            .get("product_identification_helper")
-            .and_then(|h| h.get("hashes"));
-        for (hi, h) in arr(hashes).iter().enumerate() {
-            for (fi, f) in arr(h.get("file_hashes")).iter().enumerate() {
-                let Some(value) = str_of(f, "value") else {
-                    continue;
-                };
-                let len = value.chars().count();
-                if len < 64 {
-                    out.push(info(
-                        "6.3.5",
-                        format!(
-                            "{}/product_identification_helper/hashes/{hi}/file_hashes/{fi}/value",
-                            p.path
-                        ),
-                        format!("the hash value has only {len} characters (fewer than 64)"),
-                    ));
-                }
+    for (path, h) in ctx.hash_items() {
+        for (fi, f) in arr(h.get("file_hashes")).iter().enumerate() {
+            let Some(value) = str_of(f, "value") else {
+                continue;
+            };
+            let len = value.chars().count();
+            if len < 64 {
+                out.push(info(
+                    "6.3.5",
+                    format!("{path}/file_hashes/{fi}/value"),
+                    format!("the hash value has only {len} characters (fewer than 64)"),
+                ));
             }
         }
     }

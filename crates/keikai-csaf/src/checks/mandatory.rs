@@ -7,8 +7,10 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use super::version::{SortKey, Version};
-use super::{Ctx, Profile, arr, cwe, datetime, has, langtag, profile, quote, str_of, strs};
+use super::{Ctx, Profile, arr, cwe, each_uncovered, has, langtag, profile, quote, str_of, strs};
+use crate::datetime::parse_rfc3339;
 use crate::finding::Finding;
+use crate::model::Timestamp;
 
 fn err(id: &'static str, path: impl Into<String>, message: impl Into<String>) -> Finding {
     Finding::error(id, path, message)
@@ -316,7 +318,7 @@ pub(crate) fn t_6_1_13(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 struct Revision<'a> {
     index: usize,
     number: &'a str,
-    date: Option<datetime::Instant>,
+    date: Option<Timestamp>,
 }
 
 /// The revision history items that have a string `number` and `date`, sorted ascending by
@@ -328,7 +330,7 @@ fn sorted_revisions(doc: &Value) -> Vec<Revision<'_>> {
         .enumerate()
         .filter_map(|(index, r)| {
             let number = str_of(r, "number")?;
-            let date = datetime::parse(str_of(r, "date")?);
+            let date = parse_rfc3339(str_of(r, "date")?).ok();
             Some(Revision {
                 index,
                 number,
@@ -605,7 +607,7 @@ pub(crate) fn t_6_1_23(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// A date as an instant when it parses, else as written (the schema reports it).
 #[derive(PartialEq, Eq, Hash)]
 enum DateKey<'a> {
-    Instant(datetime::Instant),
+    Instant(Timestamp),
     Raw(&'a str),
 }
 
@@ -621,7 +623,7 @@ pub(crate) fn t_6_1_24(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             let date = str_of(inv, "date");
             let key = (
                 party,
-                date.map(|d| datetime::parse(d).map_or(DateKey::Raw(d), DateKey::Instant)),
+                date.map(|d| parse_rfc3339(d).map_or(DateKey::Raw(d), DateKey::Instant)),
             );
             match first.get(&key) {
                 Some(at) => out.push(err(
@@ -641,25 +643,22 @@ pub(crate) fn t_6_1_24(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.1.25 Multiple Use of Same Hash Algorithm (within one `file_hashes` list).
 pub(crate) fn t_6_1_25(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for p in ctx.products() {
-        let hashes = p
-            .node
-            .get("product_identification_helper")
-            .and_then(|h| h.get("hashes"));
-        for (hi, h) in arr(hashes).iter().enumerate() {
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            for (fi, f) in arr(h.get("file_hashes")).iter().enumerate() {
-                let Some(alg) = str_of(f, "algorithm") else {
-                    continue;
-                };
-                match seen.get(&alg.to_ascii_lowercase()) {
-                    Some(at) => out.push(err(
-                        "6.1.25",
-                        format!("{}/product_identification_helper/hashes/{hi}/file_hashes/{fi}", p.path),
-                        format!("hash algorithm {} is already used in file_hashes/{at} of the same item", quote(alg)),
-                    )),
-                    None => _ = seen.insert(alg.to_ascii_lowercase(), fi),
-                }
+    for (path, h) in ctx.hash_items() {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (fi, f) in arr(h.get("file_hashes")).iter().enumerate() {
+            let Some(alg) = str_of(f, "algorithm") else {
+                continue;
+            };
+            match seen.get(&alg.to_ascii_lowercase()) {
+                Some(at) => out.push(err(
+                    "6.1.25",
+                    format!("{path}/file_hashes/{fi}"),
+                    format!(
+                        "hash algorithm {} is already used in file_hashes/{at} of the same item",
+                        quote(alg)
+                    ),
+                )),
+                None => _ = seen.insert(alg.to_ascii_lowercase(), fi),
             }
         }
     }
@@ -875,24 +874,27 @@ pub(crate) fn t_6_1_27_9(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if profile(ctx.category()) != Some(Profile::Vex) {
         return;
     }
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        let Some(ps) = v.get("product_status") else {
-            continue;
-        };
-        let impact_threats = arr(v.get("threats"))
-            .iter()
-            .filter(|t| str_of(t, "category") == Some("impact"));
-        let stated = ctx.covered(arr(v.get("flags")).iter().chain(impact_threats));
-        for (pi, p) in strs(ps.get("known_not_affected")) {
-            if !stated.contains(p) {
-                out.push(err(
-                    "6.1.27.9",
-                    format!("/vulnerabilities/{vi}/product_status/known_not_affected/{pi}"),
-                    format!("product {} is known_not_affected but has no impact statement (flag or threat of category impact)", quote(p)),
-                ));
-            }
-        }
-    }
+    each_uncovered(
+        ctx,
+        &["known_not_affected"],
+        |v| {
+            let impact_threats = arr(v.get("threats"))
+                .iter()
+                .filter(|t| str_of(t, "category") == Some("impact"));
+            ctx.covered(arr(v.get("flags")).iter().chain(impact_threats))
+        },
+        |path, _, p| {
+            out.push(err(
+                "6.1.27.9",
+                path,
+                format!(
+                    "product {} is known_not_affected but has no impact statement (flag or \
+                     threat of category impact)",
+                    quote(p)
+                ),
+            ));
+        },
+    );
 }
 
 /// 6.1.27.10 Action Statement (VEX): each known_affected product has a remediation.
@@ -900,24 +902,21 @@ pub(crate) fn t_6_1_27_10(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if profile(ctx.category()) != Some(Profile::Vex) {
         return;
     }
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        let Some(ps) = v.get("product_status") else {
-            continue;
-        };
-        let remediated = ctx.covered(arr(v.get("remediations")).iter());
-        for (pi, p) in strs(ps.get("known_affected")) {
-            if !remediated.contains(p) {
-                out.push(err(
-                    "6.1.27.10",
-                    format!("/vulnerabilities/{vi}/product_status/known_affected/{pi}"),
-                    format!(
-                        "product {} is known_affected but has no action statement (remediation)",
-                        quote(p)
-                    ),
-                ));
-            }
-        }
-    }
+    each_uncovered(
+        ctx,
+        &["known_affected"],
+        |v| ctx.covered(arr(v.get("remediations")).iter()),
+        |path, _, p| {
+            out.push(err(
+                "6.1.27.10",
+                path,
+                format!(
+                    "product {} is known_affected but has no action statement (remediation)",
+                    quote(p)
+                ),
+            ));
+        },
+    );
 }
 
 /// 6.1.27.11 Vulnerabilities (security advisory, VEX): they exist.

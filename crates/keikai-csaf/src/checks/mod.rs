@@ -9,7 +9,6 @@
 
 pub(crate) mod cvss;
 pub(crate) mod cwe;
-pub(crate) mod datetime;
 pub(crate) mod informative;
 pub(crate) mod langtag;
 pub(crate) mod mandatory;
@@ -379,6 +378,22 @@ impl<'a> Ctx<'a> {
         out
     }
 
+    /// Every item of a product's `product_identification_helper/hashes`, with its JSON pointer.
+    pub(crate) fn hash_items(&self) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+        self.products().iter().flat_map(|p| {
+            let hashes = p
+                .node
+                .get("product_identification_helper")
+                .and_then(|h| h.get("hashes"));
+            arr(hashes).iter().enumerate().map(move |(hi, h)| {
+                (
+                    format!("{}/product_identification_helper/hashes/{hi}", p.path),
+                    h,
+                )
+            })
+        })
+    }
+
     /// The product ids an item (remediation, threat, flag) applies to, directly or through
     /// product groups, without duplicates, in order of appearance.
     pub(crate) fn expand_products<'v>(&self, item: &'v Value) -> Vec<&'v str>
@@ -424,6 +439,34 @@ pub(crate) fn arr(v: Option<&Value>) -> &[Value] {
 }
 
 /// The string elements of an array with their indices; other elements are skipped.
+/// For every vulnerability with a `product_status`: each product of the lists `lists` that is
+/// not in `covering(vulnerability)` goes to `report` with its JSON pointer and its list. The
+/// "every product in list X needs a Y" tests share this.
+pub(crate) fn each_uncovered<'a>(
+    ctx: &Ctx<'a>,
+    lists: &[&str],
+    covering: impl Fn(&'a Value) -> HashSet<&'a str>,
+    mut report: impl FnMut(String, &str, &'a str),
+) {
+    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
+        let Some(ps) = v.get("product_status") else {
+            continue;
+        };
+        let covered = covering(v);
+        for list in lists {
+            for (pi, p) in strs(ps.get(*list)) {
+                if !covered.contains(p) {
+                    report(
+                        format!("/vulnerabilities/{vi}/product_status/{list}/{pi}"),
+                        list,
+                        p,
+                    );
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn strs(v: Option<&Value>) -> impl Iterator<Item = (usize, &str)> {
     arr(v)
         .iter()

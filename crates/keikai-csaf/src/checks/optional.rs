@@ -7,8 +7,10 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::version::Version;
-use super::{Ctx, Profile, arr, datetime, has, join, langtag, profile, quote, str_of, strs};
+use super::{Ctx, Profile, arr, each_uncovered, has, join, langtag, profile, quote, str_of, strs};
+use crate::datetime::parse_rfc3339;
 use crate::finding::Finding;
+use crate::model::Timestamp;
 
 fn warn(id: &'static str, path: impl Into<String>, message: impl Into<String>) -> Finding {
     Finding::warning(id, path, message)
@@ -35,55 +37,49 @@ pub(crate) fn t_6_2_1(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.2.2 Missing Remediation: affected and under-investigation products have a remediation.
 pub(crate) fn t_6_2_2(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        let Some(ps) = v.get("product_status") else {
-            continue;
-        };
-        let remediated = ctx.covered(arr(v.get("remediations")).iter());
-        for list in [
-            "first_affected",
-            "known_affected",
-            "last_affected",
-            "under_investigation",
-        ] {
-            for (pi, p) in strs(ps.get(list)) {
-                if !remediated.contains(p) {
-                    out.push(warn(
-                        "6.2.2",
-                        format!("/vulnerabilities/{vi}/product_status/{list}/{pi}"),
-                        format!(
-                            "product {} is in {list} but no remediation covers it",
-                            quote(p)
-                        ),
-                    ));
-                }
-            }
-        }
-    }
+    let lists = [
+        "first_affected",
+        "known_affected",
+        "last_affected",
+        "under_investigation",
+    ];
+    each_uncovered(
+        ctx,
+        &lists,
+        |v| ctx.covered(arr(v.get("remediations")).iter()),
+        |path, list, p| {
+            out.push(warn(
+                "6.2.2",
+                path,
+                format!(
+                    "product {} is in {list} but no remediation covers it",
+                    quote(p)
+                ),
+            ));
+        },
+    );
 }
 
 /// 6.2.3 Missing Score: affected products are covered by a score.
 pub(crate) fn t_6_2_3(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        let Some(ps) = v.get("product_status") else {
-            continue;
-        };
-        let scored: HashSet<&str> = arr(v.get("scores"))
-            .iter()
-            .flat_map(|s| strs(s.get("products")).map(|(_, p)| p))
-            .collect();
-        for list in ["first_affected", "known_affected", "last_affected"] {
-            for (pi, p) in strs(ps.get(list)) {
-                if !scored.contains(p) {
-                    out.push(warn(
-                        "6.2.3",
-                        format!("/vulnerabilities/{vi}/product_status/{list}/{pi}"),
-                        format!("product {} is in {list} but no score covers it", quote(p)),
-                    ));
-                }
-            }
-        }
-    }
+    let lists = ["first_affected", "known_affected", "last_affected"];
+    each_uncovered(
+        ctx,
+        &lists,
+        |v| {
+            arr(v.get("scores"))
+                .iter()
+                .flat_map(|s| strs(s.get("products")).map(|(_, p)| p))
+                .collect()
+        },
+        |path, list, p| {
+            out.push(warn(
+                "6.2.3",
+                path,
+                format!("product {} is in {list} but no score covers it", quote(p)),
+            ));
+        },
+    );
 }
 
 /// 6.2.4 Build Metadata in Revision History.
@@ -109,10 +105,10 @@ pub(crate) fn t_6_2_4(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The parsed dates of the revision history with their strings.
-fn revision_dates(doc: &Value) -> Vec<(datetime::Instant, &str)> {
+fn revision_dates(doc: &Value) -> Vec<(Timestamp, &str)> {
     arr(doc.pointer("/document/tracking/revision_history"))
         .iter()
-        .filter_map(|r| str_of(r, "date").and_then(|d| datetime::parse(d).map(|i| (i, d))))
+        .filter_map(|r| str_of(r, "date").and_then(|d| parse_rfc3339(d).ok().map(|i| (i, d))))
         .collect()
 }
 
@@ -127,7 +123,7 @@ fn release_date_check(
     let Some(given) = ctx.doc.pointer(&path).and_then(Value::as_str) else {
         return;
     };
-    let Some(instant) = datetime::parse(given) else {
+    let Ok(instant) = parse_rfc3339(given) else {
         return;
     };
     let dates = revision_dates(ctx.doc);
@@ -178,28 +174,17 @@ pub(crate) fn t_6_2_7(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 }
 
 fn only_weak_hash(ctx: &Ctx<'_>, out: &mut Vec<Finding>, id: &'static str, algorithm: &str) {
-    for p in ctx.products() {
-        let hashes = p
-            .node
-            .get("product_identification_helper")
-            .and_then(|h| h.get("hashes"));
-        for (hi, h) in arr(hashes).iter().enumerate() {
-            let algs: Vec<&str> = arr(h.get("file_hashes"))
-                .iter()
-                .filter_map(|f| str_of(f, "algorithm"))
-                .collect();
-            if !algs.is_empty() && algs.iter().all(|a| a.eq_ignore_ascii_case(algorithm)) {
-                out.push(warn(
-                    id,
-                    format!(
-                        "{}/product_identification_helper/hashes/{hi}/file_hashes",
-                        p.path
-                    ),
-                    format!(
-                        "{algorithm} is the only hash algorithm of this file; add a stronger one"
-                    ),
-                ));
-            }
+    for (path, h) in ctx.hash_items() {
+        let algs: Vec<&str> = arr(h.get("file_hashes"))
+            .iter()
+            .filter_map(|f| str_of(f, "algorithm"))
+            .collect();
+        if !algs.is_empty() && algs.iter().all(|a| a.eq_ignore_ascii_case(algorithm)) {
+            out.push(warn(
+                id,
+                format!("{path}/file_hashes"),
+                format!("{algorithm} is the only hash algorithm of this file; add a stronger one"),
+            ));
         }
     }
 }
