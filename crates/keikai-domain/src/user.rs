@@ -278,9 +278,28 @@ pub struct User {
     pub disabled_at: Option<Timestamp>,
 }
 
+/// Nobody disables their own account: the last administrator could otherwise lock everyone
+/// out, and a stolen session could not be used to hide its owner's tracks by locking them out.
+pub fn check_can_disable(by: UserId, target: UserId) -> Result<(), DomainError> {
+    if by == target {
+        return Err(DomainError::invalid(
+            "disabled",
+            "you cannot disable your own account",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nobody_disables_themselves() {
+        let (a, b) = (UserId::new(), UserId::new());
+        assert!(check_can_disable(a, b).is_ok());
+        assert_eq!(check_can_disable(a, a).unwrap_err().field(), "disabled");
+    }
 
     #[test]
     fn emails_are_normalised() {

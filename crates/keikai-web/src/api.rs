@@ -218,19 +218,7 @@ async fn create_user_with_memberships(
     ms: &[MembershipInput],
 ) -> AppResult<User> {
     for (i, m) in ms.iter().enumerate() {
-        let org = match state.store.get_org(m.org_id).await {
-            Ok(o) => o,
-            Err(keikai_store::StoreError::NotFound) => {
-                return Err(AppError::invalid(
-                    format!("memberships[{i}].org_id"),
-                    format!("no organisation {}", m.org_id),
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        m.role
-            .check_allowed_in(org.kind)
-            .map_err(|e| AppError::invalid(format!("memberships[{i}].role"), e.to_string()))?;
+        check_membership(state, m.org_id, m.role, &format!("memberships[{i}].")).await?;
     }
     let user = state.store.create_user(new, state.clock.now()).await?;
     for m in ms {
@@ -285,6 +273,23 @@ pub async fn get_user(
     Ok(Json(UserWithMemberships { user, memberships }))
 }
 
+/// Checks that the organisation exists and that the role fits its kind; errors name the
+/// field as `{prefix}org_id` or `{prefix}role`.
+async fn check_membership(state: &AppState, org: OrgId, role: Role, prefix: &str) -> AppResult<()> {
+    let org = match state.store.get_org(org).await {
+        Ok(o) => o,
+        Err(keikai_store::StoreError::NotFound) => {
+            return Err(AppError::invalid(
+                format!("{prefix}org_id"),
+                format!("no organisation {org}"),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    role.check_allowed_in(org.kind)
+        .map_err(|e| AppError::invalid(format!("{prefix}role"), e.to_string()))
+}
+
 /// Adds a membership after checking the user and organisation exist and the role fits.
 pub(crate) async fn add_membership_checked(
     state: &AppState,
@@ -293,18 +298,8 @@ pub(crate) async fn add_membership_checked(
     role: Role,
 ) -> AppResult<()> {
     state.store.get_user(user).await?;
-    let org = match state.store.get_org(org).await {
-        Ok(o) => o,
-        Err(keikai_store::StoreError::NotFound) => {
-            return Err(AppError::invalid(
-                "org_id",
-                format!("no organisation {org}"),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    role.check_allowed_in(org.kind)?;
-    state.store.add_membership(user, org.id, role).await?;
+    check_membership(state, org, role, "").await?;
+    state.store.add_membership(user, org, role).await?;
     Ok(())
 }
 
@@ -534,15 +529,8 @@ pub async fn create_token(
             Some(t)
         }
     };
-    let secret = format!("{}{}", TokenSecret::PREFIX, random_secret());
-    let new = NewToken {
-        user_id: p.user_id,
-        name: keikai_domain::token::parse_token_name(&body.name)?,
-        scopes: body.scopes,
-        secret_hash: sha256_hex(&secret),
-        expires_at,
-    };
-    let token = state.store.create_token(&new, now).await?;
+    let (token, secret) =
+        issue_token(&state, p.user_id, &body.name, body.scopes, expires_at).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
@@ -553,19 +541,41 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
+    revoke_token_of_caller(&state, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a token for a user; returns it with its secret, which is not kept anywhere.
+pub(crate) async fn issue_token(
+    state: &AppState,
+    user: UserId,
+    name: &str,
+    scopes: Vec<Scope>,
+    expires_at: Option<Timestamp>,
+) -> AppResult<(ApiToken, String)> {
+    let secret = format!("{}{}", TokenSecret::PREFIX, random_secret());
+    let new = NewToken {
+        user_id: user,
+        name: keikai_domain::token::parse_token_name(name)?,
+        scopes,
+        secret_hash: sha256_hex(&secret),
+        expires_at,
+    };
+    let token = state.store.create_token(&new, state.clock.now()).await?;
+    Ok((token, secret))
+}
+
+/// Revokes a token if the caller owns it (or administers users).
+pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<()> {
     // Signed-in first, so that an anonymous caller cannot tell which token ids exist.
     ctx.require(Action::ListOwnTokens)?;
-    let id: TokenId = parse_id(&id)?;
-    let token = match state.store.get_token(id).await {
-        Ok(t) => t,
-        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let id: TokenId = parse_id(id)?;
+    let token = state.store.get_token(id).await?;
     ctx.require(Action::RevokeToken {
         owner: token.user_id,
     })?;
     state.store.revoke_token(id, state.clock.now()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[derive(utoipa::OpenApi)]

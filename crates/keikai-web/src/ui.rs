@@ -10,14 +10,14 @@ use keikai_domain::{
     Action, BranchCategory, BranchName, DisplayName, Email, Locale, OrgKind, OrgName, Password,
     ProductTree, Role, Scope, User,
 };
-use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser};
+use keikai_store::{NewBranch, NewOrganisation, NewUser};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::UiForm;
 use crate::auth::{
     LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, hash_password,
-    random_secret, set_cookie, sha256_hex, start_session,
+    random_secret, set_cookie, start_session,
 };
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
@@ -850,15 +850,8 @@ pub async fn create_token(
     if form.write.is_some() {
         scopes.push(Scope::Write);
     }
-    let secret = format!("{}{}", keikai_domain::TokenSecret::PREFIX, random_secret());
-    let new = NewToken {
-        user_id: principal.user_id,
-        name: keikai_domain::token::parse_token_name(&form.name)?,
-        scopes,
-        secret_hash: sha256_hex(&secret),
-        expires_at: None,
-    };
-    state.store.create_token(&new, state.clock.now()).await?;
+    let (_, secret) =
+        crate::api::issue_token(&state, principal.user_id, &form.name, scopes, None).await?;
     // Shown in this response only; the page is not cached.
     let mut res = profile_page(&state, &ctx, Some(secret), None).await?;
     res.headers_mut()
@@ -871,14 +864,7 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    // Signed-in first, so that an anonymous visitor cannot tell which token ids exist.
-    ctx.require(Action::ListOwnTokens)?;
-    let id = id.parse().map_err(|_| AppError::not_found())?;
-    let token = state.store.get_token(id).await?;
-    ctx.require(Action::RevokeToken {
-        owner: token.user_id,
-    })?;
-    state.store.revoke_token(id, state.clock.now()).await?;
+    crate::api::revoke_token_of_caller(&state, &ctx, &id).await?;
     Ok(Redirect::to("/profile").into_response())
 }
 

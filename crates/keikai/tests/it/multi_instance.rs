@@ -79,43 +79,43 @@ fn two_instances_share_sessions_and_data() {
         assert!(html.contains("Dashboard"));
         let csrf = csrf_of(&html);
 
-        // Made through A, seen through B.
-        let res = client
-            .post(a.url("/api/v1/branches"))
-            .header("x-csrf-token", &csrf)
-            .json(&json!({"category": "vendor", "name": "Example Corp"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        let branches: Vec<Value> = client
-            .get(b.url("/api/v1/branches"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        // Creates through one instance, then lists through the other.
+        let create_then_list = |created: String, body: Value, listed: String| {
+            let client = client.clone();
+            let csrf = csrf.clone();
+            async move {
+                let res = client
+                    .post(created)
+                    .header("x-csrf-token", csrf)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                client
+                    .get(listed)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Vec<Value>>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let branches = create_then_list(
+            a.url("/api/v1/branches"),
+            json!({"category": "vendor", "name": "Example Corp"}),
+            b.url("/api/v1/branches"),
+        )
+        .await;
         assert_eq!(branches.len(), 1);
         assert_eq!(branches[0]["name"], "Example Corp");
-
-        // Made through B, seen through A.
-        let res = client
-            .post(b.url("/api/v1/organisations"))
-            .header("x-csrf-token", &csrf)
-            .json(&json!({"name": "JPCERT/CC", "kind": "coordinator"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        let orgs: Vec<Value> = client
-            .get(a.url("/api/v1/organisations"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let orgs = create_then_list(
+            b.url("/api/v1/organisations"),
+            json!({"name": "JPCERT/CC", "kind": "coordinator"}),
+            a.url("/api/v1/organisations"),
+        )
+        .await;
         assert!(orgs.iter().any(|o| o["name"] == "JPCERT/CC"), "{orgs:?}");
 
         // Signing out on B ends the session on A too.
