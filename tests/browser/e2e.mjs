@@ -1,6 +1,7 @@
 // End-to-end test of Keikai's web interface in a real headless Chromium: sign in, see the
 // dashboard, build a vendor → product → version branch in the product catalogue, switch the
-// language to Japanese, and save a screenshot.
+// language to Japanese, and save a screenshot; then, as a reporter without an account, send a
+// report with a file and follow the tracking link to its status.
 //
 // Environment:
 //   KEIKAI_BIN           the keikai binary (default ../../target/debug/keikai from this file)
@@ -223,6 +224,35 @@ async function rowCells(name) {
   };
 }
 
+/// Polls `check` (which answers true, or what it saw instead) until it is satisfied.
+async function waitUntil(what, check) {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  for (;;) {
+    const seen = await check();
+    if (seen === true) return;
+    if (Date.now() > deadline) fail(`${what}: ${seen}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/// Picks a value in a CVSS calculator by clicking its label, and waits until the server's
+/// answer has replaced the component (its vector then names the pick).
+async function pickMetric(calc, metric, value) {
+  await page.locator(`label[for="${calc}-${metric}-${value}"]`).click();
+  const field = page.locator(`#${calc}-vector`);
+  await waitUntil(`picking ${metric}:${value} in #${calc}`, async () => {
+    const v = await field.inputValue();
+    return v.split('/').includes(`${metric}:${value}`) || `the vector is "${v}"`;
+  });
+}
+
+/// The score and severity a calculator shows in its result row of `kind`.
+async function cvssResult(calc, kind) {
+  const row = page.locator(`#${calc} .cvss-row[data-kind="${kind}"]`);
+  if ((await row.count()) !== 1) return null;
+  return `${(await row.locator('.cvss-score').innerText()).trim()} ${(await row.locator('.cvss-severity').innerText()).trim()}`;
+}
+
 // ------------------------------------------------------------------ the test
 
 async function run() {
@@ -312,6 +342,48 @@ async function run() {
   assertNoBrowserProblems('a refused branch');
   log(`refused branch shows: "${refusalText}"`);
 
+  // 5b. The CVSS calculator: every radio asks the server (htmx) and the score follows; a typed
+  // vector moves the radios; an invalid one is named. Scores are FIRST's for these vectors.
+  await page.locator('header nav a[href="/cvss"]').click();
+  await expectPath('/cvss', 'following the CVSS calculator link');
+  await expectText(page.locator('main h1'), 'CVSS calculator', 'the CVSS calculator');
+  await expectText(page.locator('#cvss-v3 .cvss-prompt'), 'Pick a value for every base metric, or paste a vector.', 'a blank calculator');
+  for (const [metric, value] of [['AV', 'N'], ['AC', 'L'], ['PR', 'N'], ['UI', 'N'], ['S', 'U'], ['C', 'H'], ['I', 'H'], ['A', 'H']]) {
+    await pickMetric('cvss-v3', metric, value);
+  }
+  await waitUntil('the CVSS 3.1 score after picking every base metric', async () => {
+    const r = await cvssResult('cvss-v3', 'base');
+    return r === '9.8 Critical' || `the result shows ${r}`;
+  });
+  const v3Vector = await page.locator('#cvss-v3-vector').inputValue();
+  if (v3Vector !== 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H') fail(`the CVSS 3.1 vector is "${v3Vector}"`);
+  // With scope changed, FIRST gives 10.0 (a different formula, capped at 10).
+  await pickMetric('cvss-v3', 'S', 'C');
+  await waitUntil('the CVSS 3.1 score with scope changed', async () => {
+    const r = await cvssResult('cvss-v3', 'base');
+    return r === '10.0 Critical' || `the result shows ${r}`;
+  });
+  await page.locator('#cvss-v4-vector').fill('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N');
+  await waitUntil('the CVSS 4.0 score of a typed vector', async () => {
+    const r = await cvssResult('cvss-v4', 'score');
+    return r === '9.3 Critical' || `the result shows ${r}`;
+  });
+  for (const id of ['AV-N', 'AT-N', 'VC-H', 'SA-N']) {
+    if (!(await page.locator(`#cvss-v4-${id}`).isChecked())) fail(`after typing the vector, the radio ${id} is not checked`);
+  }
+  await page.locator('#cvss-v3-vector').fill('CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H');
+  const cvssError = page.locator('#cvss-v3 .cvss-error');
+  await waitUntil('an invalid vector', async () => {
+    if ((await cvssError.count()) === 0) return 'no error shown';
+    const t = await cvssError.innerText();
+    return t.includes('metric AV has invalid value') || `the error says "${t}"`;
+  });
+  if (!(await page.locator('#cvss-v3-AC-L').isChecked())) fail('after a broken vector, the radios lost its readable metrics');
+  assertNoBrowserProblems('the CVSS calculator');
+  log('CVSS calculator scores 9.8, 10.0 and 9.3 and names a bad metric');
+  await page.locator('header nav a[href="/products"]').click();
+  await expectPath('/products', 'back to the products page');
+
   // 6. Switch to Japanese with the header's select (it submits itself on change).
   await page.locator('header select[name="locale"]').selectOption('ja');
   await expectText(page.locator('main h1'), '製品カタログ', 'after switching to Japanese');
@@ -324,6 +396,48 @@ async function run() {
 
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   console.log(`screenshot: ${SCREENSHOT}`);
+
+  // 7. A reporter without an account, in a browser of their own: the public form (with a
+  // file), the page with the tracking link, and the tracking page showing the status.
+  const reporter = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 800 } });
+  reporter.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page = await reporter.newPage();
+  watchPage(page);
+  await page.goto(`${base}/report`);
+  await expectText(page.locator('main h1'), 'Report a vulnerability', 'the report form');
+  if ((await page.locator('#branch_id').count()) !== 0) fail('an anonymous visitor is offered the product catalogue');
+  await page.locator('#title').fill('Login bypass in Router X');
+  await page.locator('#product').fill('Router X');
+  await page.locator('#version').fill('1.0');
+  // Markup in a field must come back as text (an executed script would also break the CSP).
+  await page.locator('#description').fill('The admin page <script>alert(1)</script> skips the session check.');
+  await page.locator('#attachments').setInputFiles({
+    name: 'poc.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('GET /admin HTTP/1.1\r\n'),
+  });
+  await page.locator('#submit-report').click();
+  await expectText(page.locator('main h1'), 'Thank you for your report', 'after sending the report');
+  const trackingUrl = (await page.locator('#tracking-url').innerText()).trim();
+  if (!/\/track\/[A-Za-z0-9_-]{43}$/.test(trackingUrl)) fail(`the tracking URL looks wrong: "${trackingUrl}"`);
+  assertNoBrowserProblems('sending a report');
+  log('report sent, tracking link shown');
+
+  await page.locator('#tracking-link').click();
+  try {
+    await page.waitForURL((u) => u.pathname.startsWith('/track/'), { timeout: STEP_TIMEOUT_MS });
+  } catch {
+    fail(`following the tracking link: the browser is at ${page.url()}`);
+  }
+  await expectText(page.locator('#report-title'), 'Login bypass in Router X', 'the tracking page');
+  await expectText(page.locator('#state'), 'Received: our security team will look at it soon.', 'the tracking page');
+  const description = await page.locator('#report').innerText();
+  if (!description.includes('<script>alert(1)</script>')) fail('the description is not shown as the reporter typed it');
+  if ((await page.locator('#conversation a[download]', { hasText: 'poc.txt' }).count()) !== 1) {
+    fail('the attached poc.txt is not offered on the tracking page');
+  }
+  assertNoBrowserProblems('the tracking page');
+  log('tracking page shows the status and the file');
   assertNoBrowserProblems('the end of the test');
 }
 

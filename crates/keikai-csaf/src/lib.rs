@@ -17,6 +17,14 @@ pub use finding::{Finding, Severity};
 pub use model::CsafDocument;
 pub use parse::{ParseError, parse_json, parse_json_limited};
 pub use schema::{SchemaValidator, schema_validator, strict_schema_findings};
+/// The name of a CWE weakness in the catalogue the validator uses (6.1.11), by id ("CWE-79").
+pub fn cwe_name(id: &str) -> Option<&'static str> {
+    checks::cwe::name(id)
+}
+
+/// The CWE catalogue version behind [`cwe_name`].
+pub const CWE_CATALOG_VERSION: &str = checks::cwe::CATALOG_VERSION;
+
 pub use validator::{
     Preset, Report, SpellChecker, UrlChecker, ValidationOptions, run_test, test_ids, validate,
 };

@@ -48,6 +48,7 @@ pub mod v3;
 pub mod v4;
 
 pub use error::CvssError;
+pub use metric::MetricDef;
 use metric::Order;
 
 /// Parses a CVSS vector of any supported version; metrics may appear in any order.
@@ -130,6 +131,50 @@ impl Cvss {
     pub fn vector_string(&self) -> String {
         self.to_string()
     }
+
+    /// The vector with all its scores, in the form the CLI prints and the API returns.
+    pub fn report(&self) -> ScoreReport {
+        let s = self.scores();
+        ScoreReport {
+            vector: self.vector_string(),
+            version: self.version(),
+            base: s.base,
+            temporal: s.temporal,
+            environmental: s.environmental,
+            severity: s.base_severity,
+            temporal_severity: s.temporal_severity,
+            environmental_severity: s.environmental_severity,
+            nomenclature: match self {
+                Self::V4(v) => Some(v.nomenclature()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A vector and its scores as one serialisable record: what `keikai cvss score` prints and
+/// `GET /api/v1/cvss` returns, so that both doors give the same answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+// Schema names carry "Cvss": the API document has one namespace for all crates' types.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(as = CvssScoreReport))]
+pub struct ScoreReport {
+    /// The canonical vector (specification order).
+    pub vector: String,
+    pub version: Version,
+    /// The base score; for CVSS 4.0 the one score, whose nomenclature says what it covers.
+    pub base: f64,
+    /// CVSS 2.0/3.x temporal score (the base score when no temporal metric is defined);
+    /// `null` for CVSS 4.0.
+    pub temporal: Option<f64>,
+    /// CVSS 2.0/3.x environmental score; `null` for CVSS 4.0.
+    pub environmental: Option<f64>,
+    /// Severity of `base` (CVSS 3.x and 4.0; `null` for 2.0, which has no rating scale).
+    pub severity: Option<Severity>,
+    pub temporal_severity: Option<Severity>,
+    pub environmental_severity: Option<Severity>,
+    /// CVSS 4.0 only: `CVSS-B`, `CVSS-BT`, `CVSS-BE` or `CVSS-BTE`.
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>))]
+    pub nomenclature: Option<&'static str>,
 }
 
 impl fmt::Display for Cvss {
@@ -165,6 +210,7 @@ impl<'de> Deserialize<'de> for Cvss {
 
 /// CVSS specification version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(as = CvssVersion))]
 pub enum Version {
     #[serde(rename = "2.0")]
     V2_0,
@@ -177,6 +223,15 @@ pub enum Version {
 }
 
 impl Version {
+    /// The metrics this version defines, in the specification's order.
+    pub fn metrics(self) -> &'static [MetricDef] {
+        match self {
+            Self::V2_0 => &v2::DEFS,
+            Self::V3_0 | Self::V3_1 => &v3::DEFS,
+            Self::V4_0 => &v4::DEFS,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V2_0 => "2.0",
@@ -195,6 +250,7 @@ impl fmt::Display for Version {
 
 /// Qualitative severity rating (CVSS 3.x and 4.0), spelled as in FIRST's JSON schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(as = CvssSeverity))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Severity {
     None,
@@ -294,6 +350,46 @@ mod tests {
         assert_eq!(Severity::Medium.to_string(), "MEDIUM");
         assert_eq!(Version::V3_1.to_string(), "3.1");
         assert_eq!(Version::V2_0.to_string(), "2.0");
+    }
+
+    #[test]
+    fn metric_tables_are_public_in_specification_order() {
+        let v3: Vec<_> = Version::V3_1
+            .metrics()
+            .iter()
+            .map(MetricDef::abbrev)
+            .collect();
+        assert_eq!(v3[..8], ["AV", "AC", "PR", "UI", "S", "C", "I", "A"]);
+        let av = &Version::V4_0.metrics()[0];
+        assert_eq!(
+            (av.abbrev(), av.values()),
+            ("AV", &["N", "A", "L", "P"][..])
+        );
+        assert!(av.is_mandatory());
+        let e = Version::V4_0.metrics().iter().find(|d| d.abbrev() == "E");
+        assert!(e.is_some_and(|e| !e.is_mandatory() && e.values()[0] == "X"));
+    }
+
+    #[test]
+    fn report_serialises_like_the_cli() {
+        let r = parse("CVSS:3.1/AC:L/AV:N/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P")
+            .unwrap()
+            .report();
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            json["vector"],
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P"
+        );
+        assert_eq!(json["version"], "3.1");
+        assert_eq!(json["base"], 9.8);
+        assert_eq!(json["temporal"], 9.3); // Roundup(9.8 × 0.94)
+        assert_eq!(json["severity"], "CRITICAL");
+        assert_eq!(json["nomenclature"], serde_json::Value::Null);
+        let r = parse("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U")
+            .unwrap()
+            .report();
+        assert_eq!((r.temporal, r.nomenclature), (None, Some("CVSS-BT")));
+        assert_eq!(r.severity, Some(severity_v4(r.base)));
     }
 
     #[test]

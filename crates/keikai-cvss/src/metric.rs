@@ -6,10 +6,29 @@ use std::fmt;
 use crate::{CvssError, Version};
 
 /// One metric of a version: its abbreviation, its value codes and whether it is mandatory.
-pub(crate) struct MetricDef {
+#[derive(Debug)]
+pub struct MetricDef {
     pub(crate) abbrev: &'static str,
     pub(crate) values: &'static [&'static str],
     pub(crate) mandatory: bool,
+}
+
+impl MetricDef {
+    /// The abbreviation as written in vectors (`AV`).
+    pub fn abbrev(&self) -> &'static str {
+        self.abbrev
+    }
+
+    /// The value codes in the specification's order (`N`, `A`, `L`, `P`); optional metrics
+    /// include their "not defined" code (`X` first; `ND` last in CVSS 2.0).
+    pub fn values(&self) -> &'static [&'static str] {
+        self.values
+    }
+
+    /// Whether every vector of the version must define the metric (the base metrics).
+    pub fn is_mandatory(&self) -> bool {
+        self.mandatory
+    }
 }
 
 pub(crate) const fn mandatory(abbrev: &'static str, values: &'static [&'static str]) -> MetricDef {

@@ -70,6 +70,26 @@ id_type!(
     /// An API token.
     TokenId
 );
+id_type!(
+    /// A case: one report or question, worked until it is closed.
+    CaseId
+);
+id_type!(
+    /// A vulnerability within a case.
+    VulnerabilityId
+);
+id_type!(
+    /// A task within a case.
+    TaskId
+);
+id_type!(
+    /// A message or internal note on a case.
+    MessageId
+);
+id_type!(
+    /// A file attached to a case.
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

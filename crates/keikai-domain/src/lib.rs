@@ -2,20 +2,27 @@
 //!
 //! Nothing here does I/O: the domain decides, the store remembers, the web layer translates.
 
+pub mod attachment;
+pub mod audit;
+pub mod case;
 pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod policy;
 pub mod product;
+pub mod security_txt;
 pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
-pub use ids::{BranchId, OrgId, TokenId, UserId};
+pub use ids::{
+    AttachmentId, BranchId, CaseId, MessageId, OrgId, TaskId, TokenId, UserId, VulnerabilityId,
+};
 pub use org::{OrgKind, OrgName, Organisation};
-pub use policy::{Action, Actor, Decision, Principal, authorize};
+pub use policy::{Action, Actor, CaseScope, Decision, Principal, authorize};
 pub use product::{Branch, BranchCategory, BranchName, ProductTree};
+pub use security_txt::{SecurityTxt, SecurityTxtInput, SecurityTxtSettings};
 pub use token::{ApiToken, Scope, TokenSecret};
 pub use user::{DisplayName, Email, Locale, Membership, Password, Role, User};

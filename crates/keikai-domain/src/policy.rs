@@ -4,7 +4,7 @@
 //! signed-in person who may not see something gets "not found", so that the answer does not
 //! reveal that it exists.
 
-use crate::{Membership, Role, Scope, UserId};
+use crate::{Membership, OrgId, Role, Scope, UserId};
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,42 @@ impl Principal {
     fn has_any(&self, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.has_role(*r))
     }
+
+    /// Whether they are a product engineer of this team.
+    fn engineer_of(&self, team: Option<OrgId>) -> bool {
+        team.is_some_and(|t| {
+            self.memberships
+                .iter()
+                .any(|m| m.role == Role::ProductEngineer && m.org_id == t)
+        })
+    }
+
+    /// Which cases they may see in lists and searches.
+    pub fn case_scope(&self) -> CaseScope {
+        if self.has_any(PSIRT) {
+            return CaseScope::All;
+        }
+        let teams: Vec<OrgId> = self
+            .memberships
+            .iter()
+            .filter(|m| m.role == Role::ProductEngineer)
+            .map(|m| m.org_id)
+            .collect();
+        if teams.is_empty() {
+            CaseScope::Reporter(self.user_id)
+        } else {
+            CaseScope::Teams(teams)
+        }
+    }
+}
+
+/// The cases a person may see: the PSIRT all of them, a product engineer those routed to
+/// their teams, anyone else those they reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseScope {
+    All,
+    Teams(Vec<OrgId>),
+    Reporter(UserId),
 }
 
 /// What is being attempted, with the owner of the resource where ownership matters.
@@ -40,7 +76,9 @@ pub enum Action {
     UpdateProfile,
     ListOwnTokens,
     CreateToken,
-    RevokeToken { owner: UserId },
+    RevokeToken {
+        owner: UserId,
+    },
     ViewProducts,
     ManageProducts,
     ViewOrganisations,
@@ -48,6 +86,32 @@ pub enum Action {
     ViewUsers,
     ManageUsers,
     ViewMetrics,
+    /// Use the CVSS calculator (page, fragments, API): a triage tool for internal staff.
+    ScoreCvss,
+    /// The case list (scoped by [`Principal::case_scope`]).
+    ListCases,
+    /// One case as its reporter sees it, or as the team it is routed to sees it.
+    ViewCase {
+        team: Option<OrgId>,
+        reporter: Option<UserId>,
+    },
+    /// The internal side of a case: notes, tasks, history, attachments from everyone.
+    ViewCaseInternals {
+        team: Option<OrgId>,
+    },
+    /// Triage decisions: state, vulnerabilities, scores, assignment, emergency, CRA reports,
+    /// messages to the reporter.
+    TriageCase,
+    /// The product team's work: internal notes, tasks, product statuses, remediation drafts.
+    WorkCase {
+        team: Option<OrgId>,
+    },
+    /// A message from the reporter's side (their own case only).
+    ReplyAsReporter {
+        reporter: Option<UserId>,
+    },
+    /// The audit log across all cases.
+    ViewAudit,
 }
 
 impl Action {
@@ -61,6 +125,9 @@ impl Action {
                 | Self::ManageProducts
                 | Self::ManageOrganisations
                 | Self::ManageUsers
+                | Self::TriageCase
+                | Self::WorkCase { .. }
+                | Self::ReplyAsReporter { .. }
         )
     }
 }
@@ -93,6 +160,16 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         Action::ViewOrganisations => p.has_any(PSIRT),
         Action::ManageOrganisations | Action::ViewUsers | Action::ManageUsers => p.has_any(ADMIN),
         Action::ViewMetrics => p.has_any(ADMIN),
+        Action::ScoreCvss => p.has_any(INTERNAL),
+        Action::ListCases => true,
+        Action::ViewCase { team, reporter } => {
+            p.has_any(PSIRT) || p.engineer_of(team) || reporter == Some(p.user_id)
+        }
+        Action::ViewCaseInternals { team } | Action::WorkCase { team } => {
+            p.has_any(PSIRT) || p.engineer_of(team)
+        }
+        Action::TriageCase | Action::ViewAudit => p.has_any(PSIRT),
+        Action::ReplyAsReporter { reporter } => reporter == Some(p.user_id),
     };
     if !allowed {
         return Decision::NotFound;
@@ -145,23 +222,27 @@ mod tests {
             Action::ViewUsers,
             Action::ManageUsers,
             Action::ViewMetrics,
+            Action::ScoreCvss,
         ];
-        let expected: [(Role, [Decision; 13]); 6] = [
-            (Role::Admin, [A, A, A, A, A, A, A, A, A, A, A, A, A]),
-            (Role::PsirtAnalyst, [A, A, A, A, A, N, A, A, A, N, N, N, N]),
+        let expected: [(Role, [Decision; 14]); 6] = [
+            (Role::Admin, [A, A, A, A, A, A, A, A, A, A, A, A, A, A]),
+            (
+                Role::PsirtAnalyst,
+                [A, A, A, A, A, N, A, A, A, N, N, N, N, A],
+            ),
             (
                 Role::ProductEngineer,
-                [A, A, A, A, A, N, A, N, N, N, N, N, N],
+                [A, A, A, A, A, N, A, N, N, N, N, N, N, A],
             ),
             (
                 Role::PartnerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N],
             ),
             (
                 Role::CustomerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N],
             ),
-            (Role::Reporter, [A, A, A, A, A, N, N, N, N, N, N, N, N]),
+            (Role::Reporter, [A, A, A, A, A, N, N, N, N, N, N, N, N, N]),
         ];
         for (role, decisions) in expected {
             let actor = Actor::User(user(&[role]));
@@ -175,6 +256,69 @@ mod tests {
                 Decision::Unauthenticated
             );
         }
+    }
+
+    /// Case actions depend on who the case belongs to: the team it is routed to, and the
+    /// reporter.
+    #[test]
+    fn case_access_follows_team_and_reporter() {
+        use Decision::{Allow as A, Forbidden as F, NotFound as N};
+        let team = OrgId::new();
+        let other_team = OrgId::new();
+        let engineer = Principal {
+            user_id: UserId::new(),
+            memberships: vec![Membership {
+                org_id: team,
+                role: Role::ProductEngineer,
+            }],
+            token_scopes: None,
+        };
+        let reporter = user(&[Role::Reporter]);
+        let analyst = user(&[Role::PsirtAnalyst]);
+        let me = reporter.user_id;
+        let actions = |t: OrgId| {
+            [
+                Action::ViewCase {
+                    team: Some(t),
+                    reporter: Some(me),
+                },
+                Action::ViewCaseInternals { team: Some(t) },
+                Action::WorkCase { team: Some(t) },
+                Action::TriageCase,
+                Action::ReplyAsReporter { reporter: Some(me) },
+                Action::ViewAudit,
+                Action::ScoreCvss,
+            ]
+        };
+        let table = [
+            (&analyst, team, [A, A, A, A, N, A, A]),
+            (&engineer, team, [A, A, A, N, N, N, A]),
+            (&engineer, other_team, [N, N, N, N, N, N, A]),
+            (&reporter, team, [A, N, N, N, A, N, N]),
+        ];
+        for (p, t, want) in table {
+            for (action, want) in actions(t).into_iter().zip(want) {
+                assert_eq!(
+                    authorize(&Actor::User(p.clone()), action),
+                    want,
+                    "{action:?}"
+                );
+            }
+        }
+        // Another reporter's case is invisible.
+        let stranger = user(&[Role::Reporter]);
+        assert_eq!(
+            authorize(&Actor::User(stranger.clone()), actions(team)[0]),
+            N
+        );
+        assert_eq!(authorize(&Actor::User(stranger), actions(team)[4]), N);
+        // A read token cannot triage.
+        let mut token = analyst.clone();
+        token.token_scopes = Some(vec![Scope::Read]);
+        assert_eq!(authorize(&Actor::User(token), Action::TriageCase), F);
+        assert_eq!(analyst.case_scope(), CaseScope::All);
+        assert_eq!(engineer.case_scope(), CaseScope::Teams(vec![team]));
+        assert_eq!(reporter.case_scope(), CaseScope::Reporter(me));
     }
 
     #[test]

@@ -13,9 +13,23 @@ use crate::{DomainError, OrgId, OrgKind, UserId};
 ///
 /// Deliberately not a full RFC 5322 parser: it rejects what cannot be delivered to (no `@`,
 /// spaces, control characters, no dot in the domain) and leaves the rest to the mail server.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = DomainError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(e: Email) -> Self {
+        e.0
+    }
+}
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, DomainError> {

@@ -393,3 +393,193 @@ mod tests {
         assert!(!is_transient(Backend::Postgres, None));
     }
 }
+
+/// A case as stored: the aggregate's JSON and the columns the store owns.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CaseRow {
+    data: String,
+    revision: i64,
+    number: i64,
+}
+
+impl TryFrom<CaseRow> for keikai_domain::case::Case {
+    type Error = StoreError;
+
+    fn try_from(r: CaseRow) -> Result<Self, StoreError> {
+        let mut case: Self = serde_json::from_str(&r.data)
+            .map_err(|e| corrupt("cases.data", &format!("case {}", r.number), e))?;
+        case.revision = r.revision;
+        case.number = r.number;
+        Ok(case)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CaseSummaryRow {
+    id: Uuid,
+    number: i64,
+    title: String,
+    kind: String,
+    state: String,
+    severity: Option<String>,
+    emergency: bool,
+    owner_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    next_deadline: Option<Ts>,
+    created_at: Ts,
+    updated_at: Ts,
+}
+
+impl TryFrom<CaseSummaryRow> for crate::CaseSummary {
+    type Error = StoreError;
+
+    fn try_from(r: CaseSummaryRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: keikai_domain::CaseId::from_uuid(r.id),
+            number: r.number,
+            title: r.title,
+            kind: parse("cases.kind", &r.kind, str::parse)?,
+            state: parse("cases.state", &r.state, str::parse)?,
+            severity: r.severity,
+            emergency: r.emergency,
+            owner: r.owner_id.map(UserId::from_uuid),
+            team: r.team_id.map(OrgId::from_uuid),
+            next_deadline: r.next_deadline.map(Ts::get),
+            created_at: r.created_at.get(),
+            updated_at: r.updated_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: Uuid,
+    case_id: Uuid,
+    visibility: String,
+    author_id: Option<Uuid>,
+    from_reporter: bool,
+    body: String,
+    created_at: Ts,
+}
+
+impl TryFrom<MessageRow> for keikai_domain::case::CaseMessage {
+    type Error = StoreError;
+
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: keikai_domain::MessageId::from_uuid(r.id),
+            case_id: keikai_domain::CaseId::from_uuid(r.case_id),
+            visibility: parse("case_messages.visibility", &r.visibility, str::parse)?,
+            author: r.author_id.map(UserId::from_uuid),
+            from_reporter: r.from_reporter,
+            body: r.body,
+            created_at: r.created_at.get(),
+            attachments: Vec::new(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    id: Uuid,
+    case_id: Uuid,
+    message_id: Option<Uuid>,
+    visibility: String,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    created_at: Ts,
+}
+
+impl TryFrom<AttachmentRow> for keikai_domain::case::AttachmentMeta {
+    type Error = StoreError;
+
+    fn try_from(r: AttachmentRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: keikai_domain::AttachmentId::from_uuid(r.id),
+            case_id: keikai_domain::CaseId::from_uuid(r.case_id),
+            message_id: r.message_id.map(keikai_domain::MessageId::from_uuid),
+            visibility: parse("attachments.visibility", &r.visibility, str::parse)?,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size: r.size,
+            sha256: r.sha256,
+            created_at: r.created_at.get(),
+        })
+    }
+}
+
+/// An attachment's metadata and bytes.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentBytesRow {
+    #[sqlx(flatten)]
+    meta: AttachmentRow,
+    bytes: Vec<u8>,
+}
+
+impl TryFrom<AttachmentBytesRow> for (keikai_domain::case::AttachmentMeta, Vec<u8>) {
+    type Error = StoreError;
+
+    fn try_from(r: AttachmentBytesRow) -> Result<Self, StoreError> {
+        Ok((r.meta.try_into()?, r.bytes))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: Uuid,
+    user_id: Uuid,
+    case_id: Option<Uuid>,
+    kind: String,
+    text: String,
+    created_at: Ts,
+    read_at: Option<Ts>,
+}
+
+impl TryFrom<NotificationRow> for crate::Notification {
+    type Error = StoreError;
+
+    fn try_from(r: NotificationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            user_id: UserId::from_uuid(r.user_id),
+            case_id: r.case_id.map(keikai_domain::CaseId::from_uuid),
+            kind: r.kind,
+            text: r.text,
+            created_at: r.created_at.get(),
+            read_at: r.read_at.map(Ts::get),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    seq: i64,
+    at: Ts,
+    actor: String,
+    action: String,
+    subject: String,
+    before_json: String,
+    after_json: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<AuditRow> for keikai_domain::audit::AuditEntry {
+    type Error = StoreError;
+
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            seq: r.seq,
+            at: r.at.get(),
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            before: r.before_json,
+            after: r.after_json,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        })
+    }
+}

@@ -183,6 +183,8 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            $crate::cases::case_store_impl!($store);
+
             #[async_trait]
             impl OrgStore for $store {
                 async fn create_org(
@@ -307,6 +309,21 @@ macro_rules! impl_store {
                 async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
                     let query = sqlx::query_as::<_, codec::MembershipRow>(sql::LIST_MEMBERSHIPS);
                     all(query.bind(user.as_uuid()), self.reader()).await
+                }
+
+                async fn internal_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>> {
+                    let mut users: Vec<User> = Vec::new();
+                    for role in roles {
+                        let query =
+                            sqlx::query_as::<_, codec::UserRow>(sql::INTERNAL_USERS_WITH_ROLE);
+                        for u in all::<_, User>(query.bind(role.as_str()), self.reader()).await? {
+                            if !users.iter().any(|o| o.id == u.id) {
+                                users.push(u);
+                            }
+                        }
+                    }
+                    users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+                    Ok(users)
                 }
 
                 async fn bootstrap_admin(

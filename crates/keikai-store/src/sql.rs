@@ -122,6 +122,111 @@ pub(crate) const COUNT_LOGIN_FAILURES: &str =
 pub(crate) const CLEAR_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE key = $1";
 pub(crate) const PRUNE_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE at < $1";
 
+// Cases. The case itself is the JSON in `data`; the other columns are its projection.
+macro_rules! case_cols {
+    () => {
+        "data, revision, number"
+    };
+}
+macro_rules! summary_cols {
+    () => {
+        "id, number, title, kind, state, severity, emergency, owner_id, team_id, next_deadline, \
+         created_at, updated_at"
+    };
+}
+pub(crate) const NEXT_CASE_NUMBER: &str =
+    "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value";
+pub(crate) const INSERT_CASE: &str = "INSERT INTO cases (id, number, kind, state, title, \
+     severity, severity_rank, emergency, owner_id, team_id, reporter_user_id, tracking_hash, \
+     next_deadline, search_text, revision, data, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+/// Optimistic: matches only while the stored revision is the one the case was read at.
+pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET state = $3, title = $4, severity = $5, \
+     severity_rank = $6, emergency = $7, owner_id = $8, team_id = $9, next_deadline = $10, \
+     search_text = $11, revision = $12, data = $13, updated_at = $14 \
+     WHERE id = $1 AND revision = $2";
+pub(crate) const CASE_EXISTS: &str = "SELECT COUNT(*) FROM cases WHERE id = $1";
+pub(crate) const GET_CASE: &str = concat!("SELECT ", case_cols!(), " FROM cases WHERE id = $1");
+pub(crate) const CASE_BY_NUMBER: &str =
+    concat!("SELECT ", case_cols!(), " FROM cases WHERE number = $1");
+pub(crate) const CASE_BY_TRACKING_HASH: &str = concat!(
+    "SELECT ",
+    case_cols!(),
+    " FROM cases WHERE tracking_hash = $1"
+);
+pub(crate) const DELETE_CASE_PRODUCTS: &str = "DELETE FROM case_products WHERE case_id = $1";
+pub(crate) const INSERT_CASE_PRODUCT: &str =
+    "INSERT INTO case_products (case_id, branch_id) VALUES ($1, $2)";
+/// The start of the list query; `cases.rs` appends the filters.
+pub(crate) const LIST_CASES: &str = concat!("SELECT ", summary_cols!(), " FROM cases WHERE 1 = 1");
+pub(crate) const COUNT_CASES: &str = "SELECT COUNT(*) FROM cases WHERE 1 = 1";
+
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO case_messages (id, case_id, visibility, \
+     author_id, from_reporter, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (id, case_id, message_id, \
+     visibility, file_name, content_type, size, sha256, bytes, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+macro_rules! attachment_cols {
+    () => {
+        "id, case_id, message_id, visibility, file_name, content_type, size, sha256, created_at"
+    };
+}
+pub(crate) const LIST_MESSAGES: &str = "SELECT id, case_id, visibility, author_id, \
+     from_reporter, body, created_at FROM case_messages WHERE case_id = $1 \
+     AND ($2 IS NULL OR visibility = $2) ORDER BY created_at, id";
+pub(crate) const LIST_CASE_ATTACHMENTS: &str = concat!(
+    "SELECT ",
+    attachment_cols!(),
+    " FROM attachments WHERE case_id = $1 AND ($2 IS NULL OR visibility = $2) ORDER BY created_at, id"
+);
+pub(crate) const GET_ATTACHMENT: &str = concat!(
+    "SELECT ",
+    attachment_cols!(),
+    ", bytes FROM attachments WHERE id = $1"
+);
+
+pub(crate) const INSERT_NOTIFICATION: &str = "INSERT INTO notifications (id, user_id, case_id, \
+     kind, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const LIST_NOTIFICATIONS: &str = "SELECT id, user_id, case_id, kind, text, \
+     created_at, read_at FROM notifications WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL) \
+     ORDER BY created_at DESC, id DESC LIMIT 200";
+pub(crate) const MARK_NOTIFICATIONS_READ: &str =
+    "UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL";
+
+pub(crate) const INTERNAL_USERS_WITH_ROLE: &str = concat!(
+    "SELECT DISTINCT u.id, u.email, u.display_name, u.locale, u.created_at, u.disabled_at ",
+    "FROM users u JOIN memberships m ON m.user_id = u.id ",
+    "JOIN organisations o ON o.id = m.org_id ",
+    "WHERE m.role = $1 AND o.kind = 'own' AND u.disabled_at IS NULL"
+);
+
+// The audit log.
+macro_rules! audit_cols {
+    () => {
+        "seq, at, actor, action, subject, before_json, after_json, prev_hash, hash"
+    };
+}
+/// Locks the head row (on PostgreSQL; SQLite has one writer) and reads it.
+pub(crate) const LOCK_AUDIT_HEAD: &str =
+    "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash";
+pub(crate) const SET_AUDIT_HEAD: &str = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
+pub(crate) const AUDIT_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+pub(crate) const INSERT_AUDIT: &str = concat!(
+    "INSERT INTO audit_log (",
+    audit_cols!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
+pub(crate) const AUDIT_FOR: &str = concat!(
+    "SELECT ",
+    audit_cols!(),
+    " FROM audit_log WHERE subject = $1 ORDER BY seq"
+);
+pub(crate) const AUDIT_PAGE: &str = concat!(
+    "SELECT ",
+    audit_cols!(),
+    " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+
 #[cfg(test)]
 mod tests {
     use keikai_domain::{BranchCategory, Locale, OrgKind, Role};

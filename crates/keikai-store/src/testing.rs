@@ -106,6 +106,48 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"))
     }
 
+    /// Runs SQL statements directly, outside the store: for tests that play the part of
+    /// someone editing the database behind Keikai's back (tampering with the audit log).
+    pub async fn execute_raw(&self, sql: &str) {
+        let sql = AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("raw SQL failed: {e}"));
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::connect(&self.url)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("raw SQL failed: {e}"));
+            }
+        }
+    }
+
+    /// Like [`Self::execute_raw`], but gives the error instead of panicking.
+    pub async fn try_execute_raw(&self, sql: &str) -> Result<(), String> {
+        let sql = AssertSqlSafe(sql.to_owned());
+        let r = match self.backend {
+            Backend::Sqlite => match sqlx::SqliteConnection::connect(&self.url).await {
+                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
+                Err(e) => Err(e),
+            },
+            Backend::Postgres => match PgConnection::connect(&self.url).await {
+                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
+                Err(e) => Err(e),
+            },
+        };
+        r.map_err(|e| e.to_string())
+    }
+
     /// Drops a PostgreSQL test database now (ending its connections). Dropping the struct
     /// does the same, but blocks the test's thread while it does.
     pub async fn drop_now(mut self) {

@@ -2,9 +2,14 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use keikai_domain::audit::{AuditActor, AuditEntry, Change};
+use keikai_domain::case::{
+    AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Visibility,
+};
 use keikai_domain::{
-    ApiToken, Branch, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, Membership,
-    OrgId, OrgKind, OrgName, Organisation, Role, Scope, TokenId, User, UserId,
+    ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId, CaseScope,
+    DisplayName, Email, Locale, Membership, OrgId, OrgKind, OrgName, Organisation, Role, Scope,
+    TokenId, User, UserId,
 };
 
 use crate::{Backend, StoreError};
@@ -87,6 +92,8 @@ pub trait UserStore: Send + Sync {
     async fn add_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()>;
     async fn remove_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()>;
     async fn memberships(&self, user: UserId) -> Result<Vec<Membership>>;
+    /// Users not disabled who hold any of `roles` in an organisation of kind `own`.
+    async fn internal_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>>;
     /// Creates the organisation, the user and an admin membership in one transaction, but
     /// only while no user exists. Returns `None` when another instance got there first.
     async fn bootstrap_admin(
@@ -144,10 +151,172 @@ pub trait LoginThrottle: Send + Sync {
     async fn prune_login_failures(&self, before: Timestamp) -> Result<u64>;
 }
 
+/// A file to keep with a case; its name and type were checked by the caller.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub case_id: CaseId,
+    pub visibility: Visibility,
+    pub author: Option<UserId>,
+    pub from_reporter: bool,
+    pub body: String,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An in-app notice for one user (the on-call PSIRT on an emergency, for example).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user_id: UserId,
+    pub case_id: Option<CaseId>,
+    /// A message key the UI translates (`notification-emergency`, …).
+    pub kind: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: uuid::Uuid,
+    pub user_id: UserId,
+    pub case_id: Option<CaseId>,
+    pub kind: String,
+    pub text: String,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+}
+
+/// Which cases a list shows. Every field narrows it; `scope` is always applied.
+#[derive(Debug, Clone)]
+pub struct CaseFilter {
+    pub scope: CaseScope,
+    pub state: Option<CaseState>,
+    /// Only cases not yet closed, rejected or marked duplicate.
+    pub open_only: bool,
+    pub kind: Option<CaseKind>,
+    pub branch: Option<BranchId>,
+    pub severity: Option<String>,
+    pub owner: Option<UserId>,
+    pub team: Option<OrgId>,
+    /// Cases with a deadline before this time (pass "now" for overdue).
+    pub deadline_before: Option<Timestamp>,
+    pub emergency: Option<bool>,
+    /// Each whitespace-separated term must occur (after `normalize_search`).
+    pub text: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl CaseFilter {
+    pub fn new(scope: CaseScope) -> Self {
+        Self {
+            scope,
+            state: None,
+            open_only: false,
+            kind: None,
+            branch: None,
+            severity: None,
+            owner: None,
+            team: None,
+            deadline_before: None,
+            emergency: None,
+            text: None,
+            limit: 100,
+            offset: 0,
+        }
+    }
+}
+
+/// A row of the case list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    pub number: i64,
+    pub title: String,
+    pub kind: CaseKind,
+    pub state: CaseState,
+    pub severity: Option<String>,
+    pub emergency: bool,
+    pub owner: Option<UserId>,
+    pub team: Option<OrgId>,
+    pub next_deadline: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Cases, their messages and attachments, and the audit log they write to. Each write
+/// appends its audit entries in the same transaction, so a change and its record are
+/// never apart.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Inserts a new case with the next case number, and its tracking-link hash (SHA-256
+    /// hex of the secret link) when the reporter has no account.
+    async fn create_case(
+        &self,
+        case: &Case,
+        index: &CaseIndex,
+        tracking_hash: Option<&str>,
+        actor: AuditActor,
+        change: &Change,
+        notify: &[NewNotification],
+    ) -> Result<Case>;
+    async fn get_case(&self, id: CaseId) -> Result<Case>;
+    async fn case_by_number(&self, number: i64) -> Result<Case>;
+    async fn case_by_tracking_hash(&self, tracking_hash: &str) -> Result<Case>;
+    /// Saves a changed case, refusing (`Conflict`) when someone saved it after the revision
+    /// it was read at; returns it with its new revision.
+    async fn save_case(
+        &self,
+        case: &Case,
+        index: &CaseIndex,
+        actor: AuditActor,
+        changes: &[Change],
+        notify: &[NewNotification],
+    ) -> Result<Case>;
+    async fn list_cases(&self, filter: &CaseFilter, now: Timestamp) -> Result<Vec<CaseSummary>>;
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
+    /// Adds a message with its attachments, and its audit entry.
+    async fn add_message(
+        &self,
+        message: &NewMessage,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<CaseMessage>;
+    /// Oldest first; `visibility` `Some` selects one side only.
+    async fn list_messages(
+        &self,
+        case: CaseId,
+        visibility: Option<Visibility>,
+    ) -> Result<Vec<CaseMessage>>;
+    async fn get_attachment(&self, id: AttachmentId) -> Result<(AttachmentMeta, Vec<u8>)>;
+    /// Appends one entry for a change outside a case (users, products, settings).
+    async fn append_audit(
+        &self,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<AuditEntry>;
+    /// Every entry about one subject, oldest first.
+    async fn audit_for(&self, subject: &str) -> Result<Vec<AuditEntry>>;
+    /// Entries with `seq > after`, in order, at most `limit`: for verifying the whole chain
+    /// page by page.
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// The last entry's sequence number and hash, as recorded beside the chain.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>>;
+    /// Newest first.
+    async fn notifications(&self, user: UserId, unread_only: bool) -> Result<Vec<Notification>>;
+    async fn mark_notifications_read(&self, user: UserId, now: Timestamp) -> Result<u64>;
+}
+
 /// The whole store, as the application holds it.
 #[async_trait]
 pub trait Store:
-    OrgStore + UserStore + SessionStore + TokenStore + ProductStore + LoginThrottle
+    OrgStore + UserStore + SessionStore + TokenStore + ProductStore + LoginThrottle + CaseStore
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; refuses a database migrated by a newer Keikai.

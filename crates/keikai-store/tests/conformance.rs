@@ -856,3 +856,350 @@ async fn databases_from_a_newer_keikai_are_refused() {
     store.close().await;
     db.drop_now().await;
 }
+
+mod cases {
+    use super::*;
+    use keikai_domain::audit::{AuditActor, ChainVerifier, Change};
+    use keikai_domain::case::{
+        Case, CaseIndex, CaseState, Report, ReportInput, SeverityScale, Visibility,
+        VulnerabilityInput,
+    };
+    use keikai_domain::{CaseScope, Role};
+    use keikai_store::{CaseFilter, NewAttachment, NewMessage, NewNotification};
+
+    fn report(title: &str, user: Option<UserId>) -> Report {
+        let input = ReportInput {
+            title: title.into(),
+            product: "Router".into(),
+            description: "details".into(),
+            ..Default::default()
+        };
+        Report::from_input(&input, user).unwrap()
+    }
+
+    async fn open(store: &Arc<dyn Store>, title: &str, user: Option<UserId>, at: i64) -> Case {
+        let scale = SeverityScale::default();
+        let (case, change) = Case::open(report(title, user), t(at));
+        let index = CaseIndex::of(&case, &scale);
+        store
+            .create_case(&case, &index, None, AuditActor::System, &change, &[])
+            .await
+            .unwrap()
+    }
+
+    async fn save(store: &Arc<dyn Store>, case: &Case, changes: &[Change]) -> Case {
+        let index = CaseIndex::of(case, &SeverityScale::default());
+        store
+            .save_case(case, &index, AuditActor::System, changes, &[])
+            .await
+            .unwrap()
+    }
+
+    async fn verify(store: &Arc<dyn Store>) -> Result<u64, String> {
+        let mut v = ChainVerifier::new();
+        let mut after = 0;
+        loop {
+            let page = store.audit_page(after, 2).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                v.push(e).map_err(|b| b.to_string())?;
+                after = e.seq;
+            }
+        }
+        let head = store.audit_head().await.unwrap();
+        v.finish(head.as_ref().map(|(s, h)| (*s, h.as_str())))
+            .map_err(|b| b.to_string())
+    }
+
+    #[tokio::test]
+    async fn cases_are_numbered_saved_and_audited() {
+        let (_db, store) = setup().await;
+        let a = open(&store, "First", None, 0).await;
+        let b = open(&store, "Second", None, 1).await;
+        assert_eq!((a.number, b.number), (1, 2));
+        assert_eq!(a.revision, 1);
+        let mut got = store.case_by_number(1).await.unwrap();
+        assert_eq!(got, a);
+        let change = got.transition(CaseState::Triage, "", None, t(10)).unwrap();
+        let saved = save(&store, &got, &[change]).await;
+        assert_eq!(saved.revision, 2);
+        assert_eq!(store.get_case(a.id).await.unwrap().state, CaseState::Triage);
+        // A save based on the old revision is refused and changes nothing.
+        let mut stale = a.clone();
+        let change = stale
+            .transition(CaseState::Rejected, "spam", None, t(11))
+            .unwrap();
+        let index = CaseIndex::of(&stale, &SeverityScale::default());
+        let msg = assert_err!(
+            store
+                .save_case(&stale, &index, AuditActor::System, &[change], &[])
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert!(msg.contains("reload"), "{msg}");
+        assert_eq!(store.get_case(a.id).await.unwrap().state, CaseState::Triage);
+        let history = store.audit_for(&a.subject()).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["case.opened", "case.transition"]);
+        assert_eq!(verify(&store).await, Ok(3));
+        assert_err!(store.case_by_number(99).await, StoreError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn lists_filter_by_scope_state_deadline_and_text() {
+        let (_db, store) = setup().await;
+        let reporter = add_user(&store, "r@example.com").await;
+        let team = store
+            .create_org(&new_org("Router team", OrgKind::Own), t(0))
+            .await
+            .unwrap();
+        let mut mine = open(&store, "認証回避の脆弱性", Some(reporter.id), 0).await;
+        let other = open(&store, "Heap overflow in ＰＡＲＳＥＲ", None, 1).await;
+        let change = mine.assign(&team, "look", t(2)).unwrap();
+        let scale = SeverityScale::default();
+        let input = VulnerabilityInput {
+            title: "Auth bypass".into(),
+            cvss_v3: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+            ..Default::default()
+        };
+        let (_, c2) = mine.save_vulnerability(None, &input, &scale, t(2)).unwrap();
+        save(&store, &mine, &[change, c2]).await;
+
+        let list = |f: CaseFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .list_cases(&f, t(0))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.number)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let all = CaseFilter::new(CaseScope::All);
+        assert_eq!(store.count_cases(&all).await.unwrap(), 2);
+        let mut f = all.clone();
+        f.scope = CaseScope::Reporter(reporter.id);
+        assert_eq!(list(f).await, [mine.number]);
+        let mut f = all.clone();
+        f.scope = CaseScope::Teams(vec![team.id]);
+        assert_eq!(list(f).await, [mine.number]);
+        let mut f = all.clone();
+        f.scope = CaseScope::Teams(vec![OrgId::new()]);
+        assert!(list(f).await.is_empty());
+        // Japanese substring, full-width Latin folded, and case.
+        for (q, want) in [
+            ("認証回避", vec![mine.number]),
+            ("回避", vec![mine.number]),
+            ("parser", vec![other.number]),
+            ("HEAP parser", vec![other.number]),
+            ("heap 認証", vec![]),
+            ("auth bypass", vec![mine.number]),
+            ("100%", vec![]),
+        ] {
+            let mut f = all.clone();
+            f.text = Some(q.into());
+            assert_eq!(list(f).await, want, "{q}");
+        }
+        let mut f = all.clone();
+        f.severity = Some("Critical".into());
+        assert_eq!(list(f).await, [mine.number]);
+        // Critical: acknowledge within 24 h of t(0); the other case (unrated) has 72 h.
+        let mut f = all.clone();
+        f.deadline_before = Some(t(25 * 3600));
+        assert_eq!(list(f).await, [mine.number]);
+        let mut f = all.clone();
+        f.deadline_before = Some(t(80 * 3600));
+        assert_eq!(list(f).await.len(), 2);
+        let mut f = all.clone();
+        f.state = Some(CaseState::Triage);
+        assert!(list(f).await.is_empty());
+        let mut f = all.clone();
+        f.team = Some(team.id);
+        assert_eq!(list(f).await, [mine.number]);
+    }
+
+    #[tokio::test]
+    async fn internal_notes_and_reporter_messages_never_mix() {
+        let (_db, store) = setup().await;
+        let case = open(&store, "Case", None, 0).await;
+        let note = NewMessage {
+            case_id: case.id,
+            visibility: Visibility::Internal,
+            author: None,
+            from_reporter: false,
+            body: "INTERNAL-MARKER".into(),
+            attachments: vec![NewAttachment {
+                file_name: "internal.txt".into(),
+                content_type: "text/plain".into(),
+                bytes: b"secret".to_vec(),
+            }],
+        };
+        let change = Change::new("case.note", case.subject(), (), "note");
+        store
+            .add_message(&note, AuditActor::System, &change, t(1))
+            .await
+            .unwrap();
+        let reply = NewMessage {
+            visibility: Visibility::Reporter,
+            body: "Thanks".into(),
+            from_reporter: true,
+            attachments: vec![NewAttachment {
+                file_name: "poc.py".into(),
+                content_type: "text/plain".into(),
+                bytes: b"print(1)".to_vec(),
+            }],
+            ..note.clone()
+        };
+        store
+            .add_message(&reply, AuditActor::Reporter, &change, t(2))
+            .await
+            .unwrap();
+        let side = store
+            .list_messages(case.id, Some(Visibility::Reporter))
+            .await
+            .unwrap();
+        assert_eq!(side.len(), 1);
+        assert_eq!(side[0].body, "Thanks");
+        assert_eq!(side[0].attachments.len(), 1);
+        assert_eq!(side[0].attachments[0].file_name, "poc.py");
+        let both = store.list_messages(case.id, None).await.unwrap();
+        assert_eq!(both.len(), 2);
+        let internal = &both[0].attachments[0];
+        assert_eq!(internal.visibility, Visibility::Internal);
+        let (meta, bytes) = store.get_attachment(internal.id).await.unwrap();
+        assert_eq!(bytes, b"secret");
+        assert_eq!(meta.size, 6);
+        assert_eq!(
+            meta.sha256,
+            "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"
+        );
+    }
+
+    #[tokio::test]
+    async fn notifications_are_written_with_the_case() {
+        let (_db, store) = setup().await;
+        let org = store
+            .create_org(&new_org("PSIRT", OrgKind::Own), t(0))
+            .await
+            .unwrap();
+        let analyst = add_user(&store, "a@example.com").await;
+        store
+            .add_membership(analyst.id, org.id, Role::PsirtAnalyst)
+            .await
+            .unwrap();
+        let engineer = add_user(&store, "e@example.com").await;
+        store
+            .add_membership(engineer.id, org.id, Role::ProductEngineer)
+            .await
+            .unwrap();
+        let on_call = store
+            .internal_users_with_roles(&[Role::Admin, Role::PsirtAnalyst])
+            .await
+            .unwrap();
+        assert_eq!(
+            on_call.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [analyst.id]
+        );
+        let mut case = open(&store, "Case", None, 0).await;
+        let change = case.declare_emergency("exploited", t(1)).unwrap();
+        let index = CaseIndex::of(&case, &SeverityScale::default());
+        let notify = [NewNotification {
+            user_id: analyst.id,
+            case_id: Some(case.id),
+            kind: "emergency".into(),
+            text: "Case 1".into(),
+        }];
+        store
+            .save_case(&case, &index, AuditActor::System, &[change], &notify)
+            .await
+            .unwrap();
+        let n = store.notifications(analyst.id, true).await.unwrap();
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].case_id, Some(case.id));
+        assert_eq!(
+            store
+                .mark_notifications_read(analyst.id, t(2))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(
+            store
+                .notifications(analyst.id, true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.notifications(analyst.id, false).await.unwrap().len(),
+            1
+        );
+        let mut f = CaseFilter::new(CaseScope::All);
+        f.emergency = Some(true);
+        assert_eq!(store.count_cases(&f).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_refuses_edits_and_reveals_tampering() {
+        let (db, store) = setup().await;
+        for i in 0..4 {
+            open(&store, &format!("Case {i}"), None, i).await;
+        }
+        assert_eq!(verify(&store).await, Ok(4));
+        // The schema refuses updates and deletes outright.
+        let err = db
+            .try_execute_raw("UPDATE audit_log SET actor = 'x' WHERE seq = 2")
+            .await
+            .unwrap_err();
+        assert!(err.contains("append-only"), "{err}");
+        assert!(
+            db.try_execute_raw("DELETE FROM audit_log WHERE seq = 4")
+                .await
+                .is_err()
+        );
+        // Someone who removes the guard first is still caught by the chain.
+        let unguard = match db.backend() {
+            Backend::Sqlite => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+            }
+            Backend::Postgres => "DROP TRIGGER audit_log_no_change ON audit_log;",
+        };
+        db.execute_raw(unguard).await;
+        db.execute_raw("UPDATE audit_log SET after_json = '{}' WHERE seq = 2")
+            .await;
+        let err = verify(&store).await.unwrap_err();
+        assert!(err.starts_with("entry 2:"), "{err}");
+        db.execute_raw("DELETE FROM audit_log WHERE seq = 2").await;
+        let err = verify(&store).await.unwrap_err();
+        assert!(err.contains("entry 3: expected sequence number 2"), "{err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_keep_numbers_unique_and_the_chain_whole() {
+        let (db, store) = setup().await;
+        // Two stores on one database, as two instances would be.
+        let other = db.connect().await;
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = if i % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                open(&s, &format!("Case {i}"), None, i).await.number
+            }));
+        }
+        let mut numbers = Vec::new();
+        for t in tasks {
+            numbers.push(t.await.unwrap());
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=20).collect::<Vec<i64>>());
+        assert_eq!(verify(&store).await, Ok(20));
+    }
+}

@@ -246,6 +246,26 @@ async fn active_user(state: &AppState, id: keikai_domain::UserId) -> AppResult<O
 /// Largest form body the CSRF check reads; bigger uploads must send the header instead.
 const MAX_FORM_BYTES: usize = 1 << 20;
 
+/// Largest multipart (file upload) body any route reads: one attachment at the size limit
+/// and the form's text fields, with room to spare.
+pub const MAX_MULTIPART_BYTES: usize = 32 << 20;
+
+/// The text of the first part named `name` of a multipart body.
+async fn multipart_field(
+    content_type: &str,
+    bytes: axum::body::Bytes,
+    name: &str,
+) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let mut parts = multer::Multipart::new(Body::from(bytes).into_data_stream(), boundary);
+    while let Ok(Some(field)) = parts.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 async fn check_csrf(identity: &Identity, headers: &HeaderMap, body: Body) -> AppResult<Body> {
     let expected = match &identity.session {
         Some(s) => Some(s.csrf_token.as_str()),
@@ -266,11 +286,27 @@ async fn check_csrf(identity: &Identity, headers: &HeaderMap, body: Body) -> App
             Err(refused())
         };
     }
-    let is_form = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        // A form with files cannot carry a header without script; its `csrf` field is read
+        // from the parts, and the body passed on unchanged.
+        let bytes = axum::body::to_bytes(body, MAX_MULTIPART_BYTES)
+            .await
+            .map_err(|_| {
+                AppError::bad_request(format!(
+                    "form body larger than {} MiB",
+                    MAX_MULTIPART_BYTES >> 20
+                ))
+            })?;
+        return match multipart_field(content_type, bytes.clone(), CSRF_FIELD).await {
+            Some(sent) if constant_time_eq(&sent, expected) => Ok(Body::from(bytes)),
+            _ => Err(refused()),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(refused());
     }
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)

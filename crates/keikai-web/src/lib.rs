@@ -3,11 +3,17 @@
 
 pub mod api;
 pub mod auth;
+pub mod cases;
+pub mod cases_api;
+pub mod cases_ui;
 pub mod ctx;
+pub mod cvss_ui;
 pub mod error;
 pub mod i18n;
+pub mod intake;
 mod login;
 pub mod ops;
+pub mod public;
 pub mod ui;
 
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +36,10 @@ pub struct WebConfig {
     pub login_window: SignedDuration,
     pub login_max_failures_per_account: u64,
     pub login_max_failures_per_ip: u64,
+    /// What `/.well-known/security.txt` says; built from the configuration.
+    pub security_txt: keikai_domain::SecurityTxtSettings,
+    /// The vendor's severity scale with its SLA targets.
+    pub severity_scale: keikai_domain::case::SeverityScale,
 }
 
 impl Default for WebConfig {
@@ -40,6 +50,8 @@ impl Default for WebConfig {
             login_window: SignedDuration::from_mins(15),
             login_max_failures_per_account: 5,
             login_max_failures_per_ip: 50,
+            security_txt: keikai_domain::SecurityTxtSettings::default(),
+            severity_scale: keikai_domain::case::SeverityScale::default(),
         }
     }
 }
@@ -83,6 +95,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/static/{*path}"),
+    ("GET", "/.well-known/security.txt"),
+    ("GET", "/security.txt"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -102,6 +116,37 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/profile"),
     ("POST", "/profile/tokens"),
     ("POST", "/profile/tokens/{id}/revoke"),
+    ("GET", "/cvss"),
+    ("GET", "/cvss/score"),
+    ("GET", "/report"),
+    ("POST", "/report"),
+    ("GET", "/track/{secret}"),
+    ("POST", "/track/{secret}/messages"),
+    ("POST", "/track/{secret}/credit"),
+    ("GET", "/track/{secret}/attachments/{attachment}"),
+    ("GET", "/cases"),
+    ("GET", "/cases/{number}"),
+    ("GET", "/cases/{number}/history"),
+    ("GET", "/cases/{number}/attachments/{id}"),
+    ("POST", "/cases/{number}/transition"),
+    ("POST", "/cases/{number}/vulnerabilities"),
+    ("POST", "/cases/{number}/vulnerabilities/{id}"),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/delete"),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/statuses"),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/remediations"),
+    (
+        "POST",
+        "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete",
+    ),
+    ("POST", "/cases/{number}/assignment"),
+    ("POST", "/cases/{number}/owner"),
+    ("POST", "/cases/{number}/tasks"),
+    ("POST", "/cases/{number}/tasks/{id}/done"),
+    ("POST", "/cases/{number}/emergency"),
+    ("POST", "/cases/{number}/emergency/end"),
+    ("POST", "/cases/{number}/cra/{report}"),
+    ("POST", "/cases/{number}/notes"),
+    ("POST", "/cases/{number}/messages"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/organisations"),
@@ -121,6 +166,23 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
+    ("GET", "/api/v1/cvss"),
+    ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{number}"),
+    ("POST", "/api/v1/cases/{number}/transitions"),
+    ("POST", "/api/v1/cases/{number}/vulnerabilities"),
+    ("PUT", "/api/v1/cases/{number}/vulnerabilities/{id}"),
+    (
+        "PUT",
+        "/api/v1/cases/{number}/vulnerabilities/{id}/product-statuses",
+    ),
+    ("GET", "/api/v1/cases/{number}/messages"),
+    ("POST", "/api/v1/cases/{number}/messages"),
+    ("GET", "/api/v1/cases/{number}/history"),
+    ("POST", "/api/v1/cases/{number}/assignment"),
+    ("POST", "/api/v1/cases/{number}/emergency"),
+    ("POST", "/api/v1/cases/{number}/cra/{report}"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -145,6 +207,9 @@ pub fn router(state: AppState) -> Router {
         .route("/product-tree", get(api::product_tree))
         .route("/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
+        .route("/cvss", get(cvss_ui::score_api))
+        .merge(cases_api::routes())
+        .merge(intake::api_routes())
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(ops::api_method_not_allowed)
         .fallback(ops::api_not_found);
@@ -154,6 +219,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/static/{*path}", get(ops::static_asset))
+        .route("/.well-known/security.txt", get(public::security_txt))
+        .route("/security.txt", get(public::security_txt_legacy))
         .route("/login", get(ui::login_page).post(ui::login_submit))
         .route("/logout", post(ui::logout))
         .route("/language", post(ui::set_language))
@@ -171,6 +238,10 @@ pub fn router(state: AppState) -> Router {
         .route("/profile", get(ui::profile).post(ui::update_profile))
         .route("/profile/tokens", post(ui::create_token))
         .route("/profile/tokens/{id}/revoke", post(ui::revoke_token))
+        .route("/cvss", get(cvss_ui::page))
+        .route("/cvss/score", get(cvss_ui::score_fragment))
+        .merge(cases_ui::routes())
+        .merge(intake::routes())
         .nest("/api/v1", api)
         .fallback(ops::ui_not_found)
         .layer(axum::middleware::from_fn_with_state(

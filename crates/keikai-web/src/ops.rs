@@ -138,6 +138,9 @@ pub async fn api_method_not_allowed() -> AppError {
 /// Headers that make a stolen page less useful: no framing, no sniffing, no inline scripts
 /// from elsewhere, no referrer leaks.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    // A reporter's portal has its secret in the address: no request from it names the page,
+    // not even to us (error pages included).
+    let secret_address = req.uri().path().starts_with("/track/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -147,13 +150,20 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(if secret_address {
+            "no-referrer"
+        } else {
+            "same-origin"
+        }),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-        ),
-    );
+    // A handler that set a policy of its own (a sandboxed download) keeps it: it is stricter.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+            ),
+        );
+    }
     res
 }

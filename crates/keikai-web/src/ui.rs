@@ -32,12 +32,16 @@ pub struct Page {
     pub nav: Nav,
     pub flash: Option<String>,
     pub error: Option<String>,
+    /// Where the language switch returns to, for pages that send no `Referer` (the
+    /// reporter's portal, whose address holds a secret).
+    pub back: Option<String>,
 }
 
 pub struct Nav {
     pub products: bool,
     pub organisations: bool,
     pub users: bool,
+    pub cvss: bool,
 }
 
 impl Page {
@@ -47,7 +51,7 @@ impl Page {
 }
 
 impl Ctx {
-    fn page(&self, title_key: &str) -> Page {
+    pub(crate) fn page(&self, title_key: &str) -> Page {
         Page {
             lang: self.lang,
             title: self.t(title_key),
@@ -57,14 +61,16 @@ impl Ctx {
                 products: self.allows(Action::ViewProducts),
                 organisations: self.allows(Action::ViewOrganisations),
                 users: self.allows(Action::ViewUsers),
+                cvss: self.allows(Action::ScoreCvss),
             },
             flash: None,
             error: None,
+            back: None,
         }
     }
 }
 
-fn render<T: Template>(status: StatusCode, tpl: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, tpl: &T) -> Response {
     match tpl.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -123,7 +129,7 @@ fn safe_next(next: &str) -> &str {
 /// Post/redirect/get: on success the browser goes to `target`; a mistake in the form shows the
 /// page again with the message (and its status); anything else, including a resource that
 /// does not exist, becomes an error page.
-async fn after_submit<T, Fut>(
+pub(crate) async fn after_submit<T, Fut>(
     result: AppResult<T>,
     target: &str,
     rerender: impl FnOnce(String, StatusCode) -> Fut,
@@ -292,6 +298,8 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Respon
 #[derive(Deserialize)]
 pub struct LanguageForm {
     locale: String,
+    #[serde(default)]
+    back: Option<String>,
 }
 
 /// The header's language switch: saved in the profile when signed in, in a cookie otherwise.
@@ -307,11 +315,15 @@ pub async fn set_language(
         ctx.require(Action::UpdateProfile)?;
         state.store.set_locale(user.id, Some(locale)).await?;
     }
-    let back = headers
+    let referer = headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
-        .and_then(|r| r.find('/').map(|i| r[i..].to_owned()))
+        .and_then(|r| r.find('/').map(|i| r[i..].to_owned()));
+    let back = form
+        .back
+        .filter(|b| !b.is_empty())
+        .or(referer)
         .unwrap_or_else(|| "/".to_owned());
     let mut res = Redirect::to(safe_next(&back)).into_response();
     let c = set_cookie(
@@ -338,6 +350,8 @@ struct DashboardTemplate {
     organisations: Option<usize>,
     users: Option<usize>,
     roles: Vec<String>,
+    cases: crate::cases::Counts,
+    unread: Vec<String>,
 }
 
 pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
@@ -370,6 +384,14 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Res
         .map(|m| ctx.t(&format!("role-{}", m.role)))
         .collect();
     roles.dedup();
+    let cases = crate::cases::counts(&state, principal).await?;
+    let unread = state
+        .store
+        .notifications(principal.user_id, true)
+        .await?
+        .into_iter()
+        .map(|n| n.text)
+        .collect();
     let tpl = DashboardTemplate {
         welcome: i18n::t_with(ctx.lang, "dashboard-welcome", &[("name", &name)]),
         page: ctx.page("dashboard-title"),
@@ -377,6 +399,8 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Res
         organisations,
         users,
         roles,
+        cases,
+        unread,
     };
     Ok(render(StatusCode::OK, &tpl))
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use keikai_domain::case::{SeverityLevel, SeverityScale, SlaTargets};
 use serde::{Deserialize, Serialize};
 
 /// What the TOML file may contain. Unknown keys are refused so that a typo does not silently
@@ -20,6 +21,99 @@ pub struct FileConfig {
     pub admin_email: Option<String>,
     pub public_url: Option<String>,
     pub session_ttl_hours: Option<u32>,
+    #[serde(default)]
+    pub security_txt: SecurityTxtFile,
+    /// The vendor's severity scale, highest level first (`[[severity]]` tables); the
+    /// default is Critical / Important / Moderate / Low.
+    pub severity: Option<Vec<SeverityFile>>,
+}
+
+/// One `[[severity]]` level with its SLA targets.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityFile {
+    pub name: String,
+    /// The lowest CVSS score that suggests this level.
+    pub cvss_from: f64,
+    pub acknowledge_hours: u32,
+    pub triage_hours: u32,
+    /// Leave out for a level with no fix deadline.
+    pub fix_days: Option<u32>,
+}
+
+impl SeverityFile {
+    fn from_level(l: &SeverityLevel) -> Self {
+        let hours = |d: jiff::SignedDuration| u32::try_from(d.as_hours()).unwrap_or(u32::MAX);
+        Self {
+            name: l.name.clone(),
+            cvss_from: l.cvss_from,
+            acknowledge_hours: hours(l.sla.acknowledge),
+            triage_hours: hours(l.sla.triage),
+            fix_days: l.sla.fix.map(|f| hours(f) / 24),
+        }
+    }
+
+    fn to_level(&self) -> SeverityLevel {
+        let h = |n: u32| jiff::SignedDuration::from_hours(i64::from(n));
+        SeverityLevel {
+            name: self.name.clone(),
+            cvss_from: self.cvss_from,
+            sla: SlaTargets {
+                acknowledge: h(self.acknowledge_hours),
+                triage: h(self.triage_hours),
+                fix: self.fix_days.map(|d| h(d.saturating_mul(24))),
+            },
+        }
+    }
+}
+
+fn severity_scale(levels: &[SeverityFile]) -> Result<SeverityScale, ConfigError> {
+    let unrated = SeverityScale::default().targets(None);
+    SeverityScale::new(levels.iter().map(SeverityFile::to_level).collect(), unrated).map_err(|e| {
+        ConfigError::Invalid {
+            field: "severity",
+            message: e.to_string(),
+        }
+    })
+}
+
+/// The `[security_txt]` table. Keikai always lists its report form (`{public_url}/report`)
+/// as the first Contact and `{public_url}/.well-known/security.txt` as Canonical; these keys
+/// add to that. Every URL here must be `https://` (RFC 9116).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityTxtFile {
+    /// Further contacts after the report form, in order of preference: `mailto:`, `tel:`
+    /// or `https:` URIs.
+    #[serde(default)]
+    pub contact: Vec<String>,
+    #[serde(default)]
+    pub encryption: Vec<String>,
+    #[serde(default)]
+    pub acknowledgments: Vec<String>,
+    /// The disclosure policy; left out unless given.
+    #[serde(default)]
+    pub policy: Vec<String>,
+    #[serde(default)]
+    pub hiring: Vec<String>,
+    /// Default `["en", "ja"]`; `[]` leaves the field out.
+    pub preferred_languages: Option<Vec<String>>,
+    /// How far ahead of each request `Expires` lies: 1 to 365, default 180.
+    pub expires_days: Option<u16>,
+}
+
+impl SecurityTxtFile {
+    fn into_input(self) -> keikai_domain::SecurityTxtInput {
+        keikai_domain::SecurityTxtInput {
+            contact: self.contact,
+            encryption: self.encryption,
+            acknowledgments: self.acknowledgments,
+            policy: self.policy,
+            hiring: self.hiring,
+            preferred_languages: self.preferred_languages,
+            expires_days: self.expires_days,
+        }
+    }
 }
 
 /// Values given on the command line or in the environment.
@@ -41,6 +135,11 @@ pub struct Config {
     /// Where people reach Keikai; `https://` turns on `Secure` cookies.
     pub public_url: String,
     pub session_ttl_hours: u32,
+    /// Printed last: TOML needs tables after plain keys.
+    pub security_txt: keikai_domain::SecurityTxtSettings,
+    pub severity: Vec<SeverityFile>,
+    #[serde(skip)]
+    pub severity_scale: SeverityScale,
 }
 
 impl fmt::Debug for Config {
@@ -53,6 +152,8 @@ impl fmt::Debug for Config {
             .field("admin_email", &self.admin_email)
             .field("public_url", &self.public_url)
             .field("session_ttl_hours", &self.session_ttl_hours)
+            .field("security_txt", &self.security_txt)
+            .field("severity", &self.severity)
             .finish()
     }
 }
@@ -122,6 +223,13 @@ impl Config {
                 message: format!("\"{public_url}\" must start with http:// or https://"),
             });
         }
+        let security_txt =
+            keikai_domain::SecurityTxtSettings::new(&public_url, &fc.security_txt.into_input())
+                // The domain's message names the key within the table, e.g. `contact: …`.
+                .map_err(|e| ConfigError::Invalid {
+                    field: "security_txt",
+                    message: e.to_string(),
+                })?;
         let admin_email = fc
             .admin_email
             .unwrap_or_else(|| "admin@keikai.local".to_owned());
@@ -129,6 +237,14 @@ impl Config {
             field: "admin_email",
             message: e.to_string(),
         })?;
+        let severity = fc.severity.unwrap_or_else(|| {
+            SeverityScale::default()
+                .levels()
+                .iter()
+                .map(SeverityFile::from_level)
+                .collect()
+        });
+        let severity_scale = severity_scale(&severity)?;
         let session_ttl_hours = fc.session_ttl_hours.unwrap_or(12);
         if !(1..=24 * 30).contains(&session_ttl_hours) {
             return Err(ConfigError::Invalid {
@@ -146,6 +262,9 @@ impl Config {
             admin_email,
             public_url,
             session_ttl_hours,
+            security_txt,
+            severity,
+            severity_scale,
         })
     }
 
@@ -160,6 +279,8 @@ impl Config {
         keikai_web::WebConfig {
             secure_cookies: self.public_url.starts_with("https://"),
             session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
+            security_txt: self.security_txt.clone(),
+            severity_scale: self.severity_scale.clone(),
             ..keikai_web::WebConfig::default()
         }
     }
@@ -262,6 +383,118 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("ADDRESS:PORT"), "{e}");
+    }
+
+    #[test]
+    fn severity_scale_table() {
+        let c = load_toml(
+            "[[severity]]\nname = \"High\"\ncvss_from = 7.0\nacknowledge_hours = 12\n\
+             triage_hours = 48\nfix_days = 14\n\
+             [[severity]]\nname = \"Low\"\ncvss_from = 0.0\nacknowledge_hours = 48\n\
+             triage_hours = 240\n",
+        )
+        .unwrap();
+        let scale = c.web().severity_scale;
+        let names: Vec<&str> = scale.levels().iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["High", "Low"]);
+        assert_eq!(
+            scale.targets(Some("High")).fix,
+            Some(jiff::SignedDuration::from_hours(14 * 24))
+        );
+        assert_eq!(scale.targets(Some("Low")).fix, None);
+        assert_eq!(scale.suggest(9.8).map(|l| l.name.as_str()), Some("High"));
+        let again = load_toml(&c.to_redacted_toml()).unwrap();
+        assert_eq!(again.severity, c.severity);
+        // The default scale prints and loads back the same.
+        let d = Config::load(None, &Overrides::default()).unwrap();
+        assert_eq!(d.severity_scale, SeverityScale::default());
+        let again = load_toml(&d.to_redacted_toml()).unwrap();
+        assert_eq!(again.severity_scale, SeverityScale::default());
+        // Levels out of order are refused, naming the key.
+        let e = load_toml(
+            "[[severity]]\nname = \"Low\"\ncvss_from = 0.0\nacknowledge_hours = 1\n\
+             triage_hours = 1\n[[severity]]\nname = \"High\"\ncvss_from = 7.0\n\
+             acknowledge_hours = 1\ntriage_hours = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("severity: "), "{e}");
+        assert!(e.contains("highest first"), "{e}");
+    }
+
+    fn load_toml(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.toml");
+        std::fs::write(&p, text).unwrap();
+        Config::load(Some(&p), &Overrides::default())
+    }
+
+    #[test]
+    fn security_txt_table() {
+        let c = load_toml(
+            "public_url = \"https://psirt.example.com/\"\n\
+             [security_txt]\n\
+             contact = [\"mailto:psirt@example.com\", \"tel:+81-3-0000-0000\"]\n\
+             encryption = [\"https://psirt.example.com/pgp.asc\"]\n\
+             policy = [\"https://psirt.example.com/policy\"]\n\
+             preferred_languages = [\"ja\", \"en\"]\n\
+             expires_days = 90\n",
+        )
+        .unwrap();
+        let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let txt = c.web().security_txt.document(now).unwrap().render();
+        let want_lines = [
+            "Contact: https://psirt.example.com/report",
+            "Contact: mailto:psirt@example.com",
+            "Contact: tel:+81-3-0000-0000",
+            "Expires: 2026-04-01T00:00:00Z",
+            "Encryption: https://psirt.example.com/pgp.asc",
+            "Policy: https://psirt.example.com/policy",
+            "Preferred-Languages: ja, en",
+            "Canonical: https://psirt.example.com/.well-known/security.txt",
+        ];
+        assert_eq!(txt.lines().collect::<Vec<_>>(), want_lines, "{txt}");
+        // The printed configuration loads back to the same settings.
+        let again = load_toml(&c.to_redacted_toml()).unwrap();
+        assert_eq!(again.security_txt, c.security_txt);
+        // With no table, the defaults: the report form, English and Japanese, 180 days.
+        let d = Config::load(None, &Overrides::default()).unwrap();
+        let txt = d.web().security_txt.document(now).unwrap().render();
+        assert!(
+            txt.contains("Contact: http://127.0.0.1:8080/report\n"),
+            "{txt}"
+        );
+        assert!(txt.contains("Expires: 2026-06-30T00:00:00Z\n"), "{txt}");
+        assert!(txt.contains("Preferred-Languages: en, ja\n"), "{txt}");
+    }
+
+    #[test]
+    fn security_txt_refusals_name_the_key() {
+        let cases = [
+            ("contact = [\"http://psirt.example.com/report\"]", "contact"),
+            ("contact = [\"security@example.com\"]", "contact"),
+            ("policy = [\"https://x.example/a\\nContact: x\"]", "policy"),
+            ("expires_days = 400", "expires_days"),
+            (
+                "preferred_languages = [\"english!\"]",
+                "preferred_languages",
+            ),
+        ];
+        for (line, key) in cases {
+            let e = load_toml(&format!(
+                "public_url = \"https://psirt.example.com\"\n[security_txt]\n{line}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.starts_with(&format!("security_txt: {key}: ")),
+                "{line}: {e}"
+            );
+        }
+        let e = load_toml("[security_txt]\ncontacts = [\"mailto:a@example.com\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("contacts"), "{e}");
     }
 
     #[test]

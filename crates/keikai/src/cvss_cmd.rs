@@ -22,23 +22,9 @@ pub fn run(cmd: CvssCommand) -> ExitCode {
     let mut out = std::io::stdout().lock();
     for v in vectors {
         let line = match keikai_cvss::parse(&v) {
-            Ok(c) => {
-                let s = c.scores();
-                let version = c.version();
-                let is_v4 = matches!(version, keikai_cvss::Version::V4_0);
-                json!({
-                    "vector": c.vector_string(),
-                    "version": version.to_string(),
-                    "base": s.base,
-                    // CVSS 4.0 has one score whose nomenclature says which groups it covers.
-                    "temporal": s.temporal,
-                    "environmental": s.environmental,
-                    "severity": s.base_severity,
-                    "temporal_severity": s.temporal_severity,
-                    "environmental_severity": s.environmental_severity,
-                    "nomenclature": match &c { keikai_cvss::Cvss::V4(v4) if is_v4 => Some(v4.nomenclature()), _ => None },
-                })
-            }
+            // The same record as `GET /api/v1/cvss` returns.
+            Ok(c) => serde_json::to_value(c.report())
+                .unwrap_or_else(|e| json!({ "vector": v, "error": e.to_string() })),
             Err(e) => {
                 failed = true;
                 json!({ "vector": v, "error": e.to_string() })

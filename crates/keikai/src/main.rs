@@ -2,6 +2,7 @@
 //! database and accounts, and offers the format tools (CVSS scoring, CSAF validation).
 
 mod admin;
+mod audit_cmd;
 mod config;
 mod csaf_cmd;
 mod cvss_cmd;
@@ -79,6 +80,9 @@ enum Command {
     /// CSAF 2.0 tools.
     #[command(subcommand)]
     Csaf(csaf_cmd::CsafCommand),
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +149,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = load(None)?;
             runtime()?.block_on(admin::run(&config, cmd))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(cmd) => {
+            let config = load(None)?;
+            runtime()?.block_on(audit_cmd::run(&config, cmd))
         }
     }
 }

@@ -6,13 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod audit;
 mod browser;
+mod cases;
 mod cli;
 mod csaf;
+mod cvss_ui;
+mod intake;
 mod matrix;
 mod multi_instance;
 mod openapi;
 mod process;
+mod security_txt;
 mod smoke;
 mod support;
 mod ui;

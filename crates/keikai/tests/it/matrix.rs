@@ -29,6 +29,8 @@ const FORBID: Want = Want::Is(403);
 const NF: Want = Want::Is(404);
 const GO: Want = Want::Done;
 const LOGIN: Want = Want::SignIn;
+/// 301 Moved Permanently (a public file's legacy location).
+const MOVED: Want = Want::Is(301);
 
 /// Who asks. The columns of [`TABLE`], in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,8 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("GET", "/readyz",                         [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/metrics",                        [NF,     NF,      OK,     NF,     NF,     NF,     NF,     NF,      OK,     OK,     NF,     NF,     NF,     NF]),
     ("GET", "/static/{*path}",                 [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/.well-known/security.txt",       [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/security.txt",                   [MOVED,  MOVED,   MOVED,  MOVED,  MOVED,  MOVED,  MOVED,  MOVED,   MOVED,  MOVED,  MOVED,  MOVED,  MOVED,  MOVED]),
     ("GET", "/login",                          [OK,     OK,      GO,     GO,     GO,     GO,     GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO]),
     ("POST", "/login",                         [UNAUTH, FORBID,  UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,  UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH]),
     ("POST", "/logout",                        [GO,     FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO]),
@@ -107,6 +111,40 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/profile",                       [LOGIN,  FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
     ("POST", "/profile/tokens",                [LOGIN,  FORBID,  OK,     OK,     OK,     OK,     OK,     OK,      FORBID, FORBID, FORBID, FORBID, FORBID, FORBID]),
     ("POST", "/profile/tokens/{id}/revoke",    [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
+    ("GET", "/cvss",                           [LOGIN,  LOGIN,   OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/cvss/score",                     [LOGIN,  LOGIN,   OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    // Intake is public: the form, the API and the portal (whose secret is the authority)
+    // answer every caller alike, except that unsafe requests need a CSRF token or a token
+    // with the write scope.
+    ("GET", "/report",                         [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/report",                        [OK,     FORBID,  OK,     OK,     OK,     OK,     OK,     OK,      FORBID, OK,     FORBID, OK,     FORBID, OK]),
+    ("GET", "/track/{secret}",                 [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/track/{secret}/messages",       [GO,     FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
+    ("POST", "/track/{secret}/credit",         [GO,     FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
+    ("GET", "/track/{secret}/attachments/{attachment}", [OK, OK, OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/api/v1/reports",                [NEW,    NEW,     NEW,    NEW,    NEW,    NEW,    NEW,    NEW,     FORBID, NEW,    FORBID, NEW,    FORBID, NEW]),
+    // Cases: `{number}` is a case reported by someone else and assigned to our own
+    // organisation, whose product engineer (the engineer column) therefore works on it.
+    ("GET", "/cases",                          [LOGIN,  LOGIN,   OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/cases/{number}",                 [LOGIN,  LOGIN,   OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/cases/{number}/history",         [LOGIN,  LOGIN,   OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/cases/{number}/attachments/{id}", [LOGIN,  LOGIN,   OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/cases/{number}/transition",     [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities/{id}", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/delete", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/statuses", [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/remediations", [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete", [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/assignment",     [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/owner",          [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/tasks",          [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/tasks/{id}/done", [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/emergency",      [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/emergency/end",  [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/cra/{report}",   [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/notes",          [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/cases/{number}/messages",       [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
     ("GET", "/api/v1/openapi.json",            [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/api/v1/me",                      [UNAUTH, UNAUTH,  OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/api/v1/organisations",           [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
@@ -126,6 +164,19 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("GET", "/api/v1/tokens",                  [UNAUTH, UNAUTH,  OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("POST", "/api/v1/tokens",                 [UNAUTH, UNAUTH,  NEW,    NEW,    NEW,    NEW,    NEW,    NEW,     FORBID, FORBID, FORBID, FORBID, FORBID, FORBID]),
     ("DELETE", "/api/v1/tokens/{id}",          [UNAUTH, UNAUTH,  GONE,   NF,     NF,     NF,     NF,     NF,      FORBID, GONE,   NF,     NF,     NF,     NF]),
+    ("GET", "/api/v1/cvss",                    [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/api/v1/cases",                   [UNAUTH, UNAUTH,  OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/api/v1/cases/{number}",          [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/transitions", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/vulnerabilities", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("PUT", "/api/v1/cases/{number}/vulnerabilities/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("PUT", "/api/v1/cases/{number}/vulnerabilities/{id}/product-statuses", [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("GET", "/api/v1/cases/{number}/messages", [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/messages", [UNAUTH, UNAUTH,  NEW,    NEW,    NEW,    NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("GET", "/api/v1/cases/{number}/history",  [UNAUTH, UNAUTH,  OK,     OK,     OK,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/assignment", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/emergency", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/cases/{number}/cra/{report}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
 ];
 
 // ---------------------------------------------------------------- requests
@@ -155,16 +206,28 @@ pub(crate) struct Fixture {
     pub(crate) victim: UserId,
     /// A branch that is read and renamed, never deleted.
     pub(crate) branch: BranchId,
+    /// An internal user who may own cases.
+    pub(crate) analyst: UserId,
+    /// A product version for product statuses.
+    pub(crate) version: BranchId,
+    /// The case that reads look at (writes get a fresh one each).
+    pub(crate) case: crate::cases::FullCase,
 }
 
 impl Fixture {
     pub(crate) async fn new(app: &TestApp) -> Self {
         let (victim, _) = app.user_with_role(Role::Reporter).await;
         let branch = fresh_branch(app).await;
+        let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
+        let version = crate::cases::product_version(app).await;
+        let case = crate::cases::full_case(app, victim, app.own_org).await;
         Self {
             own_org: app.own_org,
             victim,
             branch,
+            analyst,
+            version,
+            case,
         }
     }
 }
@@ -204,6 +267,12 @@ pub(crate) async fn prepare(
     method: &str,
     template: &str,
 ) -> (String, Body) {
+    if template.contains("/cases/{number}") {
+        return prepare_case(app, fx, method, template).await;
+    }
+    if template.starts_with("/track/") || matches!(template, "/report" | "/api/v1/reports") {
+        return crate::intake::prepare(app, method, template).await;
+    }
     let id = match (method, template) {
         (_, t) if !t.contains("{id}") => String::new(),
         ("POST", "/products/{id}/delete") | ("DELETE", "/api/v1/branches/{id}") => {
@@ -226,6 +295,13 @@ pub(crate) async fn prepare(
     let path = template
         .replace("{id}", &id)
         .replace("{*path}", "keikai.css");
+    // A query the route needs to answer 200 (UI paths stay bare: the sign-in redirect names them).
+    let path = match (method, template) {
+        ("GET", "/api/v1/cvss") => {
+            format!("{path}?vector=CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+        }
+        _ => path,
+    };
     let own = fx.own_org.to_string();
     let body = match (method, template) {
         ("GET", _) => Body::Empty,
@@ -283,6 +359,74 @@ pub(crate) async fn prepare(
         ("POST", _) if !template.starts_with("/api/") => Body::Empty,
         ("DELETE", _) => Body::Empty,
         _ => panic!("no body for {method} {template}: add one to prepare()"),
+    };
+    (path, body)
+}
+
+/// The path and body for a case route. Reads share the fixture's case; each write gets a
+/// fresh one, so that callers working in parallel never race for the same revision.
+async fn prepare_case(app: &TestApp, fx: &Fixture, method: &str, template: &str) -> (String, Body) {
+    let c = if method == "GET" {
+        fx.case
+    } else {
+        crate::cases::full_case(app, fx.victim, fx.own_org).await
+    };
+    let id = if template.contains("/tasks/") {
+        c.task.to_string()
+    } else if template.contains("/attachments/") {
+        c.attachment.to_string()
+    } else {
+        c.vulnerability.to_string()
+    };
+    let path = template
+        .replace("{number}", &c.number.to_string())
+        .replace("{id}", &id)
+        .replace("{index}", "0")
+        .replace("{report}", "early_warning");
+    let (own, analyst, version) = (
+        fx.own_org.to_string(),
+        fx.analyst.to_string(),
+        fx.version.to_string(),
+    );
+    let body = if method == "GET" {
+        Body::Empty
+    } else if let Some(rest) = template.strip_prefix("/api/v1/cases/{number}") {
+        Body::Json(match rest {
+            "/transitions" => json!({ "state": "triage" }),
+            "/vulnerabilities" | "/vulnerabilities/{id}" => {
+                json!({ "title": unique("Vulnerability") })
+            }
+            "/vulnerabilities/{id}/product-statuses" => {
+                json!({ "branch_id": version, "status": "known_affected" })
+            }
+            "/messages" => json!({ "visibility": "internal", "body": "matrix note" }),
+            "/assignment" => json!({ "team": own, "instructions": "matrix" }),
+            "/emergency" => json!({ "declared": true, "reason": "matrix" }),
+            "/cra/{report}" => json!({}),
+            other => panic!(
+                "no body for {method} /api/v1/cases/{{number}}{other}: add one to prepare_case()"
+            ),
+        })
+    } else {
+        let title = unique("Vulnerability");
+        match template.trim_start_matches("/cases/{number}") {
+            "/transition" => form(&[("state", "triage")]),
+            "/vulnerabilities" | "/vulnerabilities/{id}" => form(&[("title", &title)]),
+            "/vulnerabilities/{id}/statuses" => {
+                form(&[("branch_id", &version), ("status", "known_affected")])
+            }
+            "/vulnerabilities/{id}/remediations" => {
+                form(&[("category", "workaround"), ("details", "matrix")])
+            }
+            "/assignment" => form(&[("team", &own), ("instructions", "matrix")]),
+            "/owner" => form(&[("owner", &analyst)]),
+            "/tasks" => form(&[("title", "matrix task")]),
+            "/tasks/{id}/done" => form(&[("done", "true")]),
+            "/emergency" => form(&[("reason", "matrix")]),
+            "/notes" | "/messages" => form(&[("body", "matrix message")]),
+            // Removals, ending the emergency, marking a CRA report sent: nothing to send.
+            _ => form(&[]),
+        }
     };
     (path, body)
 }
@@ -661,11 +805,17 @@ async fn anonymous_callers_cannot_probe_ids() {
     let mut problems = Vec::new();
     for (method, template) in keikai_web::ROUTES
         .iter()
-        .filter(|(_, t)| t.contains("{id}"))
+        .filter(|(_, t)| t.contains("{id}") || t.contains("{number}"))
     {
         let (real, body) = prepare(&app, &fx, method, template).await;
-        let unknown = template.replace("{id}", &uuid::Uuid::now_v7().to_string());
-        let malformed = template.replace("{id}", "not-an-id");
+        let unknown = template
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{number}", "999999")
+            .replace("{index}", "0")
+            .replace("{report}", "early_warning");
+        let malformed = ["{id}", "{number}", "{index}", "{report}"]
+            .iter()
+            .fold(template.to_string(), |p, ph| p.replace(ph, "not-an-id"));
         let want = if template.starts_with("/api/") {
             UNAUTH
         } else {

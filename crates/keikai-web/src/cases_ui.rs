@@ -1,0 +1,1429 @@
+//! The case pages: the list with filters and search, one case (the PSIRT's and the team's
+//! working page, or the reporter's own view of it), its history, and one form per operation.
+//! Every form posts to the service in [`crate::cases`] and redirects back (303), or shows the
+//! page again with the error.
+//!
+//! A reporter's view is a template of its own ([`ReporterCaseTemplate`]) that is given the
+//! report, the state and the conversation only: internal notes, tasks and vulnerabilities are
+//! never handed to it, so they cannot be rendered by mistake.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use keikai_domain::attachment::{AttachmentName, AttachmentPolicy, served_as, sniff};
+use keikai_domain::case::{
+    Case, CaseClock, CaseMessage, CaseState, ClockKind, ClockStatus, CraReport, Credit,
+    Justification, ProductStatusKind, RemediationCategory, Visibility, VulnerabilityInput,
+};
+use keikai_domain::{Branch, BranchCategory, BranchId, OrgKind, UserId};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::UiForm;
+use crate::cases::{self, Access, CaseQuery, Upload, lenient_i64};
+use crate::ctx::Ctx;
+use crate::cvss_ui::{CvssCalculator, CvssFamily};
+use crate::error::{AppError, AppResult};
+use crate::i18n;
+use crate::ui::{Page, after_submit, render};
+
+fn at(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn state_label(lang: keikai_domain::Locale, s: CaseState) -> String {
+    i18n::t(lang, &format!("case-state-{}", s.as_str()))
+}
+
+/// "Vendor / Product / 1.0" for every branch of the catalogue.
+fn branch_paths(branches: &[Branch]) -> HashMap<BranchId, String> {
+    let by_id: HashMap<BranchId, &Branch> = branches.iter().map(|b| (b.id, b)).collect();
+    branches
+        .iter()
+        .map(|b| {
+            let mut names = vec![b.name.as_str()];
+            let mut parent = b.parent_id;
+            // The depth bound guards against a cycle in damaged data.
+            for _ in 0..32 {
+                let Some(p) = parent.and_then(|id| by_id.get(&id)) else {
+                    break;
+                };
+                names.push(p.name.as_str());
+                parent = p.parent_id;
+            }
+            names.reverse();
+            (b.id, names.join(" / "))
+        })
+        .collect()
+}
+
+/// Options of a `<select>`: (value, label).
+type Options = Vec<(String, String)>;
+
+// ---------------------------------------------------------------- the list
+
+struct ListRow {
+    number: i64,
+    title: String,
+    state: &'static str,
+    state_label: String,
+    kind_label: String,
+    severity: String,
+    emergency: bool,
+    due: String,
+    overdue: bool,
+}
+
+/// The filters as the form shows them again.
+#[derive(Default)]
+struct Filters {
+    state: String,
+    open: String,
+    kind: String,
+    product: String,
+    severity: String,
+    owner: String,
+    team: String,
+    overdue: String,
+    emergency: String,
+    q: String,
+}
+
+impl Filters {
+    fn of(q: &CaseQuery) -> Self {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            state: s(&q.state),
+            open: s(&q.open),
+            kind: s(&q.kind),
+            product: s(&q.product),
+            severity: s(&q.severity),
+            owner: s(&q.owner),
+            team: s(&q.team),
+            overdue: s(&q.overdue),
+            emergency: s(&q.emergency),
+            q: s(&q.q),
+        }
+    }
+
+    /// The query string of another page of the same list.
+    fn page_link(&self, page: u64) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("state", &self.state),
+            ("open", &self.open),
+            ("kind", &self.kind),
+            ("product", &self.product),
+            ("severity", &self.severity),
+            ("owner", &self.owner),
+            ("team", &self.team),
+            ("overdue", &self.overdue),
+            ("emergency", &self.emergency),
+            ("q", &self.q),
+        ] {
+            if !v.is_empty() {
+                pairs.push((k, v.clone()));
+            }
+        }
+        pairs.push(("page", page.to_string()));
+        format!(
+            "/cases?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListTemplate {
+    page: Page,
+    rows: Vec<ListRow>,
+    total: u64,
+    f: Filters,
+    states: Options,
+    kinds: Options,
+    severities: Vec<String>,
+    products: Options,
+    owners: Options,
+    teams: Options,
+    internal: bool,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: Result<Query<CaseQuery>, QueryRejection>,
+) -> AppResult<Response> {
+    ctx.require(keikai_domain::Action::ListCases)?;
+    let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let (found, total) = cases::list(&state, &ctx, &q).await?;
+    let lang = ctx.lang;
+    let now = state.clock.now();
+    let rows = found
+        .iter()
+        .map(|r| ListRow {
+            number: r.number,
+            title: r.title.clone(),
+            state: r.state.as_str(),
+            state_label: state_label(lang, r.state),
+            kind_label: i18n::t(lang, &format!("case-kind-{}", r.kind.as_str())),
+            severity: r.severity.clone().unwrap_or_default(),
+            emergency: r.emergency,
+            due: r.next_deadline.map(at).unwrap_or_default(),
+            overdue: cases::is_overdue(r, now),
+        })
+        .collect();
+    // Product, owner and team filters are for internal staff, who know those names.
+    let internal = ctx.allows(keikai_domain::Action::ViewProducts);
+    let (products, owners, teams) = if internal {
+        let branches = state.store.list_branches().await?;
+        let paths = branch_paths(&branches);
+        let mut products: Options = branches
+            .iter()
+            .filter(|b| b.category == BranchCategory::ProductVersion)
+            .map(|b| {
+                (
+                    b.id.to_string(),
+                    paths.get(&b.id).cloned().unwrap_or_default(),
+                )
+            })
+            .collect();
+        products.sort_by(|a, b| a.1.cmp(&b.1));
+        let owners = cases::internal_users(&state)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.to_string(), u.display_name.as_str().to_owned()))
+            .collect();
+        let teams = own_teams(&state).await?;
+        (products, owners, teams)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    let page_no = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let f = Filters::of(&q);
+    let shown = (page_no - 1) * u64::from(cases::PAGE_SIZE) + found.len() as u64;
+    let tpl = ListTemplate {
+        prev: (page_no > 1).then(|| f.page_link(page_no - 1)),
+        next: (shown < total).then(|| f.page_link(page_no + 1)),
+        page: ctx.page("cases-title"),
+        rows,
+        total,
+        f,
+        states: CaseState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), state_label(lang, *s)))
+            .collect(),
+        kinds: keikai_domain::case::CaseKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_owned(),
+                    i18n::t(lang, &format!("case-kind-{}", k.as_str())),
+                )
+            })
+            .collect(),
+        severities: state
+            .config
+            .severity_scale
+            .levels()
+            .iter()
+            .map(|l| l.name.clone())
+            .collect(),
+        products,
+        owners,
+        teams,
+        internal,
+    };
+    Ok(render(StatusCode::OK, &tpl))
+}
+
+async fn own_teams(state: &AppState) -> AppResult<Options> {
+    Ok(state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == OrgKind::Own)
+        .map(|o| (o.id.to_string(), o.name.to_string()))
+        .collect())
+}
+
+// ---------------------------------------------------------------- one case
+
+struct Head {
+    number: i64,
+    title: String,
+    state: &'static str,
+    state_label: String,
+    kind_label: String,
+    severity: String,
+    emergency: Option<(String, String)>,
+    track_label: String,
+    created_at: String,
+    updated_at: String,
+    revision: i64,
+    duplicate_of: Option<i64>,
+}
+
+struct ReportView {
+    product: String,
+    branch: String,
+    version: String,
+    description: String,
+    impact: String,
+    steps: String,
+    cve: String,
+    publicly_known: bool,
+    exploited: bool,
+    disclosure_plans: String,
+    planned_disclosure: String,
+    credit: String,
+    reporter_name: String,
+    reporter_email: String,
+    reporter_organisation: String,
+    reporter_key: String,
+    language: String,
+}
+
+fn credit_text(lang: keikai_domain::Locale, c: &Credit) -> String {
+    match c {
+        Credit::Named {
+            name,
+            organisation: Some(o),
+        } => format!("{name} ({o})"),
+        Credit::Named { name, .. } => name.clone(),
+        Credit::Anonymous => i18n::t(lang, "case-credit-anonymous"),
+        Credit::None => i18n::t(lang, "case-credit-none"),
+    }
+}
+
+fn report_view(
+    lang: keikai_domain::Locale,
+    case: &Case,
+    paths: &HashMap<BranchId, String>,
+) -> ReportView {
+    let r = &case.report;
+    ReportView {
+        product: r.product.clone(),
+        branch: r
+            .branch_id
+            .and_then(|b| paths.get(&b).cloned())
+            .unwrap_or_default(),
+        version: r.version.clone(),
+        description: r.description.clone(),
+        impact: r.impact.clone(),
+        steps: r.steps.clone(),
+        cve: r.cve.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+        publicly_known: r.publicly_known,
+        exploited: r.exploited,
+        disclosure_plans: r.disclosure_plans.clone(),
+        planned_disclosure: r
+            .planned_disclosure
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        credit: credit_text(lang, &r.credit),
+        reporter_name: r.reporter_name.clone().unwrap_or_default(),
+        reporter_email: r
+            .reporter_email
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+        reporter_organisation: r.reporter_organisation.clone().unwrap_or_default(),
+        reporter_key: r
+            .reporter_key
+            .as_ref()
+            .map(|k| k.as_str().to_owned())
+            .unwrap_or_default(),
+        language: r.language.as_str().to_owned(),
+    }
+}
+
+async fn head(state: &AppState, lang: keikai_domain::Locale, case: &Case) -> AppResult<Head> {
+    let duplicate_of = match case.duplicate_of {
+        Some(id) => match state.store.get_case(id).await {
+            Ok(c) => Some(c.number),
+            Err(keikai_store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(Head {
+        number: case.number,
+        title: case.title.clone(),
+        state: case.state.as_str(),
+        state_label: state_label(lang, case.state),
+        kind_label: i18n::t(lang, &format!("case-kind-{}", case.report.kind.as_str())),
+        severity: case
+            .severity(&state.config.severity_scale)
+            .map(|l| l.name.clone())
+            .unwrap_or_default(),
+        emergency: case
+            .emergency
+            .as_ref()
+            .map(|e| (e.reason.clone(), at(e.declared_at))),
+        track_label: i18n::t(lang, &format!("case-track-{}", case.track.as_str())),
+        created_at: at(case.created_at),
+        updated_at: at(case.updated_at),
+        revision: case.revision,
+        duplicate_of,
+    })
+}
+
+struct StatusView {
+    branch: String,
+    status: &'static str,
+    justification: &'static str,
+}
+
+struct RemediationView {
+    index: usize,
+    category: &'static str,
+    details: String,
+    url: String,
+}
+
+struct VulnView {
+    id: String,
+    title: String,
+    cve: String,
+    cwe: String,
+    cvss_v3: Option<(String, String)>,
+    cvss_v4: Option<(String, String)>,
+    severity: String,
+    publicly_disclosed: bool,
+    exploited_since: String,
+    statuses: Vec<StatusView>,
+    remediations: Vec<RemediationView>,
+}
+
+/// The add/edit form of a vulnerability, with the CVSS calculators embedded.
+struct VulnForm {
+    action: String,
+    editing: bool,
+    title: String,
+    cve: String,
+    cwe: String,
+    vendor_severity: String,
+    publicly_disclosed: bool,
+    exploited: bool,
+    v3: CvssCalculator,
+    v4: CvssCalculator,
+}
+
+struct ClockView {
+    label: String,
+    due: String,
+    done_at: String,
+    status: &'static str,
+    status_label: String,
+    /// The CRA report to mark sent, for a CRA clock still running.
+    cra: Option<&'static str>,
+}
+
+struct TaskView {
+    id: String,
+    title: String,
+    owner: String,
+    due: String,
+    done: bool,
+}
+
+struct AttachmentView {
+    id: String,
+    name: String,
+    size: i64,
+    content_type: String,
+}
+
+struct MessageView {
+    author: String,
+    from_reporter: bool,
+    body: String,
+    at: String,
+    attachments: Vec<AttachmentView>,
+}
+
+fn status_label(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::Due => "due",
+        ClockStatus::Overdue => "overdue",
+        ClockStatus::Met => "met",
+        ClockStatus::MetLate => "met_late",
+        ClockStatus::Waiting => "waiting",
+    }
+}
+
+fn clock_view(lang: keikai_domain::Locale, c: &CaseClock) -> ClockView {
+    let cra = match c.kind {
+        ClockKind::CraEarlyWarning => Some(CraReport::EarlyWarning),
+        ClockKind::CraNotification => Some(CraReport::Notification),
+        ClockKind::CraFinalReport => Some(CraReport::FinalReport),
+        _ => None,
+    };
+    let status = status_label(c.status);
+    ClockView {
+        label: i18n::t(lang, &format!("case-clock-{}", c.kind.as_str())),
+        due: c.due.map(at).unwrap_or_default(),
+        done_at: c.done_at.map(at).unwrap_or_default(),
+        status,
+        status_label: i18n::t(lang, &format!("case-clock-status-{status}")),
+        cra: cra
+            .filter(|_| c.is_open() || c.status == ClockStatus::Waiting)
+            .filter(|_| c.done_at.is_none())
+            .map(CraReport::as_str),
+    }
+}
+
+fn message_views(
+    lang: keikai_domain::Locale,
+    messages: &[CaseMessage],
+    names: &HashMap<UserId, String>,
+) -> Vec<MessageView> {
+    messages
+        .iter()
+        .map(|m| MessageView {
+            author: if m.from_reporter {
+                i18n::t(lang, "case-reporter")
+            } else {
+                m.author
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_else(|| i18n::t(lang, "case-psirt"))
+            },
+            from_reporter: m.from_reporter,
+            body: m.body.clone(),
+            at: at(m.created_at),
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| AttachmentView {
+                    id: a.id.to_string(),
+                    name: a.file_name.clone(),
+                    size: a.size,
+                    content_type: a.content_type.clone(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CaseTemplate {
+    page: Page,
+    number: i64,
+    h: Head,
+    report: ReportView,
+    can_triage: bool,
+    can_work: bool,
+    next_states: Options,
+    vulns: Vec<VulnView>,
+    form: Option<VulnForm>,
+    severities: Vec<String>,
+    product_versions: Options,
+    statuses: Vec<&'static str>,
+    justifications: Vec<&'static str>,
+    remediation_categories: Vec<&'static str>,
+    assignment: Option<(String, String, String)>,
+    teams: Options,
+    owner: String,
+    owners: Options,
+    tasks: Vec<TaskView>,
+    clocks: Vec<ClockView>,
+    notes: Vec<MessageView>,
+    conversation: Vec<MessageView>,
+    drafts: Drafts,
+}
+
+/// The reporter's view of their own case: nothing internal is handed to it.
+#[derive(Template)]
+#[template(path = "case_reporter.html")]
+struct ReporterCaseTemplate {
+    page: Page,
+    number: i64,
+    title: String,
+    state_label: String,
+    created_at: String,
+    report: ReportView,
+    conversation: Vec<MessageView>,
+    can_reply: bool,
+    draft: String,
+}
+
+/// What a form that failed held, to show again with the error.
+#[derive(Default)]
+struct Drafts {
+    /// The vulnerability being added (`None`) or changed, as typed.
+    vulnerability: Option<(Option<String>, VulnerabilityInput)>,
+    note: String,
+    message: String,
+    reason: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CasePageQuery {
+    /// A vulnerability whose fields the form shows for editing.
+    edit: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    query: Result<Query<CasePageQuery>, QueryRejection>,
+) -> AppResult<Response> {
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let drafts = Drafts {
+        vulnerability: q.edit.map(|id| (Some(id), VulnerabilityInput::default())),
+        ..Drafts::default()
+    };
+    case_page(&state, &ctx, &number, drafts, None, StatusCode::OK).await
+}
+
+fn vuln_input_of(v: &keikai_domain::case::Vulnerability) -> VulnerabilityInput {
+    VulnerabilityInput {
+        title: v.title.clone(),
+        cve: v.cve.as_ref().map(|c| c.to_string()),
+        cwe: v.cwe.as_ref().map(|c| c.id.clone()),
+        cvss_v3: v.cvss_v3.as_ref().map(|c| c.as_str().to_owned()),
+        cvss_v4: v.cvss_v4.as_ref().map(|c| c.as_str().to_owned()),
+        vendor_severity: v.vendor_severity.clone(),
+        publicly_disclosed: v.exploitation.publicly_disclosed,
+        exploited: v.exploitation.exploited_since.is_some(),
+    }
+}
+
+fn vuln_form(
+    lang: keikai_domain::Locale,
+    case: &Case,
+    draft: Option<(Option<String>, VulnerabilityInput)>,
+) -> AppResult<VulnForm> {
+    // Editing: the draft when the form failed, else the stored fields.
+    let (id, input) = match draft {
+        Some((Some(id), input)) if input.title.is_empty() => {
+            match case.vulnerabilities.iter().find(|v| v.id.to_string() == id) {
+                Some(v) => (Some(id), vuln_input_of(v)),
+                None => (None, VulnerabilityInput::default()),
+            }
+        }
+        Some((id, input)) => (id, input),
+        None => (None, VulnerabilityInput::default()),
+    };
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    Ok(VulnForm {
+        action: match &id {
+            Some(id) => format!("/cases/{}/vulnerabilities/{id}", case.number),
+            None => format!("/cases/{}/vulnerabilities", case.number),
+        },
+        editing: id.is_some(),
+        v3: CvssCalculator::new(lang, CvssFamily::V3, "cvss_v3", &s(&input.cvss_v3))?,
+        v4: CvssCalculator::new(lang, CvssFamily::V4, "cvss_v4", &s(&input.cvss_v4))?,
+        title: input.title,
+        cve: s(&input.cve),
+        cwe: s(&input.cwe),
+        vendor_severity: s(&input.vendor_severity),
+        publicly_disclosed: input.publicly_disclosed,
+        exploited: input.exploited,
+    })
+}
+
+/// Renders the case page for whoever asks: the working page for the PSIRT and the team, the
+/// reporter's view for the reporter.
+async fn case_page(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    drafts: Drafts,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let case = cases::load(state, ctx, number).await?;
+    let lang = ctx.lang;
+    let access = Access::of(ctx, &case);
+    let messages = cases::messages(state, ctx, &case).await?;
+    let authors: Vec<UserId> = messages.iter().filter_map(|m| m.author).collect();
+    let names = cases::user_names(state, authors).await?;
+    if !access.internals {
+        let mut page = ctx.page("case-title");
+        page.title = format!("#{} {}", case.number, case.title);
+        page.error = error;
+        let tpl = ReporterCaseTemplate {
+            page,
+            number: case.number,
+            title: case.title.clone(),
+            state_label: state_label(lang, case.state),
+            created_at: at(case.created_at),
+            report: report_view(lang, &case, &HashMap::new()),
+            conversation: message_views(lang, &messages, &names),
+            can_reply: access.reply_as_reporter,
+            draft: drafts.message,
+        };
+        return Ok(render(status, &tpl));
+    }
+    let branches = state.store.list_branches().await?;
+    let paths = branch_paths(&branches);
+    let internal_users = cases::internal_users(state).await?;
+    let mut user_names: HashMap<UserId, String> = internal_users
+        .iter()
+        .map(|u| (u.id, u.display_name.as_str().to_owned()))
+        .collect();
+    user_names.extend(names);
+    let name_of = |id: Option<UserId>| {
+        id.map(|i| user_names.get(&i).cloned().unwrap_or_else(|| i.to_string()))
+            .unwrap_or_default()
+    };
+    let teams = own_teams(state).await?;
+    let assignment = match &case.assignment {
+        Some(a) => {
+            let team = match state.store.get_org(a.team).await {
+                Ok(o) => o.name.to_string(),
+                Err(keikai_store::StoreError::NotFound) => a.team.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            Some((team, a.instructions.clone(), at(a.assigned_at)))
+        }
+        None => None,
+    };
+    let vulns = case
+        .vulnerabilities
+        .iter()
+        .map(|v| VulnView {
+            id: v.id.to_string(),
+            title: v.title.clone(),
+            cve: v.cve.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            cwe: v
+                .cwe
+                .as_ref()
+                .map(|c| format!("{} {}", c.id, c.name))
+                .unwrap_or_default(),
+            cvss_v3: v
+                .cvss_v3
+                .as_ref()
+                .map(|c| (c.as_str().to_owned(), format!("{:.1}", c.score()))),
+            cvss_v4: v
+                .cvss_v4
+                .as_ref()
+                .map(|c| (c.as_str().to_owned(), format!("{:.1}", c.score()))),
+            severity: v.vendor_severity.clone().unwrap_or_default(),
+            publicly_disclosed: v.exploitation.publicly_disclosed,
+            exploited_since: v.exploitation.exploited_since.map(at).unwrap_or_default(),
+            statuses: v
+                .product_statuses
+                .iter()
+                .map(|s| StatusView {
+                    branch: paths
+                        .get(&s.branch_id)
+                        .cloned()
+                        .unwrap_or_else(|| s.branch_id.to_string()),
+                    status: s.status.as_str(),
+                    justification: s.justification.map_or("", Justification::as_str),
+                })
+                .collect(),
+            remediations: v
+                .remediations
+                .iter()
+                .enumerate()
+                .map(|(index, r)| RemediationView {
+                    index,
+                    category: r.category.as_str(),
+                    details: r.details.clone(),
+                    url: r.url.clone().unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect();
+    let mut product_versions: Options = branches
+        .iter()
+        .filter(|b| b.category == BranchCategory::ProductVersion)
+        .map(|b| {
+            (
+                b.id.to_string(),
+                paths.get(&b.id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    product_versions.sort_by(|a, b| a.1.cmp(&b.1));
+    let now = state.clock.now();
+    let (notes, conversation): (Vec<CaseMessage>, Vec<CaseMessage>) = messages
+        .into_iter()
+        .partition(|m| m.visibility == Visibility::Internal);
+    let mut page = ctx.page("case-title");
+    page.title = format!("#{} {}", case.number, case.title);
+    page.error = error;
+    let tpl = CaseTemplate {
+        number: case.number,
+        h: head(state, lang, &case).await?,
+        report: report_view(lang, &case, &paths),
+        can_triage: access.triage,
+        can_work: access.work,
+        next_states: case
+            .state
+            .next(case.report.kind)
+            .iter()
+            .map(|s| (s.as_str().to_owned(), state_label(lang, *s)))
+            .collect(),
+        vulns,
+        form: if access.triage {
+            Some(vuln_form(lang, &case, drafts.vulnerability.clone())?)
+        } else {
+            None
+        },
+        severities: state
+            .config
+            .severity_scale
+            .levels()
+            .iter()
+            .map(|l| l.name.clone())
+            .collect(),
+        product_versions,
+        statuses: ProductStatusKind::ALL.iter().map(|s| s.as_str()).collect(),
+        justifications: Justification::ALL.iter().map(|j| j.as_str()).collect(),
+        remediation_categories: RemediationCategory::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect(),
+        assignment,
+        teams,
+        owner: name_of(case.owner),
+        owners: internal_users
+            .iter()
+            .map(|u| (u.id.to_string(), u.display_name.as_str().to_owned()))
+            .collect(),
+        tasks: case
+            .tasks
+            .iter()
+            .map(|t| TaskView {
+                id: t.id.to_string(),
+                title: t.title.clone(),
+                owner: name_of(t.owner),
+                due: t.due.map(|d| d.to_string()).unwrap_or_default(),
+                done: t.done_at.is_some(),
+            })
+            .collect(),
+        clocks: case
+            .clocks(&state.config.severity_scale, now)
+            .iter()
+            .map(|c| clock_view(lang, c))
+            .collect(),
+        notes: message_views(lang, &notes, &user_names),
+        conversation: message_views(lang, &conversation, &user_names),
+        drafts,
+        page,
+    };
+    Ok(render(status, &tpl))
+}
+
+// ---------------------------------------------------------------- history
+
+struct HistoryRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "case_history.html")]
+struct HistoryTemplate {
+    page: Page,
+    number: i64,
+    title: String,
+    rows: Vec<HistoryRow>,
+}
+
+fn pretty(json: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Null) => String::new(),
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| json.to_owned()),
+        Err(_) => json.to_owned(),
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+) -> AppResult<Response> {
+    let (case, entries) = cases::history(&state, &ctx, &number).await?;
+    let ids: Vec<UserId> = entries
+        .iter()
+        .filter_map(|e| e.actor.strip_prefix("user:").and_then(|id| id.parse().ok()))
+        .collect();
+    let names = cases::user_names(&state, ids).await?;
+    let rows = entries
+        .iter()
+        .map(|e| HistoryRow {
+            seq: e.seq,
+            at: at(e.at),
+            actor: e
+                .actor
+                .strip_prefix("user:")
+                .and_then(|id| id.parse::<UserId>().ok())
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| e.actor.clone()),
+            action: e.action.clone(),
+            before: pretty(&e.before),
+            after: pretty(&e.after),
+        })
+        .collect();
+    let mut page = ctx.page("case-history-title");
+    page.title = format!("#{} {}", case.number, page.title);
+    Ok(render(
+        StatusCode::OK,
+        &HistoryTemplate {
+            page,
+            number: case.number,
+            title: case.title,
+            rows,
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- attachments
+
+/// A stored file, as a download that no browser will run: the type sniffed from the bytes,
+/// never inline, sandboxed, not cached.
+pub async fn attachment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (meta, bytes) = cases::attachment(&state, &ctx, &number, &id).await?;
+    let serve = served_as(&sniff(&bytes));
+    let name = AttachmentName::sanitise(&meta.file_name);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(serve.content_type),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
+
+// ---------------------------------------------------------------- forms
+
+/// After a form: back to the case (at `anchor`) on success, or the page again with the
+/// error and what was typed.
+async fn done<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    result: AppResult<T>,
+    anchor: &str,
+    drafts: Drafts,
+) -> AppResult<Response> {
+    let target = format!(
+        "/cases/{}#{anchor}",
+        cases::parse_number(number).unwrap_or(0)
+    );
+    after_submit(result, &target, |msg, status| {
+        case_page(state, ctx, number, drafts, Some(msg), status)
+    })
+    .await
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<cases::TransitionInput>,
+) -> AppResult<Response> {
+    let result = cases::transition(&state, &ctx, &number, &form).await;
+    let drafts = Drafts {
+        reason: form.reason,
+        ..Drafts::default()
+    };
+    done(&state, &ctx, &number, result, "state", drafts).await
+}
+
+#[derive(Deserialize)]
+pub struct VulnerabilityForm {
+    title: String,
+    #[serde(default)]
+    cve: String,
+    #[serde(default)]
+    cwe: String,
+    #[serde(default)]
+    cvss_v3: String,
+    #[serde(default)]
+    cvss_v4: String,
+    #[serde(default)]
+    vendor_severity: String,
+    #[serde(default)]
+    publicly_disclosed: Option<String>,
+    #[serde(default)]
+    exploited: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    revision: Option<i64>,
+}
+
+impl VulnerabilityForm {
+    fn input(&self) -> VulnerabilityInput {
+        let opt = |s: &str| Some(s.to_owned()).filter(|t| !t.trim().is_empty());
+        VulnerabilityInput {
+            title: self.title.clone(),
+            cve: opt(&self.cve),
+            cwe: opt(&self.cwe),
+            cvss_v3: opt(&self.cvss_v3),
+            cvss_v4: opt(&self.cvss_v4),
+            vendor_severity: opt(&self.vendor_severity),
+            publicly_disclosed: self.publicly_disclosed.is_some(),
+            exploited: self.exploited.is_some(),
+        }
+    }
+}
+
+async fn save_vulnerability(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    id: Option<String>,
+    form: &VulnerabilityForm,
+) -> AppResult<Response> {
+    let input = form.input();
+    let result =
+        cases::save_vulnerability(state, ctx, number, id.as_deref(), &input, form.revision).await;
+    let drafts = Drafts {
+        vulnerability: Some((id, input)),
+        ..Drafts::default()
+    };
+    done(state, ctx, number, result, "vulnerabilities", drafts).await
+}
+
+pub async fn add_vulnerability(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<VulnerabilityForm>,
+) -> AppResult<Response> {
+    save_vulnerability(&state, &ctx, &number, None, &form).await
+}
+
+pub async fn update_vulnerability(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    UiForm(form): UiForm<VulnerabilityForm>,
+) -> AppResult<Response> {
+    save_vulnerability(&state, &ctx, &number, Some(id), &form).await
+}
+
+#[derive(Deserialize)]
+pub struct RevisionForm {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    revision: Option<i64>,
+}
+
+pub async fn remove_vulnerability(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    UiForm(form): UiForm<RevisionForm>,
+) -> AppResult<Response> {
+    let result = cases::remove_vulnerability(&state, &ctx, &number, &id, form.revision).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "vulnerabilities",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn set_product_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    UiForm(form): UiForm<cases::ProductStatusInput>,
+) -> AppResult<Response> {
+    let result = cases::set_product_status(&state, &ctx, &number, &id, &form).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "vulnerabilities",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn add_remediation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    UiForm(form): UiForm<cases::RemediationInput>,
+) -> AppResult<Response> {
+    let result = cases::add_remediation(&state, &ctx, &number, &id, &form).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "vulnerabilities",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn remove_remediation(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id, index)): Path<(String, String, String)>,
+    UiForm(form): UiForm<RevisionForm>,
+) -> AppResult<Response> {
+    let result = cases::remove_remediation(&state, &ctx, &number, &id, &index, form.revision).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "vulnerabilities",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<cases::AssignmentInput>,
+) -> AppResult<Response> {
+    let result = cases::assign(&state, &ctx, &number, &form).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "assignment",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn set_owner(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<cases::OwnerInput>,
+) -> AppResult<Response> {
+    let result = cases::set_owner(&state, &ctx, &number, &form).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "assignment",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn add_task(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<cases::TaskInput>,
+) -> AppResult<Response> {
+    let result = cases::add_task(&state, &ctx, &number, &form).await;
+    done(&state, &ctx, &number, result, "tasks", Drafts::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct TaskDoneForm {
+    /// `true` marks the task done, `false` opens it again.
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    revision: Option<i64>,
+}
+
+pub async fn set_task_done(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, id)): Path<(String, String)>,
+    UiForm(form): UiForm<TaskDoneForm>,
+) -> AppResult<Response> {
+    let done_flag = form.done.as_deref() != Some("false");
+    let result = cases::set_task_done(&state, &ctx, &number, &id, done_flag, form.revision).await;
+    done(&state, &ctx, &number, result, "tasks", Drafts::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct EmergencyForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    revision: Option<i64>,
+}
+
+pub async fn declare_emergency(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<EmergencyForm>,
+) -> AppResult<Response> {
+    let result = cases::declare_emergency(&state, &ctx, &number, &form.reason, form.revision).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "emergency",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn end_emergency(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    UiForm(form): UiForm<RevisionForm>,
+) -> AppResult<Response> {
+    let result = cases::end_emergency(&state, &ctx, &number, form.revision).await;
+    done(
+        &state,
+        &ctx,
+        &number,
+        result,
+        "emergency",
+        Drafts::default(),
+    )
+    .await
+}
+
+pub async fn mark_cra_sent(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((number, report)): Path<(String, String)>,
+    UiForm(form): UiForm<RevisionForm>,
+) -> AppResult<Response> {
+    let result = cases::mark_cra_sent(&state, &ctx, &number, &report, form.revision).await;
+    done(&state, &ctx, &number, result, "clocks", Drafts::default()).await
+}
+
+/// A note or message form: `body`, and files in `attachments` when sent as
+/// `multipart/form-data` (a plain form body carries text only).
+pub struct MessageForm {
+    pub body: String,
+    pub uploads: Vec<Upload>,
+}
+
+#[derive(Deserialize)]
+struct TextOnly {
+    #[serde(default)]
+    body: String,
+}
+
+impl FromRequest<AppState> for MessageForm {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+        if !multipart {
+            let UiForm(t) = UiForm::<TextOnly>::from_request(req, state).await?;
+            return Ok(Self {
+                body: t.body,
+                uploads: Vec::new(),
+            });
+        }
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            AppError::bad_request(format!("unreadable form: {}", e.body_text()))
+        };
+        let mut parts = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad_request(e.body_text()))?;
+        let limit = AttachmentPolicy::default().max_bytes;
+        let mut body = String::new();
+        let mut uploads = Vec::new();
+        while let Some(mut field) = parts.next_field().await.map_err(bad)? {
+            match field.name() {
+                Some("body") => body = field.text().await.map_err(bad)?,
+                Some("attachments") => {
+                    let file_name = field.file_name().unwrap_or_default().to_owned();
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                        bytes.extend_from_slice(&chunk);
+                        if bytes.len() as u64 > limit {
+                            return Err(AppError::invalid(
+                                "attachments",
+                                format!(
+                                    "attachments: \"{}\" is larger than the limit of {} MiB",
+                                    AttachmentName::sanitise(&file_name),
+                                    limit >> 20
+                                ),
+                            ));
+                        }
+                    }
+                    // A file input left empty still sends a part, without a name or bytes.
+                    if !(file_name.is_empty() && bytes.is_empty()) {
+                        uploads.push(Upload { file_name, bytes });
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Self { body, uploads })
+    }
+}
+
+pub async fn add_note(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    form: MessageForm,
+) -> AppResult<Response> {
+    let result = cases::add_message(
+        &state,
+        &ctx,
+        &number,
+        Visibility::Internal,
+        &form.body,
+        form.uploads,
+    )
+    .await;
+    let drafts = Drafts {
+        note: form.body,
+        ..Drafts::default()
+    };
+    done(&state, &ctx, &number, result, "notes", drafts).await
+}
+
+pub async fn add_message(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    form: MessageForm,
+) -> AppResult<Response> {
+    let result = cases::add_message(
+        &state,
+        &ctx,
+        &number,
+        Visibility::Reporter,
+        &form.body,
+        form.uploads,
+    )
+    .await;
+    let drafts = Drafts {
+        message: form.body,
+        ..Drafts::default()
+    };
+    done(&state, &ctx, &number, result, "conversation", drafts).await
+}
+
+/// The case pages and forms.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::{get, post};
+    let upload_limit = DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES);
+    axum::Router::new()
+        .route("/cases", get(list))
+        .route("/cases/{number}", get(page))
+        .route("/cases/{number}/history", get(history))
+        .route("/cases/{number}/attachments/{id}", get(attachment))
+        .route("/cases/{number}/transition", post(transition))
+        .route("/cases/{number}/vulnerabilities", post(add_vulnerability))
+        .route(
+            "/cases/{number}/vulnerabilities/{id}",
+            post(update_vulnerability),
+        )
+        .route(
+            "/cases/{number}/vulnerabilities/{id}/delete",
+            post(remove_vulnerability),
+        )
+        .route(
+            "/cases/{number}/vulnerabilities/{id}/statuses",
+            post(set_product_status),
+        )
+        .route(
+            "/cases/{number}/vulnerabilities/{id}/remediations",
+            post(add_remediation),
+        )
+        .route(
+            "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete",
+            post(remove_remediation),
+        )
+        .route("/cases/{number}/assignment", post(assign))
+        .route("/cases/{number}/owner", post(set_owner))
+        .route("/cases/{number}/tasks", post(add_task))
+        .route("/cases/{number}/tasks/{id}/done", post(set_task_done))
+        .route("/cases/{number}/emergency", post(declare_emergency))
+        .route("/cases/{number}/emergency/end", post(end_emergency))
+        .route("/cases/{number}/cra/{report}", post(mark_cra_sent))
+        .route("/cases/{number}/notes", post(add_note).layer(upload_limit))
+        .route(
+            "/cases/{number}/messages",
+            post(add_message).layer(upload_limit),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keikai_domain::BranchName;
+
+    #[test]
+    fn branch_paths_follow_parents() {
+        let t = Timestamp::UNIX_EPOCH;
+        let branch = |parent: Option<BranchId>, category, name: &str| Branch {
+            id: BranchId::new(),
+            parent_id: parent,
+            category,
+            name: BranchName::parse(name).unwrap(),
+            created_at: t,
+        };
+        let v = branch(None, BranchCategory::Vendor, "Keikai");
+        let p = branch(Some(v.id), BranchCategory::ProductName, "Router");
+        let r = branch(Some(p.id), BranchCategory::ProductVersion, "1.0");
+        let paths = branch_paths(&[r.clone(), v, p]);
+        assert_eq!(paths[&r.id], "Keikai / Router / 1.0");
+    }
+
+    #[test]
+    fn page_links_keep_the_filters() {
+        let f = Filters {
+            q: "認証 回避".into(),
+            overdue: "true".into(),
+            ..Filters::default()
+        };
+        let link = f.page_link(2);
+        assert!(link.starts_with("/cases?overdue=true&q="), "{link}");
+        assert!(link.ends_with("&page=2"), "{link}");
+    }
+}

@@ -1,0 +1,1097 @@
+//! Intake: the public report form, the same through the API, and the reporter's portal behind
+//! an unguessable tracking link.
+//!
+//! Anyone may report without an account. The tracking link's secret is shown once; the store
+//! keeps only its SHA-256, so a copy of the database opens nobody's portal. Whoever holds the
+//! link sees the reporter's side of the case (status, the report, the conversation) and
+//! nothing else: internal notes are never selected.
+//!
+//! The report and its files are stored in two transactions (the case, then a first message
+//! carrying the files); if the second fails, the reporter is told to send the files again
+//! from the portal rather than to report again.
+
+use std::net::IpAddr;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+use keikai_domain::attachment::{
+    self, AttachmentError, AttachmentName, AttachmentPolicy, served_as, sniff,
+};
+use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::case::{
+    AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Credit, Report, ReportInput,
+    Visibility, message_body,
+};
+use keikai_domain::{Action, AttachmentId, BranchId, Locale, ProductTree, UserId};
+use keikai_store::{NewAttachment, NewMessage, NewNotification, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::api::ApiJson;
+use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie, sha256_hex};
+use crate::cases::{ON_CALL_ROLES, Upload};
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::ui::{Page, after_submit, render};
+use crate::{AppState, ClientAddr, i18n};
+
+/// Reports one address may send without an account in [`REPORT_WINDOW`]. Signed-in people
+/// are accountable and not counted.
+pub const ANONYMOUS_REPORTS_PER_WINDOW: u64 = 10;
+pub const REPORT_WINDOW: SignedDuration = SignedDuration::from_hours(1);
+
+/// How long an anonymous visitor's form stays valid: writing a good report takes a while.
+const FORM_COOKIE_SECS: i64 = 24 * 3600;
+
+/// The throttle counts reports in the sign-in throttle's table under this key.
+fn throttle_key(ip: IpAddr) -> String {
+    format!("report:{ip}")
+}
+
+// ---------------------------------------------------------------- reading forms
+
+/// A form as sent, URL-encoded or `multipart/form-data` (with files in `attachments`).
+#[derive(Debug, Default)]
+pub struct FormData {
+    fields: Vec<(String, String)>,
+    uploads: Vec<Upload>,
+    /// Files refused while reading, because they were over the size limit: the form is
+    /// still shown again with everything else that was typed.
+    too_large: Vec<AttachmentError>,
+}
+
+impl FormData {
+    /// The first value of a field, or "" when it was not sent.
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name).to_owned()).filter(|v| !v.trim().is_empty())
+    }
+
+    /// A checkbox: sent (with any value but "false" or "0") means ticked.
+    pub fn flag(&self, name: &str) -> bool {
+        self.fields
+            .iter()
+            .any(|(k, v)| k == name && !matches!(v.as_str(), "" | "false" | "0" | "off"))
+    }
+
+    fn had_files(&self) -> bool {
+        !self.uploads.is_empty() || !self.too_large.is_empty()
+    }
+}
+
+fn content_type(req: &Request) -> &str {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+impl FromRequest<AppState> for FormData {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ct = content_type(&req);
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            // The central CSRF check has read the body already, within its own limit.
+            let bytes = axum::body::to_bytes(req.into_body(), crate::auth::MAX_MULTIPART_BYTES)
+                .await
+                .map_err(|_| AppError::bad_request("the form is too large"))?;
+            let fields = form_urlencoded::parse(&bytes).into_owned().collect();
+            return Ok(Self {
+                fields,
+                ..Self::default()
+            });
+        }
+        if !ct.starts_with("multipart/form-data") {
+            return Err(AppError::bad_request(
+                "send the form as multipart/form-data or application/x-www-form-urlencoded",
+            ));
+        }
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            AppError::invalid(
+                "attachments",
+                format!(
+                    "attachments: the form could not be read ({}); the whole form with its files may be at most {} MiB",
+                    e.body_text(),
+                    crate::auth::MAX_MULTIPART_BYTES >> 20
+                ),
+            )
+        };
+        let mut parts = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad_request(e.body_text()))?;
+        let limit = AttachmentPolicy::default().max_bytes;
+        let mut form = Self::default();
+        while let Some(mut field) = parts.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let Some(file_name) = field.file_name().map(str::to_owned) else {
+                let text = field.text().await.map_err(unreadable)?;
+                form.fields.push((name, text));
+                continue;
+            };
+            if name != "attachments" {
+                continue;
+            }
+            // Past the limit the bytes are counted, not kept, so that the message can say how
+            // large the file was.
+            let mut bytes = Vec::new();
+            let mut size: u64 = 0;
+            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                size = size.saturating_add(chunk.len() as u64);
+                if size <= limit {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            // A file input left empty still sends a part, without a name or bytes.
+            if file_name.is_empty() && size == 0 {
+                continue;
+            }
+            if size > limit {
+                form.too_large.push(AttachmentError::TooLarge {
+                    name: AttachmentName::sanitise(&file_name),
+                    size,
+                    limit,
+                });
+            } else {
+                form.uploads.push(Upload { file_name, bytes });
+            }
+        }
+        Ok(form)
+    }
+}
+
+/// Checks the files against the attachment policy: the first problem names its file.
+fn checked_attachments(
+    uploads: Vec<Upload>,
+    too_large: &[AttachmentError],
+) -> AppResult<Vec<NewAttachment>> {
+    let invalid =
+        |e: &AttachmentError| AppError::invalid("attachments", format!("attachments: {e}"));
+    if let Some(e) = too_large.first() {
+        return Err(invalid(e));
+    }
+    let policy = AttachmentPolicy::default();
+    let mut out = Vec::with_capacity(uploads.len());
+    for (i, up) in uploads.into_iter().enumerate() {
+        policy.check_count(i).map_err(|e| invalid(&e))?;
+        let checked =
+            attachment::check(&policy, &up.file_name, &up.bytes).map_err(|e| invalid(&e))?;
+        out.push(NewAttachment {
+            file_name: checked.name.to_string(),
+            content_type: checked.serve.content_type.to_owned(),
+            bytes: up.bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// A read-only API token may not submit anything, whatever the route.
+fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
+    if ctx
+        .identity
+        .token
+        .as_ref()
+        .is_some_and(|t| !t.allows_writes())
+    {
+        return Err(AppError::forbidden(
+            "this API token's scopes do not allow that",
+        ));
+    }
+    Ok(())
+}
+
+/// The pre-session CSRF token for a visitor without a session, and the cookie to (re)send
+/// with a longer life than the sign-in form's, so that a long report can still be sent.
+fn form_csrf(ctx: &Ctx, headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+    if ctx.identity.session.is_some() {
+        return (ctx.csrf.clone(), None);
+    }
+    let value = match cookie_value(headers, PRE_SESSION_CSRF_COOKIE) {
+        Some(c) if c.len() == 43 => c.to_owned(),
+        _ => random_secret(),
+    };
+    let cookie = set_cookie(
+        PRE_SESSION_CSRF_COOKIE,
+        &value,
+        FORM_COOKIE_SECS,
+        secure,
+        true,
+    );
+    (value, Some(cookie))
+}
+
+fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Pages that show a secret (the new tracking link, the portal) are not kept by caches.
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+// ---------------------------------------------------------------- submitting a report
+
+/// A report that was stored: the case and the tracking secret, which exists nowhere else.
+pub struct Submitted {
+    pub case: Case,
+    pub secret: String,
+    /// The case was stored but its files were not (the reporter should send them again).
+    pub attachments_failed: bool,
+}
+
+/// Validates and stores a report from the form or the API.
+pub async fn submit(
+    state: &AppState,
+    ctx: &Ctx,
+    ip: Option<IpAddr>,
+    input: &ReportInput,
+    uploads: Vec<Upload>,
+    too_large: &[AttachmentError],
+) -> AppResult<Submitted> {
+    refuse_read_only_token(ctx)?;
+    let user: Option<UserId> = ctx.identity.user.as_ref().map(|u| u.id);
+    let now = state.clock.now();
+    let throttle = match (user, ip) {
+        (None, Some(ip)) => Some(throttle_key(ip)),
+        _ => None,
+    };
+    if let Some(key) = &throttle {
+        let since = now.checked_sub(REPORT_WINDOW).unwrap_or(now);
+        if state.store.login_failures_since(key, since).await? >= ANONYMOUS_REPORTS_PER_WINDOW {
+            return Err(AppError::too_many_requests(format!(
+                "too many reports from your address in the last hour (at most {ANONYMOUS_REPORTS_PER_WINDOW}); wait a while, or sign in"
+            )));
+        }
+    }
+    let report = Report::from_input(input, user)?;
+    check_branch(state, ctx, report.branch_id).await?;
+    let attachments = checked_attachments(uploads, too_large)?;
+
+    let (case, change) = Case::open(report, now);
+    let index = CaseIndex::of(&case, &state.config.severity_scale);
+    let secret = random_secret();
+    let actor = user.map_or(AuditActor::System, AuditActor::User);
+    let notify = if case.emergency.is_some() {
+        emergency_notices(state, &case).await?
+    } else {
+        Vec::new()
+    };
+    let case = state
+        .store
+        .create_case(
+            &case,
+            &index,
+            Some(&sha256_hex(&secret)),
+            actor,
+            &change,
+            &notify,
+        )
+        .await?;
+    let mut attachments_failed = false;
+    if !attachments.is_empty() {
+        let body = i18n::t(case.report.language, "intake-attachments-message");
+        let message = reporter_message(&case, user, body, attachments);
+        let change = message_change(&case, &message);
+        // The case is stored: failing the request now would make the reporter send it twice.
+        if let Err(e) = state.store.add_message(&message, actor, &change, now).await {
+            tracing::error!(case = %case.id, error = %e, "the report's attachments were not stored");
+            attachments_failed = true;
+        }
+    }
+    if let Some(key) = &throttle
+        && let Err(e) = state.store.record_login_failure(key, now).await
+    {
+        tracing::warn!(error = %e, "could not count a report for the throttle");
+    }
+    tracing::info!(case = %case.id, kind = %case.report.kind, "report received");
+    Ok(Submitted {
+        case,
+        secret,
+        attachments_failed,
+    })
+}
+
+/// The catalogue may hold products not yet announced, so only those who may see it may
+/// pick an entry; everyone else names the product in words.
+async fn check_branch(state: &AppState, ctx: &Ctx, branch: Option<BranchId>) -> AppResult<()> {
+    let Some(id) = branch else {
+        return Ok(());
+    };
+    if !ctx.allows(Action::ViewProducts) {
+        return Err(AppError::invalid(
+            "branch_id",
+            "branch_id: choosing a catalogue entry needs an internal account; name the product in product instead",
+        ));
+    }
+    match state.store.get_branch(id).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(AppError::invalid(
+            "branch_id",
+            format!("branch_id: {id} is not in the product catalogue"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A report said to be exploited opens as an emergency: the on-call PSIRT hears of it at once.
+async fn emergency_notices(state: &AppState, case: &Case) -> AppResult<Vec<NewNotification>> {
+    let text = format!(
+        "New report, said to be exploited in the wild: {}",
+        case.title
+    );
+    Ok(state
+        .store
+        .internal_users_with_roles(ON_CALL_ROLES)
+        .await?
+        .into_iter()
+        .map(|u| NewNotification {
+            user_id: u.id,
+            case_id: Some(case.id),
+            kind: "emergency".to_owned(),
+            text: text.clone(),
+        })
+        .collect())
+}
+
+fn reporter_message(
+    case: &Case,
+    author: Option<UserId>,
+    body: String,
+    attachments: Vec<NewAttachment>,
+) -> NewMessage {
+    NewMessage {
+        case_id: case.id,
+        visibility: Visibility::Reporter,
+        author,
+        from_reporter: true,
+        body,
+        attachments,
+    }
+}
+
+fn message_change(case: &Case, m: &NewMessage) -> Change {
+    Change::new(
+        "case.message_added",
+        case.subject(),
+        serde_json::Value::Null,
+        json!({
+            "visibility": m.visibility,
+            "from_reporter": m.from_reporter,
+            "body": m.body,
+            "attachments": m.attachments.iter().map(|a| &a.file_name).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// `{public URL}/track/{secret}`.
+fn tracking_url(state: &AppState, secret: &str) -> String {
+    format!(
+        "{}/track/{secret}",
+        state.config.security_txt.site().trim_end_matches('/')
+    )
+}
+
+// ---------------------------------------------------------------- the form
+
+/// What was typed, to fill the form in again.
+pub struct FormValues(FormData);
+
+impl FormValues {
+    pub fn v(&self, name: &str) -> &str {
+        self.0.get(name)
+    }
+
+    pub fn on(&self, name: &str) -> bool {
+        self.0.flag(name)
+    }
+
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.0.get(name) == value
+    }
+}
+
+struct BranchOption {
+    id: String,
+    path: String,
+}
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct ReportFormTemplate {
+    page: Page,
+    form: FormValues,
+    /// `None` when the visitor may not see the catalogue.
+    branches: Option<Vec<BranchOption>>,
+    /// The language preselected for answers.
+    language: String,
+    files_again: bool,
+}
+
+async fn branch_options(state: &AppState, ctx: &Ctx) -> AppResult<Option<Vec<BranchOption>>> {
+    if !ctx.allows(Action::ViewProducts) {
+        return Ok(None);
+    }
+    let tree = ProductTree::from_branches(&state.store.list_branches().await?);
+    let mut out = Vec::new();
+    tree.walk(&mut |node, _, path| {
+        out.push(BranchOption {
+            id: node.branch_id.to_string(),
+            path: path.join(" / "),
+        });
+    });
+    Ok(Some(out))
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    form: FormData,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (csrf, cookie) = form_csrf(ctx, headers, state.config.secure_cookies);
+    let mut page = ctx.page("report-title");
+    page.csrf = csrf;
+    page.error = error;
+    let language = match form.get("language") {
+        "" => ctx.lang.as_str().to_owned(),
+        l => l.to_owned(),
+    };
+    let files_again = page.error.is_some() && form.had_files();
+    let tpl = ReportFormTemplate {
+        page,
+        branches: branch_options(state, ctx).await?,
+        language,
+        files_again,
+        form: FormValues(form),
+    };
+    Ok(with_cookie(render(status, &tpl), cookie))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    form_page(
+        &state,
+        &ctx,
+        &headers,
+        FormData::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn input_of(f: &FormData) -> AppResult<ReportInput> {
+    let branch_id = match f.get("branch_id").trim() {
+        "" => None,
+        s => Some(s.parse::<BranchId>().map_err(|_| {
+            AppError::invalid(
+                "branch_id",
+                format!("branch_id: \"{s}\" is not a catalogue entry"),
+            )
+        })?),
+    };
+    Ok(ReportInput {
+        kind: f.opt("kind"),
+        title: f.get("title").to_owned(),
+        product: f.get("product").to_owned(),
+        branch_id,
+        version: f.get("version").to_owned(),
+        description: f.get("description").to_owned(),
+        impact: f.get("impact").to_owned(),
+        steps: f.get("steps").to_owned(),
+        cve: f.opt("cve"),
+        publicly_known: f.flag("publicly_known"),
+        exploited: f.flag("exploited"),
+        disclosure_plans: f.get("disclosure_plans").to_owned(),
+        planned_disclosure: f.opt("planned_disclosure"),
+        credit: f.opt("credit"),
+        credit_name: f.opt("credit_name"),
+        credit_organisation: f.opt("credit_organisation"),
+        reporter_name: f.opt("reporter_name"),
+        reporter_email: f.opt("reporter_email"),
+        reporter_organisation: f.opt("reporter_organisation"),
+        pgp_key: f.opt("pgp_key"),
+        language: f.opt("language"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "report_done.html")]
+struct ReportDoneTemplate {
+    page: Page,
+    secret: String,
+    url: String,
+    attachments_failed: bool,
+}
+
+/// `POST /report`: the done page with the tracking link (shown this once), or the form again
+/// with what was wrong and what was typed.
+pub async fn submit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    client: ClientAddr,
+    mut form: FormData,
+) -> AppResult<Response> {
+    let uploads = std::mem::take(&mut form.uploads);
+    let result = match input_of(&form) {
+        Ok(input) => submit(&state, &ctx, client.0, &input, uploads, &form.too_large).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(done) => {
+            let tpl = ReportDoneTemplate {
+                page: ctx.page("report-done-title"),
+                url: tracking_url(&state, &done.secret),
+                secret: done.secret,
+                attachments_failed: done.attachments_failed,
+            };
+            Ok(no_store(render(StatusCode::OK, &tpl)))
+        }
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            let msg = field_message(ctx.lang, &e);
+            form_page(&state, &ctx, &headers, form, Some(msg), e.status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The message with the field's label in the reader's language in front of it.
+fn field_message(lang: Locale, e: &AppError) -> String {
+    match &e.field {
+        Some(f) => {
+            let key = format!("report-field-{f}");
+            let label = i18n::t(lang, &key);
+            if label == key {
+                e.message.clone()
+            } else {
+                format!("{label} — {}", e.message)
+            }
+        }
+        None => e.message.clone(),
+    }
+}
+
+// ---------------------------------------------------------------- the API
+
+/// What the reporter keeps: the only copy of the link to their portal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmittedReport {
+    /// The reporter's private link to the portal (status, messages, credit). It is returned
+    /// this once and cannot be recovered; anyone holding it can read the conversation.
+    pub tracking_url: String,
+    /// The secret part of the link.
+    pub tracking_token: String,
+    pub state: CaseState,
+}
+
+/// Submit a vulnerability report or a customer question. No account is needed; when one is
+/// used, the report is linked to it. JSON carries no files: send them as a message from the
+/// portal (`/track/{token}`) once the report is in. Anonymous callers may send a limited
+/// number of reports per hour (429 beyond it).
+#[utoipa::path(post, path = "/api/v1/reports", tag = "intake", request_body = ReportInput,
+    security((), ("bearer" = []), ("session" = [])),
+    responses((status = 201, body = SubmittedReport),
+        (status = 403, description = "a read-only API token", body = ErrorBody),
+        (status = 422, description = "a field is wrong; `field` names it", body = ErrorBody),
+        (status = 429, description = "too many reports from this address", body = ErrorBody)))]
+pub async fn submit_api(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    client: ClientAddr,
+    ApiJson(input): ApiJson<ReportInput>,
+) -> AppResult<(StatusCode, Json<SubmittedReport>)> {
+    let done = submit(&state, &ctx, client.0, &input, Vec::new(), &[]).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SubmittedReport {
+            tracking_url: tracking_url(&state, &done.secret),
+            tracking_token: done.secret,
+            state: done.case.state,
+        }),
+    ))
+}
+
+// ---------------------------------------------------------------- the portal
+
+/// The case behind a tracking secret. Every secret takes the same path (hash, one lookup),
+/// so the answer's timing says nothing about which secrets exist.
+async fn tracked(state: &AppState, secret: &str) -> AppResult<Case> {
+    state
+        .store
+        .case_by_tracking_hash(&sha256_hex(secret))
+        .await
+        .map_err(AppError::from)
+}
+
+/// The reporter's side of the conversation only.
+async fn conversation(state: &AppState, case: &Case) -> AppResult<Vec<CaseMessage>> {
+    let mut list = state
+        .store
+        .list_messages(case.id, Some(Visibility::Reporter))
+        .await?;
+    // The store selects by visibility; this keeps the promise even if it did not.
+    list.retain(|m| m.visibility == Visibility::Reporter);
+    Ok(list)
+}
+
+struct AttachmentLink {
+    id: String,
+    name: String,
+    size: String,
+}
+
+struct MessageView {
+    from_reporter: bool,
+    who: String,
+    at: String,
+    body: String,
+    attachments: Vec<AttachmentLink>,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalTemplate {
+    page: Page,
+    secret: String,
+    title: String,
+    state: &'static str,
+    state_label: String,
+    duplicate: bool,
+    facts: Vec<(String, String)>,
+    messages: Vec<MessageView>,
+    draft: String,
+    credit: &'static str,
+    credit_name: String,
+    credit_organisation: String,
+}
+
+fn when(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn size_label(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// The report as the reporter sent it, field by field (empty fields left out).
+fn facts(ctx: &Ctx, case: &Case) -> Vec<(String, String)> {
+    let r = &case.report;
+    let yes_no = |b: bool| ctx.t(if b { "report-yes" } else { "report-no" });
+    let kind = match r.kind {
+        CaseKind::Report => "report-kind-report",
+        CaseKind::Question => "report-kind-question",
+    };
+    let mut out = vec![
+        ("report-field-kind", ctx.t(kind)),
+        ("portal-submitted", when(case.created_at)),
+        ("report-field-product", r.product.clone()),
+        ("report-field-version", r.version.clone()),
+        (
+            "report-field-cve",
+            r.cve.as_ref().map(ToString::to_string).unwrap_or_default(),
+        ),
+        ("report-field-description", r.description.clone()),
+        ("report-field-impact", r.impact.clone()),
+        ("report-field-steps", r.steps.clone()),
+        ("report-field-publicly_known", yes_no(r.publicly_known)),
+        ("report-field-exploited", yes_no(r.exploited)),
+        ("report-field-disclosure_plans", r.disclosure_plans.clone()),
+        (
+            "report-field-planned_disclosure",
+            r.planned_disclosure
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "report-field-reporter_name",
+            r.reporter_name.clone().unwrap_or_default(),
+        ),
+        (
+            "report-field-reporter_email",
+            r.reporter_email
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ),
+        (
+            "report-field-reporter_organisation",
+            r.reporter_organisation.clone().unwrap_or_default(),
+        ),
+        (
+            "report-field-pgp_key",
+            r.reporter_key
+                .as_ref()
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        (
+            "report-field-language",
+            ctx.t(&format!("report-language-{}", r.language.as_str())),
+        ),
+    ];
+    out.retain(|(_, v)| !v.trim().is_empty());
+    out.into_iter().map(|(k, v)| (ctx.t(k), v)).collect()
+}
+
+async fn portal_page(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    secret: &str,
+    draft: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let case = tracked(state, secret).await?;
+    let messages = conversation(state, &case)
+        .await?
+        .into_iter()
+        .map(|m| MessageView {
+            from_reporter: m.from_reporter,
+            who: ctx.t(if m.from_reporter {
+                "portal-you"
+            } else {
+                "portal-psirt"
+            }),
+            at: when(m.created_at),
+            body: m.body,
+            attachments: m
+                .attachments
+                .into_iter()
+                .filter(|a| a.visibility == Visibility::Reporter)
+                .map(|a| AttachmentLink {
+                    id: a.id.to_string(),
+                    name: a.file_name,
+                    size: size_label(a.size),
+                })
+                .collect(),
+        })
+        .collect();
+    let (csrf, cookie) = form_csrf(ctx, headers, state.config.secure_cookies);
+    let mut page = ctx.page("portal-title");
+    page.csrf = csrf;
+    page.error = error;
+    page.back = Some(format!("/track/{secret}"));
+    let (credit, credit_name, credit_organisation) = match &case.report.credit {
+        Credit::Named { name, organisation } => (
+            "named",
+            name.clone(),
+            organisation.clone().unwrap_or_default(),
+        ),
+        Credit::Anonymous => ("anonymous", String::new(), String::new()),
+        Credit::None => ("none", String::new(), String::new()),
+    };
+    let tpl = PortalTemplate {
+        page,
+        secret: secret.to_owned(),
+        title: case.title.clone(),
+        state: case.state.as_str(),
+        state_label: ctx.t(&format!("portal-state-{}", case.state.as_str())),
+        duplicate: case.state == CaseState::Duplicate,
+        facts: facts(ctx, &case),
+        messages,
+        draft,
+        credit,
+        credit_name,
+        credit_organisation,
+    };
+    Ok(no_store(with_cookie(render(status, &tpl), cookie)))
+}
+
+/// `GET /track/{secret}`: the reporter's portal.
+pub async fn portal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+) -> AppResult<Response> {
+    portal_page(
+        &state,
+        &ctx,
+        &headers,
+        &secret,
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /track/{secret}/messages`: the reporter writes to the PSIRT, with files if they like.
+pub async fn reply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    mut form: FormData,
+) -> AppResult<Response> {
+    let uploads = std::mem::take(&mut form.uploads);
+    let attempt = async {
+        refuse_read_only_token(&ctx)?;
+        let case = tracked(&state, &secret).await?;
+        let body = message_body(form.get("body"))?;
+        let attachments = checked_attachments(uploads, &form.too_large)?;
+        let message = reporter_message(&case, None, body, attachments);
+        let change = message_change(&case, &message);
+        state
+            .store
+            .add_message(&message, AuditActor::Reporter, &change, state.clock.now())
+            .await
+            .map_err(AppError::from)
+    };
+    let result = attempt.await;
+    let draft = form.get("body").to_owned();
+    portal_after(
+        &state,
+        &ctx,
+        &headers,
+        &secret,
+        result,
+        "conversation",
+        draft,
+    )
+    .await
+}
+
+/// `POST /track/{secret}/credit`: how the reporter wants to be thanked in the advisory.
+pub async fn set_credit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    form: FormData,
+) -> AppResult<Response> {
+    let attempt = async {
+        refuse_read_only_token(&ctx)?;
+        let credit = Credit::new(
+            form.get("credit").trim(),
+            Some(form.get("credit_name")),
+            Some(form.get("credit_organisation")),
+        )?;
+        // The credit replaces what was there, so a save that lost a race is simply redone.
+        for _ in 0..3 {
+            let mut case = tracked(&state, &secret).await?;
+            let change = case.set_credit(credit.clone(), state.clock.now());
+            let index = CaseIndex::of(&case, &state.config.severity_scale);
+            match state
+                .store
+                .save_case(&case, &index, AuditActor::Reporter, &[change], &[])
+                .await
+            {
+                Ok(saved) => return Ok(saved),
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(AppError::from(e)),
+            }
+        }
+        Err(AppError::conflict(crate::cases::CONFLICT_MESSAGE))
+    };
+    let result = attempt.await;
+    portal_after(
+        &state,
+        &ctx,
+        &headers,
+        &secret,
+        result,
+        "credit",
+        String::new(),
+    )
+    .await
+}
+
+async fn portal_after<T>(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    secret: &str,
+    result: AppResult<T>,
+    anchor: &str,
+    draft: String,
+) -> AppResult<Response> {
+    // A read-only token's refusal is not a mistake in the form.
+    let result = match result {
+        Err(e) if e.status == StatusCode::FORBIDDEN => return Err(e),
+        r => r,
+    };
+    let target = format!("/track/{secret}#{anchor}");
+    after_submit(result, &target, |msg, status| {
+        portal_page(state, ctx, headers, secret, draft, Some(msg), status)
+    })
+    .await
+}
+
+/// `GET /track/{secret}/attachments/{attachment}`: a file of the conversation, as a download
+/// no browser will run.
+pub async fn download(
+    State(state): State<AppState>,
+    Path((secret, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let case = tracked(&state, &secret).await?;
+    let id: AttachmentId = id.parse().map_err(|_| AppError::not_found())?;
+    let (meta, bytes) = state.store.get_attachment(id).await?;
+    if !visible_to_reporter(&meta, &case) {
+        return Err(AppError::not_found());
+    }
+    Ok(attachment_response(&meta, bytes))
+}
+
+fn visible_to_reporter(meta: &AttachmentMeta, case: &Case) -> bool {
+    meta.case_id == case.id && meta.visibility == Visibility::Reporter
+}
+
+/// The type is sniffed again from the bytes (never taken from the client or the database),
+/// and the file is always a download, sandboxed and not cached.
+fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
+    let serve = served_as(&sniff(&bytes));
+    let name = AttachmentName::sanitise(&meta.file_name);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(serve.content_type),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+// ---------------------------------------------------------------- routes
+
+/// The public form and the portal.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::get;
+    let upload_limit = DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES);
+    axum::Router::new()
+        .route("/report", get(form).post(submit_form).layer(upload_limit))
+        .route("/track/{secret}", get(portal))
+        .route(
+            "/track/{secret}/messages",
+            axum::routing::post(reply).layer(upload_limit),
+        )
+        .route("/track/{secret}/credit", axum::routing::post(set_credit))
+        .route("/track/{secret}/attachments/{attachment}", get(download))
+}
+
+/// The API's intake route, relative to `/api/v1`.
+pub fn api_routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/reports", axum::routing::post(submit_api))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData {
+            fields: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..FormData::default()
+        }
+    }
+
+    #[test]
+    fn checkboxes_and_blank_fields() {
+        let f = form(&[
+            ("title", "t"),
+            ("exploited", "1"),
+            ("publicly_known", "0"),
+            ("cve", "  "),
+            ("branch_id", ""),
+        ]);
+        let input = input_of(&f).unwrap();
+        assert!(input.exploited);
+        assert!(!input.publicly_known);
+        assert_eq!(input.cve, None);
+        assert_eq!(input.branch_id, None);
+        assert_eq!(input.title, "t");
+    }
+
+    #[test]
+    fn a_malformed_catalogue_entry_is_named() {
+        let e = input_of(&form(&[("branch_id", "not-an-id")])).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("branch_id"));
+    }
+
+    #[test]
+    fn oversized_files_are_named() {
+        let too_large = [AttachmentError::TooLarge {
+            name: AttachmentName::sanitise("../../poc.bin"),
+            size: 30 << 20,
+            limit: 20 << 20,
+        }];
+        let e = checked_attachments(Vec::new(), &too_large).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("attachments"));
+        assert!(e.message.contains("poc.bin"), "{}", e.message);
+    }
+
+    #[test]
+    fn active_content_is_stored_as_opaque_bytes() {
+        let up = Upload {
+            file_name: "x.svg".to_owned(),
+            bytes: b"<svg onload=alert(1)>".to_vec(),
+        };
+        let out = checked_attachments(vec![up], &[]).unwrap();
+        assert_eq!(out[0].content_type, "application/octet-stream");
+    }
+
+    #[test]
+    fn too_many_files_are_refused() {
+        let ups: Vec<Upload> = (0..=AttachmentPolicy::default().max_per_report)
+            .map(|i| Upload {
+                file_name: format!("f{i}.txt"),
+                bytes: b"log".to_vec(),
+            })
+            .collect();
+        let e = checked_attachments(ups, &[]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("attachments"));
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(size_label(12), "12 B");
+        assert_eq!(size_label(2048), "2.0 KiB");
+        assert_eq!(size_label(3 << 20), "3.0 MiB");
+    }
+}

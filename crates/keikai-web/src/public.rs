@@ -1,0 +1,37 @@
+//! Public files anyone may fetch without signing in: `security.txt` (RFC 9116).
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keikai_domain::SecurityTxtSettings;
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+/// `/.well-known/security.txt`, made afresh for each request so that `Expires` always lies
+/// `expires_days` ahead of the clock and the file never goes stale.
+pub async fn security_txt(State(state): State<AppState>) -> AppResult<Response> {
+    let doc = state
+        .config
+        .security_txt
+        .document(state.clock.now())
+        .map_err(|e| AppError::internal(format!("security.txt: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            // Scanners fetch it often; an hour old is still months from expiring.
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        doc.render(),
+    )
+        .into_response())
+}
+
+/// The legacy location redirects to the well-known one (RFC 9116 §3).
+pub async fn security_txt_legacy() -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, SecurityTxtSettings::PATH)],
+    )
+        .into_response()
+}
