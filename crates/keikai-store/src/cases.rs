@@ -177,6 +177,71 @@ macro_rules! case_store_impl {
             }
         }
 
+        /// Inserts a message and its attachments inside `tx`.
+        async fn insert_message_in(
+            tx: &mut Tx,
+            message: &NewMessage,
+            now: Timestamp,
+        ) -> Result<CaseMessage> {
+            let id = MessageId::new();
+            sqlx::query(sql::INSERT_MESSAGE)
+                .bind(id.as_uuid())
+                .bind(message.case_id.as_uuid())
+                .bind(message.visibility.as_str())
+                .bind(message.author.map(|u| u.as_uuid()))
+                .bind(message.from_reporter)
+                .bind(message.body.as_str())
+                .bind(Ts::from(now))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| {
+                    db_or(
+                        e,
+                        None,
+                        Some(format!("case {} does not exist", message.case_id)),
+                    )
+                })?;
+            let mut attachments = Vec::with_capacity(message.attachments.len());
+            for a in &message.attachments {
+                let meta = AttachmentMeta {
+                    id: AttachmentId::new(),
+                    case_id: message.case_id,
+                    message_id: Some(id),
+                    visibility: message.visibility,
+                    file_name: a.file_name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
+                    sha256: hex::encode(sha2::Sha256::digest(&a.bytes)),
+                    created_at: Ts::from(now).get(),
+                };
+                sqlx::query(sql::INSERT_ATTACHMENT)
+                    .bind(meta.id.as_uuid())
+                    .bind(meta.case_id.as_uuid())
+                    .bind(id.as_uuid())
+                    .bind(meta.visibility.as_str())
+                    .bind(meta.file_name.as_str())
+                    .bind(meta.content_type.as_str())
+                    .bind(meta.size)
+                    .bind(meta.sha256.as_str())
+                    .bind(a.bytes.as_slice())
+                    .bind(Ts::from(now))
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                attachments.push(meta);
+            }
+            Ok(CaseMessage {
+                id,
+                case_id: message.case_id,
+                visibility: message.visibility,
+                author: message.author,
+                from_reporter: message.from_reporter,
+                body: message.body.clone(),
+                created_at: Ts::from(now).get(),
+                attachments,
+            })
+        }
+
         #[async_trait]
         impl CaseStore for $store {
             async fn create_case(
@@ -187,6 +252,20 @@ macro_rules! case_store_impl {
                 actor: AuditActor,
                 change: &Change,
                 notify: &[NewNotification],
+            ) -> Result<Case> {
+                self.create_case_with_message(case, index, tracking_hash, actor, change, notify, None)
+                    .await
+            }
+
+            async fn create_case_with_message(
+                &self,
+                case: &Case,
+                index: &CaseIndex,
+                tracking_hash: Option<&str>,
+                actor: AuditActor,
+                change: &Change,
+                notify: &[NewNotification],
+                first_message: Option<(&NewMessage, &Change)>,
             ) -> Result<Case> {
                 let mut tx: Tx = self.writer().begin().await.map_err(db)?;
                 let (number,): (i64,) = sqlx::query_as(sql::NEXT_CASE_NUMBER)
@@ -220,6 +299,10 @@ macro_rules! case_store_impl {
                     .map_err(|e| case_reference(e, &case))?;
                 write_case_products(&mut tx, case.id, index).await?;
                 append_audit_in(&mut tx, actor, change, case.updated_at).await?;
+                if let Some((message, message_change)) = first_message {
+                    insert_message_in(&mut tx, message, case.updated_at).await?;
+                    append_audit_in(&mut tx, actor, message_change, case.updated_at).await?;
+                }
                 insert_notifications(&mut tx, notify, case.updated_at).await?;
                 tx.commit().await.map_err(db)?;
                 Ok(case)
@@ -335,66 +418,11 @@ macro_rules! case_store_impl {
                 change: &Change,
                 now: Timestamp,
             ) -> Result<CaseMessage> {
-                let id = MessageId::new();
                 let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                sqlx::query(sql::INSERT_MESSAGE)
-                    .bind(id.as_uuid())
-                    .bind(message.case_id.as_uuid())
-                    .bind(message.visibility.as_str())
-                    .bind(message.author.map(|u| u.as_uuid()))
-                    .bind(message.from_reporter)
-                    .bind(message.body.as_str())
-                    .bind(Ts::from(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            None,
-                            Some(format!("case {} does not exist", message.case_id)),
-                        )
-                    })?;
-                let mut attachments = Vec::with_capacity(message.attachments.len());
-                for a in &message.attachments {
-                    let meta = AttachmentMeta {
-                        id: AttachmentId::new(),
-                        case_id: message.case_id,
-                        message_id: Some(id),
-                        visibility: message.visibility,
-                        file_name: a.file_name.clone(),
-                        content_type: a.content_type.clone(),
-                        size: i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
-                        sha256: hex::encode(sha2::Sha256::digest(&a.bytes)),
-                        created_at: Ts::from(now).get(),
-                    };
-                    sqlx::query(sql::INSERT_ATTACHMENT)
-                        .bind(meta.id.as_uuid())
-                        .bind(meta.case_id.as_uuid())
-                        .bind(id.as_uuid())
-                        .bind(meta.visibility.as_str())
-                        .bind(meta.file_name.as_str())
-                        .bind(meta.content_type.as_str())
-                        .bind(meta.size)
-                        .bind(meta.sha256.as_str())
-                        .bind(a.bytes.as_slice())
-                        .bind(Ts::from(now))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    attachments.push(meta);
-                }
+                let saved = insert_message_in(&mut tx, message, now).await?;
                 append_audit_in(&mut tx, actor, change, now).await?;
                 tx.commit().await.map_err(db)?;
-                Ok(CaseMessage {
-                    id,
-                    case_id: message.case_id,
-                    visibility: message.visibility,
-                    author: message.author,
-                    from_reporter: message.from_reporter,
-                    body: message.body.clone(),
-                    created_at: Ts::from(now).get(),
-                    attachments,
-                })
+                Ok(saved)
             }
 
             async fn list_messages(

@@ -264,6 +264,19 @@ pub trait CaseStore: Send + Sync {
         change: &Change,
         notify: &[NewNotification],
     ) -> Result<Case>;
+    /// The same, with the case's first message (the files sent with a report) in the same
+    /// transaction, so that a report is stored with its attachments or not at all.
+    #[allow(clippy::too_many_arguments)]
+    async fn create_case_with_message(
+        &self,
+        case: &Case,
+        index: &CaseIndex,
+        tracking_hash: Option<&str>,
+        actor: AuditActor,
+        change: &Change,
+        notify: &[NewNotification],
+        first_message: Option<(&NewMessage, &Change)>,
+    ) -> Result<Case>;
     async fn get_case(&self, id: CaseId) -> Result<Case>;
     async fn case_by_number(&self, number: i64) -> Result<Case>;
     async fn case_by_tracking_hash(&self, tracking_hash: &str) -> Result<Case>;

@@ -1080,6 +1080,69 @@ mod cases {
     }
 
     #[tokio::test]
+    async fn a_report_is_stored_with_its_files_or_not_at_all() {
+        let (_db, store) = setup().await;
+        let scale = SeverityScale::default();
+        let (case, change) = Case::open(report("With files", None), t(0));
+        let index = CaseIndex::of(&case, &scale);
+        let message = NewMessage {
+            case_id: case.id,
+            visibility: Visibility::Reporter,
+            author: None,
+            from_reporter: true,
+            body: "files".into(),
+            attachments: vec![NewAttachment {
+                file_name: "poc.txt".into(),
+                content_type: "text/plain".into(),
+                bytes: b"poc".to_vec(),
+            }],
+        };
+        let m_change = Change::new("case.message_added", case.subject(), (), "files");
+        // A message for another case fails inside the transaction: nothing is kept.
+        let stray = NewMessage {
+            case_id: keikai_domain::CaseId::new(),
+            ..message.clone()
+        };
+        let err = store
+            .create_case_with_message(
+                &case,
+                &index,
+                None,
+                AuditActor::System,
+                &change,
+                &[],
+                Some((&stray, &m_change)),
+            )
+            .await;
+        assert!(err.is_err());
+        assert_eq!(
+            store
+                .count_cases(&CaseFilter::new(CaseScope::All))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(store.audit_head().await.unwrap(), None);
+        let saved = store
+            .create_case_with_message(
+                &case,
+                &index,
+                None,
+                AuditActor::System,
+                &change,
+                &[],
+                Some((&message, &m_change)),
+            )
+            .await
+            .unwrap();
+        // The counter is a row in the same transaction, so the refused attempt left no gap.
+        assert_eq!(saved.number, 1);
+        let messages = store.list_messages(case.id, None).await.unwrap();
+        assert_eq!(messages[0].attachments[0].file_name, "poc.txt");
+        assert_eq!(verify(&store).await, Ok(2));
+    }
+
+    #[tokio::test]
     async fn notifications_are_written_with_the_case() {
         let (_db, store) = setup().await;
         let org = store

@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use keikai_domain::audit::{AuditActor, AuditEntry, Change};
+
 use crate::AppState;
 use crate::auth::{hash_password, random_secret, sha256_hex};
 use crate::ctx::Ctx;
@@ -162,8 +164,24 @@ pub async fn create_org(
     };
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_org(&org, state.clock.now()).await?),
+        Json(create_org_audited(&state, &ctx, &org).await?),
     ))
+}
+
+/// Creates an organisation and records it in the audit log (UI and API).
+pub(crate) async fn create_org_audited(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &NewOrganisation,
+) -> AppResult<Organisation> {
+    let org = state.store.create_org(org, state.clock.now()).await?;
+    let subject = format!("organisation/{}", org.id);
+    ctx.audit(
+        state,
+        Change::new("organisation.created", subject, (), &org),
+    )
+    .await?;
+    Ok(org)
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
@@ -205,15 +223,17 @@ pub struct UserWithMemberships {
 /// behind without it.
 pub(crate) async fn create_user_with_membership(
     state: &AppState,
+    ctx: &Ctx,
     new: &NewUser,
     org: OrgId,
     role: Role,
 ) -> AppResult<User> {
-    create_user_with_memberships(state, new, &[MembershipInput { org_id: org, role }]).await
+    create_user_with_memberships(state, ctx, new, &[MembershipInput { org_id: org, role }]).await
 }
 
 async fn create_user_with_memberships(
     state: &AppState,
+    ctx: &Ctx,
     new: &NewUser,
     ms: &[MembershipInput],
 ) -> AppResult<User> {
@@ -221,13 +241,35 @@ async fn create_user_with_memberships(
         check_membership(state, m.org_id, m.role, &format!("memberships[{i}].")).await?;
     }
     let user = state.store.create_user(new, state.clock.now()).await?;
+    ctx.audit(
+        state,
+        Change::new("user.created", user_subject(user.id), (), &user),
+    )
+    .await?;
     for m in ms {
-        state
-            .store
-            .add_membership(user.id, m.org_id, m.role)
-            .await?;
+        add_membership_audited(state, ctx, user.id, m.org_id, m.role).await?;
     }
     Ok(user)
+}
+
+fn user_subject(id: UserId) -> String {
+    format!("user/{id}")
+}
+
+async fn add_membership_audited(
+    state: &AppState,
+    ctx: &Ctx,
+    user: UserId,
+    org: OrgId,
+    role: Role,
+) -> AppResult<()> {
+    state.store.add_membership(user, org, role).await?;
+    let m = Membership { org_id: org, role };
+    ctx.audit(
+        state,
+        Change::new("user.membership_added", user_subject(user), (), m),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
@@ -251,7 +293,7 @@ pub async fn create_user(
         password_hash: hash_password(&Password::parse(&body.password)?).await?,
         locale: body.locale,
     };
-    let user = create_user_with_memberships(&state, &new, &body.memberships).await?;
+    let user = create_user_with_memberships(&state, &ctx, &new, &body.memberships).await?;
     let memberships = state.store.memberships(user.id).await?;
     Ok((
         StatusCode::CREATED,
@@ -293,14 +335,14 @@ async fn check_membership(state: &AppState, org: OrgId, role: Role, prefix: &str
 /// Adds a membership after checking the user and organisation exist and the role fits.
 pub(crate) async fn add_membership_checked(
     state: &AppState,
+    ctx: &Ctx,
     user: UserId,
     org: OrgId,
     role: Role,
 ) -> AppResult<()> {
     state.store.get_user(user).await?;
     check_membership(state, org, role, "").await?;
-    state.store.add_membership(user, org, role).await?;
-    Ok(())
+    add_membership_audited(state, ctx, user, org, role).await
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/memberships", tag = "users", request_body = MembershipInput,
@@ -313,7 +355,7 @@ pub async fn add_membership(
 ) -> AppResult<Json<UserWithMemberships>> {
     ctx.require(Action::ManageUsers)?;
     let id: UserId = parse_id(&id)?;
-    add_membership_checked(&state, id, body.org_id, body.role).await?;
+    add_membership_checked(&state, &ctx, id, body.org_id, body.role).await?;
     let user = state.store.get_user(id).await?;
     let memberships = state.store.memberships(id).await?;
     Ok(Json(UserWithMemberships { user, memberships }))
@@ -347,6 +389,20 @@ pub(crate) async fn set_disabled(
     if disabled {
         state.store.delete_user_sessions(id).await?;
     }
+    if at != user.disabled_at {
+        let action = if disabled {
+            "user.disabled"
+        } else {
+            "user.enabled"
+        };
+        let change = Change::new(
+            action,
+            user_subject(id),
+            serde_json::json!({ "disabled_at": user.disabled_at }),
+            serde_json::json!({ "disabled_at": at }),
+        );
+        ctx.audit(state, change).await?;
+    }
     Ok(state.store.get_user(id).await?)
 }
 
@@ -365,12 +421,19 @@ pub async fn update_user(
         .as_deref()
         .map(DisplayName::parse)
         .transpose()?;
-    state.store.get_user(id).await?;
+    let before = state.store.get_user(id).await?;
     if let Some(d) = body.disabled {
         set_disabled(&state, &ctx, id, d).await?;
     }
-    if let Some(name) = name {
+    if let Some(name) = name.filter(|n| *n != before.display_name) {
         state.store.set_display_name(id, &name).await?;
+        let change = Change::new(
+            "user.renamed",
+            user_subject(id),
+            serde_json::json!({ "display_name": before.display_name }),
+            serde_json::json!({ "display_name": name }),
+        );
+        ctx.audit(&state, change).await?;
     }
     let user = state.store.get_user(id).await?;
     let memberships = state.store.memberships(id).await?;
@@ -416,8 +479,36 @@ pub async fn create_branch(
     };
     Ok((
         StatusCode::CREATED,
-        Json(state.store.create_branch(&new, state.clock.now()).await?),
+        Json(create_branch_audited(&state, &ctx, &new).await?),
     ))
+}
+
+fn branch_subject(id: BranchId) -> String {
+    format!("branch/{id}")
+}
+
+/// Adds a catalogue entry and records it (UI and API).
+pub(crate) async fn create_branch_audited(
+    state: &AppState,
+    ctx: &Ctx,
+    new: &NewBranch,
+) -> AppResult<Branch> {
+    let branch = state.store.create_branch(new, state.clock.now()).await?;
+    let change = Change::new("branch.created", branch_subject(branch.id), (), &branch);
+    ctx.audit(state, change).await?;
+    Ok(branch)
+}
+
+/// Removes a catalogue entry and records it (UI and API).
+pub(crate) async fn delete_branch_audited(
+    state: &AppState,
+    ctx: &Ctx,
+    id: BranchId,
+) -> AppResult<()> {
+    let before = state.store.get_branch(id).await?;
+    state.store.delete_branch(id).await?;
+    let change = Change::new("branch.deleted", branch_subject(id), &before, ());
+    ctx.audit(state, change).await
 }
 
 #[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "products",
@@ -440,12 +531,13 @@ pub async fn rename_branch(
     ApiJson(body): ApiJson<RenameBranch>,
 ) -> AppResult<Json<Branch>> {
     ctx.require(Action::ManageProducts)?;
-    Ok(Json(
-        state
-            .store
-            .rename_branch(parse_id(&id)?, &BranchName::parse(&body.name)?)
-            .await?,
-    ))
+    let id: BranchId = parse_id(&id)?;
+    let name = BranchName::parse(&body.name)?;
+    let before = state.store.get_branch(id).await?;
+    let after = state.store.rename_branch(id, &name).await?;
+    let change = Change::new("branch.renamed", branch_subject(id), &before, &after);
+    ctx.audit(&state, change).await?;
+    Ok(Json(after))
 }
 
 #[utoipa::path(delete, path = "/api/v1/branches/{id}", tag = "products",
@@ -456,8 +548,32 @@ pub async fn delete_branch(
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     ctx.require(Action::ManageProducts)?;
-    state.store.delete_branch(parse_id(&id)?).await?;
+    delete_branch_audited(&state, &ctx, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Entries after this sequence number (default 0: from the start).
+    pub after: Option<i64>,
+    /// At most this many (default 500, at most 5000).
+    pub limit: Option<u32>,
+}
+
+/// The audit log in order, page by page: for export and outside verification (each entry
+/// carries its hash and the previous entry's).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = ErrorBody)))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> AppResult<Json<Vec<AuditEntry>>> {
+    ctx.require(Action::ViewAudit)?;
+    let limit = q.limit.unwrap_or(500).clamp(1, 5000);
+    Ok(Json(
+        state.store.audit_page(q.after.unwrap_or(0), limit).await?,
+    ))
 }
 
 /// The catalogue in the shape of a CSAF 2.0 `product_tree`.
@@ -562,6 +678,12 @@ pub(crate) async fn issue_token(
         expires_at,
     };
     let token = state.store.create_token(&new, state.clock.now()).await?;
+    // Tokens are only ever made by their owner; the record holds no secret.
+    let change = Change::new("token.issued", format!("token/{}", token.id), (), &token);
+    state
+        .store
+        .append_audit(AuditActor::User(user), &change, state.clock.now())
+        .await?;
     Ok((token, secret))
 }
 
@@ -575,7 +697,8 @@ pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str
         owner: token.user_id,
     })?;
     state.store.revoke_token(id, state.clock.now()).await?;
-    Ok(())
+    let change = Change::new("token.revoked", format!("token/{id}"), &token, ());
+    ctx.audit(state, change).await
 }
 
 #[derive(utoipa::OpenApi)]
@@ -583,7 +706,7 @@ pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str
     info(title = "Keikai API", description = "Vulnerability response platform: organisations, users, product catalogue, API tokens."),
     paths(me, list_orgs, create_org, get_org, list_users, create_user, get_user, update_user, add_membership,
         list_branches, create_branch, get_branch, rename_branch, delete_branch, product_tree,
-        list_tokens, create_token, revoke_token, crate::cvss_ui::score_api,
+        list_tokens, create_token, revoke_token, list_audit, crate::cvss_ui::score_api,
         crate::cases_api::list, crate::cases_api::get_case, crate::cases_api::transition,
         crate::cases_api::add_vulnerability, crate::cases_api::update_vulnerability,
         crate::cases_api::set_product_status, crate::cases_api::add_message,

@@ -57,6 +57,32 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// Who the audit log names for what this request changes.
+    pub fn audit_actor(&self) -> keikai_domain::audit::AuditActor {
+        use keikai_domain::audit::AuditActor;
+        self.identity
+            .user
+            .as_ref()
+            .map_or(AuditActor::System, |u| AuditActor::User(u.id))
+    }
+
+    /// Records a change made outside a case (organisations, users, the catalogue, tokens).
+    ///
+    /// Appended after the change, in a second transaction: the store's per-area methods do
+    /// not take audit entries yet (cases do). A crash between the two would leave the change
+    /// unrecorded, never a record of a change that did not happen.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        change: keikai_domain::audit::Change,
+    ) -> AppResult<()> {
+        state
+            .store
+            .append_audit(self.audit_actor(), &change, state.clock.now())
+            .await?;
+        Ok(())
+    }
+
     /// Asks the policy; on refusal returns the error this surface should answer with.
     pub fn require(&self, action: Action) -> AppResult<&Principal> {
         match authorize(&self.identity.actor, action) {

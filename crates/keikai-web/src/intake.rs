@@ -253,8 +253,6 @@ fn no_store(mut res: Response) -> Response {
 pub struct Submitted {
     pub case: Case,
     pub secret: String,
-    /// The case was stored but its files were not (the reporter should send them again).
-    pub attachments_failed: bool,
 }
 
 /// Validates and stores a report from the form or the API.
@@ -294,39 +292,32 @@ pub async fn submit(
     } else {
         Vec::new()
     };
+    // The report and the files sent with it are stored together or not at all.
+    let first = (!attachments.is_empty()).then(|| {
+        let body = i18n::t(case.report.language, "intake-attachments-message");
+        let message = reporter_message(&case, user, body, attachments);
+        let change = message_change(&case, &message);
+        (message, change)
+    });
     let case = state
         .store
-        .create_case(
+        .create_case_with_message(
             &case,
             &index,
             Some(&sha256_hex(&secret)),
             actor,
             &change,
             &notify,
+            first.as_ref().map(|(m, c)| (m, c)),
         )
         .await?;
-    let mut attachments_failed = false;
-    if !attachments.is_empty() {
-        let body = i18n::t(case.report.language, "intake-attachments-message");
-        let message = reporter_message(&case, user, body, attachments);
-        let change = message_change(&case, &message);
-        // The case is stored: failing the request now would make the reporter send it twice.
-        if let Err(e) = state.store.add_message(&message, actor, &change, now).await {
-            tracing::error!(case = %case.id, error = %e, "the report's attachments were not stored");
-            attachments_failed = true;
-        }
-    }
     if let Some(key) = &throttle
         && let Err(e) = state.store.record_login_failure(key, now).await
     {
         tracing::warn!(error = %e, "could not count a report for the throttle");
     }
     tracing::info!(case = %case.id, kind = %case.report.kind, "report received");
-    Ok(Submitted {
-        case,
-        secret,
-        attachments_failed,
-    })
+    Ok(Submitted { case, secret })
 }
 
 /// The catalogue may hold products not yet announced, so only those who may see it may
@@ -544,7 +535,6 @@ struct ReportDoneTemplate {
     page: Page,
     secret: String,
     url: String,
-    attachments_failed: bool,
 }
 
 /// `POST /report`: the done page with the tracking link (shown this once), or the form again
@@ -567,7 +557,6 @@ pub async fn submit_form(
                 page: ctx.page("report-done-title"),
                 url: tracking_url(&state, &done.secret),
                 secret: done.secret,
-                attachments_failed: done.attachments_failed,
             };
             Ok(no_store(render(StatusCode::OK, &tpl)))
         }

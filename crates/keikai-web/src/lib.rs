@@ -114,6 +114,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/users/{id}/memberships"),
     ("GET", "/profile"),
     ("POST", "/profile"),
+    ("POST", "/notifications/read"),
     ("POST", "/profile/tokens"),
     ("POST", "/profile/tokens/{id}/revoke"),
     ("GET", "/cvss"),
@@ -163,6 +164,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v1/branches/{id}"),
     ("DELETE", "/api/v1/branches/{id}"),
     ("GET", "/api/v1/product-tree"),
+    ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/tokens"),
     ("POST", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
@@ -185,6 +187,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{number}/cra/{report}"),
 ];
 
+/// The request path as logs may show it: the reporter's tracking secret is a credential, so
+/// it is replaced (the query string, which may hold search text, is left out entirely).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/track/") {
+        Some(rest) => {
+            let tail = rest.split_once('/').map_or("", |(_, t)| t);
+            let sep = if tail.is_empty() { "" } else { "/" };
+            format!("/track/[redacted]{sep}{tail}").into()
+        }
+        None => path.into(),
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(api::openapi_json))
@@ -205,6 +220,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::delete_branch),
         )
         .route("/product-tree", get(api::product_tree))
+        .route("/audit", get(api::list_audit))
         .route("/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
         .route("/cvss", get(cvss_ui::score_api))
@@ -236,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}/enable", post(ui::enable_user))
         .route("/users/{id}/memberships", post(ui::add_membership))
         .route("/profile", get(ui::profile).post(ui::update_profile))
+        .route("/notifications/read", post(ui::mark_notifications_read))
         .route("/profile/tokens", post(ui::create_token))
         .route("/profile/tokens/{id}/revoke", post(ui::revoke_token))
         .route("/cvss", get(cvss_ui::page))
@@ -251,6 +268,30 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(ops::track_metrics))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(axum::middleware::from_fn(ops::security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %loggable_path(req.uri().path()),
+                    )
+                },
+            ),
+        )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tracking_secrets_stay_out_of_logs() {
+        use super::loggable_path;
+        assert_eq!(loggable_path("/track/abc123"), "/track/[redacted]");
+        assert_eq!(
+            loggable_path("/track/abc123/attachments/x"),
+            "/track/[redacted]/attachments/x"
+        );
+        assert_eq!(loggable_path("/cases/4"), "/cases/4");
+    }
 }

@@ -405,6 +405,20 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Res
     Ok(render(StatusCode::OK, &tpl))
 }
 
+/// Marks the caller's notifications read (the dashboard's button).
+pub async fn mark_notifications_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Response> {
+    // A change to the user's own state: the same permission as editing their profile.
+    let principal = ctx.require(Action::UpdateProfile)?;
+    state
+        .store
+        .mark_notifications_read(principal.user_id, state.clock.now())
+        .await?;
+    Ok(Redirect::to("/").into_response())
+}
+
 // ---------------------------------------------------------------- products
 
 struct BranchRow {
@@ -488,11 +502,7 @@ pub async fn create_branch(
             category: form.category.parse()?,
             name: BranchName::parse(&form.name)?,
         };
-        state
-            .store
-            .create_branch(&branch, state.clock.now())
-            .await
-            .map_err(AppError::from)
+        crate::api::create_branch_audited(&state, &ctx, &branch).await
     };
     after_submit(attempt.await, "/products", |msg, status| {
         products_page(&state, &ctx, Some(msg), status)
@@ -507,7 +517,7 @@ pub async fn delete_branch(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageProducts)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    let result = state.store.delete_branch(id).await.map_err(AppError::from);
+    let result = crate::api::delete_branch_audited(&state, &ctx, id).await;
     after_submit(result, "/products", |msg, status| {
         products_page(&state, &ctx, Some(msg), status)
     })
@@ -587,11 +597,7 @@ pub async fn create_org(
             name: OrgName::parse(&form.name)?,
             kind: form.kind.parse()?,
         };
-        state
-            .store
-            .create_org(&org, state.clock.now())
-            .await
-            .map_err(AppError::from)
+        crate::api::create_org_audited(&state, &ctx, &org).await
     };
     after_submit(attempt.await, "/organisations", |msg, status| {
         orgs_page(&state, &ctx, Some(msg), status)
@@ -695,7 +701,7 @@ pub async fn create_user(
             password_hash: hash_password(&Password::parse(&form.password)?).await?,
             locale: None,
         };
-        crate::api::create_user_with_membership(&state, &new, org_id, role).await
+        crate::api::create_user_with_membership(&state, &ctx, &new, org_id, role).await
     };
     after_submit(attempt.await, "/users", |msg, status| {
         users_page(&state, &ctx, Some(msg), status)
@@ -756,7 +762,7 @@ pub async fn add_membership(
             .parse()
             .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
         let role: Role = form.role.parse()?;
-        crate::api::add_membership_checked(&state, id, org_id, role).await
+        crate::api::add_membership_checked(&state, &ctx, id, org_id, role).await
     };
     after_submit(attempt.await, "/users", |msg, status| {
         users_page(&state, &ctx, Some(msg), status)

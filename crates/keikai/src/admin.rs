@@ -3,7 +3,8 @@
 use std::io::BufRead;
 
 use clap::Subcommand;
-use keikai_domain::{DisplayName, Email, OrgKind, Password, Role};
+use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::{DisplayName, Email, Membership, OrgKind, Password, Role};
 use keikai_store::{NewUser, StoreError};
 use rand::Rng;
 
@@ -122,6 +123,18 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     other => anyhow::Error::from(other),
                 })?;
             store.add_membership(user.id, org.id, role).await?;
+            let now = jiff::Timestamp::now();
+            let subject = format!("user/{}", user.id);
+            let created = Change::new("user.created", subject.clone(), (), &user);
+            store
+                .append_audit(AuditActor::System, &created, now)
+                .await?;
+            let m = Membership {
+                org_id: org.id,
+                role,
+            };
+            let added = Change::new("user.membership_added", subject, (), m);
+            store.append_audit(AuditActor::System, &added, now).await?;
             println!("Created {} ({role} in {})", user.email, org.name);
             if generated {
                 println!("Initial password: {}", password.expose());
@@ -145,6 +158,16 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             store.set_password_hash(creds.user.id, &hash).await?;
             let n = store.delete_user_sessions(creds.user.id).await?;
+            // The record says that the password changed, never what to.
+            let change = Change::new(
+                "user.password_reset",
+                format!("user/{}", creds.user.id),
+                (),
+                serde_json::json!({ "by": "keikai admin reset-password" }),
+            );
+            store
+                .append_audit(AuditActor::System, &change, jiff::Timestamp::now())
+                .await?;
             println!("Password of {email} reset; {n} session(s) ended");
             if generated {
                 println!("New password: {}", password.expose());

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::{DisplayName, Email, OrgKind, OrgName, Password, SystemClock};
 use keikai_store::{NewOrganisation, NewUser, Store};
 
@@ -80,6 +81,15 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
         .bootstrap_admin(&org, &user, jiff::Timestamp::now())
         .await?
     {
+        let change = Change::new(
+            "user.bootstrapped",
+            format!("user/{}", admin.id),
+            (),
+            serde_json::json!({ "user": &admin, "role": "admin", "organisation": org.name }),
+        );
+        store
+            .append_audit(AuditActor::System, &change, jiff::Timestamp::now())
+            .await?;
         println!("Created the administrator {}", admin.email);
         if generated {
             println!(

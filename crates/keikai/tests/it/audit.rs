@@ -135,3 +135,118 @@ async fn verify_finds_entries_removed_from_the_end() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("removed"), "{out}");
 }
+
+/// Changes outside cases (organisations, users, the catalogue, tokens) are in the log too,
+/// with who made them, and the log can be read page by page through the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foundation_changes_are_audited_and_exported() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.user_with_role(Role::Admin).await;
+    let t = app
+        .store_token(admin, &[Scope::Read, Scope::Write], None)
+        .await
+        .1;
+    let (s, org) = call(
+        &app,
+        &t,
+        "POST",
+        "/api/v1/organisations",
+        Some(json!({ "name": "Router team", "kind": "own" })),
+    )
+    .await;
+    assert_eq!(s, 201, "{org}");
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let (s, user) = call(
+        &app,
+        &t,
+        "POST",
+        "/api/v1/users",
+        Some(json!({
+            "email": "eng@example.com", "display_name": "Eng",
+            "password": "correct horse battery staple",
+            "memberships": [{ "org_id": org_id, "role": "product-engineer" }]
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{user}");
+    let user_id = user["user"]["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(
+        &app,
+        &t,
+        "PATCH",
+        &format!("/api/v1/users/{user_id}"),
+        Some(json!({ "disabled": true })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, branch) = call(
+        &app,
+        &t,
+        "POST",
+        "/api/v1/branches",
+        Some(json!({ "category": "vendor", "name": "Example" })),
+    )
+    .await;
+    assert_eq!(s, 201, "{branch}");
+    let branch_id = branch["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/branches/{branch_id}");
+    let (s, _) = call(
+        &app,
+        &t,
+        "PATCH",
+        &path,
+        Some(json!({ "name": "Example Corp" })),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(&app, &t, "DELETE", &path, None).await;
+    assert_eq!(s, 204);
+
+    let (s, log) = call(&app, &t, "GET", "/api/v1/audit?limit=1000", None).await;
+    assert_eq!(s, 200, "{log}");
+    let entries = log.as_array().unwrap();
+    let actor = format!("user:{admin}");
+    let find = |action: &str, subject: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action && e["subject"] == subject)
+            .unwrap_or_else(|| panic!("no {action} for {subject} in {log:#}"))
+    };
+    for (action, subject) in [
+        ("organisation.created", format!("organisation/{org_id}")),
+        ("user.created", format!("user/{user_id}")),
+        ("user.membership_added", format!("user/{user_id}")),
+        ("user.disabled", format!("user/{user_id}")),
+        ("branch.created", format!("branch/{branch_id}")),
+        ("branch.renamed", format!("branch/{branch_id}")),
+        ("branch.deleted", format!("branch/{branch_id}")),
+    ] {
+        assert_eq!(find(action, &subject)["actor"], actor.as_str(), "{action}");
+    }
+    let renamed = find("branch.renamed", &format!("branch/{branch_id}"));
+    assert!(renamed["before"].as_str().unwrap().contains("\"Example\""));
+    assert!(
+        renamed["after"]
+            .as_str()
+            .unwrap()
+            .contains("\"Example Corp\"")
+    );
+    // Secrets never reach the log.
+    let text = log.to_string();
+    assert!(!text.contains("password"), "{text}");
+    assert!(!text.contains("argon2"), "{text}");
+    // Pages continue where the last one ended.
+    let second = entries[1]["seq"].as_i64().unwrap();
+    let (_, page) = call(
+        &app,
+        &t,
+        "GET",
+        &format!("/api/v1/audit?after={second}&limit=2"),
+        None,
+    )
+    .await;
+    assert_eq!(page[0]["seq"].as_i64(), Some(second + 1));
+    assert_eq!(page.as_array().unwrap().len(), 2);
+    let (code, out) = tokio::task::block_in_place(|| verify(&app));
+    assert_eq!(code, 0, "{out}");
+}

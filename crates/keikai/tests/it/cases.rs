@@ -1142,6 +1142,25 @@ async fn an_emergency_notifies_the_psirt_and_only_the_psirt() {
             .iter()
             .any(|e| e["action"] == "case.emergency_declared")
     );
+    // The dashboard's button marks them read, for that user only.
+    let (status, _) = form(&app, &s, "/notifications/read", &[]).await;
+    assert_eq!(status, 303);
+    assert!(
+        app.store
+            .notifications(other_analyst, true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.store.notifications(analyst, true).await.unwrap().len(),
+        1
+    );
+    let (_, dash) = page(&app, &s, "/").await;
+    assert!(
+        dash.contains("id=\"tile-unread\"><span class=\"n\">0</span>"),
+        "{dash}"
+    );
     // Ending it needs no reason; ending it twice is refused.
     let path = format!("/api/v1/cases/{n}/emergency");
     assert_eq!(
