@@ -13,9 +13,11 @@
 
 use std::collections::HashMap;
 
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use keikai_domain::attachment::{self, AttachmentPolicy};
+use keikai_domain::attachment::{self, AttachmentName, AttachmentPolicy, served_as, sniff};
 use keikai_domain::audit::{AuditActor, AuditEntry, Change};
 use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, CraReport, Justification,
@@ -698,7 +700,17 @@ pub async fn declare_emergency(
         case.emergency.as_ref().map_or("", |e| e.reason.as_str()),
         case.title
     );
-    let notify: Vec<NewNotification> = state
+    let notify = on_call_notices(state, &case, text).await?;
+    save(state, &case, user, &[change], &notify).await
+}
+
+/// One notice of kind "emergency" for each member of the on-call role.
+pub async fn on_call_notices(
+    state: &AppState,
+    case: &Case,
+    text: String,
+) -> AppResult<Vec<NewNotification>> {
+    Ok(state
         .store
         .internal_users_with_roles(ON_CALL_ROLES)
         .await?
@@ -709,8 +721,7 @@ pub async fn declare_emergency(
             kind: "emergency".to_owned(),
             text: text.clone(),
         })
-        .collect();
-    save(state, &case, user, &[change], &notify).await
+        .collect())
 }
 
 pub async fn end_emergency(
@@ -916,6 +927,35 @@ pub async fn user_names(state: &AppState, ids: Vec<UserId>) -> AppResult<HashMap
         }
     }
     Ok(out)
+}
+
+/// The type is sniffed again from the bytes (never taken from the client or the database),
+/// and the file is always a download, sandboxed and not cached.
+pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
+    let serve = served_as(&sniff(&bytes));
+    let name = AttachmentName::sanitise(&meta.file_name);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(serve.content_type),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
 }
 
 #[cfg(test)]

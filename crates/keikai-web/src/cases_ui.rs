@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use jiff::Timestamp;
-use keikai_domain::attachment::{AttachmentName, AttachmentPolicy, served_as, sniff};
+use keikai_domain::attachment::{AttachmentName, AttachmentPolicy};
 use keikai_domain::case::{
     Case, CaseClock, CaseMessage, CaseState, ClockKind, ClockStatus, CraReport, Credit,
     Justification, ProductStatusKind, RemediationCategory, Visibility, VulnerabilityInput,
@@ -902,30 +902,7 @@ pub async fn attachment(
     Path((number, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let (meta, bytes) = cases::attachment(&state, &ctx, &number, &id).await?;
-    let serve = served_as(&sniff(&bytes));
-    let name = AttachmentName::sanitise(&meta.file_name);
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(serve.content_type),
-    );
-    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    Ok(cases::attachment_response(&meta, bytes))
 }
 
 // ---------------------------------------------------------------- forms

@@ -16,11 +16,9 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
-use keikai_domain::attachment::{
-    self, AttachmentError, AttachmentName, AttachmentPolicy, served_as, sniff,
-};
+use keikai_domain::attachment::{self, AttachmentError, AttachmentName, AttachmentPolicy};
 use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Credit, Report, ReportInput,
@@ -34,7 +32,7 @@ use utoipa::ToSchema;
 
 use crate::api::ApiJson;
 use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie, sha256_hex};
-use crate::cases::{ON_CALL_ROLES, Upload};
+use crate::cases::Upload;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::ui::{Page, after_submit, render};
@@ -348,18 +346,7 @@ async fn emergency_notices(state: &AppState, case: &Case) -> AppResult<Vec<NewNo
         "New report, said to be exploited in the wild: {}",
         case.title
     );
-    Ok(state
-        .store
-        .internal_users_with_roles(ON_CALL_ROLES)
-        .await?
-        .into_iter()
-        .map(|u| NewNotification {
-            user_id: u.id,
-            case_id: Some(case.id),
-            kind: "emergency".to_owned(),
-            text: text.clone(),
-        })
-        .collect())
+    crate::cases::on_call_notices(state, case, text).await
 }
 
 fn reporter_message(
@@ -948,40 +935,11 @@ pub async fn download(
     if !visible_to_reporter(&meta, &case) {
         return Err(AppError::not_found());
     }
-    Ok(attachment_response(&meta, bytes))
+    Ok(crate::cases::attachment_response(&meta, bytes))
 }
 
 fn visible_to_reporter(meta: &AttachmentMeta, case: &Case) -> bool {
     meta.case_id == case.id && meta.visibility == Visibility::Reporter
-}
-
-/// The type is sniffed again from the bytes (never taken from the client or the database),
-/// and the file is always a download, sandboxed and not cached.
-fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
-    let serve = served_as(&sniff(&bytes));
-    let name = AttachmentName::sanitise(&meta.file_name);
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(serve.content_type),
-    );
-    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
 }
 
 // ---------------------------------------------------------------- routes
