@@ -11,6 +11,7 @@ pub mod ids;
 pub mod org;
 pub mod policy;
 pub mod product;
+pub mod release;
 pub mod security_txt;
 pub mod token;
 pub mod user;
