@@ -118,8 +118,11 @@ impl Vector {
                         * (1.0 - self.weight(I, &IMPACT_W) * self.weight(IR, &REQ_W))
                         * (1.0 - self.weight(A, &IMPACT_W) * self.weight(AR, &REQ_W))),
         );
-        let adjusted_temporal =
-            round_half_up_1(self.base_from_impact(adjusted_impact) * self.temporal_factor());
+        // With low requirements (CR/IR/AR:L) the adjusted impact can fall so far that the
+        // guide's base equation goes below zero (e.g. AV:L/AC:H/Au:M/C:P/I:N/A:N/CR:L gives
+        // -0.2). Scores range from 0 to 10, so the adjusted base stops at 0.
+        let adjusted_base = self.base_from_impact(adjusted_impact).max(0.0);
+        let adjusted_temporal = round_half_up_1(adjusted_base * self.temporal_factor());
         let cdp = self.weight(CDP, &CDP_W);
         round_half_up_1(
             (adjusted_temporal + (10.0 - adjusted_temporal) * cdp) * self.weight(TD, &TD_W),
@@ -191,6 +194,21 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(v.environmental_score(), 7.5);
+    }
+
+    /// Found by the property test: the adjusted base went negative and so did the score.
+    #[test]
+    fn environmental_scores_never_go_below_zero() {
+        let v: Vector = "AV:L/AC:H/Au:M/C:P/I:N/A:N/RL:U/RC:UC/CDP:N/TD:M/CR:L/IR:M/AR:ND"
+            .parse()
+            .unwrap();
+        let e = v.environmental_score();
+        assert!(e == 0.0 && e.is_sign_positive(), "{e}");
+        // Collateral damage still counts on top of the clamped base: (0 + 10 * 0.1) * 1.
+        let v: Vector = "AV:L/AC:H/Au:M/C:P/I:N/A:N/CDP:L/TD:H/CR:L"
+            .parse()
+            .unwrap();
+        assert_eq!(v.environmental_score(), 1.0);
     }
 
     #[test]
