@@ -124,14 +124,6 @@ impl AuditEntry {
         }
         hex::encode(h.finalize())
     }
-
-    pub fn before_json(&self) -> Value {
-        serde_json::from_str(&self.before).unwrap_or(Value::Null)
-    }
-
-    pub fn after_json(&self) -> Value {
-        serde_json::from_str(&self.after).unwrap_or(Value::Null)
-    }
 }
 
 /// Where a chain stops holding together.

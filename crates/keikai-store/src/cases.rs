@@ -379,11 +379,7 @@ macro_rules! case_store_impl {
                 Ok(saved)
             }
 
-            async fn list_cases(
-                &self,
-                filter: &CaseFilter,
-                _now: Timestamp,
-            ) -> Result<Vec<CaseSummary>> {
+            async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(sql::LIST_CASES);
                 push_filters(&mut qb, filter);
                 qb.push(

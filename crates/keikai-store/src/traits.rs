@@ -290,7 +290,7 @@ pub trait CaseStore: Send + Sync {
         changes: &[Change],
         notify: &[NewNotification],
     ) -> Result<Case>;
-    async fn list_cases(&self, filter: &CaseFilter, now: Timestamp) -> Result<Vec<CaseSummary>>;
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
     async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
     /// Adds a message with its attachments, and its audit entry.
     async fn add_message(

@@ -971,7 +971,7 @@ mod cases {
             let store = store.clone();
             async move {
                 store
-                    .list_cases(&f, t(0))
+                    .list_cases(&f)
                     .await
                     .unwrap()
                     .into_iter()

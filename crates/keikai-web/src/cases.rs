@@ -317,7 +317,7 @@ pub async fn list(
     let p = ctx.require(Action::ListCases)?;
     let now = state.clock.now();
     let filter = query.filter(state, p, now)?;
-    let rows = state.store.list_cases(&filter, now).await?;
+    let rows = state.store.list_cases(&filter).await?;
     let total = state.store.count_cases(&filter).await?;
     Ok((rows, total))
 }

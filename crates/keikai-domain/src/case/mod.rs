@@ -331,18 +331,6 @@ impl Case {
         Some(self.touched(now, change))
     }
 
-    pub fn retitle(&mut self, title: &str, now: Timestamp) -> Result<Change, DomainError> {
-        let title = text_field("title", title, 300)?;
-        let before = std::mem::replace(&mut self.title, title);
-        let change = Change::new(
-            "case.retitled",
-            self.subject(),
-            json!({ "title": before }),
-            json!({ "title": self.title }),
-        );
-        Ok(self.touched(now, change))
-    }
-
     /// Routes the case to a product team (an organisation of our own) with instructions.
     pub fn assign(
         &mut self,

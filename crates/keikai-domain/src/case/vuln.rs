@@ -332,18 +332,6 @@ impl ProductStatusKind {
             Self::Recommended => "recommended",
         }
     }
-
-    /// Whether a product in this status runs vulnerable code.
-    pub const fn is_affected(self) -> bool {
-        matches!(
-            self,
-            Self::FirstAffected | Self::KnownAffected | Self::LastAffected
-        )
-    }
-
-    pub const fn is_fixed(self) -> bool {
-        matches!(self, Self::FirstFixed | Self::Fixed)
-    }
 }
 
 impl FromStr for ProductStatusKind {
@@ -641,11 +629,6 @@ impl Vulnerability {
         self.product_statuses
             .retain(|s| s.branch_id != status.branch_id);
         self.product_statuses.push(status);
-    }
-
-    pub fn is_fixed_everywhere(&self) -> bool {
-        !self.product_statuses.iter().any(|s| s.status.is_affected())
-            && self.product_statuses.iter().any(|s| s.status.is_fixed())
     }
 }
 
