@@ -16,6 +16,8 @@
 //!   (6.1.27.4-6, 6.1.27.11).
 //!
 //! - CWE names from the validator's CWE catalog (6.1.11), language tags checked like 6.1.12.
+//! - threats (exploit status, impact, target set) and VEX justification flags, at most one
+//!   flag per product.
 //!
 //! As a last step `build` runs the basic validator (schema + 6.1) on the result, so a document
 //! it returns is valid even where the input checks above fall short.
@@ -56,10 +58,11 @@ use crate::finding::{Finding, Severity};
 use crate::model::{
     Acknowledgment, Branch, BranchCategory, CsafDocument, CsafVersion, CvssConversionError, CvssV2,
     CvssV3, Cwe, DateTime, DateTimeError, Distribution, Document, DocumentCategory, DocumentStatus,
-    Engine, Extra, FullProductName, Generator, Note, NoteCategory, ProductId,
+    Engine, Extra, Flag, FlagLabel, FullProductName, Generator, Note, NoteCategory, ProductId,
     ProductIdentificationHelper, ProductStatus, ProductTree, Publisher, PublisherCategory,
     Reference, ReferenceCategory, Remediation, RemediationCategory, RestartCategory,
-    RestartRequired, Revision, Score, Tlp, TlpLabel, Tracking, Vulnerability, VulnerabilityId,
+    RestartRequired, Revision, Score, Threat, ThreatCategory, Tlp, TlpLabel, Tracking,
+    Vulnerability, VulnerabilityId,
 };
 
 /// Why the inputs cannot become a valid document. `field` names the input, e.g.
@@ -180,6 +183,8 @@ pub enum BuildError {
     DuplicateCve { cve: String },
     #[error("{field} must name at least one person, organization, summary or URL")]
     EmptyAcknowledgment { field: String },
+    #[error("{field}: product {id:?} has two flags; give each product one justification")]
+    DuplicateFlag { field: String, id: String },
 }
 
 /// One product: a version (or version range) of a named product of a vendor.
@@ -377,6 +382,8 @@ pub struct VulnerabilityBuilder {
     cvss: Vec<(String, Vec<ProductId>)>,
     statuses: Vec<(Status, Vec<ProductId>)>,
     remediations: Vec<RemediationInput>,
+    threats: Vec<(ThreatCategory, String, Vec<ProductId>)>,
+    flags: Vec<(FlagLabel, Vec<ProductId>)>,
     acknowledgments: Vec<Acknowledgment>,
     references: Vec<(ReferenceCategory, String, String)>,
 }
@@ -487,6 +494,36 @@ impl VulnerabilityBuilder {
     #[must_use]
     pub fn remediation(mut self, remediation: RemediationInput) -> Self {
         self.remediations.push(remediation);
+        self
+    }
+
+    /// A threat (`exploit_status`, `impact` or `target_set`) for some products, or with no
+    /// products for the vulnerability as a whole.
+    #[must_use]
+    pub fn threat<'a>(
+        mut self,
+        category: ThreatCategory,
+        details: impl Into<String>,
+        products: impl IntoIterator<Item = &'a ProductId>,
+    ) -> Self {
+        self.threats.push((
+            category,
+            details.into(),
+            products.into_iter().cloned().collect(),
+        ));
+        self
+    }
+
+    /// A VEX justification flag (why products are not affected), e.g.
+    /// `vulnerable_code_not_present`, for at least one product.
+    #[must_use]
+    pub fn flag<'a>(
+        mut self,
+        label: FlagLabel,
+        products: impl IntoIterator<Item = &'a ProductId>,
+    ) -> Self {
+        self.flags
+            .push((label, products.into_iter().cloned().collect()));
         self
     }
 
@@ -1255,6 +1292,49 @@ fn build_vulnerability(
         });
     }
 
+    let mut threats = Vec::new();
+    for (i, (category, details, products)) in input.threats.iter().enumerate() {
+        let field = at(&format!("threats[{i}]"));
+        text(&format!("{field}.details"), details)?;
+        let product_ids = if products.is_empty() {
+            None
+        } else {
+            Some(check_products(format!("{field}.products"), products)?)
+        };
+        threats.push(Threat {
+            category: category.clone(),
+            date: None,
+            details: details.clone(),
+            group_ids: None,
+            product_ids,
+            extra: Extra::new(),
+        });
+    }
+
+    // One justification per product: two would leave a VEX reader to pick one (CSAF 2.1 makes
+    // that test 6.1.33).
+    let mut flags = Vec::new();
+    let mut flagged: HashSet<ProductId> = HashSet::new();
+    for (i, (label, products)) in input.flags.iter().enumerate() {
+        let field = at(&format!("flags[{i}]"));
+        let product_ids = check_products(format!("{field}.products"), products)?;
+        for id in &product_ids {
+            if !flagged.insert(id.clone()) {
+                return Err(BuildError::DuplicateFlag {
+                    field,
+                    id: id.0.clone(),
+                });
+            }
+        }
+        flags.push(Flag {
+            date: None,
+            group_ids: None,
+            label: label.clone(),
+            product_ids: Some(product_ids),
+            extra: Extra::new(),
+        });
+    }
+
     let mut ids = Vec::new();
     for (i, (system_name, id_text)) in input.ids.iter().enumerate() {
         text(&at(&format!("ids[{i}].system_name")), system_name)?;
@@ -1274,7 +1354,7 @@ fn build_vulnerability(
         cve: input.cve.clone(),
         cwe,
         discovery_date: date("discovery_date", &input.discovery_date)?,
-        flags: None,
+        flags: optional_list(flags),
         ids: optional_list(ids),
         involvements: None,
         notes: optional_list(notes(&at("notes"), &input.notes)?),
@@ -1283,7 +1363,7 @@ fn build_vulnerability(
         release_date: date("release_date", &input.release_date)?,
         remediations: optional_list(remediations),
         scores: optional_list(scores),
-        threats: None,
+        threats: optional_list(threats),
         title: input.title.clone(),
         extra: Extra::new(),
     })

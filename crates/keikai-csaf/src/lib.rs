@@ -6,6 +6,7 @@
 pub mod builder;
 mod checks;
 mod datetime;
+pub mod distribution;
 pub mod finding;
 pub mod model;
 pub mod parse;

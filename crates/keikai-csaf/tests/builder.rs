@@ -621,3 +621,64 @@ fn revision_histories_that_cannot_be_valid_are_refused() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn threats_and_flags() {
+    use keikai_csaf::model::{FlagLabel, ThreatCategory};
+    let mut b = advisory();
+    let old = b
+        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap();
+    let other = b
+        .add_product(Product::new("Example Inc.", "Switch Y", "2.0"))
+        .unwrap();
+    b.add_vulnerability(
+        vuln(&old)
+            .status(Status::KnownNotAffected, [&other])
+            .flag(FlagLabel::VulnerableCodeNotPresent, [&other])
+            .threat(
+                ThreatCategory::ExploitStatus,
+                "Exploitation has been observed.",
+                [&old],
+            )
+            .threat(ThreatCategory::Impact, "Remote code execution.", [])
+            .remediation(RemediationInput::none_available("No fix yet.", [&old])),
+    );
+    let value = assert_valid(&b.build().unwrap());
+    let v = &value["vulnerabilities"][0];
+    assert_eq!(
+        v["threats"],
+        serde_json::json!([
+            {"category": "exploit_status", "details": "Exploitation has been observed.", "product_ids": ["CSAFPID-0001"]},
+            {"category": "impact", "details": "Remote code execution."}
+        ])
+    );
+    assert_eq!(
+        v["flags"],
+        serde_json::json!([{"label": "vulnerable_code_not_present", "product_ids": ["CSAFPID-0002"]}])
+    );
+
+    let refused = |v: VulnerabilityBuilder| {
+        let (mut b, _) = with_product();
+        b.add_vulnerability(v);
+        b.build().unwrap_err()
+    };
+    let e = refused(vuln(&old).threat(ThreatCategory::ExploitStatus, "", [&old]));
+    assert!(
+        matches!(&e, BuildError::Empty { field } if field == "vulnerabilities[0].threats[0].details"),
+        "{e:?}"
+    );
+    let e = refused(vuln(&old).threat(ThreatCategory::Impact, "x", [&other]));
+    assert!(matches!(e, BuildError::UnknownProduct { .. }), "{e:?}");
+    let e = refused(vuln(&old).flag(FlagLabel::ComponentNotPresent, []));
+    assert!(matches!(e, BuildError::Empty { .. }), "{e:?}");
+    let e = refused(
+        vuln(&old)
+            .flag(FlagLabel::ComponentNotPresent, [&old])
+            .flag(FlagLabel::VulnerableCodeNotPresent, [&old]),
+    );
+    assert!(
+        matches!(&e, BuildError::DuplicateFlag { field, .. } if field == "vulnerabilities[0].flags[1]"),
+        "{e:?}"
+    );
+}

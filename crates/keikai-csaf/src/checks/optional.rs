@@ -216,23 +216,8 @@ pub(crate) fn t_6_2_10(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The file name of a document per section 5.1: lower case, every run of characters other than
-/// `a-z`, `0-9`, `+`, `-` replaced by one `_`, then `.json`.
-pub(crate) fn file_name(tracking_id: &str) -> String {
-    let mut out = String::with_capacity(tracking_id.len() + 5);
-    let mut in_run = false;
-    for c in tracking_id.to_lowercase().chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '+' || c == '-' {
-            out.push(c);
-            in_run = false;
-        } else if !in_run {
-            out.push('_');
-            in_run = true;
-        }
-    }
-    out.push_str(".json");
-    out
-}
+/// The file name of a document per section 5.1 (shared with the distribution files).
+pub(crate) use crate::distribution::file_name;
 
 /// 6.2.11 Missing Canonical URL: a `self` reference `https://…/<file name of the document>`.
 pub(crate) fn t_6_2_11(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
