@@ -90,6 +90,14 @@ id_type!(
     /// A file attached to a case.
     AttachmentId
 );
+id_type!(
+    /// A security advisory (one CSAF document and its bulletins, across its versions).
+    AdvisoryId
+);
+id_type!(
+    /// A release: the monthly train or an out-of-band one.
+    ReleaseId
+);
 
 #[cfg(test)]
 mod tests {

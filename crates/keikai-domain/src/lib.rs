@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O: the domain decides, the store remembers, the web layer translates.
 
+pub mod advisory;
 pub mod attachment;
 pub mod audit;
 pub mod case;
@@ -19,7 +20,8 @@ pub mod user;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
 pub use ids::{
-    AttachmentId, BranchId, CaseId, MessageId, OrgId, TaskId, TokenId, UserId, VulnerabilityId,
+    AdvisoryId, AttachmentId, BranchId, CaseId, MessageId, OrgId, ReleaseId, TaskId, TokenId,
+    UserId, VulnerabilityId,
 };
 pub use org::{OrgKind, OrgName, Organisation};
 pub use policy::{Action, Actor, CaseScope, Decision, Principal, authorize};

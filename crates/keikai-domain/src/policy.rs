@@ -112,6 +112,12 @@ pub enum Action {
     },
     /// The audit log across all cases.
     ViewAudit,
+    /// Advisory drafts, reviews and releases before publication (embargoed content).
+    ViewAdvisories,
+    /// Write, translate, review and schedule advisories.
+    EditAdvisory,
+    /// Plan, move and publish releases.
+    ManageReleases,
 }
 
 impl Action {
@@ -128,6 +134,8 @@ impl Action {
                 | Self::TriageCase
                 | Self::WorkCase { .. }
                 | Self::ReplyAsReporter { .. }
+                | Self::EditAdvisory
+                | Self::ManageReleases
         )
     }
 }
@@ -169,6 +177,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
             p.has_any(PSIRT) || p.engineer_of(team)
         }
         Action::TriageCase | Action::ViewAudit => p.has_any(PSIRT),
+        // Drafts are embargoed: only the PSIRT sees them before release.
+        Action::ViewAdvisories | Action::EditAdvisory | Action::ManageReleases => p.has_any(PSIRT),
         Action::ReplyAsReporter { reporter } => reporter == Some(p.user_id),
     };
     if !allowed {
@@ -223,26 +233,35 @@ mod tests {
             Action::ManageUsers,
             Action::ViewMetrics,
             Action::ScoreCvss,
+            Action::ViewAdvisories,
+            Action::EditAdvisory,
+            Action::ManageReleases,
         ];
-        let expected: [(Role, [Decision; 14]); 6] = [
-            (Role::Admin, [A, A, A, A, A, A, A, A, A, A, A, A, A, A]),
+        let expected: [(Role, [Decision; 17]); 6] = [
+            (
+                Role::Admin,
+                [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A],
+            ),
             (
                 Role::PsirtAnalyst,
-                [A, A, A, A, A, N, A, A, A, N, N, N, N, A],
+                [A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A],
             ),
             (
                 Role::ProductEngineer,
-                [A, A, A, A, A, N, A, N, N, N, N, N, N, A],
+                [A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N],
             ),
             (
                 Role::PartnerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
             ),
             (
                 Role::CustomerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
             ),
-            (Role::Reporter, [A, A, A, A, A, N, N, N, N, N, N, N, N, N]),
+            (
+                Role::Reporter,
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
+            ),
         ];
         for (role, decisions) in expected {
             let actor = Actor::User(user(&[role]));

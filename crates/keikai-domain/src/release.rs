@@ -11,7 +11,8 @@ use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::audit::Change;
+use crate::{DomainError, ReleaseId};
 
 /// The longest release title we accept, in characters.
 const TITLE_MAX_CHARS: usize = 200;
@@ -203,12 +204,38 @@ pub enum ReleaseKind {
     OutOfBand,
 }
 
-/// A planned release: when it leaves and what it is called.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Whether a release has gone out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseState {
+    Planned,
+    Published,
+}
+
+impl ReleaseState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Published => "published",
+        }
+    }
+}
+
+/// A planned release: when it leaves and what it is called. Its advisories point to it.
+///
+/// Fields are private so that a monthly release always sits on its month's instant; the store
+/// keeps it as JSON and trusts what it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Release {
+    id: ReleaseId,
     kind: ReleaseKind,
     scheduled_at: Timestamp,
     title: String,
+    state: ReleaseState,
+    published_at: Option<Timestamp>,
+    /// The store's optimistic-concurrency counter.
+    #[serde(default)]
+    pub revision: i64,
 }
 
 impl Release {
@@ -222,6 +249,80 @@ impl Release {
         schedule: &ReleaseSchedule,
         now: Timestamp,
     ) -> Result<Self, DomainError> {
+        let title = check_title(title)?;
+        check_instant(kind, scheduled_at, schedule, now)?;
+        Ok(Self {
+            id: ReleaseId::new(),
+            kind,
+            scheduled_at,
+            title,
+            state: ReleaseState::Planned,
+            published_at: None,
+            revision: 0,
+        })
+    }
+
+    pub fn id(&self) -> ReleaseId {
+        self.id
+    }
+
+    pub fn state(&self) -> ReleaseState {
+        self.state
+    }
+
+    pub fn published_at(&self) -> Option<Timestamp> {
+        self.published_at
+    }
+
+    pub fn subject(&self) -> String {
+        format!("release/{}", self.id)
+    }
+
+    /// Whether its time has come and it has not gone out yet.
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        self.state == ReleaseState::Planned && self.scheduled_at <= now
+    }
+
+    /// Moves a planned release (and everything planned for it) to another time, checked like
+    /// a new one.
+    pub fn reschedule(
+        &mut self,
+        scheduled_at: Timestamp,
+        schedule: &ReleaseSchedule,
+        now: Timestamp,
+    ) -> Result<Change, DomainError> {
+        if self.state != ReleaseState::Planned {
+            return Err(DomainError::invalid("state", "the release has gone out"));
+        }
+        check_instant(self.kind, scheduled_at, schedule, now)?;
+        let before = self.scheduled_at;
+        self.scheduled_at = scheduled_at;
+        Ok(Change::new(
+            "release.rescheduled",
+            self.subject(),
+            serde_json::json!({ "scheduled_at": before }),
+            serde_json::json!({ "scheduled_at": scheduled_at }),
+        ))
+    }
+
+    /// Marks the release as gone out.
+    pub fn mark_published(&mut self, now: Timestamp) -> Result<Change, DomainError> {
+        if self.state != ReleaseState::Planned {
+            return Err(DomainError::invalid("state", "the release has gone out"));
+        }
+        self.state = ReleaseState::Published;
+        self.published_at = Some(now);
+        Ok(Change::new(
+            "release.published",
+            self.subject(),
+            serde_json::json!({ "state": ReleaseState::Planned }),
+            serde_json::json!({ "state": self.state, "at": now }),
+        ))
+    }
+}
+
+fn check_title(title: &str) -> Result<String, DomainError> {
+    {
         let title = title.trim();
         if title.is_empty() {
             return Err(DomainError::invalid("title", "must not be empty"));
@@ -238,6 +339,17 @@ impl Release {
                 "must not contain control characters",
             ));
         }
+        Ok(title.to_owned())
+    }
+}
+
+fn check_instant(
+    kind: ReleaseKind,
+    scheduled_at: Timestamp,
+    schedule: &ReleaseSchedule,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    {
         if scheduled_at <= now {
             return Err(DomainError::invalid(
                 "scheduled_at",
@@ -264,13 +376,11 @@ impl Release {
                 ));
             }
         }
-        Ok(Self {
-            kind,
-            scheduled_at,
-            title: title.to_owned(),
-        })
+        Ok(())
     }
+}
 
+impl Release {
     pub fn kind(&self) -> ReleaseKind {
         self.kind
     }

@@ -1,0 +1,804 @@
+use keikai_csaf::{Preset, Severity, ValidationOptions, validate};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::*;
+use crate::ReleaseId;
+use crate::advisory::{Content, Faq, Localized, Reference, Score};
+use crate::case::{CveId, CvssVector, Cwe, ProductStatus};
+use crate::product::BranchName;
+use crate::user::Locale;
+use crate::{UserId, VulnerabilityId};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn id(n: u128) -> BranchId {
+    BranchId::from_uuid(Uuid::from_u128(n))
+}
+
+fn branch(n: u128, parent: Option<u128>, category: BranchCategory, name: &str) -> Branch {
+    Branch {
+        id: id(n),
+        parent_id: parent.map(id),
+        category,
+        name: BranchName::parse(name).expect("name"),
+        created_at: Timestamp::UNIX_EPOCH,
+    }
+}
+
+const VENDOR: u128 = 0x10;
+const ROUTER: u128 = 0x11;
+const V1_0: u128 = 0x12;
+const V2_0: u128 = 0x13;
+const V2_1: u128 = 0x14;
+const FAMILY: u128 = 0x20;
+const SWITCH: u128 = 0x21;
+const SWITCH_OLD: u128 = 0x22;
+const SWITCH_ARM: u128 = 0x23;
+
+fn catalogue() -> Vec<Branch> {
+    use BranchCategory as C;
+    vec![
+        branch(V2_1, Some(ROUTER), C::ProductVersion, "2.1"),
+        branch(VENDOR, None, C::Vendor, "Example Corp"),
+        branch(ROUTER, Some(VENDOR), C::ProductName, "Router X"),
+        branch(V1_0, Some(ROUTER), C::ProductVersion, "1.0"),
+        branch(V2_0, Some(ROUTER), C::ProductVersion, "2.0"),
+        branch(FAMILY, Some(VENDOR), C::ProductFamily, "Switches"),
+        branch(SWITCH, Some(FAMILY), C::ProductName, "Switch Y"),
+        branch(
+            SWITCH_OLD,
+            Some(SWITCH),
+            C::ProductVersionRange,
+            "vers:semver/<3.2.0",
+        ),
+        branch(SWITCH_ARM, Some(SWITCH_OLD), C::Architecture, "arm64"),
+    ]
+}
+
+const CNA: Uuid = Uuid::from_u128(0x0b5b_d4b1_5f6e_4a2c_9e1d_2f3c_4b5a_6d7e);
+
+fn publisher() -> PublisherInfo {
+    PublisherInfo {
+        name: "Example Corp PSIRT".to_owned(),
+        namespace: "https://www.example.com".to_owned(),
+        contact_details: Some("psirt@example.com".to_owned()),
+        issuing_authority: None,
+        base_url: "https://psirt.example.com/".to_owned(),
+        cve_assigner: Some((CNA, "ExampleCorp".to_owned())),
+    }
+}
+
+fn status(b: u128, kind: ProductStatusKind, j: Option<Justification>) -> ProductStatus {
+    ProductStatus::new(id(b), kind, j).expect("status")
+}
+
+fn vector(s: &str) -> CvssVector {
+    CvssVector::try_from(s.to_owned()).expect("vector")
+}
+
+fn remediation(
+    category: RemediationCategory,
+    en: &str,
+    ja: &str,
+    fixed_version: Option<&str>,
+    kb: Option<&str>,
+    url: Option<&str>,
+    branches: &[u128],
+) -> Remediation {
+    Remediation {
+        category,
+        details: Localized {
+            en: en.to_owned(),
+            ja: ja.to_owned(),
+        },
+        fixed_version: fixed_version.map(str::to_owned),
+        kb: kb.map(str::to_owned),
+        url: url.map(str::to_owned),
+        branch_ids: branches.iter().copied().map(id).collect(),
+    }
+}
+
+/// Version 1 of a realistic advisory: two vulnerabilities over three versions of a router.
+fn content_v1() -> Content {
+    use ProductStatusKind as K;
+    let auth_bypass = Vulnerability {
+        id: VulnerabilityId::from_uuid(Uuid::from_u128(1)),
+        title: "Authentication bypass in the web management interface".to_owned(),
+        cve: Some(CveId::parse("CVE-2026-10001").expect("cve")),
+        cwe: Some(Cwe::parse("CWE-287").expect("cwe")),
+        scores: vec![
+            Score {
+                vector: vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+                branch_ids: Vec::new(),
+            },
+            // 2.0 needs a non-default setting to be reachable.
+            Score {
+                vector: vector("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+                branch_ids: vec![id(V2_0)],
+            },
+            Score {
+                vector: vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
+                branch_ids: Vec::new(),
+            },
+        ],
+        exploited: true,
+        publicly_disclosed: false,
+        product_statuses: vec![
+            status(V1_0, K::KnownAffected, None),
+            status(V2_0, K::KnownAffected, None),
+            status(V2_1, K::Fixed, None),
+        ],
+        remediations: vec![remediation(
+            RemediationCategory::VendorFix,
+            "Download the firmware from the support portal.",
+            "サポートポータルからファームウェアをダウンロードしてください。",
+            Some("2.1"),
+            Some("KB123"),
+            Some("https://support.example.com/kb/123"),
+            &[],
+        )],
+    };
+    let xss = Vulnerability {
+        id: VulnerabilityId::from_uuid(Uuid::from_u128(2)),
+        title: "Stored cross-site scripting in the log viewer".to_owned(),
+        cve: Some(CveId::parse("CVE-2026-10002").expect("cve")),
+        cwe: Some(Cwe::parse("CWE-79").expect("cwe")),
+        scores: vec![Score {
+            vector: vector("CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N"),
+            branch_ids: Vec::new(),
+        }],
+        exploited: false,
+        publicly_disclosed: true,
+        product_statuses: vec![
+            status(V1_0, K::KnownAffected, None),
+            status(
+                V2_0,
+                K::KnownNotAffected,
+                Some(Justification::VulnerableCodeNotPresent),
+            ),
+            status(
+                V2_1,
+                K::KnownNotAffected,
+                Some(Justification::VulnerableCodeNotPresent),
+            ),
+        ],
+        remediations: vec![
+            remediation(
+                RemediationCategory::VendorFix,
+                "",
+                "",
+                Some("2.1"),
+                None,
+                None,
+                &[V1_0],
+            ),
+            remediation(
+                RemediationCategory::Mitigation,
+                "Allow only administrators to open the log viewer.",
+                "ログビューアを管理者のみに許可してください。",
+                None,
+                None,
+                None,
+                &[V1_0],
+            ),
+        ],
+    };
+    Content {
+        text: Localized {
+            en: Text {
+                title: "Multiple vulnerabilities in Router X".to_owned(),
+                summary: "Router X 1.0 and 2.0 contain an authentication bypass and a \
+                          cross-site scripting vulnerability."
+                    .to_owned(),
+                description: "The web management interface of Router X does not check the \
+                              session of some requests, and the log viewer does not escape \
+                              log entries."
+                    .to_owned(),
+                impact: "A remote attacker can take over the router.".to_owned(),
+                faqs: vec![
+                    Faq {
+                        question: "Is remote management enabled by default?".to_owned(),
+                        answer: "No, it is disabled by default.".to_owned(),
+                    },
+                    Faq {
+                        question: "Do I need to reboot after updating?".to_owned(),
+                        answer: "Yes, the router restarts after the update.".to_owned(),
+                    },
+                ],
+            },
+            ja: Text {
+                title: "Router X における複数の脆弱性".to_owned(),
+                summary: "Router X 1.0 および 2.0 に認証回避とクロスサイトスクリプティングの\
+                          脆弱性があります。"
+                    .to_owned(),
+                description: "Router X の Web 管理画面は一部のリクエストのセッションを確認せず、\
+                              ログビューアはログをエスケープしません。"
+                    .to_owned(),
+                impact: "遠隔の攻撃者がルータを乗っ取る可能性があります。".to_owned(),
+                faqs: Vec::new(),
+            },
+        },
+        tlp: Tlp::Clear,
+        severity: Some("Critical".to_owned()),
+        vulnerabilities: vec![auth_bypass, xss],
+        references: vec![Reference {
+            url: "https://www.example.com/blog/router-x-security".to_owned(),
+            summary: "Blog post about the fix".to_owned(),
+        }],
+        acknowledgments: vec![
+            Acknowledgment {
+                names: vec!["Hanako Yamada".to_owned()],
+                organization: Some("Example Security Lab".to_owned()),
+            },
+            Acknowledgment {
+                names: Vec::new(),
+                organization: Some("JPCERT/CC".to_owned()),
+            },
+        ],
+    }
+}
+
+/// Version 2 adds a workaround for everything affected by the first vulnerability.
+fn content_v2() -> Content {
+    let mut c = content_v1();
+    c.vulnerabilities[0].remediations.push(remediation(
+        RemediationCategory::Workaround,
+        "Disable remote management.",
+        "リモート管理を無効にしてください。",
+        None,
+        None,
+        None,
+        &[],
+    ));
+    c
+}
+
+fn advisory() -> Advisory {
+    let (mut a, _) = Advisory::draft(
+        "EXAMPLE-2026-0001".to_owned(),
+        Locale::En,
+        content_v1().text.en,
+        UserId::from_uuid(Uuid::from_u128(9)),
+        ts("2026-03-01T00:00:00Z"),
+    )
+    .expect("draft");
+    a.content = content_v2();
+    let release = ReleaseId::from_uuid(Uuid::from_u128(7));
+    a.versions = vec![
+        PublishedVersion {
+            number: 1,
+            at: ts("2026-03-10T01:00:00Z"),
+            summary: "Initial release.".to_owned(),
+            release,
+            content: content_v1(),
+        },
+        PublishedVersion {
+            number: 2,
+            at: ts("2026-03-17T01:00:00Z"),
+            summary: "Added a workaround.".to_owned(),
+            release,
+            content: content_v2(),
+        },
+    ];
+    a
+}
+
+fn full_report(doc: &CsafDocument) -> (Value, keikai_csaf::Report) {
+    let value = serde_json::to_value(doc).expect("json");
+    let report = validate(
+        &value,
+        &ValidationOptions {
+            preset: Preset::Full,
+            ..Default::default()
+        },
+    );
+    (value, report)
+}
+
+/// Which findings of the full preset the published document still has, as
+/// `(test id, severity)`: only those the catalogue cannot avoid today.
+fn remaining(report: &keikai_csaf::Report) -> Vec<(&'static str, Severity)> {
+    let mut out: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| (f.test_id, f.severity))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn product_names_follow_the_catalogue() {
+    let names = ProductNames::from_branches(&catalogue());
+    assert_eq!(
+        names.get(id(V2_0)).expect("2.0"),
+        &ProductName {
+            vendor: "Example Corp".to_owned(),
+            product: "Router X".to_owned(),
+            version: "2.0".to_owned(),
+            range: false,
+        }
+    );
+    let arm = names.get(id(SWITCH_ARM)).expect("arm64");
+    assert_eq!(
+        (arm.product.as_str(), arm.version.as_str(), arm.range),
+        ("Switches Switch Y", "vers:semver/<3.2.0 arm64", true)
+    );
+    let unknown = id(0x99);
+    let err = names.get(unknown).expect_err("unknown");
+    assert_eq!(err, PublicationError::UnknownProduct { id: unknown });
+    assert!(err.to_string().contains(&unknown.to_string()), "{err}");
+    let err = names.get(id(ROUTER)).expect_err("not a version");
+    assert!(
+        matches!(&err, PublicationError::NotAProductVersion { path, .. } if path == "Example Corp Router X"),
+        "{err:?}"
+    );
+    // A branch whose parent is gone is not guessed at.
+    let mut partial = catalogue();
+    partial.retain(|b| b.id != id(ROUTER));
+    let err = ProductNames::from_branches(&partial)
+        .get(id(V1_0))
+        .expect_err("orphan");
+    assert!(
+        matches!(err, PublicationError::NotAProductVersion { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn publication_csaf_document_is_valid_and_complete() {
+    let a = advisory();
+    let names = ProductNames::from_branches(&catalogue());
+    let doc = csaf_document(&a, &a.versions[1], &names, &publisher()).expect("csaf");
+    let (value, report) = full_report(&doc);
+    assert!(report.valid, "{:#?}", report.findings);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error),
+        "{:#?}",
+        report.findings
+    );
+    // Without product identification helpers (CPE or purl) in the catalogue, 6.2.16 warns for
+    // each product; nothing else may.
+    assert_eq!(
+        remaining(&report),
+        [("6.2.16", Severity::Warning)],
+        "{:#?}",
+        report.findings
+    );
+
+    let tracking = &value["document"]["tracking"];
+    assert_eq!(tracking["id"], "EXAMPLE-2026-0001");
+    assert_eq!(tracking["version"], "2");
+    assert_eq!(tracking["initial_release_date"], "2026-03-10T01:00:00Z");
+    assert_eq!(tracking["current_release_date"], "2026-03-17T01:00:00Z");
+    let history = tracking["revision_history"].as_array().expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| (r["number"].as_str(), r["summary"].as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (Some("1"), Some("Initial release.")),
+            (Some("2"), Some("Added a workaround."))
+        ]
+    );
+    assert_eq!(value["document"]["distribution"]["tlp"]["label"], "WHITE");
+    assert_eq!(value["document"]["aggregate_severity"]["text"], "Critical");
+    let refs = &value["document"]["references"];
+    assert_eq!(
+        refs[1]["url"],
+        "https://psirt.example.com/.well-known/csaf/white/2026/example-2026-0001.json"
+    );
+
+    // The per-product override replaces the default score for 2.0 only.
+    let v0 = &value["vulnerabilities"][0];
+    let scores: Vec<(String, Vec<String>)> = v0["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .map(|s| {
+            (
+                s["cvss_v3"]["vectorString"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                serde_json::from_value(s["products"].clone()).expect("ids"),
+            )
+        })
+        .collect();
+    let pid = |version: &str| -> String {
+        let mut found = String::new();
+        doc.product_tree
+            .as_ref()
+            .and_then(|t| t.branches.as_ref())
+            .into_iter()
+            .flatten()
+            .flat_map(|v| v.branches.iter().flatten())
+            .flat_map(|p| p.branches.iter().flatten())
+            .filter(|leaf| leaf.name == version)
+            .for_each(|leaf| {
+                if let Some(p) = &leaf.product {
+                    found = p.product_id.0.clone();
+                }
+            });
+        found
+    };
+    assert_eq!(
+        scores,
+        [
+            (
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".to_owned(),
+                vec![pid("1.0")]
+            ),
+            (
+                "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H".to_owned(),
+                vec![pid("2.0")]
+            ),
+        ]
+    );
+    assert_eq!(
+        v0["remediations"][0]["details"],
+        "Update to 2.1 (KB123). Download the firmware from the support portal."
+    );
+    assert_eq!(
+        v0["remediations"][1]["product_ids"],
+        json!([pid("1.0"), pid("2.0")]),
+        "a remediation without products covers every affected one"
+    );
+    assert_eq!(v0["threats"][0]["category"], "exploit_status");
+    let v1 = &value["vulnerabilities"][1];
+    assert_eq!(v1["remediations"][0]["details"], "Update to 2.1.");
+    assert_eq!(
+        v1["flags"],
+        json!([{"label": "vulnerable_code_not_present", "product_ids": [pid("2.0"), pid("2.1")]}])
+    );
+    let faqs = value["document"]["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["category"] == "faq")
+        .count();
+    assert_eq!(faqs, 2);
+
+    insta::assert_json_snapshot!("csaf_document", value, {
+        ".document.tracking.generator.engine.version" => "[version]",
+    });
+}
+
+#[test]
+fn publication_csaf_of_an_earlier_version_stops_at_it() {
+    let a = advisory();
+    let names = ProductNames::from_branches(&catalogue());
+    let doc = csaf_document(&a, &a.versions[0], &names, &publisher()).expect("csaf");
+    assert_eq!(doc.document.tracking.version, "1");
+    assert_eq!(doc.document.tracking.revision_history.len(), 1);
+    let (value, report) = full_report(&doc);
+    assert!(report.valid, "{:#?}", report.findings);
+    assert_eq!(
+        value["vulnerabilities"][0]["remediations"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    // A version not yet stored (about to be published) follows the stored ones.
+    let mut next = a.versions[1].clone();
+    next.number = 3;
+    next.at = ts("2026-04-01T00:00:00Z");
+    next.summary = String::new();
+    let doc = csaf_document(&a, &next, &names, &publisher()).expect("csaf");
+    assert_eq!(doc.document.tracking.version, "3");
+    let last = doc.document.tracking.revision_history.last().expect("last");
+    assert_eq!(last.summary, "Version 3.");
+}
+
+#[test]
+fn publication_tlp_labels_and_their_urls() {
+    let names = ProductNames::from_branches(&catalogue());
+    for (tlp, label) in [
+        (Tlp::Clear, "WHITE"),
+        (Tlp::Green, "GREEN"),
+        (Tlp::Amber, "AMBER"),
+        (Tlp::AmberStrict, "AMBER"),
+        (Tlp::Red, "RED"),
+    ] {
+        let mut a = advisory();
+        a.versions[1].content.tlp = tlp;
+        let doc = csaf_document(&a, &a.versions[1], &names, &publisher()).expect("csaf");
+        let (value, report) = full_report(&doc);
+        assert!(report.valid, "{tlp:?}: {:#?}", report.findings);
+        assert_eq!(value["document"]["distribution"]["tlp"]["label"], label);
+        assert_eq!(value["document"]["distribution"]["tlp"]["url"], TLP_URL);
+        let json_url = value["document"]["references"]
+            .as_array()
+            .expect("references")
+            .iter()
+            .any(|r| r["url"].as_str().is_some_and(|u| u.ends_with(".json")));
+        assert_eq!(json_url, tlp == Tlp::Clear, "{tlp:?}");
+        // Only public advisories get CVE records.
+        let records = cve_records(&a, &a.versions[1], &names, &publisher()).expect("cve");
+        assert_eq!(records.is_empty(), tlp != Tlp::Clear, "{tlp:?}");
+    }
+}
+
+#[test]
+fn publication_errors_name_what_is_wrong() {
+    let names = ProductNames::from_branches(&catalogue());
+    let mut a = advisory();
+    a.versions[1].content.text.en = Text::default();
+    let err = csaf_document(&a, &a.versions[1], &names, &publisher()).expect_err("no English");
+    assert_eq!(
+        err,
+        PublicationError::MissingText {
+            field: "text.en.title"
+        }
+    );
+
+    let a = advisory();
+    let stranger = id(0x77);
+    let mut v = a.versions[1].clone();
+    v.content.vulnerabilities[0].product_statuses.push(status(
+        0x77,
+        ProductStatusKind::UnderInvestigation,
+        None,
+    ));
+    let err = csaf_document(&a, &v, &names, &publisher()).expect_err("unknown product");
+    assert_eq!(err, PublicationError::UnknownProduct { id: stranger });
+    let err = cve_records(&a, &v, &names, &publisher()).expect_err("unknown product");
+    assert_eq!(err, PublicationError::UnknownProduct { id: stranger });
+
+    let mut v = a.versions[1].clone();
+    v.content.vulnerabilities[1].product_statuses.remove(0);
+    v.content.vulnerabilities[1].remediations.push(remediation(
+        RemediationCategory::NoFixPlanned,
+        "End of life.",
+        "サポート終了",
+        None,
+        None,
+        None,
+        &[],
+    ));
+    let err = csaf_document(&a, &v, &names, &publisher()).expect_err("nothing affected");
+    assert!(
+        matches!(&err, PublicationError::NoAffectedProduct { field } if field == "vulnerabilities[1].remediations[2]"),
+        "{err:?}"
+    );
+
+    let bad = PublisherInfo {
+        base_url: "psirt.example.com".to_owned(),
+        ..publisher()
+    };
+    let err = csaf_document(&a, &a.versions[1], &names, &bad).expect_err("base url");
+    assert!(
+        matches!(
+            err,
+            PublicationError::Url {
+                field: "base_url",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let bad = PublisherInfo {
+        namespace: "example.com".to_owned(),
+        ..publisher()
+    };
+    let err = csaf_document(&a, &a.versions[1], &names, &bad).expect_err("namespace");
+    assert!(
+        matches!(err, PublicationError::Csaf(BuildError::Uri { .. })),
+        "{err:?}"
+    );
+
+    let bad = PublisherInfo {
+        cve_assigner: Some((Uuid::from_u128(1), "ExampleCorp".to_owned())),
+        ..publisher()
+    };
+    let err = cve_records(&a, &a.versions[1], &names, &bad).expect_err("org id");
+    assert!(
+        matches!(&err, PublicationError::Cve { cve, source } if cve == "CVE-2026-10001" && source.field() == "assigner_org_id"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn publication_cve_records_validate() {
+    let a = advisory();
+    let names = ProductNames::from_branches(&catalogue());
+    let records = cve_records(&a, &a.versions[1], &names, &publisher()).expect("records");
+    assert_eq!(
+        records
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        ["CVE-2026-10001", "CVE-2026-10002"]
+    );
+    for (cve, record) in &records {
+        let problems = cve5::validate_cve_record(record);
+        assert!(problems.is_empty(), "{cve}: {problems:#?}\n{record:#}");
+    }
+
+    let (_, first) = &records[0];
+    let meta = &first["cveMetadata"];
+    assert_eq!(meta["assignerOrgId"], CNA.to_string());
+    assert_eq!(meta["datePublished"], "2026-03-10T01:00:00.000Z");
+    assert_eq!(meta["dateUpdated"], "2026-03-17T01:00:00.000Z");
+    let cna = &first["containers"]["cna"];
+    assert_eq!(
+        cna["title"],
+        "Authentication bypass in the web management interface"
+    );
+    let langs: Vec<&str> = cna["descriptions"]
+        .as_array()
+        .expect("descriptions")
+        .iter()
+        .filter_map(|d| d["lang"].as_str())
+        .collect();
+    assert_eq!(langs, ["en", "ja"]);
+    assert!(
+        cna["descriptions"][1]["value"]
+            .as_str()
+            .is_some_and(|d| d.contains("ログビューア")),
+        "{:#}",
+        cna["descriptions"]
+    );
+    assert_eq!(
+        cna["affected"],
+        json!([{
+            "vendor": "Example Corp",
+            "product": "Router X",
+            "versions": [
+                {"version": "1.0", "status": "affected"},
+                {"version": "2.0", "status": "affected"},
+                {"version": "2.1", "status": "unaffected"}
+            ]
+        }])
+    );
+    // Only the vectors for every product: the 2.0 override stays in the CSAF document.
+    let vectors: Vec<&str> = cna["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter_map(|m| {
+            m.get("cvssV4_0")
+                .or_else(|| m.get("cvssV3_1"))
+                .and_then(|c| c["vectorString"].as_str())
+        })
+        .collect();
+    assert_eq!(
+        vectors,
+        [
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+        ]
+    );
+    assert_eq!(
+        cna["problemTypes"][0]["descriptions"][0]["cweId"],
+        "CWE-287"
+    );
+    assert_eq!(
+        cna["references"][0]["url"],
+        "https://psirt.example.com/advisories/EXAMPLE-2026-0001"
+    );
+    let credits: Vec<&str> = cna["credits"]
+        .as_array()
+        .expect("credits")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert_eq!(
+        credits,
+        ["Hanako Yamada (Example Security Lab)", "JPCERT/CC"]
+    );
+
+    // Not a CNA: no records.
+    let not_cna = PublisherInfo {
+        cve_assigner: None,
+        ..publisher()
+    };
+    assert!(
+        cve_records(&a, &a.versions[1], &names, &not_cna)
+            .expect("none")
+            .is_empty()
+    );
+}
+
+#[test]
+fn publication_cve_ranges() {
+    let names = ProductNames::from_branches(&catalogue());
+    let arm = names.get(id(SWITCH_ARM)).expect("arm");
+    // The architecture refines the range, so the range is not readable as one.
+    assert_eq!(
+        cve_version(arm, cve5::Status::Affected).version,
+        "vers:semver/<3.2.0 arm64"
+    );
+    let range = |version: &str| ProductName {
+        vendor: "V".to_owned(),
+        product: "P".to_owned(),
+        version: version.to_owned(),
+        range: true,
+    };
+    let read = |version: &str| {
+        let v = cve_version(&range(version), cve5::Status::Affected);
+        (v.version, v.version_type, v.upper)
+    };
+    use cve5::UpperBound::{LessThan, LessThanOrEqual};
+    assert_eq!(
+        read("vers:semver/<3.2.0"),
+        (
+            "0".to_owned(),
+            Some("semver".to_owned()),
+            Some(LessThan("3.2.0".to_owned()))
+        )
+    );
+    assert_eq!(
+        read("vers:generic/>=1.0|<=1.4"),
+        (
+            "1.0".to_owned(),
+            Some("generic".to_owned()),
+            Some(LessThanOrEqual("1.4".to_owned()))
+        )
+    );
+    assert_eq!(
+        read("< 2.0"),
+        (
+            "0".to_owned(),
+            Some("custom".to_owned()),
+            Some(LessThan("2.0".to_owned()))
+        )
+    );
+    assert_eq!(
+        read("all versions"),
+        ("all versions".to_owned(), None, None)
+    );
+    assert_eq!(
+        read("vers:generic/>=1.0"),
+        ("vers:generic/>=1.0".to_owned(), None, None)
+    );
+
+    // A range product in a CVE record validates.
+    let mut a = advisory();
+    let mut v = a.versions[1].clone();
+    v.content.vulnerabilities[1].product_statuses.push(status(
+        SWITCH_OLD,
+        ProductStatusKind::KnownAffected,
+        None,
+    ));
+    a.versions.truncate(1);
+    let records = cve_records(&a, &v, &names, &publisher()).expect("records");
+    let (_, xss) = &records[1];
+    assert!(cve5::validate_cve_record(xss).is_empty());
+    assert_eq!(
+        xss["containers"]["cna"]["affected"][1],
+        json!({
+            "vendor": "Example Corp",
+            "product": "Switches Switch Y",
+            "versions": [{"version": "0", "status": "affected", "versionType": "semver", "lessThan": "3.2.0"}]
+        })
+    );
+    let doc = csaf_document(&a, &v, &names, &publisher()).expect("csaf with a range");
+    let (_, report) = full_report(&doc);
+    assert!(report.valid, "{:#?}", report.findings);
+}
+
+#[test]
+fn publication_digest_files_are_in_sha256sum_format() {
+    let (sha256, sha512) = digest_files("example-2026-0001.json", b"abc");
+    assert_eq!(
+        sha256,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  example-2026-0001.json\n"
+    );
+    assert!(sha512.starts_with(
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+         2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f  "
+    ));
+    assert!(sha512.ends_with("  example-2026-0001.json\n"));
+    assert_eq!(sha512.lines().count(), 1);
+}

@@ -1,0 +1,394 @@
+use super::*;
+use crate::case::{ProductStatusKind, RemediationCategory};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn text(title: &str) -> Text {
+    Text {
+        title: title.to_owned(),
+        summary: format!("{title} summary"),
+        description: "line one\nline two".to_owned(),
+        impact: "remote code execution".to_owned(),
+        faqs: vec![Faq {
+            question: "Am I affected?".to_owned(),
+            answer: "If you run 1.0.".to_owned(),
+        }],
+    }
+}
+
+fn with_vulnerability(a: &mut Advisory, b: BranchId) -> VulnerabilityId {
+    let id = VulnerabilityId::new();
+    a.content.vulnerabilities.push(Vulnerability {
+        id,
+        title: "Overflow".to_owned(),
+        cve: Some(crate::case::CveId::parse("CVE-2026-1234").expect("cve")),
+        cwe: None,
+        scores: Vec::new(),
+        exploited: false,
+        publicly_disclosed: false,
+        product_statuses: vec![
+            ProductStatus::new(b, ProductStatusKind::KnownAffected, None).expect("status"),
+        ],
+        remediations: Vec::new(),
+    });
+    id
+}
+
+fn draft(author: UserId) -> Advisory {
+    Advisory::draft(
+        "KEIKAI-2026-0001".to_owned(),
+        Locale::En,
+        text("Overflow in Router"),
+        author,
+        ts("2026-01-01T00:00:00Z"),
+    )
+    .expect("draft")
+    .0
+}
+
+#[test]
+fn the_author_cannot_approve_but_someone_else_can() {
+    let (author, reviewer) = (UserId::new(), UserId::new());
+    let mut a = draft(author);
+    let now = ts("2026-01-02T00:00:00Z");
+    let err = a.review(author, Verdict::Approve, "", now).unwrap_err();
+    assert_eq!(err.field(), "verdict");
+    assert_eq!(a.review_state(), ReviewState::NotReviewed);
+    a.review(reviewer, Verdict::Approve, "", now)
+        .expect("approve");
+    assert_eq!(a.review_state(), ReviewState::Approved);
+}
+
+#[test]
+fn an_edit_after_approval_needs_a_new_review_and_leaves_the_schedule() {
+    let (author, reviewer) = (UserId::new(), UserId::new());
+    let mut a = draft(author);
+    let b = BranchId::new();
+    with_vulnerability(&mut a, b);
+    let now = ts("2026-01-02T00:00:00Z");
+    let release = ReleaseId::new();
+    assert_eq!(
+        a.schedule(release, now).unwrap_err().field(),
+        "review",
+        "an unreviewed draft cannot be scheduled"
+    );
+    a.review(reviewer, Verdict::Approve, "", now)
+        .expect("approve");
+    a.schedule(release, now).expect("schedule");
+    assert!(a.readiness().ready);
+    a.edit_text(Locale::En, text("Overflow in Router X"), &[], author, now)
+        .expect("edit");
+    assert_eq!(a.state, AdvisoryState::Draft);
+    assert_eq!(a.release, Some(release), "it stays planned for its release");
+    assert_eq!(a.review_state(), ReviewState::NotReviewed);
+    assert!(!a.readiness().ready);
+    assert!(a.publish(release, now).is_err());
+}
+
+#[test]
+fn a_reviewer_who_edits_becomes_an_author() {
+    let (author, reviewer) = (UserId::new(), UserId::new());
+    let mut a = draft(author);
+    let now = ts("2026-01-02T00:00:00Z");
+    a.edit_text(
+        Locale::En,
+        text("Changed by the reviewer"),
+        &[],
+        reviewer,
+        now,
+    )
+    .expect("edit");
+    assert!(a.review(reviewer, Verdict::Approve, "", now).is_err());
+}
+
+#[test]
+fn changes_requested_then_approved() {
+    let (author, reviewer) = (UserId::new(), UserId::new());
+    let mut a = draft(author);
+    let now = ts("2026-01-02T00:00:00Z");
+    assert!(
+        a.review(reviewer, Verdict::RequestChanges, "", now)
+            .is_err(),
+        "needs a text"
+    );
+    a.review(
+        reviewer,
+        Verdict::RequestChanges,
+        "Say which versions.",
+        now,
+    )
+    .expect("request");
+    assert_eq!(a.review_state(), ReviewState::ChangesRequested);
+    a.review(reviewer, Verdict::Comment, "Also a typo.", now)
+        .expect("comment");
+    assert_eq!(a.review_state(), ReviewState::ChangesRequested);
+    a.edit_text(Locale::En, text("Overflow in Router 1.0"), &[], author, now)
+        .expect("edit");
+    assert_eq!(a.review_state(), ReviewState::NotReviewed);
+    a.review(reviewer, Verdict::Approve, "", now)
+        .expect("approve");
+    assert_eq!(a.review_state(), ReviewState::Approved);
+}
+
+#[test]
+fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it() {
+    let author = UserId::new();
+    let translator = UserId::new();
+    let mut a = draft(author);
+    let now = ts("2026-01-02T00:00:00Z");
+    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Missing);
+    a.edit_text(
+        Locale::Ja,
+        text("ルーターのオーバーフロー"),
+        &[],
+        translator,
+        now,
+    )
+    .expect("ja");
+    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Current);
+    assert_eq!(
+        a.translation_state(Locale::En),
+        TranslationState::Outdated,
+        "a new translation is newer than the English text"
+    );
+    a.confirm_translation(Locale::En, author, now)
+        .expect("confirm");
+    assert_eq!(a.translation_state(Locale::En), TranslationState::Current);
+
+    a.edit_text(
+        Locale::En,
+        text("Overflow in Router (updated)"),
+        &[],
+        author,
+        now,
+    )
+    .expect("en");
+    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Outdated);
+    assert_eq!(a.translation_state(Locale::En), TranslationState::Current);
+    // The translator's update clears it and does not outdate the English original.
+    a.edit_text(
+        Locale::Ja,
+        text("ルーターのオーバーフロー（更新）"),
+        &[],
+        translator,
+        now,
+    )
+    .expect("ja update");
+    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Current);
+    assert_eq!(a.translation_state(Locale::En), TranslationState::Current);
+    assert!(a.confirm_translation(Locale::Ja, author, now).is_err());
+}
+
+#[test]
+fn publishing_snapshots_the_content_and_revisions_need_a_summary() {
+    let (author, reviewer) = (UserId::new(), UserId::new());
+    let mut a = draft(author);
+    let b = BranchId::new();
+    let v = with_vulnerability(&mut a, b);
+    let t0 = ts("2026-02-10T18:00:00Z");
+    let r1 = ReleaseId::new();
+    a.review(reviewer, Verdict::Approve, "", t0)
+        .expect("approve");
+    a.schedule(r1, t0).expect("schedule");
+    assert!(a.publish(ReleaseId::new(), t0).is_err(), "another release");
+    a.publish(r1, t0).expect("publish");
+    assert_eq!(a.state, AdvisoryState::Published);
+    assert_eq!(a.latest_version().map(|v| v.number), Some(1));
+    assert!(a.edit_text(Locale::En, text("x"), &[], author, t0).is_err());
+
+    a.start_revision("Added a workaround.", author, t0)
+        .expect("revise");
+    let input = RemediationInput {
+        category: "workaround".to_owned(),
+        details: "Disable the service.".to_owned(),
+        ..RemediationInput::default()
+    };
+    a.add_remediation(v, &input, Locale::En, author, t0)
+        .expect("remediation");
+    // The public still sees version 1.
+    assert!(
+        a.latest_version().expect("v1").content.vulnerabilities[0]
+            .remediations
+            .is_empty()
+    );
+    let r2 = ReleaseId::new();
+    assert!(a.schedule(r2, t0).is_err(), "needs a new approval");
+    a.review(author, Verdict::Approve, "", t0).unwrap_err();
+    a.review(reviewer, Verdict::Approve, "", t0)
+        .expect("approve");
+    a.schedule(r2, t0).expect("schedule");
+    a.publish(r2, ts("2026-02-11T00:00:00Z"))
+        .expect("publish v2");
+    let versions: Vec<_> = a
+        .versions
+        .iter()
+        .map(|v| (v.number, v.summary.as_str()))
+        .collect();
+    assert_eq!(
+        versions,
+        [(1, "Initial release."), (2, "Added a workaround.")]
+    );
+}
+
+#[test]
+fn remediations_are_checked() {
+    let author = UserId::new();
+    let mut a = draft(author);
+    let b = BranchId::new();
+    let v = with_vulnerability(&mut a, b);
+    let now = ts("2026-01-02T00:00:00Z");
+    let fix = RemediationInput {
+        category: "vendor_fix".to_owned(),
+        details: "Update.".to_owned(),
+        ..RemediationInput::default()
+    };
+    let err = a
+        .add_remediation(v, &fix, Locale::En, author, now)
+        .unwrap_err();
+    assert_eq!(err.field(), "fixed_version");
+    let other = RemediationInput {
+        fixed_version: Some("1.1".to_owned()),
+        branch_ids: vec![BranchId::new()],
+        ..fix.clone()
+    };
+    let err = a
+        .add_remediation(v, &other, Locale::En, author, now)
+        .unwrap_err();
+    assert_eq!(err.field(), "branch_ids");
+    let ok = RemediationInput {
+        fixed_version: Some("1.1".to_owned()),
+        branch_ids: vec![b],
+        ..fix
+    };
+    a.add_remediation(v, &ok, Locale::En, author, now)
+        .expect("fix");
+    assert!(a.content.vulnerabilities[0].is_fixed());
+    assert!(a.readiness().fixed);
+    let bad = RemediationInput {
+        category: "patch".to_owned(),
+        ..RemediationInput::default()
+    };
+    assert_eq!(
+        a.add_remediation(v, &bad, Locale::En, author, now)
+            .unwrap_err()
+            .field(),
+        "category"
+    );
+    assert_eq!(
+        a.content.vulnerabilities[0].remediations[0].category,
+        RemediationCategory::VendorFix
+    );
+}
+
+#[test]
+fn one_score_per_cvss_version_and_product() {
+    use keikai_cvss::Version::*;
+    let author = UserId::new();
+    let mut a = draft(author);
+    let (b1, b2) = (BranchId::new(), BranchId::new());
+    let v = with_vulnerability(&mut a, b1);
+    a.content.vulnerabilities[0]
+        .product_statuses
+        .push(ProductStatus::new(b2, ProductStatusKind::KnownAffected, None).expect("status"));
+    let now = ts("2026-01-02T00:00:00Z");
+    let base = CvssVector::parse(
+        "cvss_v3",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        &[V3_1],
+    )
+    .expect("vector");
+    let local = CvssVector::parse(
+        "cvss_v3",
+        "CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        &[V3_1],
+    )
+    .expect("vector");
+    a.set_score(v, base.clone(), vec![], author, now)
+        .expect("base");
+    a.set_score(v, local.clone(), vec![b2], author, now)
+        .expect("override");
+    assert_eq!(a.content.vulnerabilities[0].scores.len(), 2);
+    // Two vectors of one version for one product are refused (CSAF 6.1.7)...
+    let err = a
+        .set_score(v, base.clone(), vec![b1, b2], author, now)
+        .unwrap_err();
+    assert_eq!(err.field(), "branch_ids");
+    // ...but a vector for the same products replaces the old one.
+    a.set_score(v, base.clone(), vec![b2], author, now)
+        .expect("replace");
+    let scores = &a.content.vulnerabilities[0].scores;
+    assert_eq!(scores.len(), 2);
+    assert_eq!(scores[1].vector, base);
+    assert_eq!(scores[1].branch_ids, [b2]);
+    assert!(
+        a.set_score(v, base, vec![b2], author, now).is_err(),
+        "nothing changed"
+    );
+}
+
+#[test]
+fn diffs_show_changed_lines_of_changed_fields() {
+    let author = UserId::new();
+    let mut a = draft(author);
+    let now = ts("2026-01-02T00:00:00Z");
+    let mut t = text("Overflow in Router");
+    t.description = "line one\nline 2".to_owned();
+    a.edit_text(Locale::En, t, &[], author, now).expect("edit");
+    let d = a.diff_of_edit(2).expect("edit 2");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].field, "en.description");
+    assert_eq!(
+        d[0].lines,
+        [
+            LineChange::Same("line one".into()),
+            LineChange::Removed("line two".into()),
+            LineChange::Added("line 2".into()),
+        ]
+    );
+    // A line added after the last one leaves the last one alone.
+    let mut t = text("Overflow in Router");
+    t.description = "line one\nline 2\nline three".to_owned();
+    a.edit_text(Locale::En, t, &[], author, now).expect("edit");
+    let d = a.diff_of_edit(3).expect("edit 3");
+    assert_eq!(
+        d[0].lines,
+        [
+            LineChange::Same("line one".into()),
+            LineChange::Same("line 2".into()),
+            LineChange::Added("line three".into()),
+        ]
+    );
+    // The first edit compares with nothing.
+    assert!(a.diff_of_edit(1).expect("edit 1").len() >= 5);
+    assert!(a.diff_of_edit(9).is_none());
+}
+
+#[test]
+fn text_is_checked_field_by_field() {
+    let author = UserId::new();
+    let mut t = text("x");
+    t.summary = String::new();
+    let err = Advisory::draft(
+        "T-1".into(),
+        Locale::En,
+        t,
+        author,
+        ts("2026-01-01T00:00:00Z"),
+    )
+    .unwrap_err();
+    assert_eq!(err.field(), "summary");
+    let mut t = text("x");
+    t.faqs.push(Faq {
+        question: "Why?".into(),
+        answer: String::new(),
+    });
+    assert_eq!(t.checked().unwrap_err().field(), "faqs.answer");
+    assert_eq!(
+        check_prefix("keikai").unwrap_err().field(),
+        "tracking_prefix"
+    );
+    assert_eq!(check_prefix("ACME-PSIRT").as_deref(), Ok("ACME-PSIRT"));
+    assert_eq!(tracking_id("ACME", 2026, 7), "ACME-2026-0007");
+}
