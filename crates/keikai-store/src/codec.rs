@@ -583,3 +583,60 @@ impl TryFrom<AuditRow> for keikai_domain::audit::AuditEntry {
         })
     }
 }
+
+/// An aggregate kept as JSON (advisories, releases) with the store's revision beside it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct JsonRow {
+    data: String,
+    revision: i64,
+}
+
+impl TryFrom<JsonRow> for keikai_domain::advisory::Advisory {
+    type Error = StoreError;
+
+    fn try_from(r: JsonRow) -> Result<Self, StoreError> {
+        let mut a: Self = serde_json::from_str(&r.data)
+            .map_err(|e| corrupt("advisories.data", "an advisory", e))?;
+        a.revision = r.revision;
+        Ok(a)
+    }
+}
+
+impl TryFrom<JsonRow> for keikai_domain::release::Release {
+    type Error = StoreError;
+
+    fn try_from(r: JsonRow) -> Result<Self, StoreError> {
+        let mut release: Self =
+            serde_json::from_str(&r.data).map_err(|e| corrupt("releases.data", "a release", e))?;
+        release.revision = r.revision;
+        Ok(release)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ArtifactRow {
+    advisory_id: Uuid,
+    version: i64,
+    name: String,
+    content_type: String,
+    sha256: String,
+    size: i64,
+    created_at: Ts,
+}
+
+impl TryFrom<ArtifactRow> for crate::ArtifactMeta {
+    type Error = StoreError;
+
+    fn try_from(r: ArtifactRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            advisory_id: keikai_domain::AdvisoryId::from_uuid(r.advisory_id),
+            version: u32::try_from(r.version)
+                .map_err(|e| corrupt("artifacts.version", &r.version.to_string(), e))?,
+            name: r.name,
+            content_type: r.content_type,
+            sha256: r.sha256,
+            size: u64::try_from(r.size).unwrap_or(0),
+            created_at: r.created_at.get(),
+        })
+    }
+}

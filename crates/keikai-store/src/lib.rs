@@ -3,6 +3,7 @@
 //! The traits are the seam between the domain and SQL: the web layer holds an
 //! `Arc<dyn Store>` and never sees sqlx. The backend is chosen from the database URL.
 
+mod advisories;
 mod cases;
 mod codec;
 mod error;

@@ -227,6 +227,75 @@ pub(crate) const AUDIT_PAGE: &str = concat!(
     " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
 
+// Advisories and releases: the aggregate is the JSON in `data`; the rest is its projection.
+pub(crate) const NEXT_ADVISORY_SEQ: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
+     ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+pub(crate) const INSERT_ADVISORY: &str = "INSERT INTO advisories (id, tracking_id, case_id, \
+     state, release_id, published_tlp, version, search_text, public_search_text, revision, \
+     data, created_at, updated_at, published_at, current_release_date) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+/// Optimistic: matches only while the stored revision is the one the advisory was read at.
+pub(crate) const UPDATE_ADVISORY: &str = "UPDATE advisories SET state = $3, release_id = $4, \
+     published_tlp = $5, version = $6, search_text = $7, public_search_text = $8, \
+     revision = $9, data = $10, updated_at = $11, published_at = $12, \
+     current_release_date = $13 WHERE id = $1 AND revision = $2";
+pub(crate) const ADVISORY_EXISTS: &str = "SELECT COUNT(*) FROM advisories WHERE id = $1";
+pub(crate) const GET_ADVISORY: &str = "SELECT data, revision FROM advisories WHERE id = $1";
+pub(crate) const ADVISORY_BY_TRACKING_ID: &str =
+    "SELECT data, revision FROM advisories WHERE tracking_id = $1";
+/// The start of the list query; `advisories.rs` appends the filters.
+pub(crate) const LIST_ADVISORIES: &str = "SELECT data, revision FROM advisories WHERE 1 = 1";
+
+pub(crate) const INSERT_RELEASE: &str = "INSERT INTO releases (id, kind, state, scheduled_at, \
+     title, revision, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(crate) const UPDATE_RELEASE: &str = "UPDATE releases SET state = $3, scheduled_at = $4, \
+     title = $5, revision = $6, data = $7 WHERE id = $1 AND revision = $2";
+pub(crate) const RELEASE_EXISTS: &str = "SELECT COUNT(*) FROM releases WHERE id = $1";
+pub(crate) const GET_RELEASE: &str = "SELECT data, revision FROM releases WHERE id = $1";
+pub(crate) const LIST_RELEASES: &str = "SELECT data, revision FROM releases \
+     WHERE ($1 = 1 OR state = 'planned') ORDER BY scheduled_at, id";
+pub(crate) const DUE_RELEASES: &str = "SELECT data, revision FROM releases \
+     WHERE state = 'planned' AND scheduled_at <= $1 ORDER BY scheduled_at, id";
+
+pub(crate) const INSERT_ARTIFACT: &str = "INSERT INTO artifacts (advisory_id, version, name, \
+     content_type, sha256, bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+macro_rules! artifact_cols {
+    () => {
+        "advisory_id, version, name, content_type, sha256, CAST(LENGTH(bytes) AS BIGINT) AS size, created_at"
+    };
+}
+pub(crate) const GET_ARTIFACT: &str = concat!(
+    "SELECT ",
+    artifact_cols!(),
+    ", bytes FROM artifacts WHERE advisory_id = $1 AND version = $2 AND name = $3"
+);
+pub(crate) const LIST_ARTIFACTS: &str = concat!(
+    "SELECT ",
+    artifact_cols!(),
+    " FROM artifacts WHERE ($1 IS NULL OR advisory_id = $1) ORDER BY created_at, advisory_id, version, name"
+);
+
+pub(crate) const GET_SETTING: &str = "SELECT value FROM settings WHERE name = $1";
+pub(crate) const INSERT_SETTING_IF_ABSENT: &str =
+    "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+macro_rules! public_artifact_select {
+    () => {
+        "SELECT ar.advisory_id, ar.version, ar.name, ar.content_type, ar.sha256, \
+         CAST(LENGTH(ar.bytes) AS BIGINT) AS size, ar.created_at, ar.bytes \
+         FROM artifacts ar JOIN advisories a ON a.id = ar.advisory_id \
+         WHERE a.published_tlp = 'clear' "
+    };
+}
+/// Public: the advisory's latest version is TLP:CLEAR; `$2` NULL means that latest version.
+pub(crate) const PUBLIC_ARTIFACT: &str = concat!(
+    public_artifact_select!(),
+    "AND a.tracking_id = $1 AND ar.version = COALESCE($2, a.version) AND ar.name = $3"
+);
+pub(crate) const PUBLIC_LATEST_ARTIFACT_BY_NAME: &str = concat!(
+    public_artifact_select!(),
+    "AND ar.version = a.version AND ar.name = $1"
+);
+
 #[cfg(test)]
 mod tests {
     use keikai_domain::{BranchCategory, Locale, OrgKind, Role};

@@ -2,14 +2,16 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use keikai_domain::advisory::{Advisory, AdvisoryState};
 use keikai_domain::audit::{AuditActor, AuditEntry, Change};
 use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Visibility,
 };
+use keikai_domain::release::Release;
 use keikai_domain::{
-    ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId, CaseScope,
-    DisplayName, Email, Locale, Membership, OrgId, OrgKind, OrgName, Organisation, Role, Scope,
-    TokenId, User, UserId,
+    AdvisoryId, ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId,
+    CaseScope, DisplayName, Email, Locale, Membership, OrgId, OrgKind, OrgName, Organisation,
+    ReleaseId, Role, Scope, TokenId, User, UserId,
 };
 
 use crate::{Backend, StoreError};
@@ -326,10 +328,131 @@ pub trait CaseStore: Send + Sync {
     async fn mark_notifications_read(&self, user: UserId, now: Timestamp) -> Result<u64>;
 }
 
+/// Which advisories a list returns.
+#[derive(Debug, Clone, Default)]
+pub struct AdvisoryFilter {
+    pub state: Option<AdvisoryState>,
+    pub release: Option<ReleaseId>,
+    pub case: Option<CaseId>,
+    /// Only what the public may see: published, and TLP:CLEAR in its latest version. The text
+    /// search then looks at the published text only, never at a draft.
+    pub public_only: bool,
+    /// Each whitespace-separated term must occur (after `normalize_search`).
+    pub text: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A file a published version leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewArtifact {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactMeta {
+    pub advisory_id: AdvisoryId,
+    pub version: u32,
+    pub name: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: u64,
+    pub created_at: Timestamp,
+}
+
+/// Advisories, releases and the published files.
+#[async_trait]
+pub trait AdvisoryStore: Send + Sync {
+    /// The next number for a tracking id of `year` (1, 2, ...). Numbers used by an advisory
+    /// that was then not stored are not reused.
+    async fn next_advisory_seq(&self, year: i16) -> Result<i64>;
+    async fn create_advisory(
+        &self,
+        advisory: &Advisory,
+        actor: AuditActor,
+        change: &Change,
+    ) -> Result<Advisory>;
+    async fn get_advisory(&self, id: AdvisoryId) -> Result<Advisory>;
+    async fn advisory_by_tracking_id(&self, tracking_id: &str) -> Result<Advisory>;
+    /// Saves a changed advisory, refusing (`Conflict`) a stale revision.
+    async fn save_advisory(
+        &self,
+        advisory: &Advisory,
+        actor: AuditActor,
+        changes: &[Change],
+    ) -> Result<Advisory>;
+    /// Newest first (by latest publication for `public_only`, else by last change).
+    async fn list_advisories(&self, filter: &AdvisoryFilter) -> Result<Vec<Advisory>>;
+
+    async fn create_release(
+        &self,
+        release: &Release,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<Release>;
+    async fn get_release(&self, id: ReleaseId) -> Result<Release>;
+    /// Soonest first; published ones only when asked.
+    async fn list_releases(&self, include_published: bool) -> Result<Vec<Release>>;
+    async fn save_release(
+        &self,
+        release: &Release,
+        actor: AuditActor,
+        changes: &[Change],
+        now: Timestamp,
+    ) -> Result<Release>;
+    /// Planned releases whose time has come.
+    async fn due_releases(&self, now: Timestamp) -> Result<Vec<Release>>;
+    /// Publishes a release in one transaction: the release moves from planned to published
+    /// (its stored revision must still be the one read, so of two instances only one gets
+    /// here; the other gets `Conflict`), every advisory is saved (optimistically) and its
+    /// version's artifacts are written, with the audit entries.
+    async fn publish_release(
+        &self,
+        release: &Release,
+        advisories: &[(Advisory, Vec<NewArtifact>)],
+        actor: AuditActor,
+        changes: &[Change],
+    ) -> Result<()>;
+    async fn artifact(
+        &self,
+        advisory: AdvisoryId,
+        version: u32,
+        name: &str,
+    ) -> Result<(ArtifactMeta, Vec<u8>)>;
+    /// A file of a public advisory (published, TLP:CLEAR in its latest version): of its
+    /// latest version, or of an earlier `version`. Anything else is `NotFound`.
+    async fn public_artifact(
+        &self,
+        tracking_id: &str,
+        version: Option<u32>,
+        name: &str,
+    ) -> Result<(ArtifactMeta, Vec<u8>)>;
+    /// The file `name` of whichever public advisory's latest version has one (artifact names
+    /// that embed the tracking id, like the CSAF file, are unique).
+    async fn public_latest_artifact_by_name(&self, name: &str) -> Result<(ArtifactMeta, Vec<u8>)>;
+    /// Every artifact (of one advisory, or all), oldest first.
+    async fn list_artifacts(&self, advisory: Option<AdvisoryId>) -> Result<Vec<ArtifactMeta>>;
+
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    /// Stores `value` unless the setting exists; returns what is stored (the first writer
+    /// wins, so instances that start together agree).
+    async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String>;
+}
+
 /// The whole store, as the application holds it.
 #[async_trait]
 pub trait Store:
-    OrgStore + UserStore + SessionStore + TokenStore + ProductStore + LoginThrottle + CaseStore
+    OrgStore
+    + UserStore
+    + SessionStore
+    + TokenStore
+    + ProductStore
+    + LoginThrottle
+    + CaseStore
+    + AdvisoryStore
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; refuses a database migrated by a newer Keikai.

@@ -1266,3 +1266,363 @@ mod cases {
         assert_eq!(verify(&store).await, Ok(20));
     }
 }
+
+mod advisories {
+    use super::*;
+    use keikai_domain::advisory::{Advisory, AdvisoryState, Text, Verdict};
+    use keikai_domain::audit::AuditActor;
+    use keikai_domain::release::{Release, ReleaseKind, ReleaseSchedule};
+    use keikai_store::{AdvisoryFilter, NewArtifact};
+
+    fn text(title: &str) -> Text {
+        Text {
+            title: title.into(),
+            summary: format!("{title} summary"),
+            description: "description".into(),
+            impact: "impact".into(),
+            faqs: Vec::new(),
+        }
+    }
+
+    async fn draft(store: &Arc<dyn Store>, title: &str, author: UserId) -> Advisory {
+        let seq = store.next_advisory_seq(2026).await.unwrap();
+        let (a, change) = Advisory::draft(
+            keikai_domain::advisory::tracking_id("TEST", 2026, seq),
+            Locale::En,
+            text(title),
+            author,
+            t(0),
+        )
+        .unwrap();
+        store
+            .create_advisory(&a, AuditActor::User(author), &change)
+            .await
+            .unwrap()
+    }
+
+    fn with_vulnerability(a: &mut Advisory) {
+        use keikai_domain::case::{ProductStatus, ProductStatusKind};
+        a.content
+            .vulnerabilities
+            .push(keikai_domain::advisory::Vulnerability {
+                id: keikai_domain::VulnerabilityId::new(),
+                title: "Overflow".into(),
+                cve: None,
+                cwe: None,
+                scores: Vec::new(),
+                exploited: false,
+                publicly_disclosed: false,
+                product_statuses: vec![
+                    ProductStatus::new(BranchId::new(), ProductStatusKind::KnownAffected, None)
+                        .unwrap(),
+                ],
+                remediations: Vec::new(),
+            });
+    }
+
+    async fn release(store: &Arc<dyn Store>, at: i64) -> Release {
+        let schedule = ReleaseSchedule::parse("10:00", "Asia/Tokyo").unwrap();
+        let r = Release::plan(ReleaseKind::OutOfBand, t(at), "OOB", &schedule, t(0)).unwrap();
+        let change = keikai_domain::audit::Change::new(
+            "release.planned",
+            r.subject(),
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        );
+        store
+            .create_release(&r, AuditActor::System, &change, t(0))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn advisories_are_numbered_per_year_saved_and_listed() {
+        let (_db, store) = setup().await;
+        let author = add_user(&store, "author@example.com").await.id;
+        let a = draft(&store, "Overflow in the parser", author).await;
+        let b = draft(&store, "認証回避の脆弱性", author).await;
+        assert_eq!(a.tracking_id, "TEST-2026-0001");
+        assert_eq!(b.tracking_id, "TEST-2026-0002");
+        assert_eq!(store.next_advisory_seq(2027).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .advisory_by_tracking_id("TEST-2026-0002")
+                .await
+                .unwrap(),
+            b
+        );
+        let mut edited = store.get_advisory(a.id).await.unwrap();
+        let change = edited
+            .edit_text(
+                Locale::En,
+                text("Overflow in the PARSER"),
+                &[],
+                author,
+                t(5),
+            )
+            .unwrap();
+        let saved = store
+            .save_advisory(
+                &edited,
+                AuditActor::User(author),
+                std::slice::from_ref(&change),
+            )
+            .await
+            .unwrap();
+        assert_eq!(saved.revision, 2);
+        let msg = assert_err!(
+            store
+                .save_advisory(&edited, AuditActor::User(author), &[change])
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert!(msg.contains("reload"), "{msg}");
+        let found = store
+            .list_advisories(&AdvisoryFilter {
+                text: Some("回避".into()),
+                limit: 10,
+                ..AdvisoryFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, b.id);
+        // Nothing is public before publication, whatever the search.
+        let public = store
+            .list_advisories(&AdvisoryFilter {
+                public_only: true,
+                limit: 10,
+                ..AdvisoryFilter::default()
+            })
+            .await
+            .unwrap();
+        assert!(public.is_empty());
+        let history = store.audit_for(&a.subject()).await.unwrap();
+        let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["advisory.created", "advisory.edited"]);
+    }
+
+    /// Prepares an approved advisory scheduled for a new release.
+    async fn scheduled(store: &Arc<dyn Store>) -> (Advisory, Release) {
+        let author = add_user(store, "a@example.com").await.id;
+        let reviewer = add_user(store, "r@example.com").await.id;
+        let mut a = draft(store, "Overflow", author).await;
+        with_vulnerability(&mut a);
+        a.review(reviewer, Verdict::Approve, "", t(1)).unwrap();
+        let r = release(store, 100).await;
+        let change = a.schedule(r.id(), t(2)).unwrap();
+        let a = store
+            .save_advisory(&a, AuditActor::User(reviewer), &[change])
+            .await
+            .unwrap();
+        (a, r)
+    }
+
+    fn publish(
+        a: &Advisory,
+        r: &Release,
+        at: i64,
+    ) -> (Advisory, Release, Vec<keikai_domain::audit::Change>) {
+        let (mut a, mut r) = (a.clone(), r.clone());
+        let c1 = r.mark_published(t(at)).unwrap();
+        let c2 = a.publish(r.id(), t(at)).unwrap();
+        (a, r, vec![c1, c2])
+    }
+
+    fn files(tag: &str) -> Vec<NewArtifact> {
+        vec![NewArtifact {
+            name: "doc.json".into(),
+            content_type: "application/json".into(),
+            bytes: format!("{{\"v\":\"{tag}\"}}").into_bytes(),
+        }]
+    }
+
+    #[tokio::test]
+    async fn a_release_is_published_once_with_its_artifacts() {
+        let (_db, store) = setup().await;
+        let (a, r) = scheduled(&store).await;
+        assert!(store.due_releases(t(99)).await.unwrap().is_empty());
+        let due = store.due_releases(t(100)).await.unwrap();
+        assert_eq!(due.len(), 1);
+        let listed = store
+            .list_advisories(&AdvisoryFilter {
+                release: Some(r.id()),
+                state: Some(AdvisoryState::Scheduled),
+                limit: 10,
+                ..AdvisoryFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        let (pa, pr, changes) = publish(&a, &r, 100);
+        store
+            .publish_release(
+                &pr,
+                &[(pa.clone(), files("one"))],
+                AuditActor::System,
+                &changes,
+            )
+            .await
+            .unwrap();
+        // A second publisher that read the same release is refused and writes nothing.
+        let (pa2, pr2, changes2) = publish(&a, &r, 101);
+        assert_err!(
+            store
+                .publish_release(&pr2, &[(pa2, files("two"))], AuditActor::System, &changes2)
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert!(store.due_releases(t(200)).await.unwrap().is_empty());
+        let (meta, bytes) = store.artifact(a.id, 1, "doc.json").await.unwrap();
+        assert_eq!(bytes, b"{\"v\":\"one\"}");
+        assert_eq!(meta.size, 11);
+        assert_eq!(meta.sha256.len(), 64);
+        assert_eq!(store.list_artifacts(None).await.unwrap().len(), 1);
+        let public = store
+            .list_advisories(&AdvisoryFilter {
+                public_only: true,
+                text: Some("overflow".into()),
+                limit: 10,
+                ..AdvisoryFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(public.len(), 1);
+        assert_eq!(public[0].versions.len(), 1);
+        let published = store.get_release(r.id()).await.unwrap();
+        assert_eq!(published.published_at(), Some(t(100)));
+    }
+
+    #[tokio::test]
+    async fn a_failed_publication_leaves_nothing_behind() {
+        let (_db, store) = setup().await;
+        let (a, r) = scheduled(&store).await;
+        let (pa, pr, changes) = publish(&a, &r, 100);
+        // Two files of one name: the second insert fails, so the whole release rolls back.
+        let mut twice = files("x");
+        twice.extend(files("y"));
+        assert_err!(
+            store
+                .publish_release(&pr, &[(pa, twice)], AuditActor::System, &changes)
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert_eq!(store.due_releases(t(100)).await.unwrap().len(), 1);
+        assert_eq!(
+            store.get_advisory(a.id).await.unwrap().state,
+            AdvisoryState::Scheduled
+        );
+        assert!(store.list_artifacts(None).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn artifacts_are_immutable() {
+        let (db, store) = setup().await;
+        let (a, r) = scheduled(&store).await;
+        let (pa, pr, changes) = publish(&a, &r, 100);
+        store
+            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes)
+            .await
+            .unwrap();
+        assert!(
+            db.try_execute_raw("UPDATE artifacts SET name = 'x'")
+                .await
+                .is_err()
+        );
+        assert!(db.try_execute_raw("DELETE FROM artifacts").await.is_err());
+        assert_eq!(store.list_artifacts(Some(a.id)).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_first_setting_written_wins() {
+        let (db, store) = setup().await;
+        let other = db.connect().await;
+        assert_eq!(store.setting("key").await.unwrap(), None);
+        let (x, y) = tokio::join!(
+            store.put_setting_if_absent("key", "one"),
+            other.put_setting_if_absent("key", "two")
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x, y);
+        assert_eq!(store.setting("key").await.unwrap(), Some(x));
+    }
+
+    #[tokio::test]
+    async fn only_public_latest_versions_are_served() {
+        let (_db, store) = setup().await;
+        let (a, r) = scheduled(&store).await;
+        assert_err!(
+            store
+                .public_artifact(&a.tracking_id, None, "doc.json")
+                .await,
+            StoreError::NotFound
+        );
+        let (pa, pr, changes) = publish(&a, &r, 100);
+        store
+            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes)
+            .await
+            .unwrap();
+        let (_, bytes) = store
+            .public_artifact(&a.tracking_id, None, "doc.json")
+            .await
+            .unwrap();
+        assert_eq!(bytes, b"{\"v\":\"one\"}");
+        store
+            .public_artifact(&a.tracking_id, Some(1), "doc.json")
+            .await
+            .unwrap();
+        store
+            .public_latest_artifact_by_name("doc.json")
+            .await
+            .unwrap();
+        assert_err!(
+            store
+                .public_artifact(&a.tracking_id, Some(2), "doc.json")
+                .await,
+            StoreError::NotFound
+        );
+
+        // An advisory published as TLP:AMBER is never public.
+        let author = add_user(&store, "amber@example.com").await.id;
+        let reviewer = add_user(&store, "amber-r@example.com").await.id;
+        let mut b = draft(&store, "Partner only", author).await;
+        with_vulnerability(&mut b);
+        b.content.tlp = keikai_domain::advisory::Tlp::Amber;
+        b.review(reviewer, Verdict::Approve, "", t(1)).unwrap();
+        let r2 = release(&store, 300).await;
+        b.schedule(r2.id(), t(2)).unwrap();
+        let b = store
+            .save_advisory(&b, AuditActor::System, &[])
+            .await
+            .unwrap();
+        let (pb, pr2, changes) = publish(&b, &r2, 300);
+        let amber_files = vec![NewArtifact {
+            name: "amber.json".into(),
+            content_type: "application/json".into(),
+            bytes: b"{}".to_vec(),
+        }];
+        store
+            .publish_release(&pr2, &[(pb, amber_files)], AuditActor::System, &changes)
+            .await
+            .unwrap();
+        assert_err!(
+            store
+                .public_artifact(&b.tracking_id, None, "amber.json")
+                .await,
+            StoreError::NotFound
+        );
+        assert_err!(
+            store.public_latest_artifact_by_name("amber.json").await,
+            StoreError::NotFound
+        );
+        let public = store
+            .list_advisories(&AdvisoryFilter {
+                public_only: true,
+                limit: 10,
+                ..AdvisoryFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(public.len(), 1, "only the TLP:CLEAR one");
+    }
+}

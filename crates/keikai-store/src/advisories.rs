@@ -1,0 +1,467 @@
+//! The `AdvisoryStore` implementation, expanded inside `impl_store!` next to the case store,
+//! whose helpers (`Tx`, `append_audit_in`, `like_pattern`) it shares.
+
+macro_rules! advisory_store_impl {
+    ($store:ident) => {
+        use keikai_domain::advisory::Advisory;
+        use keikai_domain::release::Release;
+        use keikai_domain::{AdvisoryId, ReleaseId};
+        use $crate::{AdvisoryFilter, AdvisoryStore, ArtifactMeta, NewArtifact};
+
+        fn advisory_json(a: &Advisory) -> Result<String> {
+            serde_json::to_string(a).map_err(|e| {
+                StoreError::Other(format!("cannot encode advisory {}: {e}", a.tracking_id))
+            })
+        }
+
+        fn release_json(r: &Release) -> Result<String> {
+            serde_json::to_string(r)
+                .map_err(|e| StoreError::Other(format!("cannot encode release {}: {e}", r.id())))
+        }
+
+        #[derive(sqlx::FromRow)]
+        struct ArtifactWithBytes {
+            #[sqlx(flatten)]
+            meta: codec::ArtifactRow,
+            bytes: Vec<u8>,
+        }
+
+        /// The projection columns of an advisory.
+        struct AdvisoryCols {
+            published_tlp: Option<&'static str>,
+            version: i64,
+            search_text: String,
+            public_search_text: String,
+            published_at: Option<Ts>,
+            current_release_date: Option<Ts>,
+        }
+
+        fn advisory_cols(a: &Advisory) -> AdvisoryCols {
+            let latest = a.latest_version();
+            AdvisoryCols {
+                published_tlp: latest.map(|v| v.content.tlp.as_str()),
+                version: a.versions.len() as i64,
+                search_text: a.search_text(),
+                // Public search sees the published text only, never a later draft.
+                public_search_text: latest
+                    .map(|v| {
+                        let mut s = a.tracking_id.clone();
+                        for (_, t) in v.content.outline() {
+                            s.push('\n');
+                            s.push_str(&t);
+                        }
+                        keikai_domain::case::normalize_search(&s)
+                    })
+                    .unwrap_or_default(),
+                published_at: ts_opt(a.versions.first().map(|v| v.at)),
+                current_release_date: ts_opt(latest.map(|v| v.at)),
+            }
+        }
+
+        /// Saves an advisory inside `tx`, optimistically.
+        async fn update_advisory_in(tx: &mut Tx, a: &Advisory) -> Result<Advisory> {
+            let mut saved = a.clone();
+            saved.revision = a.revision + 1;
+            let c = advisory_cols(a);
+            let updated = sqlx::query(sql::UPDATE_ADVISORY)
+                .bind(a.id.as_uuid())
+                .bind(a.revision)
+                .bind(a.state.as_str())
+                .bind(a.release.map(|r| r.as_uuid()))
+                .bind(c.published_tlp)
+                .bind(c.version)
+                .bind(c.search_text)
+                .bind(c.public_search_text)
+                .bind(saved.revision)
+                .bind(advisory_json(&saved)?)
+                .bind(Ts::from(a.updated_at))
+                .bind(c.published_at)
+                .bind(c.current_release_date)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| {
+                    db_or(e, None, Some("the advisory's release does not exist".to_owned()))
+                })?
+                .rows_affected();
+            if updated == 0 {
+                let (n,): (i64,) = sqlx::query_as(sql::ADVISORY_EXISTS)
+                    .bind(a.id.as_uuid())
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                return Err(if n == 0 {
+                    StoreError::NotFound
+                } else {
+                    StoreError::Conflict(format!(
+                        "advisory {} was changed by someone else since it was read; reload it and try again",
+                        a.tracking_id
+                    ))
+                });
+            }
+            Ok(saved)
+        }
+
+        async fn update_release_in(tx: &mut Tx, r: &Release) -> Result<Release> {
+            let mut saved = r.clone();
+            saved.revision = r.revision + 1;
+            let updated = sqlx::query(sql::UPDATE_RELEASE)
+                .bind(r.id().as_uuid())
+                .bind(r.revision)
+                .bind(r.state().as_str())
+                .bind(Ts::from(r.scheduled_at()))
+                .bind(r.title())
+                .bind(saved.revision)
+                .bind(release_json(&saved)?)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if updated == 0 {
+                let (n,): (i64,) = sqlx::query_as(sql::RELEASE_EXISTS)
+                    .bind(r.id().as_uuid())
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(db)?;
+                return Err(if n == 0 {
+                    StoreError::NotFound
+                } else {
+                    StoreError::Conflict(format!(
+                        "release \"{}\" was changed by someone else since it was read",
+                        r.title()
+                    ))
+                });
+            }
+            Ok(saved)
+        }
+
+        #[async_trait]
+        impl AdvisoryStore for $store {
+            async fn next_advisory_seq(&self, year: i16) -> Result<i64> {
+                let (n,): (i64,) = sqlx::query_as(sql::NEXT_ADVISORY_SEQ)
+                    .bind(format!("advisory_seq_{year:04}"))
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(db)?;
+                Ok(n)
+            }
+
+            async fn create_advisory(
+                &self,
+                advisory: &Advisory,
+                actor: AuditActor,
+                change: &Change,
+            ) -> Result<Advisory> {
+                let mut a = advisory.clone();
+                a.revision = 1;
+                let c = advisory_cols(&a);
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                sqlx::query(sql::INSERT_ADVISORY)
+                    .bind(a.id.as_uuid())
+                    .bind(a.tracking_id.as_str())
+                    .bind(a.case_id.map(|c| c.as_uuid()))
+                    .bind(a.state.as_str())
+                    .bind(a.release.map(|r| r.as_uuid()))
+                    .bind(c.published_tlp)
+                    .bind(c.version)
+                    .bind(c.search_text)
+                    .bind(c.public_search_text)
+                    .bind(a.revision)
+                    .bind(advisory_json(&a)?)
+                    .bind(Ts::from(a.created_at))
+                    .bind(Ts::from(a.updated_at))
+                    .bind(c.published_at)
+                    .bind(c.current_release_date)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        db_or(
+                            e,
+                            Some(format!("advisory {} already exists", a.tracking_id)),
+                            Some("the advisory's case or release does not exist".to_owned()),
+                        )
+                    })?;
+                append_audit_in(&mut tx, actor, change, a.updated_at).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(a)
+            }
+
+            async fn get_advisory(&self, id: AdvisoryId) -> Result<Advisory> {
+                one(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_ADVISORY).bind(id.as_uuid()),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn advisory_by_tracking_id(&self, tracking_id: &str) -> Result<Advisory> {
+                one(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::ADVISORY_BY_TRACKING_ID)
+                        .bind(tracking_id),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn save_advisory(
+                &self,
+                advisory: &Advisory,
+                actor: AuditActor,
+                changes: &[Change],
+            ) -> Result<Advisory> {
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let saved = update_advisory_in(&mut tx, advisory).await?;
+                for change in changes {
+                    append_audit_in(&mut tx, actor, change, advisory.updated_at).await?;
+                }
+                tx.commit().await.map_err(db)?;
+                Ok(saved)
+            }
+
+            async fn list_advisories(&self, f: &AdvisoryFilter) -> Result<Vec<Advisory>> {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(sql::LIST_ADVISORIES);
+                if let Some(s) = f.state {
+                    qb.push(" AND state = ").push_bind(s.as_str());
+                }
+                if let Some(r) = f.release {
+                    qb.push(" AND release_id = ").push_bind(r.as_uuid());
+                }
+                if let Some(c) = f.case {
+                    qb.push(" AND case_id = ").push_bind(c.as_uuid());
+                }
+                if f.public_only {
+                    qb.push(" AND version > 0 AND published_tlp = 'clear'");
+                }
+                if let Some(text) = &f.text {
+                    let column = if f.public_only {
+                        " AND public_search_text LIKE "
+                    } else {
+                        " AND search_text LIKE "
+                    };
+                    let folded = keikai_domain::case::normalize_search(text);
+                    for term in folded.split_whitespace().take(10) {
+                        qb.push(column)
+                            .push_bind(like_pattern(term))
+                            .push(" ESCAPE '\\'");
+                    }
+                }
+                qb.push(if f.public_only {
+                    " ORDER BY current_release_date DESC, tracking_id DESC LIMIT "
+                } else {
+                    " ORDER BY updated_at DESC, tracking_id DESC LIMIT "
+                })
+                .push_bind(i64::from(f.limit.clamp(1, 5000)))
+                .push(" OFFSET ")
+                .push_bind(i64::from(f.offset));
+                let rows: Vec<codec::JsonRow> = qb
+                    .build_query_as()
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn create_release(
+                &self,
+                release: &Release,
+                actor: AuditActor,
+                change: &Change,
+                now: Timestamp,
+            ) -> Result<Release> {
+                let mut r = release.clone();
+                r.revision = 1;
+                let kind = match r.kind() {
+                    keikai_domain::release::ReleaseKind::Monthly => "monthly",
+                    keikai_domain::release::ReleaseKind::OutOfBand => "out_of_band",
+                };
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                sqlx::query(sql::INSERT_RELEASE)
+                    .bind(r.id().as_uuid())
+                    .bind(kind)
+                    .bind(r.state().as_str())
+                    .bind(Ts::from(r.scheduled_at()))
+                    .bind(r.title())
+                    .bind(r.revision)
+                    .bind(release_json(&r)?)
+                    .bind(Ts::from(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                append_audit_in(&mut tx, actor, change, now).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(r)
+            }
+
+            async fn get_release(&self, id: ReleaseId) -> Result<Release> {
+                one(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_RELEASE).bind(id.as_uuid()),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn list_releases(&self, include_published: bool) -> Result<Vec<Release>> {
+                all(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::LIST_RELEASES)
+                        .bind(i64::from(include_published)),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn save_release(
+                &self,
+                release: &Release,
+                actor: AuditActor,
+                changes: &[Change],
+                now: Timestamp,
+            ) -> Result<Release> {
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let saved = update_release_in(&mut tx, release).await?;
+                for change in changes {
+                    append_audit_in(&mut tx, actor, change, now).await?;
+                }
+                tx.commit().await.map_err(db)?;
+                Ok(saved)
+            }
+
+            async fn due_releases(&self, now: Timestamp) -> Result<Vec<Release>> {
+                all(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::DUE_RELEASES).bind(Ts::from(now)),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn publish_release(
+                &self,
+                release: &Release,
+                advisories: &[(Advisory, Vec<NewArtifact>)],
+                actor: AuditActor,
+                changes: &[Change],
+            ) -> Result<()> {
+                let Some(at) = release.published_at() else {
+                    return Err(StoreError::Other(
+                        "publish_release needs a release marked published".to_owned(),
+                    ));
+                };
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                // First, so that a second instance publishing the same release waits here on
+                // PostgreSQL and then finds the revision moved on.
+                update_release_in(&mut tx, release).await?;
+                for (a, files) in advisories {
+                    update_advisory_in(&mut tx, a).await?;
+                    let version = a.versions.len() as i64;
+                    for f in files {
+                        sqlx::query(sql::INSERT_ARTIFACT)
+                            .bind(a.id.as_uuid())
+                            .bind(version)
+                            .bind(f.name.as_str())
+                            .bind(f.content_type.as_str())
+                            .bind(hex::encode(sha2::Sha256::digest(&f.bytes)))
+                            .bind(f.bytes.as_slice())
+                            .bind(Ts::from(at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(|e| {
+                                db_or(
+                                    e,
+                                    Some(format!(
+                                        "{} version {version} already has a file {}",
+                                        a.tracking_id, f.name
+                                    )),
+                                    None,
+                                )
+                            })?;
+                    }
+                }
+                for change in changes {
+                    append_audit_in(&mut tx, actor, change, at).await?;
+                }
+                tx.commit().await.map_err(db)?;
+                Ok(())
+            }
+
+            async fn artifact(
+                &self,
+                advisory: AdvisoryId,
+                version: u32,
+                name: &str,
+            ) -> Result<(ArtifactMeta, Vec<u8>)> {
+                let row: ArtifactWithBytes = sqlx::query_as(sql::GET_ARTIFACT)
+                    .bind(advisory.as_uuid())
+                    .bind(i64::from(version))
+                    .bind(name)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(db)?;
+                Ok((row.meta.try_into()?, row.bytes))
+            }
+
+            async fn public_artifact(
+                &self,
+                tracking_id: &str,
+                version: Option<u32>,
+                name: &str,
+            ) -> Result<(ArtifactMeta, Vec<u8>)> {
+                let row: ArtifactWithBytes = sqlx::query_as(sql::PUBLIC_ARTIFACT)
+                    .bind(tracking_id)
+                    .bind(version.map(i64::from))
+                    .bind(name)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(db)?;
+                Ok((row.meta.try_into()?, row.bytes))
+            }
+
+            async fn public_latest_artifact_by_name(
+                &self,
+                name: &str,
+            ) -> Result<(ArtifactMeta, Vec<u8>)> {
+                let row: ArtifactWithBytes = sqlx::query_as(sql::PUBLIC_LATEST_ARTIFACT_BY_NAME)
+                    .bind(name)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(db)?;
+                Ok((row.meta.try_into()?, row.bytes))
+            }
+
+            async fn list_artifacts(
+                &self,
+                advisory: Option<AdvisoryId>,
+            ) -> Result<Vec<ArtifactMeta>> {
+                all(
+                    sqlx::query_as::<_, codec::ArtifactRow>(sql::LIST_ARTIFACTS)
+                        .bind(advisory.map(|a| a.as_uuid())),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn setting(&self, name: &str) -> Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(sql::GET_SETTING)
+                    .bind(name)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db)?;
+                Ok(row.map(|r| r.0))
+            }
+
+            async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String> {
+                sqlx::query(sql::INSERT_SETTING_IF_ABSENT)
+                    .bind(name)
+                    .bind(value)
+                    .execute(self.writer())
+                    .await
+                    .map_err(db)?;
+                let (v,): (String,) = sqlx::query_as(sql::GET_SETTING)
+                    .bind(name)
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(db)?;
+                Ok(v)
+            }
+        }
+    };
+}
+
+pub(crate) use advisory_store_impl;
