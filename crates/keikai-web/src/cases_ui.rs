@@ -41,7 +41,7 @@ fn state_label(lang: keikai_domain::Locale, s: CaseState) -> String {
 }
 
 /// "Vendor / Product / 1.0" for every branch of the catalogue.
-fn branch_paths(branches: &[Branch]) -> HashMap<BranchId, String> {
+pub(crate) fn branch_paths(branches: &[Branch]) -> HashMap<BranchId, String> {
     let by_id: HashMap<BranchId, &Branch> = branches.iter().map(|b| (b.id, b)).collect();
     branches
         .iter()
@@ -544,6 +544,10 @@ struct CaseTemplate {
     notes: Vec<MessageView>,
     conversation: Vec<MessageView>,
     drafts: Drafts,
+    /// The advisory made from this case (id, tracking id), for those who see advisories.
+    advisory: Option<(String, String)>,
+    /// May start an advisory from the case.
+    can_advise: bool,
 }
 
 /// The reporter's view of their own case: nothing internal is handed to it.
@@ -758,10 +762,19 @@ async fn case_page(
     let (notes, conversation): (Vec<CaseMessage>, Vec<CaseMessage>) = messages
         .into_iter()
         .partition(|m| m.visibility == Visibility::Internal);
+    let advisory = if ctx.allows(keikai_domain::Action::ViewAdvisories) {
+        crate::advisories::for_case(state, case.id)
+            .await?
+            .map(|a| (a.id.to_string(), a.tracking_id))
+    } else {
+        None
+    };
     let mut page = ctx.page("case-title");
     page.title = format!("#{} {}", case.number, case.title);
     page.error = error;
     let tpl = CaseTemplate {
+        advisory,
+        can_advise: ctx.allows(keikai_domain::Action::EditAdvisory),
         number: case.number,
         h: head(state, lang, &case).await?,
         report: report_view(lang, &case, &paths),

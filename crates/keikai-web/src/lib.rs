@@ -1,6 +1,9 @@
 //! Keikai's HTTP layer: the HTML interface, the REST API under `/api/v1`, and the operational
 //! endpoints. Handlers are thin: they ask the policy, call the store, and render.
 
+pub mod advisories;
+pub mod advisories_api;
+pub mod advisories_ui;
 pub mod api;
 pub mod auth;
 pub mod cases;
@@ -14,6 +17,8 @@ pub mod intake;
 mod login;
 pub mod ops;
 pub mod public;
+pub mod public_site;
+pub mod publishing;
 pub mod ui;
 
 use std::net::{IpAddr, SocketAddr};
@@ -40,6 +45,48 @@ pub struct WebConfig {
     pub security_txt: keikai_domain::SecurityTxtSettings,
     /// The vendor's severity scale with its SLA targets.
     pub severity_scale: keikai_domain::case::SeverityScale,
+    pub publishing: Publishing,
+}
+
+/// How advisories are numbered, released and published.
+#[derive(Debug, Clone)]
+pub struct Publishing {
+    /// Tracking ids are `PREFIX-YYYY-NNNN`.
+    pub tracking_prefix: String,
+    /// The CSAF publisher, the public base URL and the CNA identity for CVE records.
+    pub publisher: keikai_domain::advisory::publication::PublisherInfo,
+    /// The monthly train (second Tuesday) at a local time in a zone.
+    pub schedule: keikai_domain::release::ReleaseSchedule,
+    /// How often an instance looks for releases whose time has come.
+    pub poll_interval: SignedDuration,
+}
+
+impl Default for Publishing {
+    fn default() -> Self {
+        Self {
+            tracking_prefix: "KEIKAI".to_owned(),
+            publisher: keikai_domain::advisory::publication::PublisherInfo {
+                name: "Keikai PSIRT".to_owned(),
+                namespace: "https://keikai.invalid".to_owned(),
+                contact_details: None,
+                issuing_authority: None,
+                base_url: "http://127.0.0.1:8080".to_owned(),
+                cve_assigner: None,
+            },
+            schedule: keikai_domain::release::ReleaseSchedule::parse(
+                "10:00",
+                "America/Los_Angeles",
+            )
+            .unwrap_or_else(|_| unreachable_schedule()),
+            poll_interval: SignedDuration::from_secs(10),
+        }
+    }
+}
+
+/// The default schedule parses (a unit test checks it); this is never reached.
+fn unreachable_schedule() -> keikai_domain::release::ReleaseSchedule {
+    keikai_domain::release::ReleaseSchedule::parse("10:00", "UTC")
+        .unwrap_or_else(|e| panic!("UTC must be a known zone: {e}"))
 }
 
 impl Default for WebConfig {
@@ -52,6 +99,7 @@ impl Default for WebConfig {
             login_max_failures_per_ip: 50,
             security_txt: keikai_domain::SecurityTxtSettings::default(),
             severity_scale: keikai_domain::case::SeverityScale::default(),
+            publishing: Publishing::default(),
         }
     }
 }
@@ -61,6 +109,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
+    /// The provider's signing key, read from the database on first use.
+    pub provider_key: Arc<std::sync::OnceLock<Arc<keikai_openpgp::ProviderKey>>>,
 }
 
 impl AppState {
@@ -69,6 +119,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             clock,
+            provider_key: Arc::default(),
         }
     }
 }
@@ -97,6 +148,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/static/{*path}"),
     ("GET", "/.well-known/security.txt"),
     ("GET", "/security.txt"),
+    ("GET", "/.well-known/csaf/provider-metadata.json"),
+    ("GET", "/.well-known/csaf/service.json"),
+    ("GET", "/.well-known/csaf/openpgp/{file}"),
+    ("GET", "/.well-known/csaf/white/{name}"),
+    ("GET", "/.well-known/csaf/white/{year}/{file}"),
+    ("GET", "/advisories"),
+    ("GET", "/advisories/feed.atom"),
+    ("GET", "/advisories/feed.ja.atom"),
+    ("GET", "/advisories/{tracking_id}"),
+    ("GET", "/advisories/{tracking_id}/{file}"),
+    ("GET", "/advisories/{tracking_id}/versions/{version}/{file}"),
+    ("POST", "/releases/{id}/publish"),
+    ("POST", "/api/v1/releases/{id}/publish"),
+    ("GET", "/api/v1/public/advisories"),
+    ("GET", "/api/v1/public/advisories/{tracking_id}"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
@@ -148,6 +214,47 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/cases/{number}/cra/{report}"),
     ("POST", "/cases/{number}/notes"),
     ("POST", "/cases/{number}/messages"),
+    ("POST", "/cases/{number}/advisory"),
+    ("GET", "/editor/advisories"),
+    ("POST", "/editor/advisories"),
+    ("GET", "/editor/advisories/{id}"),
+    ("GET", "/editor/advisories/{id}/edits/{number}"),
+    ("POST", "/editor/advisories/{id}/text/{lang}"),
+    ("POST", "/editor/advisories/{id}/translation/{lang}/confirm"),
+    ("POST", "/editor/advisories/{id}/facts"),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/statuses",
+    ),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/statuses/{branch}/delete",
+    ),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/remediations",
+    ),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/remediations/{index}/delete",
+    ),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/scores",
+    ),
+    (
+        "POST",
+        "/editor/advisories/{id}/vulnerabilities/{vid}/scores/{index}/delete",
+    ),
+    ("POST", "/editor/advisories/{id}/refresh"),
+    ("POST", "/editor/advisories/{id}/reviews"),
+    ("POST", "/editor/advisories/{id}/schedule"),
+    ("POST", "/editor/advisories/{id}/unschedule"),
+    ("POST", "/editor/advisories/{id}/revision"),
+    ("GET", "/releases"),
+    ("POST", "/releases"),
+    ("GET", "/releases/{id}"),
+    ("POST", "/releases/{id}/reschedule"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/me"),
     ("GET", "/api/v1/organisations"),
@@ -185,6 +292,17 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{number}/assignment"),
     ("POST", "/api/v1/cases/{number}/emergency"),
     ("POST", "/api/v1/cases/{number}/cra/{report}"),
+    ("GET", "/api/v1/advisories"),
+    ("POST", "/api/v1/advisories"),
+    ("GET", "/api/v1/advisories/{id}"),
+    ("PUT", "/api/v1/advisories/{id}/text/{lang}"),
+    ("PUT", "/api/v1/advisories/{id}/facts"),
+    ("POST", "/api/v1/advisories/{id}/reviews"),
+    ("POST", "/api/v1/advisories/{id}/schedule"),
+    ("GET", "/api/v1/advisories/{id}/edits/{number}"),
+    ("GET", "/api/v1/releases"),
+    ("POST", "/api/v1/releases"),
+    ("GET", "/api/v1/releases/{id}"),
 ];
 
 /// The request path as logs may show it: the reporter's tracking secret is a credential, so
@@ -225,7 +343,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
         .route("/cvss", get(cvss_ui::score_api))
         .merge(cases_api::routes())
+        .merge(advisories_api::routes())
         .merge(intake::api_routes())
+        .merge(public_site::api_routes())
+        .route("/releases/{id}/publish", post(publishing::publish_now_api))
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(ops::api_method_not_allowed)
         .fallback(ops::api_not_found);
@@ -258,7 +379,10 @@ pub fn router(state: AppState) -> Router {
         .route("/cvss", get(cvss_ui::page))
         .route("/cvss/score", get(cvss_ui::score_fragment))
         .merge(cases_ui::routes())
+        .merge(advisories_ui::routes())
         .merge(intake::routes())
+        .merge(public_site::routes())
+        .route("/releases/{id}/publish", post(publishing::publish_now_ui))
         .nest("/api/v1", api)
         .fallback(ops::ui_not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -11,9 +11,24 @@ use crate::error::{AppError, AppResult};
 /// `/.well-known/security.txt`, made afresh for each request so that `Expires` always lies
 /// `expires_days` ahead of the clock and the file never goes stale.
 pub async fn security_txt(State(state): State<AppState>) -> AppResult<Response> {
-    let doc = state
+    // The CSAF provider metadata is always served, so the file names it (CSAF 2.0 7.1.8).
+    let metadata = format!(
+        "{}/{}",
+        state
+            .config
+            .publishing
+            .publisher
+            .base_url
+            .trim_end_matches('/'),
+        crate::public_site::PROVIDER_METADATA
+    );
+    let settings = state
         .config
         .security_txt
+        .clone()
+        .with_csaf(&metadata)
+        .unwrap_or_else(|_| state.config.security_txt.clone());
+    let doc = settings
         .document(state.clock.now())
         .map_err(|e| AppError::internal(format!("security.txt: {e}")))?;
     Ok((

@@ -42,6 +42,8 @@ pub struct Nav {
     pub organisations: bool,
     pub users: bool,
     pub cvss: bool,
+    /// Advisory drafts and releases (the PSIRT).
+    pub advisories: bool,
 }
 
 impl Page {
@@ -62,6 +64,7 @@ impl Ctx {
                 organisations: self.allows(Action::ViewOrganisations),
                 users: self.allows(Action::ViewUsers),
                 cvss: self.allows(Action::ScoreCvss),
+                advisories: self.allows(Action::ViewAdvisories),
             },
             flash: None,
             error: None,
