@@ -26,6 +26,32 @@ pub struct FileConfig {
     /// The vendor's severity scale, highest level first (`[[severity]]` tables); the
     /// default is Critical / Important / Moderate / Low.
     pub severity: Option<Vec<SeverityFile>>,
+    #[serde(default)]
+    pub publishing: PublishingFile,
+}
+
+/// The `[publishing]` table: advisory numbering, the CSAF publisher, the monthly train.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublishingFile {
+    /// Tracking ids are `PREFIX-YYYY-NNNN` (default `KEIKAI`).
+    pub tracking_prefix: Option<String>,
+    /// CSAF publisher name (default: the organisation name).
+    pub publisher_name: Option<String>,
+    /// CSAF publisher namespace, an https URL of the organisation (default: the public URL).
+    pub publisher_namespace: Option<String>,
+    pub contact_details: Option<String>,
+    pub issuing_authority: Option<String>,
+    /// The CNA's organisation id (UUID) and short name in CVE Services; without them no CVE
+    /// records are written.
+    pub cve_org_id: Option<String>,
+    pub cve_short_name: Option<String>,
+    /// The monthly release's local time (default `10:00`) and IANA zone (default
+    /// `America/Los_Angeles`).
+    pub release_time: Option<String>,
+    pub release_zone: Option<String>,
+    /// Seconds between checks for due releases (default 10).
+    pub poll_seconds: Option<u32>,
 }
 
 /// One `[[severity]]` level with its SLA targets.
@@ -140,6 +166,9 @@ pub struct Config {
     pub severity: Vec<SeverityFile>,
     #[serde(skip)]
     pub severity_scale: SeverityScale,
+    pub publishing: PublishingFile,
+    #[serde(skip)]
+    pub publishing_settings: keikai_web::Publishing,
 }
 
 impl fmt::Debug for Config {
@@ -154,6 +183,7 @@ impl fmt::Debug for Config {
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("security_txt", &self.security_txt)
             .field("severity", &self.severity)
+            .field("publishing", &self.publishing)
             .finish()
     }
 }
@@ -245,6 +275,10 @@ impl Config {
                 .collect()
         });
         let severity_scale = severity_scale(&severity)?;
+        let organisation_name = fc
+            .organisation_name
+            .unwrap_or_else(|| "Keikai PSIRT".to_owned());
+        let publishing_settings = publishing(&fc.publishing, &organisation_name, &public_url)?;
         let session_ttl_hours = fc.session_ttl_hours.unwrap_or(12);
         if !(1..=24 * 30).contains(&session_ttl_hours) {
             return Err(ConfigError::Invalid {
@@ -256,15 +290,15 @@ impl Config {
             listen,
             data_dir,
             database_url,
-            organisation_name: fc
-                .organisation_name
-                .unwrap_or_else(|| "Keikai PSIRT".to_owned()),
+            organisation_name,
             admin_email,
             public_url,
             session_ttl_hours,
             security_txt,
             severity,
             severity_scale,
+            publishing: fc.publishing,
+            publishing_settings,
         })
     }
 
@@ -281,9 +315,71 @@ impl Config {
             session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
             security_txt: self.security_txt.clone(),
             severity_scale: self.severity_scale.clone(),
+            publishing: self.publishing_settings.clone(),
             ..keikai_web::WebConfig::default()
         }
     }
+}
+
+fn publishing(
+    f: &PublishingFile,
+    organisation_name: &str,
+    public_url: &str,
+) -> Result<keikai_web::Publishing, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        field: "publishing",
+        message,
+    };
+    let tracking_prefix =
+        keikai_domain::advisory::check_prefix(f.tracking_prefix.as_deref().unwrap_or("KEIKAI"))
+            .map_err(|e| invalid(e.to_string()))?;
+    let schedule = keikai_domain::release::ReleaseSchedule::parse(
+        f.release_time.as_deref().unwrap_or("10:00"),
+        f.release_zone.as_deref().unwrap_or("America/Los_Angeles"),
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let cve_assigner = match (&f.cve_org_id, &f.cve_short_name) {
+        (None, None) => None,
+        (Some(id), Some(name)) => Some((
+            id.parse::<uuid::Uuid>()
+                .map_err(|e| invalid(format!("cve_org_id: \"{id}\" is not a UUID ({e})")))?,
+            name.clone(),
+        )),
+        _ => {
+            return Err(invalid(
+                "cve_org_id and cve_short_name go together".to_owned(),
+            ));
+        }
+    };
+    let poll = f.poll_seconds.unwrap_or(10);
+    if !(1..=3600).contains(&poll) {
+        return Err(invalid(format!("poll_seconds: {poll} is outside 1..=3600")));
+    }
+    let namespace = f
+        .publisher_namespace
+        .clone()
+        .unwrap_or_else(|| public_url.trim_end_matches('/').to_owned());
+    if !namespace.starts_with("https://") && !namespace.starts_with("http://") {
+        return Err(invalid(format!(
+            "publisher_namespace: \"{namespace}\" is not a URL"
+        )));
+    }
+    Ok(keikai_web::Publishing {
+        tracking_prefix,
+        publisher: keikai_domain::advisory::publication::PublisherInfo {
+            name: f
+                .publisher_name
+                .clone()
+                .unwrap_or_else(|| organisation_name.to_owned()),
+            namespace,
+            contact_details: f.contact_details.clone(),
+            issuing_authority: f.issuing_authority.clone(),
+            base_url: public_url.trim_end_matches('/').to_owned(),
+            cve_assigner,
+        },
+        schedule,
+        poll_interval: jiff::SignedDuration::from_secs(i64::from(poll)),
+    })
 }
 
 /// Hides the password in `scheme://user:password@host/…`.

@@ -6,6 +6,7 @@ mod audit_cmd;
 mod config;
 mod csaf_cmd;
 mod cvss_cmd;
+mod export_cmd;
 mod serve;
 
 use std::io::Write;
@@ -83,6 +84,15 @@ enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Write the public site (advisories, feeds, the CSAF provider tree) into DIR, for a
+    /// static web server or a CDN.
+    Export {
+        /// The folder to write into (created if needed).
+        dir: PathBuf,
+    },
+    /// The provider's OpenPGP key that signs CSAF documents.
+    #[command(subcommand)]
+    Key(export_cmd::KeyCommand),
 }
 
 #[derive(Subcommand)]
@@ -153,6 +163,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => {
             let config = load(None)?;
             runtime()?.block_on(audit_cmd::run(&config, cmd))
+        }
+        Command::Export { dir } => {
+            let config = load(None)?;
+            runtime()?.block_on(export_cmd::export(&config, &dir))
+        }
+        Command::Key(cmd) => {
+            let config = load(None)?;
+            runtime()?.block_on(export_cmd::key(&config, cmd))
         }
     }
 }

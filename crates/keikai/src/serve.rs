@@ -34,6 +34,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     keikai_web::ops::init_metrics();
     let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
     tokio::spawn(housekeeping(store.clone()));
+    // Make (or load) the signing key before the first publication needs it, so that a broken
+    // key is reported at start.
+    keikai_web::publishing::provider_key(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {}", e.message))?;
+    tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

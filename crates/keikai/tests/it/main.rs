@@ -5,6 +5,7 @@
 // Test helpers outside #[test] functions may unwrap: a failure there is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod advisories;
 mod api;
 mod audit;
 mod browser;
@@ -17,6 +18,7 @@ mod matrix;
 mod multi_instance;
 mod openapi;
 mod process;
+mod publishing;
 mod security_txt;
 mod smoke;
 mod support;

@@ -92,6 +92,21 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("GET", "/static/{*path}",                 [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/.well-known/security.txt",       [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/security.txt",                   [MOVED,  MOVED,   MOVED,  MOVED,  MOVED,  MOVED,  MOVED,  MOVED,   MOVED,  MOVED,  MOVED,  MOVED,  MOVED,  MOVED]),
+    // The public site: the same answer for everyone (nothing is published in the fixture,
+    // so every advisory path is "not found", whoever asks).
+    ("GET", "/.well-known/csaf/provider-metadata.json", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/.well-known/csaf/service.json", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/.well-known/csaf/openpgp/{file}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/.well-known/csaf/white/{name}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/.well-known/csaf/white/{year}/{file}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/advisories", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/advisories/feed.atom", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/advisories/feed.ja.atom", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/advisories/{tracking_id}", [GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO]),
+    ("GET", "/advisories/{tracking_id}/{file}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/advisories/{tracking_id}/versions/{version}/{file}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/api/v1/public/advisories", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("GET", "/api/v1/public/advisories/{tracking_id}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/login",                          [OK,     OK,      GO,     GO,     GO,     GO,     GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO]),
     ("POST", "/login",                         [UNAUTH, FORBID,  UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,  UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH]),
     ("POST", "/logout",                        [GO,     FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      GO,     GO,     GO,     GO,     GO,     GO]),
@@ -146,6 +161,32 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/cases/{number}/cra/{report}",   [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
     ("POST", "/cases/{number}/notes",          [LOGIN,  FORBID,  GO,     GO,     GO,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
     ("POST", "/cases/{number}/messages",       [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    // Advisories and releases: embargoed drafts, for the PSIRT only; everyone else gets
+    // "not found". Each request gets a fresh advisory and release (see advisories::prepare).
+    ("POST", "/cases/{number}/advisory", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("GET", "/editor/advisories", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/editor/advisories", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("GET", "/editor/advisories/{id}", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/editor/advisories/{id}/edits/{number}", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/text/{lang}", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/translation/{lang}/confirm", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/facts", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/statuses", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/statuses/{branch}/delete", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/remediations", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/remediations/{index}/delete", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/scores", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/vulnerabilities/{vid}/scores/{index}/delete", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/refresh", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/reviews", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/schedule", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/unschedule", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/editor/advisories/{id}/revision", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("GET", "/releases", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/releases", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("GET", "/releases/{id}", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/releases/{id}/reschedule", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/releases/{id}/publish", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
     ("GET", "/api/v1/openapi.json",            [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/api/v1/me",                      [UNAUTH, UNAUTH,  OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("GET", "/api/v1/organisations",           [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
@@ -179,6 +220,18 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/api/v1/cases/{number}/assignment", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
     ("POST", "/api/v1/cases/{number}/emergency", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
     ("POST", "/api/v1/cases/{number}/cra/{report}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("GET", "/api/v1/advisories", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/advisories", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("GET", "/api/v1/advisories/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("PUT", "/api/v1/advisories/{id}/text/{lang}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("PUT", "/api/v1/advisories/{id}/facts", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/advisories/{id}/reviews", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/advisories/{id}/schedule", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("GET", "/api/v1/advisories/{id}/edits/{number}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/api/v1/releases", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/releases", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("GET", "/api/v1/releases/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/releases/{id}/publish", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
 ];
 
 // ---------------------------------------------------------------- requests
@@ -271,6 +324,12 @@ pub(crate) async fn prepare(
 ) -> (String, Body) {
     if template.contains("/cases/{number}") {
         return prepare_case(app, fx, method, template).await;
+    }
+    if let Some(prepared) = crate::publishing::prepare(app, method, template).await {
+        return prepared;
+    }
+    if let Some(prepared) = crate::advisories::prepare(app, fx, method, template).await {
+        return prepared;
     }
     if template.starts_with("/track/") || matches!(template, "/report" | "/api/v1/reports") {
         return crate::intake::prepare(app, method, template).await;
@@ -814,10 +873,15 @@ async fn anonymous_callers_cannot_probe_ids() {
             .replace("{id}", &uuid::Uuid::now_v7().to_string())
             .replace("{number}", "999999")
             .replace("{index}", "0")
-            .replace("{report}", "early_warning");
-        let malformed = ["{id}", "{number}", "{index}", "{report}"]
-            .iter()
-            .fold(template.to_string(), |p, ph| p.replace(ph, "not-an-id"));
+            .replace("{report}", "early_warning")
+            .replace("{vid}", &uuid::Uuid::now_v7().to_string())
+            .replace("{branch}", &uuid::Uuid::now_v7().to_string())
+            .replace("{lang}", "en");
+        let malformed = [
+            "{id}", "{number}", "{index}", "{report}", "{vid}", "{branch}", "{lang}",
+        ]
+        .iter()
+        .fold(template.to_string(), |p, ph| p.replace(ph, "not-an-id"));
         let want = if template.starts_with("/api/") {
             UNAUTH
         } else {

@@ -1,0 +1,1328 @@
+//! Advisories and releases through the API and the editor pages: creating from a case, the
+//! four-eyes review, translations marked outdated, diffs of edits, scheduling into releases,
+//! the release-readiness page, escaping, and every editor form once. Who may use the routes
+//! at all is the route × role matrix's business (see `matrix.rs`, which calls [`prepare`]).
+
+use jiff::SignedDuration;
+use keikai_domain::advisory::{Advisory, RemediationInput, Verdict};
+use keikai_domain::audit::AuditActor;
+use keikai_domain::case::{CvssVector, ProductStatus, ProductStatusKind};
+use keikai_domain::release::{Release, ReleaseKind};
+use keikai_domain::{
+    AdvisoryId, BranchId, Locale, OrgId, ReleaseId, Role, Scope, UserId, VulnerabilityId,
+};
+use serde_json::{Value, json};
+
+use crate::cases::{call, full_case, product_version};
+use crate::matrix::{Body, Fixture};
+use crate::support::{NowTs, SessionCookie, TestApp, location};
+
+// ---------------------------------------------------------------- helpers
+
+async fn token(app: &TestApp, user: UserId) -> String {
+    app.store_token(user, &[Scope::Read, Scope::Write], None)
+        .await
+        .1
+}
+
+/// Two PSIRT analysts: an author and a reviewer, with a read+write token each.
+async fn analysts(app: &TestApp) -> ((UserId, String), (UserId, String)) {
+    let (a, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (b, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    ((a, token(app, a).await), (b, token(app, b).await))
+}
+
+async fn get(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
+    let res = TestApp::plain_client()
+        .get(app.url(path))
+        .header("cookie", s.header())
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// Posts a form as a browser session (with its CSRF token): status, `Location`, body.
+async fn post(
+    app: &TestApp,
+    s: &SessionCookie,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
+    pairs.push(("csrf", &s.csrf));
+    let res = TestApp::plain_client()
+        .post(app.url(path))
+        .header("cookie", s.header())
+        .form(&pairs)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let loc = location(&res);
+    (status, loc, res.text().await.unwrap())
+}
+
+/// An advisory made from a fresh case through the API; returns the response body.
+async fn from_case(app: &TestApp, tok: &str) -> Value {
+    let (reporter, _) = app.user_with_role(Role::Reporter).await;
+    let case = full_case(app, reporter, app.own_org).await;
+    let (status, body) = call(
+        app,
+        tok,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "case": case.number })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+fn id_of(body: &Value) -> String {
+    body["advisory"]["id"].as_str().unwrap().to_owned()
+}
+
+fn revision_of(body: &Value) -> i64 {
+    body["advisory"]["revision"].as_i64().unwrap()
+}
+
+async fn plan_out_of_band(app: &TestApp, tok: &str, days: i64, title: &str) -> String {
+    let at = app.clock.now_ts() + SignedDuration::from_hours(24 * days);
+    let (status, body) = call(
+        app,
+        tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "out_of_band", "scheduled_at": at.to_string(), "title": title })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+async fn review(app: &TestApp, tok: &str, id: &str, verdict: &str, text: &str) -> (u16, Value) {
+    call(
+        app,
+        tok,
+        "POST",
+        &format!("/api/v1/advisories/{id}/reviews"),
+        Some(json!({ "verdict": verdict, "text": text })),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn an_advisory_is_made_from_a_case_once_through_the_api() {
+    let app = TestApp::spawn().await;
+    let ((author, tok), _) = analysts(&app).await;
+    let (reporter, _) = app.user_with_role(Role::Reporter).await;
+    let case = full_case(&app, reporter, app.own_org).await;
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "case": case.number })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let a = &body["advisory"];
+    let year = app.clock.now_ts().to_zoned(jiff::tz::TimeZone::UTC).year();
+    assert_eq!(a["tracking_id"], format!("KEIKAI-{year:04}-0001"));
+    assert_eq!(a["state"], "draft");
+    assert_eq!(a["content"]["text"]["en"]["title"], "Full case");
+    let vulns = a["content"]["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 1);
+    assert_eq!(vulns[0]["id"], case.vulnerability.to_string());
+    assert_eq!(vulns[0]["remediations"].as_array().unwrap().len(), 1);
+    assert_eq!(a["edits"][0]["editor"], author.to_string());
+    // Asking again returns the same advisory instead of a second one.
+    let (status, again) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "case": case.number })),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["advisory"]["id"], a["id"]);
+    let (status, bad) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "case": 99_999 })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(bad["error"]["field"], "case");
+    // By id and by tracking id; the list has it once.
+    let tracking = a["tracking_id"].as_str().unwrap();
+    for key in [a["id"].as_str().unwrap(), tracking] {
+        let (status, got) = call(
+            &app,
+            &tok,
+            "GET",
+            &format!("/api/v1/advisories/{key}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{key}");
+        assert_eq!(got["advisory"]["id"], a["id"]);
+        assert_eq!(got["readiness"]["review"], "not_reviewed");
+    }
+    let (status, list) = call(&app, &tok, "GET", "/api/v1/advisories", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["advisories"].as_array().unwrap().len(), 1);
+    let (status, list) = call(
+        &app,
+        &tok,
+        "GET",
+        "/api/v1/advisories?state=published",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(list["advisories"].as_array().unwrap().is_empty());
+    // The case page links to it instead of offering to make another.
+    let s = app.session_for(author).await;
+    let (status, html) = get(&app, &s, &format!("/cases/{}", case.number)).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("id=\"advisory-link\"><code>{tracking}</code>")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"advisory-form\""),
+        "no second advisory is offered"
+    );
+    let (status, loc, _) = post(&app, &s, &format!("/cases/{}/advisory", case.number), &[]).await;
+    assert_eq!(
+        (status, loc),
+        (
+            303,
+            format!("/editor/advisories/{}", a["id"].as_str().unwrap())
+        )
+    );
+}
+
+#[tokio::test]
+async fn only_someone_other_than_the_authors_approves_and_an_edit_drops_the_approval() {
+    let app = TestApp::spawn().await;
+    let ((_, author), (_, reviewer)) = analysts(&app).await;
+    let created = from_case(&app, &author).await;
+    let id = id_of(&created);
+    let (status, body) = review(&app, &author, &id, "approve", "").await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "verdict");
+    let (status, body) = review(&app, &reviewer, &id, "request_changes", "").await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "text");
+    let (status, body) = review(&app, &reviewer, &id, "request_changes", "Name the versions").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["readiness"]["review"], "changes_requested");
+    let (status, body) = review(&app, &reviewer, &id, "approve", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readiness"]["review"], "approved");
+    // The author changes the English text: the approval was for the edit before.
+    let (status, body) = call(
+        &app,
+        &author,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/text/en"),
+        Some(json!({
+            "title": "SQL injection in Keikai Router",
+            "summary": "An attacker can read the database.",
+            "revision": revision_of(&body),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readiness"]["review"], "not_reviewed");
+    // A stale revision is refused.
+    let (status, stale) = call(
+        &app,
+        &author,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/facts"),
+        Some(json!({ "tlp": "green", "revision": revision_of(&body) - 1 })),
+    )
+    .await;
+    assert_eq!(status, 409, "{stale}");
+    // Once the reviewer edits, they are an author too and may not approve any more.
+    let (status, body) = call(
+        &app,
+        &reviewer,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/facts"),
+        Some(json!({ "tlp": "green", "references": [{ "url": "https://example.com/kb/1", "summary": "Notice" }] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["advisory"]["content"]["tlp"], "green");
+    let (status, body) = review(&app, &reviewer, &id, "approve", "").await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "verdict");
+    let (status, body) = call(
+        &app,
+        &author,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/facts"),
+        Some(json!({ "references": [{ "url": "not a url", "summary": "x" }] })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "references.url");
+}
+
+#[tokio::test]
+async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
+    let app = TestApp::spawn().await;
+    let ((author, tok), _) = analysts(&app).await;
+    let created = from_case(&app, &tok).await;
+    let id = id_of(&created);
+    let (status, body) = call(
+        &app,
+        &tok,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/text/ja"),
+        Some(json!({
+            "title": "Keikai Router における SQL インジェクション",
+            "summary": "データベースを読み取られるおそれがあります。",
+            "faqs": [{ "question": "影響を受けますか", "answer": "1.0 が影響を受けます" }],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["readiness"]["en"], "outdated");
+    assert_eq!(body["readiness"]["ja"], "current");
+    let s = app.session_for(author).await;
+    let (status, html) = get(&app, &s, &format!("/editor/advisories/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("class=\"badge translation-outdated\" id=\"badge-en\">Outdated<"),
+        "{html}"
+    );
+    assert!(html.contains("class=\"badge translation-current\" id=\"badge-ja\">Current<"));
+    assert!(
+        html.contains("id=\"confirm-en\""),
+        "a confirm button for English"
+    );
+    assert!(!html.contains("id=\"confirm-ja\""));
+    // The FAQ entry and two empty slots.
+    assert!(html.contains("value=\"影響を受けますか\""));
+    let faq_slots = html.matches("name=\"faq_question\"").count();
+    assert_eq!(
+        faq_slots,
+        1 + 2 + 2,
+        "ja: one entry and two slots; en: two slots"
+    );
+    // The diff of that edit against the one before.
+    let (status, html) = get(&app, &s, &format!("/editor/advisories/{id}/edits/2")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-field=\"ja.title\""), "{html}");
+    assert!(
+        html.contains("<span class=\"removed\">- Full case</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<span class=\"added\">+ Keikai Router における SQL インジェクション</span>")
+    );
+    assert!(html.contains("data-field=\"ja.faq[1]\""));
+    assert!(
+        !html.contains("data-field=\"en.title\""),
+        "English did not change"
+    );
+    let (status, diff) = call(
+        &app,
+        &tok,
+        "GET",
+        &format!("/api/v1/advisories/{id}/edits/2"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let title = diff["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "ja.title")
+        .unwrap();
+    assert_eq!(
+        title["lines"][0],
+        json!({ "op": "removed", "line": "Full case" })
+    );
+    let (status, _) = call(
+        &app,
+        &tok,
+        "GET",
+        &format!("/api/v1/advisories/{id}/edits/9"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The translator confirms English is still right.
+    let (status, loc, body) = post(
+        &app,
+        &s,
+        &format!("/editor/advisories/{id}/translation/en/confirm"),
+        &[("revision", &revision_of(&body).to_string())],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("/editor/advisories/{id}#texts"));
+    let (_, html) = get(&app, &s, &format!("/editor/advisories/{id}")).await;
+    assert!(html.contains("id=\"badge-en\">Current<"));
+}
+
+#[tokio::test]
+async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory() {
+    let app = TestApp::spawn().await;
+    let ((author_id, author), (_, reviewer)) = analysts(&app).await;
+    let created = from_case(&app, &author).await;
+    let id = id_of(&created);
+    let tracking = created["advisory"]["tracking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let release = plan_out_of_band(&app, &author, 7, "Emergency fix").await;
+    let schedule_path = format!("/api/v1/advisories/{id}/schedule");
+    let schedule_body = json!({ "release": release });
+    let (status, body) = call(
+        &app,
+        &author,
+        "POST",
+        &schedule_path,
+        Some(schedule_body.clone()),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "review");
+    let (status, _) = review(&app, &reviewer, &id, "approve", "Looks right").await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&app, &author, "POST", &schedule_path, Some(schedule_body)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["advisory"]["state"], "scheduled");
+    assert_eq!(body["advisory"]["release"], release);
+    assert_eq!(body["readiness"]["ready"], true);
+    let (status, rel) = call(
+        &app,
+        &author,
+        "GET",
+        &format!("/api/v1/releases/{release}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(rel["release"]["kind"], "out_of_band");
+    let row = &rel["advisories"][0];
+    assert_eq!(row["tracking_id"], tracking.as_str());
+    assert_eq!(row["readiness"]["review"], "approved");
+    assert_eq!(row["readiness"]["en"], "current");
+    // No product is affected yet, so nothing lacks a fix.
+    assert_eq!(row["readiness"]["fixed"], true);
+    assert_eq!(row["readiness"]["ready"], true);
+    let s = app.session_for(author_id).await;
+    let (status, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("<tr data-advisory=\"{tracking}\">")),
+        "{html}"
+    );
+    assert!(html.contains("class=\"badge review-approved\">Approved<"));
+    assert!(html.contains("<td class=\"ready-true\">Yes</td>"));
+    assert!(
+        html.contains("id=\"ready-count\">Will be published: 1 / 1<"),
+        "{html}"
+    );
+    // An edit after scheduling takes it back to draft: still in the release, but not ready.
+    let (status, body) = call(
+        &app,
+        &author,
+        "PUT",
+        &format!("/api/v1/advisories/{id}/facts"),
+        Some(json!({ "tlp": "amber" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["advisory"]["state"], "draft");
+    assert_eq!(body["readiness"]["ready"], false);
+    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    assert!(html.contains(&format!(
+        "<tr data-advisory=\"{tracking}\" class=\"not-ready\">"
+    )));
+    assert!(html.contains("Will be published: 0 / 1"));
+    // Moving the release moves its advisories with it.
+    let later = (app.clock.now_ts() + SignedDuration::from_hours(24 * 9))
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (status, loc, body) = post(
+        &app,
+        &s,
+        &format!("/releases/{release}/reschedule"),
+        &[("local_time", &later), ("zone", "UTC")],
+    )
+    .await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (303, format!("/releases/{release}").as_str()),
+        "{body}"
+    );
+    let (_, rel) = call(
+        &app,
+        &author,
+        "GET",
+        &format!("/api/v1/releases/{release}"),
+        None,
+    )
+    .await;
+    assert_eq!(rel["advisories"][0]["tracking_id"], tracking.as_str());
+    assert!(
+        rel["release"]["scheduled_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&later[..10])
+    );
+    // Only planned releases take advisories.
+    let (status, body) = call(
+        &app,
+        &author,
+        "POST",
+        &format!("/api/v1/advisories/{id}/schedule"),
+        Some(json!({ "release": ReleaseId::new().to_string() })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "release");
+    // "Publish now" sends the release out at once; the advisory edited after its approval
+    // stays unpublished, and a second press is refused.
+    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    assert!(html.contains("id=\"publish-now-form\""), "{html}");
+    let (status, loc, body) = post(&app, &s, &format!("/releases/{release}/publish"), &[]).await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (303, format!("/releases/{release}").as_str()),
+        "{body}"
+    );
+    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    assert!(!html.contains("id=\"publish-now-form\""), "{html}");
+    let (_, rel) = call(
+        &app,
+        &author,
+        "GET",
+        &format!("/api/v1/releases/{release}"),
+        None,
+    )
+    .await;
+    assert_eq!(rel["release"]["state"], "published", "{rel}");
+    let (_, adv) = call(
+        &app,
+        &author,
+        "GET",
+        &format!("/api/v1/advisories/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(adv["advisory"]["state"], "draft", "{adv}");
+    let (status, body) = call(
+        &app,
+        &author,
+        "POST",
+        &format!("/api/v1/releases/{release}/publish"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+}
+
+#[tokio::test]
+async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewers_zone() {
+    let app = TestApp::spawn().await;
+    let ((analyst, tok), _) = analysts(&app).await;
+    let schedule = keikai_web::WebConfig::default().publishing.schedule;
+    let now = app.clock.now_ts();
+    let next = schedule.next_monthly_after(now).unwrap();
+    let wrong = next + SignedDuration::from_hours(1);
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "monthly", "scheduled_at": wrong.to_string() })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "scheduled_at");
+    let past = now - SignedDuration::from_hours(1);
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "out_of_band", "scheduled_at": past.to_string() })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "scheduled_at");
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "weekly", "month": "2030-01" })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "kind");
+    let local = next.to_zoned(schedule.zone().clone());
+    let month = format!("{:04}-{:02}", local.year(), local.month());
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "monthly", "month": month })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["scheduled_at"], next.to_string());
+    assert_eq!(body["title"], format!("Monthly release {month}"));
+    assert_eq!(body["scheduled_at_local"], schedule.display(next));
+    let (status, list) = call(&app, &tok, "GET", "/api/v1/releases", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // One train a month.
+    let (status, body) = call(
+        &app,
+        &tok,
+        "POST",
+        "/api/v1/releases",
+        Some(json!({ "kind": "monthly", "month": month })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "month");
+    // Shown in the schedule's zone and, for a Japanese-speaking viewer, in Japan's.
+    app.store
+        .set_locale(analyst, Some(Locale::Ja))
+        .await
+        .unwrap();
+    let s = app.session_for(analyst).await;
+    let (status, html) = get(&app, &s, "/releases").await;
+    assert_eq!(status, 200);
+    let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+    assert!(html.contains(&schedule.display(next)), "{html}");
+    assert!(
+        html.contains(&keikai_domain::release::display_in(next, &tokyo)),
+        "{html}"
+    );
+    assert!(html.contains(" JST<"), "{html}");
+    // The form offers the next month without a release: the one after.
+    let after = local.date().last_of_month().tomorrow().unwrap();
+    let m2 = format!("{:04}-{:02}", after.year(), after.month());
+    assert!(
+        html.contains(&format!("id=\"month\" value=\"{m2}\"")),
+        "{html}"
+    );
+    let (status, loc, body) = post(
+        &app,
+        &s,
+        "/releases",
+        &[("kind", "monthly"), ("month", &m2), ("title", "")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert!(loc.starts_with("/releases/"), "{loc}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        "/releases",
+        &[
+            ("kind", "out_of_band"),
+            ("local_time", "2001-01-01T10:00"),
+            ("zone", "Asia/Tokyo"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">scheduled_at:"), "{html}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        "/releases",
+        &[
+            ("kind", "out_of_band"),
+            ("local_time", "2099-01-01T10:00"),
+            ("zone", "Mars/Olympus"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">zone:"), "{html}");
+    assert!(
+        html.contains("value=\"Mars/Olympus\""),
+        "what was typed is kept"
+    );
+}
+
+#[tokio::test]
+async fn markup_in_titles_is_escaped_on_every_page() {
+    let app = TestApp::spawn().await;
+    let ((author_id, author), (_, reviewer)) = analysts(&app).await;
+    let evil = "<script>alert(1)</script>";
+    let (status, body) = call(
+        &app,
+        &author,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "language": "en", "title": evil, "summary": "<img src=x onerror=alert(2)>" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(&body);
+    // A vulnerability for it to be schedulable: from a case whose title is markup too.
+    let (reporter, _) = app.user_with_role(Role::Reporter).await;
+    let case = full_case(&app, reporter, app.own_org).await;
+    let (_, from_case) = call(
+        &app,
+        &author,
+        "POST",
+        "/api/v1/advisories",
+        Some(json!({ "case": case.number })),
+    )
+    .await;
+    let case_adv = id_of(&from_case);
+    let (status, _) = call(
+        &app,
+        &author,
+        "PUT",
+        &format!("/api/v1/advisories/{case_adv}/text/en"),
+        Some(json!({ "title": evil, "summary": "<b>summary</b>" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let release = plan_out_of_band(&app, &author, 3, "<b>bold</b> release").await;
+    review(&app, &reviewer, &case_adv, "approve", "<i>ok</i>").await;
+    let (status, body) = call(
+        &app,
+        &author,
+        "POST",
+        &format!("/api/v1/advisories/{case_adv}/schedule"),
+        Some(json!({ "release": release })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let s = app.session_for(author_id).await;
+    for path in [
+        "/editor/advisories".to_owned(),
+        "/editor/advisories?q=%3Cscript%3E".to_owned(),
+        format!("/editor/advisories/{id}"),
+        format!("/editor/advisories/{id}/edits/1"),
+        format!("/editor/advisories/{case_adv}"),
+        format!("/editor/advisories/{case_adv}/edits/2"),
+        "/releases".to_owned(),
+        format!("/releases/{release}"),
+        format!("/cases/{}", case.number),
+    ] {
+        let (status, html) = get(&app, &s, &path).await;
+        assert_eq!(status, 200, "{path}");
+        for raw in [
+            "<script>alert",
+            "<img src=x",
+            "<b>bold",
+            "<b>summary",
+            "<i>ok",
+        ] {
+            assert!(!html.contains(raw), "{path} shows {raw} unescaped");
+        }
+        if path != "/releases" && !path.starts_with("/cases/") {
+            assert!(
+                html.contains("&#60;script&#62;alert(1)"),
+                "{path} lacks the escaped title"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_editor_form_works_once() {
+    let app = TestApp::spawn().await;
+    let ((author, _), (reviewer, _)) = analysts(&app).await;
+    let s = app.session_for(author).await;
+    let r = app.session_for(reviewer).await;
+    let version = product_version(&app).await;
+    let (reporter, _) = app.user_with_role(Role::Reporter).await;
+    let case = full_case(&app, reporter, app.own_org).await;
+    // The list and a blank draft.
+    let (status, html) = get(&app, &s, "/editor/advisories").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"new-advisory-form\""));
+    let (status, loc, _) = post(
+        &app,
+        &s,
+        "/editor/advisories",
+        &[
+            ("language", "ja"),
+            ("title", "空の下書き"),
+            ("summary", "概要"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(loc.starts_with("/editor/advisories/"), "{loc}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        "/editor/advisories",
+        &[
+            ("language", "ja"),
+            ("title", "概要のない下書き"),
+            ("summary", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">summary:"), "{html}");
+    assert!(
+        html.contains("value=\"概要のない下書き\""),
+        "the title is kept"
+    );
+    // From the case page's button.
+    let (status, html) = get(&app, &s, &format!("/cases/{}", case.number)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"create-advisory\""));
+    let (status, loc, _) = post(&app, &s, &format!("/cases/{}/advisory", case.number), &[]).await;
+    assert_eq!(status, 303);
+    let id = loc.trim_start_matches("/editor/advisories/").to_owned();
+    let aid: AdvisoryId = id.parse().unwrap();
+    let vid = case.vulnerability;
+    let rev = || async {
+        app.store
+            .get_advisory(aid)
+            .await
+            .unwrap()
+            .revision
+            .to_string()
+    };
+    let base = format!("/editor/advisories/{id}");
+    let v = format!("{base}/vulnerabilities/{vid}");
+    let (status, html) = get(&app, &s, &base).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("action=\"{v}/statuses\"")));
+    let version_s = version.to_string();
+    // Each form once: (path, fields, expected status).
+    let steps: Vec<(String, Vec<(&str, String)>)> = vec![
+        (
+            format!("{base}/text/ja"),
+            vec![
+                ("title", "日本語のタイトル".into()),
+                ("summary", "日本語の概要".into()),
+                ("description", "説明".into()),
+                ("impact", "影響".into()),
+                ("faq_question", "質問".into()),
+                ("faq_answer", "回答".into()),
+                ("faq_question", String::new()),
+                ("faq_answer", String::new()),
+                ("remediation_details", "入力を検査する".into()),
+            ],
+        ),
+        (format!("{base}/translation/en/confirm"), vec![]),
+        (
+            format!("{base}/facts"),
+            vec![
+                ("tlp", "clear".into()),
+                ("severity", "Critical".into()),
+                ("references", "https://example.com/a Vendor notice".into()),
+                ("acknowledgments", "Hanako Yamada (Example Lab)".into()),
+            ],
+        ),
+        (
+            format!("{v}/statuses"),
+            vec![
+                ("branch_id", version_s.clone()),
+                ("status", "known_affected".into()),
+            ],
+        ),
+        (
+            format!("{v}/scores"),
+            vec![
+                (
+                    "vector",
+                    "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into(),
+                ),
+                ("branch_ids", version_s.clone()),
+            ],
+        ),
+        (
+            format!("{v}/remediations"),
+            vec![
+                ("category", "vendor_fix".into()),
+                ("lang", "en".into()),
+                ("details", "Update to 1.1".into()),
+                ("fixed_version", "1.1".into()),
+                ("kb", "KB-1".into()),
+                ("url", "https://example.com/fix".into()),
+                ("branch_ids", version_s.clone()),
+            ],
+        ),
+        (format!("{v}/remediations/1/delete"), vec![]),
+        (format!("{v}/scores/0/delete"), vec![]),
+    ];
+    for (path, fields) in &steps {
+        let revision = rev().await;
+        let mut f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        f.push(("revision", &revision));
+        let (status, loc, body) = post(&app, &s, path, &f).await;
+        assert_eq!(status, 303, "{path}: {body}");
+        assert!(loc.starts_with(&base), "{path}: {loc}");
+    }
+    let a = app.store.get_advisory(aid).await.unwrap();
+    let ja = &a.content.text.ja;
+    assert_eq!(ja.title, "日本語のタイトル");
+    assert_eq!(ja.faqs.len(), 1, "the empty FAQ slot is dropped");
+    assert_eq!(a.content.severity.as_deref(), Some("Critical"));
+    assert_eq!(a.content.references[0].summary, "Vendor notice");
+    assert_eq!(
+        a.content.acknowledgments[0].organization.as_deref(),
+        Some("Example Lab")
+    );
+    let vuln = &a.content.vulnerabilities[0];
+    assert_eq!(vuln.product_statuses.len(), 1);
+    assert_eq!(
+        vuln.remediations.len(),
+        1,
+        "the new one is removed, the case's one is left"
+    );
+    assert_eq!(vuln.remediations[0].details.ja, "入力を検査する");
+    assert!(vuln.scores.is_empty());
+    // The page names the product and the remediation's language fields.
+    let (_, html) = get(&app, &s, &base).await;
+    assert!(html.contains(" / Router / 1.0</td>"), "{html}");
+    // Bad input: the page again with the field named, what was typed kept.
+    let revision = rev().await;
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{base}/text/en"),
+        &[
+            ("title", "Only a title"),
+            ("summary", ""),
+            ("revision", &revision),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">summary:"), "{html}");
+    assert!(html.contains("value=\"Only a title\""));
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{v}/scores"),
+        &[("vector", "CVSS:3.1/AV:Q"), ("revision", &revision)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">vector:"), "{html}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{v}/statuses"),
+        &[
+            ("branch_id", &BranchId::new().to_string()),
+            ("status", "fixed"),
+            ("revision", &revision),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("role=\"alert\">branch_id:"), "{html}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{base}/facts"),
+        &[
+            ("references", "https://example.com/x"),
+            ("revision", &revision),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("role=\"alert\">references.summary:"),
+        "{html}"
+    );
+    let (status, _, _) = post(
+        &app,
+        &s,
+        &format!("{base}/facts"),
+        &[("tlp", "red"), ("revision", "0")],
+    )
+    .await;
+    assert_eq!(status, 409, "a stale revision");
+    // Status removal, refresh from the case, review, schedule, unschedule.
+    for path in [
+        format!("{v}/statuses/{version}/delete"),
+        format!("{base}/refresh"),
+    ] {
+        let revision = rev().await;
+        let (status, _, body) = post(&app, &s, &path, &[("revision", &revision)]).await;
+        assert_eq!(status, 303, "{path}: {body}");
+    }
+    let (status, loc, _) = post(
+        &app,
+        &s,
+        "/releases",
+        &[
+            ("kind", "out_of_band"),
+            ("local_time", "2099-01-05T10:00"),
+            ("zone", "Asia/Tokyo"),
+            ("title", "OOB"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let release: ReleaseId = loc.trim_start_matches("/releases/").parse().unwrap();
+    let revision = rev().await;
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{base}/schedule"),
+        &[("release", &release.to_string()), ("revision", &revision)],
+    )
+    .await;
+    assert_eq!(status, 422, "not approved yet");
+    assert!(html.contains("role=\"alert\">review:"), "{html}");
+    let (status, _, html) = post(
+        &app,
+        &s,
+        &format!("{base}/reviews"),
+        &[
+            ("verdict", "approve"),
+            ("text", ""),
+            ("revision", &revision),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "the author may not approve");
+    assert!(html.contains("role=\"alert\">verdict:"), "{html}");
+    let (status, _, _) = post(
+        &app,
+        &r,
+        &format!("{base}/reviews"),
+        &[
+            ("verdict", "comment"),
+            ("text", "Please add the KB"),
+            ("revision", &revision),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, _, _) = post(
+        &app,
+        &r,
+        &format!("{base}/reviews"),
+        &[
+            ("verdict", "approve"),
+            ("text", ""),
+            ("revision", &rev().await),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (status, loc, body) = post(
+        &app,
+        &s,
+        &format!("{base}/schedule"),
+        &[
+            ("release", &release.to_string()),
+            ("revision", &rev().await),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("{base}#schedule"));
+    let (_, html) = get(&app, &s, &base).await;
+    assert!(html.contains("id=\"review-state\">Approved<"));
+    assert!(html.contains("id=\"unschedule\""));
+    let (status, _, _) = post(
+        &app,
+        &s,
+        &format!("{base}/unschedule"),
+        &[("revision", &rev().await)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(app.store.get_advisory(aid).await.unwrap().release.is_none());
+    // Published (as the publisher would), then revised.
+    let mut a = app.store.get_advisory(aid).await.unwrap();
+    a.schedule(release, app.clock.now_ts()).unwrap();
+    let change = a.publish(release, app.clock.now_ts()).unwrap();
+    app.store
+        .save_advisory(&a, AuditActor::System, &[change])
+        .await
+        .unwrap();
+    let (_, html) = get(&app, &s, &base).await;
+    assert!(html.contains("id=\"revision-form\""));
+    assert!(
+        !html.contains("id=\"save-facts\""),
+        "a published version is not edited in place"
+    );
+    let (status, _, body) = post(
+        &app,
+        &s,
+        &format!("{base}/revision"),
+        &[
+            ("summary", "Added the KB number."),
+            ("revision", &rev().await),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let a = app.store.get_advisory(aid).await.unwrap();
+    assert_eq!(a.revision_summary.as_deref(), Some("Added the KB number."));
+    // The history links each edit to its diff; the list finds it by tracking id.
+    let (_, html) = get(&app, &s, &base).await;
+    for n in 1..=a.current_edit() {
+        assert!(
+            html.contains(&format!("href=\"{base}/edits/{n}\"")),
+            "edit {n}"
+        );
+    }
+    let (status, html) = get(&app, &s, &format!("/editor/advisories?q={}", a.tracking_id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("<tr data-advisory=\"{}\">", a.tracking_id)));
+    let (status, html) = get(&app, &s, "/editor/advisories?state=bogus").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("state:"), "{html}");
+    let (status, html) = get(&app, &s, "/releases").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("OOB"));
+}
+
+// ---------------------------------------------------------------- the matrix's requests
+
+/// An advisory made from a fresh case, with a product status, a vendor fix and a score,
+/// approved by someone who did not write it, and scheduled into a fresh out-of-band release
+/// (or, `published`, already published with it). Japanese is outdated (the remediation was
+/// written in English), so that every editor route has something to act on.
+struct MatrixAdvisory {
+    id: AdvisoryId,
+    vid: VulnerabilityId,
+    release: ReleaseId,
+}
+
+async fn matrix_advisory(
+    app: &TestApp,
+    version: BranchId,
+    reporter: UserId,
+    team: OrgId,
+    published: bool,
+) -> MatrixAdvisory {
+    let now = app.clock.now_ts();
+    let schedule = keikai_web::WebConfig::default().publishing.schedule;
+    let release = Release::plan(
+        ReleaseKind::OutOfBand,
+        now + SignedDuration::from_hours(24 * 7),
+        &format!("Matrix release {}", uuid::Uuid::now_v7().simple()),
+        &schedule,
+        now,
+    )
+    .unwrap();
+    let change = keikai_domain::audit::Change::new(
+        "release.planned",
+        release.subject(),
+        Value::Null,
+        json!({}),
+    );
+    let release = app
+        .store
+        .create_release(&release, AuditActor::System, &change, now)
+        .await
+        .unwrap();
+    let full = full_case(app, reporter, team).await;
+    let case = app.store.case_by_number(full.number).await.unwrap();
+    let author = UserId::new();
+    let tracking = format!("MATRIX-{}", uuid::Uuid::now_v7().simple());
+    let (mut a, created) = Advisory::from_case(tracking, &case, author, now);
+    let vid = full.vulnerability;
+    a.set_product_status(
+        vid,
+        ProductStatus::new(version, ProductStatusKind::KnownAffected, None).unwrap(),
+        author,
+        now,
+    )
+    .unwrap();
+    let fix = RemediationInput {
+        category: "vendor_fix".into(),
+        details: "Update to 1.1".into(),
+        fixed_version: Some("1.1".into()),
+        ..RemediationInput::default()
+    };
+    a.add_remediation(vid, &fix, Locale::En, author, now)
+        .unwrap();
+    let vector =
+        CvssVector::try_from("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".to_owned()).unwrap();
+    a.set_score(vid, vector, Vec::new(), author, now).unwrap();
+    a.review(UserId::new(), Verdict::Approve, "", now).unwrap();
+    a.schedule(release.id(), now).unwrap();
+    if published {
+        a.publish(release.id(), now).unwrap();
+    }
+    let a = app
+        .store
+        .create_advisory(&a, AuditActor::System, &created)
+        .await
+        .unwrap();
+    MatrixAdvisory {
+        id: a.id,
+        vid,
+        release: release.id(),
+    }
+}
+
+fn is_ours(template: &str) -> bool {
+    template.starts_with("/editor/advisories")
+        || template.starts_with("/api/v1/advisories")
+        || matches!(
+            template,
+            "/releases"
+                | "/releases/{id}"
+                | "/releases/{id}/reschedule"
+                | "/api/v1/releases"
+                | "/api/v1/releases/{id}"
+        )
+}
+
+fn pairs(list: &[(&str, &str)]) -> Body {
+    Body::Form(
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+/// The path and a valid body for an advisory or release route, or `None` for a route that
+/// is not one of them. Every request gets fresh resources, so callers never race.
+pub(crate) async fn prepare(
+    app: &TestApp,
+    fx: &Fixture,
+    method: &str,
+    template: &str,
+) -> Option<(String, Body)> {
+    // Exactly the routes this work added (publishing's routes under /releases are not).
+    let ours = keikai_web::ROUTES
+        .iter()
+        .filter(|(m, _)| *m == method)
+        .any(|(_, t)| *t == template && is_ours(t));
+    if !ours {
+        return None;
+    }
+    // Lists and creations need nothing; the rest a fresh advisory and release each.
+    let m = if template.contains("{id}") {
+        Some(
+            matrix_advisory(
+                app,
+                fx.version,
+                fx.victim,
+                fx.own_org,
+                template.ends_with("/revision"),
+            )
+            .await,
+        )
+    } else {
+        None
+    };
+    let (id, vid, release) = m.as_ref().map_or_else(Default::default, |m| {
+        let id = if template.contains("releases/") {
+            m.release.to_string()
+        } else {
+            m.id.to_string()
+        };
+        (id, m.vid.to_string(), m.release.to_string())
+    });
+    let path = template
+        .replace("{id}", &id)
+        .replace("{vid}", &vid)
+        .replace("{branch}", &fx.version.to_string())
+        .replace("{index}", "0")
+        .replace("{number}", "1")
+        // Japanese is the outdated language; English is edited.
+        .replace("/translation/{lang}", "/translation/ja")
+        .replace("{lang}", "en");
+    let unique = format!("Matrix {}", uuid::Uuid::now_v7().simple());
+    let version = fx.version.to_string();
+    let later = |days: i64| app.clock.now_ts() + SignedDuration::from_hours(24 * days);
+    let local = |days: i64| {
+        later(days)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .datetime()
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let body = if method == "GET" {
+        Body::Empty
+    } else if let Some(rest) = template.strip_prefix("/api/v1") {
+        Body::Json(match rest {
+            "/advisories" => json!({ "language": "en", "title": unique, "summary": "matrix" }),
+            "/advisories/{id}/text/{lang}" => json!({ "title": unique, "summary": "matrix" }),
+            "/advisories/{id}/facts" => json!({
+                "references": [{ "url": "https://example.com/matrix", "summary": unique }],
+            }),
+            "/advisories/{id}/reviews" => json!({ "verdict": "comment", "text": "matrix" }),
+            "/advisories/{id}/schedule" => json!({ "release": release }),
+            "/releases" => json!({
+                "kind": "out_of_band",
+                "scheduled_at": later(30).to_string(),
+                "title": unique,
+            }),
+            other => {
+                panic!("no body for {method} /api/v1{other}: add one to advisories::prepare()")
+            }
+        })
+    } else {
+        let rest = template.trim_start_matches("/editor/advisories/{id}");
+        let reference = format!("https://example.com/matrix {unique}");
+        match (template, rest) {
+            ("/editor/advisories", _) => pairs(&[
+                ("language", "en"),
+                ("title", &unique),
+                ("summary", "matrix"),
+            ]),
+            ("/releases", _) => pairs(&[
+                ("kind", "out_of_band"),
+                ("local_time", &local(30)),
+                ("zone", "UTC"),
+                ("title", &unique),
+            ]),
+            ("/releases/{id}/reschedule", _) => {
+                pairs(&[("local_time", &local(10)), ("zone", "UTC")])
+            }
+            (_, "/text/{lang}") => pairs(&[("title", &unique), ("summary", "matrix")]),
+            (_, "/facts") => pairs(&[("tlp", "clear"), ("references", &reference)]),
+            (_, "/vulnerabilities/{vid}/statuses") => {
+                pairs(&[("branch_id", &version), ("status", "fixed")])
+            }
+            (_, "/vulnerabilities/{vid}/remediations") => pairs(&[
+                ("category", "workaround"),
+                ("details", "matrix"),
+                ("lang", "en"),
+            ]),
+            (_, "/vulnerabilities/{vid}/scores") => pairs(&[(
+                "vector",
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            )]),
+            (_, "/reviews") => pairs(&[("verdict", "comment"), ("text", "matrix")]),
+            (_, "/schedule") => pairs(&[("release", &release)]),
+            (_, "/revision") => pairs(&[("summary", "matrix")]),
+            // Removals, confirming a translation, refreshing, unscheduling.
+            _ => pairs(&[]),
+        }
+    };
+    Some((path, body))
+}
