@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod org;
+pub mod partner;
 pub mod policy;
 pub mod product;
 pub mod release;

@@ -118,6 +118,10 @@ pub enum Action {
     EditAdvisory,
     /// Plan, move and publish releases.
     ManageReleases,
+    /// The partner programme: agreements, partner editions, answers, alerts, the access trail.
+    ManagePartners,
+    /// The partner portal; which packages it shows is decided by the organisation's agreement.
+    UsePartnerPortal,
 }
 
 impl Action {
@@ -136,6 +140,7 @@ impl Action {
                 | Self::ReplyAsReporter { .. }
                 | Self::EditAdvisory
                 | Self::ManageReleases
+                | Self::ManagePartners
         )
     }
 }
@@ -180,6 +185,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         // Drafts are embargoed: only the PSIRT sees them before release.
         Action::ViewAdvisories | Action::EditAdvisory | Action::ManageReleases => p.has_any(PSIRT),
         Action::ReplyAsReporter { reporter } => reporter == Some(p.user_id),
+        Action::ManagePartners => p.has_any(PSIRT),
+        Action::UsePartnerPortal => p.has_role(Role::PartnerContact),
     };
     if !allowed {
         return Decision::NotFound;
@@ -236,31 +243,33 @@ mod tests {
             Action::ViewAdvisories,
             Action::EditAdvisory,
             Action::ManageReleases,
+            Action::ManagePartners,
+            Action::UsePartnerPortal,
         ];
-        let expected: [(Role, [Decision; 17]); 6] = [
+        let expected: [(Role, [Decision; 19]); 6] = [
             (
                 Role::Admin,
-                [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A],
+                [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, N],
             ),
             (
                 Role::PsirtAnalyst,
-                [A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A],
+                [A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A, A, N],
             ),
             (
                 Role::ProductEngineer,
-                [A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N],
+                [A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N, N, N],
             ),
             (
                 Role::PartnerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, A],
             ),
             (
                 Role::CustomerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N],
             ),
             (
                 Role::Reporter,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N],
+                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N],
             ),
         ];
         for (role, decisions) in expected {

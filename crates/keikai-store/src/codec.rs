@@ -640,3 +640,116 @@ impl TryFrom<ArtifactRow> for crate::ArtifactMeta {
         })
     }
 }
+
+/// JSON aggregates of the partner programme, with the store's revision beside them.
+macro_rules! json_aggregate {
+    ($t:ty, $column:literal, $what:literal) => {
+        impl TryFrom<JsonRow> for $t {
+            type Error = StoreError;
+
+            fn try_from(r: JsonRow) -> Result<Self, StoreError> {
+                let mut v: Self =
+                    serde_json::from_str(&r.data).map_err(|e| corrupt($column, $what, e))?;
+                v.revision = r.revision;
+                Ok(v)
+            }
+        }
+    };
+}
+
+json_aggregate!(
+    keikai_domain::partner::Agreement,
+    "partner_agreements.data",
+    "an agreement"
+);
+json_aggregate!(
+    keikai_domain::partner::PartnerEdition,
+    "partner_editions.data",
+    "a partner edition"
+);
+json_aggregate!(
+    keikai_domain::partner::Question,
+    "partner_questions.data",
+    "a question"
+);
+json_aggregate!(
+    keikai_domain::partner::Alert,
+    "partner_alerts.data",
+    "an alert"
+);
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccessRow {
+    id: Uuid,
+    at: Ts,
+    user_id: Uuid,
+    org_id: Uuid,
+    kind: String,
+    release_id: Option<Uuid>,
+    advisory_id: Option<Uuid>,
+    alert_id: Option<Uuid>,
+    detail: String,
+}
+
+impl TryFrom<AccessRow> for crate::AccessRecord {
+    type Error = StoreError;
+
+    fn try_from(r: AccessRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            at: r.at.get(),
+            user_id: UserId::from_uuid(r.user_id),
+            org_id: OrgId::from_uuid(r.org_id),
+            kind: r
+                .kind
+                .parse()
+                .map_err(|e| corrupt("partner_access.kind", &r.kind, e))?,
+            release_id: r.release_id.map(keikai_domain::ReleaseId::from_uuid),
+            advisory_id: r.advisory_id.map(keikai_domain::AdvisoryId::from_uuid),
+            alert_id: r.alert_id,
+            detail: r.detail,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertAckRow {
+    alert_id: Uuid,
+    user_id: Uuid,
+    org_id: Uuid,
+    at: Ts,
+}
+
+impl TryFrom<AlertAckRow> for crate::AlertAck {
+    type Error = StoreError;
+
+    fn try_from(r: AlertAckRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            alert_id: r.alert_id,
+            user_id: UserId::from_uuid(r.user_id),
+            org_id: OrgId::from_uuid(r.org_id),
+            at: r.at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PackageDeliveryRow {
+    release_id: Uuid,
+    tier: String,
+    delivered_at: Ts,
+    recipients: i64,
+}
+
+impl TryFrom<PackageDeliveryRow> for crate::PackageDelivery {
+    type Error = StoreError;
+
+    fn try_from(r: PackageDeliveryRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            release_id: keikai_domain::ReleaseId::from_uuid(r.release_id),
+            tier: r.tier,
+            delivered_at: r.delivered_at.get(),
+            recipients: r.recipients,
+        })
+    }
+}

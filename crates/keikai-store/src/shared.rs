@@ -185,6 +185,7 @@ macro_rules! impl_store {
 
             $crate::cases::case_store_impl!($store);
             $crate::advisories::advisory_store_impl!($store);
+            $crate::partners::partner_store_impl!($store);
 
             #[async_trait]
             impl OrgStore for $store {

@@ -296,6 +296,51 @@ pub(crate) const PUBLIC_LATEST_ARTIFACT_BY_NAME: &str = concat!(
     "AND ar.version = a.version AND ar.name = $1"
 );
 
+// The partner programme.
+pub(crate) const UPSERT_AGREEMENT: &str = "INSERT INTO partner_agreements (org_id, tier, \
+     expires_at, revision, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (org_id) DO UPDATE SET tier = excluded.tier, expires_at = excluded.expires_at, \
+     revision = excluded.revision, data = excluded.data, updated_at = excluded.updated_at \
+     WHERE partner_agreements.revision = $7";
+pub(crate) const GET_AGREEMENT: &str =
+    "SELECT data, revision FROM partner_agreements WHERE org_id = $1";
+pub(crate) const LIST_AGREEMENTS: &str =
+    "SELECT data, revision FROM partner_agreements ORDER BY org_id";
+pub(crate) const UPSERT_PARTNER_EDITION: &str = "INSERT INTO partner_editions (advisory_id, \
+     revision, data, updated_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (advisory_id) DO UPDATE SET revision = excluded.revision, data = excluded.data, \
+     updated_at = excluded.updated_at WHERE partner_editions.revision = $5";
+pub(crate) const GET_PARTNER_EDITION: &str =
+    "SELECT data, revision FROM partner_editions WHERE advisory_id = $1";
+pub(crate) const INSERT_QUESTION: &str = "INSERT INTO partner_questions (id, release_id, \
+     advisory_id, org_id, revision, data, asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const UPDATE_QUESTION: &str = "UPDATE partner_questions SET revision = $3, data = $4 \
+     WHERE id = $1 AND revision = $2";
+pub(crate) const GET_QUESTION: &str = "SELECT data, revision FROM partner_questions WHERE id = $1";
+/// `$1` NULL means every release.
+pub(crate) const LIST_QUESTIONS: &str = "SELECT data, revision FROM partner_questions \
+     WHERE ($1 IS NULL OR release_id = $1) ORDER BY asked_at, id";
+pub(crate) const INSERT_ALERT: &str =
+    "INSERT INTO partner_alerts (id, revision, data, sent_at) VALUES ($1, 1, $2, $3)";
+pub(crate) const GET_ALERT: &str = "SELECT data, revision FROM partner_alerts WHERE id = $1";
+pub(crate) const LIST_ALERTS: &str =
+    "SELECT data, revision FROM partner_alerts ORDER BY sent_at DESC, id DESC";
+pub(crate) const INSERT_ALERT_ACK: &str = "INSERT INTO partner_alert_acks (alert_id, user_id, \
+     org_id, at) VALUES ($1, $2, $3, $4) ON CONFLICT (alert_id, user_id) DO NOTHING";
+pub(crate) const LIST_ALERT_ACKS: &str = "SELECT alert_id, user_id, org_id, at \
+     FROM partner_alert_acks WHERE alert_id = $1 ORDER BY at, user_id";
+pub(crate) const INSERT_ACCESS: &str = "INSERT INTO partner_access (id, at, user_id, org_id, \
+     kind, release_id, advisory_id, alert_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// Newest first; `$1` NULL means every organisation; `$2` is the limit.
+pub(crate) const LIST_ACCESS: &str = "SELECT id, at, user_id, org_id, kind, release_id, \
+     advisory_id, alert_id, detail FROM partner_access WHERE ($1 IS NULL OR org_id = $1) \
+     ORDER BY id DESC LIMIT $2";
+pub(crate) const INSERT_PACKAGE_DELIVERY: &str = "INSERT INTO package_deliveries (release_id, \
+     tier, delivered_at, recipients) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (release_id, tier) DO NOTHING";
+pub(crate) const LIST_PACKAGE_DELIVERIES: &str = "SELECT release_id, tier, delivered_at, \
+     recipients FROM package_deliveries WHERE release_id = $1 ORDER BY delivered_at, tier";
+
 #[cfg(test)]
 mod tests {
     use keikai_domain::{BranchCategory, Locale, OrgKind, Role};
@@ -333,5 +378,18 @@ mod tests {
             missing.is_empty(),
             "values missing from CHECK lists: {missing:?}"
         );
+    }
+
+    #[test]
+    fn access_kinds_are_in_both_check_lists() {
+        use keikai_domain::partner::AccessKind;
+        for ddl in [
+            include_str!("../migrations/sqlite/0005_partners.sql"),
+            include_str!("../migrations/postgres/0005_partners.sql"),
+        ] {
+            for k in AccessKind::ALL {
+                assert!(ddl.contains(&format!("'{}'", k.as_str())), "{}", k.as_str());
+            }
+        }
     }
 }

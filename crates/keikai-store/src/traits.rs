@@ -7,6 +7,7 @@ use keikai_domain::audit::{AuditActor, AuditEntry, Change};
 use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Visibility,
 };
+use keikai_domain::partner::{AccessKind, Agreement, Alert, PartnerEdition, Question};
 use keikai_domain::release::Release;
 use keikai_domain::{
     AdvisoryId, ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId,
@@ -442,6 +443,115 @@ pub trait AdvisoryStore: Send + Sync {
     async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String>;
 }
 
+/// One entry of the partner access trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    pub id: uuid::Uuid,
+    pub at: Timestamp,
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub kind: AccessKind,
+    pub release_id: Option<ReleaseId>,
+    pub advisory_id: Option<AdvisoryId>,
+    pub alert_id: Option<uuid::Uuid>,
+    /// What exactly, e.g. the file name of a download.
+    pub detail: String,
+}
+
+impl AccessRecord {
+    pub fn new(at: Timestamp, user_id: UserId, org_id: OrgId, kind: AccessKind) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7(),
+            at,
+            user_id,
+            org_id,
+            kind,
+            release_id: None,
+            advisory_id: None,
+            alert_id: None,
+            detail: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAck {
+    pub alert_id: uuid::Uuid,
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub at: Timestamp,
+}
+
+/// A tier's package of a release that went out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDelivery {
+    pub release_id: ReleaseId,
+    pub tier: String,
+    pub delivered_at: Timestamp,
+    pub recipients: i64,
+}
+
+#[async_trait]
+pub trait PartnerStore: Send + Sync {
+    /// Saves an agreement read at `agreement.revision` (0 when new); a stale revision, or a
+    /// new agreement where one exists, is `Conflict`.
+    async fn save_agreement(
+        &self,
+        agreement: &Agreement,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<Agreement>;
+    async fn agreement(&self, org: OrgId) -> Result<Option<Agreement>>;
+    async fn list_agreements(&self) -> Result<Vec<Agreement>>;
+    /// Saves a partner edition read at `edition.revision` (0 when new), optimistically.
+    async fn save_partner_edition(
+        &self,
+        edition: &PartnerEdition,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<PartnerEdition>;
+    async fn partner_edition(&self, advisory: AdvisoryId) -> Result<Option<PartnerEdition>>;
+    async fn create_question(
+        &self,
+        question: &Question,
+        actor: AuditActor,
+        change: &Change,
+    ) -> Result<Question>;
+    /// Saves an answered question, optimistically.
+    async fn save_question(
+        &self,
+        question: &Question,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<Question>;
+    async fn get_question(&self, id: uuid::Uuid) -> Result<Question>;
+    /// Oldest first; of one release or all.
+    async fn list_questions(&self, release: Option<ReleaseId>) -> Result<Vec<Question>>;
+    async fn create_alert(
+        &self,
+        alert: &Alert,
+        actor: AuditActor,
+        change: &Change,
+    ) -> Result<Alert>;
+    async fn get_alert(&self, id: uuid::Uuid) -> Result<Alert>;
+    /// Newest first.
+    async fn list_alerts(&self) -> Result<Vec<Alert>>;
+    /// Records an acknowledgement; `false` when this user had acknowledged already.
+    async fn acknowledge_alert(&self, ack: &AlertAck) -> Result<bool>;
+    async fn alert_acks(&self, alert: uuid::Uuid) -> Result<Vec<AlertAck>>;
+    /// Appends to the access trail.
+    async fn log_access(&self, record: &AccessRecord) -> Result<()>;
+    /// Newest first; of one organisation or all.
+    async fn list_access(&self, org: Option<OrgId>, limit: i64) -> Result<Vec<AccessRecord>>;
+    /// Claims the delivery of `tier`'s package of `release`: `true` for the one caller that
+    /// records it, `false` when it went out already (here or on another instance).
+    async fn record_package_delivery(&self, delivery: &PackageDelivery) -> Result<bool>;
+    async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>>;
+}
+
 /// The whole store, as the application holds it.
 #[async_trait]
 pub trait Store:
@@ -453,6 +563,7 @@ pub trait Store:
     + LoginThrottle
     + CaseStore
     + AdvisoryStore
+    + PartnerStore
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; refuses a database migrated by a newer Keikai.

@@ -1284,7 +1284,7 @@ mod advisories {
         }
     }
 
-    async fn draft(store: &Arc<dyn Store>, title: &str, author: UserId) -> Advisory {
+    pub(super) async fn draft(store: &Arc<dyn Store>, title: &str, author: UserId) -> Advisory {
         let seq = store.next_advisory_seq(2026).await.unwrap();
         let (a, change) = Advisory::draft(
             keikai_domain::advisory::tracking_id("TEST", 2026, seq),
@@ -1320,7 +1320,7 @@ mod advisories {
             });
     }
 
-    async fn release(store: &Arc<dyn Store>, at: i64) -> Release {
+    pub(super) async fn release(store: &Arc<dyn Store>, at: i64) -> Release {
         let schedule = ReleaseSchedule::parse("10:00", "Asia/Tokyo").unwrap();
         let r = Release::plan(ReleaseKind::OutOfBand, t(at), "OOB", &schedule, t(0)).unwrap();
         let change = keikai_domain::audit::Change::new(
@@ -1624,5 +1624,272 @@ mod advisories {
             .await
             .unwrap();
         assert_eq!(public.len(), 1, "only the TLP:CLEAR one");
+    }
+}
+
+mod partners {
+    use super::advisories::{draft, release};
+    use super::*;
+    use keikai_domain::audit::{AuditActor, Change};
+    use keikai_domain::partner::{
+        AccessKind, Agreement, AgreementInput, Alert, AlertGroups, AlertInput, Audience,
+        PartnerEdition, PartnerEditionInput, PartnerType, ProductScope, Question, Tiers,
+    };
+    use keikai_store::{AccessRecord, AlertAck, PackageDelivery};
+
+    fn change(action: &'static str) -> Change {
+        Change::new(
+            action,
+            "partner/test",
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        )
+    }
+
+    async fn partner(store: &Arc<dyn Store>, name: &str, tier: &str) -> Agreement {
+        let org = store
+            .create_org(&new_org(name, OrgKind::Partner), t(0))
+            .await
+            .unwrap();
+        let a = Agreement::record(
+            org.id,
+            AgreementInput {
+                partner_type: PartnerType::Csirt,
+                tier: tier.into(),
+                scope: ProductScope::All,
+                signed_at: t(0),
+                expires_at: t(1_000_000),
+            },
+            &Tiers::default(),
+            t(0),
+            None,
+        )
+        .unwrap();
+        store
+            .save_agreement(&a, AuditActor::System, &change("partner.agreement"), t(0))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn agreements_are_saved_optimistically_and_listed() {
+        let (_db, store) = setup().await;
+        let a = partner(&store, "Example CERT", "1").await;
+        assert_eq!(a.revision, 1);
+        assert_eq!(store.agreement(a.org_id).await.unwrap(), Some(a.clone()));
+        // A second "new" agreement for the same organisation is a conflict, not an overwrite.
+        let fresh = Agreement {
+            revision: 0,
+            ..a.clone()
+        };
+        assert_err!(
+            store
+                .save_agreement(&fresh, AuditActor::System, &change("x"), t(1))
+                .await,
+            StoreError::Conflict(_)
+        );
+        let mut revoked = a.clone();
+        revoked.revoke(UserId::new(), "ended", t(5)).unwrap();
+        let saved = store
+            .save_agreement(&revoked, AuditActor::System, &change("x"), t(5))
+            .await
+            .unwrap();
+        assert_eq!(saved.revision, 2);
+        // The stale copy is refused.
+        assert_err!(
+            store
+                .save_agreement(&a, AuditActor::System, &change("x"), t(6))
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert!(
+            !store
+                .agreement(a.org_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_valid(t(6))
+        );
+        assert_eq!(store.list_agreements().await.unwrap().len(), 1);
+        assert_eq!(store.agreement(OrgId::new()).await.unwrap(), None);
+        let nobody = Agreement {
+            org_id: OrgId::new(),
+            revision: 0,
+            ..a
+        };
+        assert_err!(
+            store
+                .save_agreement(&nobody, AuditActor::System, &change("x"), t(6))
+                .await,
+            StoreError::Reference(_)
+        );
+    }
+
+    #[tokio::test]
+    async fn partner_editions_questions_and_alerts_round_trip() {
+        let (_db, store) = setup().await;
+        let author = add_user(&store, "author@example.com").await;
+        let asker = add_user(&store, "asker@example.org").await;
+        let advisory = draft(&store, "Overflow", author.id).await;
+        let r = release(&store, 100_000).await;
+        let edition = PartnerEdition::write(
+            advisory.id,
+            PartnerEditionInput {
+                indicators: vec!["sha256:00ff".into()],
+                ..PartnerEditionInput::default()
+            },
+            author.id,
+            t(1),
+            None,
+        )
+        .unwrap();
+        let saved = store
+            .save_partner_edition(&edition, AuditActor::User(author.id), &change("x"), t(1))
+            .await
+            .unwrap();
+        assert_eq!(saved.revision, 1);
+        assert_eq!(
+            store.partner_edition(advisory.id).await.unwrap(),
+            Some(saved.clone())
+        );
+        assert_err!(
+            store
+                .save_partner_edition(&edition, AuditActor::User(author.id), &change("x"), t(2))
+                .await,
+            StoreError::Conflict(_)
+        );
+
+        let a = partner(&store, "Example CERT", "1").await;
+        let q = Question::ask(
+            r.id(),
+            advisory.id,
+            a.org_id,
+            asker.id,
+            "Which ports?",
+            t(3),
+        )
+        .unwrap();
+        let q = store
+            .create_question(&q, AuditActor::User(asker.id), &change("x"))
+            .await
+            .unwrap();
+        let mut answered = q.clone();
+        answered
+            .answer(author.id, "445 only.", Audience::Everyone, t(4))
+            .unwrap();
+        store
+            .save_question(&answered, AuditActor::User(author.id), &change("x"), t(4))
+            .await
+            .unwrap();
+        assert_err!(
+            store
+                .save_question(&answered, AuditActor::User(author.id), &change("x"), t(4))
+                .await,
+            StoreError::Conflict(_)
+        );
+        let listed = store.list_questions(Some(r.id())).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].answers.len(), 1);
+        assert_eq!(store.list_questions(None).await.unwrap().len(), 1);
+        assert!(
+            store
+                .list_questions(Some(keikai_domain::ReleaseId::new()))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let alert = Alert::send(
+            AlertInput {
+                title: "Worm".into(),
+                body: "Patch now.".into(),
+                tlp: keikai_domain::advisory::Tlp::Amber,
+                groups: AlertGroups {
+                    tiers: ["1".to_owned()].into(),
+                    ..AlertGroups::default()
+                },
+            },
+            &Tiers::default(),
+            std::slice::from_ref(&a),
+            author.id,
+            t(5),
+        )
+        .unwrap();
+        let alert = store
+            .create_alert(&alert, AuditActor::User(author.id), &change("x"))
+            .await
+            .unwrap();
+        assert_eq!(store.get_alert(alert.id).await.unwrap(), alert);
+        assert_eq!(store.list_alerts().await.unwrap(), vec![alert.clone()]);
+        let ack = AlertAck {
+            alert_id: alert.id,
+            user_id: asker.id,
+            org_id: a.org_id,
+            at: t(6),
+        };
+        assert!(store.acknowledge_alert(&ack).await.unwrap());
+        assert!(
+            !store
+                .acknowledge_alert(&AlertAck {
+                    at: t(7),
+                    ..ack.clone()
+                })
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.alert_acks(alert.id).await.unwrap(), vec![ack]);
+    }
+
+    #[tokio::test]
+    async fn the_access_trail_is_append_only_and_filtered_by_organisation() {
+        let (db, store) = setup().await;
+        let user = add_user(&store, "p@example.org").await;
+        let a = partner(&store, "Example CERT", "1").await;
+        let b = partner(&store, "Other CERT", "2").await;
+        let mut first = AccessRecord::new(t(1), user.id, a.org_id, AccessKind::Download);
+        first.detail = "file.json".into();
+        store.log_access(&first).await.unwrap();
+        let second = AccessRecord::new(t(2), user.id, b.org_id, AccessKind::ViewPackage);
+        store.log_access(&second).await.unwrap();
+        assert_eq!(
+            store.list_access(None, 10).await.unwrap(),
+            vec![second.clone(), first.clone()]
+        );
+        assert_eq!(
+            store.list_access(Some(a.org_id), 10).await.unwrap(),
+            vec![first]
+        );
+        for sql in [
+            "UPDATE partner_access SET detail = 'x'",
+            "DELETE FROM partner_access",
+        ] {
+            assert!(db.try_execute_raw(sql).await.is_err(), "{sql}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_package_delivery_is_claimed_once() {
+        let (_db, store) = setup().await;
+        let r = release(&store, 100_000).await;
+        let d = PackageDelivery {
+            release_id: r.id(),
+            tier: "1".into(),
+            delivered_at: t(10),
+            recipients: 3,
+        };
+        let (x, y) = tokio::join!(
+            store.record_package_delivery(&d),
+            store.record_package_delivery(&d)
+        );
+        assert!(x.unwrap() ^ y.unwrap(), "exactly one claim wins");
+        let other = PackageDelivery {
+            tier: "2".into(),
+            ..d.clone()
+        };
+        assert!(store.record_package_delivery(&other).await.unwrap());
+        assert_eq!(
+            store.package_deliveries(r.id()).await.unwrap(),
+            vec![d, other]
+        );
     }
 }
