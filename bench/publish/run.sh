@@ -40,6 +40,7 @@ trap cleanup EXIT
 
 echo "==> seeding one database and serving it"
 cargo build --release -q
+bin="${CARGO_TARGET_DIR:-target}/release/keikai"
 KEIKAI_BENCH_DATABASE_URL="sqlite://$work/keikai.db" cargo bench -p keikai --bench publish 2>/dev/null | grep -E '^published'
 cat > "$work/keikai.toml" <<TOML
 public_url = "http://127.0.0.1:8080"
@@ -49,8 +50,8 @@ cve_org_id = "11111111-2222-4333-8444-555555555555"
 cve_short_name = "EXAMPLE"
 TOML
 export KEIKAI_DATABASE_URL="sqlite://$work/keikai.db" KEIKAI_ADMIN_PASSWORD="bench password 1234" KEIKAI_LOG=warn
-./target/release/keikai --config "$work/keikai.toml" export "$work/site"
-./target/release/keikai --config "$work/keikai.toml" serve --listen 127.0.0.1:18080 >/dev/null &
+"$bin" --config "$work/keikai.toml" export "$work/site"
+"$bin" --config "$work/keikai.toml" serve --listen 127.0.0.1:18080 >/dev/null &
 keikai_pid=$!
 
 cat > "$work/nginx.conf" <<NGINX

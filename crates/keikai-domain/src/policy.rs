@@ -118,10 +118,15 @@ pub enum Action {
     EditAdvisory,
     /// Plan, move and publish releases.
     ManageReleases,
-    /// The partner programme: agreements, partner editions, answers, alerts, the access trail.
+    /// The partner programme as the PSIRT reads it: agreements, editions, questions, alerts,
+    /// the access trail.
+    ViewPartners,
+    /// Change the partner programme: agreements, partner editions, answers, alerts.
     ManagePartners,
     /// The partner portal; which packages it shows is decided by the organisation's agreement.
     UsePartnerPortal,
+    /// Ask a question or acknowledge an alert in the partner portal.
+    RespondAsPartner,
 }
 
 impl Action {
@@ -141,6 +146,7 @@ impl Action {
                 | Self::EditAdvisory
                 | Self::ManageReleases
                 | Self::ManagePartners
+                | Self::RespondAsPartner
         )
     }
 }
@@ -185,8 +191,8 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         // Drafts are embargoed: only the PSIRT sees them before release.
         Action::ViewAdvisories | Action::EditAdvisory | Action::ManageReleases => p.has_any(PSIRT),
         Action::ReplyAsReporter { reporter } => reporter == Some(p.user_id),
-        Action::ManagePartners => p.has_any(PSIRT),
-        Action::UsePartnerPortal => p.has_role(Role::PartnerContact),
+        Action::ViewPartners | Action::ManagePartners => p.has_any(PSIRT),
+        Action::UsePartnerPortal | Action::RespondAsPartner => p.has_role(Role::PartnerContact),
     };
     if !allowed {
         return Decision::NotFound;
@@ -243,33 +249,47 @@ mod tests {
             Action::ViewAdvisories,
             Action::EditAdvisory,
             Action::ManageReleases,
+            Action::ViewPartners,
             Action::ManagePartners,
             Action::UsePartnerPortal,
+            Action::RespondAsPartner,
         ];
-        let expected: [(Role, [Decision; 19]); 6] = [
+        let expected: [(Role, [Decision; 21]); 6] = [
             (
                 Role::Admin,
-                [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, N],
+                [
+                    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, N, N,
+                ],
             ),
             (
                 Role::PsirtAnalyst,
-                [A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A, A, N],
+                [
+                    A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A, A, A, N, N,
+                ],
             ),
             (
                 Role::ProductEngineer,
-                [A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N, N, N],
+                [
+                    A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N, N, N, N, N,
+                ],
             ),
             (
                 Role::PartnerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, A],
+                [
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, A, A,
+                ],
             ),
             (
                 Role::CustomerContact,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N],
+                [
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+                ],
             ),
             (
                 Role::Reporter,
-                [A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N],
+                [
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+                ],
             ),
         ];
         for (role, decisions) in expected {

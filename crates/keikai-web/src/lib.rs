@@ -16,6 +16,8 @@ pub mod i18n;
 pub mod intake;
 mod login;
 pub mod ops;
+pub mod partner_portal;
+pub mod partners;
 pub mod public;
 pub mod public_site;
 pub mod publishing;
@@ -46,6 +48,8 @@ pub struct WebConfig {
     /// The vendor's severity scale with its SLA targets.
     pub severity_scale: keikai_domain::case::SeverityScale,
     pub publishing: Publishing,
+    /// The partner programme's tiers (how long before a release each receives its package).
+    pub partners: keikai_domain::partner::Tiers,
 }
 
 /// How advisories are numbered, released and published.
@@ -100,6 +104,7 @@ impl Default for WebConfig {
             security_txt: keikai_domain::SecurityTxtSettings::default(),
             severity_scale: keikai_domain::case::SeverityScale::default(),
             publishing: Publishing::default(),
+            partners: keikai_domain::partner::Tiers::default(),
         }
     }
 }
@@ -303,6 +308,41 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/releases"),
     ("POST", "/api/v1/releases"),
     ("GET", "/api/v1/releases/{id}"),
+    ("GET", "/partners"),
+    ("GET", "/partners/access.csv"),
+    ("GET", "/partner"),
+    ("GET", "/partner/releases/{release}"),
+    (
+        "GET",
+        "/partner/releases/{release}/advisories/{advisory}/csaf",
+    ),
+    (
+        "POST",
+        "/partner/releases/{release}/advisories/{advisory}/questions",
+    ),
+    ("POST", "/partner/alerts/{id}/ack"),
+    ("GET", "/api/v1/partners"),
+    ("PUT", "/api/v1/partners/{org}/agreement"),
+    ("POST", "/api/v1/partners/{org}/revoke"),
+    ("GET", "/api/v1/advisories/{id}/partner-edition"),
+    ("PUT", "/api/v1/advisories/{id}/partner-edition"),
+    ("GET", "/api/v1/partners/questions"),
+    ("POST", "/api/v1/partners/questions/{id}/answers"),
+    ("GET", "/api/v1/partners/alerts"),
+    ("POST", "/api/v1/partners/alerts"),
+    ("GET", "/api/v1/partners/access"),
+    ("GET", "/api/v1/partner/packages"),
+    ("GET", "/api/v1/partner/packages/{release}"),
+    (
+        "GET",
+        "/api/v1/partner/packages/{release}/advisories/{advisory}/csaf",
+    ),
+    (
+        "POST",
+        "/api/v1/partner/packages/{release}/advisories/{advisory}/questions",
+    ),
+    ("GET", "/api/v1/partner/alerts"),
+    ("POST", "/api/v1/partner/alerts/{id}/ack"),
 ];
 
 /// The request path as logs may show it: the reporter's tracking secret is a credential, so
@@ -347,6 +387,7 @@ pub fn router(state: AppState) -> Router {
         .merge(intake::api_routes())
         .merge(public_site::api_routes())
         .route("/releases/{id}/publish", post(publishing::publish_now_api))
+        .merge(partners_api_routes())
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(ops::api_method_not_allowed)
         .fallback(ops::api_not_found);
@@ -383,6 +424,7 @@ pub fn router(state: AppState) -> Router {
         .merge(intake::routes())
         .merge(public_site::routes())
         .route("/releases/{id}/publish", post(publishing::publish_now_ui))
+        .merge(partner_portal::routes())
         .nest("/api/v1", api)
         .fallback(ops::ui_not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -404,6 +446,43 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .with_state(state)
+}
+
+fn partners_api_routes() -> Router<AppState> {
+    use axum::routing::put;
+    Router::new()
+        .route("/partners", get(partners::api_partners))
+        .route(
+            "/partners/{org}/agreement",
+            put(partners::api_put_agreement),
+        )
+        .route("/partners/{org}/revoke", post(partners::api_revoke))
+        .route(
+            "/advisories/{id}/partner-edition",
+            get(partners::api_get_edition).put(partners::api_put_edition),
+        )
+        .route("/partners/questions", get(partners::api_questions))
+        .route(
+            "/partners/questions/{id}/answers",
+            post(partners::api_answer),
+        )
+        .route(
+            "/partners/alerts",
+            get(partners::api_list_alerts).post(partners::api_send_alert),
+        )
+        .route("/partners/access", get(partners::api_access))
+        .route("/partner/packages", get(partners::api_packages))
+        .route("/partner/packages/{release}", get(partners::api_package))
+        .route(
+            "/partner/packages/{release}/advisories/{advisory}/csaf",
+            get(partners::download_csaf),
+        )
+        .route(
+            "/partner/packages/{release}/advisories/{advisory}/questions",
+            post(partners::api_ask),
+        )
+        .route("/partner/alerts", get(partners::api_alerts))
+        .route("/partner/alerts/{id}/ack", post(partners::api_acknowledge))
 }
 
 #[cfg(test)]

@@ -44,6 +44,10 @@ pub struct Nav {
     pub cvss: bool,
     /// Advisory drafts and releases (the PSIRT).
     pub advisories: bool,
+    /// The partner programme (the PSIRT).
+    pub partners: bool,
+    /// The partner portal (partner contacts).
+    pub partner_portal: bool,
 }
 
 impl Page {
@@ -65,6 +69,8 @@ impl Ctx {
                 users: self.allows(Action::ViewUsers),
                 cvss: self.allows(Action::ScoreCvss),
                 advisories: self.allows(Action::ViewAdvisories),
+                partners: self.allows(Action::ViewPartners),
+                partner_portal: self.allows(Action::UsePartnerPortal),
             },
             flash: None,
             error: None,

@@ -28,6 +28,17 @@ pub struct FileConfig {
     pub severity: Option<Vec<SeverityFile>>,
     #[serde(default)]
     pub publishing: PublishingFile,
+    /// The partner programme's tiers (`[[partner_tier]]` tables); the default is tier 1
+    /// (120 hours before a release) and tier 2 (24 hours).
+    pub partner_tier: Option<Vec<PartnerTierFile>>,
+}
+
+/// One `[[partner_tier]]`: how long before a release its partners receive the package.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerTierFile {
+    pub name: String,
+    pub lead_hours: u32,
 }
 
 /// The `[publishing]` table: advisory numbering, the CSAF publisher, the monthly train.
@@ -169,6 +180,9 @@ pub struct Config {
     pub publishing: PublishingFile,
     #[serde(skip)]
     pub publishing_settings: keikai_web::Publishing,
+    pub partner_tier: Vec<PartnerTierFile>,
+    #[serde(skip)]
+    pub partner_tiers: keikai_domain::partner::Tiers,
 }
 
 impl fmt::Debug for Config {
@@ -184,6 +198,7 @@ impl fmt::Debug for Config {
             .field("security_txt", &self.security_txt)
             .field("severity", &self.severity)
             .field("publishing", &self.publishing)
+            .field("partner_tier", &self.partner_tier)
             .finish()
     }
 }
@@ -279,6 +294,17 @@ impl Config {
             .organisation_name
             .unwrap_or_else(|| "Keikai PSIRT".to_owned());
         let publishing_settings = publishing(&fc.publishing, &organisation_name, &public_url)?;
+        let partner_tier = fc.partner_tier.unwrap_or_else(|| {
+            keikai_domain::partner::Tiers::default()
+                .all()
+                .iter()
+                .map(|t| PartnerTierFile {
+                    name: t.name.clone(),
+                    lead_hours: u32::try_from(t.lead.as_hours()).unwrap_or(0),
+                })
+                .collect()
+        });
+        let partner_tiers = partner_tiers(&partner_tier)?;
         let session_ttl_hours = fc.session_ttl_hours.unwrap_or(12);
         if !(1..=24 * 30).contains(&session_ttl_hours) {
             return Err(ConfigError::Invalid {
@@ -299,6 +325,8 @@ impl Config {
             severity_scale,
             publishing: fc.publishing,
             publishing_settings,
+            partner_tier,
+            partner_tiers,
         })
     }
 
@@ -316,9 +344,25 @@ impl Config {
             security_txt: self.security_txt.clone(),
             severity_scale: self.severity_scale.clone(),
             publishing: self.publishing_settings.clone(),
+            partners: self.partner_tiers.clone(),
             ..keikai_web::WebConfig::default()
         }
     }
+}
+
+fn partner_tiers(files: &[PartnerTierFile]) -> Result<keikai_domain::partner::Tiers, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        field: "partner_tier",
+        message,
+    };
+    let mut tiers = Vec::new();
+    for f in files {
+        let lead = jiff::SignedDuration::from_hours(i64::from(f.lead_hours));
+        tiers.push(
+            keikai_domain::partner::Tier::new(&f.name, lead).map_err(|e| invalid(e.to_string()))?,
+        );
+    }
+    keikai_domain::partner::Tiers::new(tiers).map_err(|e| invalid(e.to_string()))
 }
 
 fn publishing(
@@ -479,6 +523,30 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("ADDRESS:PORT"), "{e}");
+    }
+
+    #[test]
+    fn partner_tiers_table() {
+        let c = load_toml(
+            "[[partner_tier]]\nname = \"gov\"\nlead_hours = 240\n\
+             [[partner_tier]]\nname = \"2\"\nlead_hours = 12\n",
+        )
+        .unwrap();
+        let tiers = c.web().partners;
+        let names: Vec<(&str, i64)> = tiers
+            .all()
+            .iter()
+            .map(|t| (t.name.as_str(), t.lead.as_hours()))
+            .collect();
+        assert_eq!(names, [("gov", 240), ("2", 12)]);
+        let again = load_toml(&c.to_redacted_toml()).unwrap();
+        assert_eq!(again.partner_tier, c.partner_tier);
+        let e = load_toml("[[partner_tier]]\nname = \"a b\"\nlead_hours = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("partner_tier: "), "{e}");
+        let d = load_toml("").unwrap().web().partners;
+        assert_eq!(d, keikai_domain::partner::Tiers::default());
     }
 
     #[test]

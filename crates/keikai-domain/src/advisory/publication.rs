@@ -13,8 +13,8 @@ use keikai_csaf::builder::{
     AdvisoryBuilder, Product, RemediationInput, Status, VulnerabilityBuilder, acknowledge,
 };
 use keikai_csaf::model::{
-    CsafDocument, FlagLabel, NoteCategory, ProductId, Publisher, PublisherCategory, ThreatCategory,
-    TlpLabel,
+    CsafDocument, DocumentStatus, FlagLabel, NoteCategory, ProductId, Publisher, PublisherCategory,
+    ThreatCategory, TlpLabel,
 };
 use keikai_formats::FormatError;
 use keikai_formats::cve5;
@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256, Sha512};
 use super::{Acknowledgment, Advisory, PublishedVersion, Remediation, Text, Tlp, Vulnerability};
 use crate::BranchId;
 use crate::case::{Justification, ProductStatusKind, RemediationCategory};
+use crate::partner::PartnerEdition;
 use crate::product::{Branch, BranchCategory};
 
 /// The TLP 1.0 definitions CSAF 2.0's labels refer to.
@@ -321,6 +322,38 @@ pub fn csaf_document(
     products: &ProductNames,
     publisher: &PublisherInfo,
 ) -> Result<CsafDocument, PublicationError> {
+    build_csaf(advisory, version, products, publisher, None)
+}
+
+/// Who receives a partner document, and what it adds to the public one.
+pub struct PartnerCsaf<'a> {
+    /// The receiving organisation, named in the distribution text.
+    pub org_name: &'a str,
+    /// The release time: the document is embargoed until then.
+    pub embargo_until: Timestamp,
+    pub edition: Option<&'a PartnerEdition>,
+}
+
+/// The partner edition of an upcoming version as a CSAF 2.0 document: TLP:AMBER, `interim`,
+/// with the receiving organisation and the embargo in its distribution text and the
+/// partner-only details as notes.
+pub fn partner_csaf_document(
+    advisory: &Advisory,
+    version: &PublishedVersion,
+    products: &ProductNames,
+    publisher: &PublisherInfo,
+    partner: &PartnerCsaf<'_>,
+) -> Result<CsafDocument, PublicationError> {
+    build_csaf(advisory, version, products, publisher, Some(partner))
+}
+
+fn build_csaf(
+    advisory: &Advisory,
+    version: &PublishedVersion,
+    products: &ProductNames,
+    publisher: &PublisherInfo,
+    partner: Option<&PartnerCsaf<'_>>,
+) -> Result<CsafDocument, PublicationError> {
     let content = &version.content;
     let text = english(&content.text.en)?;
     let mut csaf_publisher = Publisher::new(
@@ -336,8 +369,32 @@ pub fn csaf_document(
         text.title.trim(),
         csaf_publisher,
     );
-    let label = tlp_label(content.tlp);
+    let label = match partner {
+        None => tlp_label(content.tlp),
+        Some(_) => TlpLabel::Amber,
+    };
     b.lang("en").tlp_with_url(label.clone(), TLP_URL);
+    if let Some(p) = partner {
+        let strict = p
+            .edition
+            .is_some_and(|e| e.tlp == Tlp::AmberStrict || content.tlp == Tlp::AmberStrict);
+        let (marking, limit) = if strict {
+            ("TLP:AMBER+STRICT", format!("within {} only", p.org_name))
+        } else {
+            (
+                "TLP:AMBER",
+                format!(
+                    "within {} and its clients on a need-to-know basis",
+                    p.org_name
+                ),
+            )
+        };
+        b.status(DocumentStatus::Interim).distribution_text(format!(
+            "{marking}. Advance information for {} under the partner agreement with {}. \
+             Embargoed until {}: do not publish or share it before then, and share it {limit}.",
+            p.org_name, publisher.name, p.embargo_until
+        ));
+    }
     for v in history(advisory, version) {
         let summary = v.summary.trim();
         let summary = if summary.is_empty() {
@@ -366,6 +423,34 @@ pub fn csaf_document(
         let (q, a) = (faq.question.trim(), faq.answer.trim());
         if !q.is_empty() && !a.is_empty() {
             b.faq(q, a);
+        }
+    }
+
+    if let Some(e) = partner.and_then(|p| p.edition) {
+        let en_or_ja = |l: &super::Localized<String>| {
+            let en = l.en.trim();
+            if en.is_empty() {
+                l.ja.trim().to_owned()
+            } else {
+                en.to_owned()
+            }
+        };
+        for (category, title, body) in [
+            (
+                NoteCategory::Details,
+                "Technical details",
+                en_or_ja(&e.technical_details),
+            ),
+            (
+                NoteCategory::Other,
+                "Detection guidance",
+                en_or_ja(&e.detection_guidance),
+            ),
+            (NoteCategory::Other, "Indicators", e.indicators.join("\n")),
+        ] {
+            if !body.is_empty() {
+                b.note(category, title, body);
+            }
         }
     }
 

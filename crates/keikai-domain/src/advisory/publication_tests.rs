@@ -802,3 +802,74 @@ fn publication_digest_files_are_in_sha256sum_format() {
     assert!(sha512.ends_with("  example-2026-0001.json\n"));
     assert_eq!(sha512.lines().count(), 1);
 }
+
+#[test]
+fn publication_partner_csaf_is_amber_interim_and_names_its_receiver() {
+    use crate::partner::{PartnerEdition, PartnerEditionInput};
+    let mut a = advisory();
+    a.versions.truncate(1);
+    let upcoming = PublishedVersion {
+        number: 2,
+        at: ts("2026-03-12T00:00:00Z"),
+        summary: "Added a workaround.".to_owned(),
+        release: ReleaseId::from_uuid(Uuid::from_u128(8)),
+        content: content_v2(),
+    };
+    let edition = PartnerEdition::write(
+        a.id,
+        PartnerEditionInput {
+            technical_details: Localized {
+                en: "The parser trusts the length field.".into(),
+                ja: String::new(),
+            },
+            detection_guidance: Localized {
+                en: String::new(),
+                ja: "長さフィールドを監視してください。".into(),
+            },
+            indicators: vec!["sha256:00ff".into(), "/api/v1/upload?x=%00".into()],
+            tlp: Tlp::AmberStrict,
+        },
+        UserId::from_uuid(Uuid::from_u128(9)),
+        ts("2026-03-11T00:00:00Z"),
+        None,
+    )
+    .expect("edition");
+    let names = ProductNames::from_branches(&catalogue());
+    let doc = partner_csaf_document(
+        &a,
+        &upcoming,
+        &names,
+        &publisher(),
+        &PartnerCsaf {
+            org_name: "Example CERT",
+            embargo_until: ts("2026-03-17T01:00:00Z"),
+            edition: Some(&edition),
+        },
+    )
+    .expect("csaf");
+    let (value, report) = full_report(&doc);
+    assert!(report.valid, "{:#?}", report.findings);
+    // 6.2.11 (canonical URL) warns by design: the partner file is not in the public
+    // distribution, and its name carries the receiving organisation, unlike CSAF 5.1's rule.
+    assert_eq!(
+        remaining(&report),
+        [("6.2.11", Severity::Warning), ("6.2.16", Severity::Warning)]
+    );
+    let d = &value["document"];
+    assert_eq!(d["distribution"]["tlp"]["label"], "AMBER");
+    let text = d["distribution"]["text"].as_str().unwrap();
+    assert!(text.starts_with("TLP:AMBER+STRICT."), "{text}");
+    assert!(text.contains("Example CERT"), "{text}");
+    assert!(text.contains("2026-03-17T01:00:00Z"), "{text}");
+    assert_eq!(d["tracking"]["status"], "interim");
+    assert_eq!(d["tracking"]["version"], "2");
+    let notes = serde_json::to_string(&d["notes"]).unwrap();
+    assert!(notes.contains("The parser trusts the length field."));
+    assert!(notes.contains("長さフィールドを監視してください。"));
+    assert!(notes.contains("sha256:00ff"));
+    // The public document of the same advisory carries none of it.
+    let public =
+        serde_json::to_string(&csaf_document(&a, &a.versions[0], &names, &publisher()).unwrap())
+            .unwrap();
+    assert!(!public.contains("length field") && !public.contains("AMBER"));
+}

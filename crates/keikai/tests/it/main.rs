@@ -17,6 +17,7 @@ mod intake;
 mod matrix;
 mod multi_instance;
 mod openapi;
+mod partners;
 mod process;
 mod publishing;
 mod security_txt;

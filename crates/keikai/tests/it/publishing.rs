@@ -35,16 +35,16 @@ fn config() -> keikai_web::WebConfig {
     c
 }
 
-struct Fixture {
-    app: TestApp,
-    author: UserId,
-    reviewer: UserId,
-    old: BranchId,
-    new: BranchId,
-    analyst_token: String,
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) author: UserId,
+    pub(crate) reviewer: UserId,
+    pub(crate) old: BranchId,
+    pub(crate) new: BranchId,
+    pub(crate) analyst_token: String,
 }
 
-async fn branch(
+pub(crate) async fn branch(
     app: &TestApp,
     parent: Option<BranchId>,
     c: BranchCategory,
@@ -64,7 +64,7 @@ async fn branch(
         .id
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let app = TestApp::spawn_with(config()).await;
     let (author, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (reviewer, _) = app.user_with_role(Role::PsirtAnalyst).await;
@@ -103,12 +103,12 @@ fn text(title: &str) -> Text {
 }
 
 impl Fixture {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.app.clock.now_ts()
     }
 
     /// A draft with one vulnerability (CVE, CWE, CVSS, statuses, a fix), saved.
-    async fn advisory(&self, title: &str, tlp: Tlp) -> Advisory {
+    pub(crate) async fn advisory(&self, title: &str, tlp: Tlp) -> Advisory {
         let store = &self.app.store;
         let seq = store.next_advisory_seq(2026).await.unwrap();
         let (mut a, change) = Advisory::draft(
@@ -178,7 +178,7 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn release(&self, in_minutes: i64) -> Release {
+    pub(crate) async fn release(&self, in_minutes: i64) -> Release {
         let r = Release::plan(
             ReleaseKind::OutOfBand,
             self.now() + SignedDuration::from_mins(in_minutes),
@@ -201,7 +201,7 @@ impl Fixture {
     }
 
     /// Approves (as the second analyst) and schedules.
-    async fn approve_and_schedule(&self, a: &Advisory, r: &Release) -> Advisory {
+    pub(crate) async fn approve_and_schedule(&self, a: &Advisory, r: &Release) -> Advisory {
         let mut a = self.app.store.get_advisory(a.id).await.unwrap();
         let c1 = a
             .review(self.reviewer, Verdict::Approve, "", self.now())
@@ -214,15 +214,15 @@ impl Fixture {
             .unwrap()
     }
 
-    fn state(&self, store: Arc<dyn keikai_store::Store>) -> keikai_web::AppState {
+    pub(crate) fn state(&self, store: Arc<dyn keikai_store::Store>) -> keikai_web::AppState {
         keikai_web::AppState::new(store, config(), self.app.clock.clone())
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         reqwest::get(self.app.url(path)).await.unwrap()
     }
 
-    async fn body(&self, path: &str) -> (u16, Vec<u8>) {
+    pub(crate) async fn body(&self, path: &str) -> (u16, Vec<u8>) {
         let res = self.get(path).await;
         let status = res.status().as_u16();
         (status, res.bytes().await.unwrap().to_vec())
@@ -1066,4 +1066,70 @@ fn peer_validators(dir: &std::path::Path) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// `keikai key import` installs an organisation's own key while none exists; `key show` prints
+/// it; a second import is refused with a message, since published signatures name the first.
+#[tokio::test]
+async fn key_import_installs_a_key_once_and_key_show_prints_it() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ours = keikai_openpgp::ProviderKey::generate(
+        "Example PSIRT <psirt@example.com>",
+        app.clock.now_ts(),
+    )
+    .unwrap();
+    let file = dir.path().join("key.asc");
+    std::fs::write(&file, ours.to_armored_secret().unwrap()).unwrap();
+    let other = dir.path().join("other.asc");
+    let second =
+        keikai_openpgp::ProviderKey::generate("Other <o@example.com>", app.clock.now_ts()).unwrap();
+    std::fs::write(&other, second.to_armored_secret().unwrap()).unwrap();
+    let garbage = dir.path().join("garbage.asc");
+    std::fs::write(&garbage, "not a key").unwrap();
+    let db_url = app.db.url.clone();
+    let cwd = dir.path().to_owned();
+    let run = move |args: Vec<std::ffi::OsString>| {
+        let db_url = db_url.clone();
+        let cwd = cwd.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                crate::process::keikai(&cwd)
+                    .env("KEIKAI_DATABASE_URL", db_url)
+                    .args(args)
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = run(vec!["key".into(), "import".into(), garbage.clone().into()]).await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("garbage.asc"),
+        "{out:?}"
+    );
+    let out = run(vec!["key".into(), "import".into(), file.into()]).await;
+    assert!(out.status.success(), "{out:?}");
+    let out = run(vec!["key".into(), "show".into()]).await;
+    assert!(out.status.success(), "{out:?}");
+    let public = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        public.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"),
+        "{public}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&ours.fingerprint()),
+        "{:?}",
+        out.stderr
+    );
+    let sig = ours.sign_detached(b"hello").unwrap();
+    keikai_openpgp::verify_detached(&public, b"hello", &sig).unwrap();
+    let out = run(vec!["key".into(), "import".into(), other.into()]).await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a provider key exists already"),
+        "{out:?}"
+    );
 }

@@ -1,0 +1,855 @@
+//! The partner programme through HTTP: packages appear at their tier's time, only in scope,
+//! only under a valid agreement; questions, alerts and the access trail; and the isolation
+//! crawl: nobody else reaches partner content through any route, before or after release.
+
+use jiff::SignedDuration;
+use keikai_domain::advisory::{Advisory, Tlp};
+use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::case::{ProductStatus, ProductStatusKind};
+use keikai_domain::{BranchCategory, OrgId, OrgKind, Role, Scope, UserId};
+use keikai_store::NewOrganisation;
+use serde_json::{Value, json};
+
+use crate::publishing::{Fixture, branch, fixture};
+use crate::support::{NowTs, TestApp};
+
+const ROUTER_SECRET: &str = "PARTNER-ONLY-ROUTER-7f3a";
+const OFFICE_SECRET: &str = "PARTNER-ONLY-OFFICE-9c2e";
+const QUESTION_SECRET: &str = "ASKER-PRIVATE-QUESTION-51d0";
+const PRIVATE_ANSWER: &str = "ASKER-ONLY-ANSWER-0b77";
+
+struct Partner {
+    org: OrgId,
+    token: String,
+}
+
+async fn partner_org(app: &TestApp, name: &str) -> (OrgId, UserId, String) {
+    let org = app
+        .store
+        .create_org(
+            &NewOrganisation {
+                name: keikai_domain::OrgName::parse(name).unwrap(),
+                kind: OrgKind::Partner,
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let (user, _) = app.user_with_role(Role::PartnerContact).await;
+    app.store
+        .add_membership(user, org, Role::PartnerContact)
+        .await
+        .unwrap();
+    let (_, token) = app
+        .store_token(user, &[Scope::Read, Scope::Write], None)
+        .await;
+    (org, user, token)
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, String) {
+    let c = reqwest::Client::new();
+    let mut req = c
+        .request(method.parse().unwrap(), app.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// A partner with an agreement of `tier` over `scope`, signed a year ago, valid for `days`.
+async fn partner(f: &Fixture, name: &str, tier: &str, scope: Value, days: i64) -> Partner {
+    let (org, user, token) = partner_org(&f.app, name).await;
+    let now = f.app.clock.now_ts();
+    let (status, body) = call(
+        &f.app,
+        &f.analyst_token,
+        "PUT",
+        &format!("/api/v1/partners/{org}/agreement"),
+        Some(json!({
+            "partner_type": "csirt",
+            "tier": tier,
+            "scope": scope,
+            "signed_at": (now - SignedDuration::from_hours(24 * 365)).to_string(),
+            "expires_at": (now + SignedDuration::from_hours(24 * days)).to_string(),
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let _ = user;
+    Partner { org, token }
+}
+
+async fn edition(f: &Fixture, a: &Advisory, secret: &str) {
+    let (status, body) = call(
+        &f.app,
+        &f.analyst_token,
+        "PUT",
+        &format!("/api/v1/advisories/{}/partner-edition", a.id),
+        Some(json!({
+            "technical_details": { "en": format!("Details {secret}"), "ja": "" },
+            "detection_guidance": { "en": "", "ja": format!("検知 {secret}") },
+            "indicators": [format!("sha256:{secret}")],
+            "tlp": "amber",
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Points the advisory's vulnerability at another product version.
+async fn retarget(f: &Fixture, a: &Advisory, version: keikai_domain::BranchId) -> Advisory {
+    let mut a = f.app.store.get_advisory(a.id).await.unwrap();
+    let v = &mut a.content.vulnerabilities[0];
+    v.product_statuses =
+        vec![ProductStatus::new(version, ProductStatusKind::KnownAffected, None).unwrap()];
+    for r in &mut v.remediations {
+        r.branch_ids = vec![version];
+    }
+    let change = Change::new("test.retarget", "advisory/test", Value::Null, Value::Null);
+    f.app
+        .store
+        .save_advisory(&a, AuditActor::System, &[change])
+        .await
+        .unwrap()
+}
+
+struct World {
+    f: Fixture,
+    router: Advisory,
+    office: Advisory,
+    release: keikai_domain::release::Release,
+    /// Tier 1, scope: the Router product only.
+    p1: Partner,
+    /// Tier 2, every product.
+    p2: Partner,
+    /// Tier 1, every product, agreement expired.
+    expired: Partner,
+    /// Tier 1, every product, agreement revoked.
+    revoked: Partner,
+}
+
+async fn world() -> World {
+    let f = fixture().await;
+    // The fixture's product is "Router X" (versions `old`, `new`); add an Office product.
+    let vendor = f.app.store.list_branches().await.unwrap();
+    let vendor = vendor
+        .iter()
+        .find(|b| b.category == BranchCategory::Vendor)
+        .unwrap()
+        .id;
+    let office = branch(&f.app, Some(vendor), BranchCategory::ProductName, "Office").await;
+    let office_1 = branch(&f.app, Some(office), BranchCategory::ProductVersion, "2.0").await;
+    let router_product = f
+        .app
+        .store
+        .list_branches()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.name.as_str() == "Router X")
+        .unwrap()
+        .id;
+
+    let router = f.advisory("Router overflow", Tlp::Clear).await;
+    let office_adv = f.advisory("Office overflow", Tlp::Clear).await;
+    let office_adv = retarget(&f, &office_adv, office_1).await;
+    edition(&f, &router, ROUTER_SECRET).await;
+    edition(&f, &office_adv, OFFICE_SECRET).await;
+    // Released in three days: tier 1 (five days ahead) sees it now, tier 2 (one day) not yet.
+    let release = f.release(3 * 24 * 60).await;
+    let router = f.approve_and_schedule(&router, &release).await;
+    let office_adv = f.approve_and_schedule(&office_adv, &release).await;
+
+    let p1 = partner(
+        &f,
+        "Router CERT",
+        "1",
+        json!({ "kind": "areas", "branches": [router_product] }),
+        365,
+    )
+    .await;
+    let p2 = partner(&f, "Tier Two Labs", "2", json!({ "kind": "all" }), 365).await;
+    let expired = partner(&f, "Lapsed Agency", "1", json!({ "kind": "all" }), 1).await;
+    let revoked = partner(&f, "Revoked Vendor", "1", json!({ "kind": "all" }), 365).await;
+    let (status, body) = call(
+        &f.app,
+        &f.analyst_token,
+        "POST",
+        &format!("/api/v1/partners/{}/revoke", revoked.org),
+        Some(json!({ "reason": "Breach of the agreement" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Two days pass: the expired agreement ran out.
+    f.app.clock.advance(SignedDuration::from_hours(36));
+    World {
+        f,
+        router,
+        office: office_adv,
+        release,
+        p1,
+        p2,
+        expired,
+        revoked,
+    }
+}
+
+fn package_paths(w: &World) -> Vec<String> {
+    let r = w.release.id();
+    let mut out = vec![
+        "/partner".to_owned(),
+        format!("/partner/releases/{r}"),
+        "/api/v1/partner/packages".to_owned(),
+        format!("/api/v1/partner/packages/{r}"),
+        "/api/v1/partner/alerts".to_owned(),
+    ];
+    for a in [&w.router, &w.office] {
+        out.push(format!("/partner/releases/{r}/advisories/{}/csaf", a.id));
+        out.push(format!(
+            "/api/v1/partner/packages/{r}/advisories/{}/csaf",
+            a.id
+        ));
+    }
+    out
+}
+
+/// Every place where partner content could leak to someone else.
+fn crawl_paths(w: &World) -> Vec<String> {
+    let mut out = package_paths(w);
+    out.extend(
+        [
+            "/",
+            "/advisories",
+            "/advisories?lang=ja",
+            "/advisories/feed.atom",
+            "/advisories/feed.ja.atom",
+            "/api/v1/public/advisories",
+            "/.well-known/csaf/provider-metadata.json",
+            "/.well-known/csaf/white/index.txt",
+            "/.well-known/csaf/white/changes.csv",
+            "/.well-known/csaf/white/csaf-feed-tlp-white.json",
+            "/.well-known/security.txt",
+            "/api/v1/partners",
+            "/api/v1/partners/questions",
+            "/api/v1/partners/alerts",
+            "/api/v1/partners/access",
+            "/partners",
+            "/partners/access.csv",
+            "/api/v1/advisories",
+            "/editor/advisories",
+            "/releases",
+            "/api/v1/releases",
+            "/cases",
+            "/api/v1/audit",
+        ]
+        .map(str::to_owned),
+    );
+    for a in [&w.router, &w.office] {
+        out.push(format!("/api/v1/advisories/{}/partner-edition", a.id));
+        out.push(format!("/api/v1/advisories/{}", a.id));
+        out.push(format!("/editor/advisories/{}", a.id));
+        out.push(format!("/advisories/{}", a.tracking_id));
+        out.push(format!("/advisories/{}/en.html", a.tracking_id));
+        out.push(format!("/api/v1/public/advisories/{}", a.tracking_id));
+    }
+    out.push(format!("/releases/{}", w.release.id()));
+    out.push(format!("/api/v1/releases/{}", w.release.id()));
+    out
+}
+
+async fn fetch(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String) {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = c.get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+/// Asserts that none of `secrets` appears anywhere `token` (or an anonymous visitor) can
+/// reach, and that the partner portal answers 404 (or asks an anonymous visitor to sign in).
+async fn assert_sealed(w: &World, who: &str, token: Option<&str>, secrets: &[&str]) {
+    for path in crawl_paths(w) {
+        let (status, body) = fetch(&w.f.app, token, &path).await;
+        for s in secrets {
+            assert!(
+                !body.contains(s),
+                "{who} found {s} at {path} ({status}): {body}"
+            );
+        }
+        // The package itself, and its files, do not exist for them.
+        if package_paths(w).contains(&path) && path.contains(&w.release.id().to_string()) {
+            assert!(
+                matches!(status, 401 | 303 | 404),
+                "{who} got {status} at {path}: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
+    let w = world().await;
+    let app = &w.f.app;
+    let r = w.release.id();
+
+    // Tier 1, Router scope: the Router advisory with its partner edition, not Office.
+    let (status, body) = call(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
+    assert_eq!(status, 200, "{body}");
+    let list: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(list[0]["advisories"], 1);
+    assert_eq!(list[0]["tlp"], "amber");
+    let (status, body) = call(
+        app,
+        &w.p1.token,
+        "GET",
+        &format!("/api/v1/partner/packages/{r}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(ROUTER_SECRET), "{body}");
+    assert!(!body.contains(OFFICE_SECRET), "{body}");
+    assert!(!body.contains(&w.office.tracking_id), "{body}");
+    // The Office advisory is out of scope: its CSAF is "not found" for this partner.
+    let (status, _) = fetch(
+        app,
+        Some(&w.p1.token),
+        &format!("/partner/releases/{r}/advisories/{}/csaf", w.office.id),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The download names the receiving organisation in its file name and distribution text.
+    let res = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/partner/releases/{r}/advisories/{}/csaf",
+            w.router.id
+        )))
+        .bearer_auth(&w.p1.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let file = format!(
+        "{}.partner.router-cert.json",
+        w.router.tracking_id.to_ascii_lowercase()
+    );
+    assert!(disposition.contains(&file), "{disposition}");
+    let doc: Value = res.json().await.unwrap();
+    let dist = doc["document"]["distribution"]["text"].as_str().unwrap();
+    assert!(
+        dist.contains("Router CERT") && dist.starts_with("TLP:AMBER."),
+        "{dist}"
+    );
+    assert_eq!(doc["document"]["distribution"]["tlp"]["label"], "AMBER");
+    assert_eq!(doc["document"]["tracking"]["status"], "interim");
+    assert!(doc.to_string().contains(ROUTER_SECRET));
+    let report = keikai_csaf::validate(
+        &doc,
+        &keikai_csaf::ValidationOptions {
+            preset: keikai_csaf::Preset::Full,
+            ..Default::default()
+        },
+    );
+    assert!(report.valid, "{:#?}", report.findings);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.severity == keikai_csaf::Severity::Error),
+        "{:#?}",
+        report.findings
+    );
+    // The portal page shows the same, in HTML.
+    let (status, html) = fetch(app, Some(&w.p1.token), &format!("/partner/releases/{r}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(ROUTER_SECRET) && !html.contains(OFFICE_SECRET));
+    assert!(html.contains("TLP:AMBER"));
+
+    // Tier 2, the expired and the revoked partner, and everyone else see nothing of it.
+    let all = [ROUTER_SECRET, OFFICE_SECRET];
+    assert_sealed(&w, "tier 2 before its time", Some(&w.p2.token), &all).await;
+    assert_sealed(&w, "an expired partner", Some(&w.expired.token), &all).await;
+    assert_sealed(&w, "a revoked partner", Some(&w.revoked.token), &all).await;
+    assert_sealed(&w, "an anonymous visitor", None, &all).await;
+    for role in [
+        Role::Reporter,
+        Role::CustomerContact,
+        Role::ProductEngineer,
+        Role::PartnerContact,
+    ] {
+        let (user, _) = app.user_with_role(role).await;
+        let (_, token) = app.store_token(user, &[Scope::Read], None).await;
+        assert_sealed(&w, role.as_str(), Some(&token), &all).await;
+    }
+
+    // A day before the release tier 2 gets both advisories.
+    app.clock.advance(SignedDuration::from_hours(24));
+    let (status, body) = call(
+        app,
+        &w.p2.token,
+        "GET",
+        &format!("/api/v1/partner/packages/{r}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(ROUTER_SECRET) && body.contains(OFFICE_SECRET));
+
+    // Moving the release a week later hides it from tier 2 again, at once.
+    let later = w.release.scheduled_at() + SignedDuration::from_hours(24 * 7);
+    let local = later
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let s = app.session_for(w.f.reviewer).await;
+    let res = TestApp::plain_client()
+        .post(app.url(&format!("/releases/{r}/reschedule")))
+        .header("cookie", s.header())
+        .form(&[
+            ("local_time", local.as_str()),
+            ("zone", "UTC"),
+            ("csrf", &s.csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    assert_sealed(&w, "tier 2 after the move", Some(&w.p2.token), &all).await;
+
+    // Revoking tier 1's agreement takes its access away on the next request.
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        &format!("/api/v1/partners/{}/revoke", w.p1.org),
+        Some(json!({ "reason": "Programme left" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_sealed(&w, "tier 1 after revocation", Some(&w.p1.token), &all).await;
+
+    // The access trail has the download, with the file name, and exports as CSV.
+    let (status, csv) = fetch(app, Some(&w.f.analyst_token), "/partners/access.csv").await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.starts_with("at,organisation,user,kind,release,advisory,alert,detail\r\n"));
+    let line = csv
+        .lines()
+        .find(|l| l.contains(",download,"))
+        .unwrap_or_else(|| panic!("no download in {csv}"));
+    assert!(
+        line.contains("Router CERT") && line.contains(&file),
+        "{line}"
+    );
+    assert!(line.contains(&w.router.tracking_id), "{line}");
+    assert!(csv.lines().any(|l| l.contains(",view_package,")), "{csv}");
+}
+
+#[tokio::test]
+async fn after_the_release_the_public_gets_the_public_edition_only() {
+    let w = world().await;
+    let app = &w.f.app;
+    let state = w.f.state(app.store.clone());
+    keikai_web::publishing::publish_release(&state, w.release.id(), AuditActor::System)
+        .await
+        .unwrap();
+    // Public files exist now, and carry no partner content.
+    let (status, _) = fetch(
+        app,
+        None,
+        &format!("/advisories/{}/en.html", w.router.tracking_id),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for m in app.store.list_artifacts(None).await.unwrap() {
+        let (_, bytes) = app
+            .store
+            .artifact(m.advisory_id, m.version, &m.name)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(ROUTER_SECRET) && !text.contains(OFFICE_SECRET),
+            "{}",
+            m.name
+        );
+    }
+    let all = [ROUTER_SECRET, OFFICE_SECRET];
+    assert_sealed(&w, "an anonymous visitor", None, &all).await;
+    assert_sealed(&w, "an expired partner", Some(&w.expired.token), &all).await;
+    // Tier 1 keeps its package of the release that went out.
+    let (status, body) = call(
+        app,
+        &w.p1.token,
+        "GET",
+        &format!("/api/v1/partner/packages/{}", w.release.id()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(ROUTER_SECRET) && !body.contains(OFFICE_SECRET));
+    // A release that goes out early brings every tier's time forward to it: tier 2, whose
+    // day had not come, gets its package now (and only what its scope allows).
+    let (status, body) = call(
+        app,
+        &w.p2.token,
+        "GET",
+        &format!("/api/v1/partner/packages/{}", w.release.id()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(ROUTER_SECRET) && body.contains(OFFICE_SECRET));
+}
+
+#[tokio::test]
+async fn questions_and_answers_reach_only_their_audience() {
+    let w = world().await;
+    let app = &w.f.app;
+    let r = w.release.id();
+    // Tier 2 needs its time to see the package.
+    app.clock.advance(SignedDuration::from_hours(24));
+    let path = format!(
+        "/api/v1/partner/packages/{r}/advisories/{}/questions",
+        w.router.id
+    );
+    let (status, body) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &path,
+        Some(json!({ "text": QUESTION_SECRET })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // Out of scope or unseen: no asking.
+    let (status, _) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &format!(
+            "/api/v1/partner/packages/{r}/advisories/{}/questions",
+            w.office.id
+        ),
+        Some(json!({ "text": "x" })),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        app,
+        &w.expired.token,
+        "POST",
+        &path,
+        Some(json!({ "text": "x" })),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &path,
+        Some(json!({ "text": "  " })),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let (_, qs) = call(
+        app,
+        &w.f.analyst_token,
+        "GET",
+        "/api/v1/partners/questions",
+        None,
+    )
+    .await;
+    let qs: Value = serde_json::from_str(&qs).unwrap();
+    let id = qs[0]["id"].as_str().unwrap().to_owned();
+    let answer = format!("/api/v1/partners/questions/{id}/answers");
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        &answer,
+        Some(json!({ "text": PRIVATE_ANSWER, "audience": "asker" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let package = format!("/api/v1/partner/packages/{r}");
+    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    assert!(
+        mine.contains(QUESTION_SECRET) && mine.contains(PRIVATE_ANSWER),
+        "{mine}"
+    );
+    let (status, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        !theirs.contains(QUESTION_SECRET) && !theirs.contains(PRIVATE_ANSWER),
+        "{theirs}"
+    );
+    // An answer to everyone reaches tier 2, without the private answer and without the asker.
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        &answer,
+        Some(json!({ "text": "Port 445 only.", "audience": "everyone" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    assert!(theirs.contains("Port 445 only."), "{theirs}");
+    assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
+    assert!(!theirs.contains("Router CERT"), "{theirs}");
+    // Partners never reach the PSIRT's question list.
+    let (status, _) = call(app, &w.p1.token, "GET", "/api/v1/partners/questions", None).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
+    let w = world().await;
+    let app = &w.f.app;
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        "/api/v1/partners/alerts",
+        Some(json!({
+            "title": "Worm outbreak",
+            "body": "Block port 445 at the perimeter now.",
+            "tlp": "amber",
+            "groups": { "tiers": ["1"] },
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    let recipients = report["alert"]["recipients"].as_array().unwrap();
+    assert_eq!(
+        recipients,
+        &vec![json!(w.p1.org)],
+        "expired, revoked and tier 2 get none"
+    );
+    let id = report["alert"]["id"].as_str().unwrap().to_owned();
+    let (_, theirs) = call(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    assert!(!theirs.contains("Worm outbreak"), "{theirs}");
+    let (status, _) = call(
+        app,
+        &w.p2.token,
+        "POST",
+        &format!("/api/v1/partner/alerts/{id}/ack"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, mine) = call(app, &w.p1.token, "GET", "/api/v1/partner/alerts", None).await;
+    assert!(mine.contains("Worm outbreak"), "{mine}");
+    // Before anyone acknowledges, the report names tier 1's organisation as silent.
+    let (_, list) = call(
+        app,
+        &w.f.analyst_token,
+        "GET",
+        "/api/v1/partners/alerts",
+        None,
+    )
+    .await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["not_acknowledged"][0]["name"], "Router CERT");
+    let (status, body) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &format!("/api/v1/partner/alerts/{id}/ack"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["first"], true);
+    let (_, again) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &format!("/api/v1/partner/alerts/{id}/ack"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&again).unwrap()["first"],
+        false
+    );
+    let (_, list) = call(
+        app,
+        &w.f.analyst_token,
+        "GET",
+        "/api/v1/partners/alerts",
+        None,
+    )
+    .await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["not_acknowledged"], json!([]));
+    assert_eq!(list[0]["acknowledged"][0]["organisation"], "Router CERT");
+    // A public alert, or one to nobody, is refused with the field named.
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        "/api/v1/partners/alerts",
+        Some(json!({ "title": "x", "body": "y", "tlp": "clear", "groups": { "tiers": ["1"] } })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("tlp"), "{body}");
+    // The PSIRT's overview page shows the report.
+    let (status, html) = fetch(app, Some(&w.f.analyst_token), "/partners").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Worm outbreak") && html.contains("Router CERT"));
+}
+
+/// The portal's routes: 404 for everyone without a valid agreement.
+pub(crate) fn is_portal(template: &str) -> bool {
+    template == "/partner"
+        || template.starts_with("/partner/")
+        || template.starts_with("/api/v1/partner/")
+}
+
+/// Requests for the matrix test (`crate::matrix`): the partner routes, with real resources
+/// where the PSIRT acts on one, and unknown ids on the portal, which nobody in the fixture
+/// may use (its partner contact has no agreement).
+pub(crate) async fn prepare(
+    app: &TestApp,
+    fx: &crate::matrix::Fixture,
+    method: &str,
+    template: &str,
+) -> Option<(String, crate::matrix::Body)> {
+    use crate::matrix::Body;
+    let ours = template.starts_with("/partner") || template.contains("/partner");
+    if !ours {
+        return None;
+    }
+    let now = app.clock.now_ts();
+    let agreement = |tier: &str| {
+        json!({
+            "partner_type": "security_vendor",
+            "tier": tier,
+            "scope": { "kind": "all" },
+            "signed_at": (now - SignedDuration::from_hours(24)).to_string(),
+            "expires_at": (now + SignedDuration::from_hours(24 * 365)).to_string(),
+        })
+    };
+    // A partner organisation with a valid tier-1 agreement, written through the store.
+    let with_agreement = || async {
+        let (org, _, _) = partner_org(
+            app,
+            &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
+        )
+        .await;
+        let a = keikai_domain::partner::Agreement::record(
+            org,
+            serde_json::from_value(agreement("1")).unwrap(),
+            &keikai_domain::partner::Tiers::default(),
+            now,
+            None,
+        )
+        .unwrap();
+        let change = Change::new("test.agreement", "partner/test", Value::Null, Value::Null);
+        app.store
+            .save_agreement(&a, AuditActor::System, &change, now)
+            .await
+            .unwrap();
+        org
+    };
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let (path, body) = match (method, template) {
+        ("PUT", "/api/v1/partners/{org}/agreement") => {
+            let (org, _, _) = partner_org(
+                app,
+                &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
+            )
+            .await;
+            (
+                template.replace("{org}", &org.to_string()),
+                Body::Json(agreement("2")),
+            )
+        }
+        ("POST", "/api/v1/partners/{org}/revoke") => (
+            template.replace("{org}", &with_agreement().await.to_string()),
+            Body::Json(json!({ "reason": "matrix" })),
+        ),
+        (_, "/api/v1/advisories/{id}/partner-edition") => {
+            let m =
+                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
+                    .await;
+            let body = if method == "PUT" {
+                Body::Json(json!({ "indicators": ["matrix"], "tlp": "amber" }))
+            } else {
+                Body::Empty
+            };
+            (template.replace("{id}", &m.id.to_string()), body)
+        }
+        ("POST", "/api/v1/partners/questions/{id}/answers") => {
+            let m =
+                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
+                    .await;
+            let org = with_agreement().await;
+            let (asker, _) = app.user_with_role(Role::PartnerContact).await;
+            let q =
+                keikai_domain::partner::Question::ask(m.release, m.id, org, asker, "matrix?", now)
+                    .unwrap();
+            let change = Change::new("test.question", "partner/test", Value::Null, Value::Null);
+            app.store
+                .create_question(&q, AuditActor::System, &change)
+                .await
+                .unwrap();
+            (
+                template.replace("{id}", &q.id.to_string()),
+                Body::Json(json!({ "text": "matrix", "audience": "everyone" })),
+            )
+        }
+        ("POST", "/api/v1/partners/alerts") => {
+            with_agreement().await;
+            (
+                template.to_owned(),
+                Body::Json(json!({
+                    "title": "Matrix alert",
+                    "body": "matrix",
+                    "tlp": "amber",
+                    "groups": { "tiers": ["1"] },
+                })),
+            )
+        }
+        _ => {
+            let path = template
+                .replace("{release}", &unknown)
+                .replace("{advisory}", &unknown)
+                .replace("{id}", &unknown);
+            let body = match (method, template.starts_with("/api/")) {
+                ("GET", _) => Body::Empty,
+                (_, true) => Body::Json(json!({ "text": "matrix" })),
+                (_, false) => Body::Form(vec![("text".to_owned(), "matrix".to_owned())]),
+            };
+            (path, body)
+        }
+    };
+    Some((path, body))
+}
