@@ -47,6 +47,32 @@ impl Address {
     }
 }
 
+impl std::str::FromStr for Address {
+    type Err = keikai_domain::DomainError;
+
+    /// `psirt@example.com`, `Example PSIRT <psirt@example.com>` or
+    /// `"Example, PSIRT" <psirt@example.com>`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let Some((name, rest)) = s.rsplit_once('<') else {
+            return Email::parse(s).map(Self::new);
+        };
+        let Some(email) = rest.strip_suffix('>') else {
+            return Err(keikai_domain::DomainError::invalid(
+                "email",
+                format!("\"{s}\" has a < without a closing >"),
+            ));
+        };
+        let email = Email::parse(email)?;
+        let name = name.trim().trim_matches('"').trim();
+        Ok(if name.is_empty() {
+            Self::new(email)
+        } else {
+            Self::named(name, email)
+        })
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.name {
@@ -518,6 +544,32 @@ mod tests {
                 other => panic!("{want}: expected a permanent error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn addresses_parse() {
+        let parse = |s: &str| s.parse::<Address>().unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(
+            parse("psirt@example.com"),
+            Address::new(email("psirt@example.com"))
+        );
+        assert_eq!(
+            parse(" 警戒 PSIRT <psirt@example.com> "),
+            Address::named("警戒 PSIRT", email("psirt@example.com"))
+        );
+        assert_eq!(
+            parse("\"Example, PSIRT\" <psirt@example.com>"),
+            Address::named("Example, PSIRT", email("psirt@example.com"))
+        );
+        assert_eq!(
+            parse("<psirt@example.com>"),
+            Address::new(email("psirt@example.com"))
+        );
+        for bad in ["PSIRT <psirt@example.com", "PSIRT", "a <b>"] {
+            assert!(bad.parse::<Address>().is_err(), "{bad}");
+        }
+        let a = parse("警戒 PSIRT <psirt@example.com>");
+        assert_eq!(a.to_string().parse::<Address>().ok(), Some(a));
     }
 
     #[test]
