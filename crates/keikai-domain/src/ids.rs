@@ -98,6 +98,10 @@ id_type!(
     /// A release: the monthly train or an out-of-band one.
     ReleaseId
 );
+id_type!(
+    /// A job of the outbox (an e-mail to send, a webhook to call).
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

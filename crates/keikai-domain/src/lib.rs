@@ -21,8 +21,8 @@ pub mod user;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
 pub use ids::{
-    AdvisoryId, AttachmentId, BranchId, CaseId, MessageId, OrgId, ReleaseId, TaskId, TokenId,
-    UserId, VulnerabilityId,
+    AdvisoryId, AttachmentId, BranchId, CaseId, JobId, MessageId, OrgId, ReleaseId, TaskId,
+    TokenId, UserId, VulnerabilityId,
 };
 pub use org::{OrgKind, OrgName, Organisation};
 pub use policy::{Action, Actor, CaseScope, Decision, Principal, authorize};

@@ -753,3 +753,44 @@ impl TryFrom<PackageDeliveryRow> for crate::PackageDelivery {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: Uuid,
+    kind: String,
+    key: String,
+    payload: String,
+    state: String,
+    attempts: i64,
+    run_at: Ts,
+    locked_by: Option<String>,
+    locked_until: Option<Ts>,
+    last_error: Option<String>,
+    created_at: Ts,
+    updated_at: Ts,
+    finished_at: Option<Ts>,
+}
+
+impl TryFrom<JobRow> for crate::Job {
+    type Error = StoreError;
+
+    fn try_from(r: JobRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: keikai_domain::JobId::from_uuid(r.id),
+            payload: serde_json::from_str(&r.payload)
+                .map_err(|e| corrupt("jobs.payload", &format!("job {}", r.key), e))?,
+            state: parse("jobs.state", &r.state, str::parse)?,
+            attempts: u32::try_from(r.attempts)
+                .map_err(|e| corrupt("jobs.attempts", &r.attempts.to_string(), e))?,
+            kind: r.kind,
+            key: r.key,
+            run_at: r.run_at.get(),
+            locked_by: r.locked_by,
+            locked_until: r.locked_until.map(Ts::get),
+            last_error: r.last_error,
+            created_at: r.created_at.get(),
+            updated_at: r.updated_at.get(),
+            finished_at: r.finished_at.map(Ts::get),
+        })
+    }
+}

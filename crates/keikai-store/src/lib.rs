@@ -7,6 +7,7 @@ mod advisories;
 mod cases;
 mod codec;
 mod error;
+mod jobs;
 mod partners;
 mod postgres;
 mod schema;

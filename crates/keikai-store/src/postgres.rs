@@ -15,6 +15,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 const MIGRATIONS_TABLE_EXISTS: &str = "SELECT COUNT(*) FROM pg_catalog.pg_tables \
      WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'";
 
+/// Concurrent claimers pass over rows another claimer has locked instead of waiting for it.
+const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
+
 /// An unreachable database should stop start-up quickly with a clear message, not hang.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: u32 = 10;

@@ -5,8 +5,9 @@
 //! the database costly to spell out. A macro gives each backend concrete types instead.
 //!
 //! The invoking module defines `MIGRATOR` (its embedded migrations) and
-//! `MIGRATIONS_TABLE_EXISTS` (a query giving 1 when `_sqlx_migrations` exists, else 0), and
-//! its store type provides:
+//! `MIGRATIONS_TABLE_EXISTS` (a query giving 1 when `_sqlx_migrations` exists, else 0),
+//! `CLAIM_LOCK` (the row-locking clause that claiming jobs appends to its SELECT), and its
+//! store type provides:
 //! - `fn reader(&self) -> &Pool<DB>` and `fn writer(&self) -> &Pool<DB>`;
 //! - `async fn begin_bootstrap(&self) -> Result<Transaction<'static, DB>>`: a transaction in
 //!   which no other instance can bootstrap at the same time;
@@ -186,6 +187,7 @@ macro_rules! impl_store {
             $crate::cases::case_store_impl!($store);
             $crate::advisories::advisory_store_impl!($store);
             $crate::partners::partner_store_impl!($store);
+            $crate::jobs::job_store_impl!($store);
 
             #[async_trait]
             impl OrgStore for $store {

@@ -340,6 +340,51 @@ pub(crate) const INSERT_PACKAGE_DELIVERY: &str = "INSERT INTO package_deliveries
      ON CONFLICT (release_id, tier) DO NOTHING";
 pub(crate) const LIST_PACKAGE_DELIVERIES: &str = "SELECT release_id, tier, delivered_at, \
      recipients FROM package_deliveries WHERE release_id = $1 ORDER BY delivered_at, tier";
+// The outbox. `jobs.rs` builds the claim and list statements from these pieces.
+macro_rules! job_cols {
+    () => {
+        "id, kind, key, payload, state, attempts, run_at, locked_by, locked_until, last_error, \
+         created_at, updated_at, finished_at"
+    };
+}
+/// `ON CONFLICT (key) DO NOTHING`: enqueueing the same work twice inserts it once.
+pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, key, payload, state, attempts, \
+     run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) \
+     ON CONFLICT (key) DO NOTHING";
+/// Followed by `kind IN (…)`, the limit, the backend's row lock and `CLAIM_JOBS_SET`. The
+/// CTE is materialised so that the locked selection is made once (PostgreSQL could otherwise
+/// inline it into the UPDATE).
+pub(crate) const CLAIM_JOBS_DUE: &str = "WITH due AS MATERIALIZED (SELECT id FROM jobs WHERE \
+     ((state = 'queued' AND run_at <= ";
+pub(crate) const CLAIM_JOBS_LEASE: &str = ") OR (state = 'running' AND locked_until <= ";
+pub(crate) const CLAIM_JOBS_KINDS: &str = ")) AND kind IN (";
+pub(crate) const CLAIM_JOBS_ORDER: &str = ") ORDER BY run_at, id LIMIT ";
+pub(crate) const CLAIM_JOBS_SET: &str = ") UPDATE jobs SET state = 'running', \
+     attempts = attempts + 1, locked_by = ";
+pub(crate) const CLAIM_JOBS_RETURNING: &str =
+    concat!(" WHERE id IN (SELECT id FROM due) RETURNING ", job_cols!());
+/// The guard `state = 'running' AND locked_by = $2` refuses a worker whose lease was taken
+/// over; `locked_by` stays as a record of who ran the job last.
+pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET state = 'done', locked_until = NULL, \
+     finished_at = $3, updated_at = $3 WHERE id = $1 AND state = 'running' AND locked_by = $2";
+pub(crate) const RETRY_JOB: &str = "UPDATE jobs SET state = 'queued', run_at = $4, \
+     last_error = $3, locked_until = NULL, updated_at = $5 \
+     WHERE id = $1 AND state = 'running' AND locked_by = $2";
+pub(crate) const BURY_JOB: &str = "UPDATE jobs SET state = 'dead', last_error = $3, \
+     locked_until = NULL, finished_at = $4, updated_at = $4 \
+     WHERE id = $1 AND state = 'running' AND locked_by = $2";
+pub(crate) const GET_JOB: &str = concat!("SELECT ", job_cols!(), " FROM jobs WHERE id = $1");
+pub(crate) const GET_JOB_BY_KEY: &str =
+    concat!("SELECT ", job_cols!(), " FROM jobs WHERE key = $1");
+/// `$2` is the prefix's length in characters (an `integer` for PostgreSQL's `substr`).
+pub(crate) const LIST_JOBS: &str = concat!(
+    "SELECT ",
+    job_cols!(),
+    " FROM jobs WHERE ($1 IS NULL OR substr(kind, 1, $2) = $1) AND ($3 IS NULL OR state = $3) \
+     ORDER BY created_at DESC, id DESC LIMIT $4"
+);
+pub(crate) const COUNT_JOBS_BY_STATE: &str = "SELECT state, COUNT(*) FROM jobs \
+     WHERE ($1 IS NULL OR substr(kind, 1, $2) = $1) GROUP BY state";
 
 #[cfg(test)]
 mod tests {
@@ -389,6 +434,19 @@ mod tests {
         ] {
             for k in AccessKind::ALL {
                 assert!(ddl.contains(&format!("'{}'", k.as_str())), "{}", k.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn job_states_are_in_both_check_lists() {
+        for ddl in [
+            include_str!("../migrations/sqlite/0004_jobs.sql"),
+            include_str!("../migrations/postgres/0004_jobs.sql"),
+        ] {
+            for state in crate::JobState::ALL {
+                assert!(ddl.contains(&format!("'{state}'")), "{state}");
+                assert_eq!(state.as_str().parse::<crate::JobState>(), Ok(state));
             }
         }
     }

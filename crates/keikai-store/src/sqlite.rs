@@ -18,6 +18,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 const MIGRATIONS_TABLE_EXISTS: &str =
     "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
 
+/// One writer connection: a claim runs alone, so it needs no row lock.
+const CLAIM_LOCK: &str = "";
+
 /// How long a statement waits for another process's write lock (e.g. `keikai db migrate`
 /// run while the server is up) before failing with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,7 +1,7 @@
 //! The storage traits, one per area. Every method is one atomic operation.
 
 use async_trait::async_trait;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use keikai_domain::advisory::{Advisory, AdvisoryState};
 use keikai_domain::audit::{AuditActor, AuditEntry, Change};
 use keikai_domain::case::{
@@ -11,8 +11,8 @@ use keikai_domain::partner::{AccessKind, Agreement, Alert, PartnerEdition, Quest
 use keikai_domain::release::Release;
 use keikai_domain::{
     AdvisoryId, ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId,
-    CaseScope, DisplayName, Email, Locale, Membership, OrgId, OrgKind, OrgName, Organisation,
-    ReleaseId, Role, Scope, TokenId, User, UserId,
+    CaseScope, DisplayName, Email, JobId, Locale, Membership, OrgId, OrgKind, OrgName,
+    Organisation, ReleaseId, Role, Scope, TokenId, User, UserId,
 };
 
 use crate::{Backend, StoreError};
@@ -552,6 +552,153 @@ pub trait PartnerStore: Send + Sync {
     async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>>;
 }
 
+/// Work to do later, outside the database: an e-mail to send, a webhook to call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    /// What the work is (`mail`, …): a worker runs only the kinds it has a handler for.
+    pub kind: String,
+    /// The idempotency key: a second job with the same key is not inserted, so that
+    /// announcing one change twice (a retried request, two instances) sends one message.
+    pub key: String,
+    /// What the handler needs, as JSON.
+    pub payload: serde_json::Value,
+    /// Not before this time.
+    pub run_at: Timestamp,
+}
+
+impl NewJob {
+    pub fn new(
+        kind: impl Into<String>,
+        key: impl Into<String>,
+        payload: serde_json::Value,
+        run_at: Timestamp,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            key: key.into(),
+            payload,
+            run_at,
+        }
+    }
+}
+
+/// Where a job is: queued (waiting for `run_at`), running (claimed by a worker until its
+/// lease runs out), done, or dead (failed for good, or out of attempts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Dead,
+}
+
+impl JobState {
+    pub const ALL: [Self; 4] = [Self::Queued, Self::Running, Self::Done, Self::Dead];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("\"{s}\" is not a job state (queued, running, done, dead)"))
+    }
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: String,
+    pub key: String,
+    pub payload: serde_json::Value,
+    pub state: JobState,
+    /// How often a worker has claimed it (the current run included).
+    pub attempts: u32,
+    pub run_at: Timestamp,
+    /// The worker that holds it (running) or held it last.
+    pub locked_by: Option<String>,
+    /// While running: when the lease runs out and another worker may claim it.
+    pub locked_until: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// Which jobs a list shows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Kinds that start with this string (`mail` matches `mail` and `mail.partner`).
+    pub kind_prefix: Option<String>,
+    pub state: Option<JobState>,
+    pub limit: u32,
+}
+
+/// How many jobs are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    pub queued: u64,
+    pub running: u64,
+    pub done: u64,
+    pub dead: u64,
+}
+
+/// The outbox. Jobs are claimed with a lease; completing or failing one is refused
+/// (`Conflict`) once another worker has taken it over, so that a worker that stalled past
+/// its lease cannot overwrite the newer run's outcome.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Inserts the jobs whose key is new, in one transaction; returns how many were new.
+    async fn enqueue_jobs(&self, jobs: &[NewJob], now: Timestamp) -> Result<u64>;
+    /// Claims up to `limit` jobs of the given kinds that are due at `now` (queued with
+    /// `run_at <= now`, or running with a lease that ran out), oldest `run_at` first:
+    /// each becomes running, held by `worker` until `now + lease`, one attempt more.
+    /// Concurrent claimers never get the same job.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        now: Timestamp,
+        lease: SignedDuration,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// Marks a running job done; `Conflict` unless `worker` still holds it.
+    async fn complete_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()>;
+    /// Records a failed run: queued again for `retry_at`, or dead when `None`. `Conflict`
+    /// unless `worker` still holds it.
+    async fn fail_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn get_job(&self, id: JobId) -> Result<Job>;
+    async fn get_job_by_key(&self, key: &str) -> Result<Job>;
+    async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>>;
+    /// Counts by state, of every job or of the kinds that start with `kind_prefix`.
+    async fn count_jobs_by_state(&self, kind_prefix: Option<&str>) -> Result<JobCounts>;
+}
+
 /// The whole store, as the application holds it.
 #[async_trait]
 pub trait Store:
@@ -564,6 +711,7 @@ pub trait Store:
     + CaseStore
     + AdvisoryStore
     + PartnerStore
+    + JobStore
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; refuses a database migrated by a newer Keikai.

@@ -1893,3 +1893,372 @@ mod partners {
         );
     }
 }
+
+mod jobs {
+    use std::collections::HashSet;
+
+    use super::*;
+    use keikai_domain::JobId;
+    use keikai_store::{Job, JobCounts, JobFilter, JobState, NewJob};
+    use serde_json::json;
+
+    const MIN: SignedDuration = SignedDuration::from_secs(60);
+
+    fn job(kind: &str, key: &str, run_at: Timestamp) -> NewJob {
+        NewJob::new(kind, key, json!({ "key": key, "text": "警戒" }), run_at)
+    }
+
+    async fn by_key(store: &Arc<dyn Store>, key: &str) -> Job {
+        store.get_job_by_key(key).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn enqueueing_is_idempotent() {
+        let (db, store) = setup().await;
+        let first = [job("mail", "m1", t(0)), job("mail.partner", "m2", t(0))];
+        assert_eq!(store.enqueue_jobs(&first, t(0)).await.unwrap(), 2);
+        // The same keys again (a retried request, another instance): nothing new, and the
+        // stored jobs keep their first payload and time.
+        let mut again = first.to_vec();
+        again[0].payload = json!({ "changed": true });
+        again[0].run_at = t(99);
+        again.push(job("webhook", "w1", t(5)));
+        assert_eq!(store.enqueue_jobs(&again, t(1)).await.unwrap(), 1);
+        // A key twice in one batch counts once.
+        let twice = [job("mail", "m3", t(0)), job("mail", "m3", t(0))];
+        assert_eq!(store.enqueue_jobs(&twice, t(1)).await.unwrap(), 1);
+
+        let m1 = by_key(&store, "m1").await;
+        assert_eq!(m1.kind, "mail");
+        assert_eq!(m1.payload, json!({ "key": "m1", "text": "警戒" }));
+        assert_eq!(
+            (m1.state, m1.attempts, m1.run_at, m1.created_at),
+            (JobState::Queued, 0, t(0), t(0))
+        );
+        assert_eq!(
+            (m1.locked_by, m1.locked_until, m1.last_error),
+            (None, None, None)
+        );
+        assert_eq!(store.get_job(m1.id).await.unwrap().key, "m1");
+        assert_err!(store.get_job_by_key("nope").await, StoreError::NotFound);
+        assert_err!(store.get_job(JobId::new()).await, StoreError::NotFound);
+
+        assert_eq!(
+            store.count_jobs_by_state(None).await.unwrap(),
+            JobCounts {
+                queued: 4,
+                ..JobCounts::default()
+            }
+        );
+        assert_eq!(
+            store
+                .count_jobs_by_state(Some("mail"))
+                .await
+                .unwrap()
+                .queued,
+            3
+        );
+        assert_eq!(
+            store
+                .count_jobs_by_state(Some("mail.partner"))
+                .await
+                .unwrap()
+                .queued,
+            1
+        );
+        assert_eq!(
+            store.count_jobs_by_state(Some("Mail")).await.unwrap(),
+            JobCounts::default(),
+            "prefixes are case-sensitive on every backend"
+        );
+        let keys = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.key).collect::<Vec<_>>();
+        let filter = |prefix: Option<&str>, state, limit| JobFilter {
+            kind_prefix: prefix.map(str::to_owned),
+            state,
+            limit,
+        };
+        // Newest first.
+        assert_eq!(
+            keys(store.list_jobs(&filter(None, None, 10)).await.unwrap()),
+            ["m3", "w1", "m2", "m1"]
+        );
+        assert_eq!(
+            keys(
+                store
+                    .list_jobs(&filter(Some("mail"), None, 2))
+                    .await
+                    .unwrap()
+            ),
+            ["m3", "m2"]
+        );
+        assert!(
+            store
+                .list_jobs(&filter(None, Some(JobState::Done), 10))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A batch is one transaction: an invalid job leaves the others out too.
+        let bad = [job("mail", "m4", t(0)), job("mail", " ", t(0))];
+        let msg = assert_err!(store.enqueue_jobs(&bad, t(2)).await, StoreError::Invalid(_));
+        assert!(msg.contains("idempotency key"), "{msg}");
+        assert_err!(store.get_job_by_key("m4").await, StoreError::NotFound);
+        assert_err!(
+            store.enqueue_jobs(&[job("", "m5", t(0))], t(2)).await,
+            StoreError::Invalid(_)
+        );
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn claim_complete_retry_and_bury() {
+        let (db, store) = setup().await;
+        let jobs = [
+            job("mail", "now", t(0)),
+            job("mail", "later", t(100)),
+            job("webhook", "hook", t(0)),
+        ];
+        store.enqueue_jobs(&jobs, t(0)).await.unwrap();
+
+        // Only the kinds asked for, only what is due.
+        let claimed = store
+            .claim_jobs("w1", &["mail"], t(10), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let c = &claimed[0];
+        assert_eq!(c.key, "now");
+        assert_eq!(
+            (c.state, c.attempts, c.locked_by.as_deref(), c.locked_until),
+            (JobState::Running, 1, Some("w1"), Some(t(70)))
+        );
+        assert_eq!(by_key(&store, "now").await, *c);
+        // Nothing twice, nothing without a kind.
+        assert!(
+            store
+                .claim_jobs("w1", &["mail"], t(10), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .claim_jobs("w1", &[], t(1000), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.complete_job(c.id, "w1", t(20)).await.unwrap();
+        let done = by_key(&store, "now").await;
+        assert_eq!(
+            (
+                done.state,
+                done.finished_at,
+                done.updated_at,
+                done.locked_until
+            ),
+            (JobState::Done, Some(t(20)), t(20), None)
+        );
+        // Completing twice is refused: the job is no longer running.
+        assert_err!(
+            store.complete_job(c.id, "w1", t(21)).await,
+            StoreError::Conflict(_)
+        );
+        assert_err!(
+            store.complete_job(JobId::new(), "w1", t(21)).await,
+            StoreError::NotFound
+        );
+
+        // A job due later is claimed at its time, not before.
+        assert!(
+            store
+                .claim_jobs("w1", &["mail"], t(99), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let later = store
+            .claim_jobs("w1", &["mail", "webhook"], t(100), MIN, 1)
+            .await
+            .unwrap();
+        assert_eq!(later.len(), 1, "the limit holds");
+        assert_eq!(later[0].key, "hook", "oldest run_at first");
+        let later = store
+            .claim_jobs("w1", &["mail", "webhook"], t(100), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!(later[0].key, "later");
+
+        // A retry waits for its time, then runs again with the attempt counted.
+        store
+            .fail_job(later[0].id, "w1", "451 try again", Some(t(200)), t(101))
+            .await
+            .unwrap();
+        let queued = by_key(&store, "later").await;
+        assert_eq!(
+            (
+                queued.state,
+                queued.run_at,
+                queued.attempts,
+                queued.last_error.as_deref(),
+                queued.locked_until
+            ),
+            (JobState::Queued, t(200), 1, Some("451 try again"), None)
+        );
+        assert!(
+            store
+                .claim_jobs("w2", &["mail"], t(199), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let again = store
+            .claim_jobs("w2", &["mail"], t(200), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!((again[0].key.as_str(), again[0].attempts), ("later", 2));
+        // Failing for good: dead, with the reason kept.
+        store
+            .fail_job(again[0].id, "w2", "550 no such user", None, t(201))
+            .await
+            .unwrap();
+        let dead = by_key(&store, "later").await;
+        assert_eq!(
+            (dead.state, dead.last_error.as_deref(), dead.finished_at),
+            (JobState::Dead, Some("550 no such user"), Some(t(201)))
+        );
+        assert!(
+            store
+                .claim_jobs("w2", &["mail"], t(100_000), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "dead jobs are never claimed"
+        );
+        assert_err!(
+            store
+                .fail_job(again[0].id, "w2", "again", None, t(202))
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert_eq!(
+            store.count_jobs_by_state(None).await.unwrap(),
+            JobCounts {
+                queued: 0,
+                running: 1,
+                done: 1,
+                dead: 1
+            }
+        );
+        assert_err!(
+            store
+                .claim_jobs("w1", &["mail"], t(0), SignedDuration::ZERO, 1)
+                .await,
+            StoreError::Invalid(_)
+        );
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_lease_passes_the_job_to_another_worker() {
+        let (db, store) = setup().await;
+        store
+            .enqueue_jobs(&[job("mail", "m", t(0))], t(0))
+            .await
+            .unwrap();
+        let mine = store
+            .claim_jobs("w1", &["mail"], t(0), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        // While the lease holds, no one else gets it.
+        assert!(
+            store
+                .claim_jobs("w2", &["mail"], t(59), MIN, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // w1 stalls past its lease; w2 takes the job over.
+        let theirs = store
+            .claim_jobs("w2", &["mail"], t(60), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].id, mine[0].id);
+        assert_eq!(
+            (theirs[0].attempts, theirs[0].locked_by.as_deref()),
+            (2, Some("w2"))
+        );
+        // The old worker's outcome is refused, whichever it is.
+        let msg = assert_err!(
+            store.complete_job(mine[0].id, "w1", t(61)).await,
+            StoreError::Conflict(_)
+        );
+        assert!(msg.contains("w2") && msg.contains("w1"), "{msg}");
+        assert_err!(
+            store
+                .fail_job(mine[0].id, "w1", "late", Some(t(100)), t(61))
+                .await,
+            StoreError::Conflict(_)
+        );
+        assert_eq!(by_key(&store, "m").await.state, JobState::Running);
+        store.complete_job(theirs[0].id, "w2", t(62)).await.unwrap();
+        assert_eq!(by_key(&store, "m").await.state, JobState::Done);
+        db.drop_now().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_claimers_never_get_the_same_job() {
+        let (db, store) = setup().await;
+        const JOBS: usize = 200;
+        let batch: Vec<NewJob> = (0..JOBS)
+            .map(|i| job("mail", &format!("job-{i:03}"), t(i as i64 % 7)))
+            .collect();
+        assert_eq!(store.enqueue_jobs(&batch, t(0)).await.unwrap(), JOBS as u64);
+        let mut claimers = Vec::new();
+        for w in 0..4 {
+            let store = store.clone();
+            claimers.push(tokio::spawn(async move {
+                let worker = format!("w{w}");
+                let mut got = Vec::new();
+                loop {
+                    let jobs = store
+                        .claim_jobs(&worker, &["mail"], t(10), MIN, 7)
+                        .await
+                        .unwrap();
+                    if jobs.is_empty() {
+                        break;
+                    }
+                    for j in jobs {
+                        assert_eq!(j.locked_by.as_deref(), Some(worker.as_str()));
+                        got.push(j.id);
+                    }
+                    tokio::task::yield_now().await;
+                }
+                got
+            }));
+        }
+        let mut all = Vec::new();
+        for c in claimers {
+            all.extend(c.await.unwrap());
+        }
+        let distinct: HashSet<JobId> = all.iter().copied().collect();
+        assert_eq!(all.len(), JOBS, "every job claimed once");
+        assert_eq!(distinct.len(), JOBS, "no job claimed twice");
+        let counts = store.count_jobs_by_state(Some("mail")).await.unwrap();
+        assert_eq!((counts.running, counts.queued), (JOBS as u64, 0));
+        for j in store
+            .list_jobs(&JobFilter {
+                limit: 1000,
+                ..JobFilter::default()
+            })
+            .await
+            .unwrap()
+        {
+            assert_eq!(j.attempts, 1, "{}", j.key);
+        }
+        db.drop_now().await;
+    }
+}

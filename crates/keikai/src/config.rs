@@ -31,6 +31,76 @@ pub struct FileConfig {
     /// The partner programme's tiers (`[[partner_tier]]` tables); the default is tier 1
     /// (120 hours before a release) and tier 2 (24 hours).
     pub partner_tier: Option<Vec<PartnerTierFile>>,
+    pub smtp: Option<SmtpFile>,
+}
+
+/// The `[smtp]` table: the relay that e-mail (mail jobs) goes through. Without it, mail
+/// jobs stay queued.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpFile {
+    pub host: String,
+    /// Default: 465 for `tls`, 587 for `starttls`, 25 for `none`.
+    pub port: Option<u16>,
+    /// `tls` (implicit TLS, the default), `starttls` or `none` (a relay on this host).
+    pub security: Option<keikai_jobs::SmtpSecurity>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender: `psirt@example.com` or `Example PSIRT <psirt@example.com>`.
+    pub from: String,
+    /// The most one message may take (default 30).
+    pub timeout_seconds: Option<u32>,
+}
+
+impl fmt::Debug for SmtpFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpFile")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+fn smtp(f: &SmtpFile) -> Result<keikai_jobs::SmtpConfig, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        field: "smtp",
+        message,
+    };
+    if f.host.trim().is_empty() {
+        return Err(invalid("host: must not be empty".to_owned()));
+    }
+    let from = f
+        .from
+        .parse::<keikai_jobs::Address>()
+        .map_err(|e| invalid(format!("from: {e}")))?;
+    let security = f.security.unwrap_or_default();
+    let port = f.port.unwrap_or(security.default_port());
+    if port == 0 {
+        return Err(invalid("port: 0 is not a port".to_owned()));
+    }
+    if f.username.is_some() != f.password.is_some() {
+        return Err(invalid("username and password go together".to_owned()));
+    }
+    let timeout = f.timeout_seconds.unwrap_or(30);
+    if !(1..=600).contains(&timeout) {
+        return Err(invalid(format!(
+            "timeout_seconds: {timeout} is outside 1..=600"
+        )));
+    }
+    Ok(keikai_jobs::SmtpConfig {
+        host: f.host.trim().to_owned(),
+        port,
+        security,
+        username: f.username.clone(),
+        password: f.password.clone(),
+        from,
+        timeout: std::time::Duration::from_secs(u64::from(timeout)),
+    })
 }
 
 /// One `[[partner_tier]]`: how long before a release its partners receive the package.
@@ -183,6 +253,11 @@ pub struct Config {
     pub partner_tier: Vec<PartnerTierFile>,
     #[serde(skip)]
     pub partner_tiers: keikai_domain::partner::Tiers,
+    /// As given, for `check-config` (the password redacted there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpFile>,
+    #[serde(skip)]
+    pub smtp_settings: Option<keikai_jobs::SmtpConfig>,
 }
 
 impl fmt::Debug for Config {
@@ -199,6 +274,7 @@ impl fmt::Debug for Config {
             .field("severity", &self.severity)
             .field("publishing", &self.publishing)
             .field("partner_tier", &self.partner_tier)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -305,6 +381,7 @@ impl Config {
                 .collect()
         });
         let partner_tiers = partner_tiers(&partner_tier)?;
+        let smtp_settings = fc.smtp.as_ref().map(smtp).transpose()?;
         let session_ttl_hours = fc.session_ttl_hours.unwrap_or(12);
         if !(1..=24 * 30).contains(&session_ttl_hours) {
             return Err(ConfigError::Invalid {
@@ -327,13 +404,18 @@ impl Config {
             publishing_settings,
             partner_tier,
             partner_tiers,
+            smtp: fc.smtp,
+            smtp_settings,
         })
     }
 
-    /// The configuration as TOML, with the database password replaced by `***`.
+    /// The configuration as TOML, with the database and SMTP passwords replaced by `***`.
     pub fn to_redacted_toml(&self) -> String {
         let mut c = self.clone();
         c.database_url = redact_url(&self.database_url);
+        if let Some(password) = c.smtp.as_mut().and_then(|s| s.password.as_mut()) {
+            *password = "***".to_owned();
+        }
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
@@ -659,6 +741,73 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("contacts"), "{e}");
+    }
+
+    #[test]
+    fn smtp_table() {
+        // Without the table there is no mailer.
+        let d = Config::load(None, &Overrides::default()).unwrap();
+        assert!(d.smtp_settings.is_none());
+        assert!(!d.to_redacted_toml().contains("[smtp]"));
+
+        let c = load_toml(
+            "[smtp]\nhost = \"smtp.example.com\"\nsecurity = \"starttls\"\n\
+             username = \"keikai\"\npassword = \"s3cret-smtp-pw\"\n\
+             from = \"警戒 PSIRT <psirt@example.com>\"\n",
+        )
+        .unwrap();
+        let s = c.smtp_settings.clone().unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.security),
+            ("smtp.example.com", 587, keikai_jobs::SmtpSecurity::StartTls)
+        );
+        assert_eq!(s.from.to_string(), "警戒 PSIRT <psirt@example.com>");
+        assert_eq!(s.username.as_deref(), Some("keikai"));
+        assert_eq!(s.timeout, std::time::Duration::from_secs(30));
+        // The password is in neither the printed configuration nor Debug output.
+        let printed = c.to_redacted_toml();
+        assert!(!printed.contains("s3cret-smtp-pw"), "{printed}");
+        assert!(printed.contains("password = \"***\""), "{printed}");
+        assert!(!format!("{c:?}").contains("s3cret-smtp-pw"));
+        assert!(!format!("{:?}", c.smtp_settings).contains("s3cret-smtp-pw"));
+        // What is printed loads again (with the placeholder as the password).
+        let again = load_toml(&printed).unwrap();
+        assert_eq!(again.smtp_settings.unwrap().port, 587);
+
+        // Defaults: implicit TLS on 465; a plain local relay on 25.
+        let tls = load_toml("[smtp]\nhost = \"mail\"\nfrom = \"psirt@example.com\"\n").unwrap();
+        assert_eq!(tls.smtp_settings.unwrap().port, 465);
+        let plain = load_toml(
+            "[smtp]\nhost = \"localhost\"\nsecurity = \"none\"\nfrom = \"a@example.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(plain.smtp_settings.unwrap().port, 25);
+
+        // Refusals name the key.
+        let cases = [
+            ("host = \"\"\nfrom = \"a@example.com\"", "host"),
+            ("host = \"m\"\nfrom = \"not an address\"", "from"),
+            (
+                "host = \"m\"\nfrom = \"a@example.com\"\nusername = \"u\"",
+                "password",
+            ),
+            (
+                "host = \"m\"\nfrom = \"a@example.com\"\ntimeout_seconds = 0",
+                "timeout_seconds",
+            ),
+        ];
+        for (body, key) in cases {
+            let e = load_toml(&format!("[smtp]\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("smtp: ") && e.contains(key), "{body}: {e}");
+        }
+        for body in [
+            "host = \"m\"\nfrom = \"a@example.com\"\nsecurity = \"ssl\"",
+            "host = \"m\"\nfrom = \"a@example.com\"\npasword = \"x\"",
+        ] {
+            assert!(load_toml(&format!("[smtp]\n{body}\n")).is_err(), "{body}");
+        }
     }
 
     #[test]

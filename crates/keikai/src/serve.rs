@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::{DisplayName, Email, OrgKind, OrgName, Password, SystemClock};
+use keikai_jobs::{MAIL_JOB_KIND, MailHandler, SmtpMailer, Worker, WorkerConfig};
 use keikai_store::{NewOrganisation, NewUser, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::UserError;
 use crate::config::{Config, redact_url};
@@ -40,6 +43,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {}", e.message))?;
     tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
+    let (stop_jobs, jobs_stop) = watch::channel(false);
+    let jobs = start_jobs(&config, store.clone(), jobs_stop)?;
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -54,8 +59,68 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // The worker finishes the jobs in hand (each bounded by the handler timeout); what it
+    // has not claimed stays queued for the next start or another instance.
+    let _ = stop_jobs.send(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
     store.close().await;
     Ok(())
+}
+
+/// Starts the job worker with a handler for each side effect that is configured; without
+/// any, no worker runs and the jobs wait in the table.
+fn start_jobs(
+    config: &Config,
+    store: Arc<dyn Store>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let mut worker = Worker::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        WorkerConfig::default(),
+    );
+    match &config.smtp_settings {
+        Some(smtp) => {
+            let mailer =
+                SmtpMailer::new(smtp.clone()).map_err(|e| UserError(format!("[smtp]: {e}")))?;
+            tracing::info!(
+                relay = %format!("{}:{}", smtp.host, smtp.port),
+                security = smtp.security.as_str(),
+                "sending e-mail through the SMTP relay"
+            );
+            worker =
+                worker.with_handler(MAIL_JOB_KIND, Arc::new(MailHandler::new(Arc::new(mailer))));
+        }
+        None => {
+            tokio::spawn(warn_unsent_mail(store));
+        }
+    }
+    if worker.kinds().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(tokio::spawn(async move { worker.run(stop).await })))
+}
+
+/// Without `[smtp]`, says once (when the first one is waiting) that mail jobs stay queued.
+async fn warn_unsent_mail(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match store.count_jobs_by_state(Some(MAIL_JOB_KIND)).await {
+            Ok(counts) if counts.queued > 0 => {
+                tracing::warn!(
+                    queued = counts.queued,
+                    "e-mail is waiting to be sent, but no [smtp] relay is configured; \
+                     mail jobs stay queued until one is"
+                );
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "cannot count the mail jobs"),
+        }
+    }
 }
 
 /// On the first start, creates our organisation and an administrator, and prints the

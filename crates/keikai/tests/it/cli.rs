@@ -39,7 +39,9 @@ fn check_config_shows_effective_values_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("k.toml"),
-        "listen = \"127.0.0.1:9999\"\norganisation_name = \"警戒 PSIRT\"\n",
+        "listen = \"127.0.0.1:9999\"\norganisation_name = \"警戒 PSIRT\"\n\
+         [smtp]\nhost = \"smtp.example.com\"\nusername = \"keikai\"\n\
+         password = \"smtp-hunter3\"\nfrom = \"psirt@example.com\"\n",
     )
     .unwrap();
     let mut cmd = keikai(dir.path());
@@ -56,6 +58,9 @@ fn check_config_shows_effective_values_without_secrets() {
         "{out}"
     );
     assert!(!out.contains("hunter2"));
+    assert!(out.contains("[smtp]\nhost = \"smtp.example.com\""), "{out}");
+    assert!(out.contains("password = \"***\""), "{out}");
+    assert!(!out.contains("smtp-hunter3"), "{out}");
     // A flag beats the environment and the file.
     let mut cmd = keikai(dir.path());
     cmd.args([

@@ -14,6 +14,7 @@ mod cli;
 mod csaf;
 mod cvss_ui;
 mod intake;
+mod mail;
 mod matrix;
 mod multi_instance;
 mod openapi;
