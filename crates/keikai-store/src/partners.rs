@@ -197,6 +197,7 @@ macro_rules! partner_store_impl {
                 alert: &Alert,
                 actor: AuditActor,
                 change: &Change,
+                jobs: &[$crate::NewJob],
             ) -> Result<Alert> {
                 let mut saved = alert.clone();
                 saved.revision = 1;
@@ -209,6 +210,7 @@ macro_rules! partner_store_impl {
                     .await
                     .map_err(db)?;
                 append_audit_in(&mut tx, actor, change, alert.sent_at).await?;
+                insert_jobs(&mut tx, jobs, alert.sent_at).await?;
                 tx.commit().await.map_err(db)?;
                 Ok(saved)
             }
@@ -292,16 +294,26 @@ macro_rules! partner_store_impl {
                 .await
             }
 
-            async fn record_package_delivery(&self, d: &PackageDelivery) -> Result<bool> {
+            async fn record_package_delivery(
+                &self,
+                d: &PackageDelivery,
+                jobs: &[$crate::NewJob],
+            ) -> Result<bool> {
+                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
                 let done = sqlx::query(sql::INSERT_PACKAGE_DELIVERY)
                     .bind(d.release_id.as_uuid())
                     .bind(&d.tier)
                     .bind(Ts::from(d.delivered_at))
                     .bind(d.recipients)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await
                     .map_err(|e| db_or(e, None, Some("the release does not exist".to_owned())))?;
-                Ok(done.rows_affected() == 1)
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                insert_jobs(&mut tx, jobs, d.delivered_at).await?;
+                tx.commit().await.map_err(db)?;
+                Ok(true)
             }
 
             async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>> {

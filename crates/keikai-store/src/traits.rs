@@ -530,11 +530,13 @@ pub trait PartnerStore: Send + Sync {
     async fn get_question(&self, id: uuid::Uuid) -> Result<Question>;
     /// Oldest first; of one release or all.
     async fn list_questions(&self, release: Option<ReleaseId>) -> Result<Vec<Question>>;
+    /// Stores a sent alert with the jobs that deliver it, in one transaction.
     async fn create_alert(
         &self,
         alert: &Alert,
         actor: AuditActor,
         change: &Change,
+        jobs: &[NewJob],
     ) -> Result<Alert>;
     async fn get_alert(&self, id: uuid::Uuid) -> Result<Alert>;
     /// Newest first.
@@ -546,9 +548,14 @@ pub trait PartnerStore: Send + Sync {
     async fn log_access(&self, record: &AccessRecord) -> Result<()>;
     /// Newest first; of one organisation or all.
     async fn list_access(&self, org: Option<OrgId>, limit: i64) -> Result<Vec<AccessRecord>>;
-    /// Claims the delivery of `tier`'s package of `release`: `true` for the one caller that
-    /// records it, `false` when it went out already (here or on another instance).
-    async fn record_package_delivery(&self, delivery: &PackageDelivery) -> Result<bool>;
+    /// Claims the delivery of `tier`'s package of `release` and enqueues `jobs` (its mail)
+    /// in the same transaction: `true` for the one caller that records it, `false` (and no
+    /// jobs) when it went out already, here or on another instance.
+    async fn record_package_delivery(
+        &self,
+        delivery: &PackageDelivery,
+        jobs: &[NewJob],
+    ) -> Result<bool>;
     async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>>;
 }
 

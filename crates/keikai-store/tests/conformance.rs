@@ -1816,7 +1816,7 @@ mod partners {
         )
         .unwrap();
         let alert = store
-            .create_alert(&alert, AuditActor::User(author.id), &change("x"))
+            .create_alert(&alert, AuditActor::User(author.id), &change("x"), &[])
             .await
             .unwrap();
         assert_eq!(store.get_alert(alert.id).await.unwrap(), alert);
@@ -1877,16 +1877,35 @@ mod partners {
             delivered_at: t(10),
             recipients: 3,
         };
+        let job = |n: u32| {
+            keikai_store::NewJob::new(
+                "mail",
+                format!("partner-package-test-{n}"),
+                serde_json::json!({}),
+                t(10),
+            )
+        };
+        let (one, two) = ([job(1)], [job(2)]);
         let (x, y) = tokio::join!(
-            store.record_package_delivery(&d),
-            store.record_package_delivery(&d)
+            store.record_package_delivery(&d, &one),
+            store.record_package_delivery(&d, &two)
         );
         assert!(x.unwrap() ^ y.unwrap(), "exactly one claim wins");
+        // Only the winner's mail was queued.
+        let queued = store
+            .list_jobs(&keikai_store::JobFilter {
+                kind_prefix: Some("mail".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(queued.len(), 1, "{queued:?}");
         let other = PackageDelivery {
             tier: "2".into(),
             ..d.clone()
         };
-        assert!(store.record_package_delivery(&other).await.unwrap());
+        assert!(store.record_package_delivery(&other, &[]).await.unwrap());
         assert_eq!(
             store.package_deliveries(r.id()).await.unwrap(),
             vec![d, other]

@@ -976,9 +976,11 @@ pub async fn api_send_alert(
         serde_json::Value::Null,
         json!({ "title": alert.title, "recipients": alert.recipients }),
     );
+    // The alert and its mail commit together: sent at once, and exactly once.
+    let jobs = alert_jobs(&state, &alert).await?;
     let alert = state
         .store
-        .create_alert(&alert, ctx.audit_actor(), &change)
+        .create_alert(&alert, ctx.audit_actor(), &change, &jobs)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -1118,6 +1120,257 @@ pub async fn access_csv(State(state): State<AppState>, ctx: Ctx) -> AppResult<Re
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+// ------------------------------------------------------------------------------- mail
+
+/// The base URL links in mail point to.
+fn base_url(state: &AppState) -> String {
+    state
+        .config
+        .publishing
+        .publisher
+        .base_url
+        .trim()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// A Message-ID that names what a message is about, so a repeat is recognisable.
+fn message_id(state: &AppState, parts: &[&str]) -> String {
+    let base = base_url(state);
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or("keikai.invalid")
+        .split(['/', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("keikai.invalid");
+    format!("<{}@{host}>", parts.join("."))
+}
+
+/// The partner contacts of an organisation whose accounts work.
+pub async fn contacts(state: &AppState, org: OrgId) -> AppResult<Vec<keikai_domain::User>> {
+    let mut out = Vec::new();
+    for u in state.store.list_users().await? {
+        if u.disabled_at.is_some() {
+            continue;
+        }
+        let memberships = state.store.memberships(u.id).await?;
+        if memberships
+            .iter()
+            .any(|m| m.org_id == org && m.role == Role::PartnerContact)
+        {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// The notice that a package is in the portal. It names the advisories but carries none of
+/// the technical content, which stays in the portal where every download is recorded.
+fn package_mail(
+    state: &AppState,
+    user: &keikai_domain::User,
+    org: &Organisation,
+    release: &Release,
+    tier: &str,
+    items: &[&PackageItem],
+) -> keikai_jobs::Message {
+    let lang = user.locale.unwrap_or(keikai_domain::Locale::En);
+    let schedule = &state.config.publishing.schedule;
+    let embargo = schedule.display(release.scheduled_at());
+    let link = format!("{}/partner/releases/{}", base_url(state), release.id());
+    let mut list = String::new();
+    for i in items {
+        let text = i.version.content.text.get(lang);
+        let title = if text.title.is_empty() {
+            &i.version.content.text.en.title
+        } else {
+            &text.title
+        };
+        list.push_str(&format!("- {}: {title}\n", i.advisory.tracking_id));
+    }
+    let (subject, body) = match lang {
+        keikai_domain::Locale::Ja => (
+            format!("[TLP:AMBER] 事前セキュリティ情報: {}", release.title()),
+            format!(
+                "TLP:AMBER — パートナー契約に基づき {org} にのみ提供する情報です。\n\
+                 {embargo} まで公開禁止（エンバーゴ）です。\n\n\
+                 「{title}」の事前提供パッケージをパートナーポータルで公開しました:\n{link}\n\n\
+                 対象のアドバイザリ:\n{list}\n\
+                 技術的詳細、検知のためのガイダンス、CSAF 文書はポータルにあり、ダウンロードは記録されます。\n",
+                org = org.name,
+                title = release.title(),
+            ),
+        ),
+        keikai_domain::Locale::En => (
+            format!(
+                "[TLP:AMBER] Pre-release security information: {}",
+                release.title()
+            ),
+            format!(
+                "TLP:AMBER - for {org} only, under the partner agreement.\n\
+                 Embargoed until {embargo}.\n\n\
+                 The pre-release package of \"{title}\" is in the partner portal:\n{link}\n\n\
+                 Advisories:\n{list}\n\
+                 Technical details, detection guidance and the CSAF documents are in the portal, \
+                 where every download is recorded.\n",
+                org = org.name,
+                title = release.title(),
+            ),
+        ),
+    };
+    keikai_jobs::Message::new(
+        keikai_jobs::Address::named(user.display_name.to_string(), user.email.clone()),
+        subject,
+        body,
+        message_id(
+            state,
+            &[
+                "partner-package",
+                &release.id().to_string(),
+                tier,
+                &user.id.to_string(),
+            ],
+        ),
+    )
+}
+
+/// Delivers every tier's package whose time has come: claims the delivery (once, also with
+/// several instances) and queues one notice per partner contact in the same transaction.
+/// Returns how many packages went out.
+pub async fn deliver_due_packages(state: &AppState) -> AppResult<usize> {
+    let now = state.clock.now();
+    let tiers = &state.config.partners;
+    let mut agreements: Option<Vec<Agreement>> = None;
+    let mut delivered = 0;
+    for r in state.store.list_releases(true).await? {
+        // Releases that went out long ago have nothing left to deliver.
+        if r.published_at()
+            .is_some_and(|p| p < now - jiff::SignedDuration::from_hours(48))
+        {
+            continue;
+        }
+        let done: Vec<String> = state
+            .store
+            .package_deliveries(r.id())
+            .await?
+            .into_iter()
+            .map(|d| d.tier)
+            .collect();
+        let due: Vec<_> = tiers
+            .all()
+            .iter()
+            .filter(|t| !done.contains(&t.name))
+            .filter(|t| keikai_domain::partner::delivery_at(&r, t).is_some_and(|at| at <= now))
+            .collect();
+        if due.is_empty() {
+            continue;
+        }
+        let items = release_items(state, &r).await?;
+        if items.is_empty() {
+            // Nothing scheduled yet: the package goes out once something is.
+            continue;
+        }
+        let tree = BranchParents::new(&state.store.list_branches().await?);
+        if agreements.is_none() {
+            agreements = Some(state.store.list_agreements().await?);
+        }
+        for tier in due {
+            let mut jobs = Vec::new();
+            let mut orgs = 0;
+            for a in agreements
+                .iter()
+                .flatten()
+                .filter(|a| a.tier == tier.name && a.is_valid(now))
+            {
+                let mine: Vec<&PackageItem> = items
+                    .iter()
+                    .filter(|i| {
+                        let affected: Vec<_> = i
+                            .version
+                            .content
+                            .vulnerabilities
+                            .iter()
+                            .flat_map(|v| v.affected())
+                            .collect();
+                        a.scope.covers(&affected, &tree)
+                    })
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                orgs += 1;
+                let org = state.store.get_org(a.org_id).await?;
+                for user in contacts(state, a.org_id).await? {
+                    let mail = package_mail(state, &user, &org, &r, &tier.name, &mine);
+                    let key = format!("partner-package:{}:{}:{}", r.id(), tier.name, user.id);
+                    jobs.push(
+                        mail.to_job(key, now)
+                            .map_err(|e| AppError::internal(e.to_string()))?,
+                    );
+                }
+            }
+            let first = state
+                .store
+                .record_package_delivery(
+                    &keikai_store::PackageDelivery {
+                        release_id: r.id(),
+                        tier: tier.name.clone(),
+                        delivered_at: now,
+                        recipients: orgs,
+                    },
+                    &jobs,
+                )
+                .await?;
+            if first {
+                delivered += 1;
+                tracing::info!(release = %r.id(), tier = %tier.name, organisations = orgs,
+                    messages = jobs.len(), "partner package delivered");
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+/// The mail of an alert to every contact of its recipients.
+async fn alert_jobs(state: &AppState, alert: &Alert) -> AppResult<Vec<keikai_store::NewJob>> {
+    let mut jobs = Vec::new();
+    let link = format!("{}/partner#alerts", base_url(state));
+    for org in &alert.recipients {
+        for user in contacts(state, *org).await? {
+            let marking = alert.tlp.label();
+            let (subject, tail) = match user.locale.unwrap_or(keikai_domain::Locale::En) {
+                keikai_domain::Locale::Ja => (
+                    format!("[緊急][{marking}] {}", alert.title),
+                    format!("ポータルで受領を確認してください: {link}"),
+                ),
+                keikai_domain::Locale::En => (
+                    format!("[URGENT][{marking}] {}", alert.title),
+                    format!("Please acknowledge it in the portal: {link}"),
+                ),
+            };
+            let mail = keikai_jobs::Message::new(
+                keikai_jobs::Address::named(user.display_name.to_string(), user.email.clone()),
+                subject,
+                format!("{marking}\n\n{}\n\n{tail}\n", alert.body),
+                message_id(
+                    state,
+                    &["partner-alert", &alert.id.to_string(), &user.id.to_string()],
+                ),
+            );
+            jobs.push(
+                mail.to_job(
+                    format!("partner-alert:{}:{}", alert.id, user.id),
+                    alert.sent_at,
+                )
+                .map_err(|e| AppError::internal(e.to_string()))?,
+            );
+        }
+    }
+    Ok(jobs)
 }
 
 #[cfg(test)]

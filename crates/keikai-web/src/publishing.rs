@@ -257,7 +257,8 @@ pub async fn publish_due(state: &AppState) -> AppResult<Vec<(ReleaseId, Outcome)
     Ok(done)
 }
 
-/// Runs [`publish_due`] every `poll_interval` until the process ends.
+/// Delivers due partner packages and runs [`publish_due`] every `poll_interval` until the
+/// process ends.
 pub async fn run_scheduler(state: AppState) {
     let every = state
         .config
@@ -269,6 +270,10 @@ pub async fn run_scheduler(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // Partners' packages first: at a release's time its last tier is due as well.
+        if let Err(e) = crate::partners::deliver_due_packages(&state).await {
+            tracing::error!(error = %e.message, "delivering partner packages failed");
+        }
         if let Err(e) = publish_due(&state).await {
             tracing::error!(error = %e.message, "publishing due releases failed");
         }

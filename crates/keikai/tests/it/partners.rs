@@ -384,7 +384,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     let (status, html) = fetch(app, Some(&w.p1.token), &format!("/partner/releases/{r}")).await;
     assert_eq!(status, 200);
     assert!(html.contains(ROUTER_SECRET) && !html.contains(OFFICE_SECRET));
-    assert!(html.contains("TLP:AMBER"));
+    assert!(html.contains("TLP:AMBER") && !html.contains("TLP:TLP"));
 
     // Tier 2, the expired and the revoked partner, and everyone else see nothing of it.
     let all = [ROUTER_SECRET, OFFICE_SECRET];
@@ -852,4 +852,117 @@ pub(crate) async fn prepare(
         }
     };
     Some((path, body))
+}
+
+/// Sends every queued mail job through an SMTP sink, as `serve`'s worker would.
+async fn send_mail(app: &TestApp, sink: &keikai_jobs::testing::SmtpSink) {
+    use std::sync::Arc;
+    let from = keikai_jobs::Address::named(
+        "Example PSIRT",
+        keikai_domain::Email::parse("psirt@example.com").unwrap(),
+    );
+    let mailer = keikai_jobs::SmtpMailer::new(sink.smtp_config(from)).unwrap();
+    let worker = keikai_jobs::Worker::new(
+        app.store.clone(),
+        app.clock.clone(),
+        keikai_jobs::WorkerConfig::default(),
+    )
+    .with_handler(
+        keikai_jobs::MAIL_JOB_KIND,
+        Arc::new(keikai_jobs::MailHandler::new(Arc::new(mailer))),
+    );
+    worker.run_once().await.unwrap();
+}
+
+async fn contact_email(app: &TestApp, token: &str) -> String {
+    let (_, me) = call(app, token, "GET", "/api/v1/me", None).await;
+    let me: Value = serde_json::from_str(&me).unwrap();
+    me["email"]
+        .as_str()
+        .or_else(|| me["user"]["email"].as_str())
+        .unwrap_or_else(|| panic!("no email in {me}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_only() {
+    let w = world().await;
+    let app = &w.f.app;
+    let sink = keikai_jobs::testing::SmtpSink::start().await;
+    // Two instances on one database deliver at the same moment: one package goes out.
+    let one = w.f.state(app.store.clone());
+    let two = w.f.state(app.db.connect().await);
+    let (a, b) = tokio::join!(
+        keikai_web::partners::deliver_due_packages(&one),
+        keikai_web::partners::deliver_due_packages(&two)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "tier 1 only, once");
+    assert_eq!(
+        keikai_web::partners::deliver_due_packages(&one)
+            .await
+            .unwrap(),
+        0
+    );
+    send_mail(app, &sink).await;
+    let p1_mail = contact_email(app, &w.p1.token).await;
+    let got = sink.received();
+    assert_eq!(got.len(), 1, "only the valid tier-1 partner's contact");
+    assert_eq!(got[0].rcpt_to, std::slice::from_ref(&p1_mail));
+    let subject = got[0].decoded_header("Subject").unwrap();
+    assert!(subject.starts_with("[TLP:AMBER]"), "{subject}");
+    let text = got[0].text_body().unwrap();
+    assert!(text.contains(&w.router.tracking_id), "{text}");
+    assert!(
+        !text.contains(&w.office.tracking_id),
+        "out of scope: {text}"
+    );
+    assert!(
+        !text.contains(ROUTER_SECRET),
+        "details stay in the portal: {text}"
+    );
+    assert!(
+        text.contains(&format!("/partner/releases/{}", w.release.id())),
+        "{text}"
+    );
+
+    // A day before the release tier 2's package goes out, with both advisories.
+    app.clock.advance(SignedDuration::from_hours(24));
+    assert_eq!(
+        keikai_web::partners::deliver_due_packages(&two)
+            .await
+            .unwrap(),
+        1
+    );
+    send_mail(app, &sink).await;
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    let p2_mail = contact_email(app, &w.p2.token).await;
+    assert_eq!(got[1].rcpt_to, [p2_mail]);
+    let text = got[1].text_body().unwrap();
+    assert!(text.contains(&w.router.tracking_id) && text.contains(&w.office.tracking_id));
+
+    // An alert goes out at once, to tier 1's valid partners.
+    let (status, body) = call(
+        app,
+        &w.f.analyst_token,
+        "POST",
+        "/api/v1/partners/alerts",
+        Some(json!({
+            "title": "Worm outbreak",
+            "body": "Block port 445 now.",
+            "tlp": "amber",
+            "groups": { "tiers": ["1"] },
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    send_mail(app, &sink).await;
+    send_mail(app, &sink).await;
+    let got = sink.received();
+    assert_eq!(got.len(), 3, "one alert message, sent once");
+    assert_eq!(got[2].rcpt_to, [p1_mail]);
+    assert_eq!(
+        got[2].decoded_header("Subject").as_deref(),
+        Some("[URGENT][TLP:AMBER] Worm outbreak")
+    );
 }
