@@ -250,6 +250,12 @@ fn crawl_paths(w: &World) -> Vec<String> {
             "/api/v1/releases",
             "/cases",
             "/api/v1/audit",
+            // Searches for the markers themselves, public and internal.
+            "/advisories?q=PARTNER-ONLY",
+            "/advisories?lang=ja&q=PARTNER-ONLY",
+            "/api/v1/public/advisories?q=PARTNER-ONLY",
+            "/api/v1/advisories?q=PARTNER-ONLY",
+            "/editor/advisories?q=PARTNER-ONLY",
         ]
         .map(str::to_owned),
     );
@@ -496,6 +502,15 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
         );
     }
     let all = [ROUTER_SECRET, OFFICE_SECRET];
+    // What `keikai export` writes for a static server carries none of it either.
+    let tree = keikai_web::public_site::public_tree(&state).await.unwrap();
+    assert!(tree.len() > 10, "{}", tree.len());
+    for file in &tree {
+        let text = String::from_utf8_lossy(&file.bytes);
+        for secret in all {
+            assert!(!text.contains(secret), "{secret} in the export's {}", file.path);
+        }
+    }
     assert_sealed(&w, "an anonymous visitor", None, &all).await;
     assert_sealed(&w, "an expired partner", Some(&w.expired.token), &all).await;
     // Tier 1 keeps its package of the release that went out.
