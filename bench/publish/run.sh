@@ -73,13 +73,17 @@ http {
 NGINX
 nginx -c "$work/nginx.conf" -p "$work"
 
-for _ in $(seq 1 50); do curl -fs -o /dev/null http://127.0.0.1:18080/healthz && break; sleep 0.2; done
+up=0
+for _ in $(seq 1 150); do curl -fs -o /dev/null http://127.0.0.1:18080/healthz && { up=1; break; }; sleep 0.2; done
+[ "$up" = 1 ] || { echo "keikai serve did not come up on 127.0.0.1:18080" >&2; exit 1; }
 doc=$(head -1 "$work/site/.well-known/csaf/white/index.txt")
 id=$(grep -o 'BENCH-[0-9]*-[0-9]*' "$work/site/advisories/index.html" | sed -n 75p)
 page="/advisories/$id/en.html"
 csaf="/.well-known/csaf/white/$doc"
 for p in "$page" "$csaf"; do
-  cmp -s <(curl -fs "http://127.0.0.1:18080$p") <(curl -fs "http://127.0.0.1:18081$p") \
+  curl -fsS -o "$work/k.out" "http://127.0.0.1:18080$p"
+  curl -fsS -o "$work/n.out" "http://127.0.0.1:18081$p"
+  cmp -s "$work/k.out" "$work/n.out" \
     || { echo "Keikai and nginx serve different bytes for $p" >&2; exit 1; }
 done
 
