@@ -13,10 +13,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use keikai_domain::advisory::{
-    Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Reference, ReviewState,
-    Tlp, TranslationState, Verdict,
+    Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Reference,
+    ReviewState, Tlp, TranslationState, Verdict,
 };
 use keikai_domain::case::{Justification, ProductStatusKind, RemediationCategory};
+use keikai_domain::partner::{PartnerEdition, PartnerEditionInput};
 use keikai_domain::release::{Release, ReleaseKind, ReleaseState, display_in};
 use keikai_domain::{Action, BranchCategory, BranchId, Locale, UserId};
 use serde::Deserialize;
@@ -380,6 +381,60 @@ struct Drafts {
     text: Option<(Locale, TextInput)>,
     facts: Option<(String, String)>,
     review: String,
+    edition: Option<EditionForm>,
+}
+
+/// The partner edition form: both languages side by side, indicators one per line.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EditionForm {
+    #[serde(default)]
+    technical_details_en: String,
+    #[serde(default)]
+    technical_details_ja: String,
+    #[serde(default)]
+    detection_guidance_en: String,
+    #[serde(default)]
+    detection_guidance_ja: String,
+    #[serde(default)]
+    indicators: String,
+    #[serde(default)]
+    tlp: String,
+}
+
+impl EditionForm {
+    fn of(e: &PartnerEdition) -> Self {
+        Self {
+            technical_details_en: e.technical_details.en.clone(),
+            technical_details_ja: e.technical_details.ja.clone(),
+            detection_guidance_en: e.detection_guidance.en.clone(),
+            detection_guidance_ja: e.detection_guidance.ja.clone(),
+            indicators: e.indicators.join("\n"),
+            tlp: e.tlp.as_str().to_owned(),
+        }
+    }
+
+    fn input(&self) -> AppResult<PartnerEditionInput> {
+        let tlp: Tlp = self.tlp.trim().parse()?;
+        Ok(PartnerEditionInput {
+            technical_details: Localized {
+                en: self.technical_details_en.clone(),
+                ja: self.technical_details_ja.clone(),
+            },
+            detection_guidance: Localized {
+                en: self.detection_guidance_en.clone(),
+                ja: self.detection_guidance_ja.clone(),
+            },
+            indicators: self.indicators.lines().map(str::to_owned).collect(),
+            tlp,
+        })
+    }
+}
+
+/// The partner edition section of the editor, for those who manage the programme.
+struct EditionView {
+    form: EditionForm,
+    /// When it was last written; empty when there is none yet.
+    updated: String,
 }
 
 #[derive(Template)]
@@ -408,6 +463,7 @@ struct EditorTemplate {
     versions: Vec<VersionRow>,
     releases: Options,
     can_edit: bool,
+    edition: Option<EditionView>,
 }
 
 fn references_text(refs: &[Reference]) -> String {
@@ -685,10 +741,30 @@ async fn editor_page(
             acknowledgments_text(&a.content.acknowledgments),
         )
     });
+    let edition = if ctx.allows(Action::ManagePartners) {
+        let current = state.store.partner_edition(a.id).await?;
+        Some(EditionView {
+            updated: current
+                .as_ref()
+                .map(|e| at(e.updated_at))
+                .unwrap_or_default(),
+            form: drafts
+                .edition
+                .clone()
+                .or_else(|| current.as_ref().map(EditionForm::of))
+                .unwrap_or_else(|| EditionForm {
+                    tlp: Tlp::Amber.as_str().to_owned(),
+                    ..EditionForm::default()
+                }),
+        })
+    } else {
+        None
+    };
     let mut page = ctx.page("advisory-title");
     page.title = format!("{} {}", a.tracking_id, a.title(lang));
     page.error = error;
     let tpl = EditorTemplate {
+        edition,
         h: Head {
             id: a.id.to_string(),
             tracking_id: a.tracking_id.clone(),
@@ -987,6 +1063,33 @@ pub async fn edit_text(
         ..Drafts::default()
     };
     done(&state, &ctx, &id, result, &format!("text-{lang}"), drafts).await
+}
+
+/// `POST /editor/advisories/{id}/partner-edition`: the partner edition, through the same
+/// service as the API.
+pub async fn partner_edition(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<EditionForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManagePartners)?;
+    let result = match form.input() {
+        Ok(input) => crate::partners::put_edition(&state, &ctx, &id, input).await,
+        Err(e) => Err(e),
+    };
+    let target = match &result {
+        Ok(e) => format!("/editor/advisories/{}#partner-edition", e.advisory_id),
+        Err(_) => String::new(),
+    };
+    let drafts = Drafts {
+        edition: Some(form),
+        ..Drafts::default()
+    };
+    after_submit(result, &target, |msg, status| {
+        editor_page(&state, &ctx, &id, drafts, Some(msg), status)
+    })
+    .await
 }
 
 pub async fn confirm_translation(
@@ -1479,6 +1582,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/editor/advisories/{id}/schedule", post(schedule))
         .route("/editor/advisories/{id}/unschedule", post(unschedule))
         .route("/editor/advisories/{id}/revision", post(start_revision))
+        .route(
+            "/editor/advisories/{id}/partner-edition",
+            post(partner_edition),
+        )
         .route("/releases", get(releases).post(plan_release))
         .route("/releases/{id}", get(release))
         .route("/releases/{id}/reschedule", post(reschedule))

@@ -1,5 +1,6 @@
 //! The HTML side of the partner programme: the partner portal (`/partner…`) and the PSIRT's
-//! overview (`/partners`). The rules live in [`crate::partners`]; these pages only render.
+//! overview (`/partners`) with its forms (agreements, revocations, alerts, answers). The rules
+//! live in [`crate::partners`]; these pages render and turn form fields into its inputs.
 
 use askama::Template;
 use axum::Router;
@@ -7,16 +8,22 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use keikai_domain::Action;
+use std::collections::{BTreeSet, HashMap};
+
+use keikai_domain::advisory::Tlp;
+use keikai_domain::partner::{
+    AgreementInput, AlertGroups, AlertInput, Audience, PartnerType, ProductScope,
+};
 use keikai_domain::release::display_in;
+use keikai_domain::{Action, BranchId, Locale};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::UiForm;
 use crate::ctx::Ctx;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::partners::{self, AlertReport, AlertView, PackageDetail, PackageSummary, PartnerRow};
-use crate::ui::{Page, render};
+use crate::ui::{Page, after_submit, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             post(ask),
         )
         .route("/partner/alerts/{id}/ack", post(acknowledge))
+        .route("/partners/{org}/agreement", post(record_agreement))
+        .route("/partners/{org}/revoke", post(revoke))
+        .route("/partners/alerts", post(send_alert))
+        .route("/partners/questions/{id}/answers", post(answer))
 }
 
 fn when(state: &AppState, ctx: &Ctx, t: jiff::Timestamp) -> String {
@@ -131,28 +142,118 @@ async fn acknowledge(
     Ok(Redirect::to("/partner#alerts").into_response())
 }
 
+/// A partner organisation on the overview, with what its agreement form shows.
+struct PartnerView {
+    row: PartnerRow,
+    expires: String,
+    /// The form's values: the current agreement, or what was typed before an error.
+    form: AgreementForm,
+}
+
+/// The agreement form as typed: dates as `YYYY-MM-DD`, the scope as `all` or `areas` with
+/// the chosen branches.
+#[derive(Debug, Clone, Default)]
+struct AgreementForm {
+    partner_type: String,
+    tier: String,
+    scope: String,
+    branches: Vec<String>,
+    signed_at: String,
+    expires_at: String,
+}
+
+/// A question on the overview, with the names the PSIRT needs to answer it.
+struct QuestionRow {
+    id: String,
+    release: String,
+    tracking_id: String,
+    organisation: String,
+    text: String,
+    asked_at: String,
+    answers: Vec<(String, String, String)>,
+}
+
+/// What a failed form held, to show again with the error.
+#[derive(Default)]
+struct OverviewDrafts {
+    agreement: Option<(String, AgreementForm)>,
+    alert: Option<AlertForm>,
+    answer: Option<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "partners.html")]
 struct OverviewTemplate {
     page: Page,
-    partners: Vec<(PartnerRow, String)>,
+    partners: Vec<PartnerView>,
     tiers: Vec<(String, String)>,
     alerts: Vec<AlertReport>,
     unanswered: usize,
+    can_manage: bool,
+    partner_types: Vec<(String, String)>,
+    branches: Vec<(String, String)>,
+    questions: Vec<QuestionRow>,
+    alert_tlps: Vec<(String, String)>,
+    alert: AlertForm,
+    answer: (String, String),
 }
 
-async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+/// A date input's value of a timestamp (UTC, as the form reads it back).
+fn date_value(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+fn type_label(lang: Locale, t: PartnerType) -> String {
+    crate::i18n::t(lang, &format!("partners-type-{}", t.as_str()))
+}
+
+async fn overview_page(
+    state: &AppState,
+    ctx: &Ctx,
+    drafts: OverviewDrafts,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
     ctx.require(Action::ViewPartners)?;
-    let partners = partners::partner_rows(&state)
+    let lang = ctx.lang;
+    let partners = partners::partner_rows(state)
         .await?
         .into_iter()
-        .map(|p| {
-            let expires = p
+        .map(|row| {
+            let expires = row
                 .agreement
                 .as_ref()
-                .map(|a| when(&state, &ctx, a.expires_at))
+                .map(|a| when(state, ctx, a.expires_at))
                 .unwrap_or_default();
-            (p, expires)
+            let typed = drafts
+                .agreement
+                .as_ref()
+                .filter(|(org, _)| *org == row.org_id.to_string())
+                .map(|(_, f)| f.clone());
+            let form = typed.unwrap_or_else(|| match &row.agreement {
+                Some(a) => AgreementForm {
+                    partner_type: a.partner_type.as_str().to_owned(),
+                    tier: a.tier.clone(),
+                    scope: match a.scope {
+                        ProductScope::All => "all".to_owned(),
+                        ProductScope::Areas(_) => "areas".to_owned(),
+                    },
+                    branches: match &a.scope {
+                        ProductScope::All => Vec::new(),
+                        ProductScope::Areas(b) => b.iter().map(ToString::to_string).collect(),
+                    },
+                    signed_at: date_value(a.signed_at),
+                    expires_at: date_value(a.expires_at),
+                },
+                None => AgreementForm {
+                    scope: "all".to_owned(),
+                    ..AgreementForm::default()
+                },
+            });
+            PartnerView { row, expires, form }
         })
         .collect();
     let tiers = state
@@ -164,23 +265,346 @@ async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         .collect();
     let mut alerts = Vec::new();
     for a in state.store.list_alerts().await?.into_iter().take(20) {
-        alerts.push(partners::alert_report(&state, a).await?);
+        alerts.push(partners::alert_report(state, a).await?);
     }
-    let unanswered = state
-        .store
-        .list_questions(None)
-        .await?
+    let all_questions = state.store.list_questions(None).await?;
+    let unanswered = all_questions.iter().filter(|q| !q.is_answered()).count();
+    let can_manage = ctx.allows(Action::ManagePartners);
+    let branch_list = state.store.list_branches().await?;
+    let paths = crate::cases_ui::branch_paths(&branch_list);
+    let mut branches: Vec<(String, String)> = paths
         .iter()
-        .filter(|q| !q.is_answered())
-        .count();
+        .map(|(id, path)| (id.to_string(), path.clone()))
+        .collect();
+    branches.sort_by(|a, b| a.1.cmp(&b.1));
+    let orgs: HashMap<_, String> = state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name.to_string()))
+        .collect();
+    let mut releases = HashMap::new();
+    let mut tracking = HashMap::new();
+    let mut questions = Vec::new();
+    let mut sorted = all_questions;
+    sorted.sort_by_key(|q| std::cmp::Reverse(q.asked_at));
+    for q in sorted {
+        if let std::collections::hash_map::Entry::Vacant(e) = releases.entry(q.release_id) {
+            let title = match state.store.get_release(q.release_id).await {
+                Ok(r) => r.title().to_owned(),
+                Err(keikai_store::StoreError::NotFound) => q.release_id.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            e.insert(title);
+        }
+        if let std::collections::hash_map::Entry::Vacant(e) = tracking.entry(q.advisory_id) {
+            let t = match state.store.get_advisory(q.advisory_id).await {
+                Ok(a) => a.tracking_id,
+                Err(keikai_store::StoreError::NotFound) => q.advisory_id.to_string(),
+                Err(e) => return Err(e.into()),
+            };
+            e.insert(t);
+        }
+        questions.push(QuestionRow {
+            id: q.id.to_string(),
+            release: releases.get(&q.release_id).cloned().unwrap_or_default(),
+            tracking_id: tracking.get(&q.advisory_id).cloned().unwrap_or_default(),
+            organisation: orgs.get(&q.org_id).cloned().unwrap_or_default(),
+            asked_at: when(state, ctx, q.asked_at),
+            answers: q
+                .answers
+                .iter()
+                .map(|a| {
+                    let audience = match a.audience {
+                        Audience::Everyone => "everyone",
+                        Audience::Asker => "asker",
+                    };
+                    (
+                        a.text.clone(),
+                        crate::i18n::t(lang, &format!("partners-audience-{audience}")),
+                        when(state, ctx, a.at),
+                    )
+                })
+                .collect(),
+            text: q.text,
+        });
+    }
+    let mut page = ctx.page("partners-title");
+    page.error = error;
     Ok(render(
-        StatusCode::OK,
+        status,
         &OverviewTemplate {
-            page: ctx.page("partners-title"),
+            page,
             partners,
             tiers,
             alerts,
             unanswered,
+            can_manage,
+            partner_types: PartnerType::ALL
+                .iter()
+                .map(|t| (t.as_str().to_owned(), type_label(lang, *t)))
+                .collect(),
+            branches,
+            questions,
+            alert_tlps: [Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red]
+                .iter()
+                .map(|t| (t.as_str().to_owned(), t.label().to_owned()))
+                .collect(),
+            alert: drafts.alert.unwrap_or_else(|| AlertForm {
+                tlp: Tlp::Amber.as_str().to_owned(),
+                ..AlertForm::default()
+            }),
+            answer: drafts.answer.unwrap_or_default(),
         },
     ))
+}
+
+async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    overview_page(
+        &state,
+        &ctx,
+        OverviewDrafts::default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Form fields in order, for forms that repeat a name (multi-selects, checkboxes).
+type Pairs = Vec<(String, String)>;
+
+fn field(pairs: &Pairs, name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(String::new, |(_, v)| v.clone())
+}
+
+fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// A `YYYY-MM-DD` date input as UTC midnight.
+fn parse_date(name: &str, value: &str) -> AppResult<jiff::Timestamp> {
+    let bad = || {
+        AppError::invalid(
+            name,
+            format!("{name}: \"{value}\" is not a date (YYYY-MM-DD)"),
+        )
+    };
+    let date: jiff::civil::Date = value.trim().parse().map_err(|_| bad())?;
+    date.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|_| bad())
+}
+
+impl AgreementForm {
+    fn from_pairs(pairs: &Pairs) -> Self {
+        Self {
+            partner_type: field(pairs, "partner_type"),
+            tier: field(pairs, "tier"),
+            scope: field(pairs, "scope"),
+            branches: fields(pairs, "branches"),
+            signed_at: field(pairs, "signed_at"),
+            expires_at: field(pairs, "expires_at"),
+        }
+    }
+
+    fn input(&self) -> AppResult<AgreementInput> {
+        let partner_type: PartnerType = self.partner_type.parse()?;
+        let scope = match self.scope.as_str() {
+            "all" => ProductScope::All,
+            "areas" => {
+                let mut set = BTreeSet::new();
+                for b in &self.branches {
+                    let id: BranchId = b.trim().parse().map_err(|_| {
+                        AppError::invalid(
+                            "scope",
+                            format!("scope: \"{b}\" is not a product branch"),
+                        )
+                    })?;
+                    set.insert(id);
+                }
+                ProductScope::Areas(set)
+            }
+            other => {
+                return Err(AppError::invalid(
+                    "scope",
+                    format!("scope: \"{other}\" is neither all products nor chosen areas"),
+                ));
+            }
+        };
+        Ok(AgreementInput {
+            partner_type,
+            tier: self.tier.trim().to_owned(),
+            scope,
+            signed_at: parse_date("signed_at", &self.signed_at)?,
+            expires_at: parse_date("expires_at", &self.expires_at)?,
+        })
+    }
+}
+
+/// `POST /partners/{org}/agreement`: records or renews an agreement.
+async fn record_agreement(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(org): Path<String>,
+    UiForm(pairs): UiForm<Pairs>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManagePartners)?;
+    let form = AgreementForm::from_pairs(&pairs);
+    let result = match form.input() {
+        Ok(input) => partners::put_agreement(&state, &ctx, &org, input).await,
+        Err(e) => Err(e),
+    };
+    let target = match &result {
+        Ok(a) => format!("/partners#org-{}", a.org_id),
+        Err(_) => String::new(),
+    };
+    let drafts = OverviewDrafts {
+        agreement: Some((org.clone(), form)),
+        ..OverviewDrafts::default()
+    };
+    after_submit(result, &target, |msg, status| {
+        overview_page(&state, &ctx, drafts, Some(msg), status)
+    })
+    .await
+}
+
+/// `POST /partners/{org}/revoke`.
+async fn revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(org): Path<String>,
+    UiForm(form): UiForm<partners::RevokeInput>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManagePartners)?;
+    let result = partners::revoke(&state, &ctx, &org, form).await;
+    let target = match &result {
+        Ok(a) => format!("/partners#org-{}", a.org_id),
+        Err(_) => String::new(),
+    };
+    after_submit(result, &target, |msg, status| {
+        overview_page(&state, &ctx, OverviewDrafts::default(), Some(msg), status)
+    })
+    .await
+}
+
+/// The alert form: groups as checkboxes (`tier`, `partner_type`, repeated).
+#[derive(Debug, Clone, Default)]
+struct AlertForm {
+    title: String,
+    body: String,
+    tlp: String,
+    tiers: Vec<String>,
+    partner_types: Vec<String>,
+}
+
+impl AlertForm {
+    fn input(&self) -> AppResult<AlertInput> {
+        let tlp: Tlp = self.tlp.trim().parse()?;
+        let mut groups = AlertGroups {
+            tiers: self.tiers.iter().cloned().collect(),
+            ..AlertGroups::default()
+        };
+        for t in &self.partner_types {
+            groups.partner_types.insert(t.parse()?);
+        }
+        Ok(AlertInput {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            tlp,
+            groups,
+        })
+    }
+}
+
+/// `POST /partners/alerts`: sends an emergency alert at once.
+async fn send_alert(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    UiForm(pairs): UiForm<Pairs>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManagePartners)?;
+    let form = AlertForm {
+        title: field(&pairs, "title"),
+        body: field(&pairs, "body"),
+        tlp: field(&pairs, "tlp"),
+        tiers: fields(&pairs, "tier"),
+        partner_types: fields(&pairs, "partner_type"),
+    };
+    let result = match form.input() {
+        Ok(input) => partners::send_alert(&state, &ctx, input).await,
+        Err(e) => Err(e),
+    };
+    let target = match &result {
+        Ok(r) => format!("/partners#alert-{}", r.alert.id),
+        Err(_) => String::new(),
+    };
+    let drafts = OverviewDrafts {
+        alert: Some(form),
+        ..OverviewDrafts::default()
+    };
+    after_submit(result, &target, |msg, status| {
+        overview_page(&state, &ctx, drafts, Some(msg), status)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    audience: String,
+}
+
+/// `POST /partners/questions/{id}/answers`.
+async fn answer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    UiForm(form): UiForm<AnswerForm>,
+) -> AppResult<Response> {
+    ctx.require(Action::ManagePartners)?;
+    let audience = match form.audience.as_str() {
+        "everyone" => Ok(Audience::Everyone),
+        "asker" => Ok(Audience::Asker),
+        other => Err(AppError::invalid(
+            "audience",
+            format!("audience: \"{other}\" is neither everyone nor the asker"),
+        )),
+    };
+    let result = match audience {
+        Ok(audience) => {
+            partners::answer(
+                &state,
+                &ctx,
+                &id,
+                partners::AnswerInput {
+                    text: form.text.clone(),
+                    audience,
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let target = match &result {
+        Ok(q) => format!("/partners#question-{}", q.id),
+        Err(_) => String::new(),
+    };
+    let drafts = OverviewDrafts {
+        answer: Some((id.clone(), form.text)),
+        ..OverviewDrafts::default()
+    };
+    after_submit(result, &target, |msg, status| {
+        overview_page(&state, &ctx, drafts, Some(msg), status)
+    })
+    .await
 }

@@ -744,8 +744,18 @@ pub async fn api_put_agreement(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<AgreementInput>,
 ) -> AppResult<Json<Agreement>> {
+    Ok(Json(put_agreement(&state, &ctx, &org, body).await?))
+}
+
+/// Records or renews the agreement of a partner organisation (API and form).
+pub async fn put_agreement(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &str,
+    body: AgreementInput,
+) -> AppResult<Agreement> {
     ctx.require(Action::ManagePartners)?;
-    let o = partner_org(&state, &org).await?;
+    let o = partner_org(state, org).await?;
     let now = state.clock.now();
     let previous = state.store.agreement(o.id).await?;
     let a = Agreement::record(o.id, body, &state.config.partners, now, previous.as_ref())?;
@@ -755,12 +765,10 @@ pub async fn api_put_agreement(
         &previous,
         &a,
     );
-    Ok(Json(
-        state
-            .store
-            .save_agreement(&a, ctx.audit_actor(), &change, now)
-            .await?,
-    ))
+    Ok(state
+        .store
+        .save_agreement(&a, ctx.audit_actor(), &change, now)
+        .await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -777,8 +785,18 @@ pub async fn api_revoke(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<RevokeInput>,
 ) -> AppResult<Json<Agreement>> {
+    Ok(Json(revoke(&state, &ctx, &org, body).await?))
+}
+
+/// Revokes a partner organisation's agreement (API and form).
+pub async fn revoke(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &str,
+    body: RevokeInput,
+) -> AppResult<Agreement> {
     let p = ctx.require(Action::ManagePartners)?.user_id;
-    let o = partner_org(&state, &org).await?;
+    let o = partner_org(state, org).await?;
     let now = state.clock.now();
     let mut a = state
         .store
@@ -793,12 +811,10 @@ pub async fn api_revoke(
         &before,
         &a,
     );
-    Ok(Json(
-        state
-            .store
-            .save_agreement(&a, ctx.audit_actor(), &change, now)
-            .await?,
-    ))
+    Ok(state
+        .store
+        .save_agreement(&a, ctx.audit_actor(), &change, now)
+        .await?)
 }
 
 async fn advisory_for_psirt(state: &AppState, id: &str) -> AppResult<Advisory> {
@@ -833,8 +849,18 @@ pub async fn api_put_edition(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PartnerEditionInput>,
 ) -> AppResult<Json<PartnerEdition>> {
+    Ok(Json(put_edition(&state, &ctx, &id, body).await?))
+}
+
+/// Writes the partner edition of an advisory (API and form).
+pub async fn put_edition(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    body: PartnerEditionInput,
+) -> AppResult<PartnerEdition> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
-    let a = advisory_for_psirt(&state, &id).await?;
+    let a = advisory_for_psirt(state, id).await?;
     let now = state.clock.now();
     let previous = state.store.partner_edition(a.id).await?;
     let e = PartnerEdition::write(a.id, body, user, now, previous.as_ref())?;
@@ -844,12 +870,10 @@ pub async fn api_put_edition(
         &previous,
         &e,
     );
-    Ok(Json(
-        state
-            .store
-            .save_partner_edition(&e, ctx.audit_actor(), &change, now)
-            .await?,
-    ))
+    Ok(state
+        .store
+        .save_partner_edition(&e, ctx.audit_actor(), &change, now)
+        .await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/partners/questions", tag = "partners",
@@ -878,6 +902,16 @@ pub async fn api_answer(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerInput>,
 ) -> AppResult<Json<Question>> {
+    Ok(Json(answer(&state, &ctx, &id, body).await?))
+}
+
+/// Answers a partner's question (API and form).
+pub async fn answer(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    body: AnswerInput,
+) -> AppResult<Question> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
     let id: uuid::Uuid = id.parse().map_err(|_| AppError::not_found())?;
     let mut q = match state.store.get_question(id).await {
@@ -893,12 +927,10 @@ pub async fn api_answer(
         serde_json::Value::Null,
         json!({ "audience": body.audience }),
     );
-    Ok(Json(
-        state
-            .store
-            .save_question(&q, ctx.audit_actor(), &change, now)
-            .await?,
-    ))
+    Ok(state
+        .store
+        .save_question(&q, ctx.audit_actor(), &change, now)
+        .await?)
 }
 
 /// An alert with who acknowledged it and who did not.
@@ -966,6 +998,14 @@ pub async fn api_send_alert(
     ctx: Ctx,
     ApiJson(body): ApiJson<AlertInput>,
 ) -> AppResult<(StatusCode, Json<AlertReport>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(send_alert(&state, &ctx, body).await?),
+    ))
+}
+
+/// Sends an emergency alert to the chosen partner groups (API and form).
+pub async fn send_alert(state: &AppState, ctx: &Ctx, body: AlertInput) -> AppResult<AlertReport> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
     let now = state.clock.now();
     let agreements = state.store.list_agreements().await?;
@@ -977,15 +1017,12 @@ pub async fn api_send_alert(
         json!({ "title": alert.title, "recipients": alert.recipients }),
     );
     // The alert and its mail commit together: sent at once, and exactly once.
-    let jobs = alert_jobs(&state, &alert).await?;
+    let jobs = alert_jobs(state, &alert).await?;
     let alert = state
         .store
         .create_alert(&alert, ctx.audit_actor(), &change, &jobs)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(alert_report(&state, alert).await?),
-    ))
+    alert_report(state, alert).await
 }
 
 #[utoipa::path(get, path = "/api/v1/partners/alerts", tag = "partners",

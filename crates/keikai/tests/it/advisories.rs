@@ -1187,7 +1187,8 @@ pub(crate) async fn matrix_advisory(
 }
 
 fn is_ours(template: &str) -> bool {
-    template.starts_with("/editor/advisories")
+    // The partner edition belongs to the partner programme (`crate::partners::prepare`).
+    (template.starts_with("/editor/advisories") && !template.ends_with("/partner-edition"))
         || (template.starts_with("/api/v1/advisories") && !template.ends_with("/partner-edition"))
         || matches!(
             template,

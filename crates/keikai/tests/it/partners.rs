@@ -11,7 +11,7 @@ use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, branch, fixture};
-use crate::support::{NowTs, TestApp};
+use crate::support::{NowTs, SessionCookie, TestApp, location};
 
 const ROUTER_SECRET: &str = "PARTNER-ONLY-ROUTER-7f3a";
 const OFFICE_SECRET: &str = "PARTNER-ONLY-OFFICE-9c2e";
@@ -508,7 +508,11 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     for file in &tree {
         let text = String::from_utf8_lossy(&file.bytes);
         for secret in all {
-            assert!(!text.contains(secret), "{secret} in the export's {}", file.path);
+            assert!(
+                !text.contains(secret),
+                "{secret} in the export's {}",
+                file.path
+            );
         }
     }
     assert_sealed(&w, "an anonymous visitor", None, &all).await;
@@ -741,6 +745,424 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     assert!(html.contains("Worm outbreak") && html.contains("Router CERT"));
 }
 
+/// A form post with a browser session (the CSRF field added): status, Location, body.
+async fn post_form(
+    app: &TestApp,
+    s: &SessionCookie,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
+    pairs.push(("csrf", &s.csrf));
+    let res = TestApp::plain_client()
+        .post(app.url(path))
+        .header("cookie", s.header())
+        .form(&pairs)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let loc = location(&res);
+    (status, loc, res.text().await.unwrap())
+}
+
+async fn get_page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
+    let res = TestApp::plain_client()
+        .get(app.url(path))
+        .header("cookie", s.header())
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+fn day(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+/// Asserts that the audit log holds `action` on `subject` by the fixture's author.
+async fn audited(w: &World, action: &str, subject: &str) {
+    let (status, log) = call(
+        &w.f.app,
+        &w.f.analyst_token,
+        "GET",
+        "/api/v1/audit?limit=1000",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{log}");
+    let log: Value = serde_json::from_str(&log).unwrap();
+    let actor = format!("user:{}", w.f.author);
+    assert!(
+        log.as_array().unwrap().iter().any(|e| e["action"] == action
+            && e["subject"] == subject
+            && e["actor"] == actor.as_str()),
+        "no {action} on {subject} by {actor}: {log:#}"
+    );
+}
+
+/// The row of one organisation on `/partners`.
+fn org_row(html: &str, org: OrgId) -> &str {
+    let start = html
+        .find(&format!("<tr data-org=\"{org}\""))
+        .unwrap_or_else(|| panic!("no row for {org}: {html}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</tr>").unwrap()]
+}
+
+#[tokio::test]
+async fn the_psirt_records_and_revokes_agreements_through_forms() {
+    let w = world().await;
+    let app = &w.f.app;
+    let s = app.session_for(w.f.author).await;
+    let now = app.clock.now_ts();
+    let (org, _, token) = partner_org(app, "Evil <b>Partner</b> & Co").await;
+    let path = format!("/partners/{org}/agreement");
+
+    // Bad input shows the page again with the field named, and records nothing.
+    let signed = day(now - SignedDuration::from_hours(24 * 30));
+    let expires = day(now + SignedDuration::from_hours(24 * 365));
+    let before = day(now - SignedDuration::from_hours(24 * 60));
+    let (status, _, html) = post_form(
+        app,
+        &s,
+        &path,
+        &[
+            ("partner_type", "csirt"),
+            ("tier", "1"),
+            ("scope", "all"),
+            ("signed_at", &signed),
+            ("expires_at", &before),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("expires_at: must be after the signing date"),
+        "{html}"
+    );
+    let (status, _, html) = post_form(
+        app,
+        &s,
+        &path,
+        &[
+            ("partner_type", "csirt"),
+            ("tier", "9"),
+            ("scope", "all"),
+            ("signed_at", &signed),
+            ("expires_at", &expires),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("tier: ") && html.contains("is not a configured tier"),
+        "{html}"
+    );
+    let (status, _, html) = post_form(
+        app,
+        &s,
+        &path,
+        &[
+            ("partner_type", "csirt"),
+            ("tier", "1"),
+            ("scope", "all"),
+            ("signed_at", "next tuesday"),
+            ("expires_at", &expires),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("signed_at: "), "{html}");
+    assert!(app.store.agreement(org).await.unwrap().is_none());
+    let (status, _) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    assert_eq!(status, 404, "no agreement, no portal");
+
+    // A valid agreement over the Router product (a multi-select of branches).
+    let router_product = app
+        .store
+        .list_branches()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.name.as_str() == "Router X")
+        .unwrap()
+        .id
+        .to_string();
+    let (status, loc, body) = post_form(
+        app,
+        &s,
+        &path,
+        &[
+            ("partner_type", "security_vendor"),
+            ("tier", "1"),
+            ("scope", "areas"),
+            ("branches", &router_product),
+            ("signed_at", &signed),
+            ("expires_at", &expires),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("/partners#org-{org}"));
+    let a = app.store.agreement(org).await.unwrap().unwrap();
+    assert_eq!(a.tier, "1");
+    assert_eq!(a.signed_at.to_string(), format!("{signed}T00:00:00Z"));
+    assert!(matches!(a.scope, keikai_domain::partner::ProductScope::Areas(ref b) if b.len() == 1));
+    let (status, html) = get_page(app, &s, "/partners").await;
+    assert_eq!(status, 200);
+    let row = org_row(&html, org);
+    assert!(row.contains("agreement-valid"), "{row}");
+    assert!(
+        row.contains("Evil &#60;b&#62;Partner&#60;/b&#62; &#38; Co")
+            || row.contains("Evil &lt;b&gt;Partner&lt;/b&gt; &amp; Co"),
+        "{row}"
+    );
+    assert!(
+        !html.contains("<b>Partner</b>"),
+        "markup in names is escaped"
+    );
+    let (status, body) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&w.release.id().to_string()), "{body}");
+    // The audit trail has the entry the API writes, by the signed-in analyst.
+    audited(
+        &w,
+        "partner.agreement.recorded",
+        &format!("organisation/{org}"),
+    )
+    .await;
+
+    // Revoking: the reason is required; then the portal is gone for that partner.
+    let revoke = format!("/partners/{org}/revoke");
+    let (status, _, html) = post_form(app, &s, &revoke, &[("reason", "  ")]).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("reason: "), "{html}");
+    let (status, loc, body) = post_form(
+        app,
+        &s,
+        &revoke,
+        &[("reason", "Shared <i>embargoed</i> data")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("/partners#org-{org}"));
+    let (status, _) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    assert_eq!(status, 404);
+    let (status, _) = fetch(app, Some(&token), "/partner").await;
+    assert_eq!(status, 404);
+    let (_, html) = get_page(app, &s, "/partners").await;
+    assert!(org_row(&html, org).contains("agreement-revoked"));
+    audited(
+        &w,
+        "partner.agreement.revoked",
+        &format!("organisation/{org}"),
+    )
+    .await;
+    // Another partner's portal is untouched.
+    let (status, _) = call(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_forms() {
+    let w = world().await;
+    let app = &w.f.app;
+    let s = app.session_for(w.f.author).await;
+    let r = w.release.id();
+
+    // An alert with an empty body is refused with the field named.
+    let (status, _, html) = post_form(
+        app,
+        &s,
+        "/partners/alerts",
+        &[
+            ("title", "Worm"),
+            ("body", " "),
+            ("tlp", "red"),
+            ("tier", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("body: must not be empty"), "{html}");
+    assert!(
+        html.contains("value=\"Worm\""),
+        "what was typed is kept: {html}"
+    );
+    assert!(app.store.list_alerts().await.unwrap().is_empty());
+    // To tier 2 and CSIRTs: p2 (tier 2) and p1 (a CSIRT); not the expired or revoked ones.
+    let (status, loc, body) = post_form(
+        app,
+        &s,
+        "/partners/alerts",
+        &[
+            ("title", "Worm <script>outbreak</script>"),
+            ("body", "Block port 445."),
+            ("tlp", "amber_strict"),
+            ("tier", "2"),
+            ("partner_type", "csirt"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let alerts = app.store.list_alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(loc, format!("/partners#alert-{}", alerts[0].id));
+    let mut got = alerts[0].recipients.clone();
+    got.sort();
+    let mut want = vec![w.p1.org, w.p2.org];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(alerts[0].tlp, Tlp::AmberStrict);
+    let (_, mine) = call(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    assert!(mine.contains("Block port 445."), "{mine}");
+    let (_, html) = get_page(app, &s, "/partners").await;
+    assert!(
+        html.contains("Worm &#60;script&#62;") || html.contains("Worm &lt;script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>outbreak"), "{html}");
+
+    // A question from tier 1, answered through the form to the asker only.
+    let (status, body) = call(
+        app,
+        &w.p1.token,
+        "POST",
+        &format!(
+            "/api/v1/partner/packages/{r}/advisories/{}/questions",
+            w.router.id
+        ),
+        Some(json!({ "text": "Is <em>1.1</em> affected?" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, html) = get_page(app, &s, "/partners").await;
+    let q = &html[html
+        .find(&format!("id=\"question-{id}\""))
+        .expect("question listed")..];
+    assert!(
+        q.contains(&w.router.tracking_id) && q.contains("Router CERT"),
+        "{q}"
+    );
+    assert!(
+        q.contains("Is &#60;em&#62;1.1") || q.contains("Is &lt;em&gt;1.1"),
+        "{q}"
+    );
+    let answer = format!("/partners/questions/{id}/answers");
+    let (status, _, html) =
+        post_form(app, &s, &answer, &[("text", " "), ("audience", "asker")]).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("text: must not be empty"), "{html}");
+    let (status, loc, body) = post_form(
+        app,
+        &s,
+        &answer,
+        &[("text", PRIVATE_ANSWER), ("audience", "asker")],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("/partners#question-{id}"));
+    let package = format!("/api/v1/partner/packages/{r}");
+    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    assert!(mine.contains(PRIVATE_ANSWER), "{mine}");
+    let (_, html) = get_page(app, &s, "/partners").await;
+    assert!(html.contains(PRIVATE_ANSWER), "{html}");
+    // Tier 2 sees the package a day later, without the answer to the asker.
+    app.clock.advance(SignedDuration::from_hours(24));
+    let (status, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    assert_eq!(status, 200, "{theirs}");
+    assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
+    // Sessions lapse when idle; the analyst signs in again.
+    let s = app.session_for(w.f.author).await;
+
+    // The partner edition from the advisory editor.
+    let editor = format!("/editor/advisories/{}", w.router.id);
+    let (status, html) = get_page(app, &s, &editor).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"partner-edition-form\""), "{html}");
+    assert!(html.contains(ROUTER_SECRET), "the current edition is shown");
+    let form = format!("{editor}/partner-edition");
+    let (status, _, html) = post_form(app, &s, &form, &[("tlp", "amber")]).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("technical_details: "), "{html}");
+    let (status, _, html) = post_form(
+        app,
+        &s,
+        &form,
+        &[("technical_details_en", "x"), ("tlp", "red")],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("tlp: "), "{html}");
+    let (status, loc, body) = post_form(
+        app,
+        &s,
+        &form,
+        &[
+            ("technical_details_en", "FORM-EDITION-DETAILS <b>bold</b>"),
+            ("technical_details_ja", "技術的詳細"),
+            ("detection_guidance_en", "Watch port 445."),
+            ("detection_guidance_ja", "445 番ポートを監視"),
+            ("indicators", "sha256:aaa\n\n  sha256:bbb  \n"),
+            ("tlp", "amber_strict"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(loc, format!("{editor}#partner-edition"));
+    let e = app
+        .store
+        .partner_edition(w.router.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.indicators, vec!["sha256:aaa", "sha256:bbb"]);
+    assert_eq!(e.tlp, Tlp::AmberStrict);
+    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    assert!(
+        mine.contains("FORM-EDITION-DETAILS") && mine.contains("sha256:bbb"),
+        "{mine}"
+    );
+    assert!(
+        !mine.contains(ROUTER_SECRET),
+        "the edition was replaced: {mine}"
+    );
+    let (_, html) = get_page(app, &s, &editor).await;
+    assert!(
+        html.contains("FORM-EDITION-DETAILS &#60;b&#62;")
+            || html.contains("FORM-EDITION-DETAILS &lt;b&gt;"),
+        "{html}"
+    );
+
+    // Audit entries as the API writes them, by the signed-in analyst.
+    audited(
+        &w,
+        "partner.alert.sent",
+        &format!("partner-alert/{}", alerts[0].id),
+    )
+    .await;
+    audited(
+        &w,
+        "partner.question.answered",
+        &format!("partner-question/{id}"),
+    )
+    .await;
+    audited(
+        &w,
+        "partner.edition.written",
+        &format!("advisory/{}", w.router.id),
+    )
+    .await;
+}
+
 /// The portal's routes: 404 for everyone without a valid agreement.
 pub(crate) fn is_portal(template: &str) -> bool {
     template == "/partner"
@@ -795,7 +1217,69 @@ pub(crate) async fn prepare(
         org
     };
     let unknown = uuid::Uuid::now_v7().to_string();
+    let form = |pairs: &[(&str, String)]| {
+        Body::Form(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    };
+    let day = |t: jiff::Timestamp| {
+        t.to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .strftime("%Y-%m-%d")
+            .to_string()
+    };
     let (path, body) = match (method, template) {
+        ("POST", "/partners/{org}/agreement") => {
+            let (org, _, _) = partner_org(
+                app,
+                &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
+            )
+            .await;
+            (
+                template.replace("{org}", &org.to_string()),
+                form(&[
+                    ("partner_type", "csirt".to_owned()),
+                    ("tier", "2".to_owned()),
+                    ("scope", "all".to_owned()),
+                    ("signed_at", day(now - SignedDuration::from_hours(48))),
+                    (
+                        "expires_at",
+                        day(now + SignedDuration::from_hours(24 * 365)),
+                    ),
+                ]),
+            )
+        }
+        ("POST", "/partners/{org}/revoke") => (
+            template.replace("{org}", &with_agreement().await.to_string()),
+            form(&[("reason", "matrix".to_owned())]),
+        ),
+        ("POST", "/editor/advisories/{id}/partner-edition") => {
+            let m =
+                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
+                    .await;
+            (
+                template.replace("{id}", &m.id.to_string()),
+                form(&[
+                    ("indicators", "matrix".to_owned()),
+                    ("tlp", "amber".to_owned()),
+                ]),
+            )
+        }
+        ("POST", "/partners/alerts") => {
+            with_agreement().await;
+            (
+                template.to_owned(),
+                form(&[
+                    ("title", "Matrix alert".to_owned()),
+                    ("body", "matrix".to_owned()),
+                    ("tlp", "amber".to_owned()),
+                    ("tier", "1".to_owned()),
+                ]),
+            )
+        }
         ("PUT", "/api/v1/partners/{org}/agreement") => {
             let (org, _, _) = partner_org(
                 app,
@@ -822,7 +1306,10 @@ pub(crate) async fn prepare(
             };
             (template.replace("{id}", &m.id.to_string()), body)
         }
-        ("POST", "/api/v1/partners/questions/{id}/answers") => {
+        (
+            "POST",
+            "/api/v1/partners/questions/{id}/answers" | "/partners/questions/{id}/answers",
+        ) => {
             let m =
                 crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
                     .await;
@@ -836,10 +1323,15 @@ pub(crate) async fn prepare(
                 .create_question(&q, AuditActor::System, &change)
                 .await
                 .unwrap();
-            (
-                template.replace("{id}", &q.id.to_string()),
-                Body::Json(json!({ "text": "matrix", "audience": "everyone" })),
-            )
+            let body = if template.starts_with("/api/") {
+                Body::Json(json!({ "text": "matrix", "audience": "everyone" }))
+            } else {
+                form(&[
+                    ("text", "matrix".to_owned()),
+                    ("audience", "everyone".to_owned()),
+                ])
+            };
+            (template.replace("{id}", &q.id.to_string()), body)
         }
         ("POST", "/api/v1/partners/alerts") => {
             with_agreement().await;
