@@ -31,6 +31,8 @@ echo "==> publishing 150 advisories (3 runs)"
 cargo bench -p keikai --bench publish 2>/dev/null | grep -E '^publish'
 
 work=$(mktemp -d)
+# nginx's workers run as an unprivileged user: they must be able to read the export.
+chmod 755 "$work"
 cleanup() {
   [ -n "${keikai_pid:-}" ] && kill "$keikai_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
