@@ -580,6 +580,16 @@ pub struct AlertView {
     pub acknowledged_at: Option<Timestamp>,
 }
 
+/// Records that the seat's contact saw these alerts (the portal page and the API list).
+pub async fn log_alert_views(state: &AppState, seat: &Seat, alerts: &[AlertView]) {
+    for a in alerts {
+        log(state, seat, AccessKind::ViewAlert, |r| {
+            r.alert_id = Some(a.id)
+        })
+        .await;
+    }
+}
+
 pub async fn seat_alerts(state: &AppState, seat: &Seat) -> AppResult<Vec<AlertView>> {
     let mut out = Vec::new();
     for a in state.store.list_alerts().await? {
@@ -611,12 +621,7 @@ pub async fn api_alerts(
 ) -> AppResult<Json<Vec<AlertView>>> {
     let seat = seat(&state, &ctx).await?;
     let alerts = seat_alerts(&state, &seat).await?;
-    for a in &alerts {
-        log(&state, &seat, AccessKind::ViewAlert, |r| {
-            r.alert_id = Some(a.id)
-        })
-        .await;
-    }
+    log_alert_views(&state, &seat, &alerts).await;
     Ok(Json(alerts))
 }
 

@@ -684,6 +684,26 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     assert_eq!(status, 404);
     let (_, mine) = call(app, &w.p1.token, "GET", "/api/v1/partner/alerts", None).await;
     assert!(mine.contains("Worm outbreak"), "{mine}");
+    let (status, page) = fetch(app, Some(&w.p1.token), "/partner").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Worm outbreak"), "{page}");
+    // Both views are in the access trail.
+    let (_, trail) = call(
+        app,
+        &w.f.analyst_token,
+        "GET",
+        "/api/v1/partners/access",
+        None,
+    )
+    .await;
+    let trail: Value = serde_json::from_str(&trail).unwrap();
+    let views = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "view_alert" && r["alert"] == json!(id))
+        .count();
+    assert_eq!(views, 2, "{trail}");
     // Before anyone acknowledges, the report names tier 1's organisation as silent.
     let (_, list) = call(
         app,
