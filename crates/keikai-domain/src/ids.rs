@@ -102,6 +102,14 @@ id_type!(
     /// A job of the outbox (an e-mail to send, a webhook to call).
     JobId
 );
+id_type!(
+    /// A person or mailbox that receives security information.
+    SubscriberId
+);
+id_type!(
+    /// A mailing list: an audience with its filter, priority and edition.
+    ListId
+);
 
 #[cfg(test)]
 mod tests {

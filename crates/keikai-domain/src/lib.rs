@@ -15,14 +15,15 @@ pub mod policy;
 pub mod product;
 pub mod release;
 pub mod security_txt;
+pub mod subscription;
 pub mod token;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::DomainError;
 pub use ids::{
-    AdvisoryId, AttachmentId, BranchId, CaseId, JobId, MessageId, OrgId, ReleaseId, TaskId,
-    TokenId, UserId, VulnerabilityId,
+    AdvisoryId, AttachmentId, BranchId, CaseId, JobId, ListId, MessageId, OrgId, ReleaseId,
+    SubscriberId, TaskId, TokenId, UserId, VulnerabilityId,
 };
 pub use org::{OrgKind, OrgName, Organisation};
 pub use policy::{Action, Actor, CaseScope, Decision, Principal, authorize};

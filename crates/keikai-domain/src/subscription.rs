@@ -1,0 +1,318 @@
+//! Distribution to subscribers (issue 7, the rules only): subscribers, lists (audiences) with
+//! filters and priorities, and the plan that says who receives which list's edition of an
+//! event.
+//!
+//! **The no-duplicates rule.** A subscriber receives at most one message per event. Among the
+//! lists they are on whose filters (and their own) let the event through, the list with the
+//! highest priority — the lowest `priority` number, then the oldest list — decides the
+//! edition. A subscriber on no matching list receives nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::advisory::Tlp;
+use crate::org::text_field;
+use crate::partner::BranchParents;
+use crate::{BranchId, DomainError, Email, ListId, Locale, SubscriberId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriberKind {
+    /// Someone of our own organisation (e.g. an engineer who needs the internal supplement).
+    Internal,
+    External,
+}
+
+/// Where a subscription stands: double opt-in makes it active; unsubscribing ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionState {
+    /// Waiting for the address to confirm (double opt-in).
+    Pending,
+    Active,
+    Unsubscribed,
+}
+
+/// What an audience, or a subscriber, wants to receive. Empty sets mean "any".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Filter {
+    /// Branches of the product tree; an event matches when it affects anything beneath one.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub products: BTreeSet<BranchId>,
+    /// The lowest CVSS base score (of the event's highest) that goes out.
+    #[serde(default)]
+    pub min_score: Option<f64>,
+    #[serde(default)]
+    pub exploited_only: bool,
+    /// Languages the audience reads; the event must be available in one of them.
+    #[serde(default)]
+    pub languages: BTreeSet<Locale>,
+    /// The most restricted TLP label the audience may receive.
+    #[serde(default)]
+    pub max_tlp: Tlp,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Self {
+            products: BTreeSet::new(),
+            min_score: None,
+            exploited_only: false,
+            languages: BTreeSet::new(),
+            max_tlp: Tlp::Clear,
+        }
+    }
+}
+
+/// TLP labels from least to most restricted.
+const fn tlp_rank(t: Tlp) -> u8 {
+    match t {
+        Tlp::Clear => 0,
+        Tlp::Green => 1,
+        Tlp::Amber => 2,
+        Tlp::AmberStrict => 3,
+        Tlp::Red => 4,
+    }
+}
+
+impl Filter {
+    pub fn check(self) -> Result<Self, DomainError> {
+        if let Some(s) = self.min_score
+            && !(0.0..=10.0).contains(&s)
+        {
+            return Err(DomainError::invalid(
+                "min_score",
+                format!("{s} is not a CVSS score (0.0 to 10.0)"),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Whether the event gets through this filter.
+    pub fn matches(&self, event: &EventFacts, tree: &BranchParents) -> bool {
+        if tlp_rank(event.tlp) > tlp_rank(self.max_tlp) {
+            return false;
+        }
+        if self.exploited_only && !event.exploited {
+            return false;
+        }
+        if let Some(min) = self.min_score
+            && event.max_score.is_none_or(|s| s < min)
+        {
+            return false;
+        }
+        if !self.languages.is_empty() && self.languages.is_disjoint(&event.languages) {
+            return false;
+        }
+        self.products.is_empty()
+            || event
+                .affected
+                .iter()
+                .any(|leaf| tree.lineage(*leaf).any(|b| self.products.contains(&b)))
+    }
+}
+
+/// What the filters look at in an event (a publication, a revision, a release summary…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFacts {
+    /// The product versions it concerns (leaf branches).
+    pub affected: Vec<BranchId>,
+    /// The highest CVSS base score in it, if any.
+    pub max_score: Option<f64>,
+    pub exploited: bool,
+    pub tlp: Tlp,
+    /// The languages it is available in.
+    pub languages: BTreeSet<Locale>,
+}
+
+/// A subscriber as the plan needs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Subscriber {
+    pub id: SubscriberId,
+    pub email: Email,
+    pub name: String,
+    pub kind: SubscriberKind,
+    pub locale: Locale,
+    /// An IANA zone for the times in their messages, e.g. `Asia/Tokyo`.
+    pub time_zone: String,
+    /// An ASCII-armored OpenPGP public key: their mail is encrypted to it.
+    pub openpgp_key: Option<String>,
+    pub state: SubscriptionState,
+    /// Their own narrowing of what their lists send.
+    pub filter: Filter,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+}
+
+/// What someone (or an import row) gives to subscribe.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct SubscriberInput {
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default = "external")]
+    pub kind: SubscriberKind,
+    #[serde(default)]
+    pub locale: Option<Locale>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub openpgp_key: Option<String>,
+}
+
+const fn external() -> SubscriberKind {
+    SubscriberKind::External
+}
+
+impl Subscriber {
+    /// A new subscription, pending until the address confirms it.
+    pub fn subscribe(input: SubscriberInput, now: Timestamp) -> Result<Self, DomainError> {
+        let email = Email::parse(&input.email)?;
+        let name = if input.name.trim().is_empty() {
+            String::new()
+        } else {
+            text_field("name", &input.name, 200)?
+        };
+        let time_zone = input
+            .time_zone
+            .as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+            .unwrap_or("UTC")
+            .to_owned();
+        if jiff::tz::TimeZone::get(&time_zone).is_err() {
+            return Err(DomainError::invalid(
+                "time_zone",
+                format!("\"{time_zone}\" is not an IANA time zone (e.g. Asia/Tokyo)"),
+            ));
+        }
+        let openpgp_key = match input.openpgp_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(k)
+                if k.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+                    && k.ends_with("-----END PGP PUBLIC KEY BLOCK-----") =>
+            {
+                Some(k.to_owned())
+            }
+            Some(_) => {
+                return Err(DomainError::invalid(
+                    "openpgp_key",
+                    "not an ASCII-armored OpenPGP public key block",
+                ));
+            }
+        };
+        Ok(Self {
+            id: SubscriberId::new(),
+            email,
+            name,
+            kind: input.kind,
+            locale: input.locale.unwrap_or(Locale::En),
+            time_zone,
+            openpgp_key,
+            state: SubscriptionState::Pending,
+            filter: Filter::default(),
+            created_at: now,
+        })
+    }
+}
+
+/// A list: an audience, its filter, its priority (1 is the highest) and the edition it gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AudienceList {
+    pub id: ListId,
+    pub name: String,
+    pub priority: u32,
+    /// The edition (template and supplement) this list's members receive.
+    pub edition: String,
+    /// Only internal subscribers may be on it (internal supplements).
+    pub internal_only: bool,
+    pub filter: Filter,
+}
+
+/// One message to send: to whom, as which list's edition, in which language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub subscriber: SubscriberId,
+    pub list: ListId,
+    pub locale: Locale,
+}
+
+/// Who receives an event, each at most once (see the module's rule).
+pub fn plan(
+    event: &EventFacts,
+    lists: &[AudienceList],
+    members: &[(ListId, SubscriberId)],
+    subscribers: &HashMap<SubscriberId, Subscriber>,
+    tree: &BranchParents,
+) -> Vec<Delivery> {
+    let lists: HashMap<ListId, &AudienceList> = lists.iter().map(|l| (l.id, l)).collect();
+    let mut best: HashMap<SubscriberId, &AudienceList> = HashMap::new();
+    for (list_id, subscriber_id) in members {
+        let (Some(list), Some(s)) = (lists.get(list_id), subscribers.get(subscriber_id)) else {
+            continue;
+        };
+        if s.state != SubscriptionState::Active
+            || (list.internal_only && s.kind != SubscriberKind::Internal)
+            || !list.filter.matches(event, tree)
+            || !s.filter.matches(event, tree)
+        {
+            continue;
+        }
+        let better = best
+            .get(subscriber_id)
+            .is_none_or(|b| (list.priority, list.id) < (b.priority, b.id));
+        if better {
+            best.insert(*subscriber_id, list);
+        }
+    }
+    let mut out: Vec<Delivery> = best
+        .into_iter()
+        .filter_map(|(id, list)| {
+            let s = subscribers.get(&id)?;
+            let locale = if event.languages.contains(&s.locale) || event.languages.is_empty() {
+                s.locale
+            } else {
+                *event.languages.iter().next()?
+            };
+            Some(Delivery {
+                subscriber: id,
+                list: list.id,
+                locale,
+            })
+        })
+        .collect();
+    out.sort_by_key(|d| d.subscriber);
+    out
+}
+
+impl fmt::Display for SubscriberKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Internal => "internal",
+            Self::External => "external",
+        })
+    }
+}
+
+impl FromStr for SubscriberKind {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "internal" => Ok(Self::Internal),
+            "external" => Ok(Self::External),
+            other => Err(DomainError::invalid(
+                "kind",
+                format!("\"{other}\" is not a subscriber kind (internal or external)"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

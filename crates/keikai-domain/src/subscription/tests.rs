@@ -1,0 +1,270 @@
+use super::*;
+use crate::{Branch, BranchCategory, BranchName};
+
+fn ts() -> Timestamp {
+    "2026-12-01T00:00:00Z".parse().unwrap()
+}
+
+fn subscriber(email: &str, kind: SubscriberKind, locale: Locale) -> Subscriber {
+    let mut s = Subscriber::subscribe(
+        SubscriberInput {
+            email: email.into(),
+            name: String::new(),
+            kind,
+            locale: Some(locale),
+            time_zone: Some("Asia/Tokyo".into()),
+            openpgp_key: None,
+        },
+        ts(),
+    )
+    .unwrap();
+    s.state = SubscriptionState::Active;
+    s
+}
+
+fn list(name: &str, priority: u32, filter: Filter) -> AudienceList {
+    AudienceList {
+        id: ListId::new(),
+        name: name.into(),
+        priority,
+        edition: name.into(),
+        internal_only: false,
+        filter,
+    }
+}
+
+struct Tree {
+    parents: BranchParents,
+    router: BranchId,
+    router_1: BranchId,
+    office_1: BranchId,
+}
+
+fn tree() -> Tree {
+    let b = |parent: Option<BranchId>, category, name: &str| Branch {
+        id: BranchId::new(),
+        parent_id: parent,
+        category,
+        name: BranchName::parse(name).unwrap(),
+        created_at: ts(),
+    };
+    let vendor = b(None, BranchCategory::Vendor, "Example");
+    let router = b(Some(vendor.id), BranchCategory::ProductName, "Router");
+    let router_1 = b(Some(router.id), BranchCategory::ProductVersion, "1.0");
+    let office = b(Some(vendor.id), BranchCategory::ProductName, "Office");
+    let office_1 = b(Some(office.id), BranchCategory::ProductVersion, "1.0");
+    Tree {
+        parents: BranchParents::new(&[
+            vendor,
+            router.clone(),
+            router_1.clone(),
+            office,
+            office_1.clone(),
+        ]),
+        router: router.id,
+        router_1: router_1.id,
+        office_1: office_1.id,
+    }
+}
+
+fn event(affected: Vec<BranchId>, score: f64) -> EventFacts {
+    EventFacts {
+        affected,
+        max_score: Some(score),
+        exploited: false,
+        tlp: Tlp::Clear,
+        languages: [Locale::En, Locale::Ja].into(),
+    }
+}
+
+#[test]
+fn a_person_on_several_lists_gets_one_message_in_the_highest_priority_edition() {
+    let t = tree();
+    let engineers = AudienceList {
+        internal_only: true,
+        ..list("engineers", 1, Filter::default())
+    };
+    let customers = list("customers", 2, Filter::default());
+    let everyone = list("everyone", 3, Filter::default());
+    let alice = subscriber("alice@example.com", SubscriberKind::Internal, Locale::Ja);
+    let bob = subscriber("bob@example.org", SubscriberKind::External, Locale::En);
+    let members = vec![
+        (everyone.id, alice.id),
+        (engineers.id, alice.id),
+        (customers.id, alice.id),
+        (everyone.id, bob.id),
+        (customers.id, bob.id),
+        // External subscribers never get an internal-only list's edition.
+        (engineers.id, bob.id),
+    ];
+    let subs: HashMap<_, _> = [(alice.id, alice.clone()), (bob.id, bob.clone())].into();
+    let lists = [everyone.clone(), engineers.clone(), customers.clone()];
+    let plan = plan(
+        &event(vec![t.router_1], 9.8),
+        &lists,
+        &members,
+        &subs,
+        &t.parents,
+    );
+    assert_eq!(plan.len(), 2, "{plan:?}");
+    let of = |id| plan.iter().find(|d| d.subscriber == id).unwrap();
+    assert_eq!(of(alice.id).list, engineers.id);
+    assert_eq!(of(alice.id).locale, Locale::Ja);
+    assert_eq!(of(bob.id).list, customers.id);
+}
+
+#[test]
+fn filters_decide_which_lists_an_event_reaches() {
+    let t = tree();
+    let routers = list(
+        "routers",
+        1,
+        Filter {
+            products: [t.router].into(),
+            ..Filter::default()
+        },
+    );
+    let critical = list(
+        "critical",
+        2,
+        Filter {
+            min_score: Some(9.0),
+            ..Filter::default()
+        },
+    );
+    let exploited = list(
+        "exploited",
+        3,
+        Filter {
+            exploited_only: true,
+            ..Filter::default()
+        },
+    );
+    let s = subscriber("s@example.org", SubscriberKind::External, Locale::En);
+    let members: Vec<_> = [&routers, &critical, &exploited]
+        .iter()
+        .map(|l| (l.id, s.id))
+        .collect();
+    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
+    let lists = [routers.clone(), critical.clone(), exploited.clone()];
+    let to = |e: &EventFacts| {
+        plan(e, &lists, &members, &subs, &t.parents)
+            .first()
+            .map(|d| d.list)
+    };
+    assert_eq!(to(&event(vec![t.router_1], 5.0)), Some(routers.id));
+    assert_eq!(to(&event(vec![t.office_1], 9.1)), Some(critical.id));
+    assert_eq!(to(&event(vec![t.office_1], 5.0)), None);
+    let mut e = event(vec![t.office_1], 5.0);
+    e.exploited = true;
+    assert_eq!(to(&e), Some(exploited.id));
+    // Nothing above the audience's TLP, whatever else matches.
+    e.tlp = Tlp::Amber;
+    assert_eq!(to(&e), None);
+    // A subscriber's own filter narrows further; one who unsubscribed gets nothing.
+    let mut picky = s.clone();
+    picky.filter.min_score = Some(9.5);
+    let subs2: HashMap<_, _> = [(s.id, picky)].into();
+    assert!(
+        plan(
+            &event(vec![t.router_1], 9.0),
+            &lists,
+            &members,
+            &subs2,
+            &t.parents
+        )
+        .is_empty()
+    );
+    let mut gone = s.clone();
+    gone.state = SubscriptionState::Unsubscribed;
+    let subs3: HashMap<_, _> = [(s.id, gone)].into();
+    assert!(
+        plan(
+            &event(vec![t.router_1], 9.9),
+            &lists,
+            &members,
+            &subs3,
+            &t.parents
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn a_language_the_subscriber_does_not_read_falls_back_to_one_the_event_has() {
+    let t = tree();
+    let l = list("all", 1, Filter::default());
+    let s = subscriber("s@example.jp", SubscriberKind::External, Locale::Ja);
+    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
+    let mut e = event(vec![t.router_1], 5.0);
+    e.languages = [Locale::En].into();
+    let p = plan(
+        &e,
+        std::slice::from_ref(&l),
+        &[(l.id, s.id)],
+        &subs,
+        &t.parents,
+    );
+    assert_eq!(p[0].locale, Locale::En);
+    // A list for Japanese readers only does not send an English-only event.
+    let ja_only = list(
+        "ja",
+        1,
+        Filter {
+            languages: [Locale::Ja].into(),
+            ..Filter::default()
+        },
+    );
+    assert!(
+        plan(
+            &e,
+            std::slice::from_ref(&ja_only),
+            &[(ja_only.id, s.id)],
+            &subs,
+            &t.parents
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn subscribing_checks_address_zone_and_key() {
+    let input = |email: &str, zone: &str, key: Option<&str>| SubscriberInput {
+        email: email.into(),
+        name: "A <b>".into(),
+        kind: SubscriberKind::External,
+        locale: None,
+        time_zone: Some(zone.into()),
+        openpgp_key: key.map(str::to_owned),
+    };
+    let s = Subscriber::subscribe(input("A@Example.COM", "Asia/Tokyo", None), ts()).unwrap();
+    assert_eq!(s.email.as_str(), "a@example.com");
+    assert_eq!(s.state, SubscriptionState::Pending);
+    assert_eq!(s.locale, Locale::En);
+    let e = Subscriber::subscribe(input("not an address", "UTC", None), ts()).unwrap_err();
+    assert!(
+        e.to_string().contains("email") || e.to_string().contains("address"),
+        "{e}"
+    );
+    let e = Subscriber::subscribe(input("a@example.com", "Mars/Olympus", None), ts()).unwrap_err();
+    assert!(e.to_string().contains("Mars/Olympus"), "{e}");
+    let e = Subscriber::subscribe(
+        input("a@example.com", "UTC", Some("ssh-ed25519 AAAA")),
+        ts(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("openpgp_key"), "{e}");
+    assert!(
+        Filter {
+            min_score: Some(11.0),
+            ..Filter::default()
+        }
+        .check()
+        .is_err()
+    );
+    assert_eq!(
+        "internal".parse::<SubscriberKind>(),
+        Ok(SubscriberKind::Internal)
+    );
+    assert!("vip".parse::<SubscriberKind>().is_err());
+}
