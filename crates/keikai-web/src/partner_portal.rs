@@ -80,7 +80,7 @@ async fn portal(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> 
         })
         .collect();
     let alerts = partners::seat_alerts(&state, &seat).await?;
-    partners::log_alert_views(&state, &seat, &alerts).await;
+    partners::log_alert_views(&state, &seat, &alerts).await?;
     let tpl = PortalTemplate {
         page: ctx.page("partner-portal-title"),
         organisation: seat.org.name.to_string(),

@@ -96,11 +96,7 @@ pub async fn visible_releases(
 
 /// The release, if the seat sees its package now; else 404.
 async fn visible_release(state: &AppState, seat: &Seat, id: ReleaseId) -> AppResult<Release> {
-    let r = match state.store.get_release(id).await {
-        Ok(r) => r,
-        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let r = state.store.get_release(id).await?;
     if seat
         .agreement
         .sees_release(&r, &state.config.partners, state.clock.now())
@@ -207,17 +203,7 @@ async fn package_item(
         .ok_or_else(AppError::not_found)
 }
 
-async fn log(state: &AppState, seat: &Seat, kind: AccessKind, f: impl FnOnce(&mut AccessRecord)) {
-    let mut r = AccessRecord::new(state.clock.now(), seat.user, seat.org.id, kind);
-    f(&mut r);
-    // The trail must not silently lose entries, but a failed log must not hand out the
-    // content either: callers log before they answer, and an error here is an error there.
-    if let Err(e) = state.store.log_access(&r).await {
-        tracing::error!(error = %e, "the partner access trail could not be written");
-    }
-}
-
-async fn log_strict(
+async fn log_access(
     state: &AppState,
     seat: &Seat,
     kind: AccessKind,
@@ -261,18 +247,8 @@ pub fn partner_csaf(
 }
 
 fn attachment(name: &str, bytes: Vec<u8>) -> Response {
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    let disposition =
+        keikai_domain::attachment::AttachmentName::sanitise(name).content_disposition(false);
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -475,7 +451,7 @@ pub async fn open_package(
     if detail.advisories.is_empty() {
         return Err(AppError::not_found());
     }
-    log_strict(state, &seat, AccessKind::ViewPackage, |a| {
+    log_access(state, &seat, AccessKind::ViewPackage, |a| {
         a.release_id = Some(id);
     })
     .await?;
@@ -510,7 +486,7 @@ pub async fn download_csaf(
     let item = package_item(&state, &seat, &r, &advisory).await?;
     let products = ProductNames::from_branches(&state.store.list_branches().await?);
     let (name, bytes) = partner_csaf(&state, &seat, &r, &item, &products)?;
-    log_strict(&state, &seat, AccessKind::Download, |a| {
+    log_access(&state, &seat, AccessKind::Download, |a| {
         a.release_id = Some(id);
         a.advisory_id = Some(item.advisory.id);
         a.detail = name.clone();
@@ -581,13 +557,14 @@ pub struct AlertView {
 }
 
 /// Records that the seat's contact saw these alerts (the portal page and the API list).
-pub async fn log_alert_views(state: &AppState, seat: &Seat, alerts: &[AlertView]) {
+pub async fn log_alert_views(state: &AppState, seat: &Seat, alerts: &[AlertView]) -> AppResult<()> {
     for a in alerts {
-        log(state, seat, AccessKind::ViewAlert, |r| {
+        log_access(state, seat, AccessKind::ViewAlert, |r| {
             r.alert_id = Some(a.id)
         })
-        .await;
+        .await?;
     }
+    Ok(())
 }
 
 pub async fn seat_alerts(state: &AppState, seat: &Seat) -> AppResult<Vec<AlertView>> {
@@ -621,7 +598,7 @@ pub async fn api_alerts(
 ) -> AppResult<Json<Vec<AlertView>>> {
     let seat = seat(&state, &ctx).await?;
     let alerts = seat_alerts(&state, &seat).await?;
-    log_alert_views(&state, &seat, &alerts).await;
+    log_alert_views(&state, &seat, &alerts).await?;
     Ok(Json(alerts))
 }
 
@@ -629,11 +606,7 @@ pub async fn acknowledge(state: &AppState, ctx: &Ctx, alert: &str) -> AppResult<
     let seat = seat(state, ctx).await?;
     ctx.require(Action::RespondAsPartner)?;
     let id: uuid::Uuid = alert.parse().map_err(|_| AppError::not_found())?;
-    let a = match state.store.get_alert(id).await {
-        Ok(a) => a,
-        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let a = state.store.get_alert(id).await?;
     if !a.recipients.contains(&seat.org.id) {
         return Err(AppError::not_found());
     }
@@ -647,7 +620,7 @@ pub async fn acknowledge(state: &AppState, ctx: &Ctx, alert: &str) -> AppResult<
             at: now,
         })
         .await?;
-    log_strict(state, &seat, AccessKind::AcknowledgeAlert, |r| {
+    log_access(state, &seat, AccessKind::AcknowledgeAlert, |r| {
         r.alert_id = Some(id);
     })
     .await?;
@@ -725,11 +698,7 @@ pub async fn api_partners(
 
 async fn partner_org(state: &AppState, org: &str) -> AppResult<Organisation> {
     let id: OrgId = org.parse().map_err(|_| AppError::not_found())?;
-    let o = match state.store.get_org(id).await {
-        Ok(o) => o,
-        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let o = state.store.get_org(id).await?;
     if o.kind != OrgKind::Partner {
         return Err(AppError::invalid(
             "org",
@@ -822,15 +791,6 @@ pub async fn revoke(
         .await?)
 }
 
-async fn advisory_for_psirt(state: &AppState, id: &str) -> AppResult<Advisory> {
-    let id: AdvisoryId = id.parse().map_err(|_| AppError::not_found())?;
-    match state.store.get_advisory(id).await {
-        Ok(a) => Ok(a),
-        Err(keikai_store::StoreError::NotFound) => Err(AppError::not_found()),
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/advisories/{id}/partner-edition", tag = "partners",
     params(("id" = String, Path)),
     responses((status = 200, body = Option<PartnerEdition>), (status = 404, body = ErrorBody)))]
@@ -840,7 +800,7 @@ pub async fn api_get_edition(
     Path(id): Path<String>,
 ) -> AppResult<Json<Option<PartnerEdition>>> {
     ctx.require(Action::ViewPartners)?;
-    let a = advisory_for_psirt(&state, &id).await?;
+    let a = crate::advisories::load(&state, &ctx, &id).await?;
     Ok(Json(state.store.partner_edition(a.id).await?))
 }
 
@@ -865,7 +825,7 @@ pub async fn put_edition(
     body: PartnerEditionInput,
 ) -> AppResult<PartnerEdition> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
-    let a = advisory_for_psirt(state, id).await?;
+    let a = crate::advisories::load(state, ctx, id).await?;
     let now = state.clock.now();
     let previous = state.store.partner_edition(a.id).await?;
     let e = PartnerEdition::write(a.id, body, user, now, previous.as_ref())?;
@@ -919,11 +879,7 @@ pub async fn answer(
 ) -> AppResult<Question> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
     let id: uuid::Uuid = id.parse().map_err(|_| AppError::not_found())?;
-    let mut q = match state.store.get_question(id).await {
-        Ok(q) => q,
-        Err(keikai_store::StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let mut q = state.store.get_question(id).await?;
     let now = state.clock.now();
     q.answer(user, &body.text, body.audience, now)?;
     let change = Change::new(
