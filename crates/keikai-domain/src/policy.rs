@@ -127,6 +127,12 @@ pub enum Action {
     UsePartnerPortal,
     /// Ask a question or acknowledge an alert in the partner portal.
     RespondAsPartner,
+    /// Distribution as the PSIRT reads it: subscribers, lists, editions, webhooks, events
+    /// and their delivery reports.
+    ViewDistribution,
+    /// Change distribution: subscribers and imports, lists, editions, webhooks, early
+    /// warnings.
+    ManageDistribution,
 }
 
 impl Action {
@@ -147,6 +153,7 @@ impl Action {
                 | Self::ManageReleases
                 | Self::ManagePartners
                 | Self::RespondAsPartner
+                | Self::ManageDistribution
         )
     }
 }
@@ -193,6 +200,9 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         Action::ReplyAsReporter { reporter } => reporter == Some(p.user_id),
         Action::ViewPartners | Action::ManagePartners => p.has_any(PSIRT),
         Action::UsePartnerPortal | Action::RespondAsPartner => p.has_role(Role::PartnerContact),
+        // Subscribers' addresses and keys are personal data; lists and editions may carry
+        // TLP-restricted events.
+        Action::ViewDistribution | Action::ManageDistribution => p.has_any(PSIRT),
     };
     if !allowed {
         return Decision::NotFound;
@@ -253,42 +263,44 @@ mod tests {
             Action::ManagePartners,
             Action::UsePartnerPortal,
             Action::RespondAsPartner,
+            Action::ViewDistribution,
+            Action::ManageDistribution,
         ];
-        let expected: [(Role, [Decision; 21]); 6] = [
+        let expected: [(Role, [Decision; 23]); 6] = [
             (
                 Role::Admin,
                 [
-                    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, N, N,
+                    A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, N, N, A, A,
                 ],
             ),
             (
                 Role::PsirtAnalyst,
                 [
-                    A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A, A, A, N, N,
+                    A, A, A, A, A, N, A, A, A, N, N, N, N, A, A, A, A, A, A, N, N, A, A,
                 ],
             ),
             (
                 Role::ProductEngineer,
                 [
-                    A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N, N, N, N, N,
+                    A, A, A, A, A, N, A, N, N, N, N, N, N, A, N, N, N, N, N, N, N, N, N,
                 ],
             ),
             (
                 Role::PartnerContact,
                 [
-                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, A, A,
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, A, A, N, N,
                 ],
             ),
             (
                 Role::CustomerContact,
                 [
-                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
                 ],
             ),
             (
                 Role::Reporter,
                 [
-                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
+                    A, A, A, A, A, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, N,
                 ],
             ),
         ];

@@ -117,9 +117,82 @@ impl Filter {
     }
 }
 
+/// What sets off a distribution; each list says which it receives.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// A new advisory is published.
+    Publication,
+    /// A published advisory gets a new version.
+    Revision,
+    /// A release (e.g. the monthly train) went out: one summary of all its advisories.
+    ReleaseSummary,
+    /// An early warning written by the PSIRT (e.g. an exploited bug before its fix).
+    EarlyWarning,
+    DailyDigest,
+    WeeklyDigest,
+}
+
+impl Trigger {
+    pub const ALL: [Self; 6] = [
+        Self::Publication,
+        Self::Revision,
+        Self::ReleaseSummary,
+        Self::EarlyWarning,
+        Self::DailyDigest,
+        Self::WeeklyDigest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Publication => "publication",
+            Self::Revision => "revision",
+            Self::ReleaseSummary => "release_summary",
+            Self::EarlyWarning => "early_warning",
+            Self::DailyDigest => "daily_digest",
+            Self::WeeklyDigest => "weekly_digest",
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Trigger {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim())
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "triggers",
+                    format!(
+                        "\"{s}\" is not a trigger (publication, revision, release_summary, \
+                         early_warning, daily_digest, weekly_digest)"
+                    ),
+                )
+            })
+    }
+}
+
+/// What a new list receives unless told otherwise: each advisory as it comes, and early
+/// warnings. Summaries and digests repeat those, so a list opts into them.
+pub fn default_triggers() -> BTreeSet<Trigger> {
+    [Trigger::Publication, Trigger::Revision, Trigger::EarlyWarning].into()
+}
+
 /// What the filters look at in an event (a publication, a revision, a release summary…).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventFacts {
+    /// What set it off: a list receives only the triggers it chose.
+    pub trigger: Trigger,
     /// The product versions it concerns (leaf branches).
     pub affected: Vec<BranchId>,
     /// The highest CVSS base score in it, if any.
@@ -232,6 +305,15 @@ pub struct AudienceList {
     /// Only internal subscribers may be on it (internal supplements).
     pub internal_only: bool,
     pub filter: Filter,
+    /// The events it receives.
+    #[serde(default = "default_triggers")]
+    pub triggers: BTreeSet<Trigger>,
+    /// Offered on the public subscription page.
+    #[serde(default)]
+    pub public: bool,
+    /// What the list is for, shown to subscribers.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// One message to send: to whom, as which list's edition, in which language.
@@ -257,6 +339,7 @@ pub fn plan(
             continue;
         };
         if s.state != SubscriptionState::Active
+            || !list.triggers.contains(&event.trigger)
             || (list.internal_only && s.kind != SubscriberKind::Internal)
             || !list.filter.matches(event, tree)
             || !s.filter.matches(event, tree)
@@ -316,3 +399,69 @@ impl FromStr for SubscriberKind {
 
 #[cfg(test)]
 mod tests;
+
+/// A system that receives events as signed JSON (a SOAR, a chat bridge): one per list it
+/// serves. The secret keys the HMAC-SHA256 signature of every request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookEndpoint {
+    pub id: uuid::Uuid,
+    #[schema(value_type = String)]
+    pub list_id: ListId,
+    pub name: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub secret: String,
+    pub enabled: bool,
+    /// Failed attempts in a row; the endpoint is disabled when they reach the configured
+    /// number, and a success resets them.
+    pub consecutive_failures: u32,
+    pub disabled_reason: Option<String>,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+}
+
+impl WebhookEndpoint {
+    /// A new, enabled endpoint. The URL must be http(s) with a host and no credentials;
+    /// whether its address may be called is decided when it is called (DNS can change).
+    pub fn new(
+        list_id: ListId,
+        name: &str,
+        url: &str,
+        secret: String,
+        now: Timestamp,
+    ) -> Result<Self, DomainError> {
+        let name = text_field("name", name, 200)?;
+        let url = url.trim();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| {
+                DomainError::invalid("url", format!("\"{url}\" is not an http(s) URL"))
+            })?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.contains('@') || url.chars().any(char::is_whitespace)
+        {
+            return Err(DomainError::invalid(
+                "url",
+                format!("\"{url}\" needs a host and must not carry credentials or spaces"),
+            ));
+        }
+        if secret.len() < 16 {
+            return Err(DomainError::invalid(
+                "secret",
+                "must be at least 16 characters",
+            ));
+        }
+        Ok(Self {
+            id: uuid::Uuid::now_v7(),
+            list_id,
+            name,
+            url: url.to_owned(),
+            secret,
+            enabled: true,
+            consecutive_failures: 0,
+            disabled_reason: None,
+            created_at: now,
+        })
+    }
+}

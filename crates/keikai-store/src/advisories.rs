@@ -338,6 +338,7 @@ macro_rules! advisory_store_impl {
                 advisories: &[(Advisory, Vec<NewArtifact>)],
                 actor: AuditActor,
                 changes: &[Change],
+                jobs: &[NewJob],
             ) -> Result<()> {
                 let Some(at) = release.published_at() else {
                     return Err(StoreError::Other(
@@ -377,6 +378,7 @@ macro_rules! advisory_store_impl {
                 for change in changes {
                     append_audit_in(&mut tx, actor, change, at).await?;
                 }
+                insert_jobs(&mut tx, jobs, at).await?;
                 tx.commit().await.map_err(db)?;
                 Ok(())
             }

@@ -794,3 +794,166 @@ impl TryFrom<JobRow> for crate::Job {
         })
     }
 }
+
+// Distribution.
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SubscriberRow {
+    id: Uuid,
+    data: String,
+    token: String,
+    updated_at: Ts,
+}
+
+impl SubscriberRow {
+    pub(crate) fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The record without its lists, which come from another query.
+    pub(crate) fn into_record(self) -> Result<crate::SubscriberRecord, StoreError> {
+        Ok(crate::SubscriberRecord {
+            subscriber: serde_json::from_str(&self.data)
+                .map_err(|e| corrupt("subscribers.data", "a subscriber", e))?,
+            token: self.token,
+            lists: Vec::new(),
+            updated_at: self.updated_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListRow {
+    data: String,
+}
+
+impl TryFrom<ListRow> for keikai_domain::subscription::AudienceList {
+    type Error = StoreError;
+
+    fn try_from(r: ListRow) -> Result<Self, StoreError> {
+        serde_json::from_str(&r.data).map_err(|e| corrupt("audience_lists.data", "a list", e))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    data: String,
+    enabled: bool,
+    consecutive_failures: i64,
+    disabled_reason: Option<String>,
+}
+
+impl TryFrom<WebhookRow> for keikai_domain::subscription::WebhookEndpoint {
+    type Error = StoreError;
+
+    fn try_from(r: WebhookRow) -> Result<Self, StoreError> {
+        let mut w: Self = serde_json::from_str(&r.data)
+            .map_err(|e| corrupt("webhook_endpoints.data", "a webhook endpoint", e))?;
+        // The health columns are written without rewriting `data`.
+        w.enabled = r.enabled;
+        w.consecutive_failures = u32::try_from(r.consecutive_failures).unwrap_or(u32::MAX);
+        w.disabled_reason = r.disabled_reason;
+        Ok(w)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EditionRow {
+    name: String,
+    revision: i64,
+    data: String,
+    updated_at: Ts,
+}
+
+impl TryFrom<EditionRow> for crate::EditionRecord {
+    type Error = StoreError;
+
+    fn try_from(r: EditionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            data: serde_json::from_str(&r.data)
+                .map_err(|e| corrupt("editions.data", "an edition", e))?,
+            name: r.name,
+            revision: r.revision,
+            updated_at: r.updated_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: Uuid,
+    key: String,
+    kind: String,
+    title: String,
+    data: String,
+    created_at: Ts,
+}
+
+impl TryFrom<EventRow> for crate::DistributionEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            data: serde_json::from_str(&r.data)
+                .map_err(|e| corrupt("distribution_events.data", "an event", e))?,
+            id: r.id,
+            key: r.key,
+            kind: r.kind,
+            title: r.title,
+            created_at: r.created_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeliveryRow {
+    id: Uuid,
+    event_id: Uuid,
+    channel: String,
+    recipient_id: Uuid,
+    list_id: Uuid,
+    address: String,
+    locale: String,
+    state: String,
+    attempts: i64,
+    error: Option<String>,
+    message_id: String,
+    ack_token: Option<String>,
+    acked_at: Option<Ts>,
+    queued_at: Ts,
+    sent_at: Option<Ts>,
+    updated_at: Ts,
+}
+
+impl TryFrom<DeliveryRow> for crate::DeliveryRecord {
+    type Error = StoreError;
+
+    fn try_from(r: DeliveryRow) -> Result<Self, StoreError> {
+        let channel = match r.channel.as_str() {
+            "mail" => crate::Channel::Mail,
+            "webhook" => crate::Channel::Webhook,
+            other => return Err(corrupt("deliveries.channel", other, "not a channel")),
+        };
+        Ok(Self {
+            id: r.id,
+            event_id: r.event_id,
+            channel,
+            recipient_id: r.recipient_id,
+            list_id: keikai_domain::ListId::from_uuid(r.list_id),
+            address: r.address,
+            locale: parse("deliveries.locale", &r.locale, str::parse::<Locale>)?,
+            state: r
+                .state
+                .parse()
+                .map_err(|e: String| corrupt("deliveries.state", &r.state, e))?,
+            attempts: u32::try_from(r.attempts).unwrap_or(0),
+            error: r.error,
+            message_id: r.message_id,
+            ack_token: r.ack_token,
+            acked_at: r.acked_at.map(Ts::get),
+            queued_at: r.queued_at.get(),
+            sent_at: r.sent_at.map(Ts::get),
+            updated_at: r.updated_at.get(),
+        })
+    }
+}

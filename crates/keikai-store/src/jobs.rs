@@ -50,6 +50,49 @@ macro_rules! job_store_impl {
             Ok(inserted)
         }
 
+        /// `insert_jobs` for many jobs at once (a fan-out): multi-row INSERTs, keys that
+        /// exist skipped.
+        async fn insert_jobs_bulk(tx: &mut Tx, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
+            // 9 binds a row.
+            const CHUNK: usize = 1000;
+            let mut inserted = 0;
+            for job in jobs {
+                if job.kind.trim().is_empty() || job.key.trim().is_empty() {
+                    return Err(DomainError::invalid(
+                        "job",
+                        "every job needs a kind and an idempotency key",
+                    )
+                    .into());
+                }
+            }
+            for chunk in jobs.chunks(CHUNK) {
+                let mut qb = sqlx::QueryBuilder::<Db>::new(sql::INSERT_JOBS_BULK);
+                let mut payloads = Vec::with_capacity(chunk.len());
+                for job in chunk {
+                    payloads.push(serde_json::to_string(&job.payload).map_err(|e| {
+                        StoreError::Other(format!(
+                            "cannot encode the payload of job {}: {e}",
+                            job.key
+                        ))
+                    })?);
+                }
+                qb.push_values(chunk.iter().zip(payloads), |mut b, (job, payload)| {
+                    b.push_bind(JobId::new().as_uuid())
+                        .push_bind(job.kind.clone())
+                        .push_bind(job.key.clone())
+                        .push_bind(payload)
+                        .push_bind("queued")
+                        .push_bind(0_i64)
+                        .push_bind(Ts::from(job.run_at))
+                        .push_bind(Ts::from(now))
+                        .push_bind(Ts::from(now));
+                });
+                qb.push(" ON CONFLICT (key) DO NOTHING");
+                inserted += qb.build().execute(&mut **tx).await.map_err(db)?.rows_affected();
+            }
+            Ok(inserted)
+        }
+
         /// Why a complete or fail changed nothing: no such job, or not held by `worker`.
         async fn not_held(store: &$store, id: JobId, worker: &str) -> StoreError {
             match store.get_job(id).await {

@@ -6,6 +6,7 @@
 mod advisories;
 mod cases;
 mod codec;
+mod distribution;
 mod error;
 mod jobs;
 mod partners;

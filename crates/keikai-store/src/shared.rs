@@ -188,6 +188,7 @@ macro_rules! impl_store {
             $crate::advisories::advisory_store_impl!($store);
             $crate::partners::partner_store_impl!($store);
             $crate::jobs::job_store_impl!($store);
+            $crate::distribution::distribution_store_impl!($store);
 
             #[async_trait]
             impl OrgStore for $store {

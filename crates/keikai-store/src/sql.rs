@@ -351,6 +351,9 @@ macro_rules! job_cols {
 pub(crate) const INSERT_JOB: &str = "INSERT INTO jobs (id, kind, key, payload, state, attempts, \
      run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6) \
      ON CONFLICT (key) DO NOTHING";
+/// Followed by the rows (`push_values`) and `ON CONFLICT (key) DO NOTHING`.
+pub(crate) const INSERT_JOBS_BULK: &str = "INSERT INTO jobs (id, kind, key, payload, state, \
+     attempts, run_at, created_at, updated_at) ";
 /// Followed by `kind IN (…)`, the limit, the backend's row lock and `CLAIM_JOBS_SET`. The
 /// CTE is materialised so that the locked selection is made once (PostgreSQL could otherwise
 /// inline it into the UPDATE).
@@ -385,6 +388,112 @@ pub(crate) const LIST_JOBS: &str = concat!(
 );
 pub(crate) const COUNT_JOBS_BY_STATE: &str = "SELECT state, COUNT(*) FROM jobs \
      WHERE ($1 IS NULL OR substr(kind, 1, $2) = $1) GROUP BY state";
+
+// Distribution.
+pub(crate) const INSERT_SUBSCRIBER: &str = "INSERT INTO subscribers (id, email, state, token, \
+     data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)";
+pub(crate) const UPDATE_SUBSCRIBER: &str = "UPDATE subscribers SET email = $2, state = $3, \
+     data = $4, updated_at = $5 WHERE id = $1";
+macro_rules! subscriber_select {
+    () => {
+        "SELECT id, data, token, updated_at FROM subscribers "
+    };
+}
+pub(crate) const GET_SUBSCRIBER: &str = concat!(subscriber_select!(), "WHERE id = $1");
+pub(crate) const SUBSCRIBER_BY_TOKEN: &str = concat!(subscriber_select!(), "WHERE token = $1");
+pub(crate) const SUBSCRIBER_BY_EMAIL: &str = concat!(subscriber_select!(), "WHERE email = $1");
+/// `$1` NULL: every list.
+pub(crate) const LIST_SUBSCRIBERS: &str = concat!(
+    subscriber_select!(),
+    "WHERE ($1 IS NULL OR id IN (SELECT subscriber_id FROM list_members WHERE list_id = $1)) \
+     ORDER BY email LIMIT $2 OFFSET $3"
+);
+pub(crate) const ACTIVE_SUBSCRIBERS: &str =
+    concat!(subscriber_select!(), "WHERE state = 'active' ORDER BY id");
+pub(crate) const COUNT_SUBSCRIBERS: &str = "SELECT COUNT(*) FROM subscribers WHERE ($1 IS NULL \
+     OR id IN (SELECT subscriber_id FROM list_members WHERE list_id = $1))";
+pub(crate) const LISTS_OF_SUBSCRIBER: &str =
+    "SELECT list_id FROM list_members WHERE subscriber_id = $1 ORDER BY list_id";
+pub(crate) const ALL_MEMBERS: &str =
+    "SELECT list_id, subscriber_id FROM list_members ORDER BY list_id, subscriber_id";
+pub(crate) const INSERT_MEMBER: &str = "INSERT INTO list_members (list_id, subscriber_id) \
+     VALUES ($1, $2) ON CONFLICT (list_id, subscriber_id) DO NOTHING";
+pub(crate) const DELETE_MEMBERS: &str = "DELETE FROM list_members WHERE subscriber_id = $1";
+pub(crate) const UPSERT_LIST: &str = "INSERT INTO audience_lists (id, name, data, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+     data = excluded.data, updated_at = excluded.updated_at";
+pub(crate) const GET_LIST: &str = "SELECT data FROM audience_lists WHERE id = $1";
+pub(crate) const LIST_LISTS: &str = "SELECT data FROM audience_lists ORDER BY created_at, id";
+pub(crate) const DELETE_LIST: &str = "DELETE FROM audience_lists WHERE id = $1";
+pub(crate) const UPSERT_EDITION: &str = "INSERT INTO editions (name, revision, data, updated_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision, \
+     data = excluded.data, updated_at = excluded.updated_at WHERE editions.revision = $5";
+pub(crate) const GET_EDITION: &str =
+    "SELECT name, revision, data, updated_at FROM editions WHERE name = $1";
+pub(crate) const LIST_EDITIONS: &str =
+    "SELECT name, revision, data, updated_at FROM editions ORDER BY name";
+pub(crate) const UPSERT_WEBHOOK: &str = "INSERT INTO webhook_endpoints (id, list_id, data, \
+     enabled, consecutive_failures, disabled_reason, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
+     list_id = excluded.list_id, data = excluded.data, enabled = excluded.enabled, \
+     consecutive_failures = excluded.consecutive_failures, \
+     disabled_reason = excluded.disabled_reason, updated_at = excluded.updated_at";
+macro_rules! webhook_select {
+    () => {
+        "SELECT data, enabled, consecutive_failures, disabled_reason FROM webhook_endpoints "
+    };
+}
+pub(crate) const GET_WEBHOOK: &str = concat!(webhook_select!(), "WHERE id = $1");
+pub(crate) const LIST_WEBHOOKS: &str = concat!(webhook_select!(), "ORDER BY created_at, id");
+pub(crate) const ENABLED_WEBHOOKS: &str =
+    concat!(webhook_select!(), "WHERE enabled ORDER BY created_at, id");
+pub(crate) const WEBHOOK_SUCCEEDED: &str = "UPDATE webhook_endpoints SET \
+     consecutive_failures = 0, updated_at = $2 WHERE id = $1";
+/// `$3` is the number of failures in a row that disables it, `$4` the reason.
+pub(crate) const WEBHOOK_FAILED: &str = "UPDATE webhook_endpoints SET \
+     consecutive_failures = consecutive_failures + 1, \
+     enabled = CASE WHEN consecutive_failures + 1 >= $3 THEN FALSE ELSE enabled END, \
+     disabled_reason = CASE WHEN enabled AND consecutive_failures + 1 >= $3 THEN $4 \
+     ELSE disabled_reason END, updated_at = $2 WHERE id = $1 RETURNING enabled";
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO distribution_events (id, key, kind, title, \
+     data, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING";
+macro_rules! event_select {
+    () => {
+        "SELECT id, key, kind, title, data, created_at FROM distribution_events "
+    };
+}
+pub(crate) const GET_EVENT: &str = concat!(event_select!(), "WHERE id = $1");
+pub(crate) const EVENT_BY_KEY: &str = concat!(event_select!(), "WHERE key = $1");
+pub(crate) const LIST_EVENTS: &str =
+    concat!(event_select!(), "ORDER BY created_at DESC, id DESC LIMIT $1");
+/// Followed by the rows (`push_values`).
+pub(crate) const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (id, event_id, channel, \
+     recipient_id, list_id, address, locale, state, attempts, message_id, ack_token, \
+     queued_at, updated_at) ";
+macro_rules! delivery_select {
+    () => {
+        "SELECT id, event_id, channel, recipient_id, list_id, address, locale, state, attempts, \
+         error, message_id, ack_token, acked_at, queued_at, sent_at, updated_at FROM deliveries "
+    };
+}
+pub(crate) const GET_DELIVERY: &str = concat!(delivery_select!(), "WHERE id = $1");
+pub(crate) const DELIVERY_BY_MESSAGE_ID: &str =
+    concat!(delivery_select!(), "WHERE message_id = $1");
+pub(crate) const DELIVERY_BY_ACK_TOKEN: &str = concat!(delivery_select!(), "WHERE ack_token = $1");
+/// `$2` NULL: every state.
+pub(crate) const LIST_DELIVERIES: &str = concat!(
+    delivery_select!(),
+    "WHERE event_id = $1 AND ($2 IS NULL OR state = $2) ORDER BY address, id LIMIT $3"
+);
+pub(crate) const COUNT_DELIVERIES: &str = "SELECT state, COUNT(*), COUNT(acked_at) \
+     FROM deliveries WHERE event_id = $1 GROUP BY state";
+/// A sent delivery changes only to bounced; sent_at is set by the first success.
+pub(crate) const MARK_DELIVERY: &str = "UPDATE deliveries SET state = $2, error = $3, \
+     attempts = $4, updated_at = $5, \
+     sent_at = CASE WHEN $2 = 'sent' AND sent_at IS NULL THEN $5 ELSE sent_at END \
+     WHERE id = $1 AND (state <> 'sent' OR $2 = 'bounced')";
+pub(crate) const ACK_DELIVERY: &str =
+    "UPDATE deliveries SET acked_at = $2 WHERE ack_token = $1 AND acked_at IS NULL";
 
 #[cfg(test)]
 mod tests {
@@ -439,6 +548,19 @@ mod tests {
     }
 
     #[test]
+    fn delivery_states_are_in_both_check_lists() {
+        for ddl in [
+            include_str!("../migrations/sqlite/0006_distribution.sql"),
+            include_str!("../migrations/postgres/0006_distribution.sql"),
+        ] {
+            for state in crate::DeliveryState::ALL {
+                assert!(ddl.contains(&format!("'{state}'")), "{state}");
+                assert_eq!(state.as_str().parse::<crate::DeliveryState>(), Ok(state));
+            }
+        }
+    }
+
+    #[test]
     fn job_states_are_in_both_check_lists() {
         for ddl in [
             include_str!("../migrations/sqlite/0004_jobs.sql"),
@@ -451,3 +573,4 @@ mod tests {
         }
     }
 }
+

@@ -9,10 +9,11 @@ use keikai_domain::case::{
 };
 use keikai_domain::partner::{AccessKind, Agreement, Alert, PartnerEdition, Question};
 use keikai_domain::release::Release;
+use keikai_domain::subscription::{AudienceList, Subscriber, WebhookEndpoint};
 use keikai_domain::{
     AdvisoryId, ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId,
     CaseScope, DisplayName, Email, JobId, Locale, Membership, OrgId, OrgKind, OrgName,
-    Organisation, ReleaseId, Role, Scope, TokenId, User, UserId,
+    Organisation, ReleaseId, Role, Scope, TokenId, User, UserId, ListId, SubscriberId,
 };
 
 use crate::{Backend, StoreError};
@@ -409,13 +410,15 @@ pub trait AdvisoryStore: Send + Sync {
     /// Publishes a release in one transaction: the release moves from planned to published
     /// (its stored revision must still be the one read, so of two instances only one gets
     /// here; the other gets `Conflict`), every advisory is saved (optimistically) and its
-    /// version's artifacts are written, with the audit entries.
+    /// version's artifacts are written, with the audit entries and the jobs announcing it
+    /// (the distribution's fan-outs).
     async fn publish_release(
         &self,
         release: &Release,
         advisories: &[(Advisory, Vec<NewArtifact>)],
         actor: AuditActor,
         changes: &[Change],
+        jobs: &[NewJob],
     ) -> Result<()>;
     async fn artifact(
         &self,
@@ -706,6 +709,310 @@ pub trait JobStore: Send + Sync {
     async fn count_jobs_by_state(&self, kind_prefix: Option<&str>) -> Result<JobCounts>;
 }
 
+/// A subscriber as stored: with the secret of their links and the lists they are on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriberRecord {
+    pub subscriber: Subscriber,
+    /// The secret in their confirmation, unsubscribe and preference links.
+    pub token: String,
+    pub lists: Vec<ListId>,
+    pub updated_at: Timestamp,
+}
+
+/// One subscriber of an import, with the lists to put them on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSubscription {
+    pub subscriber: Subscriber,
+    pub token: String,
+    pub lists: Vec<ListId>,
+}
+
+/// What an import did: subscribers created, and existing ones added to further lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: u64,
+    pub updated: u64,
+}
+
+/// Everything the fan-out needs to plan an event, read in one go.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub lists: Vec<AudienceList>,
+    pub members: Vec<(ListId, SubscriberId)>,
+    /// Active subscribers only.
+    pub subscribers: Vec<SubscriberRecord>,
+    /// Enabled endpoints only.
+    pub webhooks: Vec<WebhookEndpoint>,
+}
+
+/// An edition as stored (its content is the domain's `Edition`, as JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditionRecord {
+    pub name: String,
+    pub revision: i64,
+    pub data: serde_json::Value,
+    pub updated_at: Timestamp,
+}
+
+/// Something that was distributed (a publication, a release summary, an early warning, a
+/// digest), as the fan-out recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistributionEvent {
+    pub id: uuid::Uuid,
+    /// Unique per event: `advisory:KEIKAI-2026-0001:v2`, `release:…`, `digest:daily:…`.
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    /// What the messages are rendered from.
+    pub data: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    Mail,
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mail => "mail",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+/// Where one recipient's message of an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryState {
+    /// Waiting to be sent (or to be sent again after a failed attempt).
+    Queued,
+    /// Handed to the SMTP relay, or answered 2xx by the webhook.
+    Sent,
+    /// Given up: out of attempts, or refused for a reason sending again cannot change.
+    Failed,
+    /// The relay refused the recipient, or a bounce came back later.
+    Bounced,
+}
+
+impl DeliveryState {
+    pub const ALL: [Self; 4] = [Self::Queued, Self::Sent, Self::Failed, Self::Bounced];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Bounced => "bounced",
+        }
+    }
+}
+
+impl std::fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for DeliveryState {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                format!("\"{s}\" is not a delivery state (queued, sent, failed, bounced)")
+            })
+    }
+}
+
+/// One recipient of an event, as the fan-out plans it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    /// The subscriber (mail) or the webhook endpoint.
+    pub recipient_id: uuid::Uuid,
+    pub list_id: ListId,
+    /// The e-mail address or the URL, as it was when planned.
+    pub address: String,
+    pub locale: Locale,
+    /// The Message-ID (mail) or the X-Keikai-Delivery id (webhook); the same on every attempt.
+    pub message_id: String,
+    /// The secret of the acknowledgement link, when the edition asks for one.
+    pub ack_token: Option<String>,
+}
+
+/// A delivery as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRecord {
+    pub id: uuid::Uuid,
+    pub event_id: uuid::Uuid,
+    pub channel: Channel,
+    pub recipient_id: uuid::Uuid,
+    pub list_id: ListId,
+    pub address: String,
+    pub locale: Locale,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub message_id: String,
+    pub ack_token: Option<String>,
+    pub acked_at: Option<Timestamp>,
+    pub queued_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+}
+
+/// An event's deliveries by state, and how many were acknowledged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub queued: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub bounced: u64,
+    pub acknowledged: u64,
+}
+
+impl DeliveryCounts {
+    pub fn total(&self) -> u64 {
+        self.queued + self.sent + self.failed + self.bounced
+    }
+}
+
+/// Subscribers, lists, editions, webhook endpoints, and what was distributed to whom.
+#[async_trait]
+pub trait DistributionStore: Send + Sync {
+    /// A self-service subscription with the jobs of its confirmation mail, in one
+    /// transaction; `Conflict` when the address is subscribed already.
+    async fn create_subscriber(
+        &self,
+        subscription: &NewSubscription,
+        jobs: &[NewJob],
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Creates the new addresses and adds existing ones to the given lists (their other
+    /// settings are kept), in one transaction.
+    async fn import_subscribers(
+        &self,
+        rows: &[NewSubscription],
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<ImportCounts>;
+    /// Saves a subscriber's settings and state, and their lists when given.
+    async fn save_subscriber(
+        &self,
+        subscriber: &Subscriber,
+        lists: Option<&[ListId]>,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn get_subscriber(&self, id: SubscriberId) -> Result<SubscriberRecord>;
+    async fn subscriber_by_token(&self, token: &str) -> Result<SubscriberRecord>;
+    async fn subscriber_by_email(&self, email: &Email) -> Result<Option<SubscriberRecord>>;
+    /// By address; of one list or all.
+    async fn list_subscribers(
+        &self,
+        list: Option<ListId>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SubscriberRecord>>;
+    async fn count_subscribers(&self, list: Option<ListId>) -> Result<u64>;
+
+    /// Creates or replaces a list; `Conflict` when another list has its name.
+    async fn save_list(
+        &self,
+        list: &AudienceList,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn get_list(&self, id: ListId) -> Result<AudienceList>;
+    /// By priority, then age.
+    async fn list_lists(&self) -> Result<Vec<AudienceList>>;
+    async fn delete_list(
+        &self,
+        id: ListId,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Lists, memberships, active subscribers and enabled endpoints, read consistently.
+    async fn audience(&self) -> Result<Audience>;
+
+    /// Saves an edition read at `expected_revision` (0 when new); a stale revision is
+    /// `Conflict`. Returns the new revision.
+    async fn save_edition(
+        &self,
+        name: &str,
+        data: &serde_json::Value,
+        expected_revision: i64,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<i64>;
+    async fn get_edition(&self, name: &str) -> Result<Option<EditionRecord>>;
+    async fn list_editions(&self) -> Result<Vec<EditionRecord>>;
+
+    async fn save_webhook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        actor: AuditActor,
+        change: &Change,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn get_webhook(&self, id: uuid::Uuid) -> Result<WebhookEndpoint>;
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>>;
+    /// Counts a webhook attempt: a success resets the failures; a failure adds one and,
+    /// at `disable_after` in a row, disables the endpoint with `error` as the reason.
+    /// Returns whether the endpoint is (now) disabled.
+    async fn record_webhook_attempt(
+        &self,
+        id: uuid::Uuid,
+        error: Option<&str>,
+        disable_after: u32,
+        now: Timestamp,
+    ) -> Result<bool>;
+
+    /// Records an event with its deliveries and the jobs that send them, in one
+    /// transaction: `false` (and nothing written) when the event was recorded already.
+    async fn record_fanout(
+        &self,
+        event: &DistributionEvent,
+        deliveries: &[NewDelivery],
+        jobs: &[NewJob],
+    ) -> Result<bool>;
+    async fn get_event(&self, id: uuid::Uuid) -> Result<DistributionEvent>;
+    async fn event_by_key(&self, key: &str) -> Result<Option<DistributionEvent>>;
+    /// Newest first.
+    async fn list_events(&self, limit: u32) -> Result<Vec<DistributionEvent>>;
+    async fn get_delivery(&self, id: uuid::Uuid) -> Result<DeliveryRecord>;
+    async fn delivery_by_message_id(&self, message_id: &str) -> Result<DeliveryRecord>;
+    /// An event's deliveries (of one state or all), by address.
+    async fn list_deliveries(
+        &self,
+        event: uuid::Uuid,
+        state: Option<DeliveryState>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>>;
+    async fn delivery_counts(&self, event: uuid::Uuid) -> Result<DeliveryCounts>;
+    /// Records an attempt's outcome. A sent delivery stays sent, except that a bounce
+    /// reported later marks it bounced.
+    async fn mark_delivery(
+        &self,
+        id: uuid::Uuid,
+        state: DeliveryState,
+        error: Option<&str>,
+        attempts: u32,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Records the acknowledgement behind `token` (the first one counts); `NotFound` for
+    /// an unknown token.
+    async fn acknowledge_delivery(&self, token: &str, now: Timestamp) -> Result<DeliveryRecord>;
+}
+
 /// The whole store, as the application holds it.
 #[async_trait]
 pub trait Store:
@@ -719,6 +1026,7 @@ pub trait Store:
     + AdvisoryStore
     + PartnerStore
     + JobStore
+    + DistributionStore
 {
     fn backend(&self) -> Backend;
     /// Applies pending migrations; refuses a database migrated by a newer Keikai.

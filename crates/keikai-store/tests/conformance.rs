@@ -1461,6 +1461,7 @@ mod advisories {
                 &[(pa.clone(), files("one"))],
                 AuditActor::System,
                 &changes,
+                &[],
             )
             .await
             .unwrap();
@@ -1468,7 +1469,7 @@ mod advisories {
         let (pa2, pr2, changes2) = publish(&a, &r, 101);
         assert_err!(
             store
-                .publish_release(&pr2, &[(pa2, files("two"))], AuditActor::System, &changes2)
+                .publish_release(&pr2, &[(pa2, files("two"))], AuditActor::System, &changes2, &[])
                 .await,
             StoreError::Conflict(_)
         );
@@ -1503,7 +1504,7 @@ mod advisories {
         twice.extend(files("y"));
         assert_err!(
             store
-                .publish_release(&pr, &[(pa, twice)], AuditActor::System, &changes)
+                .publish_release(&pr, &[(pa, twice)], AuditActor::System, &changes, &[])
                 .await,
             StoreError::Conflict(_)
         );
@@ -1521,7 +1522,7 @@ mod advisories {
         let (a, r) = scheduled(&store).await;
         let (pa, pr, changes) = publish(&a, &r, 100);
         store
-            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes)
+            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes, &[])
             .await
             .unwrap();
         assert!(
@@ -1559,7 +1560,7 @@ mod advisories {
         );
         let (pa, pr, changes) = publish(&a, &r, 100);
         store
-            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes)
+            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes, &[])
             .await
             .unwrap();
         let (_, bytes) = store
@@ -1602,7 +1603,7 @@ mod advisories {
             bytes: b"{}".to_vec(),
         }];
         store
-            .publish_release(&pr2, &[(pb, amber_files)], AuditActor::System, &changes)
+            .publish_release(&pr2, &[(pb, amber_files)], AuditActor::System, &changes, &[])
             .await
             .unwrap();
         assert_err!(
@@ -2279,5 +2280,297 @@ mod jobs {
             assert_eq!(j.attempts, 1, "{}", j.key);
         }
         db.drop_now().await;
+    }
+}
+
+mod distribution {
+    use super::*;
+    use keikai_domain::audit::{AuditActor, Change};
+    use keikai_domain::subscription::{
+        AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
+        WebhookEndpoint, default_triggers,
+    };
+    use keikai_domain::{ListId, Locale};
+    use keikai_store::{
+        Channel, DeliveryState, DistributionEvent, NewDelivery, NewJob, NewSubscription,
+    };
+    use serde_json::json;
+
+    fn change() -> Change {
+        Change::new("test", "distribution", serde_json::Value::Null, serde_json::Value::Null)
+    }
+
+    fn list(name: &str, priority: u32) -> AudienceList {
+        AudienceList {
+            id: ListId::new(),
+            name: name.to_owned(),
+            priority,
+            edition: "default".to_owned(),
+            internal_only: false,
+            filter: Filter::default(),
+            triggers: default_triggers(),
+            public: false,
+            description: String::new(),
+        }
+    }
+
+    fn subscription(email: &str, lists: &[ListId]) -> NewSubscription {
+        let mut s = Subscriber::subscribe(
+            SubscriberInput {
+                email: email.to_owned(),
+                name: "名前".to_owned(),
+                kind: SubscriberKind::External,
+                locale: Some(Locale::Ja),
+                time_zone: Some("Asia/Tokyo".to_owned()),
+                openpgp_key: None,
+            },
+            t(0),
+        )
+        .unwrap();
+        s.state = SubscriptionState::Active;
+        NewSubscription {
+            subscriber: s,
+            token: format!("token-{email}"),
+            lists: lists.to_vec(),
+        }
+    }
+
+    fn delivery(recipient: uuid::Uuid, list: ListId, n: u32) -> NewDelivery {
+        let id = uuid::Uuid::now_v7();
+        NewDelivery {
+            id,
+            channel: Channel::Mail,
+            recipient_id: recipient,
+            list_id: list,
+            address: format!("r{n}@example.com"),
+            locale: Locale::En,
+            message_id: format!("<{id}@example.com>"),
+            ack_token: Some(format!("ack-{id}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribers_lists_and_imports() {
+        let (_db, store) = setup().await;
+        let a = list("a", 2);
+        let b = list("b", 1);
+        for l in [&a, &b] {
+            store
+                .save_list(l, AuditActor::System, &change(), t(0))
+                .await
+                .unwrap();
+        }
+        let mut dup = list("a", 3);
+        dup.id = ListId::new();
+        assert_err!(
+            store
+                .save_list(&dup, AuditActor::System, &change(), t(0))
+                .await,
+            StoreError::Conflict(_)
+        );
+        let lists = store.list_lists().await.unwrap();
+        assert_eq!(
+            lists.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            ["b", "a"],
+            "by priority"
+        );
+        let rows = [
+            subscription("x@example.com", &[a.id]),
+            subscription("y@example.com", &[a.id, b.id]),
+        ];
+        let counts = store
+            .import_subscribers(&rows, AuditActor::System, &change(), t(1))
+            .await
+            .unwrap();
+        assert_eq!((counts.created, counts.updated), (2, 0));
+        // Again, with x also on b: nobody twice, x gains b.
+        let again = [subscription("x@example.com", &[b.id])];
+        let counts = store
+            .import_subscribers(&again, AuditActor::System, &change(), t(2))
+            .await
+            .unwrap();
+        assert_eq!((counts.created, counts.updated), (0, 1));
+        let x = store
+            .subscriber_by_email(&Email::parse("X@example.com").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(x.lists.len(), 2);
+        assert_eq!(x.subscriber.name, "名前");
+        assert_eq!(store.count_subscribers(None).await.unwrap(), 2);
+        assert_eq!(store.count_subscribers(Some(b.id)).await.unwrap(), 2);
+        let page = store.list_subscribers(Some(a.id), 10, 0).await.unwrap();
+        assert_eq!(page.len(), 2);
+        assert_eq!(
+            store.subscriber_by_token("token-y@example.com").await.unwrap().subscriber.id,
+            rows[1].subscriber.id
+        );
+        // A pending subscription is not in the audience; unsubscribing removes one.
+        let mut y = rows[1].subscriber.clone();
+        y.state = SubscriptionState::Unsubscribed;
+        store.save_subscriber(&y, None, t(3)).await.unwrap();
+        let audience = store.audience().await.unwrap();
+        assert_eq!(audience.subscribers.len(), 1);
+        assert_eq!(audience.members.len(), 4);
+        assert_eq!(audience.subscribers[0].lists.len(), 2);
+        // Self-service: the address is taken.
+        assert_err!(
+            store
+                .create_subscriber(&subscription("x@example.com", &[]), &[], t(4))
+                .await,
+            StoreError::Conflict(_)
+        );
+        store
+            .delete_list(a.id, AuditActor::System, &change(), t(5))
+            .await
+            .unwrap();
+        assert_eq!(store.count_subscribers(Some(a.id)).await.unwrap(), 0);
+        assert_err!(store.get_list(a.id).await, StoreError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_fan_out_is_recorded_once_and_a_recipient_once() {
+        let (_db, store) = setup().await;
+        let l = list("all", 1);
+        store
+            .save_list(&l, AuditActor::System, &change(), t(0))
+            .await
+            .unwrap();
+        let event = DistributionEvent {
+            id: uuid::Uuid::now_v7(),
+            key: "advisory:EXA-2026-0001:v1".to_owned(),
+            kind: "publication".to_owned(),
+            title: "警戒".to_owned(),
+            data: json!({"x": 1}),
+            created_at: t(10),
+        };
+        let r1 = uuid::Uuid::now_v7();
+        let r2 = uuid::Uuid::now_v7();
+        let deliveries: Vec<NewDelivery> = vec![delivery(r1, l.id, 1), delivery(r2, l.id, 2)];
+        let jobs: Vec<NewJob> = deliveries
+            .iter()
+            .map(|d| NewJob::new("distribution.mail", format!("delivery:{}", d.id), json!({"delivery": d.id}), t(10)))
+            .collect();
+        assert!(store.record_fanout(&event, &deliveries, &jobs).await.unwrap());
+        // The same event again writes nothing.
+        let mut again = event.clone();
+        again.id = uuid::Uuid::now_v7();
+        let more = vec![delivery(uuid::Uuid::now_v7(), l.id, 3)];
+        assert!(!store.record_fanout(&again, &more, &[]).await.unwrap());
+        assert_eq!(store.count_jobs_by_state(Some("distribution")).await.unwrap().queued, 2);
+        // One recipient twice in an event breaks the no-duplicates rule: nothing is written.
+        let other = DistributionEvent {
+            id: uuid::Uuid::now_v7(),
+            key: "release:x".to_owned(),
+            ..event.clone()
+        };
+        let twice = vec![delivery(r1, l.id, 1), delivery(r1, l.id, 1)];
+        assert_err!(
+            store.record_fanout(&other, &twice, &[]).await,
+            StoreError::Conflict(_)
+        );
+        assert!(store.event_by_key("release:x").await.unwrap().is_none());
+
+        let stored = store.event_by_key(&event.key).await.unwrap().unwrap();
+        assert_eq!(stored.data, json!({"x": 1}));
+        assert_eq!(store.list_events(10).await.unwrap().len(), 1);
+        let d1 = deliveries[0].id;
+        store
+            .mark_delivery(d1, DeliveryState::Queued, Some("451 busy"), 1, t(11))
+            .await
+            .unwrap();
+        store
+            .mark_delivery(d1, DeliveryState::Sent, None, 2, t(12))
+            .await
+            .unwrap();
+        // A late, repeated run cannot undo "sent"; a bounce can.
+        store
+            .mark_delivery(d1, DeliveryState::Queued, Some("late"), 3, t(13))
+            .await
+            .unwrap();
+        let d = store.get_delivery(d1).await.unwrap();
+        assert_eq!((d.state, d.attempts, d.sent_at), (DeliveryState::Sent, 2, Some(t(12))));
+        store
+            .mark_delivery(d1, DeliveryState::Bounced, Some("5.1.1"), 2, t(14))
+            .await
+            .unwrap();
+        assert_eq!(store.get_delivery(d1).await.unwrap().state, DeliveryState::Bounced);
+        let ack = deliveries[1].ack_token.clone().unwrap();
+        let acked = store.acknowledge_delivery(&ack, t(15)).await.unwrap();
+        assert_eq!(acked.acked_at, Some(t(15)));
+        let acked = store.acknowledge_delivery(&ack, t(16)).await.unwrap();
+        assert_eq!(acked.acked_at, Some(t(15)), "the first acknowledgement counts");
+        assert_err!(store.acknowledge_delivery("nope", t(16)).await, StoreError::NotFound);
+        let c = store.delivery_counts(event.id).await.unwrap();
+        assert_eq!((c.queued, c.bounced, c.acknowledged, c.total()), (1, 1, 1, 2));
+        assert_eq!(
+            store
+                .list_deliveries(event.id, Some(DeliveryState::Queued), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .delivery_by_message_id(&deliveries[1].message_id)
+                .await
+                .unwrap()
+                .id,
+            deliveries[1].id
+        );
+    }
+
+    #[tokio::test]
+    async fn editions_save_optimistically_and_webhooks_are_disabled_after_failures() {
+        let (_db, store) = setup().await;
+        let r1 = store
+            .save_edition("eng", &json!({"a": 1}), 0, AuditActor::System, &change(), t(0))
+            .await
+            .unwrap();
+        assert_eq!(r1, 1);
+        assert_err!(
+            store
+                .save_edition("eng", &json!({"a": 2}), 0, AuditActor::System, &change(), t(1))
+                .await,
+            StoreError::Conflict(_)
+        );
+        store
+            .save_edition("eng", &json!({"a": 3}), 1, AuditActor::System, &change(), t(2))
+            .await
+            .unwrap();
+        let e = store.get_edition("eng").await.unwrap().unwrap();
+        assert_eq!((e.revision, e.data), (2, json!({"a": 3})));
+        assert_eq!(store.list_editions().await.unwrap().len(), 1);
+
+        let l = list("soc", 1);
+        store
+            .save_list(&l, AuditActor::System, &change(), t(0))
+            .await
+            .unwrap();
+        let w = WebhookEndpoint::new(
+            l.id,
+            "SOAR",
+            "https://soar.example.com/hook",
+            "0123456789abcdef0123".to_owned(),
+            t(0),
+        )
+        .unwrap();
+        store
+            .save_webhook(&w, AuditActor::System, &change(), t(0))
+            .await
+            .unwrap();
+        assert!(!store.record_webhook_attempt(w.id, Some("500"), 3, t(1)).await.unwrap());
+        assert!(!store.record_webhook_attempt(w.id, None, 3, t(2)).await.unwrap());
+        for n in 0..2 {
+            assert!(!store.record_webhook_attempt(w.id, Some("500"), 3, t(3 + n)).await.unwrap());
+        }
+        assert!(store.record_webhook_attempt(w.id, Some("HTTP 503"), 3, t(9)).await.unwrap());
+        let got = store.get_webhook(w.id).await.unwrap();
+        assert!(!got.enabled);
+        assert_eq!(got.consecutive_failures, 3);
+        assert!(got.disabled_reason.unwrap().contains("HTTP 503"));
+        assert!(store.audience().await.unwrap().webhooks.is_empty());
+        assert_eq!(store.list_webhooks().await.unwrap().len(), 1);
     }
 }

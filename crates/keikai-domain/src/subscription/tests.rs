@@ -30,6 +30,9 @@ fn list(name: &str, priority: u32, filter: Filter) -> AudienceList {
         edition: name.into(),
         internal_only: false,
         filter,
+        triggers: default_triggers(),
+        public: false,
+        description: String::new(),
     }
 }
 
@@ -69,6 +72,7 @@ fn tree() -> Tree {
 
 fn event(affected: Vec<BranchId>, score: f64) -> EventFacts {
     EventFacts {
+        trigger: Trigger::Publication,
         affected,
         max_score: Some(score),
         exploited: false,
@@ -267,4 +271,37 @@ fn subscribing_checks_address_zone_and_key() {
         Ok(SubscriberKind::Internal)
     );
     assert!("vip".parse::<SubscriberKind>().is_err());
+}
+
+#[test]
+fn a_list_receives_only_the_triggers_it_chose() {
+    let t = tree();
+    let summaries = AudienceList {
+        triggers: [Trigger::ReleaseSummary].into(),
+        ..list("summaries", 1, Filter::default())
+    };
+    let each = list("each", 2, Filter::default());
+    let alice = subscriber("alice@example.com", SubscriberKind::External, Locale::En);
+    let members = vec![(summaries.id, alice.id), (each.id, alice.id)];
+    let subs: HashMap<_, _> = [(alice.id, alice.clone())].into();
+    let lists = [summaries.clone(), each.clone()];
+    let publication = event(vec![t.router_1], 5.0);
+    let got = plan(&publication, &lists, &members, &subs, &t.parents);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].list, each.id, "the summary list does not take publications");
+    let summary = EventFacts {
+        trigger: Trigger::ReleaseSummary,
+        ..publication
+    };
+    let got = plan(&summary, &lists, &members, &subs, &t.parents);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].list, summaries.id);
+    let digest = EventFacts {
+        trigger: Trigger::WeeklyDigest,
+        ..summary
+    };
+    assert!(plan(&digest, &lists, &members, &subs, &t.parents).is_empty());
+    for t in Trigger::ALL {
+        assert_eq!(t.as_str().parse::<Trigger>().ok(), Some(t));
+    }
 }
