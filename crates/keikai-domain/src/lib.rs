@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod audit;
 pub mod case;
 pub mod clock;
+pub mod edition;
 pub mod error;
 pub mod ids;
 pub mod org;

@@ -19,6 +19,8 @@ use crate::org::text_field;
 use crate::partner::BranchParents;
 use crate::{BranchId, DomainError, Email, ListId, Locale, SubscriberId};
 
+pub mod import;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriberKind {
