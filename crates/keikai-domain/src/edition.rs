@@ -791,12 +791,46 @@ impl EventView {
     /// What the subscription filters look at.
     pub fn facts(&self) -> EventFacts {
         EventFacts {
+            trigger: self.trigger(),
             affected: self.affected.clone(),
             max_score: self.max_score,
             exploited: self.exploited,
             tlp: self.tlp,
             languages: self.languages.clone(),
         }
+    }
+}
+
+impl EventView {
+    /// What sets this event off, as lists choose it.
+    pub fn trigger(&self) -> crate::subscription::Trigger {
+        use crate::subscription::Trigger;
+        match self.kind {
+            EventKind::Publication => Trigger::Publication,
+            EventKind::Revision => Trigger::Revision,
+            EventKind::ReleaseSummary => Trigger::ReleaseSummary,
+            EventKind::EarlyWarning => Trigger::EarlyWarning,
+            EventKind::Digest => match self.period.as_ref().map(|p| p.label) {
+                Some(DigestPeriod::Weekly) => Trigger::WeeklyDigest,
+                _ => Trigger::DailyDigest,
+            },
+        }
+    }
+
+    /// An event to preview editions with: the first version of a sample advisory.
+    pub fn sample() -> Self {
+        samples()
+            .into_iter()
+            .map(|(_, e)| e)
+            .next()
+            .unwrap_or_else(|| Self::of_items(
+                EventKind::Digest,
+                "sample".to_owned(),
+                Localized::default(),
+                None,
+                None,
+                Vec::new(),
+            ))
     }
 }
 
