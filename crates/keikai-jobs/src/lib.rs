@@ -8,6 +8,7 @@
 //! out. Handlers therefore make repeats harmless or recognisable (an e-mail keeps the
 //! Message-ID its job was given).
 
+pub mod distribution;
 pub mod mail;
 #[cfg(feature = "testing")]
 pub mod testing;

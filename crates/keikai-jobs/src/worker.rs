@@ -115,13 +115,16 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Time for the store round trips around a handler, on top of its timeout.
+/// Time for the store round trips around a handler, on top of its timeout; at most the
+/// timeout itself, so that a short timeout (seconds) gives a short lease and a job of a
+/// worker that died is taken over soon.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
 
 impl WorkerConfig {
     /// How long a claimed job stays with this worker: the handler's timeout plus a margin.
     pub fn lease(&self) -> SignedDuration {
-        SignedDuration::try_from(self.handler_timeout.saturating_add(LEASE_MARGIN))
+        let margin = LEASE_MARGIN.min(self.handler_timeout);
+        SignedDuration::try_from(self.handler_timeout.saturating_add(margin))
             .unwrap_or(SignedDuration::MAX)
     }
 }

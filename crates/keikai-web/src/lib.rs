@@ -11,6 +11,7 @@ pub mod cases_api;
 pub mod cases_ui;
 pub mod ctx;
 pub mod cvss_ui;
+pub mod distribution;
 pub mod error;
 pub mod i18n;
 pub mod intake;
@@ -348,6 +349,25 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/api/v1/partner/alerts"),
     ("POST", "/api/v1/partner/alerts/{id}/ack"),
+    ("GET", "/api/v1/distribution/lists"),
+    ("POST", "/api/v1/distribution/lists"),
+    ("PUT", "/api/v1/distribution/lists/{id}"),
+    ("DELETE", "/api/v1/distribution/lists/{id}"),
+    ("GET", "/api/v1/distribution/subscribers"),
+    ("POST", "/api/v1/distribution/subscribers"),
+    ("PATCH", "/api/v1/distribution/subscribers/{id}"),
+    ("POST", "/api/v1/distribution/subscribers/import"),
+    ("GET", "/api/v1/distribution/editions"),
+    ("GET", "/api/v1/distribution/editions/{name}"),
+    ("PUT", "/api/v1/distribution/editions/{name}"),
+    ("POST", "/api/v1/distribution/editions/{name}/preview"),
+    ("GET", "/api/v1/distribution/webhooks"),
+    ("POST", "/api/v1/distribution/webhooks"),
+    ("POST", "/api/v1/distribution/webhooks/{id}/enable"),
+    ("POST", "/api/v1/distribution/early-warnings"),
+    ("GET", "/api/v1/distribution/events"),
+    ("GET", "/api/v1/distribution/events/{id}"),
+    ("POST", "/api/v1/distribution/bounces"),
 ];
 
 /// The request path as logs may show it: the reporter's tracking secret is a credential, so
@@ -393,6 +413,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public_site::api_routes())
         .route("/releases/{id}/publish", post(publishing::publish_now_api))
         .merge(partners_api_routes())
+        .merge(distribution_api_routes())
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(ops::api_method_not_allowed)
         .fallback(ops::api_not_found);
@@ -451,6 +472,50 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .with_state(state)
+}
+
+fn distribution_api_routes() -> Router<AppState> {
+    use axum::routing::{patch, put};
+    use distribution as d;
+    Router::new()
+        .route(
+            "/distribution/lists",
+            get(d::api_lists).post(d::api_create_list),
+        )
+        .route(
+            "/distribution/lists/{id}",
+            put(d::api_put_list).delete(d::api_delete_list),
+        )
+        .route(
+            "/distribution/subscribers",
+            get(d::api_subscribers).post(d::api_create_subscriber),
+        )
+        .route(
+            "/distribution/subscribers/{id}",
+            patch(d::api_patch_subscriber),
+        )
+        .route("/distribution/subscribers/import", post(d::api_import))
+        .route("/distribution/editions", get(d::api_editions))
+        .route(
+            "/distribution/editions/{name}",
+            get(d::api_edition).put(d::api_put_edition),
+        )
+        .route(
+            "/distribution/editions/{name}/preview",
+            post(d::api_preview),
+        )
+        .route(
+            "/distribution/webhooks",
+            get(d::api_webhooks).post(d::api_create_webhook),
+        )
+        .route(
+            "/distribution/webhooks/{id}/enable",
+            post(d::api_enable_webhook),
+        )
+        .route("/distribution/early-warnings", post(d::api_early_warning))
+        .route("/distribution/events", get(d::api_events))
+        .route("/distribution/events/{id}", get(d::api_event))
+        .route("/distribution/bounces", post(d::api_bounce))
 }
 
 fn partners_api_routes() -> Router<AppState> {

@@ -221,9 +221,13 @@ pub async fn publish_release(
             }
         }
     }
+    // The distribution of what goes out commits with it (the outbox); the fan-outs run
+    // after this returns.
+    let published: Vec<&Advisory> = batch.iter().map(|(a, _)| a).collect();
+    let jobs = crate::distribution::publication_jobs(state, &release, &published, &products, now)?;
     match state
         .store
-        .publish_release(&release, &batch, actor, &changes)
+        .publish_release(&release, &batch, actor, &changes, &jobs)
         .await
     {
         Ok(()) => {
@@ -257,8 +261,8 @@ pub async fn publish_due(state: &AppState) -> AppResult<Vec<(ReleaseId, Outcome)
     Ok(done)
 }
 
-/// Delivers due partner packages and runs [`publish_due`] every `poll_interval` until the
-/// process ends.
+/// Delivers due partner packages, runs [`publish_due`] and queues the digests whose period
+/// ended, every `poll_interval` until the process ends.
 pub async fn run_scheduler(state: AppState) {
     let every = state
         .config
@@ -276,6 +280,9 @@ pub async fn run_scheduler(state: AppState) {
         }
         if let Err(e) = publish_due(&state).await {
             tracing::error!(error = %e.message, "publishing due releases failed");
+        }
+        if let Err(e) = crate::distribution::enqueue_due_digests(&state).await {
+            tracing::error!(error = %e.message, "queueing digests failed");
         }
     }
 }

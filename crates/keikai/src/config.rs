@@ -32,6 +32,27 @@ pub struct FileConfig {
     /// (120 hours before a release) and tier 2 (24 hours).
     pub partner_tier: Option<Vec<PartnerTierFile>>,
     pub smtp: Option<SmtpFile>,
+    #[serde(default)]
+    pub distribution: DistributionFile,
+}
+
+/// The `[distribution]` table: how messages to subscribers and webhooks go out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionFile {
+    /// Let webhooks call loopback and private addresses (10/8, 192.168/16, ::1…). Off by
+    /// default: a webhook URL must not reach into the network Keikai runs in.
+    #[serde(default)]
+    pub webhook_allow_private_targets: bool,
+    /// The most one webhook call may take (default 10 seconds).
+    pub webhook_timeout_seconds: Option<u32>,
+    /// Failed calls in a row after which an endpoint is disabled (default 10).
+    pub webhook_disable_after: Option<u32>,
+    /// Jobs one worker claims and runs at once (default 32).
+    pub worker_batch: Option<u32>,
+    /// The most one job may run before it is stopped and retried (default 120 seconds). A
+    /// job of an instance that died is taken over after about twice this.
+    pub job_timeout_seconds: Option<u32>,
 }
 
 /// The `[smtp]` table: the relay that e-mail (mail jobs) goes through. Without it, mail
@@ -258,6 +279,7 @@ pub struct Config {
     pub smtp: Option<SmtpFile>,
     #[serde(skip)]
     pub smtp_settings: Option<keikai_jobs::SmtpConfig>,
+    pub distribution: DistributionFile,
 }
 
 impl fmt::Debug for Config {
@@ -275,6 +297,7 @@ impl fmt::Debug for Config {
             .field("publishing", &self.publishing)
             .field("partner_tier", &self.partner_tier)
             .field("smtp", &self.smtp)
+            .field("distribution", &self.distribution)
             .finish()
     }
 }
@@ -382,6 +405,19 @@ impl Config {
         });
         let partner_tiers = partner_tiers(&partner_tier)?;
         let smtp_settings = fc.smtp.as_ref().map(smtp).transpose()?;
+        let d = &fc.distribution;
+        if d.webhook_timeout_seconds == Some(0)
+            || d.webhook_disable_after == Some(0)
+            || d.job_timeout_seconds == Some(0)
+            || d.worker_batch.is_some_and(|b| !(1..=1000).contains(&b))
+        {
+            return Err(ConfigError::Invalid {
+                field: "distribution",
+                message: "webhook_timeout_seconds and webhook_disable_after must be at least 1, \
+                          worker_batch 1 to 1000"
+                    .to_owned(),
+            });
+        }
         let session_ttl_hours = fc.session_ttl_hours.unwrap_or(12);
         if !(1..=24 * 30).contains(&session_ttl_hours) {
             return Err(ConfigError::Invalid {
@@ -406,6 +442,7 @@ impl Config {
             partner_tiers,
             smtp: fc.smtp,
             smtp_settings,
+            distribution: fc.distribution,
         })
     }
 

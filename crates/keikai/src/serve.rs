@@ -5,7 +5,12 @@ use std::sync::Arc;
 
 use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::{DisplayName, Email, OrgKind, OrgName, Password, SystemClock};
-use keikai_jobs::{MAIL_JOB_KIND, MailHandler, SmtpMailer, Worker, WorkerConfig};
+use keikai_jobs::distribution::{
+    DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
+    FANOUT_JOB_KIND, FanoutHandler, StoreWebhookHooks,
+};
+use keikai_jobs::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookPolicy};
+use keikai_jobs::{MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worker, WorkerConfig};
 use keikai_store::{NewOrganisation, NewUser, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -37,14 +42,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     keikai_web::ops::init_metrics();
     let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
     tokio::spawn(housekeeping(store.clone()));
-    // Make (or load) the signing key before the first publication needs it, so that a broken
-    // key is reported at start.
-    keikai_web::publishing::provider_key(&state)
+    // Make (or load) the signing key before the first publication or message needs it, so
+    // that a broken key is reported at start.
+    let provider_key = keikai_web::publishing::provider_key(&state)
         .await
         .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {}", e.message))?;
     tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
-    let jobs = start_jobs(&config, store.clone(), jobs_stop)?;
+    let distribution = keikai_web::distribution::config(&state);
+    let jobs = start_jobs(&config, store.clone(), provider_key, distribution, jobs_stop)?;
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -69,36 +75,82 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts the job worker with a handler for each side effect that is configured; without
-/// any, no worker runs and the jobs wait in the table.
+/// Starts the job worker: distribution fan-outs and webhooks always run; mail (partner
+/// notices, subscriptions, distribution) only with an `[smtp]` relay, else it waits in the
+/// table. Every message is signed with the provider's OpenPGP key.
 fn start_jobs(
     config: &Config,
     store: Arc<dyn Store>,
+    provider_key: Arc<keikai_openpgp::ProviderKey>,
+    distribution: DistributionConfig,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
-    let mut worker = Worker::new(
+    let clock: Arc<dyn keikai_domain::Clock> = Arc::new(SystemClock);
+    let d = &config.distribution;
+    let worker_config = WorkerConfig {
+        batch_size: d.worker_batch.unwrap_or(32),
+        handler_timeout: std::time::Duration::from_secs(u64::from(
+            d.job_timeout_seconds.unwrap_or(120),
+        )),
+        ..WorkerConfig::default()
+    };
+    let max_attempts = worker_config.retry.max_attempts;
+    let mut worker = Worker::new(store.clone(), clock.clone(), worker_config).with_handler(
+        FANOUT_JOB_KIND,
+        Arc::new(FanoutHandler::new(
+            store.clone(),
+            clock.clone(),
+            distribution.clone(),
+        )),
+    );
+    let policy = WebhookPolicy {
+        allow_private_targets: d.webhook_allow_private_targets,
+        timeout: std::time::Duration::from_secs(u64::from(d.webhook_timeout_seconds.unwrap_or(10))),
+        disable_after: d.webhook_disable_after.unwrap_or(10),
+    };
+    let hooks = Arc::new(StoreWebhookHooks::new(
         store.clone(),
-        Arc::new(SystemClock),
-        WorkerConfig::default(),
+        clock.clone(),
+        policy.disable_after,
+    ));
+    let webhooks = WebhookHandler::new(policy, hooks)
+        .map_err(|e| UserError(format!("[distribution]: {e}")))?;
+    worker = worker.with_handler(
+        WEBHOOK_JOB_KIND,
+        Arc::new(DistributionWebhookHandler::new(
+            webhooks,
+            store.clone(),
+            clock.clone(),
+            max_attempts,
+        )),
     );
     match &config.smtp_settings {
         Some(smtp) => {
-            let mailer =
-                SmtpMailer::new(smtp.clone()).map_err(|e| UserError(format!("[smtp]: {e}")))?;
+            let mailer = SmtpMailer::new(smtp.clone())
+                .map_err(|e| UserError(format!("[smtp]: {e}")))?
+                .with_signer(provider_key);
             tracing::info!(
                 relay = %format!("{}:{}", smtp.host, smtp.port),
                 security = smtp.security.as_str(),
                 "sending e-mail through the SMTP relay"
             );
-            worker =
-                worker.with_handler(MAIL_JOB_KIND, Arc::new(MailHandler::new(Arc::new(mailer))));
+            let mailer: Arc<dyn Mailer> = Arc::new(mailer);
+            worker = worker
+                .with_handler(MAIL_JOB_KIND, Arc::new(MailHandler::new(mailer.clone())))
+                .with_handler(
+                    DELIVERY_JOB_KIND,
+                    Arc::new(DeliveryHandler::new(
+                        store.clone(),
+                        clock,
+                        mailer,
+                        distribution,
+                        max_attempts,
+                    )),
+                );
         }
         None => {
             tokio::spawn(warn_unsent_mail(store));
         }
-    }
-    if worker.kinds().is_empty() {
-        return Ok(None);
     }
     Ok(Some(tokio::spawn(async move { worker.run(stop).await })))
 }
