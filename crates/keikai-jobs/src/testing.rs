@@ -113,6 +113,11 @@ impl SmtpSink {
     }
 
     /// Every message accepted so far, oldest first.
+    /// How many messages were received (cheaper than `received` for a large count).
+    pub fn received_count(&self) -> usize {
+        self.state().received.len()
+    }
+
     pub fn received(&self) -> Vec<ReceivedMail> {
         self.state().received.clone()
     }

@@ -13,6 +13,8 @@ mod cases;
 mod cli;
 mod csaf;
 mod cvss_ui;
+mod distribution;
+mod distribution_crash;
 mod intake;
 mod mail;
 mod matrix;

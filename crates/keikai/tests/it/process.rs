@@ -74,6 +74,12 @@ impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
+
+    /// SIGKILL: no shutdown, no finishing the jobs in hand (as a crash or an OOM kill).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for Server {
