@@ -4,6 +4,11 @@
 //! Subjects, display names and bodies may be Japanese: lettre encodes headers as RFC 2047
 //! encoded-words and picks quoted-printable or base64 for bodies, so what goes on the wire
 //! is ASCII and needs no 8BITMIME.
+//!
+//! With a signer ([`SmtpMailer::with_signer`]) every message is PGP/MIME signed (RFC 3156
+//! section 5, `multipart/signed`), and a message with [`Message::encrypt_to`] is also
+//! encrypted to the recipient's key (section 6.1: the signed entity, encrypted, inside
+//! `multipart/encrypted`).
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,9 +17,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use keikai_domain::Email;
+use keikai_openpgp::ProviderKey;
 use keikai_store::{Job, NewJob};
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentDisposition, ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, MultiPart, MultiPartBuilder, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -103,6 +111,11 @@ pub struct Message {
     /// advisory, its version and the recipient), so that a message sent again (a job run
     /// twice) is recognisable as the same one.
     pub message_id: String,
+    /// The recipient's ASCII-armoured OpenPGP public key: when set, the message is sent
+    /// encrypted to it (PGP/MIME), so it must have exactly one recipient. Check the key with
+    /// `keikai_openpgp::inspect_public_key` when it is given; `to_job` only checks its shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypt_to: Option<String>,
 }
 
 /// Headers the mailer sets from `Message`'s own fields or the MIME structure.
@@ -136,6 +149,7 @@ impl Message {
             html: None,
             headers: Vec::new(),
             message_id: message_id.into(),
+            encrypt_to: None,
         }
     }
 
@@ -192,11 +206,32 @@ impl Message {
                 return invalid(format!("the header {name} holds a line break"));
             }
         }
+        if let Some(key) = &self.encrypt_to {
+            let key = key.trim();
+            if !(key.starts_with(PUBLIC_KEY_BEGIN) && key.ends_with(PUBLIC_KEY_END)) {
+                return invalid(format!(
+                    "encrypt_to is not an ASCII-armoured OpenPGP public key (expected \
+                     {PUBLIC_KEY_BEGIN} … {PUBLIC_KEY_END})"
+                ));
+            }
+            if self.to.len() != 1 {
+                return invalid(format!(
+                    "encrypt_to is set but the message has {} recipients; only the key's \
+                     holder could read it",
+                    self.to.len()
+                ));
+            }
+        }
         Ok(())
     }
 
-    /// The message as lettre sends it, with `default_from` when it names no sender.
-    fn build(&self, default_from: &Address) -> Result<lettre::Message, MailError> {
+    /// The message as lettre sends it, with `default_from` when it names no sender, signed
+    /// with `signer` if given and encrypted if `encrypt_to` is set.
+    fn build(
+        &self,
+        default_from: &Address,
+        signer: Option<&ProviderKey>,
+    ) -> Result<lettre::Message, MailError> {
         self.check()?;
         let mut b = lettre::Message::builder()
             .from(mailbox(self.from.as_ref().unwrap_or(default_from))?)
@@ -211,15 +246,142 @@ impl Message {
             })?;
             b = b.raw_header(HeaderValue::new(name, value.clone()));
         }
-        let built = match &self.html {
-            None => b.singlepart(SinglePart::plain(self.text.clone())),
-            Some(html) => b.multipart(MultiPart::alternative_plain_html(
-                self.text.clone(),
-                html.clone(),
-            )),
+        let mut entity = match signer {
+            None => self.plain_entity(),
+            Some(key) => sign(self.base64_entity()?, key)?,
+        };
+        // Only the body is encrypted: the Subject and the other headers stay in the clear, as
+        // RFC 3156 has it (no "protected headers"), so they must not say what is secret.
+        if let Some(key) = &self.encrypt_to {
+            entity = encrypt(&entity, key)?;
+        }
+        let built = match entity {
+            Entity::Single(part) => b.singlepart(part),
+            Entity::Multi(part) => b.multipart(part),
         };
         built.map_err(|e| MailError::Permanent(format!("invalid message: {e}")))
     }
+
+    /// The body as it is sent unsigned: lettre picks each part's transfer encoding.
+    fn plain_entity(&self) -> Entity {
+        match &self.html {
+            None => Entity::Single(SinglePart::plain(self.text.clone())),
+            Some(html) => Entity::Multi(MultiPart::alternative_plain_html(
+                self.text.clone(),
+                html.clone(),
+            )),
+        }
+    }
+
+    /// The body with every part in base64, for signing. A signed part must reach the reader
+    /// byte for byte, so it must be 7-bit and leave relays nothing to rewrite (RFC 3156
+    /// section 3): base64 lines are short, end in no white space and never start with
+    /// "From " or "-", which lettre's quoted-printable and 7bit bodies do not promise.
+    fn base64_entity(&self) -> Result<Entity, MailError> {
+        let part = |content_type: ContentType, text: &str| -> Result<SinglePart, MailError> {
+            let body = Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::Base64)
+                .map_err(|_| MailError::Permanent("cannot encode the body as base64".into()))?;
+            Ok(SinglePart::builder().header(content_type).body(body))
+        };
+        let text = part(ContentType::TEXT_PLAIN, &self.text)?;
+        Ok(match &self.html {
+            None => Entity::Single(text),
+            Some(html) => Entity::Multi(
+                MultiPart::alternative()
+                    .singlepart(text)
+                    .singlepart(part(ContentType::TEXT_HTML, html)?),
+            ),
+        })
+    }
+}
+
+const PUBLIC_KEY_BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+const PUBLIC_KEY_END: &str = "-----END PGP PUBLIC KEY BLOCK-----";
+
+/// A MIME entity (lettre keeps its own such type private).
+enum Entity {
+    Single(SinglePart),
+    Multi(MultiPart),
+}
+
+impl Entity {
+    /// Headers, blank line and body, with CRLF line ends, exactly as they go on the wire.
+    fn formatted(&self) -> Vec<u8> {
+        match self {
+            Self::Single(part) => part.formatted(),
+            Self::Multi(part) => part.formatted(),
+        }
+    }
+
+    /// `parent` with this entity as its first part.
+    fn first_part_of(self, parent: MultiPartBuilder) -> MultiPart {
+        match self {
+            Self::Single(part) => parent.singlepart(part),
+            Self::Multi(part) => parent.multipart(part),
+        }
+    }
+}
+
+/// `entity` signed (RFC 3156 section 5): `multipart/signed` holding the entity as it was and a
+/// detached signature over its bytes.
+fn sign(entity: Entity, key: &ProviderKey) -> Result<Entity, MailError> {
+    let mut signed = entity.formatted();
+    // The line break before the next boundary belongs to the boundary, not to the part
+    // (RFC 2046 section 5.1.1), so it is not signed.
+    if signed.ends_with(b"\r\n") {
+        signed.truncate(signed.len() - 2);
+    }
+    // A text signature (type 0x01), like the ones GnuPG-based mail readers make: it still
+    // verifies when a reader hands the part over with LF line ends instead of CRLF.
+    let signature = key
+        .sign_detached_text(&signed)
+        .map_err(|e| MailError::Permanent(format!("cannot sign the message: {e}")))?;
+    let signature = SinglePart::builder()
+        .header(content_type(
+            "application/pgp-signature; name=\"signature.asc\"",
+        )?)
+        .header(ContentDisposition::attachment("signature.asc"))
+        .body(seven_bit(signature, "the signature")?);
+    // `micalg` names the signature's hash: `sign_detached_text` uses SHA-256.
+    let multipart = MultiPart::signed("application/pgp-signature".into(), "pgp-sha256".into());
+    Ok(Entity::Multi(
+        entity.first_part_of(multipart).singlepart(signature),
+    ))
+}
+
+/// `entity` encrypted to `public_key` (RFC 3156 section 4): `multipart/encrypted` with the
+/// version part and the armoured OpenPGP message.
+fn encrypt(entity: &Entity, public_key: &str) -> Result<Entity, MailError> {
+    let message = keikai_openpgp::encrypt_to(public_key, &entity.formatted()).map_err(|e| {
+        MailError::Permanent(format!(
+            "cannot encrypt to the recipient's OpenPGP key: {e}"
+        ))
+    })?;
+    let control = SinglePart::builder()
+        .header(content_type("application/pgp-encrypted")?)
+        .body(seven_bit("Version: 1\n".to_owned(), "the version part")?);
+    let data = SinglePart::builder()
+        .header(content_type(
+            "application/octet-stream; name=\"encrypted.asc\"",
+        )?)
+        .header(ContentDisposition::inline_with_name("encrypted.asc"))
+        .body(seven_bit(message, "the encrypted message")?);
+    Ok(Entity::Multi(
+        MultiPart::encrypted("application/pgp-encrypted".into())
+            .singlepart(control)
+            .singlepart(data),
+    ))
+}
+
+fn content_type(s: &str) -> Result<ContentType, MailError> {
+    ContentType::parse(s)
+        .map_err(|e| MailError::Permanent(format!("invalid Content-Type {s:?}: {e}")))
+}
+
+/// An ASCII-armoured text as a 7bit body (its line ends made CRLF).
+fn seven_bit(text: String, what: &str) -> Result<Body, MailError> {
+    Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
+        .map_err(|_| MailError::Permanent(format!("{what} is not 7-bit text")))
 }
 
 fn has_line_break(s: &str) -> bool {
@@ -345,6 +507,7 @@ type Transport = AsyncSmtpTransport<Tokio1Executor>;
 pub struct SmtpMailer {
     config: SmtpConfig,
     transport: Mutex<Transport>,
+    signer: Option<Arc<ProviderKey>>,
 }
 
 impl SmtpMailer {
@@ -355,7 +518,14 @@ impl SmtpMailer {
         Ok(Self {
             config,
             transport: Mutex::new(transport),
+            signer: None,
         })
+    }
+
+    /// Signs every message with `key` (the provider's OpenPGP key), as PGP/MIME.
+    pub fn with_signer(mut self, key: Arc<ProviderKey>) -> Self {
+        self.signer = Some(key);
+        self
     }
 
     pub fn config(&self) -> &SmtpConfig {
@@ -423,7 +593,7 @@ fn transport(c: &SmtpConfig) -> Result<Transport, MailError> {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message) -> Result<(), MailError> {
-        let email = message.build(&self.config.from)?;
+        let email = message.build(&self.config.from, self.signer.as_deref())?;
         // Lettre bounds only the TCP connect; a relay that stops answering mid-command would
         // hold the job until its lease ran out.
         match tokio::time::timeout(self.config.timeout, self.current().send(email)).await {
@@ -478,6 +648,10 @@ mod tests {
         Email::parse(s).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Only the shape: `to_job` does not parse the key.
+    const ARMORED_KEY: &str =
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ…\n-----END PGP PUBLIC KEY BLOCK-----\n";
+
     fn message() -> Message {
         Message::new(
             Address::named("山田 太郎", email("taro@example.com")),
@@ -493,6 +667,7 @@ mod tests {
         m.html = Some("<p>本文</p>".into());
         m.headers
             .push(("List-Unsubscribe".into(), "<https://x.example/u/1>".into()));
+        m.encrypt_to = Some(ARMORED_KEY.into());
         let job = m
             .to_job("mail:adv-1:taro", Timestamp::UNIX_EPOCH)
             .unwrap_or_else(|e| panic!("{e}"));
@@ -534,6 +709,23 @@ mod tests {
             (
                 Box::new(|m| m.to[0].name = Some("a\nb".into())),
                 "control character",
+            ),
+            (
+                Box::new(|m| m.encrypt_to = Some("mQINBGT…".into())),
+                "encrypt_to is not an ASCII-armoured OpenPGP public key",
+            ),
+            (
+                Box::new(|m| {
+                    m.encrypt_to = Some(ARMORED_KEY.replace("PUBLIC KEY", "PRIVATE KEY"));
+                }),
+                "encrypt_to is not an ASCII-armoured OpenPGP public key",
+            ),
+            (
+                Box::new(|m| {
+                    m.encrypt_to = Some(ARMORED_KEY.into());
+                    m.to.push(Address::new(email("hanako@example.com")));
+                }),
+                "2 recipients",
             ),
         ];
         for (spoil, want) in cases {

@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use keikai_openpgp::{Error, ProviderKey, verify_detached};
+use keikai_openpgp::{
+    Error, ProviderKey, encrypt_to, encrypt_to_at, inspect_public_key, inspect_public_key_at,
+    verify_detached,
+};
 
 const USER_ID: &str = "Example PSIRT <psirt@example.com>";
 
@@ -73,6 +76,85 @@ impl Gpg {
         let data = data.to_str().expect("utf-8 path");
         self.run(&["--verify", sig, data], None)
     }
+
+    /// Runs gpg with an empty passphrase and asserts that it succeeds.
+    fn ok(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--pinentry-mode", "loopback", "--passphrase", ""];
+        all.extend(args);
+        let out = self.run(&all, None);
+        assert!(out.status.success(), "gpg {args:?}: {}", text(&out));
+        out
+    }
+
+    /// `gpg --quick-gen-key`, with `before` (e.g. `--faked-system-time`) ahead of it; returns
+    /// the new key's fingerprint.
+    fn gen_key(
+        &self,
+        before: &[&str],
+        user_id: &str,
+        algo: &str,
+        usage: &str,
+        expire: &str,
+    ) -> String {
+        let mut args = before.to_vec();
+        args.extend(["--quick-gen-key", user_id, algo, usage, expire]);
+        let out = self.ok(&args);
+        created_fingerprint(&out)
+    }
+
+    /// `gpg --quick-add-key`; returns the new subkey's fingerprint.
+    fn add_key(&self, before: &[&str], fpr: &str, algo: &str, usage: &str, expire: &str) -> String {
+        let mut args = before.to_vec();
+        args.extend(["--quick-add-key", fpr, algo, usage, expire]);
+        let out = self.ok(&args);
+        created_fingerprint(&out)
+    }
+
+    fn export_public(&self, who: &str) -> String {
+        without_status(&self.ok(&["--armor", "--export", who]))
+    }
+
+    /// `gpg --decrypt`: gpg's output and the plaintext.
+    fn decrypt(&self, armored: &str) -> (Output, Vec<u8>) {
+        let message = self.write("message.asc", armored.as_bytes());
+        let plain = self.home.path().join("message.out");
+        let out = self.run(
+            &[
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--yes",
+                "--output",
+                plain.to_str().expect("utf-8 path"),
+                "--decrypt",
+                message.to_str().expect("utf-8 path"),
+            ],
+            None,
+        );
+        let bytes = std::fs::read(&plain).unwrap_or_default();
+        let _ = std::fs::remove_file(&plain);
+        (out, bytes)
+    }
+}
+
+/// The fingerprint in gpg's `KEY_CREATED` status line.
+fn created_fingerprint(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("[GNUPG:] KEY_CREATED "))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no KEY_CREATED: {}", text(out)))
+        .to_owned()
+}
+
+/// stdout without gpg's status lines (`--status-fd 1` mixes them in).
+fn without_status(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("[GNUPG:]"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Drop for Gpg {
@@ -237,4 +319,191 @@ fn a_passphrase_protected_key_is_refused_by_name() {
         .join("\n");
     let err = ProviderKey::from_armored_secret(&armored).expect_err("protected key");
     assert!(matches!(err, Error::PassphraseProtected), "{err}");
+}
+
+#[test]
+fn gpg_verifies_a_text_signature_with_crlf_or_lf_line_ends() {
+    let Some(gpg) = Gpg::new() else { return };
+    let key = ProviderKey::generate(USER_ID, created()).expect("generate");
+    gpg.import_public(&key.public_key_armored().expect("public key"));
+    let sig = key
+        .sign_detached_text("件名: テスト\r\n本文\r\n".as_bytes())
+        .expect("sign");
+    let sig_path = gpg.write("part.asc", sig.as_bytes());
+    for (name, data) in [
+        ("crlf.txt", "件名: テスト\r\n本文\r\n"),
+        ("lf.txt", "件名: テスト\n本文\n"),
+    ] {
+        let out = gpg.verify(&sig_path, &gpg.write(name, data.as_bytes()));
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .contains(&format!("[GNUPG:] VALIDSIG {} ", key.fingerprint())),
+            "{name}: {}",
+            text(&out)
+        );
+    }
+    let out = gpg.verify(
+        &sig_path,
+        &gpg.write("changed.txt", "件名: テスト\n本文!\n".as_bytes()),
+    );
+    assert!(
+        !out.status.success(),
+        "changed data verified: {}",
+        text(&out)
+    );
+}
+
+/// Encrypts to the key gpg exports for `who` and checks that gpg decrypts it (SEIPD v1 with
+/// MDC, AES-256) to the same bytes.
+fn assert_gpg_decrypts(gpg: &Gpg, who: &str) {
+    let public = gpg.export_public(who);
+    let data: Vec<u8> = "警戒のお知らせ\r\n".bytes().chain(0..=255).collect();
+    let message = encrypt_to(&public, &data).unwrap_or_else(|e| panic!("{who}: {e}"));
+    assert!(
+        message.starts_with("-----BEGIN PGP MESSAGE-----"),
+        "{message}"
+    );
+    let (out, plain) = gpg.decrypt(&message);
+    let status = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{who}: gpg --decrypt: {}", text(&out));
+    assert!(
+        status.contains("[GNUPG:] DECRYPTION_OKAY"),
+        "{who}: {status}"
+    );
+    // mdc_method 2 (SEIPD v1 with MDC), cipher 9 (AES-256).
+    assert!(
+        status.contains("[GNUPG:] DECRYPTION_INFO 2 9"),
+        "{who}: {status}"
+    );
+    assert_eq!(plain, data, "{who}: the plaintext differs");
+}
+
+#[test]
+fn gpg_decrypts_what_is_encrypted_to_its_keys() {
+    let Some(gpg) = Gpg::new() else { return };
+    // Ed25519 with a Curve25519 encryption subkey (ECDH), GnuPG 2.2's "future-default".
+    let curve = "Curve <curve@example.com>";
+    let fpr = gpg.gen_key(&[], curve, "future-default", "default", "never");
+    let info = inspect_public_key(&gpg.export_public(curve)).expect("inspect");
+    assert_eq!(info.fingerprint, fpr);
+    assert_eq!(info.user_ids, [curve]);
+    assert!(info.can_encrypt);
+    assert_gpg_decrypts(&gpg, "curve@example.com");
+
+    // RSA 3072 with an RSA 3072 encryption subkey, GnuPG 2.2's default.
+    let rsa = "RSA <rsa@example.com>";
+    let fpr = gpg.gen_key(&[], rsa, "rsa3072", "default", "never");
+    gpg.add_key(&[], &fpr, "rsa3072", "encr", "never");
+    assert!(
+        inspect_public_key(&gpg.export_public(rsa))
+            .expect("inspect")
+            .can_encrypt
+    );
+    assert_gpg_decrypts(&gpg, "rsa@example.com");
+
+    // An RSA primary key that encrypts itself, without subkeys.
+    let single = "Single <single@example.com>";
+    gpg.gen_key(&[], single, "rsa3072", "sign,cert,encr", "never");
+    assert_gpg_decrypts(&gpg, "single@example.com");
+}
+
+#[test]
+fn keys_that_cannot_encrypt_are_refused_by_name() {
+    let Some(gpg) = Gpg::new() else { return };
+    let signing = "Signing <signing@example.com>";
+    let fpr = gpg.gen_key(&[], signing, "ed25519", "sign,cert", "never");
+    let public = gpg.export_public(signing);
+    assert!(!inspect_public_key(&public).expect("inspect").can_encrypt);
+    let err = encrypt_to(&public, b"data").expect_err("no encryption key");
+    assert!(
+        matches!(&err, Error::NoEncryptionKey { fingerprint } if *fingerprint == fpr),
+        "{err}"
+    );
+    assert!(err.to_string().contains("gpg --quick-add-key"), "{err}");
+
+    // The secret key is refused, not read as the public one.
+    let secret = without_status(&gpg.ok(&["--armor", "--export-secret-keys", signing]));
+    assert!(matches!(
+        encrypt_to(&secret, b"data"),
+        Err(Error::NotPublicKey)
+    ));
+}
+
+#[test]
+fn expired_keys_and_subkeys_are_not_used() {
+    let Some(gpg) = Gpg::new() else { return };
+    let past = ["--faked-system-time", "20200101T000000"];
+
+    // The whole key expired a day after it was made, in 2020.
+    let old = "Old <old@example.com>";
+    let fpr = gpg.gen_key(&past, old, "future-default", "default", "1d");
+    let public = gpg.export_public(old);
+    match encrypt_to(&public, b"data") {
+        Err(Error::KeyExpired {
+            fingerprint,
+            expired,
+        }) => {
+            assert_eq!(fingerprint, fpr);
+            assert_eq!(expired.to_string(), "2020-01-02T00:00:00Z");
+        }
+        other => panic!("expected KeyExpired, got {other:?}"),
+    }
+    assert!(matches!(
+        inspect_public_key(&public),
+        Err(Error::KeyExpired { .. })
+    ));
+    // Judged as of 2020-01-01T12:00Z it was still good.
+    let then: jiff::Timestamp = "2020-01-01T12:00:00Z".parse().expect("ts");
+    assert!(
+        inspect_public_key_at(&public, then)
+            .expect("inspect")
+            .can_encrypt
+    );
+    encrypt_to_at(&public, b"data", then).expect("encrypt as of then");
+
+    // A key that does not expire, whose only encryption subkey has.
+    let partly = "Partly <partly@example.com>";
+    let fpr = gpg.gen_key(&past, partly, "ed25519", "sign,cert", "never");
+    gpg.add_key(&past, &fpr, "cv25519", "encr", "1d");
+    let public = gpg.export_public(partly);
+    let info = inspect_public_key(&public).expect("inspect");
+    assert!(!info.can_encrypt, "{info:?}");
+    assert!(matches!(
+        encrypt_to(&public, b"data"),
+        Err(Error::NoEncryptionKey { .. })
+    ));
+    // A fresh subkey is taken over the expired one, and gpg decrypts with it.
+    gpg.add_key(&[], &fpr, "cv25519", "encr", "never");
+    assert!(
+        inspect_public_key(&gpg.export_public(partly))
+            .expect("inspect")
+            .can_encrypt
+    );
+    assert_gpg_decrypts(&gpg, "partly@example.com");
+}
+
+#[test]
+fn a_revoked_key_is_refused() {
+    let Some(gpg) = Gpg::new() else { return };
+    let gone = "Gone <gone@example.com>";
+    let fpr = gpg.gen_key(&[], gone, "future-default", "default", "never");
+    // GnuPG stores a revocation certificate for every key it makes, its armour line
+    // prefixed with ':' so that it is not imported by accident.
+    let path = gpg.home.path().join(format!("openpgp-revocs.d/{fpr}.rev"));
+    let certificate = std::fs::read_to_string(&path).expect("revocation certificate");
+    let certificate = certificate.replace(
+        ":-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+    );
+    gpg.import_public(&certificate);
+    let public = gpg.export_public(gone);
+    match encrypt_to(&public, b"data") {
+        Err(Error::KeyRevoked { fingerprint }) => assert_eq!(fingerprint, fpr),
+        other => panic!("expected KeyRevoked, got {other:?}"),
+    }
+    assert!(matches!(
+        inspect_public_key(&public),
+        Err(Error::KeyRevoked { .. })
+    ));
 }
