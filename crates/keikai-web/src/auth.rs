@@ -143,7 +143,7 @@ pub async fn identity_layer(
     // An API request with neither session nor token carries no authority to forge: it goes on
     // to be refused with 401, which tells a script what is missing.
     let anonymous_api = identity.session.is_none() && surface_of(req.uri().path()) == Surface::Api;
-    if unsafe_method && identity.token.is_none() && !anonymous_api {
+    if unsafe_method && identity.token.is_none() && !anonymous_api && !capability_link(&req) {
         let (parts, body) = req.into_parts();
         let checked = check_csrf(&identity, &parts.headers, body).await;
         match checked {
@@ -153,6 +153,18 @@ pub async fn identity_layer(
     }
     req.extensions_mut().insert(identity);
     next.run(req).await
+}
+
+/// Links mailed to subscribers (confirm, unsubscribe, acknowledge): the secret in the path
+/// is the whole authority, and the request acts only on what that secret names, never on the
+/// caller's session. A forged request would need the secret, so there is no CSRF token to
+/// check, and there could be none: RFC 8058 one-click unsubscribe is a POST by the mail
+/// client, without cookies.
+fn capability_link(req: &Request) -> bool {
+    let path = req.uri().path();
+    ["/subscribe/confirm/", "/unsubscribe/", "/ack/"]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Identity> {

@@ -138,9 +138,9 @@ pub async fn api_method_not_allowed() -> AppError {
 /// Headers that make a stolen page less useful: no framing, no sniffing, no inline scripts
 /// from elsewhere, no referrer leaks.
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    // A reporter's portal has its secret in the address: no request from it names the page,
-    // not even to us (error pages included).
-    let secret_address = req.uri().path().starts_with("/track/");
+    // A reporter's portal and the links mailed to subscribers have their secret in the
+    // address: no request from them names the page, not even to us (error pages included).
+    let secret_address = crate::has_secret(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
