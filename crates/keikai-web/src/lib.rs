@@ -12,6 +12,7 @@ pub mod cases_ui;
 pub mod ctx;
 pub mod cvss_ui;
 pub mod distribution;
+pub mod distribution_ui;
 pub mod error;
 pub mod i18n;
 pub mod intake;
@@ -368,19 +369,49 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/distribution/events"),
     ("GET", "/api/v1/distribution/events/{id}"),
     ("POST", "/api/v1/distribution/bounces"),
+    ("GET", "/subscribe"),
+    ("POST", "/subscribe"),
+    ("GET", "/subscribe/confirm/{token}"),
+    ("POST", "/subscribe/confirm/{token}"),
+    ("GET", "/unsubscribe/{token}"),
+    ("POST", "/unsubscribe/{token}"),
+    ("GET", "/ack/{token}"),
+    ("POST", "/ack/{token}"),
+    ("GET", "/distribution"),
+    ("POST", "/distribution/lists"),
+    ("POST", "/distribution/webhooks"),
+    ("POST", "/distribution/webhooks/{id}/enable"),
+    ("POST", "/distribution/early-warnings"),
+    ("POST", "/distribution/editions"),
+    ("GET", "/distribution/editions/{name}"),
+    ("POST", "/distribution/editions/{name}"),
+    ("POST", "/distribution/editions/{name}/preview"),
+    ("GET", "/distribution/subscribers"),
+    ("POST", "/distribution/subscribers/import"),
+    ("GET", "/distribution/events/{id}"),
+    ("GET", "/distribution/events/{id}/deliveries.csv"),
 ];
 
-/// The request path as logs may show it: the reporter's tracking secret is a credential, so
-/// it is replaced (the query string, which may hold search text, is left out entirely).
+/// Paths whose next segment is a secret that opens something: the reporter's portal, and
+/// the confirmation, unsubscribe and acknowledgement links mailed to subscribers.
+const SECRET_PATHS: [&str; 4] = ["/track/", "/subscribe/confirm/", "/unsubscribe/", "/ack/"];
+
+/// Whether the path holds one of those secrets (its pages send no `Referer`).
+pub fn has_secret(path: &str) -> bool {
+    SECRET_PATHS.iter().any(|p| path.starts_with(p))
+}
+
+/// The request path as logs may show it: the secrets in links are credentials, so they are
+/// replaced (the query string, which may hold search text, is left out entirely).
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/track/") {
-        Some(rest) => {
+    for prefix in SECRET_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.split_once('/').map_or("", |(_, t)| t);
             let sep = if tail.is_empty() { "" } else { "/" };
-            format!("/track/[redacted]{sep}{tail}").into()
+            return format!("{prefix}[redacted]{sep}{tail}").into();
         }
-        None => path.into(),
     }
+    path.into()
 }
 
 pub fn router(state: AppState) -> Router {
@@ -451,6 +482,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public_site::routes())
         .route("/releases/{id}/publish", post(publishing::publish_now_ui))
         .merge(partner_portal::routes())
+        .merge(distribution_ui::routes())
         .nest("/api/v1", api)
         .fallback(ops::ui_not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -566,5 +598,15 @@ mod tests {
             "/track/[redacted]/attachments/x"
         );
         assert_eq!(loggable_path("/cases/4"), "/cases/4");
+        assert_eq!(
+            loggable_path("/unsubscribe/s3cret"),
+            "/unsubscribe/[redacted]"
+        );
+        assert_eq!(
+            loggable_path("/subscribe/confirm/s3cret"),
+            "/subscribe/confirm/[redacted]"
+        );
+        assert_eq!(loggable_path("/ack/s3cret"), "/ack/[redacted]");
+        assert_eq!(loggable_path("/subscribe"), "/subscribe");
     }
 }

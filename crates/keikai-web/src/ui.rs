@@ -48,6 +48,8 @@ pub struct Nav {
     pub partners: bool,
     /// The partner portal (partner contacts).
     pub partner_portal: bool,
+    /// Subscribers, lists, editions and delivery reports (the PSIRT).
+    pub distribution: bool,
 }
 
 impl Page {
@@ -71,6 +73,7 @@ impl Ctx {
                 advisories: self.allows(Action::ViewAdvisories),
                 partners: self.allows(Action::ViewPartners),
                 partner_portal: self.allows(Action::UsePartnerPortal),
+                distribution: self.allows(Action::ViewDistribution),
             },
             flash: None,
             error: None,
