@@ -22,7 +22,7 @@ use crate::publishing::{Fixture, fixture};
 use crate::support::{NowTs, TestApp};
 
 /// The worker `serve` runs, over the test's store and clock, sending through `sink`.
-fn worker(app: &TestApp, sink: &SmtpSink, allow_private: bool, disable_after: u32) -> Worker {
+pub(crate) fn worker(app: &TestApp, sink: &SmtpSink, allow_private: bool, disable_after: u32) -> Worker {
     let from = Address::named(
         "Example PSIRT",
         Email::parse("psirt@example.com").unwrap(),
@@ -77,7 +77,7 @@ fn worker(app: &TestApp, sink: &SmtpSink, allow_private: bool, disable_after: u3
 }
 
 /// Runs the worker until nothing is due now.
-async fn drain(w: &Worker) {
+pub(crate) async fn drain(w: &Worker) {
     for _ in 0..100 {
         let stats = w.run_once().await.unwrap();
         if stats.claimed == 0 {

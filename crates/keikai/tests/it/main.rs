@@ -15,6 +15,7 @@ mod csaf;
 mod cvss_ui;
 mod distribution;
 mod distribution_crash;
+mod distribution_ui;
 mod intake;
 mod mail;
 mod matrix;

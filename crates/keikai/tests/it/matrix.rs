@@ -23,6 +23,7 @@ enum Want {
 
 const OK: Want = Want::Is(200);
 const NEW: Want = Want::Is(201);
+const ACCEPTED: Want = Want::Is(202);
 const GONE: Want = Want::Is(204);
 const UNAUTH: Want = Want::Is(401);
 const FORBID: Want = Want::Is(403);
@@ -262,6 +263,53 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/api/v1/partner/packages/{release}/advisories/{advisory}/questions", [UNAUTH, UNAUTH,  NF,     NF,     NF,     NF,     NF,     NF,      NF,     NF,     NF,     NF,     NF,     NF]),
     ("GET", "/api/v1/partner/alerts", [UNAUTH, UNAUTH,  NF,     NF,     NF,     NF,     NF,     NF,      NF,     NF,     NF,     NF,     NF,     NF]),
     ("POST", "/api/v1/partner/alerts/{id}/ack", [UNAUTH, UNAUTH,  NF,     NF,     NF,     NF,     NF,     NF,      NF,     NF,     NF,     NF,     NF,     NF]),
+    // Distribution's public pages: the form (CSRF like any form), and the links mailed to
+    // subscribers, whose secret is the authority: their POSTs need no CSRF token, so even a
+    // cookie-less client (a mail client's RFC 8058 one-click unsubscribe) gets through; a
+    // read-only API token may not change anything, as on /report.
+    ("GET", "/subscribe", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/subscribe", [OK,     FORBID,  OK,     OK,     OK,     OK,     OK,     OK,      FORBID, OK,     FORBID, OK,     FORBID, OK]),
+    ("GET", "/subscribe/confirm/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/subscribe/confirm/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      FORBID, OK,     FORBID, OK,     FORBID, OK]),
+    ("GET", "/unsubscribe/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/unsubscribe/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      FORBID, OK,     FORBID, OK,     FORBID, OK]),
+    ("GET", "/ack/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
+    ("POST", "/ack/{token}", [OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK,      FORBID, OK,     FORBID, OK,     FORBID, OK]),
+    // Distribution for the PSIRT: subscribers are personal data, lists and events may be
+    // TLP-restricted. Previews and import reports answer in place (200); forms redirect.
+    ("GET", "/distribution", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/distribution/lists", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/distribution/webhooks", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/distribution/webhooks/{id}/enable", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/distribution/early-warnings", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/distribution/editions", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("GET", "/distribution/editions/{name}", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/distribution/editions/{name}", [LOGIN,  FORBID,  GO,     GO,     NF,     NF,     NF,     NF,      FORBID, GO,     FORBID, GO,     NF,     NF]),
+    ("POST", "/distribution/editions/{name}/preview", [LOGIN,  FORBID,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/distribution/subscribers", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/distribution/subscribers/import", [LOGIN,  FORBID,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("GET", "/distribution/events/{id}", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/distribution/events/{id}/deliveries.csv", [LOGIN,  LOGIN,   OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    // The distribution API (the same policy as its pages).
+    ("GET", "/api/v1/distribution/lists", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/lists", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("PUT", "/api/v1/distribution/lists/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("DELETE", "/api/v1/distribution/lists/{id}", [UNAUTH, UNAUTH,  GONE,   GONE,   NF,     NF,     NF,     NF,      FORBID, GONE,   FORBID, GONE,   NF,     NF]),
+    ("GET", "/api/v1/distribution/subscribers", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/subscribers", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("PATCH", "/api/v1/distribution/subscribers/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/subscribers/import", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("GET", "/api/v1/distribution/editions", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/api/v1/distribution/editions/{name}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("PUT", "/api/v1/distribution/editions/{name}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/editions/{name}/preview", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/api/v1/distribution/webhooks", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/webhooks", [UNAUTH, UNAUTH,  NEW,    NEW,    NF,     NF,     NF,     NF,      FORBID, NEW,    FORBID, NEW,    NF,     NF]),
+    ("POST", "/api/v1/distribution/webhooks/{id}/enable", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/early-warnings", [UNAUTH, UNAUTH,  ACCEPTED, ACCEPTED, NF,     NF,     NF,     NF,      FORBID, ACCEPTED, FORBID, ACCEPTED, NF,     NF]),
+    ("GET", "/api/v1/distribution/events", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("GET", "/api/v1/distribution/events/{id}", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      OK,     OK,     OK,     OK,     NF,     NF]),
+    ("POST", "/api/v1/distribution/bounces", [UNAUTH, UNAUTH,  OK,     OK,     NF,     NF,     NF,     NF,      FORBID, OK,     FORBID, OK,     NF,     NF]),
 ];
 
 // ---------------------------------------------------------------- requests
@@ -282,6 +330,8 @@ pub(crate) enum Body {
     Empty,
     Form(Vec<(String, String)>),
     Json(Value),
+    /// A CSV file, as `text/csv`.
+    Csv(String),
 }
 
 /// Resources the requests point at.
@@ -362,6 +412,9 @@ pub(crate) async fn prepare(
         return prepared;
     }
     if let Some(prepared) = crate::partners::prepare(app, fx, method, template).await {
+        return prepared;
+    }
+    if let Some(prepared) = crate::distribution_ui::prepare(app, method, template).await {
         return prepared;
     }
     if template.starts_with("/track/") || matches!(template, "/report" | "/api/v1/reports") {
@@ -588,6 +641,7 @@ pub(crate) async fn send(
         Body::Empty => req,
         Body::Form(pairs) => req.form(&pairs),
         Body::Json(v) => req.json(&v),
+        Body::Csv(text) => req.header("content-type", "text/csv").body(text),
     };
     let res = req.send().await.unwrap();
     let header = |name: &str| {
@@ -857,7 +911,17 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
         ("another session's token", other.csrf.as_str()),
     ];
     let mut requests = Vec::new();
-    for (method, template) in keikai_web::ROUTES.iter().filter(|(m, _)| *m != "GET") {
+    // The links mailed to subscribers are exempt by design: their secret is the authority
+    // and a mail client's one-click unsubscribe carries no token (see distribution_ui).
+    let mailed_link = |t: &str| {
+        ["/subscribe/confirm/", "/unsubscribe/", "/ack/"]
+            .iter()
+            .any(|p| t.starts_with(p))
+    };
+    for (method, template) in keikai_web::ROUTES
+        .iter()
+        .filter(|(m, t)| *m != "GET" && !mailed_link(t))
+    {
         for (what, token) in variants {
             let (path, body) = prepare(&app, &fx, method, template).await;
             requests.push((*method, *template, what, token, path, body));
