@@ -595,7 +595,7 @@ async fn ack_submit(
     let path = format!("/ack/{token}");
     Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
         heading: page.t("ack-done-title"),
-        message: i18n::t_with(page.lang, "ack-done", &[("at", &at)]),
+        message: format!("{} ({at})", page.t("ack-done")),
         note: None,
         page,
         action: None,
@@ -675,7 +675,6 @@ struct ListRow {
 struct EditionRow {
     name: String,
     title: String,
-    revision: i64,
     ack_requested: bool,
     custom_templates: bool,
 }
@@ -960,7 +959,6 @@ async fn overview_page(
             ack_requested: e.edition.ack_requested,
             name: e.edition.name,
             title: e.edition.title,
-            revision: e.revision,
         })
         .collect();
     let webhooks = state
@@ -1012,8 +1010,10 @@ async fn overview_page(
         tlps: tlp_options(),
         list_form: drafts.list.unwrap_or_else(ListForm::blank),
         webhook_form: drafts.webhook.unwrap_or_default(),
+        // Lists and subscribers take TLP:CLEAR unless widened, so that is where a warning
+        // starts; restricting it is a deliberate choice.
         warning_form: drafts.warning.unwrap_or_else(|| WarningForm {
-            tlp: Tlp::Amber.as_str().to_owned(),
+            tlp: Tlp::Clear.as_str().to_owned(),
             ..WarningForm::default()
         }),
         edition_form: drafts.edition.unwrap_or_default(),
@@ -1145,7 +1145,8 @@ async fn enable_webhook(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageDistribution)?;
     let target = format!("/distribution?done=enabled#webhook-{id}");
-    d::api_enable_webhook(State(state), ctx, Path(id)).await?;
+    // The API's handler holds the rule (failures reset, audited); its answer is not needed.
+    let _enabled = d::api_enable_webhook(State(state), ctx, Path(id)).await?;
     Ok(Redirect::to(&target).into_response())
 }
 

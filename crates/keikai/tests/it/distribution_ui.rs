@@ -644,7 +644,9 @@ async fn the_psirt_runs_distribution_from_the_pages() {
             ("body_en", "Block port 4242 until the fix ships."),
             ("title_ja", ""),
             ("body_ja", ""),
-            ("tlp", "amber"),
+            // Clear: a subscriber's own filter lets nothing more restricted through unless
+            // it is widened (the default Filter's max_tlp).
+            ("tlp", "clear"),
             ("exploited", "1"),
             ("max_score", "9.8"),
             ("products", &old),
