@@ -823,14 +823,16 @@ impl EventView {
             .into_iter()
             .map(|(_, e)| e)
             .next()
-            .unwrap_or_else(|| Self::of_items(
-                EventKind::Digest,
-                "sample".to_owned(),
-                Localized::default(),
-                None,
-                None,
-                Vec::new(),
-            ))
+            .unwrap_or_else(|| {
+                Self::of_items(
+                    EventKind::Digest,
+                    "sample".to_owned(),
+                    Localized::default(),
+                    None,
+                    None,
+                    Vec::new(),
+                )
+            })
     }
 }
 

@@ -121,7 +121,17 @@ impl Filter {
 
 /// What sets off a distribution; each list says which it receives.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -187,7 +197,12 @@ impl FromStr for Trigger {
 /// What a new list receives unless told otherwise: each advisory as it comes, and early
 /// warnings. Summaries and digests repeat those, so a list opts into them.
 pub fn default_triggers() -> BTreeSet<Trigger> {
-    [Trigger::Publication, Trigger::Revision, Trigger::EarlyWarning].into()
+    [
+        Trigger::Publication,
+        Trigger::Revision,
+        Trigger::EarlyWarning,
+    ]
+    .into()
 }
 
 /// What the filters look at in an event (a publication, a revision, a release summary…).
@@ -441,8 +456,7 @@ impl WebhookEndpoint {
                 DomainError::invalid("url", format!("\"{url}\" is not an http(s) URL"))
             })?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if authority.is_empty() || authority.contains('@') || url.chars().any(char::is_whitespace)
-        {
+        if authority.is_empty() || authority.contains('@') || url.chars().any(char::is_whitespace) {
             return Err(DomainError::invalid(
                 "url",
                 format!("\"{url}\" needs a host and must not carry credentials or spaces"),

@@ -108,15 +108,13 @@ impl DistributionConfig {
     }
 }
 
-/// A fresh secret for links (confirmation, unsubscribe, acknowledgement): 128 random bits.
+/// A fresh secret for links (confirmation, unsubscribe, acknowledgement): 256 random bits
+/// from the operating system's generator, as hex (safe in URLs and headers).
 pub fn link_token() -> String {
-    // v4 UUIDs are 122 random bits from the OS generator; two make the token long enough
-    // that guessing one is hopeless.
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 fn store_error(e: StoreError) -> JobError {
@@ -194,8 +192,7 @@ impl FanoutHandler {
         let mut deliveries = Vec::with_capacity(planned.len());
         let mut jobs = Vec::with_capacity(planned.len());
         for d in planned {
-            let (Some(s), Some(list)) = (subscribers.get(&d.subscriber), lists.get(&d.list))
-            else {
+            let (Some(s), Some(list)) = (subscribers.get(&d.subscriber), lists.get(&d.list)) else {
                 continue;
             };
             let id = uuid::Uuid::now_v7();
@@ -469,8 +466,13 @@ impl Handler for DeliveryHandler {
                     .await;
             }
             Err(e) if e.is_permanent() => {
-                self.mark(&d, DeliveryState::Failed, Some(&e.to_string()), job.attempts)
-                    .await?;
+                self.mark(
+                    &d,
+                    DeliveryState::Failed,
+                    Some(&e.to_string()),
+                    job.attempts,
+                )
+                .await?;
                 return Err(e);
             }
             Err(e) => return Err(e),

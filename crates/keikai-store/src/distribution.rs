@@ -204,10 +204,7 @@ macro_rules! distribution_store_impl {
                     .ok_or(StoreError::NotFound)
             }
 
-            async fn subscriber_by_email(
-                &self,
-                email: &Email,
-            ) -> Result<Option<SubscriberRecord>> {
+            async fn subscriber_by_email(&self, email: &Email) -> Result<Option<SubscriberRecord>> {
                 one_subscriber(self, sql::SUBSCRIBER_BY_EMAIL, email.as_str().to_owned()).await
             }
 
@@ -424,7 +421,10 @@ macro_rules! distribution_store_impl {
                 sqlx::query(sql::UPSERT_WEBHOOK)
                     .bind(endpoint.id)
                     .bind(endpoint.list_id.as_uuid())
-                    .bind(to_json("a webhook endpoint", serde_json::to_string(endpoint))?)
+                    .bind(to_json(
+                        "a webhook endpoint",
+                        serde_json::to_string(endpoint),
+                    )?)
                     .bind(endpoint.enabled)
                     .bind(i64::from(endpoint.consecutive_failures))
                     .bind(endpoint.disabled_reason.as_deref())

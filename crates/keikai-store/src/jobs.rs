@@ -88,7 +88,12 @@ macro_rules! job_store_impl {
                         .push_bind(Ts::from(now));
                 });
                 qb.push(" ON CONFLICT (key) DO NOTHING");
-                inserted += qb.build().execute(&mut **tx).await.map_err(db)?.rows_affected();
+                inserted += qb
+                    .build()
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
             }
             Ok(inserted)
         }

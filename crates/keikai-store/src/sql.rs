@@ -464,8 +464,10 @@ macro_rules! event_select {
 }
 pub(crate) const GET_EVENT: &str = concat!(event_select!(), "WHERE id = $1");
 pub(crate) const EVENT_BY_KEY: &str = concat!(event_select!(), "WHERE key = $1");
-pub(crate) const LIST_EVENTS: &str =
-    concat!(event_select!(), "ORDER BY created_at DESC, id DESC LIMIT $1");
+pub(crate) const LIST_EVENTS: &str = concat!(
+    event_select!(),
+    "ORDER BY created_at DESC, id DESC LIMIT $1"
+);
 /// Followed by the rows (`push_values`).
 pub(crate) const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (id, event_id, channel, \
      recipient_id, list_id, address, locale, state, attempts, message_id, ack_token, \
@@ -573,4 +575,3 @@ mod tests {
         }
     }
 }
-

@@ -12,8 +12,8 @@ use keikai_domain::release::Release;
 use keikai_domain::subscription::{AudienceList, Subscriber, WebhookEndpoint};
 use keikai_domain::{
     AdvisoryId, ApiToken, AttachmentId, Branch, BranchCategory, BranchId, BranchName, CaseId,
-    CaseScope, DisplayName, Email, JobId, Locale, Membership, OrgId, OrgKind, OrgName,
-    Organisation, ReleaseId, Role, Scope, TokenId, User, UserId, ListId, SubscriberId,
+    CaseScope, DisplayName, Email, JobId, ListId, Locale, Membership, OrgId, OrgKind, OrgName,
+    Organisation, ReleaseId, Role, Scope, SubscriberId, TokenId, User, UserId,
 };
 
 use crate::{Backend, StoreError};

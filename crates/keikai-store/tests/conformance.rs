@@ -1469,7 +1469,13 @@ mod advisories {
         let (pa2, pr2, changes2) = publish(&a, &r, 101);
         assert_err!(
             store
-                .publish_release(&pr2, &[(pa2, files("two"))], AuditActor::System, &changes2, &[])
+                .publish_release(
+                    &pr2,
+                    &[(pa2, files("two"))],
+                    AuditActor::System,
+                    &changes2,
+                    &[]
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -1522,7 +1528,13 @@ mod advisories {
         let (a, r) = scheduled(&store).await;
         let (pa, pr, changes) = publish(&a, &r, 100);
         store
-            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes, &[])
+            .publish_release(
+                &pr,
+                &[(pa, files("one"))],
+                AuditActor::System,
+                &changes,
+                &[],
+            )
             .await
             .unwrap();
         assert!(
@@ -1560,7 +1572,13 @@ mod advisories {
         );
         let (pa, pr, changes) = publish(&a, &r, 100);
         store
-            .publish_release(&pr, &[(pa, files("one"))], AuditActor::System, &changes, &[])
+            .publish_release(
+                &pr,
+                &[(pa, files("one"))],
+                AuditActor::System,
+                &changes,
+                &[],
+            )
             .await
             .unwrap();
         let (_, bytes) = store
@@ -1603,7 +1621,13 @@ mod advisories {
             bytes: b"{}".to_vec(),
         }];
         store
-            .publish_release(&pr2, &[(pb, amber_files)], AuditActor::System, &changes, &[])
+            .publish_release(
+                &pr2,
+                &[(pb, amber_files)],
+                AuditActor::System,
+                &changes,
+                &[],
+            )
             .await
             .unwrap();
         assert_err!(
@@ -2297,7 +2321,12 @@ mod distribution {
     use serde_json::json;
 
     fn change() -> Change {
-        Change::new("test", "distribution", serde_json::Value::Null, serde_json::Value::Null)
+        Change::new(
+            "test",
+            "distribution",
+            serde_json::Value::Null,
+            serde_json::Value::Null,
+        )
     }
 
     fn list(name: &str, priority: u32) -> AudienceList {
@@ -2402,7 +2431,12 @@ mod distribution {
         let page = store.list_subscribers(Some(a.id), 10, 0).await.unwrap();
         assert_eq!(page.len(), 2);
         assert_eq!(
-            store.subscriber_by_token("token-y@example.com").await.unwrap().subscriber.id,
+            store
+                .subscriber_by_token("token-y@example.com")
+                .await
+                .unwrap()
+                .subscriber
+                .id,
             rows[1].subscriber.id
         );
         // A pending subscription is not in the audience; unsubscribing removes one.
@@ -2449,15 +2483,34 @@ mod distribution {
         let deliveries: Vec<NewDelivery> = vec![delivery(r1, l.id, 1), delivery(r2, l.id, 2)];
         let jobs: Vec<NewJob> = deliveries
             .iter()
-            .map(|d| NewJob::new("distribution.mail", format!("delivery:{}", d.id), json!({"delivery": d.id}), t(10)))
+            .map(|d| {
+                NewJob::new(
+                    "distribution.mail",
+                    format!("delivery:{}", d.id),
+                    json!({"delivery": d.id}),
+                    t(10),
+                )
+            })
             .collect();
-        assert!(store.record_fanout(&event, &deliveries, &jobs).await.unwrap());
+        assert!(
+            store
+                .record_fanout(&event, &deliveries, &jobs)
+                .await
+                .unwrap()
+        );
         // The same event again writes nothing.
         let mut again = event.clone();
         again.id = uuid::Uuid::now_v7();
         let more = vec![delivery(uuid::Uuid::now_v7(), l.id, 3)];
         assert!(!store.record_fanout(&again, &more, &[]).await.unwrap());
-        assert_eq!(store.count_jobs_by_state(Some("distribution")).await.unwrap().queued, 2);
+        assert_eq!(
+            store
+                .count_jobs_by_state(Some("distribution"))
+                .await
+                .unwrap()
+                .queued,
+            2
+        );
         // One recipient twice in an event breaks the no-duplicates rule: nothing is written.
         let other = DistributionEvent {
             id: uuid::Uuid::now_v7(),
@@ -2489,20 +2542,36 @@ mod distribution {
             .await
             .unwrap();
         let d = store.get_delivery(d1).await.unwrap();
-        assert_eq!((d.state, d.attempts, d.sent_at), (DeliveryState::Sent, 2, Some(t(12))));
+        assert_eq!(
+            (d.state, d.attempts, d.sent_at),
+            (DeliveryState::Sent, 2, Some(t(12)))
+        );
         store
             .mark_delivery(d1, DeliveryState::Bounced, Some("5.1.1"), 2, t(14))
             .await
             .unwrap();
-        assert_eq!(store.get_delivery(d1).await.unwrap().state, DeliveryState::Bounced);
+        assert_eq!(
+            store.get_delivery(d1).await.unwrap().state,
+            DeliveryState::Bounced
+        );
         let ack = deliveries[1].ack_token.clone().unwrap();
         let acked = store.acknowledge_delivery(&ack, t(15)).await.unwrap();
         assert_eq!(acked.acked_at, Some(t(15)));
         let acked = store.acknowledge_delivery(&ack, t(16)).await.unwrap();
-        assert_eq!(acked.acked_at, Some(t(15)), "the first acknowledgement counts");
-        assert_err!(store.acknowledge_delivery("nope", t(16)).await, StoreError::NotFound);
+        assert_eq!(
+            acked.acked_at,
+            Some(t(15)),
+            "the first acknowledgement counts"
+        );
+        assert_err!(
+            store.acknowledge_delivery("nope", t(16)).await,
+            StoreError::NotFound
+        );
         let c = store.delivery_counts(event.id).await.unwrap();
-        assert_eq!((c.queued, c.bounced, c.acknowledged, c.total()), (1, 1, 1, 2));
+        assert_eq!(
+            (c.queued, c.bounced, c.acknowledged, c.total()),
+            (1, 1, 1, 2)
+        );
         assert_eq!(
             store
                 .list_deliveries(event.id, Some(DeliveryState::Queued), 10)
@@ -2525,18 +2594,39 @@ mod distribution {
     async fn editions_save_optimistically_and_webhooks_are_disabled_after_failures() {
         let (_db, store) = setup().await;
         let r1 = store
-            .save_edition("eng", &json!({"a": 1}), 0, AuditActor::System, &change(), t(0))
+            .save_edition(
+                "eng",
+                &json!({"a": 1}),
+                0,
+                AuditActor::System,
+                &change(),
+                t(0),
+            )
             .await
             .unwrap();
         assert_eq!(r1, 1);
         assert_err!(
             store
-                .save_edition("eng", &json!({"a": 2}), 0, AuditActor::System, &change(), t(1))
+                .save_edition(
+                    "eng",
+                    &json!({"a": 2}),
+                    0,
+                    AuditActor::System,
+                    &change(),
+                    t(1)
+                )
                 .await,
             StoreError::Conflict(_)
         );
         store
-            .save_edition("eng", &json!({"a": 3}), 1, AuditActor::System, &change(), t(2))
+            .save_edition(
+                "eng",
+                &json!({"a": 3}),
+                1,
+                AuditActor::System,
+                &change(),
+                t(2),
+            )
             .await
             .unwrap();
         let e = store.get_edition("eng").await.unwrap().unwrap();
@@ -2560,12 +2650,32 @@ mod distribution {
             .save_webhook(&w, AuditActor::System, &change(), t(0))
             .await
             .unwrap();
-        assert!(!store.record_webhook_attempt(w.id, Some("500"), 3, t(1)).await.unwrap());
-        assert!(!store.record_webhook_attempt(w.id, None, 3, t(2)).await.unwrap());
+        assert!(
+            !store
+                .record_webhook_attempt(w.id, Some("500"), 3, t(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record_webhook_attempt(w.id, None, 3, t(2))
+                .await
+                .unwrap()
+        );
         for n in 0..2 {
-            assert!(!store.record_webhook_attempt(w.id, Some("500"), 3, t(3 + n)).await.unwrap());
+            assert!(
+                !store
+                    .record_webhook_attempt(w.id, Some("500"), 3, t(3 + n))
+                    .await
+                    .unwrap()
+            );
         }
-        assert!(store.record_webhook_attempt(w.id, Some("HTTP 503"), 3, t(9)).await.unwrap());
+        assert!(
+            store
+                .record_webhook_attempt(w.id, Some("HTTP 503"), 3, t(9))
+                .await
+                .unwrap()
+        );
         let got = store.get_webhook(w.id).await.unwrap();
         assert!(!got.enabled);
         assert_eq!(got.consecutive_failures, 3);

@@ -70,7 +70,10 @@ pub fn publication_jobs(
     }
     if !items.is_empty() {
         let view = EventView::release_summary(release, items);
-        jobs.push(job(&FanoutRequest::new(Trigger::ReleaseSummary, view), now)?);
+        jobs.push(job(
+            &FanoutRequest::new(Trigger::ReleaseSummary, view),
+            now,
+        )?);
     }
     Ok(jobs)
 }
@@ -102,7 +105,12 @@ pub async fn enqueue_due_digests(state: &AppState) -> AppResult<u64> {
     let week_start = week_end - SignedDuration::from_hours(24 * 7);
     let mut jobs = Vec::new();
     for (period, trigger, from, to) in [
-        (DigestPeriod::Daily, Trigger::DailyDigest, day_start, day_end),
+        (
+            DigestPeriod::Daily,
+            Trigger::DailyDigest,
+            day_start,
+            day_end,
+        ),
         (
             DigestPeriod::Weekly,
             Trigger::WeeklyDigest,
@@ -152,7 +160,7 @@ async fn published_between(
     let mut items: Vec<AdvisoryItem> = Vec::new();
     for a in &advisories {
         for v in &a.versions {
-            if v.published_at >= from && v.published_at < to {
+            if v.at >= from && v.at < to {
                 items.push(AdvisoryItem::new(a, v, &products, base));
             }
         }
@@ -355,7 +363,11 @@ pub async fn api_subscribers(
     let list = q.list.as_deref().map(parse_list).transpose()?;
     let rows = state
         .store
-        .list_subscribers(list, q.limit.unwrap_or(100).min(1000), q.offset.unwrap_or(0))
+        .list_subscribers(
+            list,
+            q.limit.unwrap_or(100).min(1000),
+            q.offset.unwrap_or(0),
+        )
         .await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
@@ -519,7 +531,10 @@ pub async fn api_patch_subscriber(
         None => None,
     };
     let now = state.clock.now();
-    state.store.save_subscriber(&s, lists.as_deref(), now).await?;
+    state
+        .store
+        .save_subscriber(&s, lists.as_deref(), now)
+        .await?;
     let change = Change::new(
         "distribution.subscriber.changed",
         format!("subscriber/{id}"),
@@ -630,10 +645,7 @@ pub async fn import_csv(
         for name in &row.lists {
             if let Some(l) = lists.iter().find(|l| &l.name == name) {
                 if l.internal_only && s.kind != SubscriberKind::Internal {
-                    refused = Some(format!(
-                        "\"{}\" is for internal subscribers only",
-                        l.name
-                    ));
+                    refused = Some(format!("\"{}\" is for internal subscribers only", l.name));
                 }
                 ids.push(l.id);
             }
@@ -855,7 +867,12 @@ pub async fn preview(
         None => edition(state, name).await?.edition,
     };
     let base = &state.config.publishing.publisher.base_url;
-    let view = match input.advisory.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let view = match input
+        .advisory
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(id) => {
             let a = crate::advisories::load(state, ctx, id).await?;
             let products = ProductNames::from_branches(&state.store.list_branches().await?);
@@ -1094,6 +1111,9 @@ pub async fn early_warning(
         affected,
         now,
     )?;
+    let mut view = view;
+    // Each warning is its own event, even two in the same instant.
+    view.key = format!("early-warning:{}", uuid::Uuid::now_v7());
     let key = view.key.clone();
     let request = FanoutRequest::new(Trigger::EarlyWarning, view);
     let change = Change::new(
@@ -1106,7 +1126,10 @@ pub async fn early_warning(
         .store
         .append_audit(ctx.audit_actor(), &change, now)
         .await?;
-    state.store.enqueue_jobs(&[job(&request, now)?], now).await?;
+    state
+        .store
+        .enqueue_jobs(&[job(&request, now)?], now)
+        .await?;
     Ok(key)
 }
 

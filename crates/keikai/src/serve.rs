@@ -50,7 +50,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
     let distribution = keikai_web::distribution::config(&state);
-    let jobs = start_jobs(&config, store.clone(), provider_key, distribution, jobs_stop)?;
+    let jobs = start_jobs(
+        &config,
+        store.clone(),
+        provider_key,
+        distribution,
+        jobs_stop,
+    )?;
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

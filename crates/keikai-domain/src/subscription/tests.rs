@@ -288,7 +288,10 @@ fn a_list_receives_only_the_triggers_it_chose() {
     let publication = event(vec![t.router_1], 5.0);
     let got = plan(&publication, &lists, &members, &subs, &t.parents);
     assert_eq!(got.len(), 1);
-    assert_eq!(got[0].list, each.id, "the summary list does not take publications");
+    assert_eq!(
+        got[0].list, each.id,
+        "the summary list does not take publications"
+    );
     let summary = EventFacts {
         trigger: Trigger::ReleaseSummary,
         ..publication

@@ -141,7 +141,9 @@ fn run(instances: usize) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(TestDatabase::create());
     if instances > 1 && db.backend() != Backend::Postgres {
-        eprintln!("skipping the two-instance crash test: it needs KEIKAI_TEST_DATABASE_URL (PostgreSQL)");
+        eprintln!(
+            "skipping the two-instance crash test: it needs KEIKAI_TEST_DATABASE_URL (PostgreSQL)"
+        );
         return;
     }
     let sink = rt.block_on(SmtpSink::start());
@@ -169,13 +171,19 @@ fn run(instances: usize) {
         reqwest::Client::new()
             .post(first.url("/api/v1/distribution/early-warnings"))
             .bearer_auth(&token)
-            .json(&json!({"title_en": "Exploited parser bug", "body_en": "Block port 4242.",
-                          "exploited": true}))
+            .json(
+                &json!({"title_en": "Exploited parser bug", "body_en": "Block port 4242.",
+                          "exploited": true}),
+            )
             .send()
             .await
             .unwrap()
     });
-    assert_eq!(res.status(), 202, "the warning is queued, not sent, by the request");
+    assert_eq!(
+        res.status(),
+        202,
+        "the warning is queued, not sent, by the request"
+    );
 
     // Mid-fan-out: some messages are through, most are not.
     wait_until("the first messages", Duration::from_secs(60), || {
@@ -200,9 +208,11 @@ fn run(instances: usize) {
         None
     };
 
-    wait_until("every recipient's message", Duration::from_secs(120), || {
-        per_recipient(&sink).len() >= RECIPIENTS
-    });
+    wait_until(
+        "every recipient's message",
+        Duration::from_secs(120),
+        || per_recipient(&sink).len() >= RECIPIENTS,
+    );
     // Let any duplicate that would come, come: the killed instance's leases run out after
     // a few seconds and its jobs are taken over then.
     std::thread::sleep(Duration::from_secs(8));
