@@ -260,6 +260,8 @@ pub async fn api_put_list(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ListInput>,
 ) -> AppResult<Json<AudienceList>> {
+    // The policy first: a caller who may not ask must not learn which ids are well formed.
+    ctx.require(Action::ManageDistribution)?;
     let id = parse_list(&id)?;
     Ok(Json(save_list(&state, &ctx, Some(id), body).await?))
 }
