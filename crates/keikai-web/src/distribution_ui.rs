@@ -34,8 +34,7 @@ use crate::api::UiForm;
 use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
 use crate::ctx::Ctx;
 use crate::distribution::{
-    self as d, EarlyWarningInput, EditionView, ImportReport, ListInput, PreviewInput,
-    WebhookInput,
+    self as d, EarlyWarningInput, EditionView, ImportReport, ListInput, PreviewInput, WebhookInput,
 };
 use crate::error::{AppError, AppResult};
 use crate::i18n;
@@ -428,10 +427,7 @@ fn link_page(
     no_store(with_cookie(render(StatusCode::OK, &tpl), cookie))
 }
 
-async fn subscriber_of(
-    state: &AppState,
-    token: &str,
-) -> AppResult<keikai_store::SubscriberRecord> {
+async fn subscriber_of(state: &AppState, token: &str) -> AppResult<keikai_store::SubscriberRecord> {
     match state.store.subscriber_by_token(token).await {
         Ok(r) => Ok(r),
         Err(StoreError::NotFound) => Err(AppError::not_found()),
@@ -463,13 +459,15 @@ async fn confirm_page(
             None,
         ),
     };
-    Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
-        heading: page.t("confirm-title"),
-        button: page.t("confirm-button"),
-        note: None,
-        page,
-        message,
-        action,
+    Ok(link_page(&state, &ctx, &headers, path, |page| {
+        LinkTemplate {
+            heading: page.t("confirm-title"),
+            button: page.t("confirm-button"),
+            note: None,
+            page,
+            message,
+            action,
+        }
     }))
 }
 
@@ -491,13 +489,15 @@ async fn confirm_submit(
         i18n::t_with(ctx.lang, "confirm-unsubscribed", &[("email", &email)])
     };
     let path = format!("/subscribe/confirm/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
-        heading: page.t("confirm-done-title"),
-        note: Some(page.t("confirm-done-note")),
-        page,
-        message,
-        action: None,
-        button: String::new(),
+    Ok(link_page(&state, &ctx, &headers, path, |page| {
+        LinkTemplate {
+            heading: page.t("confirm-done-title"),
+            note: Some(page.t("confirm-done-note")),
+            page,
+            message,
+            action: None,
+            button: String::new(),
+        }
     }))
 }
 
@@ -522,13 +522,15 @@ async fn unsubscribe_page(
             Some(path.clone()),
         )
     };
-    Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
-        heading: page.t("unsubscribe-title"),
-        button: page.t("unsubscribe-button"),
-        note: None,
-        page,
-        message,
-        action,
+    Ok(link_page(&state, &ctx, &headers, path, |page| {
+        LinkTemplate {
+            heading: page.t("unsubscribe-title"),
+            button: page.t("unsubscribe-button"),
+            note: None,
+            page,
+            message,
+            action,
+        }
     }))
 }
 
@@ -547,13 +549,15 @@ async fn unsubscribe_submit(
         .ok_or_else(AppError::not_found)?;
     let email = s.email.to_string();
     let path = format!("/unsubscribe/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
-        heading: page.t("unsubscribe-done-title"),
-        message: i18n::t_with(page.lang, "unsubscribe-done", &[("email", &email)]),
-        note: None,
-        page,
-        action: None,
-        button: String::new(),
+    Ok(link_page(&state, &ctx, &headers, path, |page| {
+        LinkTemplate {
+            heading: page.t("unsubscribe-done-title"),
+            message: i18n::t_with(page.lang, "unsubscribe-done", &[("email", &email)]),
+            note: None,
+            page,
+            action: None,
+            button: String::new(),
+        }
     }))
 }
 
@@ -593,13 +597,15 @@ async fn ack_submit(
         .ok_or_else(AppError::not_found)?;
     let at = delivery.acked_at.map(when).unwrap_or_default();
     let path = format!("/ack/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| LinkTemplate {
-        heading: page.t("ack-done-title"),
-        message: format!("{} ({at})", page.t("ack-done")),
-        note: None,
-        page,
-        action: None,
-        button: String::new(),
+    Ok(link_page(&state, &ctx, &headers, path, |page| {
+        LinkTemplate {
+            heading: page.t("ack-done-title"),
+            message: format!("{} ({at})", page.t("ack-done")),
+            note: None,
+            page,
+            action: None,
+            button: String::new(),
+        }
     }))
 }
 
@@ -608,7 +614,12 @@ async fn ack_submit(
 fn trigger_options(lang: Locale) -> Vec<(String, String)> {
     Trigger::ALL
         .iter()
-        .map(|t| (t.as_str().to_owned(), label(lang, "dist-trigger", t.as_str())))
+        .map(|t| {
+            (
+                t.as_str().to_owned(),
+                label(lang, "dist-trigger", t.as_str()),
+            )
+        })
         .collect()
 }
 
@@ -1166,7 +1177,14 @@ async fn early_warning(
         warning: Some(form),
         ..OverviewDrafts::default()
     };
-    overview_after(&state, &ctx, result, "/distribution?done=warning#events", drafts).await
+    overview_after(
+        &state,
+        &ctx,
+        result,
+        "/distribution?done=warning#events",
+        drafts,
+    )
+    .await
 }
 
 /// `POST /distribution/editions`: a new edition with every section and the built-in
@@ -1274,9 +1292,10 @@ impl EditionForm {
     }
 
     fn view(&self, name: &str) -> AppResult<EditionView> {
-        let revision: i64 = self.revision.trim().parse().map_err(|_| {
-            AppError::invalid("revision", "the form is damaged; reload the page")
-        })?;
+        let revision: i64 =
+            self.revision.trim().parse().map_err(|_| {
+                AppError::invalid("revision", "the form is damaged; reload the page")
+            })?;
         let mut sections = BTreeSet::new();
         for s in &self.sections {
             sections.insert(s.parse::<Section>()?);
@@ -1414,7 +1433,12 @@ async fn edition_view_page(
         can_manage: ctx.allows(Action::ManageDistribution),
         sections: Section::ALL
             .iter()
-            .map(|s| (s.as_str().to_owned(), label(lang, "dist-section", s.as_str())))
+            .map(|s| {
+                (
+                    s.as_str().to_owned(),
+                    label(lang, "dist-section", s.as_str()),
+                )
+            })
             .collect(),
         slots: slots(lang, &s.form),
         form: s.form,
@@ -1741,7 +1765,14 @@ async fn import(State(state): State<AppState>, ctx: Ctx, req: Request) -> AppRes
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let msg = field_message(ctx.lang, "dist-field", &e);
-            subscribers_page(&state, &ctx, SubscribersQuery::default(), Some(msg), e.status).await
+            subscribers_page(
+                &state,
+                &ctx,
+                SubscribersQuery::default(),
+                Some(msg),
+                e.status,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -1877,7 +1908,9 @@ async fn report_csv(
             dv.error.unwrap_or_default(),
             dv.message_id,
             dv.sent_at.map(|t| t.to_string()).unwrap_or_default(),
-            dv.acknowledged_at.map(|t| t.to_string()).unwrap_or_default(),
+            dv.acknowledged_at
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -1969,7 +2002,9 @@ mod tests {
             ("supplement_en", "Patch the lab first.\r\nThen production."),
             ("ack_requested", "1"),
         ]));
-        let v = f.view("engineers").unwrap_or_else(|e| panic!("{}", e.message));
+        let v = f
+            .view("engineers")
+            .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(v.revision, 3);
         assert_eq!(v.edition.title, "Engineers");
         assert_eq!(v.edition.templates, None);

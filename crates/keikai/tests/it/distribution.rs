@@ -22,7 +22,12 @@ use crate::publishing::{Fixture, fixture};
 use crate::support::{NowTs, TestApp};
 
 /// The worker `serve` runs, over the test's store and clock, sending through `sink`.
-pub(crate) fn worker(app: &TestApp, sink: &SmtpSink, allow_private: bool, disable_after: u32) -> Worker {
+pub(crate) fn worker(
+    app: &TestApp,
+    sink: &SmtpSink,
+    allow_private: bool,
+    disable_after: u32,
+) -> Worker {
     let from = Address::named("Example PSIRT", Email::parse("psirt@example.com").unwrap());
     let mailer: Arc<dyn Mailer> = Arc::new(SmtpMailer::new(sink.smtp_config(from)).unwrap());
     let clock: Arc<dyn Clock> = app.clock.clone();

@@ -69,10 +69,8 @@ async fn get_page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String)
 /// Sends the queued plain mail jobs (the confirmation mails) through `sink`.
 async fn send_mail(app: &TestApp, sink: &SmtpSink) {
     use std::sync::Arc;
-    let from = keikai_jobs::Address::named(
-        "Example PSIRT",
-        Email::parse("psirt@example.com").unwrap(),
-    );
+    let from =
+        keikai_jobs::Address::named("Example PSIRT", Email::parse("psirt@example.com").unwrap());
     let mailer = keikai_jobs::SmtpMailer::new(sink.smtp_config(from)).unwrap();
     let worker = keikai_jobs::Worker::new(
         app.store.clone(),
@@ -146,8 +144,10 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
         &f,
         "POST",
         "/api/v1/distribution/lists",
-        Some(json!({"name": "Security advisories", "priority": 2, "public": true,
-            "edition": "customers", "description": "Every advisory and early warning"})),
+        Some(
+            json!({"name": "Security advisories", "priority": 2, "public": true,
+            "edition": "customers", "description": "Every advisory and early warning"}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{public}");
@@ -156,8 +156,10 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
         &f,
         "POST",
         "/api/v1/distribution/lists",
-        Some(json!({"name": "Engineers only", "priority": 1, "public": true,
-            "internal_only": true})),
+        Some(
+            json!({"name": "Engineers only", "priority": 1, "public": true,
+            "internal_only": true}),
+        ),
     )
     .await;
     assert_eq!(status, 201);
@@ -173,7 +175,10 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
         .unwrap();
     assert!(form.contains("Security advisories"), "{form}");
     assert!(form.contains("Every advisory and early warning"));
-    assert!(!form.contains("Engineers only"), "internal lists are not offered");
+    assert!(
+        !form.contains("Engineers only"),
+        "internal lists are not offered"
+    );
     let csrf = csrf_of(&form);
     let submit = |email: &'static str| {
         let browser = browser.clone();
@@ -235,7 +240,8 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
     let res = scanner.get(app.url(&confirm)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(
-        res.headers()["cache-control"], "private, no-store",
+        res.headers()["cache-control"],
+        "private, no-store",
         "a page behind a secret is not cached"
     );
     assert_eq!(res.headers()["referrer-policy"], "no-referrer");
@@ -420,11 +426,17 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     good.push(("products", &old));
     let (status, to_page, page) = post_form(app, &s, "/distribution/lists", &good).await;
     assert_eq!(status, 303, "{page}");
-    assert!(to_page.starts_with("/distribution?done=list#list-"), "{to_page}");
+    assert!(
+        to_page.starts_with("/distribution?done=list#list-"),
+        "{to_page}"
+    );
     let (_, page) = get_page(app, &s, &to_page).await;
     assert!(page.contains("The list was created."), "{page}");
     assert!(page.contains("data-list=\"Customers\""));
-    assert!(page.contains("Example / Router X / 1.0"), "the filter names the product");
+    assert!(
+        page.contains("Example / Router X / 1.0"),
+        "the filter names the product"
+    );
     assert!(page.contains("CVSS score at least 7.0"), "{page}");
 
     // A second list for webhooks only: it takes weekly digests, so the warning skips it.
@@ -441,7 +453,12 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     .await;
     assert_eq!(status, 303, "{page}");
     let lists = app.store.list_lists().await.unwrap();
-    let soc = lists.iter().find(|l| l.name == "SOC").unwrap().id.to_string();
+    let soc = lists
+        .iter()
+        .find(|l| l.name == "SOC")
+        .unwrap()
+        .id
+        .to_string();
 
     // The CSV import: a dry run first, then for real; a bad row is reported by its line.
     let csv = "email,name,kind,language,lists\n\
@@ -475,7 +492,10 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(report.contains("<dd id=\"created\">0</dd>"), "{report}");
     assert!(report.contains("data-line=\"3\""), "{report}");
     assert!(report.contains("not-an-address"));
-    assert!(report.contains("data-line=\"4\""), "the unknown language: {report}");
+    assert!(
+        report.contains("data-line=\"4\""),
+        "the unknown language: {report}"
+    );
     assert_eq!(subscriber_state(app, "alice@example.com").await, None);
     let report = import(false).await.unwrap().text().await.unwrap();
     assert!(!report.contains("id=\"dry-run\""));
@@ -555,7 +575,10 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(text.contains("INTERNAL-GUIDANCE-42"), "{text}");
     assert!(page.contains("sandbox=\"\" srcdoc=\""), "{page}");
     let (_, stored) = get_page(app, &s, &to_edition).await;
-    assert!(!stored.contains("INTERNAL-GUIDANCE-42"), "a preview saves nothing");
+    assert!(
+        !stored.contains("INTERNAL-GUIDANCE-42"),
+        "a preview saves nothing"
+    );
     // In Japanese, for a real advisory.
     let a = f.advisory("Router overflow", Tlp::Clear).await;
     let mut preview = edition("", "");
@@ -625,14 +648,21 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         app,
         &s,
         "/distribution/webhooks",
-        &[("list", &soc), ("name", "FTP"), ("url", "ftp://example.com/x")],
+        &[
+            ("list", &soc),
+            ("name", "FTP"),
+            ("url", "ftp://example.com/x"),
+        ],
     )
     .await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("value=\"ftp://example.com/x\""));
     let (_, page) = get_page(app, &s, "/distribution").await;
     assert!(page.contains("data-webhook=\"SOAR\"") && page.contains("data-webhook=\"Chat\""));
-    assert!(!page.contains("a-very-long-shared-secret"), "secrets are not listed");
+    assert!(
+        !page.contains("a-very-long-shared-secret"),
+        "secrets are not listed"
+    );
 
     // An early warning through the form: queued, then sent by the worker.
     let (status, to_page, page) = post_form(
@@ -665,7 +695,11 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         app,
         &s,
         "/distribution/early-warnings",
-        &[("title_en", ""), ("body_en", "No title"), ("max_score", "11")],
+        &[
+            ("title_en", ""),
+            ("body_en", "No title"),
+            ("max_score", "11"),
+        ],
     )
     .await;
     assert_eq!(status, 422, "{page}");
@@ -677,12 +711,21 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     let event = newest_event(&f).await;
     let id = event["id"].as_str().unwrap();
     let (_, page) = get_page(app, &s, "/distribution").await;
-    assert!(page.contains(&format!("href=\"/distribution/events/{id}\"")), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/distribution/events/{id}\"")),
+        "{page}"
+    );
     let (status, page) = get_page(app, &s, &format!("/distribution/events/{id}")).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("data-address=\"alice@example.com\""), "{page}");
+    assert!(
+        page.contains("data-address=\"alice@example.com\""),
+        "{page}"
+    );
     assert!(page.contains("class=\"delivery-sent\""), "{page}");
-    assert!(page.contains("<td>Customers</td>"), "the list is named: {page}");
+    assert!(
+        page.contains("<td>Customers</td>"),
+        "the list is named: {page}"
+    );
     let (_, page) = get_page(app, &s, &format!("/distribution/events/{id}?state=failed")).await;
     assert!(page.contains("id=\"no-deliveries\""), "{page}");
     let res = TestApp::plain_client()
@@ -744,7 +787,12 @@ fn unique(prefix: &str) -> String {
 }
 
 fn change() -> Change {
-    Change::new("test.fixture", "distribution/test", Value::Null, Value::Null)
+    Change::new(
+        "test.fixture",
+        "distribution/test",
+        Value::Null,
+        Value::Null,
+    )
 }
 
 /// A list written through the store.
@@ -861,9 +909,15 @@ pub(crate) async fn prepare(
     template: &str,
 ) -> Option<(String, crate::matrix::Body)> {
     use crate::matrix::Body;
-    let ours = ["/distribution", "/api/v1/distribution", "/subscribe", "/unsubscribe/", "/ack/"]
-        .iter()
-        .any(|p| template.starts_with(p));
+    let ours = [
+        "/distribution",
+        "/api/v1/distribution",
+        "/subscribe",
+        "/unsubscribe/",
+        "/ack/",
+    ]
+    .iter()
+    .any(|p| template.starts_with(p));
     if !ours {
         return None;
     }
@@ -950,7 +1004,11 @@ pub(crate) async fn prepare(
         }
         ("POST", "/distribution/editions/{name}/preview") => {
             path = path.replace("{name}", "default");
-            form(&[("revision", "0"), ("title", "Default"), ("preview_lang", "ja")])
+            form(&[
+                ("revision", "0"),
+                ("title", "Default"),
+                ("preview_lang", "ja"),
+            ])
         }
         ("POST", "/distribution/subscribers/import") => form(&[
             (
@@ -990,9 +1048,11 @@ pub(crate) async fn prepare(
         ("PUT", "/api/v1/distribution/editions/{name}") => {
             let name = edition_name();
             path = path.replace("{name}", &name);
-            Body::Json(json!({"name": name, "title": "Matrix", "sections": ["summary"],
+            Body::Json(
+                json!({"name": name, "title": "Matrix", "sections": ["summary"],
                 "supplement": {"en": "", "ja": ""}, "ack_requested": false,
-                "templates": null, "revision": 0}))
+                "templates": null, "revision": 0}),
+            )
         }
         ("POST", "/api/v1/distribution/editions/{name}/preview") => {
             path = path.replace("{name}", "default");
