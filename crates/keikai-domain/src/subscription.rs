@@ -305,7 +305,12 @@ impl Subscriber {
             time_zone,
             openpgp_key,
             state: SubscriptionState::Pending,
-            filter: Filter::default(),
+            // A person narrows nothing until they choose to: their lists decide, TLP included
+            // (a list's own default stops at CLEAR; a person's would block every list above it).
+            filter: Filter {
+                max_tlp: Tlp::Red,
+                ..Filter::default()
+            },
             created_at: now,
         })
     }

@@ -165,7 +165,7 @@ async fn published_between(
             }
         }
     }
-    items.sort_by(|a, b| a.published_at.cmp(&b.published_at));
+    items.sort_by_key(|i| i.published_at);
     Ok(items)
 }
 
@@ -401,7 +401,9 @@ pub async fn api_create_subscriber(
     let mut s = Subscriber::subscribe(body.subscriber, now)?;
     check_key(s.openpgp_key.as_deref())?;
     s.state = SubscriptionState::Active;
-    s.filter = body.filter.unwrap_or_default().check()?;
+    if let Some(f) = body.filter {
+        s.filter = f.check()?;
+    }
     let lists = known_lists(&state, &body.lists, s.kind).await?;
     let row = NewSubscription {
         subscriber: s.clone(),

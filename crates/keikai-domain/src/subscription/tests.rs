@@ -308,3 +308,47 @@ fn a_list_receives_only_the_triggers_it_chose() {
         assert_eq!(t.as_str().parse::<Trigger>().ok(), Some(t));
     }
 }
+
+#[test]
+fn a_new_subscriber_narrows_nothing_so_an_amber_list_reaches_them() {
+    let t = tree();
+    let s = Subscriber::subscribe(
+        SubscriberInput {
+            email: "eng@example.com".into(),
+            name: String::new(),
+            kind: SubscriberKind::Internal,
+            locale: None,
+            time_zone: None,
+            openpgp_key: None,
+        },
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    let mut s = s;
+    s.state = SubscriptionState::Active;
+    let amber = list(
+        "engineers",
+        1,
+        Filter {
+            max_tlp: Tlp::Amber,
+            ..Filter::default()
+        },
+    );
+    let event = EventFacts {
+        tlp: Tlp::Amber,
+        ..event(vec![t.router_1], 5.0)
+    };
+    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
+    let got = plan(
+        &event,
+        std::slice::from_ref(&amber),
+        &[(amber.id, s.id)],
+        &subs,
+        &t.parents,
+    );
+    assert_eq!(
+        got.len(),
+        1,
+        "the list allows AMBER and the person set no limit"
+    );
+}

@@ -468,13 +468,16 @@ async fn a_refused_recipient_bounces_a_busy_relay_is_retried_and_nothing_is_sent
 
 /// A webhook receiver on loopback: answers with the statuses given in turn (then 200),
 /// and keeps what it received.
+/// What a receiver got: headers and raw body of each request.
+type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
 struct Receiver {
     url: String,
-    seen: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>,
+    seen: Seen,
 }
 
 async fn receiver(statuses: Vec<u16>) -> Receiver {
-    let seen: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>> = Arc::default();
+    let seen: Seen = Arc::default();
     let queue = Arc::new(Mutex::new(statuses));
     let s = seen.clone();
     let app = axum::Router::new().route(
