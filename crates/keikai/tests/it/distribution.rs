@@ -732,3 +732,55 @@ async fn bad_input_is_refused_with_the_field_named() {
     assert_eq!(status, 404);
     let _ = f.app.clock.now_ts();
 }
+
+#[tokio::test]
+async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() {
+    let f = fixture().await;
+    let mut sink = SmtpSink::start().await;
+    let t = f.analyst_token.clone();
+    create_list(
+        &f,
+        json!({"name": "digest", "priority": 1, "triggers": ["daily_digest"]}),
+    )
+    .await;
+    let (status, _) = import(&f.app, &t, "email,lists\nd@example.com,digest\n", false).await;
+    assert_eq!(status, 200);
+    publish_one(&f, "Digest item").await;
+    let state = f.state(f.app.store.clone());
+    let w = worker(&f.app, &sink, true, 10);
+    drain(&w).await;
+    assert_eq!(
+        sink.received_count(),
+        0,
+        "the digest list takes no single publications"
+    );
+    // The day is not over: no digest yet.
+    assert_eq!(
+        keikai_web::distribution::enqueue_due_digests(&state)
+            .await
+            .unwrap(),
+        0
+    );
+    f.app.clock.advance(SignedDuration::from_hours(24));
+    // One daily digest (and, when the day was a Sunday, last week's weekly one, which no
+    // list here takes).
+    assert!(
+        keikai_web::distribution::enqueue_due_digests(&state)
+            .await
+            .unwrap()
+            >= 1
+    );
+    // A second instance (or tick) queues nothing more.
+    assert_eq!(
+        keikai_web::distribution::enqueue_due_digests(&state)
+            .await
+            .unwrap(),
+        0
+    );
+    drain(&w).await;
+    let mail = sink.received();
+    assert_eq!(mail.len(), 1);
+    let text = mail[0].text_body().unwrap_or_default();
+    assert!(text.contains("Digest item"), "{text}");
+    sink.stop().await;
+}
