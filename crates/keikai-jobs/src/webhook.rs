@@ -108,25 +108,7 @@ impl WebhookRequest {
 }
 
 fn check_url(raw: &str) -> Result<Url, WebhookError> {
-    let invalid = |why: String| Err(WebhookError::Invalid(format!("url {raw:?} {why}")));
-    let url = match Url::parse(raw) {
-        Ok(url) => url,
-        Err(e) => return invalid(format!("is not a URL: {e}")),
-    };
-    if !matches!(url.scheme(), "http" | "https") {
-        return invalid(format!(
-            "has the scheme {:?}; expected http or https",
-            url.scheme()
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return invalid("has no host".to_owned());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        // Credentials belong in the signature secret, not in a URL that is logged and shown.
-        return invalid("holds a user name or password".to_owned());
-    }
-    Ok(url)
+    keikai_domain::subscription::webhook_url(raw).map_err(|e| WebhookError::Invalid(e.to_string()))
 }
 
 /// `scheme://host[:port]`: how error messages name the target. Not the whole URL, whose

@@ -60,7 +60,7 @@ macro_rules! distribution_store_impl {
             sqlx::query(sql::INSERT_SUBSCRIBER)
                 .bind(sub.id.as_uuid())
                 .bind(sub.email.as_str())
-                .bind(state_str(sub))
+                .bind(sub.state.as_str())
                 .bind(s.token.as_str())
                 .bind(to_json("a subscriber", serde_json::to_string(sub))?)
                 .bind(Ts::from(now))
@@ -86,15 +86,6 @@ macro_rules! distribution_store_impl {
                     .map_err(|e| db_or(e, None, Some(format!("list {list} does not exist"))))?;
             }
             Ok(())
-        }
-
-        fn state_str(s: &Subscriber) -> &'static str {
-            use keikai_domain::subscription::SubscriptionState as S;
-            match s.state {
-                S::Pending => "pending",
-                S::Active => "active",
-                S::Unsubscribed => "unsubscribed",
-            }
         }
 
         async fn one_delivery(
@@ -166,7 +157,7 @@ macro_rules! distribution_store_impl {
                 let done = sqlx::query(sql::UPDATE_SUBSCRIBER)
                     .bind(subscriber.id.as_uuid())
                     .bind(subscriber.email.as_str())
-                    .bind(state_str(subscriber))
+                    .bind(subscriber.state.as_str())
                     .bind(to_json("a subscriber", serde_json::to_string(subscriber))?)
                     .bind(Ts::from(now))
                     .execute(&mut *tx)
@@ -214,19 +205,38 @@ macro_rules! distribution_store_impl {
                 limit: u32,
                 offset: u32,
             ) -> Result<Vec<SubscriberRecord>> {
+                let list = list.map(|l| l.as_uuid());
+                let (limit, offset) = (i64::from(limit.min(10_000)), i64::from(offset));
                 let mut tx = self.reader().begin().await.map_err(db)?;
                 let rows: Vec<codec::SubscriberRow> = sqlx::query_as(sql::LIST_SUBSCRIBERS)
-                    .bind(list.map(|l| l.as_uuid()))
-                    .bind(i64::from(limit.min(10_000)))
-                    .bind(i64::from(offset))
+                    .bind(list)
+                    .bind(limit)
+                    .bind(offset)
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(db)?;
+                // One read for the page's memberships, not one per subscriber.
+                let members: Vec<(uuid::Uuid, uuid::Uuid)> =
+                    sqlx::query_as(sql::LIST_SUBSCRIBERS_MEMBERS)
+                        .bind(list)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                let mut lists: std::collections::HashMap<uuid::Uuid, Vec<ListId>> =
+                    std::collections::HashMap::new();
+                for (subscriber, on) in members {
+                    lists
+                        .entry(subscriber)
+                        .or_default()
+                        .push(ListId::from_uuid(on));
+                }
                 let mut out = Vec::with_capacity(rows.len());
                 for row in rows {
                     let id = row.id();
                     let mut record = row.into_record()?;
-                    record.lists = lists_of(&mut tx, id).await?;
+                    record.lists = lists.remove(&id).unwrap_or_default();
                     out.push(record);
                 }
                 Ok(out)
@@ -460,35 +470,22 @@ macro_rules! distribution_store_impl {
                 disable_after: u32,
                 now: Timestamp,
             ) -> Result<bool> {
-                match error {
-                    None => {
-                        update(
-                            sqlx::query(sql::WEBHOOK_SUCCEEDED)
-                                .bind(id)
-                                .bind(Ts::from(now)),
-                            self.writer(),
-                        )
-                        .await?;
-                        let w = self.get_webhook(id).await?;
-                        Ok(!w.enabled)
-                    }
-                    Some(error) => {
-                        let reason = format!(
-                            "disabled after {disable_after} failed attempts in a row; the last: \
-                             {error}"
-                        );
-                        let row: Option<(bool,)> = sqlx::query_as(sql::WEBHOOK_FAILED)
-                            .bind(id)
-                            .bind(Ts::from(now))
-                            .bind(i64::from(disable_after.max(1)))
-                            .bind(reason)
-                            .fetch_optional(self.writer())
-                            .await
-                            .map_err(db)?;
-                        let (enabled,) = row.ok_or(StoreError::NotFound)?;
-                        Ok(!enabled)
-                    }
-                }
+                let query = match error {
+                    None => sqlx::query_as(sql::WEBHOOK_SUCCEEDED)
+                        .bind(id)
+                        .bind(Ts::from(now)),
+                    Some(error) => sqlx::query_as(sql::WEBHOOK_FAILED)
+                        .bind(id)
+                        .bind(Ts::from(now))
+                        .bind(i64::from(disable_after.max(1)))
+                        .bind(format!(
+                            "disabled after {disable_after} failed attempts in a row; the \
+                             last: {error}"
+                        )),
+                };
+                let row: Option<(bool,)> = query.fetch_optional(self.writer()).await.map_err(db)?;
+                let (enabled,) = row.ok_or(StoreError::NotFound)?;
+                Ok(!enabled)
             }
 
             async fn record_fanout(
@@ -581,6 +578,10 @@ macro_rules! distribution_store_impl {
                 one_delivery(self, sql::DELIVERY_BY_MESSAGE_ID, message_id.to_owned()).await
             }
 
+            async fn delivery_by_ack_token(&self, token: &str) -> Result<DeliveryRecord> {
+                one_delivery(self, sql::DELIVERY_BY_ACK_TOKEN, token.to_owned()).await
+            }
+
             async fn list_deliveries(
                 &self,
                 event: uuid::Uuid,
@@ -652,7 +653,7 @@ macro_rules! distribution_store_impl {
                     self.writer(),
                 )
                 .await?;
-                one_delivery(self, sql::DELIVERY_BY_ACK_TOKEN, token.to_owned()).await
+                self.delivery_by_ack_token(token).await
             }
         }
     };

@@ -408,6 +408,11 @@ pub(crate) const LIST_SUBSCRIBERS: &str = concat!(
     "WHERE ($1 IS NULL OR id IN (SELECT subscriber_id FROM list_members WHERE list_id = $1)) \
      ORDER BY email LIMIT $2 OFFSET $3"
 );
+/// The memberships of the page `LIST_SUBSCRIBERS` reads with the same parameters.
+pub(crate) const LIST_SUBSCRIBERS_MEMBERS: &str = "SELECT subscriber_id, list_id \
+     FROM list_members WHERE subscriber_id IN (SELECT id FROM subscribers \
+     WHERE ($1 IS NULL OR id IN (SELECT subscriber_id FROM list_members WHERE list_id = $1)) \
+     ORDER BY email LIMIT $2 OFFSET $3) ORDER BY list_id";
 pub(crate) const ACTIVE_SUBSCRIBERS: &str =
     concat!(subscriber_select!(), "WHERE state = 'active' ORDER BY id");
 pub(crate) const COUNT_SUBSCRIBERS: &str = "SELECT COUNT(*) FROM subscribers WHERE ($1 IS NULL \
@@ -448,7 +453,7 @@ pub(crate) const LIST_WEBHOOKS: &str = concat!(webhook_select!(), "ORDER BY crea
 pub(crate) const ENABLED_WEBHOOKS: &str =
     concat!(webhook_select!(), "WHERE enabled ORDER BY created_at, id");
 pub(crate) const WEBHOOK_SUCCEEDED: &str = "UPDATE webhook_endpoints SET \
-     consecutive_failures = 0, updated_at = $2 WHERE id = $1";
+     consecutive_failures = 0, updated_at = $2 WHERE id = $1 RETURNING enabled";
 /// `$3` is the number of failures in a row that disables it, `$4` the reason.
 pub(crate) const WEBHOOK_FAILED: &str = "UPDATE webhook_endpoints SET \
      consecutive_failures = consecutive_failures + 1, \

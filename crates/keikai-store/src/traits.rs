@@ -990,6 +990,8 @@ pub trait DistributionStore: Send + Sync {
     async fn list_events(&self, limit: u32) -> Result<Vec<DistributionEvent>>;
     async fn get_delivery(&self, id: uuid::Uuid) -> Result<DeliveryRecord>;
     async fn delivery_by_message_id(&self, message_id: &str) -> Result<DeliveryRecord>;
+    /// The delivery whose acknowledgement link holds `token`.
+    async fn delivery_by_ack_token(&self, token: &str) -> Result<DeliveryRecord>;
     /// An event's deliveries (of one state or all), by address.
     async fn list_deliveries(
         &self,

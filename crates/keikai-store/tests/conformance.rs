@@ -2555,6 +2555,12 @@ mod distribution {
             DeliveryState::Bounced
         );
         let ack = deliveries[1].ack_token.clone().unwrap();
+        let before = store.delivery_by_ack_token(&ack).await.unwrap();
+        assert_eq!((before.id, before.acked_at), (deliveries[1].id, None));
+        assert_err!(
+            store.delivery_by_ack_token("nope").await,
+            StoreError::NotFound
+        );
         let acked = store.acknowledge_delivery(&ack, t(15)).await.unwrap();
         assert_eq!(acked.acked_at, Some(t(15)));
         let acked = store.acknowledge_delivery(&ack, t(16)).await.unwrap();

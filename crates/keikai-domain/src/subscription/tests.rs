@@ -352,3 +352,90 @@ fn a_new_subscriber_narrows_nothing_so_an_amber_list_reaches_them() {
         "the list allows AMBER and the person set no limit"
     );
 }
+
+#[test]
+fn an_update_checks_what_it_changes_and_changes_nothing_when_one_part_is_wrong() {
+    let mut s = subscriber("a@example.com", SubscriberKind::External, Locale::En);
+    let before = s.clone();
+    let e = s
+        .update(SubscriberChanges {
+            name: Some("Alice".into()),
+            time_zone: Some("Mars/Olympus".into()),
+            ..SubscriberChanges::default()
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("Mars/Olympus"), "{e}");
+    assert_eq!(s, before, "nothing changed");
+    let e = s
+        .update(SubscriberChanges {
+            openpgp_key: Some("ssh-ed25519 AAAA".into()),
+            ..SubscriberChanges::default()
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("openpgp_key"), "{e}");
+
+    s.openpgp_key =
+        Some("-----BEGIN PGP PUBLIC KEY BLOCK-----\nx\n-----END PGP PUBLIC KEY BLOCK-----".into());
+    s.update(SubscriberChanges {
+        name: Some("  Alice  ".into()),
+        locale: Some(Locale::Ja),
+        time_zone: Some(" UTC ".into()),
+        openpgp_key: Some(String::new()),
+        state: Some(SubscriptionState::Unsubscribed),
+        filter: Some(Filter {
+            exploited_only: true,
+            ..s.filter.clone()
+        }),
+    })
+    .unwrap();
+    assert_eq!(
+        (
+            s.name.as_str(),
+            s.locale,
+            s.time_zone.as_str(),
+            s.openpgp_key.as_deref()
+        ),
+        ("Alice", Locale::Ja, "UTC", None),
+        "an empty key removes it"
+    );
+    assert_eq!(s.state, SubscriptionState::Unsubscribed);
+    assert!(s.filter.exploited_only);
+    assert_eq!((s.id, &s.email), (before.id, &before.email));
+}
+
+#[test]
+fn a_webhook_endpoint_needs_an_http_url_with_a_host_and_no_credentials() {
+    let list = ListId::new();
+    let secret = || "0123456789abcdef0123".to_owned();
+    for (url, want) in [
+        ("hooks.example.com/x", "is not a URL"),
+        ("ftp://hooks.example.com/x", "scheme \"ftp\""),
+        (
+            "https://user:pw@hooks.example.com/",
+            "user name or password",
+        ),
+        ("https://[::1", "is not a URL"),
+    ] {
+        let e = WebhookEndpoint::new(list, "SOAR", url, secret(), ts()).unwrap_err();
+        assert_eq!(e.field(), "url", "{url}");
+        assert!(e.to_string().contains(want), "{url}: {e}");
+    }
+    let w = WebhookEndpoint::new(
+        list,
+        "SOAR",
+        " https://hooks.example.com/k?t=1 ",
+        secret(),
+        ts(),
+    )
+    .unwrap();
+    assert_eq!(w.url, "https://hooks.example.com/k?t=1");
+    let e = WebhookEndpoint::new(
+        list,
+        "SOAR",
+        "https://hooks.example.com/",
+        "short".into(),
+        ts(),
+    )
+    .unwrap_err();
+    assert_eq!(e.field(), "secret");
+}
