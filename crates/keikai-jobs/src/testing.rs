@@ -156,6 +156,9 @@ async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    // Replies are small writes: without this, Nagle's algorithm holds each
+                    // one until the client's delayed ACK, some 40 ms a command.
+                    let _ = stream.set_nodelay(true);
                     sessions.spawn(session(stream, state.clone()));
                 }
                 Err(e) => eprintln!("SMTP sink: accept failed: {e}"),
@@ -284,8 +287,11 @@ async fn reply(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    write.write_all(text.as_bytes()).await?;
-    write.write_all(b"\r\n").await?;
+    // One write a reply, as a real server sends it.
+    let mut line = Vec::with_capacity(text.len() + 2);
+    line.extend_from_slice(text.as_bytes());
+    line.extend_from_slice(b"\r\n");
+    write.write_all(&line).await?;
     write.flush().await
 }
 
