@@ -32,6 +32,7 @@ use crate::cases::{self, lenient_i64};
 use crate::cases_ui::branch_paths;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::forms::{Pairs, fields};
 use crate::i18n;
 use crate::ui::{Page, after_submit, render};
 
@@ -1005,22 +1006,11 @@ pub struct RevisionForm {
     revision: Option<i64>,
 }
 
-/// Form fields in order, for forms that repeat a name (FAQ entries, product lists).
-type Pairs = Vec<(String, String)>;
-
 fn field<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == name)
         .map_or("", |(_, v)| v.as_str())
-}
-
-fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 fn revision_of(pairs: &Pairs) -> AppResult<Option<i64>> {

@@ -20,8 +20,8 @@ use keikai_domain::edition::{
 };
 use keikai_domain::release::Release;
 use keikai_domain::subscription::{
-    AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState, Trigger,
-    WebhookEndpoint, default_triggers, import,
+    AudienceList, Filter, Subscriber, SubscriberChanges, SubscriberInput, SubscriberKind,
+    SubscriptionState, Trigger, WebhookEndpoint, default_triggers, import,
 };
 use keikai_domain::{Action, BranchId, ListId, Locale, SubscriberId};
 use keikai_jobs::distribution::{DistributionConfig, FanoutRequest, link_token};
@@ -499,37 +499,16 @@ pub async fn api_patch_subscriber(
     let id: SubscriberId = id.parse().map_err(|_| AppError::not_found())?;
     let record = state.store.get_subscriber(id).await?;
     let before = record.subscriber.clone();
-    // Re-validate the changed fields through the domain's constructor.
-    let checked = Subscriber::subscribe(
-        SubscriberInput {
-            email: before.email.to_string(),
-            name: body.name.clone().unwrap_or_else(|| before.name.clone()),
-            kind: before.kind,
-            locale: Some(body.locale.unwrap_or(before.locale)),
-            time_zone: Some(
-                body.time_zone
-                    .clone()
-                    .unwrap_or_else(|| before.time_zone.clone()),
-            ),
-            openpgp_key: match &body.openpgp_key {
-                Some(k) => Some(k.clone()),
-                None => before.openpgp_key.clone(),
-            },
-        },
-        before.created_at,
-    )?;
-    check_key(checked.openpgp_key.as_deref())?;
     let mut s = before.clone();
-    s.name = checked.name;
-    s.locale = checked.locale;
-    s.time_zone = checked.time_zone;
-    s.openpgp_key = checked.openpgp_key;
-    if let Some(st) = body.state {
-        s.state = st;
-    }
-    if let Some(f) = body.filter {
-        s.filter = f.check()?;
-    }
+    s.update(SubscriberChanges {
+        name: body.name,
+        locale: body.locale,
+        time_zone: body.time_zone,
+        openpgp_key: body.openpgp_key,
+        state: body.state,
+        filter: body.filter,
+    })?;
+    check_key(s.openpgp_key.as_deref())?;
     let lists = match &body.lists {
         Some(ids) => Some(known_lists(&state, ids, s.kind).await?),
         None => None,
@@ -622,53 +601,16 @@ pub async fn import_csv(
         .collect();
     let mut rows = Vec::new();
     for row in plan.rows {
-        let email = row.input.email.clone();
-        let mut s = match Subscriber::subscribe(row.input, now) {
-            Ok(s) => s,
-            Err(e) => {
-                rejected.push(RejectedRowView {
-                    line: row.line,
-                    email,
-                    field: "row".to_owned(),
-                    reason: e.to_string(),
-                });
-                continue;
-            }
-        };
-        if let Err(e) = check_key(s.openpgp_key.as_deref()) {
-            rejected.push(RejectedRowView {
-                line: row.line,
+        let (line, email) = (row.line, row.input.email.clone());
+        match accept_row(row, &lists, now) {
+            Ok(r) => rows.push(r),
+            Err((field, reason)) => rejected.push(RejectedRowView {
+                line,
                 email,
-                field: "openpgp_key".to_owned(),
-                reason: e.message,
-            });
-            continue;
-        }
-        let mut ids = Vec::new();
-        let mut refused = None;
-        for name in &row.lists {
-            if let Some(l) = lists.iter().find(|l| &l.name == name) {
-                if l.internal_only && s.kind != SubscriberKind::Internal {
-                    refused = Some(format!("\"{}\" is for internal subscribers only", l.name));
-                }
-                ids.push(l.id);
-            }
-        }
-        if let Some(reason) = refused {
-            rejected.push(RejectedRowView {
-                line: row.line,
-                email,
-                field: "lists".to_owned(),
+                field: field.to_owned(),
                 reason,
-            });
-            continue;
+            }),
         }
-        s.state = SubscriptionState::Active;
-        rows.push(NewSubscription {
-            subscriber: s,
-            token: link_token(),
-            lists: ids,
-        });
     }
     rejected.sort_by_key(|r| r.line);
     let accepted = rows.len() as u64;
@@ -692,6 +634,33 @@ pub async fn import_csv(
         created: counts.created,
         updated: counts.updated,
         rejected,
+    })
+}
+
+/// An imported row as it goes in (active: the administrator vouches for the address), or
+/// the field that is wrong and why.
+fn accept_row(
+    row: import::ImportRow,
+    lists: &[AudienceList],
+    now: Timestamp,
+) -> Result<NewSubscription, (&'static str, String)> {
+    let mut s = Subscriber::subscribe(row.input, now).map_err(|e| ("row", e.to_string()))?;
+    check_key(s.openpgp_key.as_deref()).map_err(|e| ("openpgp_key", e.message))?;
+    let mut ids = Vec::new();
+    for name in &row.lists {
+        if let Some(l) = lists.iter().find(|l| &l.name == name) {
+            if l.internal_only && s.kind != SubscriberKind::Internal {
+                let why = format!("\"{}\" is for internal subscribers only", l.name);
+                return Err(("lists", why));
+            }
+            ids.push(l.id);
+        }
+    }
+    s.state = SubscriptionState::Active;
+    Ok(NewSubscription {
+        subscriber: s,
+        token: link_token(),
+        lists: ids,
     })
 }
 
@@ -997,6 +966,11 @@ pub async fn api_enable_webhook(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<WebhookEndpoint>> {
+    Ok(Json(enable_webhook(&state, &ctx, &id).await?))
+}
+
+/// Enables the endpoint `id` again with its failures reset; returns it without its secret.
+pub async fn enable_webhook(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<WebhookEndpoint> {
     ctx.require(Action::ManageDistribution)?;
     let id: uuid::Uuid = id.parse().map_err(|_| AppError::not_found())?;
     let before = state.store.get_webhook(id).await?;
@@ -1016,7 +990,7 @@ pub async fn api_enable_webhook(
         .store
         .save_webhook(&w, ctx.audit_actor(), &change, state.clock.now())
         .await?;
-    Ok(Json(shown))
+    Ok(shown)
 }
 
 // ------------------------------------------------------------------------------ early warnings
@@ -1331,8 +1305,10 @@ pub async fn api_bounce(
 // ------------------------------------------------------------------------------ self-service
 
 /// A public subscription: pending until the address confirms through the link mailed to it.
-/// An address that is subscribed already gets no second subscription and the answer does not
-/// say so (the form must not tell strangers who is subscribed).
+/// The answer never says whether the address is known (the form must not tell strangers who
+/// is subscribed): an active subscriber gets nothing; an address that unsubscribed, or never
+/// confirmed, becomes pending on the lists asked for and gets the confirmation link again,
+/// at most once an hour so that the form cannot flood someone's mailbox.
 pub async fn self_subscribe(
     state: &AppState,
     input: SubscriberInput,
@@ -1362,10 +1338,41 @@ pub async fn self_subscribe(
     if ids.is_empty() {
         return Err(AppError::invalid("lists", "choose at least one list"));
     }
-    if state.store.subscriber_by_email(&s.email).await?.is_some() {
+    if let Some(existing) = state.store.subscriber_by_email(&s.email).await? {
+        let mut known = existing.subscriber;
+        if known.state == SubscriptionState::Active {
+            return Ok(());
+        }
+        let was = known.state;
+        known.state = SubscriptionState::Pending;
+        state.store.save_subscriber(&known, Some(&ids), now).await?;
+        let mail = confirmation_mail(state, &known, &existing.token, was)?;
+        state.store.enqueue_jobs(&[mail], now).await?;
         return Ok(());
     }
     let token = link_token();
+    let mail = confirmation_mail(state, &s, &token, SubscriptionState::Pending)?;
+    let row = NewSubscription {
+        subscriber: s,
+        token,
+        lists: ids,
+    };
+    match state.store.create_subscriber(&row, &[mail], now).await {
+        // Two submissions at once: the other one went in.
+        Err(keikai_store::StoreError::Conflict(_)) => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// The mail asking `s` to confirm their subscription through the link holding `token`. The
+/// hour and the state the request found (`was`; pending for a new address) are in its key:
+/// requests within one hour send one mail, and a return after unsubscribing one more.
+fn confirmation_mail(
+    state: &AppState,
+    s: &Subscriber,
+    token: &str,
+    was: SubscriptionState,
+) -> AppResult<NewJob> {
     let cfg = config(state);
     let link = format!("{}/subscribe/confirm/{token}", cfg.base_url);
     let (subject, text) = match s.locale {
@@ -1382,26 +1389,16 @@ pub async fn self_subscribe(
             ),
         ),
     };
+    let now = state.clock.now();
+    let hour = now.as_second().div_euclid(3600);
+    let was = was.as_str();
+    let key = format!("subscribe-confirm:{}:{hour}:{was}", s.id);
+    let local = format!("confirm.{}.{hour}.{was}", s.id.as_uuid().simple());
     let to = keikai_jobs::Address::new(s.email.clone());
-    let message = keikai_jobs::Message::new(
-        to,
-        subject,
-        text,
-        format!("<confirm.{}@{}>", s.id.as_uuid().simple(), cfg.domain),
-    );
-    let mail = message
-        .to_job(format!("subscribe-confirm:{}", s.id), now)
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    let row = NewSubscription {
-        subscriber: s,
-        token,
-        lists: ids,
-    };
-    match state.store.create_subscriber(&row, &[mail], now).await {
-        // Two submissions at once: the other one went in.
-        Err(keikai_store::StoreError::Conflict(_)) => Ok(()),
-        other => Ok(other?),
-    }
+    let message = keikai_jobs::Message::new(to, subject, text, format!("<{local}@{}>", cfg.domain));
+    message
+        .to_job(key, now)
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Confirms a pending subscription (double opt-in); `false` for an unknown token.

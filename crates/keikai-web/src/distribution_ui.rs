@@ -23,7 +23,8 @@ use jiff::Timestamp;
 use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered, Section, Templates};
 use keikai_domain::subscription::{
-    Filter, SubscriberInput, SubscriberKind, SubscriptionState, Trigger, default_triggers,
+    AudienceList, Filter, SubscriberInput, SubscriberKind, SubscriptionState, Trigger,
+    WebhookEndpoint, default_triggers,
 };
 use keikai_domain::{Action, BranchId, ListId, Locale};
 use keikai_store::StoreError;
@@ -31,12 +32,14 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::UiForm;
-use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
 use crate::ctx::Ctx;
 use crate::distribution::{
     self as d, EarlyWarningInput, EditionView, ImportReport, ListInput, PreviewInput, WebhookInput,
 };
 use crate::error::{AppError, AppResult};
+use crate::forms::{
+    Pairs, csv_field, field, fields, form_csrf, no_store, refuse_read_only_token, with_cookie,
+};
 use crate::i18n;
 use crate::ui::{Page, after_submit, render};
 
@@ -75,24 +78,6 @@ pub fn routes() -> Router<AppState> {
 
 // ---------------------------------------------------------------- small helpers
 
-/// Form fields in order, for forms that repeat a name (checkboxes, multi-selects).
-type Pairs = Vec<(String, String)>;
-
-fn field(pairs: &Pairs, name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or_else(String::new, |(_, v)| v.clone())
-}
-
-fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
 /// A checkbox: sent with any value but an empty or negative one means ticked.
 fn flag(pairs: &Pairs, name: &str) -> bool {
     pairs
@@ -130,74 +115,6 @@ fn field_message(lang: Locale, prefix: &str, e: &AppError) -> String {
             }
         }
         None => e.message.clone(),
-    }
-}
-
-/// A read-only API token may not submit anything, whatever the route (as on `/report`).
-fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
-    if ctx
-        .identity
-        .token
-        .as_ref()
-        .is_some_and(|t| !t.allows_writes())
-    {
-        return Err(AppError::forbidden(
-            "this API token's scopes do not allow that",
-        ));
-    }
-    Ok(())
-}
-
-/// How long a public form's CSRF cookie lives: long enough to write a key into the form.
-const FORM_COOKIE_SECS: i64 = 24 * 3600;
-
-/// The CSRF token for a visitor's forms, and the pre-session cookie to (re)send when they
-/// have no session (the public pages' forms, the language switch included).
-fn form_csrf(ctx: &Ctx, headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
-    if ctx.identity.session.is_some() {
-        return (ctx.csrf.clone(), None);
-    }
-    let value = match cookie_value(headers, PRE_SESSION_CSRF_COOKIE) {
-        Some(c) if c.len() == 43 => c.to_owned(),
-        _ => random_secret(),
-    };
-    let cookie = set_cookie(
-        PRE_SESSION_CSRF_COOKIE,
-        &value,
-        FORM_COOKIE_SECS,
-        secure,
-        true,
-    );
-    (value, Some(cookie))
-}
-
-fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
-    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
-}
-
-/// Pages whose address holds a secret are not kept by caches.
-fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
-}
-
-/// A CSV field: quoted when it must be, and defused against spreadsheet formulas.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -561,17 +478,23 @@ async fn unsubscribe_submit(
     }))
 }
 
-/// `GET /ack/{token}`: a button; opening the link records nothing.
-///
-/// The store has no read of a delivery by its acknowledgement secret, so an unknown link
-/// shows the button too; pressing it answers "not found".
+/// `GET /ack/{token}`: a button; opening the link records nothing (mail scanners open
+/// links). A link acknowledged already says when; an unknown one is not found.
 async fn ack_page(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
+    let delivery = match state.store.delivery_by_ack_token(&token).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound) => return Err(AppError::not_found()),
+        Err(e) => return Err(e.into()),
+    };
     let path = format!("/ack/{token}");
+    if let Some(at) = delivery.acked_at {
+        return Ok(ack_done(&state, &ctx, &headers, path, at));
+    }
     Ok(link_page(&state, &ctx, &headers, path.clone(), |page| {
         LinkTemplate {
             heading: page.t("ack-title"),
@@ -582,6 +505,23 @@ async fn ack_page(
             action: Some(path),
         }
     }))
+}
+
+fn ack_done(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    path: String,
+    at: Timestamp,
+) -> Response {
+    link_page(state, ctx, headers, path, |page| LinkTemplate {
+        heading: page.t("ack-done-title"),
+        message: format!("{} ({})", page.t("ack-done"), when(at)),
+        note: None,
+        page,
+        action: None,
+        button: String::new(),
+    })
 }
 
 /// `POST /ack/{token}`: records the acknowledgement (the first one counts).
@@ -595,18 +535,9 @@ async fn ack_submit(
     let delivery = d::acknowledge(&state, &token)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let at = delivery.acked_at.map(when).unwrap_or_default();
     let path = format!("/ack/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| {
-        LinkTemplate {
-            heading: page.t("ack-done-title"),
-            message: format!("{} ({at})", page.t("ack-done")),
-            note: None,
-            page,
-            action: None,
-            button: String::new(),
-        }
-    }))
+    let at = delivery.acked_at.unwrap_or_else(|| state.clock.now());
+    Ok(ack_done(&state, &ctx, &headers, path, at))
 }
 
 // ================================================================ the PSIRT's pages
@@ -1066,15 +997,16 @@ async fn overview_after<T>(
     state: &AppState,
     ctx: &Ctx,
     result: AppResult<T>,
-    target: &str,
+    target: impl FnOnce(&T) -> String,
     drafts: OverviewDrafts,
 ) -> AppResult<Response> {
+    let target = result.as_ref().map(target).unwrap_or_default();
     let lang = ctx.lang;
     let result = result.map_err(|e| {
         let message = field_message(lang, "dist-field", &e);
         AppError { message, ..e }
     });
-    after_submit(result, target, |msg, status| {
+    after_submit(result, &target, |msg, status| {
         overview_page(state, ctx, drafts, None, Some(msg), status)
     })
     .await
@@ -1092,15 +1024,12 @@ async fn create_list(
         Ok(input) => d::save_list(&state, &ctx, None, input).await,
         Err(e) => Err(e),
     };
-    let target = match &result {
-        Ok(l) => format!("/distribution?done=list#list-{}", l.id),
-        Err(_) => String::new(),
-    };
     let drafts = OverviewDrafts {
         list: Some(form),
         ..OverviewDrafts::default()
     };
-    overview_after(&state, &ctx, result, &target, drafts).await
+    let target = |l: &AudienceList| format!("/distribution?done=list#list-{}", l.id);
+    overview_after(&state, &ctx, result, target, drafts).await
 }
 
 /// `POST /distribution/webhooks`: redirects when the secret was typed; a generated secret is
@@ -1135,15 +1064,13 @@ async fn create_webhook(
             overview_page(&state, &ctx, drafts, flash, None, StatusCode::OK).await
         }
         other => {
-            let target = match &other {
-                Ok(w) => format!("/distribution?done=webhook#webhook-{}", w.id),
-                Err(_) => String::new(),
-            };
             let drafts = OverviewDrafts {
                 webhook: Some(form),
                 ..OverviewDrafts::default()
             };
-            overview_after(&state, &ctx, other, &target, drafts).await
+            let target =
+                |w: &WebhookEndpoint| format!("/distribution?done=webhook#webhook-{}", w.id);
+            overview_after(&state, &ctx, other, target, drafts).await
         }
     }
 }
@@ -1154,11 +1081,8 @@ async fn enable_webhook(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
-    let target = format!("/distribution?done=enabled#webhook-{id}");
-    // The API's handler holds the rule (failures reset, audited); its answer is not needed.
-    let _enabled = d::api_enable_webhook(State(state), ctx, Path(id)).await?;
-    Ok(Redirect::to(&target).into_response())
+    d::enable_webhook(&state, &ctx, &id).await?;
+    Ok(Redirect::to(&format!("/distribution?done=enabled#webhook-{id}")).into_response())
 }
 
 /// `POST /distribution/early-warnings`.
@@ -1177,14 +1101,8 @@ async fn early_warning(
         warning: Some(form),
         ..OverviewDrafts::default()
     };
-    overview_after(
-        &state,
-        &ctx,
-        result,
-        "/distribution?done=warning#events",
-        drafts,
-    )
-    .await
+    let target = |_: &String| "/distribution?done=warning#events".to_owned();
+    overview_after(&state, &ctx, result, target, drafts).await
 }
 
 /// `POST /distribution/editions`: a new edition with every section and the built-in
@@ -1220,15 +1138,12 @@ async fn create_edition(
         .await
     }
     .await;
-    let target = match &result {
-        Ok(e) => format!("/distribution/editions/{}", e.edition.name),
-        Err(_) => String::new(),
-    };
     let drafts = OverviewDrafts {
         edition: Some(form),
         ..OverviewDrafts::default()
     };
-    overview_after(&state, &ctx, result, &target, drafts).await
+    let target = |e: &EditionView| format!("/distribution/editions/{}", e.edition.name);
+    overview_after(&state, &ctx, result, target, drafts).await
 }
 
 // ---------------------------------------------------------------- editions
@@ -1628,11 +1543,7 @@ async fn subscribers_page(
         .into_iter()
         .map(|r| {
             let s = r.subscriber;
-            let state = match s.state {
-                SubscriptionState::Pending => "pending",
-                SubscriptionState::Active => "active",
-                SubscriptionState::Unsubscribed => "unsubscribed",
-            };
+            let state = s.state.as_str();
             SubscriberRow {
                 email: s.email.to_string(),
                 name: s.name,

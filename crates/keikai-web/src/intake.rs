@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use askama::Template;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::attachment::{self, AttachmentError, AttachmentName, AttachmentPolicy};
@@ -31,10 +31,11 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::api::ApiJson;
-use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie, sha256_hex};
+use crate::auth::{random_secret, sha256_hex};
 use crate::cases::Upload;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::forms::{form_csrf, no_store, refuse_read_only_token, with_cookie};
 use crate::ui::{Page, after_submit, render};
 use crate::{AppState, ClientAddr, i18n};
 
@@ -42,9 +43,6 @@ use crate::{AppState, ClientAddr, i18n};
 /// are accountable and not counted.
 pub const ANONYMOUS_REPORTS_PER_WINDOW: u64 = 10;
 pub const REPORT_WINDOW: SignedDuration = SignedDuration::from_hours(1);
-
-/// How long an anonymous visitor's form stays valid: writing a good report takes a while.
-const FORM_COOKIE_SECS: i64 = 24 * 3600;
 
 /// The throttle counts reports in the sign-in throttle's table under this key.
 fn throttle_key(ip: IpAddr) -> String {
@@ -192,57 +190,6 @@ fn checked_attachments(
         });
     }
     Ok(out)
-}
-
-/// A read-only API token may not submit anything, whatever the route.
-fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
-    if ctx
-        .identity
-        .token
-        .as_ref()
-        .is_some_and(|t| !t.allows_writes())
-    {
-        return Err(AppError::forbidden(
-            "this API token's scopes do not allow that",
-        ));
-    }
-    Ok(())
-}
-
-/// The pre-session CSRF token for a visitor without a session, and the cookie to (re)send
-/// with a longer life than the sign-in form's, so that a long report can still be sent.
-fn form_csrf(ctx: &Ctx, headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
-    if ctx.identity.session.is_some() {
-        return (ctx.csrf.clone(), None);
-    }
-    let value = match cookie_value(headers, PRE_SESSION_CSRF_COOKIE) {
-        Some(c) if c.len() == 43 => c.to_owned(),
-        _ => random_secret(),
-    };
-    let cookie = set_cookie(
-        PRE_SESSION_CSRF_COOKIE,
-        &value,
-        FORM_COOKIE_SECS,
-        secure,
-        true,
-    );
-    (value, Some(cookie))
-}
-
-fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
-    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
-}
-
-/// Pages that show a secret (the new tracking link, the portal) are not kept by caches.
-fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
 }
 
 // ---------------------------------------------------------------- submitting a report

@@ -14,6 +14,7 @@ pub mod cvss_ui;
 pub mod distribution;
 pub mod distribution_ui;
 pub mod error;
+mod forms;
 pub mod i18n;
 pub mod intake;
 mod login;

@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::api::UiForm;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::forms::{Pairs, field, fields};
 use crate::partners::{self, AlertReport, AlertView, PackageDetail, PackageSummary, PartnerRow};
 use crate::ui::{Page, after_submit, render};
 
@@ -370,24 +371,6 @@ async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response
         StatusCode::OK,
     )
     .await
-}
-
-/// Form fields in order, for forms that repeat a name (multi-selects, checkboxes).
-type Pairs = Vec<(String, String)>;
-
-fn field(pairs: &Pairs, name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or_else(String::new, |(_, v)| v.clone())
-}
-
-fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 /// A `YYYY-MM-DD` date input as UTC midnight.

@@ -33,6 +33,7 @@ use crate::AppState;
 use crate::api::ApiJson;
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::forms::csv_field;
 
 // ------------------------------------------------------------------------------ the seat
 
@@ -1071,20 +1072,6 @@ pub async fn api_access(
 ) -> AppResult<Json<Vec<AccessRow>>> {
     ctx.require(Action::ViewPartners)?;
     Ok(Json(access_rows(&state).await?))
-}
-
-/// A CSV field: quoted when it must be, and defused against spreadsheet formulas.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }
 
 /// `GET /partners/access.csv`: the whole trail for auditors, newest first.

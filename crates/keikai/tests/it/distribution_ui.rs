@@ -16,7 +16,7 @@ use keikai_store::{Channel, DistributionEvent, NewDelivery, NewSubscription};
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, fixture};
-use crate::support::{NowTs, SessionCookie, TestApp, csrf_of, location};
+use crate::support::{NowTs, TestApp, csrf_of};
 
 // ---------------------------------------------------------------- helpers
 
@@ -34,36 +34,6 @@ async fn api(f: &Fixture, method: &str, path: &str, body: Option<Value>) -> (u16
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
-}
-
-async fn post_form(
-    app: &TestApp,
-    s: &SessionCookie,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-    pairs.push(("csrf", &s.csrf));
-    let res = TestApp::plain_client()
-        .post(app.url(path))
-        .header("cookie", s.header())
-        .form(&pairs)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let loc = location(&res);
-    (status, loc, res.text().await.unwrap())
-}
-
-async fn get_page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = TestApp::plain_client()
-        .get(app.url(path))
-        .header("cookie", s.header())
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// Sends the queued plain mail jobs (the confirmation mails) through `sink`.
@@ -309,12 +279,20 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("recorded"));
     assert_eq!(newest_event(&f).await["counts"]["acknowledged"], 1);
-    let res = scanner
-        .post(app.url("/ack/not-a-real-token"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    // Opened again, the link says it was recorded instead of offering the button.
+    let page = scanner.get(app.url(&ack)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("recorded"), "{page}");
+    assert!(!page.contains("id=\"link-button\""), "{page}");
+    for method in [reqwest::Method::GET, reqwest::Method::POST] {
+        let res = scanner
+            .request(method.clone(), app.url("/ack/not-a-real-token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} of an unknown link");
+    }
 
     // RFC 8058 one-click: the mail client POSTs the header's URL with this body, without
     // cookies or a CSRF token.
@@ -352,6 +330,30 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
     .await;
     crate::distribution::drain(&w).await;
     assert_eq!(to(&sink.received(), "hanako@example.com").len(), 2);
+
+    // She comes back: the same answer as for a stranger, and a new confirmation link (the
+    // same secret); a second request within the hour sends nothing more.
+    let (status, back) = submit("hanako@example.com").await;
+    assert_eq!(status, 200);
+    assert_eq!(back.replace(&csrf, ""), sent.replace(&csrf, ""));
+    assert_eq!(
+        subscriber_state(app, "hanako@example.com").await,
+        Some(SubscriptionState::Pending)
+    );
+    assert_eq!(submit("hanako@example.com").await.0, 200);
+    send_mail(app, &sink).await;
+    let mail = to(&sink.received(), "hanako@example.com");
+    assert_eq!(mail.len(), 3, "one more confirmation message");
+    assert_eq!(
+        link_path(&mail[2].text_body().unwrap(), "/subscribe/confirm/"),
+        confirm
+    );
+    let res = scanner.post(app.url(&confirm)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        subscriber_state(app, "hanako@example.com").await,
+        Some(SubscriptionState::Active)
+    );
     sink.stop().await;
 }
 
@@ -397,7 +399,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     let mut sink = SmtpSink::start().await;
     let s = app.session_for(f.author).await;
 
-    let (status, page) = get_page(app, &s, "/distribution").await;
+    let (status, page) = app.get_page(&s, "/distribution").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("href=\"/distribution\""), "the nav links it");
     let old = f.old.to_string();
@@ -418,19 +420,19 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     };
     let mut bad = list_fields("first");
     bad.push(("products", &old));
-    let (status, _, page) = post_form(app, &s, "/distribution/lists", &bad).await;
+    let (status, _, page) = app.post_form(&s, "/distribution/lists", &bad).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("Priority —"), "{page}");
     assert!(page.contains("value=\"Customers\""));
     let mut good = list_fields("2");
     good.push(("products", &old));
-    let (status, to_page, page) = post_form(app, &s, "/distribution/lists", &good).await;
+    let (status, to_page, page) = app.post_form(&s, "/distribution/lists", &good).await;
     assert_eq!(status, 303, "{page}");
     assert!(
         to_page.starts_with("/distribution?done=list#list-"),
         "{to_page}"
     );
-    let (_, page) = get_page(app, &s, &to_page).await;
+    let (_, page) = app.get_page(&s, &to_page).await;
     assert!(page.contains("The list was created."), "{page}");
     assert!(page.contains("data-list=\"Customers\""));
     assert!(
@@ -440,17 +442,17 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(page.contains("CVSS score at least 7.0"), "{page}");
 
     // A second list for webhooks only: it takes weekly digests, so the warning skips it.
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/lists",
-        &[
-            ("name", "SOC"),
-            ("priority", "5"),
-            ("triggers", "weekly_digest"),
-        ],
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(
+            &s,
+            "/distribution/lists",
+            &[
+                ("name", "SOC"),
+                ("priority", "5"),
+                ("triggers", "weekly_digest"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{page}");
     let lists = app.store.list_lists().await.unwrap();
     let soc = lists
@@ -506,28 +508,27 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         "the administrator vouches for imported subscribers"
     );
     let customers = lists.iter().find(|l| l.name == "Customers").unwrap().id;
-    let (status, page) = get_page(
-        app,
-        &s,
-        &format!("/distribution/subscribers?list={customers}"),
-    )
-    .await;
+    let (status, page) = app
+        .get_page(&s, &format!("/distribution/subscribers?list={customers}"))
+        .await;
     assert_eq!(status, 200);
     assert!(page.contains("data-email=\"alice@example.com\""), "{page}");
-    let (_, page) = get_page(app, &s, &format!("/distribution/subscribers?list={soc}")).await;
+    let (_, page) = app
+        .get_page(&s, &format!("/distribution/subscribers?list={soc}"))
+        .await;
     assert!(!page.contains("alice@example.com"), "filtered by list");
 
     // An edition: created, then a broken template is refused with its name and line.
-    let (status, to_edition, page) = post_form(
-        app,
-        &s,
-        "/distribution/editions",
-        &[("name", "engineers"), ("title", "Engineering")],
-    )
-    .await;
+    let (status, to_edition, page) = app
+        .post_form(
+            &s,
+            "/distribution/editions",
+            &[("name", "engineers"), ("title", "Engineering")],
+        )
+        .await;
     assert_eq!(status, 303, "{page}");
     assert_eq!(to_edition, "/distribution/editions/engineers");
-    let (status, page) = get_page(app, &s, &to_edition).await;
+    let (status, page) = app.get_page(&s, &to_edition).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("name=\"revision\" value=\"1\""), "{page}");
     let edition = |supplement: &'static str, html_en: &'static str| {
@@ -544,7 +545,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         ]
     };
     let broken = edition("INTERNAL-GUIDANCE-42", "<p>{{ event.title }}</p>\n{% if %}");
-    let (status, _, page) = post_form(app, &s, &to_edition, &broken).await;
+    let (status, _, page) = app.post_form(&s, &to_edition, &broken).await;
     assert_eq!(status, 422, "{page}");
     assert!(
         page.contains("HTML template (English)") && page.contains("templates.html.en"),
@@ -557,13 +558,9 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     let mut preview = edition("INTERNAL-GUIDANCE-42", "");
     preview.push(("preview_lang", "en"));
     preview.push(("advisory", ""));
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/editions/engineers/preview",
-        &preview,
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(&s, "/distribution/editions/engineers/preview", &preview)
+        .await;
     assert_eq!(status, 200, "{page}");
     let text = page
         .split("<pre id=\"preview-text\">")
@@ -574,7 +571,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         .unwrap();
     assert!(text.contains("INTERNAL-GUIDANCE-42"), "{text}");
     assert!(page.contains("sandbox=\"\" srcdoc=\""), "{page}");
-    let (_, stored) = get_page(app, &s, &to_edition).await;
+    let (_, stored) = app.get_page(&s, &to_edition).await;
     assert!(
         !stored.contains("INTERNAL-GUIDANCE-42"),
         "a preview saves nothing"
@@ -584,80 +581,72 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     let mut preview = edition("", "");
     preview.push(("preview_lang", "ja"));
     preview.push(("advisory", &a.tracking_id));
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/editions/engineers/preview",
-        &preview,
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(&s, "/distribution/editions/engineers/preview", &preview)
+        .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("社内向け"), "{page}");
     assert!(page.contains(&a.tracking_id));
     let mut unknown = edition("", "");
     unknown.push(("advisory", "EXA-1999-9999"));
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/editions/engineers/preview",
-        &unknown,
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(&s, "/distribution/editions/engineers/preview", &unknown)
+        .await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("EXA-1999-9999"));
     // Saved for real.
     let good = edition("INTERNAL-GUIDANCE-42", "");
-    let (status, saved, page) = post_form(app, &s, &to_edition, &good).await;
+    let (status, saved, page) = app.post_form(&s, &to_edition, &good).await;
     assert_eq!(status, 303, "{page}");
-    let (_, page) = get_page(app, &s, &saved).await;
+    let (_, page) = app.get_page(&s, &saved).await;
     assert!(page.contains("The edition was saved."));
     assert!(page.contains("INTERNAL-GUIDANCE-42"));
     assert!(page.contains("name=\"revision\" value=\"2\""));
     // A stale form (revision 1) does not overwrite the newer one.
-    let (status, _, page) = post_form(app, &s, &to_edition, &good).await;
+    let (status, _, page) = app.post_form(&s, &to_edition, &good).await;
     assert_eq!(status, 409, "{page}");
 
     // Webhooks: a typed secret redirects; a generated one is shown once.
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/webhooks",
-        &[
-            ("list", &soc),
-            ("name", "SOAR"),
-            ("url", "https://soar.example.com/hook"),
-            ("secret", "a-very-long-shared-secret"),
-        ],
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(
+            &s,
+            "/distribution/webhooks",
+            &[
+                ("list", &soc),
+                ("name", "SOAR"),
+                ("url", "https://soar.example.com/hook"),
+                ("secret", "a-very-long-shared-secret"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{page}");
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/webhooks",
-        &[
-            ("list", &soc),
-            ("name", "Chat"),
-            ("url", "https://chat.example.com/hook"),
-        ],
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(
+            &s,
+            "/distribution/webhooks",
+            &[
+                ("list", &soc),
+                ("name", "Chat"),
+                ("url", "https://chat.example.com/hook"),
+            ],
+        )
+        .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("id=\"webhook-secret\""), "{page}");
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/webhooks",
-        &[
-            ("list", &soc),
-            ("name", "FTP"),
-            ("url", "ftp://example.com/x"),
-        ],
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(
+            &s,
+            "/distribution/webhooks",
+            &[
+                ("list", &soc),
+                ("name", "FTP"),
+                ("url", "ftp://example.com/x"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("value=\"ftp://example.com/x\""));
-    let (_, page) = get_page(app, &s, "/distribution").await;
+    let (_, page) = app.get_page(&s, "/distribution").await;
     assert!(page.contains("data-webhook=\"SOAR\"") && page.contains("data-webhook=\"Chat\""));
     assert!(
         !page.contains("a-very-long-shared-secret"),
@@ -665,24 +654,24 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     );
 
     // An early warning through the form: queued, then sent by the worker.
-    let (status, to_page, page) = post_form(
-        app,
-        &s,
-        "/distribution/early-warnings",
-        &[
-            ("title_en", "Router parser exploited"),
-            ("body_en", "Block port 4242 until the fix ships."),
-            ("title_ja", ""),
-            ("body_ja", ""),
-            // Clear: a subscriber's own filter lets nothing more restricted through unless
-            // it is widened (the default Filter's max_tlp).
-            ("tlp", "clear"),
-            ("exploited", "1"),
-            ("max_score", "9.8"),
-            ("products", &old),
-        ],
-    )
-    .await;
+    let (status, to_page, page) = app
+        .post_form(
+            &s,
+            "/distribution/early-warnings",
+            &[
+                ("title_en", "Router parser exploited"),
+                ("body_en", "Block port 4242 until the fix ships."),
+                ("title_ja", ""),
+                ("body_ja", ""),
+                // Clear: a subscriber's own filter lets nothing more restricted through unless
+                // it is widened (the default Filter's max_tlp).
+                ("tlp", "clear"),
+                ("exploited", "1"),
+                ("max_score", "9.8"),
+                ("products", &old),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{page}");
     assert_eq!(to_page, "/distribution?done=warning#events");
     let fanouts = app
@@ -691,17 +680,17 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         .await
         .unwrap();
     assert_eq!(fanouts.queued, 1, "one fan-out queued");
-    let (status, _, page) = post_form(
-        app,
-        &s,
-        "/distribution/early-warnings",
-        &[
-            ("title_en", ""),
-            ("body_en", "No title"),
-            ("max_score", "11"),
-        ],
-    )
-    .await;
+    let (status, _, page) = app
+        .post_form(
+            &s,
+            "/distribution/early-warnings",
+            &[
+                ("title_en", ""),
+                ("body_en", "No title"),
+                ("max_score", "11"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("No title"), "what was typed is kept");
     let w = crate::distribution::worker(app, &sink, false, 10);
@@ -710,12 +699,14 @@ async fn the_psirt_runs_distribution_from_the_pages() {
 
     let event = newest_event(&f).await;
     let id = event["id"].as_str().unwrap();
-    let (_, page) = get_page(app, &s, "/distribution").await;
+    let (_, page) = app.get_page(&s, "/distribution").await;
     assert!(
         page.contains(&format!("href=\"/distribution/events/{id}\"")),
         "{page}"
     );
-    let (status, page) = get_page(app, &s, &format!("/distribution/events/{id}")).await;
+    let (status, page) = app
+        .get_page(&s, &format!("/distribution/events/{id}"))
+        .await;
     assert_eq!(status, 200, "{page}");
     assert!(
         page.contains("data-address=\"alice@example.com\""),
@@ -726,7 +717,9 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         page.contains("<td>Customers</td>"),
         "the list is named: {page}"
     );
-    let (_, page) = get_page(app, &s, &format!("/distribution/events/{id}?state=failed")).await;
+    let (_, page) = app
+        .get_page(&s, &format!("/distribution/events/{id}?state=failed"))
+        .await;
     assert!(page.contains("id=\"no-deliveries\""), "{page}");
     let res = TestApp::plain_client()
         .get(app.url(&format!("/distribution/events/{id}/deliveries.csv")))
@@ -763,18 +756,14 @@ async fn a_disabled_webhook_is_enabled_from_the_page() {
         .record_webhook_attempt(hook, Some("HTTP 500"), 1, app.clock.now_ts())
         .await
         .unwrap();
-    let (_, page) = get_page(app, &s, "/distribution").await;
+    let (_, page) = app.get_page(&s, "/distribution").await;
     assert!(page.contains("HTTP 500"), "the reason is shown: {page}");
     assert!(page.contains(&format!("/distribution/webhooks/{hook}/enable")));
-    let (status, to_page, _) = post_form(
-        app,
-        &s,
-        &format!("/distribution/webhooks/{hook}/enable"),
-        &[],
-    )
-    .await;
+    let (status, to_page, _) = app
+        .post_form(&s, &format!("/distribution/webhooks/{hook}/enable"), &[])
+        .await;
     assert_eq!(status, 303);
-    let (_, page) = get_page(app, &s, &to_page).await;
+    let (_, page) = app.get_page(&s, &to_page).await;
     assert!(page.contains("The webhook is enabled again."), "{page}");
     assert!(!page.contains("HTTP 500"));
     assert!(app.store.get_webhook(hook).await.unwrap().enabled);

@@ -11,7 +11,7 @@ use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, branch, fixture};
-use crate::support::{NowTs, SessionCookie, TestApp, location};
+use crate::support::{NowTs, TestApp};
 
 const ROUTER_SECRET: &str = "PARTNER-ONLY-ROUTER-7f3a";
 const OFFICE_SECRET: &str = "PARTNER-ONLY-OFFICE-9c2e";
@@ -765,37 +765,6 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     assert!(html.contains("Worm outbreak") && html.contains("Router CERT"));
 }
 
-/// A form post with a browser session (the CSRF field added): status, Location, body.
-async fn post_form(
-    app: &TestApp,
-    s: &SessionCookie,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-    pairs.push(("csrf", &s.csrf));
-    let res = TestApp::plain_client()
-        .post(app.url(path))
-        .header("cookie", s.header())
-        .form(&pairs)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let loc = location(&res);
-    (status, loc, res.text().await.unwrap())
-}
-
-async fn get_page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = TestApp::plain_client()
-        .get(app.url(path))
-        .header("cookie", s.header())
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 fn day(t: jiff::Timestamp) -> String {
     t.to_zoned(jiff::tz::TimeZone::UTC)
         .date()
@@ -846,55 +815,55 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
     let signed = day(now - SignedDuration::from_hours(24 * 30));
     let expires = day(now + SignedDuration::from_hours(24 * 365));
     let before = day(now - SignedDuration::from_hours(24 * 60));
-    let (status, _, html) = post_form(
-        app,
-        &s,
-        &path,
-        &[
-            ("partner_type", "csirt"),
-            ("tier", "1"),
-            ("scope", "all"),
-            ("signed_at", &signed),
-            ("expires_at", &before),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &path,
+            &[
+                ("partner_type", "csirt"),
+                ("tier", "1"),
+                ("scope", "all"),
+                ("signed_at", &signed),
+                ("expires_at", &before),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(
         html.contains("expires_at: must be after the signing date"),
         "{html}"
     );
-    let (status, _, html) = post_form(
-        app,
-        &s,
-        &path,
-        &[
-            ("partner_type", "csirt"),
-            ("tier", "9"),
-            ("scope", "all"),
-            ("signed_at", &signed),
-            ("expires_at", &expires),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &path,
+            &[
+                ("partner_type", "csirt"),
+                ("tier", "9"),
+                ("scope", "all"),
+                ("signed_at", &signed),
+                ("expires_at", &expires),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(
         html.contains("tier: ") && html.contains("is not a configured tier"),
         "{html}"
     );
-    let (status, _, html) = post_form(
-        app,
-        &s,
-        &path,
-        &[
-            ("partner_type", "csirt"),
-            ("tier", "1"),
-            ("scope", "all"),
-            ("signed_at", "next tuesday"),
-            ("expires_at", &expires),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &path,
+            &[
+                ("partner_type", "csirt"),
+                ("tier", "1"),
+                ("scope", "all"),
+                ("signed_at", "next tuesday"),
+                ("expires_at", &expires),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("signed_at: "), "{html}");
     assert!(app.store.agreement(org).await.unwrap().is_none());
@@ -912,27 +881,27 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
         .unwrap()
         .id
         .to_string();
-    let (status, loc, body) = post_form(
-        app,
-        &s,
-        &path,
-        &[
-            ("partner_type", "security_vendor"),
-            ("tier", "1"),
-            ("scope", "areas"),
-            ("branches", &router_product),
-            ("signed_at", &signed),
-            ("expires_at", &expires),
-        ],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &path,
+            &[
+                ("partner_type", "security_vendor"),
+                ("tier", "1"),
+                ("scope", "areas"),
+                ("branches", &router_product),
+                ("signed_at", &signed),
+                ("expires_at", &expires),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
     let a = app.store.agreement(org).await.unwrap().unwrap();
     assert_eq!(a.tier, "1");
     assert_eq!(a.signed_at.to_string(), format!("{signed}T00:00:00Z"));
     assert!(matches!(a.scope, keikai_domain::partner::ProductScope::Areas(ref b) if b.len() == 1));
-    let (status, html) = get_page(app, &s, "/partners").await;
+    let (status, html) = app.get_page(&s, "/partners").await;
     assert_eq!(status, 200);
     let row = org_row(&html, org);
     assert!(row.contains("agreement-valid"), "{row}");
@@ -958,23 +927,19 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
 
     // Revoking: the reason is required; then the portal is gone for that partner.
     let revoke = format!("/partners/{org}/revoke");
-    let (status, _, html) = post_form(app, &s, &revoke, &[("reason", "  ")]).await;
+    let (status, _, html) = app.post_form(&s, &revoke, &[("reason", "  ")]).await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("reason: "), "{html}");
-    let (status, loc, body) = post_form(
-        app,
-        &s,
-        &revoke,
-        &[("reason", "Shared <i>embargoed</i> data")],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(&s, &revoke, &[("reason", "Shared <i>embargoed</i> data")])
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
     let (status, _) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 404);
     let (status, _) = fetch(app, Some(&token), "/partner").await;
     assert_eq!(status, 404);
-    let (_, html) = get_page(app, &s, "/partners").await;
+    let (_, html) = app.get_page(&s, "/partners").await;
     assert!(org_row(&html, org).contains("agreement-revoked"));
     audited(
         &w,
@@ -995,18 +960,18 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     let r = w.release.id();
 
     // An alert with an empty body is refused with the field named.
-    let (status, _, html) = post_form(
-        app,
-        &s,
-        "/partners/alerts",
-        &[
-            ("title", "Worm"),
-            ("body", " "),
-            ("tlp", "red"),
-            ("tier", "1"),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            "/partners/alerts",
+            &[
+                ("title", "Worm"),
+                ("body", " "),
+                ("tlp", "red"),
+                ("tier", "1"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("body: must not be empty"), "{html}");
     assert!(
@@ -1015,19 +980,19 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     );
     assert!(app.store.list_alerts().await.unwrap().is_empty());
     // To tier 2 and CSIRTs: p2 (tier 2) and p1 (a CSIRT); not the expired or revoked ones.
-    let (status, loc, body) = post_form(
-        app,
-        &s,
-        "/partners/alerts",
-        &[
-            ("title", "Worm <script>outbreak</script>"),
-            ("body", "Block port 445."),
-            ("tlp", "amber_strict"),
-            ("tier", "2"),
-            ("partner_type", "csirt"),
-        ],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            "/partners/alerts",
+            &[
+                ("title", "Worm <script>outbreak</script>"),
+                ("body", "Block port 445."),
+                ("tlp", "amber_strict"),
+                ("tier", "2"),
+                ("partner_type", "csirt"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     let alerts = app.store.list_alerts().await.unwrap();
     assert_eq!(alerts.len(), 1);
@@ -1040,7 +1005,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert_eq!(alerts[0].tlp, Tlp::AmberStrict);
     let (_, mine) = call(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
     assert!(mine.contains("Block port 445."), "{mine}");
-    let (_, html) = get_page(app, &s, "/partners").await;
+    let (_, html) = app.get_page(&s, "/partners").await;
     assert!(
         html.contains("Worm &#60;script&#62;") || html.contains("Worm &lt;script&gt;"),
         "{html}"
@@ -1064,7 +1029,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, html) = get_page(app, &s, "/partners").await;
+    let (_, html) = app.get_page(&s, "/partners").await;
     let q = &html[html
         .find(&format!("id=\"question-{id}\""))
         .expect("question listed")..];
@@ -1077,23 +1042,24 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         "{q}"
     );
     let answer = format!("/partners/questions/{id}/answers");
-    let (status, _, html) =
-        post_form(app, &s, &answer, &[("text", " "), ("audience", "asker")]).await;
+    let (status, _, html) = app
+        .post_form(&s, &answer, &[("text", " "), ("audience", "asker")])
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("text: must not be empty"), "{html}");
-    let (status, loc, body) = post_form(
-        app,
-        &s,
-        &answer,
-        &[("text", PRIVATE_ANSWER), ("audience", "asker")],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &answer,
+            &[("text", PRIVATE_ANSWER), ("audience", "asker")],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#question-{id}"));
     let package = format!("/api/v1/partner/packages/{r}");
     let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
     assert!(mine.contains(PRIVATE_ANSWER), "{mine}");
-    let (_, html) = get_page(app, &s, "/partners").await;
+    let (_, html) = app.get_page(&s, "/partners").await;
     assert!(html.contains(PRIVATE_ANSWER), "{html}");
     // Tier 2 sees the package a day later, without the answer to the asker.
     app.clock.advance(SignedDuration::from_hours(24));
@@ -1105,37 +1071,33 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
 
     // The partner edition from the advisory editor.
     let editor = format!("/editor/advisories/{}", w.router.id);
-    let (status, html) = get_page(app, &s, &editor).await;
+    let (status, html) = app.get_page(&s, &editor).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"partner-edition-form\""), "{html}");
     assert!(html.contains(ROUTER_SECRET), "the current edition is shown");
     let form = format!("{editor}/partner-edition");
-    let (status, _, html) = post_form(app, &s, &form, &[("tlp", "amber")]).await;
+    let (status, _, html) = app.post_form(&s, &form, &[("tlp", "amber")]).await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("technical_details: "), "{html}");
-    let (status, _, html) = post_form(
-        app,
-        &s,
-        &form,
-        &[("technical_details_en", "x"), ("tlp", "red")],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(&s, &form, &[("technical_details_en", "x"), ("tlp", "red")])
+        .await;
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("tlp: "), "{html}");
-    let (status, loc, body) = post_form(
-        app,
-        &s,
-        &form,
-        &[
-            ("technical_details_en", "FORM-EDITION-DETAILS <b>bold</b>"),
-            ("technical_details_ja", "技術的詳細"),
-            ("detection_guidance_en", "Watch port 445."),
-            ("detection_guidance_ja", "445 番ポートを監視"),
-            ("indicators", "sha256:aaa\n\n  sha256:bbb  \n"),
-            ("tlp", "amber_strict"),
-        ],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &form,
+            &[
+                ("technical_details_en", "FORM-EDITION-DETAILS <b>bold</b>"),
+                ("technical_details_ja", "技術的詳細"),
+                ("detection_guidance_en", "Watch port 445."),
+                ("detection_guidance_ja", "445 番ポートを監視"),
+                ("indicators", "sha256:aaa\n\n  sha256:bbb  \n"),
+                ("tlp", "amber_strict"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("{editor}#partner-edition"));
     let e = app
@@ -1155,7 +1117,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         !mine.contains(ROUTER_SECRET),
         "the edition was replaced: {mine}"
     );
-    let (_, html) = get_page(app, &s, &editor).await;
+    let (_, html) = app.get_page(&s, &editor).await;
     assert!(
         html.contains("FORM-EDITION-DETAILS &#60;b&#62;")
             || html.contains("FORM-EDITION-DETAILS &lt;b&gt;"),

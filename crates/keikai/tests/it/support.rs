@@ -248,6 +248,40 @@ impl SessionCookie {
 }
 
 impl TestApp {
+    /// A form post with a browser session (the CSRF field added): status, Location, body.
+    pub async fn post_form(
+        &self,
+        s: &SessionCookie,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
+        pairs.push(("csrf", &s.csrf));
+        let res = Self::plain_client()
+            .post(self.url(path))
+            .header("cookie", s.header())
+            .form(&pairs)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let loc = location(&res);
+        (status, loc, res.text().await.unwrap())
+    }
+
+    /// A page fetched with a browser session: status and body.
+    pub async fn get_page(&self, s: &SessionCookie, path: &str) -> (u16, String) {
+        let res = Self::plain_client()
+            .get(self.url(path))
+            .header("cookie", s.header())
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+}
+
+impl TestApp {
     /// A session for a user, written to the store as sign-in would write it. Much cheaper than
     /// [`TestApp::login`] (no password check), for tests that need many sessions.
     pub async fn session_for(&self, user: UserId) -> SessionCookie {

@@ -1,0 +1,124 @@
+//! Helpers the HTML forms share: reading fields in order, the pre-session CSRF cookie of
+//! the public forms, and response touches (no caching, CSV cells).
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+
+use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
+use crate::ctx::Ctx;
+use crate::error::{AppError, AppResult};
+
+/// Form fields in order, for forms that repeat a name (checkboxes, multi-selects).
+pub(crate) type Pairs = Vec<(String, String)>;
+
+/// The first value of `name`, or an empty string.
+pub(crate) fn field(pairs: &Pairs, name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or_else(String::new, |(_, v)| v.clone())
+}
+
+/// Every value of `name`, in order.
+pub(crate) fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// A read-only API token may not submit anything, whatever the route.
+pub(crate) fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
+    if ctx
+        .identity
+        .token
+        .as_ref()
+        .is_some_and(|t| !t.allows_writes())
+    {
+        return Err(AppError::forbidden(
+            "this API token's scopes do not allow that",
+        ));
+    }
+    Ok(())
+}
+
+/// How long a public form's CSRF cookie lives: longer than the sign-in form's, so that a
+/// long report, or a key pasted into a subscription, can still be sent.
+const FORM_COOKIE_SECS: i64 = 24 * 3600;
+
+/// The CSRF token for a visitor's forms, and the pre-session cookie to (re)send when they
+/// have no session.
+pub(crate) fn form_csrf(ctx: &Ctx, headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+    if ctx.identity.session.is_some() {
+        return (ctx.csrf.clone(), None);
+    }
+    let value = match cookie_value(headers, PRE_SESSION_CSRF_COOKIE) {
+        Some(c) if c.len() == 43 => c.to_owned(),
+        _ => random_secret(),
+    };
+    let cookie = set_cookie(
+        PRE_SESSION_CSRF_COOKIE,
+        &value,
+        FORM_COOKIE_SECS,
+        secure,
+        true,
+    );
+    (value, Some(cookie))
+}
+
+pub(crate) fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Pages that show or sit behind a secret are not kept by caches.
+pub(crate) fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+/// A CSV field: quoted when it must be, and defused against spreadsheet formulas.
+pub(crate) fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+
+    #[test]
+    fn fields_keep_their_order() {
+        let pairs: Pairs = vec![
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("a".into(), "3".into()),
+        ];
+        assert_eq!(field(&pairs, "a"), "1");
+        assert_eq!(field(&pairs, "c"), "");
+        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    }
+}
