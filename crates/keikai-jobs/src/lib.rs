@@ -10,14 +10,15 @@
 
 pub mod distribution;
 pub mod mail;
+mod smtp;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhook;
 mod worker;
 
 pub use mail::{
-    Address, MAIL_JOB_KIND, MailError, MailHandler, Mailer, Message, SmtpConfig, SmtpMailer,
-    SmtpSecurity,
+    Address, DEFAULT_SMTP_CONNECTIONS, MAIL_JOB_KIND, MailError, MailHandler, Mailer, Message,
+    SmtpConfig, SmtpMailer, SmtpSecurity,
 };
 pub use webhook::{
     WEBHOOK_JOB_KIND, WebhookError, WebhookHandler, WebhookHooks, WebhookOutcome, WebhookPolicy,

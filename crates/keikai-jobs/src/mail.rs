@@ -11,7 +11,7 @@
 //! `multipart/encrypted`).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,10 +24,10 @@ use lettre::message::header::{
 };
 use lettre::message::{Body, Mailbox, MultiPart, MultiPartBuilder, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::TlsParameters;
 use serde::{Deserialize, Serialize};
 
+use crate::smtp::{Pool, Security, SendError};
 use crate::worker::{Handler, JobError};
 
 /// The job kind [`MailHandler`] is registered for in `keikai serve`; the payload is a
@@ -470,6 +470,9 @@ pub struct SmtpConfig {
     pub from: Address,
     /// The most one message may take, connecting included.
     pub timeout: Duration,
+    /// Connections kept open to the relay, and so messages sent at once. More concurrent
+    /// sends than this would open connections only to close them after one message.
+    pub max_connections: u32,
 }
 
 impl SmtpConfig {
@@ -483,9 +486,13 @@ impl SmtpConfig {
             password: None,
             from,
             timeout: Duration::from_secs(30),
+            max_connections: DEFAULT_SMTP_CONNECTIONS,
         }
     }
 }
+
+/// Relays commonly allow a client ten or more connections (Postfix: 50).
+pub const DEFAULT_SMTP_CONNECTIONS: u32 = 8;
 
 impl fmt::Debug for SmtpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -497,27 +504,48 @@ impl fmt::Debug for SmtpConfig {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("from", &self.from)
             .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
 
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
-
 /// Sends through an SMTP relay, keeping connections open between messages.
 pub struct SmtpMailer {
     config: SmtpConfig,
-    transport: Mutex<Transport>,
+    pool: Pool,
     signer: Option<Arc<ProviderKey>>,
 }
 
 impl SmtpMailer {
-    /// Prepares the transport (and TLS, reading the system's root certificates); connects
-    /// only when the first message is sent.
+    /// Prepares TLS (reading the system's root certificates); connects only when the first
+    /// message is sent.
     pub fn new(config: SmtpConfig) -> Result<Self, MailError> {
-        let transport = transport(&config)?;
+        let tls = || {
+            TlsParameters::new(config.host.clone()).map_err(|e| {
+                MailError::Transient(format!(
+                    "SMTP {}:{}: cannot set up TLS: {e}",
+                    config.host, config.port
+                ))
+            })
+        };
+        let security = match config.security {
+            SmtpSecurity::None => Security::None,
+            SmtpSecurity::StartTls => Security::StartTls(tls()?),
+            SmtpSecurity::Tls => Security::Tls(tls()?),
+        };
+        let credentials = config.username.as_ref().map(|user| {
+            Credentials::new(user.clone(), config.password.clone().unwrap_or_default())
+        });
+        let pool = Pool::new(
+            config.host.clone(),
+            config.port,
+            security,
+            credentials,
+            config.max_connections,
+        );
         Ok(Self {
             config,
-            transport: Mutex::new(transport),
+            pool,
             signer: None,
         })
     }
@@ -535,70 +563,20 @@ impl SmtpMailer {
     fn target(&self) -> String {
         format!("SMTP {}:{}", self.config.host, self.config.port)
     }
-
-    fn current(&self) -> Transport {
-        self.transport
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// After a timeout the abandoned connection goes back to the pool in the middle of a
-    /// command, and its late replies would be read as the answers to the next message's
-    /// commands. Lettre cannot mark it broken from outside, so the whole pool is replaced.
-    fn replace_transport(&self) {
-        match transport(&self.config) {
-            Ok(fresh) => {
-                let old = std::mem::replace(
-                    &mut *self
-                        .transport
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner),
-                    fresh,
-                );
-                tokio::spawn(async move { old.shutdown().await });
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot renew the SMTP connection pool"),
-        }
-    }
-}
-
-fn transport(c: &SmtpConfig) -> Result<Transport, MailError> {
-    let tls = || {
-        TlsParameters::new(c.host.clone()).map_err(|e| {
-            MailError::Transient(format!(
-                "SMTP {}:{}: cannot set up TLS: {e}",
-                c.host, c.port
-            ))
-        })
-    };
-    let tls = match c.security {
-        SmtpSecurity::None => Tls::None,
-        SmtpSecurity::StartTls => Tls::Required(tls()?),
-        SmtpSecurity::Tls => Tls::Wrapper(tls()?),
-    };
-    let mut builder = Transport::builder_dangerous(c.host.as_str())
-        .port(c.port)
-        .tls(tls)
-        .timeout(Some(c.timeout));
-    if let Some(user) = &c.username {
-        builder = builder.credentials(Credentials::new(
-            user.clone(),
-            c.password.clone().unwrap_or_default(),
-        ));
-    }
-    Ok(builder.build())
 }
 
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message) -> Result<(), MailError> {
+        // Built (and signed) before waiting for a connection: that work runs in parallel.
         let email = message.build(&self.config.from, self.signer.as_deref())?;
-        // Lettre bounds only the TCP connect; a relay that stops answering mid-command would
-        // hold the job until its lease ran out.
-        match tokio::time::timeout(self.config.timeout, self.current().send(email)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => {
+        let raw = email.formatted();
+        // Lettre bounds no command; a relay that stops answering mid-command would hold the
+        // job until its lease ran out.
+        let sending = self.pool.send(email.envelope(), &raw);
+        match tokio::time::timeout(self.config.timeout, sending).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(SendError::Smtp(e))) => {
                 let text = format!("{}: {e}", self.target());
                 // Client errors are ours (e.g. an address the relay's extensions cannot
                 // carry): sending again changes nothing.
@@ -608,14 +586,14 @@ impl Mailer for SmtpMailer {
                     MailError::Transient(text)
                 })
             }
-            Err(_) => {
-                self.replace_transport();
-                Err(MailError::Transient(format!(
-                    "{}: timed out after {} s",
-                    self.target(),
-                    self.config.timeout.as_secs_f64()
-                )))
+            Ok(Err(SendError::Connect(e))) => {
+                Err(MailError::Transient(format!("{}: {e}", self.target())))
             }
+            Err(_) => Err(MailError::Transient(format!(
+                "{}: timed out after {} s",
+                self.target(),
+                self.config.timeout.as_secs_f64()
+            ))),
         }
     }
 }

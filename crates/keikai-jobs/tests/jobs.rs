@@ -551,6 +551,39 @@ mod mail {
     }
 
     #[tokio::test]
+    async fn concurrent_messages_share_the_configured_connections() {
+        let sink = SmtpSink::start().await;
+        let mut config = sink.smtp_config(sender());
+        config.max_connections = 3;
+        let mailer = Arc::new(SmtpMailer::new(config).unwrap());
+        let mut sending = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let mailer = mailer.clone();
+            sending.spawn(async move {
+                mailer
+                    .send(&partner_message(&format!("p{n}@example.com")))
+                    .await
+            });
+        }
+        while let Some(sent) = sending.join_next().await {
+            sent.unwrap().unwrap();
+        }
+        assert_eq!(sink.received_count(), 40);
+        let opened = sink.commands().iter().filter(|c| *c == "EHLO").count();
+        // Lettre's own pool opened a connection for every sender beyond its size and closed
+        // it after one message.
+        assert!(
+            (1..=3).contains(&opened),
+            "{opened} connections opened for 40 messages"
+        );
+        assert_eq!(
+            sink.commands().iter().filter(|c| *c == "QUIT").count(),
+            0,
+            "no connection was closed"
+        );
+    }
+
+    #[tokio::test]
     async fn lines_starting_with_a_dot_survive_the_trip() {
         let sink = SmtpSink::start().await;
         let mailer = SmtpMailer::new(sink.smtp_config(sender())).unwrap();

@@ -71,6 +71,8 @@ pub struct SmtpFile {
     pub from: String,
     /// The most one message may take (default 30).
     pub timeout_seconds: Option<u32>,
+    /// Connections to the relay at once, and so messages sent at once (default 8).
+    pub max_connections: Option<u32>,
 }
 
 impl fmt::Debug for SmtpFile {
@@ -83,6 +85,7 @@ impl fmt::Debug for SmtpFile {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("from", &self.from)
             .field("timeout_seconds", &self.timeout_seconds)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -113,6 +116,14 @@ fn smtp(f: &SmtpFile) -> Result<keikai_jobs::SmtpConfig, ConfigError> {
             "timeout_seconds: {timeout} is outside 1..=600"
         )));
     }
+    let max_connections = f
+        .max_connections
+        .unwrap_or(keikai_jobs::DEFAULT_SMTP_CONNECTIONS);
+    if !(1..=100).contains(&max_connections) {
+        return Err(invalid(format!(
+            "max_connections: {max_connections} is outside 1..=100"
+        )));
+    }
     Ok(keikai_jobs::SmtpConfig {
         host: f.host.trim().to_owned(),
         port,
@@ -121,6 +132,7 @@ fn smtp(f: &SmtpFile) -> Result<keikai_jobs::SmtpConfig, ConfigError> {
         password: f.password.clone(),
         from,
         timeout: std::time::Duration::from_secs(u64::from(timeout)),
+        max_connections,
     })
 }
 
@@ -831,6 +843,10 @@ mod tests {
             (
                 "host = \"m\"\nfrom = \"a@example.com\"\ntimeout_seconds = 0",
                 "timeout_seconds",
+            ),
+            (
+                "host = \"m\"\nfrom = \"a@example.com\"\nmax_connections = 0",
+                "max_connections",
             ),
         ];
         for (body, key) in cases {
