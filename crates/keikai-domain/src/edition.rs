@@ -228,7 +228,6 @@ impl Edition {
         for lang in Locale::ALL {
             long_text(supplement_field(lang), self.supplement.get(lang), 20_000)?;
         }
-        let env = environment()?;
         if let Some(t) = &self.templates {
             for slot in Slot::ALL {
                 for lang in Locale::ALL {
@@ -242,11 +241,10 @@ impl Edition {
                             ),
                         ));
                     }
-                    env.template_from_named_str(slot.field(lang), source)
-                        .map_err(|e| template_error(slot.field(lang), &e, None))?;
                 }
             }
         }
+        let env = compiled(self)?;
         for (label, event) in samples() {
             for recipient in sample_recipients() {
                 for lang in Locale::ALL {
@@ -843,7 +841,68 @@ pub fn render(
     recipient: &RecipientView,
     locale: Locale,
 ) -> Result<Rendered, DomainError> {
-    render_with(&environment()?, edition, event, recipient, locale, None)
+    render_with(&compiled(edition)?, edition, event, recipient, locale, None)
+}
+
+/// An edition with its templates compiled once, to render the messages of a fan-out
+/// (compiling is most of the work of rendering one message).
+pub struct CompiledEdition {
+    edition: Edition,
+    env: Environment<'static>,
+}
+
+impl CompiledEdition {
+    pub fn new(edition: Edition) -> Result<Self, DomainError> {
+        let env = compiled(&edition)?;
+        Ok(Self { edition, env })
+    }
+
+    pub fn edition(&self) -> &Edition {
+        &self.edition
+    }
+
+    /// As [`render`].
+    pub fn render(
+        &self,
+        event: &EventView,
+        recipient: &RecipientView,
+        locale: Locale,
+    ) -> Result<Rendered, DomainError> {
+        render_with(&self.env, &self.edition, event, recipient, locale, None)
+    }
+}
+
+impl fmt::Debug for CompiledEdition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompiledEdition")
+            .field("edition", &self.edition.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The environment with the edition's templates (or the built-in ones where it has none)
+/// under their field names; a syntax error names the template.
+fn compiled(edition: &Edition) -> Result<Environment<'static>, DomainError> {
+    let mut env = environment()?;
+    for slot in Slot::ALL {
+        for lang in Locale::ALL {
+            let field = slot.field(lang);
+            env.add_template_owned(field, edition.template(slot, lang).to_owned())
+                .map_err(|e| template_error(field, &e, None))?;
+        }
+    }
+    Ok(env)
+}
+
+impl Edition {
+    /// The source of one template: the edition's own, or the built-in one.
+    fn template(&self, slot: Slot, lang: Locale) -> &str {
+        self.templates
+            .as_ref()
+            .map(|t| slot.source(t, lang))
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| built_in(slot, lang))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -958,12 +1017,11 @@ impl io::Write for Bounded {
 fn render_slot(
     env: &Environment<'static>,
     field: &'static str,
-    source: &str,
     ctx: &Value,
     sample: Option<&str>,
 ) -> Result<String, DomainError> {
     let template = env
-        .template_from_named_str(field, source)
+        .get_template(field)
         .map_err(|e| template_error(field, &e, sample))?;
     let mut out = Bounded::default();
     let result = template.render_captured_to(ctx.clone(), &mut out);
@@ -995,16 +1053,8 @@ fn render_with(
         )
     })?;
     let ctx = Value::from(Serde(context(edition, event, recipient, lang, &zone)));
-    let source = |slot: Slot| {
-        edition
-            .templates
-            .as_ref()
-            .map(|t| slot.source(t, lang))
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| built_in(slot, lang))
-    };
     let field = Slot::Subject.field(lang);
-    let raw = render_slot(env, field, source(Slot::Subject), &ctx, sample)?;
+    let raw = render_slot(env, field, &ctx, sample)?;
     if sample.is_some() && raw.trim().contains(['\n', '\r']) {
         return Err(DomainError::invalid(
             field,
@@ -1024,20 +1074,8 @@ fn render_with(
             format!("renders a subject longer than {MAX_SUBJECT_CHARS} characters"),
         ));
     }
-    let text = render_slot(
-        env,
-        Slot::Text.field(lang),
-        source(Slot::Text),
-        &ctx,
-        sample,
-    )?;
-    let html = render_slot(
-        env,
-        Slot::Html.field(lang),
-        source(Slot::Html),
-        &ctx,
-        sample,
-    )?;
+    let text = render_slot(env, Slot::Text.field(lang), &ctx, sample)?;
+    let html = render_slot(env, Slot::Html.field(lang), &ctx, sample)?;
     Ok(Rendered {
         subject,
         text,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use keikai_domain::edition::{Edition, EventView, RecipientView, render};
+use keikai_domain::edition::{CompiledEdition, Edition, EventView, RecipientView};
 use keikai_domain::partner::BranchParents;
 use keikai_domain::subscription::{AudienceList, Subscriber, SubscriptionState, Trigger, plan};
 use keikai_domain::{Clock, ListId, SubscriberId};
@@ -289,9 +289,38 @@ struct DeliveryPayload {
     delivery: uuid::Uuid,
 }
 
-/// How long an edition read from the database is reused: a fan-out of thousands reads it
-/// once a second, and an administrator's edit shows within that.
-const EDITION_TTL: Duration = Duration::from_secs(5);
+/// How long an edition or a list read from the database is reused: a fan-out of thousands
+/// reads each once in that time, and an administrator's edit shows within it.
+const SETTINGS_TTL: Duration = Duration::from_secs(5);
+
+/// Values read recently, by key, each kept for [`SETTINGS_TTL`].
+struct Recent<K, V> {
+    entries: Mutex<HashMap<K, (Instant, Arc<V>)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V> Recent<K, V> {
+    fn new() -> Self {
+        Self {
+            entries: Mutex::default(),
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < SETTINGS_TTL)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.retain(|_, (at, _)| at.elapsed() < SETTINGS_TTL);
+        entries.insert(key, (Instant::now(), value.clone()));
+        value
+    }
+}
 
 /// Sends one mail delivery: renders the recipient's edition in their language, with their
 /// unsubscribe and acknowledgement links, and records the outcome on the delivery.
@@ -302,7 +331,8 @@ pub struct DeliveryHandler {
     config: DistributionConfig,
     max_attempts: u32,
     events: Mutex<HashMap<uuid::Uuid, Arc<FanoutRequest>>>,
-    editions: Mutex<HashMap<String, (Instant, Arc<Edition>)>>,
+    editions: Recent<String, CompiledEdition>,
+    lists: Recent<ListId, Option<AudienceList>>,
 }
 
 impl DeliveryHandler {
@@ -322,7 +352,8 @@ impl DeliveryHandler {
             config,
             max_attempts,
             events: Mutex::default(),
-            editions: Mutex::default(),
+            editions: Recent::new(),
+            lists: Recent::new(),
         }
     }
 
@@ -349,23 +380,28 @@ impl DeliveryHandler {
         Ok(request)
     }
 
-    async fn edition(&self, list: Option<&AudienceList>) -> Result<Arc<Edition>, JobError> {
+    async fn edition(&self, list: Option<&AudienceList>) -> Result<Arc<CompiledEdition>, JobError> {
         let name = list.map_or("default", |l| l.edition.as_str());
-        if let Some((at, e)) = self
-            .editions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            && at.elapsed() < EDITION_TTL
-        {
-            return Ok(e.clone());
+        if let Some(e) = self.editions.get(&name.to_owned()) {
+            return Ok(e);
         }
-        let edition = Arc::new(load_edition(self.store.as_ref(), name).await?);
-        self.editions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_owned(), (Instant::now(), edition.clone()));
-        Ok(edition)
+        let edition = load_edition(self.store.as_ref(), name).await?;
+        let compiled = CompiledEdition::new(edition)
+            .map_err(|e| JobError::permanent(format!("the edition cannot be rendered: {e}")))?;
+        Ok(self.editions.put(name.to_owned(), compiled))
+    }
+
+    /// The delivery's list; `None` once it was deleted (its members still get the message).
+    async fn list(&self, id: ListId) -> Result<Arc<Option<AudienceList>>, JobError> {
+        if let Some(l) = self.lists.get(&id) {
+            return Ok(l);
+        }
+        let list = match self.store.get_list(id).await {
+            Ok(l) => Some(l),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(JobError::retryable(e)),
+        };
+        Ok(self.lists.put(id, list))
     }
 
     async fn mark(
@@ -393,12 +429,9 @@ impl DeliveryHandler {
         if s.state != SubscriptionState::Active {
             return Ok(None);
         }
-        let list = match self.store.get_list(d.list_id).await {
-            Ok(l) => Some(l),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(JobError::retryable(e)),
-        };
-        let edition = self.edition(list.as_ref()).await?;
+        let list = self.list(d.list_id).await?;
+        let list = list.as_ref().as_ref();
+        let edition = self.edition(list).await?;
         let unsubscribe = self.config.unsubscribe_url(&record.token);
         let recipient = RecipientView {
             name: s.name.clone(),
@@ -407,7 +440,8 @@ impl DeliveryHandler {
             ack_url: d.ack_token.as_deref().map(|t| self.config.ack_url(t)),
             preferences_url: None,
         };
-        let rendered = render(&edition, &event.view, &recipient, d.locale)
+        let rendered = edition
+            .render(&event.view, &recipient, d.locale)
             .map_err(|e| JobError::permanent(format!("the edition cannot be rendered: {e}")))?;
         let to = if s.name.is_empty() {
             Address::new(s.email.clone())
@@ -424,7 +458,7 @@ impl DeliveryHandler {
             // RFC 3834: no vacation auto-replies to a notification.
             ("Auto-Submitted".to_owned(), "auto-generated".to_owned()),
         ];
-        if let Some(list) = &list {
+        if let Some(list) = list {
             headers.push((
                 "List-Id".to_owned(),
                 format!("<{}.{}>", list.id.as_uuid().simple(), self.config.domain),

@@ -745,3 +745,37 @@ fn an_edition_round_trips_through_json() {
     assert_eq!(minimal.sections, [Section::Summary, Section::Faq].into());
     assert!(minimal.templates.is_none());
 }
+
+#[test]
+fn a_compiled_edition_renders_what_render_does() {
+    let mut custom = Edition::new("customers", "Customers").unwrap_or_else(|e| panic!("{e}"));
+    let mut templates = Edition::built_in_templates();
+    templates.subject.en = "Custom: {{ event.title }}".to_owned();
+    custom.templates = Some(templates);
+    for edition in [
+        Edition::new("plain", "Plain").unwrap_or_else(|e| panic!("{e}")),
+        custom,
+    ] {
+        let compiled = CompiledEdition::new(edition.clone()).unwrap_or_else(|e| panic!("{e}"));
+        for (label, event) in samples() {
+            for recipient in sample_recipients() {
+                for lang in Locale::ALL {
+                    let once = render(&edition, &event, &recipient, lang);
+                    let again = compiled.render(&event, &recipient, lang);
+                    assert_eq!(
+                        once.map_err(|e| e.to_string()),
+                        again.map_err(|e| e.to_string()),
+                        "{} {label} {lang:?}",
+                        edition.name
+                    );
+                }
+            }
+        }
+    }
+    let mut broken = Edition::new("broken", "Broken").unwrap_or_else(|e| panic!("{e}"));
+    let mut templates = Edition::built_in_templates();
+    templates.html.ja = "{% if %}".to_owned();
+    broken.templates = Some(templates);
+    let e = CompiledEdition::new(broken).unwrap_err();
+    assert_eq!(e.field(), "templates.html.ja", "{e}");
+}
