@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::Clock;
+use keikai_domain::JobId;
 use keikai_store::{Job, JobStore, StoreError};
 use tokio::sync::watch;
 
@@ -240,9 +241,9 @@ impl Worker {
                      running it)",
                     job.attempts
                 );
-                self.record(
+                self.record_failure(
                     &job,
-                    Err(JobError::Permanent(why)),
+                    JobError::Permanent(why),
                     &registered.retry,
                     &mut stats,
                 )
@@ -255,9 +256,19 @@ impl Worker {
                 (job, registered.retry, outcome)
             });
         }
+        // Jobs that succeeded are marked done together when the batch is over: one write
+        // instead of one a job. A stop before that runs them again, which they are built
+        // for (a delivery that went out is not sent twice).
+        let mut done = Vec::new();
         while let Some(finished) = running.join_next().await {
             match finished {
-                Ok((job, retry, outcome)) => self.record(&job, outcome, &retry, &mut stats).await,
+                Ok((job, _, Ok(()))) => {
+                    tracing::debug!(kind = %job.kind, key = %job.key, "job done");
+                    done.push(job);
+                }
+                Ok((job, retry, Err(e))) => {
+                    self.record_failure(&job, e, &retry, &mut stats).await;
+                }
                 // `run_handler` catches the handler's panics; this task only awaits it.
                 Err(e) => {
                     stats.lost += 1;
@@ -265,61 +276,76 @@ impl Worker {
                 }
             }
         }
+        self.complete(&done, &mut stats).await;
         Ok(stats)
     }
 
-    async fn record(
+    async fn complete(&self, done: &[Job], stats: &mut RunStats) {
+        if done.is_empty() {
+            return;
+        }
+        let ids: Vec<JobId> = done.iter().map(|j| j.id).collect();
+        let worker = self.config.name.as_str();
+        match self
+            .store
+            .complete_jobs(&ids, worker, self.clock.now())
+            .await
+        {
+            Ok(n) => {
+                let n = usize::try_from(n).unwrap_or(done.len()).min(done.len());
+                stats.done += n;
+                stats.lost += done.len() - n;
+                if n < done.len() {
+                    tracing::warn!(
+                        worker,
+                        lost = done.len() - n,
+                        "jobs finished after their lease passed to another worker"
+                    );
+                }
+            }
+            Err(e) => {
+                stats.lost += done.len();
+                tracing::warn!(error = %e, jobs = done.len(), "the jobs' outcomes were not recorded");
+            }
+        }
+    }
+
+    async fn record_failure(
         &self,
         job: &Job,
-        outcome: Result<(), JobError>,
+        e: JobError,
         retry: &RetryPolicy,
         stats: &mut RunStats,
     ) {
         let now = self.clock.now();
-        let worker = self.config.name.as_str();
-        let (result, counter) = match outcome {
-            Ok(()) => {
-                tracing::debug!(kind = %job.kind, key = %job.key, "job done");
-                (
-                    self.store.complete_job(job.id, worker, now).await,
-                    &mut stats.done,
-                )
-            }
-            Err(e) => {
-                let permanent = e.is_permanent();
-                let mut why = truncate(&e.to_string());
-                let retry_at = if permanent {
-                    None
-                } else {
-                    retry.retry_at(job.attempts, now)
-                };
-                if retry_at.is_none() && !permanent {
-                    why = format!("{why} (gave up after {} attempts)", job.attempts);
-                }
-                match retry_at {
-                    Some(at) => tracing::warn!(
-                        kind = %job.kind, key = %job.key, attempt = job.attempts, retry_at = %at,
-                        error = %why, "job failed; it will run again"
-                    ),
-                    None => tracing::error!(
-                        kind = %job.kind, key = %job.key, attempt = job.attempts,
-                        error = %why, "job failed for good"
-                    ),
-                }
-                let result = self
-                    .store
-                    .fail_job(job.id, worker, &why, retry_at, now)
-                    .await;
-                let counter = if retry_at.is_some() {
-                    &mut stats.retried
-                } else {
-                    &mut stats.dead
-                };
-                (result, counter)
-            }
+        let permanent = e.is_permanent();
+        let mut why = truncate(&e.to_string());
+        let retry_at = if permanent {
+            None
+        } else {
+            retry.retry_at(job.attempts, now)
         };
-        match result {
-            Ok(()) => *counter += 1,
+        if retry_at.is_none() && !permanent {
+            why = format!("{why} (gave up after {} attempts)", job.attempts);
+        }
+        match retry_at {
+            Some(at) => tracing::warn!(
+                kind = %job.kind, key = %job.key, attempt = job.attempts, retry_at = %at,
+                error = %why, "job failed; it will run again"
+            ),
+            None => tracing::error!(
+                kind = %job.kind, key = %job.key, attempt = job.attempts,
+                error = %why, "job failed for good"
+            ),
+        }
+        let worker = self.config.name.as_str();
+        match self
+            .store
+            .fail_job(job.id, worker, &why, retry_at, now)
+            .await
+        {
+            Ok(()) if retry_at.is_some() => stats.retried += 1,
+            Ok(()) => stats.dead += 1,
             Err(e) => {
                 stats.lost += 1;
                 tracing::warn!(

@@ -188,6 +188,36 @@ macro_rules! job_store_impl {
                 }
             }
 
+            async fn complete_jobs(
+                &self,
+                ids: &[JobId],
+                worker: &str,
+                now: Timestamp,
+            ) -> Result<u64> {
+                let mut done = 0;
+                for chunk in ids.chunks(MAX_JOBS as usize) {
+                    let mut qb = sqlx::QueryBuilder::<Db>::new(sql::COMPLETE_JOBS);
+                    qb.push_bind(Ts::from(now))
+                        .push(sql::COMPLETE_JOBS_UPDATED)
+                        .push_bind(Ts::from(now))
+                        .push(sql::COMPLETE_JOBS_WORKER)
+                        .push_bind(worker)
+                        .push(sql::COMPLETE_JOBS_IDS);
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.as_uuid());
+                    }
+                    qb.push(")");
+                    done += qb
+                        .build()
+                        .execute(self.writer())
+                        .await
+                        .map_err(db)?
+                        .rows_affected();
+                }
+                Ok(done)
+            }
+
             async fn fail_job(
                 &self,
                 id: JobId,

@@ -370,6 +370,13 @@ pub(crate) const CLAIM_JOBS_RETURNING: &str =
 /// over; `locked_by` stays as a record of who ran the job last.
 pub(crate) const COMPLETE_JOB: &str = "UPDATE jobs SET state = 'done', locked_until = NULL, \
      finished_at = $3, updated_at = $3 WHERE id = $1 AND state = 'running' AND locked_by = $2";
+/// `COMPLETE_JOBS` the time, `COMPLETE_JOBS_UPDATED` the time, `COMPLETE_JOBS_WORKER` the
+/// worker, then the ids, comma-separated, and `)`.
+pub(crate) const COMPLETE_JOBS: &str =
+    "UPDATE jobs SET state = 'done', locked_until = NULL, finished_at = ";
+pub(crate) const COMPLETE_JOBS_UPDATED: &str = ", updated_at = ";
+pub(crate) const COMPLETE_JOBS_WORKER: &str = " WHERE state = 'running' AND locked_by = ";
+pub(crate) const COMPLETE_JOBS_IDS: &str = " AND id IN (";
 pub(crate) const RETRY_JOB: &str = "UPDATE jobs SET state = 'queued', run_at = $4, \
      last_error = $3, locked_until = NULL, updated_at = $5 \
      WHERE id = $1 AND state = 'running' AND locked_by = $2";

@@ -692,6 +692,9 @@ pub trait JobStore: Send + Sync {
     ) -> Result<Vec<Job>>;
     /// Marks a running job done; `Conflict` unless `worker` still holds it.
     async fn complete_job(&self, id: JobId, worker: &str, now: Timestamp) -> Result<()>;
+    /// Marks running jobs done in one statement (a worker's batch); returns how many
+    /// `worker` still held (and so marked).
+    async fn complete_jobs(&self, ids: &[JobId], worker: &str, now: Timestamp) -> Result<u64>;
     /// Records a failed run: queued again for `retry_at`, or dead when `None`. `Conflict`
     /// unless `worker` still holds it.
     async fn fail_job(

@@ -2253,6 +2253,41 @@ mod jobs {
         db.drop_now().await;
     }
 
+    #[tokio::test]
+    async fn a_batch_is_completed_in_one_call_for_the_jobs_its_worker_holds() {
+        let (db, store) = setup().await;
+        let batch: Vec<NewJob> = (0..5)
+            .map(|i| job("mail", &format!("b-{i}"), t(0)))
+            .collect();
+        store.enqueue_jobs(&batch, t(0)).await.unwrap();
+        let mine = store
+            .claim_jobs("w1", &["mail"], t(0), MIN, 3)
+            .await
+            .unwrap();
+        let theirs = store
+            .claim_jobs("w2", &["mail"], t(0), MIN, 10)
+            .await
+            .unwrap();
+        assert_eq!((mine.len(), theirs.len()), (3, 2));
+        assert_eq!(store.complete_jobs(&[], "w1", t(1)).await.unwrap(), 0);
+        // w1 names its own jobs, one of w2's and an unknown one: only its own are done.
+        let mut ids: Vec<JobId> = mine.iter().map(|j| j.id).collect();
+        ids.push(theirs[0].id);
+        ids.push(JobId::new());
+        assert_eq!(store.complete_jobs(&ids, "w1", t(2)).await.unwrap(), 3);
+        for j in &mine {
+            let done = store.get_job(j.id).await.unwrap();
+            assert_eq!((done.state, done.finished_at), (JobState::Done, Some(t(2))));
+        }
+        assert_eq!(
+            store.get_job(theirs[0].id).await.unwrap().state,
+            JobState::Running
+        );
+        // Done already: nothing more.
+        assert_eq!(store.complete_jobs(&ids, "w1", t(3)).await.unwrap(), 0);
+        db.drop_now().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_claimers_never_get_the_same_job() {
         let (db, store) = setup().await;
