@@ -1357,16 +1357,3 @@ async fn alert_jobs(state: &AppState, alert: &Alert) -> AppResult<Vec<keikai_sto
     }
     Ok(jobs)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-    }
-}

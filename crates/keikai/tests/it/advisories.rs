@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::cases::{call, full_case, product_version};
 use crate::matrix::{Body, Fixture};
-use crate::support::{NowTs, SessionCookie, TestApp, location};
+use crate::support::{NowTs, TestApp};
 
 // ---------------------------------------------------------------- helpers
 
@@ -30,37 +30,6 @@ async fn analysts(app: &TestApp) -> ((UserId, String), (UserId, String)) {
     let (a, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (b, _) = app.user_with_role(Role::PsirtAnalyst).await;
     ((a, token(app, a).await), (b, token(app, b).await))
-}
-
-async fn get(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = TestApp::plain_client()
-        .get(app.url(path))
-        .header("cookie", s.header())
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-/// Posts a form as a browser session (with its CSRF token): status, `Location`, body.
-async fn post(
-    app: &TestApp,
-    s: &SessionCookie,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-    pairs.push(("csrf", &s.csrf));
-    let res = TestApp::plain_client()
-        .post(app.url(path))
-        .header("cookie", s.header())
-        .form(&pairs)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let loc = location(&res);
-    (status, loc, res.text().await.unwrap())
 }
 
 /// An advisory made from a fresh case through the API; returns the response body.
@@ -190,7 +159,7 @@ async fn an_advisory_is_made_from_a_case_once_through_the_api() {
     assert!(list["advisories"].as_array().unwrap().is_empty());
     // The case page links to it instead of offering to make another.
     let s = app.session_for(author).await;
-    let (status, html) = get(&app, &s, &format!("/cases/{}", case.number)).await;
+    let (status, html) = app.get_page(&s, &format!("/cases/{}", case.number)).await;
     assert_eq!(status, 200);
     assert!(
         html.contains(&format!("id=\"advisory-link\"><code>{tracking}</code>")),
@@ -200,7 +169,9 @@ async fn an_advisory_is_made_from_a_case_once_through_the_api() {
         !html.contains("id=\"advisory-form\""),
         "no second advisory is offered"
     );
-    let (status, loc, _) = post(&app, &s, &format!("/cases/{}/advisory", case.number), &[]).await;
+    let (status, loc, _) = app
+        .post_form(&s, &format!("/cases/{}/advisory", case.number), &[])
+        .await;
     assert_eq!(
         (status, loc),
         (
@@ -301,7 +272,7 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
     assert_eq!(body["readiness"]["en"], "outdated");
     assert_eq!(body["readiness"]["ja"], "current");
     let s = app.session_for(author).await;
-    let (status, html) = get(&app, &s, &format!("/editor/advisories/{id}")).await;
+    let (status, html) = app.get_page(&s, &format!("/editor/advisories/{id}")).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("class=\"badge translation-outdated\" id=\"badge-en\">Outdated<"),
@@ -322,7 +293,9 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
         "ja: one entry and two slots; en: two slots"
     );
     // The diff of that edit against the one before.
-    let (status, html) = get(&app, &s, &format!("/editor/advisories/{id}/edits/2")).await;
+    let (status, html) = app
+        .get_page(&s, &format!("/editor/advisories/{id}/edits/2"))
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("data-field=\"ja.title\""), "{html}");
     assert!(
@@ -366,16 +339,16 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
     .await;
     assert_eq!(status, 404);
     // The translator confirms English is still right.
-    let (status, loc, body) = post(
-        &app,
-        &s,
-        &format!("/editor/advisories/{id}/translation/en/confirm"),
-        &[("revision", &revision_of(&body).to_string())],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &format!("/editor/advisories/{id}/translation/en/confirm"),
+            &[("revision", &revision_of(&body).to_string())],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/editor/advisories/{id}#texts"));
-    let (_, html) = get(&app, &s, &format!("/editor/advisories/{id}")).await;
+    let (_, html) = app.get_page(&s, &format!("/editor/advisories/{id}")).await;
     assert!(html.contains("id=\"badge-en\">Current<"));
 }
 
@@ -427,7 +400,7 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(row["readiness"]["fixed"], true);
     assert_eq!(row["readiness"]["ready"], true);
     let s = app.session_for(author_id).await;
-    let (status, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    let (status, html) = app.get_page(&s, &format!("/releases/{release}")).await;
     assert_eq!(status, 200);
     assert!(
         html.contains(&format!("<tr data-advisory=\"{tracking}\">")),
@@ -451,7 +424,7 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["advisory"]["state"], "draft");
     assert_eq!(body["readiness"]["ready"], false);
-    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
     assert!(html.contains(&format!(
         "<tr data-advisory=\"{tracking}\" class=\"not-ready\">"
     )));
@@ -462,13 +435,13 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
         .datetime()
         .strftime("%Y-%m-%dT%H:%M")
         .to_string();
-    let (status, loc, body) = post(
-        &app,
-        &s,
-        &format!("/releases/{release}/reschedule"),
-        &[("local_time", &later), ("zone", "UTC")],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &format!("/releases/{release}/reschedule"),
+            &[("local_time", &later), ("zone", "UTC")],
+        )
+        .await;
     assert_eq!(
         (status, loc.as_str()),
         (303, format!("/releases/{release}").as_str()),
@@ -502,15 +475,17 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(body["error"]["field"], "release");
     // "Publish now" sends the release out at once; the advisory edited after its approval
     // stays unpublished, and a second press is refused.
-    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
     assert!(html.contains("id=\"publish-now-form\""), "{html}");
-    let (status, loc, body) = post(&app, &s, &format!("/releases/{release}/publish"), &[]).await;
+    let (status, loc, body) = app
+        .post_form(&s, &format!("/releases/{release}/publish"), &[])
+        .await;
     assert_eq!(
         (status, loc.as_str()),
         (303, format!("/releases/{release}").as_str()),
         "{body}"
     );
-    let (_, html) = get(&app, &s, &format!("/releases/{release}")).await;
+    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
     assert!(!html.contains("id=\"publish-now-form\""), "{html}");
     let (_, rel) = call(
         &app,
@@ -614,7 +589,7 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
         .await
         .unwrap();
     let s = app.session_for(analyst).await;
-    let (status, html) = get(&app, &s, "/releases").await;
+    let (status, html) = app.get_page(&s, "/releases").await;
     assert_eq!(status, 200);
     let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
     assert!(html.contains(&schedule.display(next)), "{html}");
@@ -630,39 +605,39 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
         html.contains(&format!("id=\"month\" value=\"{m2}\"")),
         "{html}"
     );
-    let (status, loc, body) = post(
-        &app,
-        &s,
-        "/releases",
-        &[("kind", "monthly"), ("month", &m2), ("title", "")],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            "/releases",
+            &[("kind", "monthly"), ("month", &m2), ("title", "")],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert!(loc.starts_with("/releases/"), "{loc}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        "/releases",
-        &[
-            ("kind", "out_of_band"),
-            ("local_time", "2001-01-01T10:00"),
-            ("zone", "Asia/Tokyo"),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            "/releases",
+            &[
+                ("kind", "out_of_band"),
+                ("local_time", "2001-01-01T10:00"),
+                ("zone", "Asia/Tokyo"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">scheduled_at:"), "{html}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        "/releases",
-        &[
-            ("kind", "out_of_band"),
-            ("local_time", "2099-01-01T10:00"),
-            ("zone", "Mars/Olympus"),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            "/releases",
+            &[
+                ("kind", "out_of_band"),
+                ("local_time", "2099-01-01T10:00"),
+                ("zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">zone:"), "{html}");
     assert!(
@@ -730,7 +705,7 @@ async fn markup_in_titles_is_escaped_on_every_page() {
         format!("/releases/{release}"),
         format!("/cases/{}", case.number),
     ] {
-        let (status, html) = get(&app, &s, &path).await;
+        let (status, html) = app.get_page(&s, &path).await;
         assert_eq!(status, 200, "{path}");
         for raw in [
             "<script>alert",
@@ -760,33 +735,33 @@ async fn every_editor_form_works_once() {
     let (reporter, _) = app.user_with_role(Role::Reporter).await;
     let case = full_case(&app, reporter, app.own_org).await;
     // The list and a blank draft.
-    let (status, html) = get(&app, &s, "/editor/advisories").await;
+    let (status, html) = app.get_page(&s, "/editor/advisories").await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"new-advisory-form\""));
-    let (status, loc, _) = post(
-        &app,
-        &s,
-        "/editor/advisories",
-        &[
-            ("language", "ja"),
-            ("title", "空の下書き"),
-            ("summary", "概要"),
-        ],
-    )
-    .await;
+    let (status, loc, _) = app
+        .post_form(
+            &s,
+            "/editor/advisories",
+            &[
+                ("language", "ja"),
+                ("title", "空の下書き"),
+                ("summary", "概要"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303);
     assert!(loc.starts_with("/editor/advisories/"), "{loc}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        "/editor/advisories",
-        &[
-            ("language", "ja"),
-            ("title", "概要のない下書き"),
-            ("summary", ""),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            "/editor/advisories",
+            &[
+                ("language", "ja"),
+                ("title", "概要のない下書き"),
+                ("summary", ""),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">summary:"), "{html}");
     assert!(
@@ -794,10 +769,12 @@ async fn every_editor_form_works_once() {
         "the title is kept"
     );
     // From the case page's button.
-    let (status, html) = get(&app, &s, &format!("/cases/{}", case.number)).await;
+    let (status, html) = app.get_page(&s, &format!("/cases/{}", case.number)).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"create-advisory\""));
-    let (status, loc, _) = post(&app, &s, &format!("/cases/{}/advisory", case.number), &[]).await;
+    let (status, loc, _) = app
+        .post_form(&s, &format!("/cases/{}/advisory", case.number), &[])
+        .await;
     assert_eq!(status, 303);
     let id = loc.trim_start_matches("/editor/advisories/").to_owned();
     let aid: AdvisoryId = id.parse().unwrap();
@@ -812,7 +789,7 @@ async fn every_editor_form_works_once() {
     };
     let base = format!("/editor/advisories/{id}");
     let v = format!("{base}/vulnerabilities/{vid}");
-    let (status, html) = get(&app, &s, &base).await;
+    let (status, html) = app.get_page(&s, &base).await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("action=\"{v}/statuses\"")));
     let version_s = version.to_string();
@@ -878,7 +855,7 @@ async fn every_editor_form_works_once() {
         let revision = rev().await;
         let mut f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         f.push(("revision", &revision));
-        let (status, loc, body) = post(&app, &s, path, &f).await;
+        let (status, loc, body) = app.post_form(&s, path, &f).await;
         assert_eq!(status, 303, "{path}: {body}");
         assert!(loc.starts_with(&base), "{path}: {loc}");
     }
@@ -902,68 +879,68 @@ async fn every_editor_form_works_once() {
     assert_eq!(vuln.remediations[0].details.ja, "入力を検査する");
     assert!(vuln.scores.is_empty());
     // The page names the product and the remediation's language fields.
-    let (_, html) = get(&app, &s, &base).await;
+    let (_, html) = app.get_page(&s, &base).await;
     assert!(html.contains(" / Router / 1.0</td>"), "{html}");
     // Bad input: the page again with the field named, what was typed kept.
     let revision = rev().await;
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{base}/text/en"),
-        &[
-            ("title", "Only a title"),
-            ("summary", ""),
-            ("revision", &revision),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{base}/text/en"),
+            &[
+                ("title", "Only a title"),
+                ("summary", ""),
+                ("revision", &revision),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">summary:"), "{html}");
     assert!(html.contains("value=\"Only a title\""));
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{v}/scores"),
-        &[("vector", "CVSS:3.1/AV:Q"), ("revision", &revision)],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{v}/scores"),
+            &[("vector", "CVSS:3.1/AV:Q"), ("revision", &revision)],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">vector:"), "{html}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{v}/statuses"),
-        &[
-            ("branch_id", &BranchId::new().to_string()),
-            ("status", "fixed"),
-            ("revision", &revision),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{v}/statuses"),
+            &[
+                ("branch_id", &BranchId::new().to_string()),
+                ("status", "fixed"),
+                ("revision", &revision),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">branch_id:"), "{html}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{base}/facts"),
-        &[
-            ("references", "https://example.com/x"),
-            ("revision", &revision),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{base}/facts"),
+            &[
+                ("references", "https://example.com/x"),
+                ("revision", &revision),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(
         html.contains("role=\"alert\">references.summary:"),
         "{html}"
     );
-    let (status, _, _) = post(
-        &app,
-        &s,
-        &format!("{base}/facts"),
-        &[("tlp", "red"), ("revision", "0")],
-    )
-    .await;
+    let (status, _, _) = app
+        .post_form(
+            &s,
+            &format!("{base}/facts"),
+            &[("tlp", "red"), ("revision", "0")],
+        )
+        .await;
     assert_eq!(status, 409, "a stale revision");
     // Status removal, refresh from the case, review, schedule, unschedule.
     for path in [
@@ -971,92 +948,92 @@ async fn every_editor_form_works_once() {
         format!("{base}/refresh"),
     ] {
         let revision = rev().await;
-        let (status, _, body) = post(&app, &s, &path, &[("revision", &revision)]).await;
+        let (status, _, body) = app.post_form(&s, &path, &[("revision", &revision)]).await;
         assert_eq!(status, 303, "{path}: {body}");
     }
-    let (status, loc, _) = post(
-        &app,
-        &s,
-        "/releases",
-        &[
-            ("kind", "out_of_band"),
-            ("local_time", "2099-01-05T10:00"),
-            ("zone", "Asia/Tokyo"),
-            ("title", "OOB"),
-        ],
-    )
-    .await;
+    let (status, loc, _) = app
+        .post_form(
+            &s,
+            "/releases",
+            &[
+                ("kind", "out_of_band"),
+                ("local_time", "2099-01-05T10:00"),
+                ("zone", "Asia/Tokyo"),
+                ("title", "OOB"),
+            ],
+        )
+        .await;
     assert_eq!(status, 303);
     let release: ReleaseId = loc.trim_start_matches("/releases/").parse().unwrap();
     let revision = rev().await;
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{base}/schedule"),
-        &[("release", &release.to_string()), ("revision", &revision)],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{base}/schedule"),
+            &[("release", &release.to_string()), ("revision", &revision)],
+        )
+        .await;
     assert_eq!(status, 422, "not approved yet");
     assert!(html.contains("role=\"alert\">review:"), "{html}");
-    let (status, _, html) = post(
-        &app,
-        &s,
-        &format!("{base}/reviews"),
-        &[
-            ("verdict", "approve"),
-            ("text", ""),
-            ("revision", &revision),
-        ],
-    )
-    .await;
+    let (status, _, html) = app
+        .post_form(
+            &s,
+            &format!("{base}/reviews"),
+            &[
+                ("verdict", "approve"),
+                ("text", ""),
+                ("revision", &revision),
+            ],
+        )
+        .await;
     assert_eq!(status, 422, "the author may not approve");
     assert!(html.contains("role=\"alert\">verdict:"), "{html}");
-    let (status, _, _) = post(
-        &app,
-        &r,
-        &format!("{base}/reviews"),
-        &[
-            ("verdict", "comment"),
-            ("text", "Please add the KB"),
-            ("revision", &revision),
-        ],
-    )
-    .await;
+    let (status, _, _) = app
+        .post_form(
+            &r,
+            &format!("{base}/reviews"),
+            &[
+                ("verdict", "comment"),
+                ("text", "Please add the KB"),
+                ("revision", &revision),
+            ],
+        )
+        .await;
     assert_eq!(status, 303);
-    let (status, _, _) = post(
-        &app,
-        &r,
-        &format!("{base}/reviews"),
-        &[
-            ("verdict", "approve"),
-            ("text", ""),
-            ("revision", &rev().await),
-        ],
-    )
-    .await;
+    let (status, _, _) = app
+        .post_form(
+            &r,
+            &format!("{base}/reviews"),
+            &[
+                ("verdict", "approve"),
+                ("text", ""),
+                ("revision", &rev().await),
+            ],
+        )
+        .await;
     assert_eq!(status, 303);
-    let (status, loc, body) = post(
-        &app,
-        &s,
-        &format!("{base}/schedule"),
-        &[
-            ("release", &release.to_string()),
-            ("revision", &rev().await),
-        ],
-    )
-    .await;
+    let (status, loc, body) = app
+        .post_form(
+            &s,
+            &format!("{base}/schedule"),
+            &[
+                ("release", &release.to_string()),
+                ("revision", &rev().await),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("{base}#schedule"));
-    let (_, html) = get(&app, &s, &base).await;
+    let (_, html) = app.get_page(&s, &base).await;
     assert!(html.contains("id=\"review-state\">Approved<"));
     assert!(html.contains("id=\"unschedule\""));
-    let (status, _, _) = post(
-        &app,
-        &s,
-        &format!("{base}/unschedule"),
-        &[("revision", &rev().await)],
-    )
-    .await;
+    let (status, _, _) = app
+        .post_form(
+            &s,
+            &format!("{base}/unschedule"),
+            &[("revision", &rev().await)],
+        )
+        .await;
     assert_eq!(status, 303);
     assert!(app.store.get_advisory(aid).await.unwrap().release.is_none());
     // Published (as the publisher would), then revised.
@@ -1067,40 +1044,42 @@ async fn every_editor_form_works_once() {
         .save_advisory(&a, AuditActor::System, &[change])
         .await
         .unwrap();
-    let (_, html) = get(&app, &s, &base).await;
+    let (_, html) = app.get_page(&s, &base).await;
     assert!(html.contains("id=\"revision-form\""));
     assert!(
         !html.contains("id=\"save-facts\""),
         "a published version is not edited in place"
     );
-    let (status, _, body) = post(
-        &app,
-        &s,
-        &format!("{base}/revision"),
-        &[
-            ("summary", "Added the KB number."),
-            ("revision", &rev().await),
-        ],
-    )
-    .await;
+    let (status, _, body) = app
+        .post_form(
+            &s,
+            &format!("{base}/revision"),
+            &[
+                ("summary", "Added the KB number."),
+                ("revision", &rev().await),
+            ],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     let a = app.store.get_advisory(aid).await.unwrap();
     assert_eq!(a.revision_summary.as_deref(), Some("Added the KB number."));
     // The history links each edit to its diff; the list finds it by tracking id.
-    let (_, html) = get(&app, &s, &base).await;
+    let (_, html) = app.get_page(&s, &base).await;
     for n in 1..=a.current_edit() {
         assert!(
             html.contains(&format!("href=\"{base}/edits/{n}\"")),
             "edit {n}"
         );
     }
-    let (status, html) = get(&app, &s, &format!("/editor/advisories?q={}", a.tracking_id)).await;
+    let (status, html) = app
+        .get_page(&s, &format!("/editor/advisories?q={}", a.tracking_id))
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("<tr data-advisory=\"{}\">", a.tracking_id)));
-    let (status, html) = get(&app, &s, "/editor/advisories?state=bogus").await;
+    let (status, html) = app.get_page(&s, "/editor/advisories?state=bogus").await;
     assert_eq!(status, 422);
     assert!(html.contains("state:"), "{html}");
-    let (status, html) = get(&app, &s, "/releases").await;
+    let (status, html) = app.get_page(&s, "/releases").await;
     assert_eq!(status, 200);
     assert!(html.contains("OOB"));
 }
