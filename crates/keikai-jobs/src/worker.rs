@@ -256,27 +256,34 @@ impl Worker {
                 (job, registered.retry, outcome)
             });
         }
-        // Jobs that succeeded are marked done together when the batch is over: one write
-        // instead of one a job. A stop before that runs them again, which they are built
-        // for (a delivery that went out is not sent twice).
-        let mut done = Vec::new();
-        while let Some(finished) = running.join_next().await {
-            match finished {
-                Ok((job, _, Ok(()))) => {
-                    tracing::debug!(kind = %job.kind, key = %job.key, "job done");
-                    done.push(job);
-                }
-                Ok((job, retry, Err(e))) => {
-                    self.record_failure(&job, e, &retry, &mut stats).await;
-                }
-                // `run_handler` catches the handler's panics; this task only awaits it.
-                Err(e) => {
-                    stats.lost += 1;
-                    tracing::error!(error = %e, "a job's task failed");
+        // Jobs that succeeded are marked done as soon as they finish, those finishing
+        // together in one write. Waiting for the whole batch would leave a sent plain mail
+        // unrecorded for as long as the batch's slowest job runs, and a stop then sends it
+        // again.
+        while let Some(first) = running.join_next().await {
+            let mut finished = vec![first];
+            while let Some(more) = running.try_join_next() {
+                finished.push(more);
+            }
+            let mut done = Vec::new();
+            for f in finished {
+                match f {
+                    Ok((job, _, Ok(()))) => {
+                        tracing::debug!(kind = %job.kind, key = %job.key, "job done");
+                        done.push(job);
+                    }
+                    Ok((job, retry, Err(e))) => {
+                        self.record_failure(&job, e, &retry, &mut stats).await;
+                    }
+                    // `run_handler` catches the handler's panics; this task only awaits it.
+                    Err(e) => {
+                        stats.lost += 1;
+                        tracing::error!(error = %e, "a job's task failed");
+                    }
                 }
             }
+            self.complete(&done, &mut stats).await;
         }
-        self.complete(&done, &mut stats).await;
         Ok(stats)
     }
 

@@ -113,6 +113,29 @@ mod worker {
     }
 
     #[tokio::test]
+    async fn a_finished_job_is_done_while_a_slower_one_of_its_batch_still_runs() {
+        let env = Env::new().await;
+        let worker = env
+            .worker(WorkerConfig {
+                handler_timeout: std::time::Duration::from_secs(600),
+                ..config(policy(5))
+            })
+            .with_handler("test", Arc::new(Scripted::default()));
+        env.enqueue(&[job("quick", "ok"), job("slow", "hang")]).await;
+        let running = tokio::spawn(async move { worker.run_once().await });
+        // A stop now must not send "quick" again: it is recorded before "slow" ends.
+        let mut waited = 0;
+        while env.job("quick").await.state != JobState::Done {
+            assert!(waited < 1000, "the finished job was not recorded done");
+            waited += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(env.job("slow").await.state, JobState::Running);
+        running.abort();
+        env.done().await;
+    }
+
+    #[tokio::test]
     async fn outcomes_are_recorded() {
         let env = Env::new().await;
         let handler = Arc::new(Scripted::default());
