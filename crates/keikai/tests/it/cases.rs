@@ -229,17 +229,8 @@ async fn form(
     path: &str,
     fields: &[(&str, &str)],
 ) -> (u16, String) {
-    let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-    pairs.push(("csrf", &s.csrf));
-    let res = TestApp::plain_client()
-        .post(app.url(path))
-        .header("cookie", s.header())
-        .form(&pairs)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+    let (status, _, body) = app.post_form(s, path, fields).await;
+    (status, body)
 }
 
 /// Posts a `multipart/form-data` body as a browser would: the CSRF token and `fields` as
