@@ -121,7 +121,8 @@ mod worker {
                 ..config(policy(5))
             })
             .with_handler("test", Arc::new(Scripted::default()));
-        env.enqueue(&[job("quick", "ok"), job("slow", "hang")]).await;
+        env.enqueue(&[job("quick", "ok"), job("slow", "hang")])
+            .await;
         let running = tokio::spawn(async move { worker.run_once().await });
         // A stop now must not send "quick" again: it is recorded before "slow" ends.
         let mut waited = 0;
