@@ -117,7 +117,7 @@ mod worker {
         let env = Env::new().await;
         let worker = env
             .worker(WorkerConfig {
-                handler_timeout: std::time::Duration::from_secs(600),
+                handler_timeout: Duration::from_secs(600),
                 ..config(policy(5))
             })
             .with_handler("test", Arc::new(Scripted::default()));
@@ -129,7 +129,7 @@ mod worker {
         while env.job("quick").await.state != JobState::Done {
             assert!(waited < 1000, "the finished job was not recorded done");
             waited += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(env.job("slow").await.state, JobState::Running);
         running.abort();
