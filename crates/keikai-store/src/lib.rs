@@ -7,6 +7,7 @@ mod advisories;
 mod cases;
 mod codec;
 mod distribution;
+mod effects;
 mod error;
 mod jobs;
 mod partners;
@@ -18,6 +19,7 @@ mod sqlite;
 pub mod testing;
 mod traits;
 
+pub use effects::Effects;
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
