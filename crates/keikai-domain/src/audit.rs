@@ -23,6 +23,8 @@ pub enum AuditActor {
     Reporter,
     /// Keikai itself (scheduled work, intake without an account).
     System,
+    /// An operator at the command line (`keikai admin …`), who holds the database itself.
+    Cli,
 }
 
 impl AuditActor {
@@ -31,6 +33,7 @@ impl AuditActor {
             Self::User(id) => format!("user:{id}"),
             Self::Reporter => "reporter".to_owned(),
             Self::System => "system".to_owned(),
+            Self::Cli => "cli".to_owned(),
         }
     }
 }

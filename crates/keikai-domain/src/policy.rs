@@ -1,8 +1,9 @@
 //! The authorization policy: one function decides whether an actor may take an action.
 //!
-//! The web layer asks [`authorize`] on every route and turns the answer into a response. A
-//! signed-in person who may not see something gets "not found", so that the answer does not
-//! reveal that it exists.
+//! The application layer asks [`authorize`] in every use case, whichever door the request came
+//! through (a page, the API, a job, the schedule, the command line), and turns the answer into
+//! an error. A signed-in person who may not see something gets "not found", so that the answer
+//! does not reveal that it exists.
 
 use crate::{Membership, OrgId, Role, Scope, UserId};
 
@@ -11,6 +12,9 @@ use crate::{Membership, OrgId, Role, Scope, UserId};
 pub enum Actor {
     Anonymous,
     User(Principal),
+    /// Keikai itself: the schedule, job handlers, and the command line (whose operator holds
+    /// the database already). It may do only what [`SYSTEM_ACTIONS`] lists.
+    System,
 }
 
 /// A signed-in user, with the roles of all their memberships.
@@ -173,9 +177,34 @@ const INTERNAL: &[Role] = &[Role::Admin, Role::PsirtAnalyst, Role::ProductEngine
 const PSIRT: &[Role] = &[Role::Admin, Role::PsirtAnalyst];
 const ADMIN: &[Role] = &[Role::Admin];
 
+/// What Keikai does on its own: publish due releases, deliver partner packages and alerts,
+/// distribute events and digests, and the operator's administration from the command line
+/// (users, organisations, the audit log, the public tree). Nothing that speaks for a person
+/// (profiles, tokens, the partner portal, a reporter's reply) and no editorial decision
+/// (editing or approving advisories, triaging cases).
+pub const SYSTEM_ACTIONS: &[Action] = &[
+    Action::ViewProducts,
+    Action::ViewOrganisations,
+    Action::ManageOrganisations,
+    Action::ViewUsers,
+    Action::ManageUsers,
+    Action::ViewAudit,
+    Action::ViewAdvisories,
+    Action::ManageReleases,
+    Action::ViewPartners,
+    Action::ManagePartners,
+    Action::ViewDistribution,
+    Action::ManageDistribution,
+];
+
 pub fn authorize(actor: &Actor, action: Action) -> Decision {
-    let Actor::User(p) = actor else {
-        return Decision::Unauthenticated;
+    let p = match actor {
+        Actor::User(p) => p,
+        Actor::Anonymous => return Decision::Unauthenticated,
+        // Not a person, so nothing is hidden from it: a refusal is a programming error that
+        // should say so, not look like a missing resource.
+        Actor::System if SYSTEM_ACTIONS.contains(&action) => return Decision::Allow,
+        Actor::System => return Decision::Forbidden,
     };
     let allowed = match action {
         Action::ViewDashboard | Action::ViewProfile | Action::UpdateProfile => true,
@@ -379,6 +408,31 @@ mod tests {
         assert_eq!(analyst.case_scope(), CaseScope::All);
         assert_eq!(engineer.case_scope(), CaseScope::Teams(vec![team]));
         assert_eq!(reporter.case_scope(), CaseScope::Reporter(me));
+    }
+
+    #[test]
+    fn the_system_may_do_only_its_own_work() {
+        assert_eq!(
+            authorize(&Actor::System, Action::ManageReleases),
+            Decision::Allow
+        );
+        for action in [
+            Action::ViewDashboard,
+            Action::CreateToken,
+            Action::EditAdvisory,
+            Action::TriageCase,
+            Action::UsePartnerPortal,
+            Action::ReplyAsReporter { reporter: None },
+        ] {
+            assert_eq!(
+                authorize(&Actor::System, action),
+                Decision::Forbidden,
+                "{action:?}"
+            );
+        }
+        for action in SYSTEM_ACTIONS {
+            assert_eq!(authorize(&Actor::System, *action), Decision::Allow);
+        }
     }
 
     #[test]

@@ -88,7 +88,9 @@ impl Ctx {
         match authorize(&self.identity.actor, action) {
             Decision::Allow => match &self.identity.actor {
                 keikai_domain::Actor::User(p) => Ok(p),
-                keikai_domain::Actor::Anonymous => Err(AppError::not_found()),
+                keikai_domain::Actor::Anonymous | keikai_domain::Actor::System => {
+                    Err(AppError::not_found())
+                }
             },
             Decision::Unauthenticated => {
                 let mut e = AppError::unauthenticated();
