@@ -321,18 +321,3 @@ pub async fn get_release(
             .collect(),
     }))
 }
-
-/// The advisory and release routes, relative to `/api/v1`.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/advisories", get(list).post(create))
-        .route("/advisories/{id}", get(get_advisory))
-        .route("/advisories/{id}/text/{lang}", put(edit_text))
-        .route("/advisories/{id}/facts", put(edit_facts))
-        .route("/advisories/{id}/reviews", post(review))
-        .route("/advisories/{id}/schedule", post(schedule))
-        .route("/advisories/{id}/edits/{number}", get(edit_diff))
-        .route("/releases", get(list_releases).post(plan_release))
-        .route("/releases/{id}", get(get_release))
-}

@@ -1540,47 +1540,6 @@ pub async fn reschedule(
     .await
 }
 
-/// The editor and release pages and forms.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
-    let v = "/editor/advisories/{id}/vulnerabilities/{vid}";
-    axum::Router::new()
-        .route("/editor/advisories", get(list).post(create))
-        .route("/cases/{number}/advisory", post(create_from_case))
-        .route("/editor/advisories/{id}", get(page))
-        .route("/editor/advisories/{id}/edits/{number}", get(edit_diff))
-        .route("/editor/advisories/{id}/text/{lang}", post(edit_text))
-        .route(
-            "/editor/advisories/{id}/translation/{lang}/confirm",
-            post(confirm_translation),
-        )
-        .route("/editor/advisories/{id}/facts", post(edit_facts))
-        .route(&format!("{v}/statuses"), post(set_product_status))
-        .route(
-            &format!("{v}/statuses/{{branch}}/delete"),
-            post(remove_product_status),
-        )
-        .route(&format!("{v}/remediations"), post(add_remediation))
-        .route(
-            &format!("{v}/remediations/{{index}}/delete"),
-            post(remove_remediation),
-        )
-        .route(&format!("{v}/scores"), post(set_score))
-        .route(&format!("{v}/scores/{{index}}/delete"), post(remove_score))
-        .route("/editor/advisories/{id}/refresh", post(refresh))
-        .route("/editor/advisories/{id}/reviews", post(review))
-        .route("/editor/advisories/{id}/schedule", post(schedule))
-        .route("/editor/advisories/{id}/unschedule", post(unschedule))
-        .route("/editor/advisories/{id}/revision", post(start_revision))
-        .route(
-            "/editor/advisories/{id}/partner-edition",
-            post(partner_edition),
-        )
-        .route("/releases", get(releases).post(plan_release))
-        .route("/releases/{id}", get(release))
-        .route("/releases/{id}/reschedule", post(reschedule))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

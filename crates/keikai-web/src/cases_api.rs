@@ -359,26 +359,3 @@ pub async fn mark_cra_sent(
     let case = cases::mark_cra_sent(&state, &ctx, &number, &report, body.revision).await?;
     Ok(Json(detail(&state, &ctx, case)))
 }
-
-/// The case routes, relative to `/api/v1`.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{get, post, put};
-    axum::Router::new()
-        .route("/cases", get(list))
-        .route("/cases/{number}", get(get_case))
-        .route("/cases/{number}/transitions", post(transition))
-        .route("/cases/{number}/vulnerabilities", post(add_vulnerability))
-        .route(
-            "/cases/{number}/vulnerabilities/{id}",
-            put(update_vulnerability),
-        )
-        .route(
-            "/cases/{number}/vulnerabilities/{id}/product-statuses",
-            put(set_product_status),
-        )
-        .route("/cases/{number}/messages", get(messages).post(add_message))
-        .route("/cases/{number}/history", get(history))
-        .route("/cases/{number}/assignment", post(assign))
-        .route("/cases/{number}/emergency", post(emergency))
-        .route("/cases/{number}/cra/{report}", post(mark_cra_sent))
-}

@@ -1337,52 +1337,6 @@ pub async fn add_message(
     done(&state, &ctx, &number, result, "conversation", drafts).await
 }
 
-/// The case pages and forms.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::extract::DefaultBodyLimit;
-    use axum::routing::{get, post};
-    let upload_limit = DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES);
-    axum::Router::new()
-        .route("/cases", get(list))
-        .route("/cases/{number}", get(page))
-        .route("/cases/{number}/history", get(history))
-        .route("/cases/{number}/attachments/{id}", get(attachment))
-        .route("/cases/{number}/transition", post(transition))
-        .route("/cases/{number}/vulnerabilities", post(add_vulnerability))
-        .route(
-            "/cases/{number}/vulnerabilities/{id}",
-            post(update_vulnerability),
-        )
-        .route(
-            "/cases/{number}/vulnerabilities/{id}/delete",
-            post(remove_vulnerability),
-        )
-        .route(
-            "/cases/{number}/vulnerabilities/{id}/statuses",
-            post(set_product_status),
-        )
-        .route(
-            "/cases/{number}/vulnerabilities/{id}/remediations",
-            post(add_remediation),
-        )
-        .route(
-            "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete",
-            post(remove_remediation),
-        )
-        .route("/cases/{number}/assignment", post(assign))
-        .route("/cases/{number}/owner", post(set_owner))
-        .route("/cases/{number}/tasks", post(add_task))
-        .route("/cases/{number}/tasks/{id}/done", post(set_task_done))
-        .route("/cases/{number}/emergency", post(declare_emergency))
-        .route("/cases/{number}/emergency/end", post(end_emergency))
-        .route("/cases/{number}/cra/{report}", post(mark_cra_sent))
-        .route("/cases/{number}/notes", post(add_note).layer(upload_limit))
-        .route(
-            "/cases/{number}/messages",
-            post(add_message).layer(upload_limit),
-        )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

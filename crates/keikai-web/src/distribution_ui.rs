@@ -14,11 +14,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use jiff::Timestamp;
 use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered, Section, Templates};
@@ -42,39 +40,6 @@ use crate::forms::{
 };
 use crate::i18n;
 use crate::ui::{Page, after_submit, render};
-
-pub fn routes() -> Router<AppState> {
-    let upload_limit = DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES);
-    Router::new()
-        .route("/subscribe", get(subscribe_form).post(subscribe_submit))
-        .route(
-            "/subscribe/confirm/{token}",
-            get(confirm_page).post(confirm_submit),
-        )
-        .route(
-            "/unsubscribe/{token}",
-            get(unsubscribe_page).post(unsubscribe_submit),
-        )
-        .route("/ack/{token}", get(ack_page).post(ack_submit))
-        .route("/distribution", get(overview))
-        .route("/distribution/lists", post(create_list))
-        .route("/distribution/webhooks", post(create_webhook))
-        .route("/distribution/webhooks/{id}/enable", post(enable_webhook))
-        .route("/distribution/early-warnings", post(early_warning))
-        .route("/distribution/editions", post(create_edition))
-        .route(
-            "/distribution/editions/{name}",
-            get(edition_page).post(save_edition),
-        )
-        .route("/distribution/editions/{name}/preview", post(preview))
-        .route("/distribution/subscribers", get(subscribers))
-        .route(
-            "/distribution/subscribers/import",
-            post(import).layer(upload_limit),
-        )
-        .route("/distribution/events/{id}", get(report))
-        .route("/distribution/events/{id}/deliveries.csv", get(report_csv))
-}
 
 // ---------------------------------------------------------------- small helpers
 
@@ -267,7 +232,7 @@ async fn subscribe_page(
 }
 
 /// `GET /subscribe`.
-async fn subscribe_form(
+pub(crate) async fn subscribe_form(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -295,7 +260,7 @@ struct LinkTemplate {
 
 /// `POST /subscribe`: "check your mail" whether or not the address was subscribed already
 /// (the form must not tell strangers who is), or the form again with what was wrong.
-async fn subscribe_submit(
+pub(crate) async fn subscribe_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -353,7 +318,7 @@ async fn subscriber_of(state: &AppState, token: &str) -> AppResult<keikai_store:
 }
 
 /// `GET /subscribe/confirm/{token}`: a button; opening the link changes nothing.
-async fn confirm_page(
+pub(crate) async fn confirm_page(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -389,7 +354,7 @@ async fn confirm_page(
 }
 
 /// `POST /subscribe/confirm/{token}`: double opt-in done.
-async fn confirm_submit(
+pub(crate) async fn confirm_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -419,7 +384,7 @@ async fn confirm_submit(
 }
 
 /// `GET /unsubscribe/{token}`: a button; opening the link changes nothing.
-async fn unsubscribe_page(
+pub(crate) async fn unsubscribe_page(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -454,7 +419,7 @@ async fn unsubscribe_page(
 /// `POST /unsubscribe/{token}`: the page's button, or a mail client's RFC 8058 one-click
 /// request (`List-Unsubscribe=One-Click`, no cookies). The body is not read: whatever it
 /// says, the link's holder asked to leave.
-async fn unsubscribe_submit(
+pub(crate) async fn unsubscribe_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -480,7 +445,7 @@ async fn unsubscribe_submit(
 
 /// `GET /ack/{token}`: a button; opening the link records nothing (mail scanners open
 /// links). A link acknowledged already says when; an unknown one is not found.
-async fn ack_page(
+pub(crate) async fn ack_page(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -525,7 +490,7 @@ fn ack_done(
 }
 
 /// `POST /ack/{token}`: records the acknowledgement (the first one counts).
-async fn ack_submit(
+pub(crate) async fn ack_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
@@ -970,12 +935,12 @@ async fn overview_page(
 }
 
 #[derive(Deserialize)]
-struct OverviewQuery {
+pub(crate) struct OverviewQuery {
     done: Option<String>,
 }
 
 /// `GET /distribution`.
-async fn overview(
+pub(crate) async fn overview(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<OverviewQuery>,
@@ -1013,7 +978,7 @@ async fn overview_after<T>(
 }
 
 /// `POST /distribution/lists`.
-async fn create_list(
+pub(crate) async fn create_list(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
@@ -1034,7 +999,7 @@ async fn create_list(
 
 /// `POST /distribution/webhooks`: redirects when the secret was typed; a generated secret is
 /// shown this once, on the page itself.
-async fn create_webhook(
+pub(crate) async fn create_webhook(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
@@ -1076,7 +1041,7 @@ async fn create_webhook(
 }
 
 /// `POST /distribution/webhooks/{id}/enable`.
-async fn enable_webhook(
+pub(crate) async fn enable_webhook(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
@@ -1086,7 +1051,7 @@ async fn enable_webhook(
 }
 
 /// `POST /distribution/early-warnings`.
-async fn early_warning(
+pub(crate) async fn early_warning(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
@@ -1107,7 +1072,7 @@ async fn early_warning(
 
 /// `POST /distribution/editions`: a new edition with every section and the built-in
 /// templates, to edit on its own page.
-async fn create_edition(
+pub(crate) async fn create_edition(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
@@ -1367,12 +1332,12 @@ async fn edition_view_page(
 }
 
 #[derive(Deserialize)]
-struct EditionQuery {
+pub(crate) struct EditionQuery {
     saved: Option<String>,
 }
 
 /// `GET /distribution/editions/{name}`.
-async fn edition_page(
+pub(crate) async fn edition_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
@@ -1392,7 +1357,7 @@ async fn edition_page(
 
 /// `POST /distribution/editions/{name}`: saves (its templates must compile and render the
 /// sample events; the error names the template and the line).
-async fn save_edition(
+pub(crate) async fn save_edition(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
@@ -1424,7 +1389,7 @@ async fn save_edition(
 
 /// `POST /distribution/editions/{name}/preview`: renders the edition as typed (unsaved) for
 /// an advisory or the sample event, in one language; nothing is saved or sent.
-async fn preview(
+pub(crate) async fn preview(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(name): Path<String>,
@@ -1505,7 +1470,7 @@ struct SubscribersTemplate {
 }
 
 #[derive(Deserialize, Default)]
-struct SubscribersQuery {
+pub(crate) struct SubscribersQuery {
     list: Option<String>,
     page: Option<u32>,
 }
@@ -1584,7 +1549,7 @@ async fn subscribers_page(
 }
 
 /// `GET /distribution/subscribers`.
-async fn subscribers(
+pub(crate) async fn subscribers(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<SubscribersQuery>,
@@ -1652,7 +1617,11 @@ struct ImportTemplate {
 
 /// `POST /distribution/subscribers/import`: the report of what was (or, in a dry run, would
 /// be) imported and each rejected row with its reason.
-async fn import(State(state): State<AppState>, ctx: Ctx, req: Request) -> AppResult<Response> {
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    req: Request,
+) -> AppResult<Response> {
     ctx.require(Action::ManageDistribution)?;
     let result = match import_text(req, &state).await {
         Ok((text, _)) if text.trim().is_empty() => Err(AppError::invalid(
@@ -1724,7 +1693,7 @@ struct ReportTemplate {
 }
 
 #[derive(Deserialize)]
-struct ReportQuery {
+pub(crate) struct ReportQuery {
     state: Option<String>,
 }
 
@@ -1739,7 +1708,7 @@ async fn list_names(state: &AppState) -> AppResult<HashMap<ListId, String>> {
 }
 
 /// `GET /distribution/events/{id}`.
-async fn report(
+pub(crate) async fn report(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
@@ -1793,7 +1762,7 @@ async fn report(
 }
 
 /// `GET /distribution/events/{id}/deliveries.csv`: every delivery of the event.
-async fn report_csv(
+pub(crate) async fn report_csv(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
@@ -890,26 +890,6 @@ fn visible_to_reporter(meta: &AttachmentMeta, case: &Case) -> bool {
 }
 
 // ---------------------------------------------------------------- routes
-
-/// The public form and the portal.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    let upload_limit = DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES);
-    axum::Router::new()
-        .route("/report", get(form).post(submit_form).layer(upload_limit))
-        .route("/track/{secret}", get(portal))
-        .route(
-            "/track/{secret}/messages",
-            axum::routing::post(reply).layer(upload_limit),
-        )
-        .route("/track/{secret}/credit", axum::routing::post(set_credit))
-        .route("/track/{secret}/attachments/{attachment}", get(download))
-}
-
-/// The API's intake route, relative to `/api/v1`.
-pub fn api_routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/reports", axum::routing::post(submit_api))
-}
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,9 @@
 //! live in [`crate::partners`]; these pages render and turn form fields into its inputs.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use std::collections::{BTreeSet, HashMap};
 
 use keikai_domain::advisory::Tlp;
@@ -25,27 +23,6 @@ use crate::error::{AppError, AppResult};
 use crate::forms::{Pairs, field, fields};
 use crate::partners::{self, AlertReport, AlertView, PackageDetail, PackageSummary, PartnerRow};
 use crate::ui::{Page, after_submit, render};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/partners", get(overview))
-        .route("/partners/access.csv", get(partners::access_csv))
-        .route("/partner", get(portal))
-        .route("/partner/releases/{release}", get(package))
-        .route(
-            "/partner/releases/{release}/advisories/{advisory}/csaf",
-            get(partners::download_csaf),
-        )
-        .route(
-            "/partner/releases/{release}/advisories/{advisory}/questions",
-            post(ask),
-        )
-        .route("/partner/alerts/{id}/ack", post(acknowledge))
-        .route("/partners/{org}/agreement", post(record_agreement))
-        .route("/partners/{org}/revoke", post(revoke))
-        .route("/partners/alerts", post(send_alert))
-        .route("/partners/questions/{id}/answers", post(answer))
-}
 
 fn when(state: &AppState, ctx: &Ctx, t: jiff::Timestamp) -> String {
     let schedule = &state.config.publishing.schedule;
@@ -69,7 +46,7 @@ struct PortalTemplate {
     alerts: Vec<AlertView>,
 }
 
-async fn portal(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub(crate) async fn portal(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     let seat = partners::seat(&state, &ctx).await?;
     let packages = partners::package_summaries(&state, &seat)
         .await?
@@ -101,7 +78,7 @@ struct PackageTemplate {
     embargo: String,
 }
 
-async fn package(
+pub(crate) async fn package(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(release): Path<String>,
@@ -121,11 +98,11 @@ async fn package(
 }
 
 #[derive(Deserialize)]
-struct AskForm {
+pub(crate) struct AskForm {
     text: String,
 }
 
-async fn ask(
+pub(crate) async fn ask(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((release, advisory)): Path<(String, String)>,
@@ -135,7 +112,7 @@ async fn ask(
     Ok(Redirect::to(&format!("/partner/releases/{release}#advisory-{advisory}")).into_response())
 }
 
-async fn acknowledge(
+pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
@@ -362,7 +339,7 @@ async fn overview_page(
     ))
 }
 
-async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub(crate) async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
     overview_page(
         &state,
         &ctx,
@@ -434,7 +411,7 @@ impl AgreementForm {
 }
 
 /// `POST /partners/{org}/agreement`: records or renews an agreement.
-async fn record_agreement(
+pub(crate) async fn record_agreement(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(org): Path<String>,
@@ -461,7 +438,7 @@ async fn record_agreement(
 }
 
 /// `POST /partners/{org}/revoke`.
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(org): Path<String>,
@@ -509,7 +486,7 @@ impl AlertForm {
 }
 
 /// `POST /partners/alerts`: sends an emergency alert at once.
-async fn send_alert(
+pub(crate) async fn send_alert(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
@@ -541,7 +518,7 @@ async fn send_alert(
 }
 
 #[derive(Deserialize)]
-struct AnswerForm {
+pub(crate) struct AnswerForm {
     #[serde(default)]
     text: String,
     #[serde(default)]
@@ -549,7 +526,7 @@ struct AnswerForm {
 }
 
 /// `POST /partners/questions/{id}/answers`.
-async fn answer(
+pub(crate) async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,

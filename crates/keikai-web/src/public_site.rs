@@ -757,34 +757,3 @@ pub async fn api_get(
     )
     .respond(&headers))
 }
-
-/// The public routes (no sign-in).
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route(
-            "/.well-known/csaf/provider-metadata.json",
-            get(provider_metadata),
-        )
-        .route("/.well-known/csaf/service.json", get(service_document))
-        .route("/.well-known/csaf/openpgp/{file}", get(openpgp_key))
-        .route("/.well-known/csaf/white/{name}", get(white_dir_file))
-        .route("/.well-known/csaf/white/{year}/{file}", get(csaf_document))
-        .route("/advisories", get(list))
-        .route("/advisories/feed.atom", get(feed_en))
-        .route("/advisories/feed.ja.atom", get(feed_ja))
-        .route("/advisories/{tracking_id}", get(advisory))
-        .route("/advisories/{tracking_id}/{file}", get(advisory_page))
-        .route(
-            "/advisories/{tracking_id}/versions/{version}/{file}",
-            get(version_file),
-        )
-}
-
-/// The public JSON API, nested under `/api/v1`.
-pub fn api_routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/public/advisories", get(api_list))
-        .route("/public/advisories/{tracking_id}", get(api_get))
-}

@@ -1,0 +1,261 @@
+//! The route table, written once: [`ROUTES`] (for the route × role test and the OpenAPI
+//! check) and the routers are both expanded from it, so they cannot drift apart.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+use crate::AppState;
+
+/// Routes that take files keep a larger body than the default.
+fn upload(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.layer(DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES))
+}
+
+/// `METHOD "path" => handler` rows; a row ending in `, upload` takes files. The API's paths
+/// are relative to its prefix.
+macro_rules! route_table {
+    (
+        site { $( $sm:ident $sp:literal => $sh:path $(, $sl:ident)? ; )* }
+        api $prefix:literal { $( $am:ident $ap:literal => $ah:path ; )* }
+    ) => {
+        /// Every route: (method, path template).
+        pub const ROUTES: &[(&str, &str)] = &[
+            $( (stringify!($sm), $sp), )*
+            $( (stringify!($am), concat!($prefix, $ap)), )*
+        ];
+
+        /// Where the API is mounted.
+        pub(crate) const API_PREFIX: &str = $prefix;
+
+        /// The pages, the public site and the operational endpoints.
+        pub(crate) fn site() -> Router<AppState> {
+            Router::new()
+                $( .route($sp, route_table!(@layer on(MethodFilter::$sm, $sh) $(, $sl)?)) )*
+        }
+
+        /// The JSON API, relative to [`API_PREFIX`].
+        pub(crate) fn api() -> Router<AppState> {
+            Router::new() $( .route($ap, on(MethodFilter::$am, $ah)) )*
+        }
+    };
+    (@layer $route:expr) => { $route };
+    (@layer $route:expr, $layer:ident) => { $layer($route) };
+}
+
+use crate::{
+    advisories_api, advisories_ui, api, cases_api, cases_ui, cvss_ui, distribution,
+    distribution_ui, intake, ops, partner_portal, partners, public, public_site, publishing, ui,
+};
+
+route_table! {
+    site {
+        GET "/healthz" => ops::healthz;
+        GET "/readyz" => ops::readyz;
+        GET "/metrics" => ops::metrics;
+        GET "/static/{*path}" => ops::static_asset;
+        GET "/.well-known/security.txt" => public::security_txt;
+        GET "/security.txt" => public::security_txt_legacy;
+        GET "/.well-known/csaf/provider-metadata.json" => public_site::provider_metadata;
+        GET "/.well-known/csaf/service.json" => public_site::service_document;
+        GET "/.well-known/csaf/openpgp/{file}" => public_site::openpgp_key;
+        GET "/.well-known/csaf/white/{name}" => public_site::white_dir_file;
+        GET "/.well-known/csaf/white/{year}/{file}" => public_site::csaf_document;
+        GET "/advisories" => public_site::list;
+        GET "/advisories/feed.atom" => public_site::feed_en;
+        GET "/advisories/feed.ja.atom" => public_site::feed_ja;
+        GET "/advisories/{tracking_id}" => public_site::advisory;
+        GET "/advisories/{tracking_id}/{file}" => public_site::advisory_page;
+        GET "/advisories/{tracking_id}/versions/{version}/{file}" => public_site::version_file;
+        GET "/login" => ui::login_page;
+        POST "/login" => ui::login_submit;
+        POST "/logout" => ui::logout;
+        POST "/language" => ui::set_language;
+        GET "/" => ui::dashboard;
+        GET "/products" => ui::products;
+        POST "/products" => ui::create_branch;
+        POST "/products/{id}/delete" => ui::delete_branch;
+        GET "/organisations" => ui::organisations;
+        POST "/organisations" => ui::create_org;
+        GET "/users" => ui::users;
+        POST "/users" => ui::create_user;
+        POST "/users/{id}/disable" => ui::disable_user;
+        POST "/users/{id}/enable" => ui::enable_user;
+        POST "/users/{id}/memberships" => ui::add_membership;
+        GET "/profile" => ui::profile;
+        POST "/profile" => ui::update_profile;
+        POST "/notifications/read" => ui::mark_notifications_read;
+        POST "/profile/tokens" => ui::create_token;
+        POST "/profile/tokens/{id}/revoke" => ui::revoke_token;
+        GET "/cvss" => cvss_ui::page;
+        GET "/cvss/score" => cvss_ui::score_fragment;
+        GET "/report" => intake::form;
+        POST "/report" => intake::submit_form, upload;
+        GET "/track/{secret}" => intake::portal;
+        POST "/track/{secret}/messages" => intake::reply, upload;
+        POST "/track/{secret}/credit" => intake::set_credit;
+        GET "/track/{secret}/attachments/{attachment}" => intake::download;
+        GET "/cases" => cases_ui::list;
+        GET "/cases/{number}" => cases_ui::page;
+        GET "/cases/{number}/history" => cases_ui::history;
+        GET "/cases/{number}/attachments/{id}" => cases_ui::attachment;
+        POST "/cases/{number}/transition" => cases_ui::transition;
+        POST "/cases/{number}/vulnerabilities" => cases_ui::add_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}" => cases_ui::update_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}/delete" => cases_ui::remove_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}/statuses" => cases_ui::set_product_status;
+        POST "/cases/{number}/vulnerabilities/{id}/remediations" => cases_ui::add_remediation;
+        POST "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete" => cases_ui::remove_remediation;
+        POST "/cases/{number}/assignment" => cases_ui::assign;
+        POST "/cases/{number}/owner" => cases_ui::set_owner;
+        POST "/cases/{number}/tasks" => cases_ui::add_task;
+        POST "/cases/{number}/tasks/{id}/done" => cases_ui::set_task_done;
+        POST "/cases/{number}/emergency" => cases_ui::declare_emergency;
+        POST "/cases/{number}/emergency/end" => cases_ui::end_emergency;
+        POST "/cases/{number}/cra/{report}" => cases_ui::mark_cra_sent;
+        POST "/cases/{number}/notes" => cases_ui::add_note, upload;
+        POST "/cases/{number}/messages" => cases_ui::add_message, upload;
+        POST "/cases/{number}/advisory" => advisories_ui::create_from_case;
+        GET "/editor/advisories" => advisories_ui::list;
+        POST "/editor/advisories" => advisories_ui::create;
+        GET "/editor/advisories/{id}" => advisories_ui::page;
+        GET "/editor/advisories/{id}/edits/{number}" => advisories_ui::edit_diff;
+        POST "/editor/advisories/{id}/text/{lang}" => advisories_ui::edit_text;
+        POST "/editor/advisories/{id}/translation/{lang}/confirm" => advisories_ui::confirm_translation;
+        POST "/editor/advisories/{id}/facts" => advisories_ui::edit_facts;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/statuses" => advisories_ui::set_product_status;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/statuses/{branch}/delete" => advisories_ui::remove_product_status;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/remediations" => advisories_ui::add_remediation;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/remediations/{index}/delete" => advisories_ui::remove_remediation;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/scores" => advisories_ui::set_score;
+        POST "/editor/advisories/{id}/vulnerabilities/{vid}/scores/{index}/delete" => advisories_ui::remove_score;
+        POST "/editor/advisories/{id}/refresh" => advisories_ui::refresh;
+        POST "/editor/advisories/{id}/reviews" => advisories_ui::review;
+        POST "/editor/advisories/{id}/schedule" => advisories_ui::schedule;
+        POST "/editor/advisories/{id}/unschedule" => advisories_ui::unschedule;
+        POST "/editor/advisories/{id}/revision" => advisories_ui::start_revision;
+        POST "/editor/advisories/{id}/partner-edition" => advisories_ui::partner_edition;
+        GET "/releases" => advisories_ui::releases;
+        POST "/releases" => advisories_ui::plan_release;
+        GET "/releases/{id}" => advisories_ui::release;
+        POST "/releases/{id}/reschedule" => advisories_ui::reschedule;
+        POST "/releases/{id}/publish" => publishing::publish_now_ui;
+        GET "/partners" => partner_portal::overview;
+        GET "/partners/access.csv" => partners::access_csv;
+        GET "/partner" => partner_portal::portal;
+        GET "/partner/releases/{release}" => partner_portal::package;
+        GET "/partner/releases/{release}/advisories/{advisory}/csaf" => partners::download_csaf;
+        POST "/partner/releases/{release}/advisories/{advisory}/questions" => partner_portal::ask;
+        POST "/partner/alerts/{id}/ack" => partner_portal::acknowledge;
+        POST "/partners/{org}/agreement" => partner_portal::record_agreement;
+        POST "/partners/{org}/revoke" => partner_portal::revoke;
+        POST "/partners/alerts" => partner_portal::send_alert;
+        POST "/partners/questions/{id}/answers" => partner_portal::answer;
+        GET "/subscribe" => distribution_ui::subscribe_form;
+        POST "/subscribe" => distribution_ui::subscribe_submit;
+        GET "/subscribe/confirm/{token}" => distribution_ui::confirm_page;
+        POST "/subscribe/confirm/{token}" => distribution_ui::confirm_submit;
+        GET "/unsubscribe/{token}" => distribution_ui::unsubscribe_page;
+        POST "/unsubscribe/{token}" => distribution_ui::unsubscribe_submit;
+        GET "/ack/{token}" => distribution_ui::ack_page;
+        POST "/ack/{token}" => distribution_ui::ack_submit;
+        GET "/distribution" => distribution_ui::overview;
+        POST "/distribution/lists" => distribution_ui::create_list;
+        POST "/distribution/webhooks" => distribution_ui::create_webhook;
+        POST "/distribution/webhooks/{id}/enable" => distribution_ui::enable_webhook;
+        POST "/distribution/early-warnings" => distribution_ui::early_warning;
+        POST "/distribution/editions" => distribution_ui::create_edition;
+        GET "/distribution/editions/{name}" => distribution_ui::edition_page;
+        POST "/distribution/editions/{name}" => distribution_ui::save_edition;
+        POST "/distribution/editions/{name}/preview" => distribution_ui::preview;
+        GET "/distribution/subscribers" => distribution_ui::subscribers;
+        POST "/distribution/subscribers/import" => distribution_ui::import, upload;
+        GET "/distribution/events/{id}" => distribution_ui::report;
+        GET "/distribution/events/{id}/deliveries.csv" => distribution_ui::report_csv;
+    }
+    api "/api/v1" {
+        GET "/openapi.json" => api::openapi_json;
+        GET "/me" => api::me;
+        GET "/organisations" => api::list_orgs;
+        POST "/organisations" => api::create_org;
+        GET "/organisations/{id}" => api::get_org;
+        GET "/users" => api::list_users;
+        POST "/users" => api::create_user;
+        GET "/users/{id}" => api::get_user;
+        PATCH "/users/{id}" => api::update_user;
+        POST "/users/{id}/memberships" => api::add_membership;
+        GET "/branches" => api::list_branches;
+        POST "/branches" => api::create_branch;
+        GET "/branches/{id}" => api::get_branch;
+        PATCH "/branches/{id}" => api::rename_branch;
+        DELETE "/branches/{id}" => api::delete_branch;
+        GET "/product-tree" => api::product_tree;
+        GET "/audit" => api::list_audit;
+        GET "/tokens" => api::list_tokens;
+        POST "/tokens" => api::create_token;
+        DELETE "/tokens/{id}" => api::revoke_token;
+        GET "/cvss" => cvss_ui::score_api;
+        POST "/reports" => intake::submit_api;
+        GET "/cases" => cases_api::list;
+        GET "/cases/{number}" => cases_api::get_case;
+        POST "/cases/{number}/transitions" => cases_api::transition;
+        POST "/cases/{number}/vulnerabilities" => cases_api::add_vulnerability;
+        PUT "/cases/{number}/vulnerabilities/{id}" => cases_api::update_vulnerability;
+        PUT "/cases/{number}/vulnerabilities/{id}/product-statuses" => cases_api::set_product_status;
+        GET "/cases/{number}/messages" => cases_api::messages;
+        POST "/cases/{number}/messages" => cases_api::add_message;
+        GET "/cases/{number}/history" => cases_api::history;
+        POST "/cases/{number}/assignment" => cases_api::assign;
+        POST "/cases/{number}/emergency" => cases_api::emergency;
+        POST "/cases/{number}/cra/{report}" => cases_api::mark_cra_sent;
+        GET "/advisories" => advisories_api::list;
+        POST "/advisories" => advisories_api::create;
+        GET "/advisories/{id}" => advisories_api::get_advisory;
+        PUT "/advisories/{id}/text/{lang}" => advisories_api::edit_text;
+        PUT "/advisories/{id}/facts" => advisories_api::edit_facts;
+        POST "/advisories/{id}/reviews" => advisories_api::review;
+        POST "/advisories/{id}/schedule" => advisories_api::schedule;
+        GET "/advisories/{id}/edits/{number}" => advisories_api::edit_diff;
+        GET "/releases" => advisories_api::list_releases;
+        POST "/releases" => advisories_api::plan_release;
+        GET "/releases/{id}" => advisories_api::get_release;
+        POST "/releases/{id}/publish" => publishing::publish_now_api;
+        GET "/public/advisories" => public_site::api_list;
+        GET "/public/advisories/{tracking_id}" => public_site::api_get;
+        GET "/partners" => partners::api_partners;
+        PUT "/partners/{org}/agreement" => partners::api_put_agreement;
+        POST "/partners/{org}/revoke" => partners::api_revoke;
+        GET "/advisories/{id}/partner-edition" => partners::api_get_edition;
+        PUT "/advisories/{id}/partner-edition" => partners::api_put_edition;
+        GET "/partners/questions" => partners::api_questions;
+        POST "/partners/questions/{id}/answers" => partners::api_answer;
+        GET "/partners/alerts" => partners::api_list_alerts;
+        POST "/partners/alerts" => partners::api_send_alert;
+        GET "/partners/access" => partners::api_access;
+        GET "/partner/packages" => partners::api_packages;
+        GET "/partner/packages/{release}" => partners::api_package;
+        GET "/partner/packages/{release}/advisories/{advisory}/csaf" => partners::download_csaf;
+        POST "/partner/packages/{release}/advisories/{advisory}/questions" => partners::api_ask;
+        GET "/partner/alerts" => partners::api_alerts;
+        POST "/partner/alerts/{id}/ack" => partners::api_acknowledge;
+        GET "/distribution/lists" => distribution::api_lists;
+        POST "/distribution/lists" => distribution::api_create_list;
+        PUT "/distribution/lists/{id}" => distribution::api_put_list;
+        DELETE "/distribution/lists/{id}" => distribution::api_delete_list;
+        GET "/distribution/subscribers" => distribution::api_subscribers;
+        POST "/distribution/subscribers" => distribution::api_create_subscriber;
+        PATCH "/distribution/subscribers/{id}" => distribution::api_patch_subscriber;
+        POST "/distribution/subscribers/import" => distribution::api_import;
+        GET "/distribution/editions" => distribution::api_editions;
+        GET "/distribution/editions/{name}" => distribution::api_edition;
+        PUT "/distribution/editions/{name}" => distribution::api_put_edition;
+        POST "/distribution/editions/{name}/preview" => distribution::api_preview;
+        GET "/distribution/webhooks" => distribution::api_webhooks;
+        POST "/distribution/webhooks" => distribution::api_create_webhook;
+        POST "/distribution/webhooks/{id}/enable" => distribution::api_enable_webhook;
+        POST "/distribution/early-warnings" => distribution::api_early_warning;
+        GET "/distribution/events" => distribution::api_events;
+        GET "/distribution/events/{id}" => distribution::api_event;
+        POST "/distribution/bounces" => distribution::api_bounce;
+    }
+}
