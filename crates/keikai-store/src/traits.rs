@@ -34,6 +34,19 @@ pub struct NewOrganisation {
     pub kind: OrgKind,
 }
 
+impl NewOrganisation {
+    /// The organisation as `create_org` stores it at `at` (`Effects::at`): what its audit
+    /// entry describes.
+    pub fn created(&self, at: Timestamp) -> Organisation {
+        Organisation {
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind,
+            created_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// Chosen by the caller (`UserId::new()`), so that the audit entry can name it.
@@ -43,6 +56,21 @@ pub struct NewUser {
     /// A PHC string (Argon2id); the store never sees a password.
     pub password_hash: String,
     pub locale: Option<Locale>,
+}
+
+impl NewUser {
+    /// The user as `create_user` stores them at `at` (`Effects::at`): what their audit
+    /// entry describes.
+    pub fn created(&self, at: Timestamp) -> User {
+        User {
+            id: self.id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            locale: self.locale,
+            created_at: at,
+            disabled_at: None,
+        }
+    }
 }
 
 /// A user with what sign-in needs to check.
@@ -75,6 +103,26 @@ pub struct NewToken {
     pub expires_at: Option<Timestamp>,
 }
 
+impl NewToken {
+    /// The token as `create_token` stores it at `at` (`Effects::at`): what its audit entry
+    /// describes.
+    pub fn created(&self, at: Timestamp) -> ApiToken {
+        ApiToken {
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name.clone(),
+            scopes: self.scopes.clone(),
+            created_at: at,
+            // Stored to the microsecond, as every timestamp.
+            expires_at: self
+                .expires_at
+                .map(|t| Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)),
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewBranch {
     /// Chosen by the caller (`BranchId::new()`), so that the audit entry can name it.
@@ -82,6 +130,20 @@ pub struct NewBranch {
     pub parent_id: Option<BranchId>,
     pub category: BranchCategory,
     pub name: BranchName,
+}
+
+impl NewBranch {
+    /// The branch as `create_branch` stores it at `at` (`Effects::at`): what its audit entry
+    /// describes.
+    pub fn created(&self, at: Timestamp) -> Branch {
+        Branch {
+            id: self.id,
+            parent_id: self.parent_id,
+            category: self.category,
+            name: self.name.clone(),
+            created_at: at,
+        }
+    }
 }
 
 #[async_trait]

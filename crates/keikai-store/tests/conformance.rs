@@ -91,10 +91,9 @@ async fn organisations() {
         ("警戒株式会社", OrgKind::Customer),
         ("JPCERT/CC", OrgKind::Coordinator),
     ] {
-        let org = store
-            .create_org(&new_org(name, kind), &fx(0))
-            .await
-            .unwrap();
+        let new = new_org(name, kind);
+        let org = store.create_org(&new, &fx(0)).await.unwrap();
+        assert_eq!(org, new.created(t(0)), "as its audit entry describes it");
         assert_eq!(
             (org.name.as_str(), org.kind, org.created_at),
             (name, kind, t(0))
@@ -136,7 +135,13 @@ async fn users() {
     let mut bob = new_user("Bob@Example.com");
     bob.display_name = DisplayName::parse("山田 太郎").unwrap();
     bob.locale = Some(Locale::Ja);
-    let bob = store.create_user(&bob, &[], &fx(0)).await.unwrap();
+    let new_bob = bob;
+    let bob = store.create_user(&new_bob, &[], &fx(0)).await.unwrap();
+    assert_eq!(
+        bob,
+        new_bob.created(t(0)),
+        "as its audit entry describes it"
+    );
     assert_eq!(bob.email.as_str(), "bob@example.com");
     assert_eq!(bob.display_name.as_str(), "山田 太郎");
     assert_eq!(
@@ -577,13 +582,14 @@ async fn tokens() {
             revoked_at: None,
         }
     );
-    let siem = store
-        .create_token(
-            &token("siem", "hash-siem", vec![Scope::Read], Some(t(100))),
-            &fx(20),
-        )
-        .await
-        .unwrap();
+    let precise = Timestamp::new(1_790_000_100, 123_456_789).unwrap();
+    let new_siem = token("siem", "hash-siem", vec![Scope::Read], Some(precise));
+    let siem = store.create_token(&new_siem, &fx(20)).await.unwrap();
+    assert_eq!(
+        siem,
+        new_siem.created(t(20)),
+        "as its audit entry describes it"
+    );
     assert_eq!(store.token_by_hash("hash-ci").await.unwrap(), ci);
     assert_eq!(store.get_token(siem.id).await.unwrap(), siem);
     let listed: Vec<TokenId> = store
@@ -602,7 +608,7 @@ async fn tokens() {
             .token_by_hash("hash-siem")
             .await
             .unwrap()
-            .is_active(t(100))
+            .is_active(t(101))
     );
 
     store.touch_token(ci.id, t(30)).await.unwrap();
@@ -657,7 +663,13 @@ async fn branches() {
         let branch = new_branch(parent, category, name);
         async move { store.create_branch(&branch, &fx(0)).await }
     };
-    let vendor = create(None, C::Vendor, "警戒株式会社").await.unwrap();
+    let new_vendor = new_branch(None, C::Vendor, "警戒株式会社");
+    let vendor = store.create_branch(&new_vendor, &fx(0)).await.unwrap();
+    assert_eq!(
+        vendor,
+        new_vendor.created(t(0)),
+        "as its audit entry describes it"
+    );
     assert_eq!(
         (vendor.parent_id, vendor.name.as_str()),
         (None, "警戒株式会社")
