@@ -84,19 +84,11 @@ macro_rules! advisory_store_impl {
                 })?
                 .rows_affected();
             if updated == 0 {
-                let (n,): (i64,) = sqlx::query_as(sql::ADVISORY_EXISTS)
-                    .bind(a.id.as_uuid())
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                return Err(if n == 0 {
-                    StoreError::NotFound
-                } else {
-                    StoreError::Conflict(format!(
-                        "advisory {} was changed by someone else since it was read; reload it and try again",
-                        a.tracking_id
-                    ))
-                });
+                let stale = format!(
+                    "advisory {} was changed by someone else since it was read; reload it and try again",
+                    a.tracking_id
+                );
+                return Err(not_updated(tx, sql::ADVISORY_EXISTS, a.id.as_uuid(), stale).await);
             }
             Ok(saved)
         }
@@ -117,19 +109,11 @@ macro_rules! advisory_store_impl {
                 .map_err(db)?
                 .rows_affected();
             if updated == 0 {
-                let (n,): (i64,) = sqlx::query_as(sql::RELEASE_EXISTS)
-                    .bind(r.id().as_uuid())
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                return Err(if n == 0 {
-                    StoreError::NotFound
-                } else {
-                    StoreError::Conflict(format!(
-                        "release \"{}\" was changed by someone else since it was read",
-                        r.title()
-                    ))
-                });
+                let stale = format!(
+                    "release \"{}\" was changed by someone else since it was read",
+                    r.title()
+                );
+                return Err(not_updated(tx, sql::RELEASE_EXISTS, r.id().as_uuid(), stale).await);
             }
             Ok(saved)
         }

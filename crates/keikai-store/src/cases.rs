@@ -207,19 +207,11 @@ macro_rules! case_store_impl {
                 .map_err(|e| case_reference(e, case))?
                 .rows_affected();
             if updated == 0 {
-                let (n,): (i64,) = sqlx::query_as(sql::CASE_EXISTS)
-                    .bind(case.id.as_uuid())
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                return Err(if n == 0 {
-                    StoreError::NotFound
-                } else {
-                    StoreError::Conflict(format!(
-                        "case {} was changed by someone else since it was read; reload it and try again",
-                        case.number
-                    ))
-                });
+                let stale = format!(
+                    "case {} was changed by someone else since it was read; reload it and try again",
+                    case.number
+                );
+                return Err(not_updated(tx, sql::CASE_EXISTS, case.id.as_uuid(), stale).await);
             }
             write_case_products(tx, case.id, index).await?;
             Ok(saved)

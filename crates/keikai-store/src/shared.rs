@@ -143,6 +143,26 @@ macro_rules! impl_store {
                 finish(tx, fx).await.map(drop)
             }
 
+            /// Why an optimistic UPDATE of row `id` changed nothing: `NotFound` when there is
+            /// no such row (`exists` counts it), else `Conflict(stale)`: someone saved it after
+            /// it was read.
+            async fn not_updated(
+                tx: &mut Tx,
+                exists: &'static str,
+                id: uuid::Uuid,
+                stale: String,
+            ) -> StoreError {
+                match sqlx::query_as::<_, (i64,)>(exists)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await
+                {
+                    Err(e) => db(e),
+                    Ok((0,)) => StoreError::NotFound,
+                    Ok(_) => StoreError::Conflict(stale),
+                }
+            }
+
             /// A single text column by key, `None` when there is no such row.
             async fn text<'e>(
                 sql: &'static str,

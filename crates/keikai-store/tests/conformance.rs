@@ -2900,7 +2900,7 @@ mod distribution {
 mod atomicity {
     use super::*;
     use keikai_domain::audit::{AuditActor, Change};
-    use keikai_domain::case::{CaseIndex, SeverityScale, Visibility};
+    use keikai_domain::case::{Case, CaseIndex, SeverityScale, Visibility};
     use keikai_domain::subscription::SubscriptionState;
     use keikai_store::{NewJob, NewMessage, NewNotification};
 
@@ -3061,13 +3061,19 @@ mod atomicity {
         db.drop_now().await;
     }
 
+    /// A stored case, and a change of it to save.
+    async fn case_and_change(store: &Arc<dyn Store>) -> (Case, Case, CaseIndex) {
+        let case = cases::open(store, "Case", None, 0).await;
+        let mut changed = case.clone();
+        changed.title = "Changed".into();
+        let index = CaseIndex::of(&changed, &SeverityScale::default());
+        (case, changed, index)
+    }
+
     #[tokio::test]
     async fn a_message_and_the_acknowledgement_it_starts() {
         let (db, store, witness) = world().await;
-        let case = cases::open(&store, "Case", None, 0).await;
-        let mut acknowledged = case.clone();
-        acknowledged.title = "Acknowledged".into();
-        let index = CaseIndex::of(&acknowledged, &SeverityScale::default());
+        let (case, acknowledged, index) = case_and_change(&store).await;
         let message = NewMessage {
             case_id: case.id,
             visibility: Visibility::Reporter,
@@ -3087,10 +3093,7 @@ mod atomicity {
     #[tokio::test]
     async fn a_case() {
         let (db, store, witness) = world().await;
-        let case = cases::open(&store, "Case", None, 0).await;
-        let mut renamed = case.clone();
-        renamed.title = "Renamed".into();
-        let index = CaseIndex::of(&renamed, &SeverityScale::default());
+        let (case, renamed, index) = case_and_change(&store).await;
         refused(
             &store,
             witness,

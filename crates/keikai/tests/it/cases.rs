@@ -36,15 +36,20 @@ pub(crate) async fn open_case(
 ) -> Case {
     let report = Report::from_input(input, reporter).unwrap();
     let (case, change) = Case::open(report, app.clock.now_ts());
-    let index = CaseIndex::of(&case, &SeverityScale::default());
+    store_case(
+        app,
+        &case,
+        &CaseIndex::of(&case, &SeverityScale::default()),
+        change,
+    )
+    .await
+}
+
+/// Stores a new case as Keikai would, with the audit entry of its opening.
+async fn store_case(app: &TestApp, case: &Case, index: &CaseIndex, opened: Change) -> Case {
+    let fx = Effects::system(case.updated_at).with_audit(opened);
     app.store
-        .create_case(
-            &case,
-            &index,
-            None,
-            None,
-            &Effects::system(case.updated_at).with_audit(change.clone()),
-        )
+        .create_case(case, index, None, None, &fx)
         .await
         .unwrap()
 }
@@ -169,17 +174,7 @@ pub(crate) async fn full_case(app: &TestApp, reporter: UserId, team: OrgId) -> F
     case.add_remediation(vid, draft, now).unwrap();
     let (task, _) = case.add_task("Reproduce", None, None, now).unwrap();
     let index = CaseIndex::of(&case, &scale);
-    let case = app
-        .store
-        .create_case(
-            &case,
-            &index,
-            None,
-            None,
-            &Effects::system(case.updated_at).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
+    let case = store_case(app, &case, &index, change).await;
     let note = NewMessage {
         case_id: case.id,
         visibility: Visibility::Internal,
