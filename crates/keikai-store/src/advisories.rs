@@ -1,5 +1,6 @@
 //! The `AdvisoryStore` implementation, expanded inside `impl_store!` next to the case store,
-//! whose helper `like_pattern` it shares, and after the effects' (`Tx`, `begin`, `finish`).
+//! whose helper `like_pattern` it shares; it writes through the effects' helpers (`Tx`,
+//! `begin`, `finish`).
 
 macro_rules! advisory_store_impl {
     ($store:ident) => {

@@ -1,5 +1,5 @@
-//! The `PartnerStore` implementation, expanded inside `impl_store!` next to the case store,
-//! after the effects' helpers (`Tx`, `begin`, `finish`).
+//! The `PartnerStore` implementation, expanded inside `impl_store!`; it writes through the
+//! effects' helpers (`Tx`, `begin`, `finish`).
 
 macro_rules! partner_store_impl {
     ($store:ident) => {

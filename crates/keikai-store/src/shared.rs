@@ -12,6 +12,10 @@
 //! - `async fn begin_bootstrap(&self) -> Result<Transaction<'static, DB>>`: a transaction in
 //!   which no other instance can bootstrap at the same time;
 //! - `async fn close_pools(&self)`.
+//!
+//! Every write is one transaction that ends in `finish`, which writes its `Effects`
+//! (`effects_impl!`, expanded first) and commits. A write that holds the transaction must read
+//! through it, never through `reader()`: an in-memory SQLite database has one connection.
 
 macro_rules! impl_store {
     (
