@@ -25,8 +25,8 @@ use keikai_domain::partner::BranchParents;
 use keikai_domain::subscription::{AudienceList, Subscriber, SubscriptionState, Trigger, plan};
 use keikai_domain::{Clock, ListId, SubscriberId};
 use keikai_store::{
-    Channel, DeliveryRecord, DeliveryState, DistributionEvent, Job, NewDelivery, NewJob, Store,
-    StoreError,
+    Channel, DeliveryRecord, DeliveryState, DistributionEvent, Effects, Job, NewDelivery, NewJob,
+    Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -262,7 +262,7 @@ impl FanoutHandler {
             created_at: now,
         };
         let recorded = store
-            .record_fanout(&event, &deliveries, &jobs)
+            .record_fanout(&event, &deliveries, &Effects::system(now).with_jobs(jobs))
             .await
             .map_err(store_error)?;
         if recorded {

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::{Clock, Email, ManualClock};
 use keikai_jobs::{Handler, JobError, RetryPolicy, RunStats, Worker, WorkerConfig};
+use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
 use keikai_store::{Job, JobState, NewJob, Store};
 use serde_json::json;
@@ -52,7 +53,7 @@ impl Env {
 
     async fn enqueue(&self, jobs: &[NewJob]) {
         self.store
-            .enqueue_jobs(jobs, self.clock.now())
+            .commit(&Effects::system(self.clock.now()).with_jobs(jobs.to_vec()))
             .await
             .unwrap();
     }
@@ -410,7 +411,10 @@ mod mail {
         // Announcing the same thing again adds nothing.
         assert_eq!(
             env.store
-                .enqueue_jobs(&[m.to_job("prerelease:1:partner", t(0)).unwrap()], t(0))
+                .commit(
+                    &Effects::system(t(0))
+                        .with_jobs([m.to_job("prerelease:1:partner", t(0)).unwrap()])
+                )
                 .await
                 .unwrap(),
             0

@@ -22,6 +22,7 @@ use keikai_jobs::{
     RetryPolicy, WEBHOOK_JOB_KIND, WebhookError, WebhookHandler, WebhookHooks, WebhookOutcome,
     WebhookPolicy, WebhookRequest, Worker, WorkerConfig, verify_signature,
 };
+use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
 use keikai_store::{Job, JobState, Store};
 use serde_json::json;
@@ -244,7 +245,7 @@ impl Env {
         let job = request.to_job(key, self.clock.now()).unwrap();
         assert_eq!(
             self.store
-                .enqueue_jobs(&[job], self.clock.now())
+                .commit(&Effects::system(self.clock.now()).with_jobs([job]))
                 .await
                 .unwrap(),
             1

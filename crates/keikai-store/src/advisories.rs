@@ -1,5 +1,6 @@
 //! The `AdvisoryStore` implementation, expanded inside `impl_store!` next to the case store,
-//! whose helpers (`Tx`, `append_audit_in`, `like_pattern`) it shares.
+//! whose helper `like_pattern` it shares; it writes through the effects' helpers (`Tx`,
+//! `begin`, `finish`).
 
 macro_rules! advisory_store_impl {
     ($store:ident) => {
@@ -84,19 +85,11 @@ macro_rules! advisory_store_impl {
                 })?
                 .rows_affected();
             if updated == 0 {
-                let (n,): (i64,) = sqlx::query_as(sql::ADVISORY_EXISTS)
-                    .bind(a.id.as_uuid())
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                return Err(if n == 0 {
-                    StoreError::NotFound
-                } else {
-                    StoreError::Conflict(format!(
-                        "advisory {} was changed by someone else since it was read; reload it and try again",
-                        a.tracking_id
-                    ))
-                });
+                let stale = format!(
+                    "advisory {} was changed by someone else since it was read; reload it and try again",
+                    a.tracking_id
+                );
+                return Err(not_updated(tx, sql::ADVISORY_EXISTS, a.id.as_uuid(), stale).await);
             }
             Ok(saved)
         }
@@ -117,19 +110,11 @@ macro_rules! advisory_store_impl {
                 .map_err(db)?
                 .rows_affected();
             if updated == 0 {
-                let (n,): (i64,) = sqlx::query_as(sql::RELEASE_EXISTS)
-                    .bind(r.id().as_uuid())
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(db)?;
-                return Err(if n == 0 {
-                    StoreError::NotFound
-                } else {
-                    StoreError::Conflict(format!(
-                        "release \"{}\" was changed by someone else since it was read",
-                        r.title()
-                    ))
-                });
+                let stale = format!(
+                    "release \"{}\" was changed by someone else since it was read",
+                    r.title()
+                );
+                return Err(not_updated(tx, sql::RELEASE_EXISTS, r.id().as_uuid(), stale).await);
             }
             Ok(saved)
         }
@@ -148,13 +133,12 @@ macro_rules! advisory_store_impl {
             async fn create_advisory(
                 &self,
                 advisory: &Advisory,
-                actor: AuditActor,
-                change: &Change,
+                fx: &Effects,
             ) -> Result<Advisory> {
                 let mut a = advisory.clone();
                 a.revision = 1;
                 let c = advisory_cols(&a);
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::INSERT_ADVISORY)
                     .bind(a.id.as_uuid())
                     .bind(a.tracking_id.as_str())
@@ -180,8 +164,7 @@ macro_rules! advisory_store_impl {
                             Some("the advisory's case or release does not exist".to_owned()),
                         )
                     })?;
-                append_audit_in(&mut tx, actor, change, a.updated_at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(a)
             }
 
@@ -202,18 +185,10 @@ macro_rules! advisory_store_impl {
                 .await
             }
 
-            async fn save_advisory(
-                &self,
-                advisory: &Advisory,
-                actor: AuditActor,
-                changes: &[Change],
-            ) -> Result<Advisory> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+            async fn save_advisory(&self, advisory: &Advisory, fx: &Effects) -> Result<Advisory> {
+                let mut tx = begin(self.writer()).await?;
                 let saved = update_advisory_in(&mut tx, advisory).await?;
-                for change in changes {
-                    append_audit_in(&mut tx, actor, change, advisory.updated_at).await?;
-                }
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -260,20 +235,14 @@ macro_rules! advisory_store_impl {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn create_release(
-                &self,
-                release: &Release,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<Release> {
+            async fn create_release(&self, release: &Release, fx: &Effects) -> Result<Release> {
                 let mut r = release.clone();
                 r.revision = 1;
                 let kind = match r.kind() {
                     keikai_domain::release::ReleaseKind::Monthly => "monthly",
                     keikai_domain::release::ReleaseKind::OutOfBand => "out_of_band",
                 };
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::INSERT_RELEASE)
                     .bind(r.id().as_uuid())
                     .bind(kind)
@@ -282,12 +251,11 @@ macro_rules! advisory_store_impl {
                     .bind(r.title())
                     .bind(r.revision)
                     .bind(release_json(&r)?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(r)
             }
 
@@ -308,19 +276,10 @@ macro_rules! advisory_store_impl {
                 .await
             }
 
-            async fn save_release(
-                &self,
-                release: &Release,
-                actor: AuditActor,
-                changes: &[Change],
-                now: Timestamp,
-            ) -> Result<Release> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+            async fn save_release(&self, release: &Release, fx: &Effects) -> Result<Release> {
+                let mut tx = begin(self.writer()).await?;
                 let saved = update_release_in(&mut tx, release).await?;
-                for change in changes {
-                    append_audit_in(&mut tx, actor, change, now).await?;
-                }
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -336,16 +295,14 @@ macro_rules! advisory_store_impl {
                 &self,
                 release: &Release,
                 advisories: &[(Advisory, Vec<NewArtifact>)],
-                actor: AuditActor,
-                changes: &[Change],
-                jobs: &[NewJob],
+                fx: &Effects,
             ) -> Result<()> {
                 let Some(at) = release.published_at() else {
                     return Err(StoreError::Other(
                         "publish_release needs a release marked published".to_owned(),
                     ));
                 };
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 // First, so that a second instance publishing the same release waits here on
                 // PostgreSQL and then finds the revision moved on.
                 update_release_in(&mut tx, release).await?;
@@ -375,11 +332,7 @@ macro_rules! advisory_store_impl {
                             })?;
                     }
                 }
-                for change in changes {
-                    append_audit_in(&mut tx, actor, change, at).await?;
-                }
-                insert_jobs(&mut tx, jobs, at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(())
             }
 

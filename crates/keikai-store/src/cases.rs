@@ -1,78 +1,18 @@
 //! The `CaseStore` implementation, expanded inside `impl_store!` for each backend so that it
-//! shares that module's helpers (`db`, `one`, `all`, `Db`, …).
+//! shares that module's helpers (`db`, `one`, `all`, `Db`, …) and the effects' (`Tx`,
+//! `begin`, `finish`).
 //!
-//! Every write is one transaction that also appends its audit entries: the head row of the
-//! chain is locked first (`UPDATE … RETURNING`), which on PostgreSQL makes instances that
-//! share the database append one at a time, and on SQLite is free (one writer).
+//! Every write is one transaction that also writes its effects (audit entries, jobs,
+//! notices).
 
 macro_rules! case_store_impl {
     ($store:ident) => {
-        use keikai_domain::audit::{AuditActor, AuditEntry, Change};
         use keikai_domain::case::{
             AttachmentMeta, Case, CaseIndex, CaseMessage, Visibility,
         };
         use keikai_domain::{AttachmentId, CaseId, CaseScope, MessageId};
         use sha2::Digest;
-        use $crate::{
-            CaseFilter, CaseStore, CaseSummary, NewMessage, NewNotification, Notification,
-        };
-
-        type Tx = sqlx::Transaction<'static, Db>;
-
-        /// Appends one entry to the chain inside `tx`.
-        async fn append_audit_in(
-            tx: &mut Tx,
-            actor: AuditActor,
-            change: &Change,
-            at: Timestamp,
-        ) -> Result<AuditEntry> {
-            let (seq, hash): (i64, String) = sqlx::query_as(sql::LOCK_AUDIT_HEAD)
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db)?;
-            let prev = (seq > 0).then_some((seq, hash.as_str()));
-            let entry = AuditEntry::next(prev, at, actor, change);
-            sqlx::query(sql::INSERT_AUDIT)
-                .bind(entry.seq)
-                .bind(Ts::from(entry.at))
-                .bind(entry.actor.as_str())
-                .bind(entry.action.as_str())
-                .bind(entry.subject.as_str())
-                .bind(entry.before.as_str())
-                .bind(entry.after.as_str())
-                .bind(entry.prev_hash.as_str())
-                .bind(entry.hash.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-            sqlx::query(sql::SET_AUDIT_HEAD)
-                .bind(entry.seq)
-                .bind(entry.hash.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(db)?;
-            Ok(entry)
-        }
-
-        async fn insert_notifications(
-            tx: &mut Tx,
-            notify: &[NewNotification],
-            at: Timestamp,
-        ) -> Result<()> {
-            for n in notify {
-                sqlx::query(sql::INSERT_NOTIFICATION)
-                    .bind(uuid::Uuid::now_v7())
-                    .bind(n.user_id.as_uuid())
-                    .bind(n.case_id.map(|c| c.as_uuid()))
-                    .bind(n.kind.as_str())
-                    .bind(n.text.as_str())
-                    .bind(Ts::from(at))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| db_or(e, None, no_user(n.user_id)))?;
-            }
-            Ok(())
-        }
+        use $crate::{CaseFilter, CaseStore, CaseSummary, NewMessage, Notification};
 
         async fn write_case_products(tx: &mut Tx, case: CaseId, index: &CaseIndex) -> Result<()> {
             sqlx::query(sql::DELETE_CASE_PRODUCTS)
@@ -242,6 +182,41 @@ macro_rules! case_store_impl {
             })
         }
 
+        /// Saves a case inside `tx` if its stored revision is still `case.revision`;
+        /// returns it with its new revision.
+        async fn update_case_in(tx: &mut Tx, case: &Case, index: &CaseIndex) -> Result<Case> {
+            let mut saved = case.clone();
+            saved.revision = case.revision + 1;
+            let updated = sqlx::query(sql::UPDATE_CASE)
+                .bind(case.id.as_uuid())
+                .bind(case.revision)
+                .bind(case.state.as_str())
+                .bind(case.title.as_str())
+                .bind(index.severity.as_deref())
+                .bind(index.severity_rank)
+                .bind(case.emergency.is_some())
+                .bind(case.owner.map(|u| u.as_uuid()))
+                .bind(case.assignment.as_ref().map(|a| a.team.as_uuid()))
+                .bind(ts_opt(index.next_deadline))
+                .bind(index.search_text.as_str())
+                .bind(saved.revision)
+                .bind(case_json(&saved)?)
+                .bind(Ts::from(case.updated_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| case_reference(e, case))?
+                .rows_affected();
+            if updated == 0 {
+                let stale = format!(
+                    "case {} was changed by someone else since it was read; reload it and try again",
+                    case.number
+                );
+                return Err(not_updated(tx, sql::CASE_EXISTS, case.id.as_uuid(), stale).await);
+            }
+            write_case_products(tx, case.id, index).await?;
+            Ok(saved)
+        }
+
         #[async_trait]
         impl CaseStore for $store {
             async fn create_case(
@@ -249,25 +224,10 @@ macro_rules! case_store_impl {
                 case: &Case,
                 index: &CaseIndex,
                 tracking_hash: Option<&str>,
-                actor: AuditActor,
-                change: &Change,
-                notify: &[NewNotification],
+                first_message: Option<&NewMessage>,
+                fx: &Effects,
             ) -> Result<Case> {
-                self.create_case_with_message(case, index, tracking_hash, actor, change, notify, None)
-                    .await
-            }
-
-            async fn create_case_with_message(
-                &self,
-                case: &Case,
-                index: &CaseIndex,
-                tracking_hash: Option<&str>,
-                actor: AuditActor,
-                change: &Change,
-                notify: &[NewNotification],
-                first_message: Option<(&NewMessage, &Change)>,
-            ) -> Result<Case> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let (number,): (i64,) = sqlx::query_as(sql::NEXT_CASE_NUMBER)
                     .fetch_one(&mut *tx)
                     .await
@@ -298,13 +258,10 @@ macro_rules! case_store_impl {
                     .await
                     .map_err(|e| case_reference(e, &case))?;
                 write_case_products(&mut tx, case.id, index).await?;
-                append_audit_in(&mut tx, actor, change, case.updated_at).await?;
-                if let Some((message, message_change)) = first_message {
-                    insert_message_in(&mut tx, message, case.updated_at).await?;
-                    append_audit_in(&mut tx, actor, message_change, case.updated_at).await?;
+                if let Some(message) = first_message {
+                    insert_message_in(&mut tx, message, fx.at).await?;
                 }
-                insert_notifications(&mut tx, notify, case.updated_at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(case)
             }
 
@@ -324,58 +281,10 @@ macro_rules! case_store_impl {
                 one(q, self.reader()).await
             }
 
-            async fn save_case(
-                &self,
-                case: &Case,
-                index: &CaseIndex,
-                actor: AuditActor,
-                changes: &[Change],
-                notify: &[NewNotification],
-            ) -> Result<Case> {
-                let mut saved = case.clone();
-                saved.revision = case.revision + 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                let updated = sqlx::query(sql::UPDATE_CASE)
-                    .bind(case.id.as_uuid())
-                    .bind(case.revision)
-                    .bind(case.state.as_str())
-                    .bind(case.title.as_str())
-                    .bind(index.severity.as_deref())
-                    .bind(index.severity_rank)
-                    .bind(case.emergency.is_some())
-                    .bind(case.owner.map(|u| u.as_uuid()))
-                    .bind(case.assignment.as_ref().map(|a| a.team.as_uuid()))
-                    .bind(ts_opt(index.next_deadline))
-                    .bind(index.search_text.as_str())
-                    .bind(saved.revision)
-                    .bind(case_json(&saved)?)
-                    .bind(Ts::from(case.updated_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| case_reference(e, case))?
-                    .rows_affected();
-                if updated == 0 {
-                    let (n,): (i64,) = sqlx::query_as(sql::CASE_EXISTS)
-                        .bind(case.id.as_uuid())
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    tx.rollback().await.map_err(db)?;
-                    return Err(if n == 0 {
-                        StoreError::NotFound
-                    } else {
-                        StoreError::Conflict(format!(
-                            "case {} was changed by someone else since it was read; reload it and try again",
-                            case.number
-                        ))
-                    });
-                }
-                write_case_products(&mut tx, case.id, index).await?;
-                for change in changes {
-                    append_audit_in(&mut tx, actor, change, case.updated_at).await?;
-                }
-                insert_notifications(&mut tx, notify, case.updated_at).await?;
-                tx.commit().await.map_err(db)?;
+            async fn save_case(&self, case: &Case, index: &CaseIndex, fx: &Effects) -> Result<Case> {
+                let mut tx = begin(self.writer()).await?;
+                let saved = update_case_in(&mut tx, case, index).await?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -410,14 +319,15 @@ macro_rules! case_store_impl {
             async fn add_message(
                 &self,
                 message: &NewMessage,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
+                case: Option<(&Case, &CaseIndex)>,
+                fx: &Effects,
             ) -> Result<CaseMessage> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                let saved = insert_message_in(&mut tx, message, now).await?;
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
+                if let Some((case, index)) = case {
+                    update_case_in(&mut tx, case, index).await?;
+                }
+                let saved = insert_message_in(&mut tx, message, fx.at).await?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -453,38 +363,6 @@ macro_rules! case_store_impl {
                 let q = sqlx::query_as::<_, codec::AttachmentBytesRow>(sql::GET_ATTACHMENT)
                     .bind(id.as_uuid());
                 one(q, self.reader()).await
-            }
-
-            async fn append_audit(
-                &self,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<AuditEntry> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                let entry = append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
-                Ok(entry)
-            }
-
-            async fn audit_for(&self, subject: &str) -> Result<Vec<AuditEntry>> {
-                let q = sqlx::query_as::<_, codec::AuditRow>(sql::AUDIT_FOR).bind(subject);
-                all(q, self.reader()).await
-            }
-
-            async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
-                let q = sqlx::query_as::<_, codec::AuditRow>(sql::AUDIT_PAGE)
-                    .bind(after)
-                    .bind(i64::from(limit));
-                all(q, self.reader()).await
-            }
-
-            async fn audit_head(&self) -> Result<Option<(i64, String)>> {
-                let (seq, hash): (i64, String) = sqlx::query_as(sql::AUDIT_HEAD)
-                    .fetch_one(self.reader())
-                    .await
-                    .map_err(db)?;
-                Ok((seq > 0).then_some((seq, hash)))
             }
 
             async fn notifications(

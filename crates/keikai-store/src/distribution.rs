@@ -1,5 +1,5 @@
-//! The `DistributionStore` implementation, expanded inside `impl_store!` next to the case
-//! store, whose helpers (`Tx`, `append_audit_in`) and the outbox's `insert_jobs` it shares.
+//! The `DistributionStore` implementation, expanded inside `impl_store!`; it writes through
+//! the effects' helpers (`Tx`, `begin`, `finish`).
 
 macro_rules! distribution_store_impl {
     ($store:ident) => {
@@ -105,24 +105,20 @@ macro_rules! distribution_store_impl {
             async fn create_subscriber(
                 &self,
                 subscription: &NewSubscription,
-                jobs: &[NewJob],
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<()> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                insert_subscriber_in(&mut tx, subscription, now).await?;
-                insert_jobs(&mut tx, jobs, now).await?;
-                tx.commit().await.map_err(db)
+                let mut tx = begin(self.writer()).await?;
+                insert_subscriber_in(&mut tx, subscription, fx.at).await?;
+                finish(tx, fx).await.map(drop)
             }
 
             async fn import_subscribers(
                 &self,
                 rows: &[NewSubscription],
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<ImportCounts> {
                 let mut counts = ImportCounts::default();
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 for row in rows {
                     let existing: Option<(uuid::Uuid,)> =
                         sqlx::query_as("SELECT id FROM subscribers WHERE email = $1")
@@ -137,13 +133,12 @@ macro_rules! distribution_store_impl {
                             counts.updated += 1;
                         }
                         None => {
-                            insert_subscriber_in(&mut tx, row, now).await?;
+                            insert_subscriber_in(&mut tx, row, fx.at).await?;
                             counts.created += 1;
                         }
                     }
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(counts)
             }
 
@@ -151,15 +146,15 @@ macro_rules! distribution_store_impl {
                 &self,
                 subscriber: &Subscriber,
                 lists: Option<&[ListId]>,
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<()> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::UPDATE_SUBSCRIBER)
                     .bind(subscriber.id.as_uuid())
                     .bind(subscriber.email.as_str())
                     .bind(subscriber.state.as_str())
                     .bind(to_json("a subscriber", serde_json::to_string(subscriber))?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
@@ -180,7 +175,7 @@ macro_rules! distribution_store_impl {
                         .map_err(db)?;
                     add_members_in(&mut tx, subscriber.id, lists).await?;
                 }
-                tx.commit().await.map_err(db)
+                finish(tx, fx).await.map(drop)
             }
 
             async fn get_subscriber(&self, id: SubscriberId) -> Result<SubscriberRecord> {
@@ -250,19 +245,13 @@ macro_rules! distribution_store_impl {
                 .await
             }
 
-            async fn save_list(
-                &self,
-                list: &AudienceList,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<()> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+            async fn save_list(&self, list: &AudienceList, fx: &Effects) -> Result<()> {
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::UPSERT_LIST)
                     .bind(list.id.as_uuid())
                     .bind(list.name.as_str())
                     .bind(to_json("a list", serde_json::to_string(list))?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
@@ -272,8 +261,7 @@ macro_rules! distribution_store_impl {
                             None,
                         )
                     })?;
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)
+                finish(tx, fx).await.map(drop)
             }
 
             async fn get_list(&self, id: ListId) -> Result<AudienceList> {
@@ -295,14 +283,8 @@ macro_rules! distribution_store_impl {
                 Ok(lists)
             }
 
-            async fn delete_list(
-                &self,
-                id: ListId,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<()> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+            async fn delete_list(&self, id: ListId, fx: &Effects) -> Result<()> {
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::DELETE_LIST)
                     .bind(id.as_uuid())
                     .execute(&mut *tx)
@@ -311,8 +293,7 @@ macro_rules! distribution_store_impl {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)
+                finish(tx, fx).await.map(drop)
             }
 
             async fn audience(&self) -> Result<Audience> {
@@ -373,17 +354,15 @@ macro_rules! distribution_store_impl {
                 name: &str,
                 data: &serde_json::Value,
                 expected_revision: i64,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<i64> {
                 let revision = expected_revision + 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::UPSERT_EDITION)
                     .bind(name)
                     .bind(revision)
                     .bind(to_json("an edition", serde_json::to_string(data))?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     // A new edition (revision 0) must not overwrite an existing one.
                     .bind(if expected_revision == 0 {
                         -1
@@ -398,8 +377,7 @@ macro_rules! distribution_store_impl {
                         "the edition \"{name}\" was changed meanwhile; reload and try again"
                     )));
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(revision)
             }
 
@@ -420,14 +398,8 @@ macro_rules! distribution_store_impl {
                 .await
             }
 
-            async fn save_webhook(
-                &self,
-                endpoint: &WebhookEndpoint,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<()> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+            async fn save_webhook(&self, endpoint: &WebhookEndpoint, fx: &Effects) -> Result<()> {
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::UPSERT_WEBHOOK)
                     .bind(endpoint.id)
                     .bind(endpoint.list_id.as_uuid())
@@ -439,12 +411,11 @@ macro_rules! distribution_store_impl {
                     .bind(i64::from(endpoint.consecutive_failures))
                     .bind(endpoint.disabled_reason.as_deref())
                     .bind(Ts::from(endpoint.created_at))
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| db_or(e, None, Some("the list does not exist".to_owned())))?;
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)
+                finish(tx, fx).await.map(drop)
             }
 
             async fn get_webhook(&self, id: uuid::Uuid) -> Result<WebhookEndpoint> {
@@ -492,10 +463,10 @@ macro_rules! distribution_store_impl {
                 &self,
                 event: &DistributionEvent,
                 deliveries: &[NewDelivery],
-                jobs: &[NewJob],
+                fx: &Effects,
             ) -> Result<bool> {
                 let now = event.created_at;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let inserted = sqlx::query(sql::INSERT_EVENT)
                     .bind(event.id)
                     .bind(event.key.as_str())
@@ -539,8 +510,7 @@ macro_rules! distribution_store_impl {
                         )
                     })?;
                 }
-                insert_jobs_bulk(&mut tx, jobs, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(true)
             }
 

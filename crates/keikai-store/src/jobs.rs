@@ -1,5 +1,5 @@
-//! The `JobStore` implementation (the outbox), expanded inside `impl_store!` next to the case
-//! store, whose `Tx` it shares.
+//! The `JobStore` implementation (the outbox as the worker sees it), expanded inside
+//! `impl_store!`. Jobs are written as effects (`apply_effects` in `effects.rs`).
 //!
 //! Claiming is one statement on both backends: a CTE picks the due jobs and the UPDATE takes
 //! them. On PostgreSQL the CTE locks its rows `FOR UPDATE SKIP LOCKED` (the invoking module's
@@ -10,93 +10,10 @@
 macro_rules! job_store_impl {
     ($store:ident) => {
         use jiff::SignedDuration;
-        use keikai_domain::{DomainError, JobId};
-        use $crate::{Job, JobCounts, JobFilter, JobState, JobStore, NewJob};
+        use $crate::{Job, JobCounts, JobFilter, JobState, JobStore};
 
         /// The most jobs one claim or list returns.
         const MAX_JOBS: u32 = 1000;
-
-        /// Inserts jobs inside `tx`, skipping keys that exist; returns how many were new.
-        /// Store methods that make a change call this in their own transaction, so that the
-        /// change and the jobs announcing it commit together.
-        async fn insert_jobs(tx: &mut Tx, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
-            let mut inserted = 0;
-            for job in jobs {
-                if job.kind.trim().is_empty() {
-                    return Err(DomainError::invalid("job.kind", "must not be empty").into());
-                }
-                if job.key.trim().is_empty() {
-                    return Err(DomainError::invalid(
-                        "job.key",
-                        format!("a job of kind \"{}\" needs an idempotency key", job.kind),
-                    )
-                    .into());
-                }
-                let payload = serde_json::to_string(&job.payload).map_err(|e| {
-                    StoreError::Other(format!("cannot encode the payload of job {}: {e}", job.key))
-                })?;
-                inserted += sqlx::query(sql::INSERT_JOB)
-                    .bind(JobId::new().as_uuid())
-                    .bind(job.kind.as_str())
-                    .bind(job.key.as_str())
-                    .bind(payload)
-                    .bind(Ts::from(job.run_at))
-                    .bind(Ts::from(now))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?
-                    .rows_affected();
-            }
-            Ok(inserted)
-        }
-
-        /// `insert_jobs` for many jobs at once (a fan-out): multi-row INSERTs, keys that
-        /// exist skipped.
-        async fn insert_jobs_bulk(tx: &mut Tx, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
-            // 9 binds a row.
-            const CHUNK: usize = 1000;
-            let mut inserted = 0;
-            for job in jobs {
-                if job.kind.trim().is_empty() || job.key.trim().is_empty() {
-                    return Err(DomainError::invalid(
-                        "job",
-                        "every job needs a kind and an idempotency key",
-                    )
-                    .into());
-                }
-            }
-            for chunk in jobs.chunks(CHUNK) {
-                let mut qb = sqlx::QueryBuilder::<Db>::new(sql::INSERT_JOBS_BULK);
-                let mut payloads = Vec::with_capacity(chunk.len());
-                for job in chunk {
-                    payloads.push(serde_json::to_string(&job.payload).map_err(|e| {
-                        StoreError::Other(format!(
-                            "cannot encode the payload of job {}: {e}",
-                            job.key
-                        ))
-                    })?);
-                }
-                qb.push_values(chunk.iter().zip(payloads), |mut b, (job, payload)| {
-                    b.push_bind(JobId::new().as_uuid())
-                        .push_bind(job.kind.clone())
-                        .push_bind(job.key.clone())
-                        .push_bind(payload)
-                        .push_bind("queued")
-                        .push_bind(0_i64)
-                        .push_bind(Ts::from(job.run_at))
-                        .push_bind(Ts::from(now))
-                        .push_bind(Ts::from(now));
-                });
-                qb.push(" ON CONFLICT (key) DO NOTHING");
-                inserted += qb
-                    .build()
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db)?
-                    .rows_affected();
-            }
-            Ok(inserted)
-        }
 
         /// Why a complete or fail changed nothing: no such job, or not held by `worker`.
         async fn not_held(store: &$store, id: JobId, worker: &str) -> StoreError {
@@ -120,13 +37,6 @@ macro_rules! job_store_impl {
 
         #[async_trait]
         impl JobStore for $store {
-            async fn enqueue_jobs(&self, jobs: &[NewJob], now: Timestamp) -> Result<u64> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
-                let inserted = insert_jobs(&mut tx, jobs, now).await?;
-                tx.commit().await.map_err(db)?;
-                Ok(inserted)
-            }
-
             async fn claim_jobs(
                 &self,
                 worker: &str,

@@ -1,5 +1,5 @@
-//! The `PartnerStore` implementation, expanded inside `impl_store!` next to the case store,
-//! whose helpers (`Tx`, `append_audit_in`) it shares.
+//! The `PartnerStore` implementation, expanded inside `impl_store!`; it writes through the
+//! effects' helpers (`Tx`, `begin`, `finish`).
 
 macro_rules! partner_store_impl {
     ($store:ident) => {
@@ -15,20 +15,18 @@ macro_rules! partner_store_impl {
             async fn save_agreement(
                 &self,
                 agreement: &Agreement,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<Agreement> {
                 let mut saved = agreement.clone();
                 saved.revision = agreement.revision + 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::UPSERT_AGREEMENT)
                     .bind(agreement.org_id.as_uuid())
                     .bind(&agreement.tier)
                     .bind(Ts::from(agreement.expires_at))
                     .bind(saved.revision)
                     .bind(partner_json("an agreement", serde_json::to_string(&saved))?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     // A new agreement (revision 0) must not overwrite an existing one.
                     .bind(if agreement.revision == 0 {
                         -1
@@ -45,8 +43,7 @@ macro_rules! partner_store_impl {
                         "the agreement was changed meanwhile; reload and try again".to_owned(),
                     ));
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -70,13 +67,11 @@ macro_rules! partner_store_impl {
             async fn save_partner_edition(
                 &self,
                 edition: &PartnerEdition,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
+                fx: &Effects,
             ) -> Result<PartnerEdition> {
                 let mut saved = edition.clone();
                 saved.revision = edition.revision + 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::UPSERT_PARTNER_EDITION)
                     .bind(edition.advisory_id.as_uuid())
                     .bind(saved.revision)
@@ -84,7 +79,7 @@ macro_rules! partner_store_impl {
                         "a partner edition",
                         serde_json::to_string(&saved),
                     )?)
-                    .bind(Ts::from(now))
+                    .bind(Ts::from(fx.at))
                     .bind(if edition.revision == 0 {
                         -1
                     } else {
@@ -99,8 +94,7 @@ macro_rules! partner_store_impl {
                             .to_owned(),
                     ));
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -116,15 +110,10 @@ macro_rules! partner_store_impl {
                 row.map(PartnerEdition::try_from).transpose()
             }
 
-            async fn create_question(
-                &self,
-                question: &Question,
-                actor: AuditActor,
-                change: &Change,
-            ) -> Result<Question> {
+            async fn create_question(&self, question: &Question, fx: &Effects) -> Result<Question> {
                 let mut saved = question.clone();
                 saved.revision = 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::INSERT_QUESTION)
                     .bind(question.id)
                     .bind(question.release_id.as_uuid())
@@ -142,21 +131,14 @@ macro_rules! partner_store_impl {
                             Some("the release, advisory or organisation does not exist".to_owned()),
                         )
                     })?;
-                append_audit_in(&mut tx, actor, change, question.asked_at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
-            async fn save_question(
-                &self,
-                question: &Question,
-                actor: AuditActor,
-                change: &Change,
-                now: Timestamp,
-            ) -> Result<Question> {
+            async fn save_question(&self, question: &Question, fx: &Effects) -> Result<Question> {
                 let mut saved = question.clone();
                 saved.revision = question.revision + 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::UPDATE_QUESTION)
                     .bind(question.id)
                     .bind(question.revision)
@@ -170,8 +152,7 @@ macro_rules! partner_store_impl {
                         "the question was answered meanwhile; reload and try again".to_owned(),
                     ));
                 }
-                append_audit_in(&mut tx, actor, change, now).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -192,16 +173,10 @@ macro_rules! partner_store_impl {
                 .await
             }
 
-            async fn create_alert(
-                &self,
-                alert: &Alert,
-                actor: AuditActor,
-                change: &Change,
-                jobs: &[$crate::NewJob],
-            ) -> Result<Alert> {
+            async fn create_alert(&self, alert: &Alert, fx: &Effects) -> Result<Alert> {
                 let mut saved = alert.clone();
                 saved.revision = 1;
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 sqlx::query(sql::INSERT_ALERT)
                     .bind(alert.id)
                     .bind(partner_json("an alert", serde_json::to_string(&saved))?)
@@ -209,9 +184,7 @@ macro_rules! partner_store_impl {
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;
-                append_audit_in(&mut tx, actor, change, alert.sent_at).await?;
-                insert_jobs(&mut tx, jobs, alert.sent_at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(saved)
             }
 
@@ -297,9 +270,9 @@ macro_rules! partner_store_impl {
             async fn record_package_delivery(
                 &self,
                 d: &PackageDelivery,
-                jobs: &[$crate::NewJob],
+                fx: &Effects,
             ) -> Result<bool> {
-                let mut tx: Tx = self.writer().begin().await.map_err(db)?;
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::INSERT_PACKAGE_DELIVERY)
                     .bind(d.release_id.as_uuid())
                     .bind(&d.tier)
@@ -311,8 +284,7 @@ macro_rules! partner_store_impl {
                 if done.rows_affected() == 0 {
                     return Ok(false);
                 }
-                insert_jobs(&mut tx, jobs, d.delivered_at).await?;
-                tx.commit().await.map_err(db)?;
+                finish(tx, fx).await?;
                 Ok(true)
             }
 

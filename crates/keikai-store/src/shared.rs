@@ -12,6 +12,10 @@
 //! - `async fn begin_bootstrap(&self) -> Result<Transaction<'static, DB>>`: a transaction in
 //!   which no other instance can bootstrap at the same time;
 //! - `async fn close_pools(&self)`.
+//!
+//! Every write is one transaction that ends in `finish`, which writes its `Effects`
+//! (`effects_impl!`, expanded first) and commits. A write that holds the transaction must read
+//! through it, never through `reader()`: an in-memory SQLite database has one connection.
 
 macro_rules! impl_store {
     (
@@ -31,8 +35,8 @@ macro_rules! impl_store {
             use $crate::schema::{self, Applied};
             use $crate::sql;
             use $crate::{
-                Backend, Credentials, LoginThrottle, NewBranch, NewOrganisation, NewToken, NewUser,
-                OrgStore, ProductStore, Result, Session, SessionStore, Store, StoreError,
+                Backend, Credentials, NewBranch, NewOrganisation, NewToken, NewUser, OrgStore,
+                ProductStore, RateLimiter, Result, Session, SessionStore, Store, StoreError,
                 TokenStore, UserStore,
             };
 
@@ -95,11 +99,11 @@ macro_rules! impl_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn count(
-                query: sqlx::query::QueryAs<'_, Db, (i64,), Args>,
-                pool: &Pool,
+            async fn count<'e>(
+                query: sqlx::query::QueryAs<'e, Db, (i64,), Args>,
+                ex: impl sqlx::Executor<'e, Database = Db>,
             ) -> Result<u64> {
-                let (n,) = query.fetch_one(pool).await.map_err(db)?;
+                let (n,) = query.fetch_one(ex).await.map_err(db)?;
                 Ok(codec::count(n))
             }
 
@@ -116,15 +120,62 @@ macro_rules! impl_store {
                 }
             }
 
+            /// Runs a statement with `fx` in one transaction, giving the number of rows it
+            /// changed.
+            async fn execute_with(
+                query: sqlx::query::Query<'_, Db, Args>,
+                pool: &Pool,
+                fx: &Effects,
+            ) -> Result<u64> {
+                let mut tx = begin(pool).await?;
+                let n = query.execute(&mut *tx).await.map_err(db)?.rows_affected();
+                finish(tx, fx).await?;
+                Ok(n)
+            }
+
+            /// Runs an UPDATE or DELETE by key with `fx` in one transaction; `NotFound` (and
+            /// nothing written) when it changed nothing.
+            async fn update_with(
+                query: sqlx::query::Query<'_, Db, Args>,
+                pool: &Pool,
+                fx: &Effects,
+            ) -> Result<()> {
+                let mut tx = begin(pool).await?;
+                if query.execute(&mut *tx).await.map_err(db)?.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                finish(tx, fx).await.map(drop)
+            }
+
+            /// Why an optimistic UPDATE of row `id` changed nothing: `NotFound` when there is
+            /// no such row (`exists` counts it), else `Conflict(stale)`: someone saved it after
+            /// it was read.
+            async fn not_updated(
+                tx: &mut Tx,
+                exists: &'static str,
+                id: uuid::Uuid,
+                stale: String,
+            ) -> StoreError {
+                match sqlx::query_as::<_, (i64,)>(exists)
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await
+                {
+                    Err(e) => db(e),
+                    Ok((0,)) => StoreError::NotFound,
+                    Ok(_) => StoreError::Conflict(stale),
+                }
+            }
+
             /// A single text column by key, `None` when there is no such row.
-            async fn text(
+            async fn text<'e>(
                 sql: &'static str,
                 key: uuid::Uuid,
-                pool: &Pool,
+                ex: impl sqlx::Executor<'e, Database = Db>,
             ) -> Result<Option<String>> {
                 let row: Option<(String,)> = sqlx::query_as(sql)
                     .bind(key)
-                    .fetch_optional(pool)
+                    .fetch_optional(ex)
                     .await
                     .map_err(db)?;
                 Ok(row.map(|(t,)| t))
@@ -136,7 +187,7 @@ macro_rules! impl_store {
                 now: Timestamp,
             ) -> Result<Organisation> {
                 let row: codec::OrgRow = sqlx::query_as(sql::INSERT_ORG)
-                    .bind(OrgId::new().as_uuid())
+                    .bind(org.id.as_uuid())
                     .bind(org.name.as_str())
                     .bind(org.kind.as_str())
                     .bind(Ts::from(now))
@@ -152,7 +203,7 @@ macro_rules! impl_store {
                 now: Timestamp,
             ) -> Result<User> {
                 let row: codec::UserRow = sqlx::query_as(sql::INSERT_USER)
-                    .bind(UserId::new().as_uuid())
+                    .bind(user.id.as_uuid())
                     .bind(user.email.as_str())
                     .bind(user.display_name.as_str())
                     .bind(user.password_hash.as_str())
@@ -184,6 +235,24 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Adds a membership inside `tx` after checking that the role fits the
+            /// organisation's kind.
+            async fn add_membership_in(
+                tx: &mut Tx,
+                user: UserId,
+                org: OrgId,
+                role: Role,
+            ) -> Result<()> {
+                let Some(kind) = text(sql::ORG_KIND, org.as_uuid(), &mut **tx).await? else {
+                    return Err(StoreError::Reference(format!(
+                        "organisation {org} does not exist"
+                    )));
+                };
+                role.check_allowed_in(codec::parse_enum::<OrgKind>("organisations.kind", &kind)?)?;
+                insert_membership(&mut **tx, user, org, role).await
+            }
+
+            $crate::effects::effects_impl!($store);
             $crate::cases::case_store_impl!($store);
             $crate::advisories::advisory_store_impl!($store);
             $crate::partners::partner_store_impl!($store);
@@ -195,9 +264,12 @@ macro_rules! impl_store {
                 async fn create_org(
                     &self,
                     org: &NewOrganisation,
-                    now: Timestamp,
+                    fx: &Effects,
                 ) -> Result<Organisation> {
-                    insert_org(self.writer(), org, now).await
+                    let mut tx = begin(self.writer()).await?;
+                    let org = insert_org(&mut *tx, org, fx.at).await?;
+                    finish(tx, fx).await?;
+                    Ok(org)
                 }
 
                 async fn get_org(&self, id: OrgId) -> Result<Organisation> {
@@ -219,8 +291,19 @@ macro_rules! impl_store {
 
             #[async_trait]
             impl UserStore for $store {
-                async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User> {
-                    insert_user(self.writer(), user, now).await
+                async fn create_user(
+                    &self,
+                    user: &NewUser,
+                    memberships: &[Membership],
+                    fx: &Effects,
+                ) -> Result<User> {
+                    let mut tx = begin(self.writer()).await?;
+                    let user = insert_user(&mut *tx, user, fx.at).await?;
+                    for m in memberships {
+                        add_membership_in(&mut tx, user.id, m.org_id, m.role).await?;
+                    }
+                    finish(tx, fx).await?;
+                    Ok(user)
                 }
 
                 async fn get_user(&self, id: UserId) -> Result<User> {
@@ -249,52 +332,64 @@ macro_rules! impl_store {
                     count(sqlx::query_as(sql::COUNT_USERS), self.reader()).await
                 }
 
-                async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
+                async fn set_password_hash(
+                    &self,
+                    id: UserId,
+                    password_hash: &str,
+                    fx: &Effects,
+                ) -> Result<()> {
                     let query = sqlx::query(sql::SET_PASSWORD_HASH)
                         .bind(id.as_uuid())
                         .bind(password_hash);
-                    update(query, self.writer()).await
+                    update_with(query, self.writer(), fx).await
                 }
 
-                async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()> {
+                async fn set_locale(
+                    &self,
+                    id: UserId,
+                    locale: Option<Locale>,
+                    fx: &Effects,
+                ) -> Result<()> {
                     let query = sqlx::query(sql::SET_LOCALE)
                         .bind(id.as_uuid())
                         .bind(locale.map(Locale::as_str));
-                    update(query, self.writer()).await
+                    update_with(query, self.writer(), fx).await
                 }
 
-                async fn set_display_name(&self, id: UserId, name: &DisplayName) -> Result<()> {
+                async fn set_display_name(
+                    &self,
+                    id: UserId,
+                    name: &DisplayName,
+                    fx: &Effects,
+                ) -> Result<()> {
                     let query = sqlx::query(sql::SET_DISPLAY_NAME)
                         .bind(id.as_uuid())
                         .bind(name.as_str());
-                    update(query, self.writer()).await
+                    update_with(query, self.writer(), fx).await
                 }
 
                 async fn set_disabled(
                     &self,
                     id: UserId,
                     disabled_at: Option<Timestamp>,
+                    fx: &Effects,
                 ) -> Result<()> {
                     let query = sqlx::query(sql::SET_DISABLED)
                         .bind(id.as_uuid())
                         .bind(ts_opt(disabled_at));
-                    update(query, self.writer()).await
+                    update_with(query, self.writer(), fx).await
                 }
 
-                async fn add_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()> {
-                    // Organisations never change kind, so reading it outside the INSERT's
-                    // transaction cannot let a wrong role in.
-                    let Some(kind) = text(sql::ORG_KIND, org.as_uuid(), self.writer()).await?
-                    else {
-                        return Err(StoreError::Reference(format!(
-                            "organisation {org} does not exist"
-                        )));
-                    };
-                    role.check_allowed_in(codec::parse_enum::<OrgKind>(
-                        "organisations.kind",
-                        &kind,
-                    )?)?;
-                    insert_membership(self.writer(), user, org, role).await
+                async fn add_membership(
+                    &self,
+                    user: UserId,
+                    org: OrgId,
+                    role: Role,
+                    fx: &Effects,
+                ) -> Result<()> {
+                    let mut tx = begin(self.writer()).await?;
+                    add_membership_in(&mut tx, user, org, role).await?;
+                    finish(tx, fx).await.map(drop)
                 }
 
                 /// Removing a membership that does not exist is a no-op, like adding one twice.
@@ -303,12 +398,13 @@ macro_rules! impl_store {
                     user: UserId,
                     org: OrgId,
                     role: Role,
+                    fx: &Effects,
                 ) -> Result<()> {
                     let query = sqlx::query(sql::DELETE_MEMBERSHIP)
                         .bind(user.as_uuid())
                         .bind(org.as_uuid())
                         .bind(role.as_str());
-                    execute(query, self.writer()).await.map(drop)
+                    execute_with(query, self.writer(), fx).await.map(drop)
                 }
 
                 async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
@@ -335,7 +431,7 @@ macro_rules! impl_store {
                     &self,
                     org: &NewOrganisation,
                     user: &NewUser,
-                    now: Timestamp,
+                    fx: &Effects,
                 ) -> Result<Option<User>> {
                     Role::Admin.check_allowed_in(org.kind)?;
                     let mut tx = self.begin_bootstrap().await?;
@@ -347,10 +443,10 @@ macro_rules! impl_store {
                         tx.rollback().await.map_err(db)?;
                         return Ok(None);
                     }
-                    let org = insert_org(&mut *tx, org, now).await?;
-                    let user = insert_user(&mut *tx, user, now).await?;
+                    let org = insert_org(&mut *tx, org, fx.at).await?;
+                    let user = insert_user(&mut *tx, user, fx.at).await?;
                     insert_membership(&mut *tx, user.id, org.id, Role::Admin).await?;
-                    tx.commit().await.map_err(db)?;
+                    finish(tx, fx).await?;
                     Ok(Some(user))
                 }
             }
@@ -415,21 +511,23 @@ macro_rules! impl_store {
 
             #[async_trait]
             impl TokenStore for $store {
-                async fn create_token(&self, token: &NewToken, now: Timestamp) -> Result<ApiToken> {
+                async fn create_token(&self, token: &NewToken, fx: &Effects) -> Result<ApiToken> {
+                    let mut tx = begin(self.writer()).await?;
                     let row: codec::TokenRow = sqlx::query_as(sql::INSERT_TOKEN)
-                        .bind(TokenId::new().as_uuid())
+                        .bind(token.id.as_uuid())
                         .bind(token.user_id.as_uuid())
                         .bind(token.name.as_str())
                         .bind(codec::scopes_to_text(&token.scopes))
                         .bind(token.secret_hash.as_str())
-                        .bind(Ts::from(now))
+                        .bind(Ts::from(fx.at))
                         .bind(ts_opt(token.expires_at))
-                        .fetch_one(self.writer())
+                        .fetch_one(&mut *tx)
                         .await
                         .map_err(|e| {
                             let taken = "a token with this secret already exists".to_owned();
                             db_or(e, Some(taken), no_user(token.user_id))
                         })?;
+                    finish(tx, fx).await?;
                     row.try_into()
                 }
 
@@ -448,11 +546,11 @@ macro_rules! impl_store {
                     one(query.bind(id.as_uuid()), self.reader()).await
                 }
 
-                async fn revoke_token(&self, id: TokenId, now: Timestamp) -> Result<()> {
+                async fn revoke_token(&self, id: TokenId, fx: &Effects) -> Result<()> {
                     let query = sqlx::query(sql::REVOKE_TOKEN)
                         .bind(id.as_uuid())
-                        .bind(Ts::from(now));
-                    update(query, self.writer()).await
+                        .bind(Ts::from(fx.at));
+                    update_with(query, self.writer(), fx).await
                 }
 
                 async fn touch_token(&self, id: TokenId, now: Timestamp) -> Result<()> {
@@ -465,16 +563,13 @@ macro_rules! impl_store {
 
             #[async_trait]
             impl ProductStore for $store {
-                async fn create_branch(
-                    &self,
-                    branch: &NewBranch,
-                    now: Timestamp,
-                ) -> Result<Branch> {
+                async fn create_branch(&self, branch: &NewBranch, fx: &Effects) -> Result<Branch> {
+                    let mut tx = begin(self.writer()).await?;
                     let parent_category = match branch.parent_id {
                         None => None,
                         Some(parent) => {
                             let Some(category) =
-                                text(sql::BRANCH_CATEGORY, parent.as_uuid(), self.writer()).await?
+                                text(sql::BRANCH_CATEGORY, parent.as_uuid(), &mut *tx).await?
                             else {
                                 return Err(StoreError::Reference(format!(
                                     "parent branch {parent} does not exist"
@@ -488,18 +583,19 @@ macro_rules! impl_store {
                     };
                     branch.category.check_parent(parent_category)?;
                     let row: codec::BranchRow = sqlx::query_as(sql::INSERT_BRANCH)
-                        .bind(BranchId::new().as_uuid())
+                        .bind(branch.id.as_uuid())
                         .bind(branch.parent_id.map(|p| p.as_uuid()))
                         .bind(branch.category.as_str())
                         .bind(branch.name.as_str())
-                        .bind(Ts::from(now))
-                        .fetch_one(self.writer())
+                        .bind(Ts::from(fx.at))
+                        .fetch_one(&mut *tx)
                         .await
                         .map_err(|e| {
                             // The foreign key trips when the parent was deleted since the check.
                             let gone = "the parent branch no longer exists".to_owned();
                             db_or(e, sibling_taken(&branch.name), Some(gone))
                         })?;
+                    finish(tx, fx).await?;
                     row.try_into()
                 }
 
@@ -516,18 +612,31 @@ macro_rules! impl_store {
                     .await
                 }
 
-                async fn rename_branch(&self, id: BranchId, name: &BranchName) -> Result<Branch> {
+                async fn rename_branch(
+                    &self,
+                    id: BranchId,
+                    name: &BranchName,
+                    fx: &Effects,
+                ) -> Result<Branch> {
+                    let mut tx = begin(self.writer()).await?;
                     let row: codec::BranchRow = sqlx::query_as(sql::RENAME_BRANCH)
                         .bind(id.as_uuid())
                         .bind(name.as_str())
-                        .fetch_one(self.writer())
+                        .fetch_one(&mut *tx)
                         .await
                         .map_err(|e| db_or(e, sibling_taken(name), None))?;
+                    finish(tx, fx).await?;
                     row.try_into()
                 }
 
-                async fn delete_branch(&self, id: BranchId) -> Result<()> {
-                    let branch = self.get_branch(id).await?;
+                async fn delete_branch(&self, id: BranchId, fx: &Effects) -> Result<()> {
+                    let mut tx = begin(self.writer()).await?;
+                    let branch: Branch = sqlx::query_as::<_, codec::BranchRow>(sql::GET_BRANCH)
+                        .bind(id.as_uuid())
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db)?
+                        .try_into()?;
                     let has_children = || {
                         StoreError::Conflict(format!(
                             "the branch \"{}\" still has child branches; delete them first",
@@ -536,7 +645,7 @@ macro_rules! impl_store {
                     };
                     if count(
                         sqlx::query_as(sql::COUNT_CHILDREN).bind(id.as_uuid()),
-                        self.writer(),
+                        &mut *tx,
                     )
                     .await?
                         > 0
@@ -545,48 +654,51 @@ macro_rules! impl_store {
                     }
                     match sqlx::query(sql::DELETE_BRANCH)
                         .bind(id.as_uuid())
-                        .execute(self.writer())
+                        .execute(&mut *tx)
                         .await
                     {
-                        Ok(done) if done.rows_affected() == 0 => Err(StoreError::NotFound),
-                        Ok(_) => Ok(()),
+                        Ok(done) if done.rows_affected() == 0 => return Err(StoreError::NotFound),
+                        Ok(_) => {}
                         // A child added since the count trips the foreign key instead.
-                        Err(e) => match codec::classify(Backend::$backend, e) {
-                            DbError::ForeignKey(_) => Err(has_children()),
-                            other => Err(other.into()),
-                        },
+                        Err(e) => {
+                            return Err(match codec::classify(Backend::$backend, e) {
+                                DbError::ForeignKey(_) => has_children(),
+                                other => other.into(),
+                            });
+                        }
                     }
+                    finish(tx, fx).await.map(drop)
                 }
             }
 
             #[async_trait]
-            impl LoginThrottle for $store {
-                async fn record_login_failure(&self, key: &str, at: Timestamp) -> Result<()> {
-                    let query = sqlx::query(sql::INSERT_LOGIN_FAILURE)
+            impl RateLimiter for $store {
+                async fn record_attempt(&self, key: &str, at: Timestamp) -> Result<()> {
+                    let query = sqlx::query(sql::INSERT_RATE_LIMIT_ATTEMPT)
                         .bind(key)
                         .bind(Ts::from(at));
                     execute(query, self.writer()).await.map(drop)
                 }
 
-                async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<u64> {
-                    let query = sqlx::query_as(sql::COUNT_LOGIN_FAILURES)
+                async fn attempts_since(&self, key: &str, since: Timestamp) -> Result<u64> {
+                    let query = sqlx::query_as(sql::COUNT_RATE_LIMIT_ATTEMPTS)
                         .bind(key)
                         .bind(Ts::from(since));
                     count(query, self.reader()).await
                 }
 
-                async fn clear_login_failures(&self, key: &str) -> Result<()> {
+                async fn clear_attempts(&self, key: &str) -> Result<()> {
                     execute(
-                        sqlx::query(sql::CLEAR_LOGIN_FAILURES).bind(key),
+                        sqlx::query(sql::CLEAR_RATE_LIMIT_ATTEMPTS).bind(key),
                         self.writer(),
                     )
                     .await
                     .map(drop)
                 }
 
-                async fn prune_login_failures(&self, before: Timestamp) -> Result<u64> {
+                async fn prune_attempts(&self, before: Timestamp) -> Result<u64> {
                     execute(
-                        sqlx::query(sql::PRUNE_LOGIN_FAILURES).bind(Ts::from(before)),
+                        sqlx::query(sql::PRUNE_RATE_LIMIT_ATTEMPTS).bind(Ts::from(before)),
                         self.writer(),
                     )
                     .await

@@ -115,12 +115,12 @@ pub(crate) const RENAME_BRANCH: &str = concat!(
 pub(crate) const COUNT_CHILDREN: &str = "SELECT COUNT(*) FROM branches WHERE parent_id = $1";
 pub(crate) const DELETE_BRANCH: &str = "DELETE FROM branches WHERE id = $1";
 
-pub(crate) const INSERT_LOGIN_FAILURE: &str =
-    "INSERT INTO login_failures (key, at) VALUES ($1, $2)";
-pub(crate) const COUNT_LOGIN_FAILURES: &str =
-    "SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at >= $2";
-pub(crate) const CLEAR_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE key = $1";
-pub(crate) const PRUNE_LOGIN_FAILURES: &str = "DELETE FROM login_failures WHERE at < $1";
+pub(crate) const INSERT_RATE_LIMIT_ATTEMPT: &str =
+    "INSERT INTO rate_limit_attempts (key, at) VALUES ($1, $2)";
+pub(crate) const COUNT_RATE_LIMIT_ATTEMPTS: &str =
+    "SELECT COUNT(*) FROM rate_limit_attempts WHERE key = $1 AND at >= $2";
+pub(crate) const CLEAR_RATE_LIMIT_ATTEMPTS: &str = "DELETE FROM rate_limit_attempts WHERE key = $1";
+pub(crate) const PRUNE_RATE_LIMIT_ATTEMPTS: &str = "DELETE FROM rate_limit_attempts WHERE at < $1";
 
 // Cases. The case itself is the JSON in `data`; the other columns are its projection.
 macro_rules! case_cols {

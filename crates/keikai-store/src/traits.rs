@@ -1,9 +1,15 @@
 //! The storage traits, one per area. Every method is one atomic operation.
+//!
+//! Every write takes an [`Effects`] as its last argument: the audit entries, outbox jobs and
+//! notices it commits with, in the same transaction, and the time of the change
+//! (`Effects::at`, which is also the time of the rows it stores). Bookkeeping that decides
+//! nothing (sessions, rate limits, a token's last use, read marks, the worker's claims and
+//! outcomes) takes no effects.
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::advisory::{Advisory, AdvisoryState};
-use keikai_domain::audit::{AuditActor, AuditEntry, Change};
+use keikai_domain::audit::AuditEntry;
 use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseKind, CaseMessage, CaseState, Visibility,
 };
@@ -16,23 +22,55 @@ use keikai_domain::{
     Organisation, ReleaseId, Role, Scope, SubscriberId, TokenId, User, UserId,
 };
 
-use crate::{Backend, StoreError};
+use crate::{Backend, Effects, StoreError};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 #[derive(Debug, Clone)]
 pub struct NewOrganisation {
+    /// Chosen by the caller (`OrgId::new()`), so that the audit entry can name it.
+    pub id: OrgId,
     pub name: OrgName,
     pub kind: OrgKind,
 }
 
+impl NewOrganisation {
+    /// The organisation as `create_org` stores it at `at` (`Effects::at`): what its audit
+    /// entry describes.
+    pub fn created(&self, at: Timestamp) -> Organisation {
+        Organisation {
+            id: self.id,
+            name: self.name.clone(),
+            kind: self.kind,
+            created_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// Chosen by the caller (`UserId::new()`), so that the audit entry can name it.
+    pub id: UserId,
     pub email: Email,
     pub display_name: DisplayName,
     /// A PHC string (Argon2id); the store never sees a password.
     pub password_hash: String,
     pub locale: Option<Locale>,
+}
+
+impl NewUser {
+    /// The user as `create_user` stores them at `at` (`Effects::at`): what their audit
+    /// entry describes.
+    pub fn created(&self, at: Timestamp) -> User {
+        User {
+            id: self.id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            locale: self.locale,
+            created_at: at,
+            disabled_at: None,
+        }
+    }
 }
 
 /// A user with what sign-in needs to check.
@@ -55,6 +93,8 @@ pub struct Session {
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
+    /// Chosen by the caller (`TokenId::new()`), so that the audit entry can name it.
+    pub id: TokenId,
     pub user_id: UserId,
     pub name: String,
     pub scopes: Vec<Scope>,
@@ -63,16 +103,52 @@ pub struct NewToken {
     pub expires_at: Option<Timestamp>,
 }
 
+impl NewToken {
+    /// The token as `create_token` stores it at `at` (`Effects::at`): what its audit entry
+    /// describes.
+    pub fn created(&self, at: Timestamp) -> ApiToken {
+        ApiToken {
+            id: self.id,
+            user_id: self.user_id,
+            name: self.name.clone(),
+            scopes: self.scopes.clone(),
+            created_at: at,
+            // Stored to the microsecond, as every timestamp.
+            expires_at: self
+                .expires_at
+                .map(|t| Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)),
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewBranch {
+    /// Chosen by the caller (`BranchId::new()`), so that the audit entry can name it.
+    pub id: BranchId,
     pub parent_id: Option<BranchId>,
     pub category: BranchCategory,
     pub name: BranchName,
 }
 
+impl NewBranch {
+    /// The branch as `create_branch` stores it at `at` (`Effects::at`): what its audit entry
+    /// describes.
+    pub fn created(&self, at: Timestamp) -> Branch {
+        Branch {
+            id: self.id,
+            parent_id: self.parent_id,
+            category: self.category,
+            name: self.name.clone(),
+            created_at: at,
+        }
+    }
+}
+
 #[async_trait]
 pub trait OrgStore: Send + Sync {
-    async fn create_org(&self, org: &NewOrganisation, now: Timestamp) -> Result<Organisation>;
+    async fn create_org(&self, org: &NewOrganisation, fx: &Effects) -> Result<Organisation>;
     async fn get_org(&self, id: OrgId) -> Result<Organisation>;
     /// Ordered by name.
     async fn list_orgs(&self) -> Result<Vec<Organisation>>;
@@ -80,31 +156,55 @@ pub trait OrgStore: Send + Sync {
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Fails with `Conflict` when the e-mail address is taken.
-    async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User>;
+    /// Creates a user with their memberships (each checked as `add_membership` checks it),
+    /// in one transaction. Fails with `Conflict` when the e-mail address is taken.
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        memberships: &[Membership],
+        fx: &Effects,
+    ) -> Result<User>;
     async fn get_user(&self, id: UserId) -> Result<User>;
     async fn credentials_by_email(&self, email: &Email) -> Result<Credentials>;
     /// Ordered by e-mail address.
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn count_users(&self) -> Result<u64>;
-    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()>;
-    async fn set_locale(&self, id: UserId, locale: Option<Locale>) -> Result<()>;
-    async fn set_display_name(&self, id: UserId, name: &DisplayName) -> Result<()>;
-    async fn set_disabled(&self, id: UserId, disabled_at: Option<Timestamp>) -> Result<()>;
+    async fn set_password_hash(&self, id: UserId, password_hash: &str, fx: &Effects) -> Result<()>;
+    async fn set_locale(&self, id: UserId, locale: Option<Locale>, fx: &Effects) -> Result<()>;
+    async fn set_display_name(&self, id: UserId, name: &DisplayName, fx: &Effects) -> Result<()>;
+    async fn set_disabled(
+        &self,
+        id: UserId,
+        disabled_at: Option<Timestamp>,
+        fx: &Effects,
+    ) -> Result<()>;
     /// Checks that the role fits the organisation's kind; adding an existing membership is a
-    /// no-op.
-    async fn add_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()>;
-    async fn remove_membership(&self, user: UserId, org: OrgId, role: Role) -> Result<()>;
+    /// no-op (its effects are still written).
+    async fn add_membership(
+        &self,
+        user: UserId,
+        org: OrgId,
+        role: Role,
+        fx: &Effects,
+    ) -> Result<()>;
+    async fn remove_membership(
+        &self,
+        user: UserId,
+        org: OrgId,
+        role: Role,
+        fx: &Effects,
+    ) -> Result<()>;
     async fn memberships(&self, user: UserId) -> Result<Vec<Membership>>;
     /// Users not disabled who hold any of `roles` in an organisation of kind `own`.
     async fn internal_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>>;
-    /// Creates the organisation, the user and an admin membership in one transaction, but
-    /// only while no user exists. Returns `None` when another instance got there first.
+    /// Creates the organisation, the user and an admin membership with `fx` in one
+    /// transaction, but only while no user exists. Returns `None` (and writes nothing) when
+    /// another instance got there first.
     async fn bootstrap_admin(
         &self,
         org: &NewOrganisation,
         user: &NewUser,
-        now: Timestamp,
+        fx: &Effects,
     ) -> Result<Option<User>>;
 }
 
@@ -122,14 +222,16 @@ pub trait SessionStore: Send + Sync {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn create_token(&self, token: &NewToken, now: Timestamp) -> Result<ApiToken>;
+    async fn create_token(&self, token: &NewToken, fx: &Effects) -> Result<ApiToken>;
     /// Looks a token up by the hash of its secret, whatever its state; the caller checks
     /// `is_active` so that it can tell a revoked token from an unknown one in logs.
     async fn token_by_hash(&self, secret_hash: &str) -> Result<ApiToken>;
     /// Newest first.
     async fn list_tokens(&self, user: UserId) -> Result<Vec<ApiToken>>;
     async fn get_token(&self, id: TokenId) -> Result<ApiToken>;
-    async fn revoke_token(&self, id: TokenId, now: Timestamp) -> Result<()>;
+    /// Revokes at `fx.at`.
+    async fn revoke_token(&self, id: TokenId, fx: &Effects) -> Result<()>;
+    /// Bookkeeping: records the token's last use.
     async fn touch_token(&self, id: TokenId, now: Timestamp) -> Result<()>;
 }
 
@@ -137,22 +239,24 @@ pub trait TokenStore: Send + Sync {
 pub trait ProductStore: Send + Sync {
     /// Checks the placement rules against the parent's category (`Reference` when the
     /// parent does not exist) and rejects a second sibling of the same name (`Conflict`).
-    async fn create_branch(&self, branch: &NewBranch, now: Timestamp) -> Result<Branch>;
+    async fn create_branch(&self, branch: &NewBranch, fx: &Effects) -> Result<Branch>;
     async fn get_branch(&self, id: BranchId) -> Result<Branch>;
     async fn list_branches(&self) -> Result<Vec<Branch>>;
-    async fn rename_branch(&self, id: BranchId, name: &BranchName) -> Result<Branch>;
+    async fn rename_branch(&self, id: BranchId, name: &BranchName, fx: &Effects) -> Result<Branch>;
     /// Refuses (`Conflict`) while the branch has children.
-    async fn delete_branch(&self, id: BranchId) -> Result<()>;
+    async fn delete_branch(&self, id: BranchId, fx: &Effects) -> Result<()>;
 }
 
-/// Failed sign-ins, counted in the database so that the limit holds across instances.
+/// Attempts counted against a rate limit (failed sign-ins, anonymous reports), in the
+/// database so that the limit holds across instances. `key` names what is limited
+/// (`ip:…`, `email:…`, `report:…`).
 #[async_trait]
-pub trait LoginThrottle: Send + Sync {
-    async fn record_login_failure(&self, key: &str, at: Timestamp) -> Result<()>;
-    async fn login_failures_since(&self, key: &str, since: Timestamp) -> Result<u64>;
-    async fn clear_login_failures(&self, key: &str) -> Result<()>;
-    /// Forgets failures older than any throttle window still looks at.
-    async fn prune_login_failures(&self, before: Timestamp) -> Result<u64>;
+pub trait RateLimiter: Send + Sync {
+    async fn record_attempt(&self, key: &str, at: Timestamp) -> Result<()>;
+    async fn attempts_since(&self, key: &str, since: Timestamp) -> Result<u64>;
+    async fn clear_attempts(&self, key: &str) -> Result<()>;
+    /// Forgets attempts older than any window still looks at.
+    async fn prune_attempts(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// A file to keep with a case; its name and type were checked by the caller.
@@ -252,57 +356,38 @@ pub struct CaseSummary {
     pub updated_at: Timestamp,
 }
 
-/// Cases, their messages and attachments, and the audit log they write to. Each write
-/// appends its audit entries in the same transaction, so a change and its record are
-/// never apart.
+/// Cases, their messages and attachments, and the notices they raise.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Inserts a new case with the next case number, and its tracking-link hash (SHA-256
-    /// hex of the secret link) when the reporter has no account.
+    /// hex of the secret link) when the reporter has no account, with its first message
+    /// (the files sent with a report) when given: a report is stored with its attachments
+    /// or not at all.
     async fn create_case(
         &self,
         case: &Case,
         index: &CaseIndex,
         tracking_hash: Option<&str>,
-        actor: AuditActor,
-        change: &Change,
-        notify: &[NewNotification],
-    ) -> Result<Case>;
-    /// The same, with the case's first message (the files sent with a report) in the same
-    /// transaction, so that a report is stored with its attachments or not at all.
-    #[allow(clippy::too_many_arguments)]
-    async fn create_case_with_message(
-        &self,
-        case: &Case,
-        index: &CaseIndex,
-        tracking_hash: Option<&str>,
-        actor: AuditActor,
-        change: &Change,
-        notify: &[NewNotification],
-        first_message: Option<(&NewMessage, &Change)>,
+        first_message: Option<&NewMessage>,
+        fx: &Effects,
     ) -> Result<Case>;
     async fn get_case(&self, id: CaseId) -> Result<Case>;
     async fn case_by_number(&self, number: i64) -> Result<Case>;
     async fn case_by_tracking_hash(&self, tracking_hash: &str) -> Result<Case>;
     /// Saves a changed case, refusing (`Conflict`) when someone saved it after the revision
     /// it was read at; returns it with its new revision.
-    async fn save_case(
-        &self,
-        case: &Case,
-        index: &CaseIndex,
-        actor: AuditActor,
-        changes: &[Change],
-        notify: &[NewNotification],
-    ) -> Result<Case>;
+    async fn save_case(&self, case: &Case, index: &CaseIndex, fx: &Effects) -> Result<Case>;
     async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
     async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
-    /// Adds a message with its attachments, and its audit entry.
+    /// Adds a message with its attachments. With `case`, the case is saved in the same
+    /// transaction as `save_case` saves it (`Conflict` on a stale revision, and then the
+    /// message is not stored either): so the first answer to a reporter and the
+    /// acknowledgement it starts are recorded together.
     async fn add_message(
         &self,
         message: &NewMessage,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
+        case: Option<(&Case, &CaseIndex)>,
+        fx: &Effects,
     ) -> Result<CaseMessage>;
     /// Oldest first; `visibility` `Some` selects one side only.
     async fn list_messages(
@@ -311,13 +396,18 @@ pub trait CaseStore: Send + Sync {
         visibility: Option<Visibility>,
     ) -> Result<Vec<CaseMessage>>;
     async fn get_attachment(&self, id: AttachmentId) -> Result<(AttachmentMeta, Vec<u8>)>;
-    /// Appends one entry for a change outside a case (users, products, settings).
-    async fn append_audit(
-        &self,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<AuditEntry>;
+    /// Newest first.
+    async fn notifications(&self, user: UserId, unread_only: bool) -> Result<Vec<Notification>>;
+    /// Bookkeeping: marks a user's notices read.
+    async fn mark_notifications_read(&self, user: UserId, now: Timestamp) -> Result<u64>;
+}
+
+/// The hash-chained audit log, and the write that is nothing but effects.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Writes effects that go with no other change (an early warning's audit entry and its
+    /// fan-out job, scheduled jobs) in one transaction; returns how many jobs were new.
+    async fn commit(&self, fx: &Effects) -> Result<u64>;
     /// Every entry about one subject, oldest first.
     async fn audit_for(&self, subject: &str) -> Result<Vec<AuditEntry>>;
     /// Entries with `seq > after`, in order, at most `limit`: for verifying the whole chain
@@ -325,9 +415,6 @@ pub trait CaseStore: Send + Sync {
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
     /// The last entry's sequence number and hash, as recorded beside the chain.
     async fn audit_head(&self) -> Result<Option<(i64, String)>>;
-    /// Newest first.
-    async fn notifications(&self, user: UserId, unread_only: bool) -> Result<Vec<Notification>>;
-    async fn mark_notifications_read(&self, user: UserId, now: Timestamp) -> Result<u64>;
 }
 
 /// Which advisories a list returns.
@@ -370,55 +457,32 @@ pub trait AdvisoryStore: Send + Sync {
     /// The next number for a tracking id of `year` (1, 2, ...). Numbers used by an advisory
     /// that was then not stored are not reused.
     async fn next_advisory_seq(&self, year: i16) -> Result<i64>;
-    async fn create_advisory(
-        &self,
-        advisory: &Advisory,
-        actor: AuditActor,
-        change: &Change,
-    ) -> Result<Advisory>;
+    async fn create_advisory(&self, advisory: &Advisory, fx: &Effects) -> Result<Advisory>;
     async fn get_advisory(&self, id: AdvisoryId) -> Result<Advisory>;
     async fn advisory_by_tracking_id(&self, tracking_id: &str) -> Result<Advisory>;
     /// Saves a changed advisory, refusing (`Conflict`) a stale revision.
-    async fn save_advisory(
-        &self,
-        advisory: &Advisory,
-        actor: AuditActor,
-        changes: &[Change],
-    ) -> Result<Advisory>;
+    async fn save_advisory(&self, advisory: &Advisory, fx: &Effects) -> Result<Advisory>;
     /// Newest first (by latest publication for `public_only`, else by last change).
     async fn list_advisories(&self, filter: &AdvisoryFilter) -> Result<Vec<Advisory>>;
 
-    async fn create_release(
-        &self,
-        release: &Release,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<Release>;
+    async fn create_release(&self, release: &Release, fx: &Effects) -> Result<Release>;
     async fn get_release(&self, id: ReleaseId) -> Result<Release>;
     /// Soonest first; published ones only when asked.
     async fn list_releases(&self, include_published: bool) -> Result<Vec<Release>>;
-    async fn save_release(
-        &self,
-        release: &Release,
-        actor: AuditActor,
-        changes: &[Change],
-        now: Timestamp,
-    ) -> Result<Release>;
+    /// Saves a changed release, refusing (`Conflict`) a stale revision.
+    async fn save_release(&self, release: &Release, fx: &Effects) -> Result<Release>;
     /// Planned releases whose time has come.
     async fn due_releases(&self, now: Timestamp) -> Result<Vec<Release>>;
     /// Publishes a release in one transaction: the release moves from planned to published
     /// (its stored revision must still be the one read, so of two instances only one gets
     /// here; the other gets `Conflict`), every advisory is saved (optimistically) and its
-    /// version's artifacts are written, with the audit entries and the jobs announcing it
-    /// (the distribution's fan-outs).
+    /// version's artifacts are written, with the effects: the audit entries and the jobs
+    /// announcing it (the distribution's fan-outs).
     async fn publish_release(
         &self,
         release: &Release,
         advisories: &[(Advisory, Vec<NewArtifact>)],
-        actor: AuditActor,
-        changes: &[Change],
-        jobs: &[NewJob],
+        fx: &Effects,
     ) -> Result<()>;
     async fn artifact(
         &self,
@@ -498,49 +562,24 @@ pub struct PackageDelivery {
 pub trait PartnerStore: Send + Sync {
     /// Saves an agreement read at `agreement.revision` (0 when new); a stale revision, or a
     /// new agreement where one exists, is `Conflict`.
-    async fn save_agreement(
-        &self,
-        agreement: &Agreement,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<Agreement>;
+    async fn save_agreement(&self, agreement: &Agreement, fx: &Effects) -> Result<Agreement>;
     async fn agreement(&self, org: OrgId) -> Result<Option<Agreement>>;
     async fn list_agreements(&self) -> Result<Vec<Agreement>>;
     /// Saves a partner edition read at `edition.revision` (0 when new), optimistically.
     async fn save_partner_edition(
         &self,
         edition: &PartnerEdition,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
+        fx: &Effects,
     ) -> Result<PartnerEdition>;
     async fn partner_edition(&self, advisory: AdvisoryId) -> Result<Option<PartnerEdition>>;
-    async fn create_question(
-        &self,
-        question: &Question,
-        actor: AuditActor,
-        change: &Change,
-    ) -> Result<Question>;
+    async fn create_question(&self, question: &Question, fx: &Effects) -> Result<Question>;
     /// Saves an answered question, optimistically.
-    async fn save_question(
-        &self,
-        question: &Question,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<Question>;
+    async fn save_question(&self, question: &Question, fx: &Effects) -> Result<Question>;
     async fn get_question(&self, id: uuid::Uuid) -> Result<Question>;
     /// Oldest first; of one release or all.
     async fn list_questions(&self, release: Option<ReleaseId>) -> Result<Vec<Question>>;
-    /// Stores a sent alert with the jobs that deliver it, in one transaction.
-    async fn create_alert(
-        &self,
-        alert: &Alert,
-        actor: AuditActor,
-        change: &Change,
-        jobs: &[NewJob],
-    ) -> Result<Alert>;
+    /// Stores a sent alert with the effects (the jobs that deliver it), in one transaction.
+    async fn create_alert(&self, alert: &Alert, fx: &Effects) -> Result<Alert>;
     async fn get_alert(&self, id: uuid::Uuid) -> Result<Alert>;
     /// Newest first.
     async fn list_alerts(&self) -> Result<Vec<Alert>>;
@@ -551,13 +590,13 @@ pub trait PartnerStore: Send + Sync {
     async fn log_access(&self, record: &AccessRecord) -> Result<()>;
     /// Newest first; of one organisation or all.
     async fn list_access(&self, org: Option<OrgId>, limit: i64) -> Result<Vec<AccessRecord>>;
-    /// Claims the delivery of `tier`'s package of `release` and enqueues `jobs` (its mail)
-    /// in the same transaction: `true` for the one caller that records it, `false` (and no
-    /// jobs) when it went out already, here or on another instance.
+    /// Claims the delivery of `tier`'s package of `release` and writes `fx` (the jobs of its
+    /// mail) in the same transaction: `true` for the one caller that records it, `false`
+    /// (and no effects) when it went out already, here or on another instance.
     async fn record_package_delivery(
         &self,
         delivery: &PackageDelivery,
-        jobs: &[NewJob],
+        fx: &Effects,
     ) -> Result<bool>;
     async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>>;
 }
@@ -671,13 +710,12 @@ pub struct JobCounts {
     pub dead: u64,
 }
 
-/// The outbox. Jobs are claimed with a lease; completing or failing one is refused
+/// The outbox, as the worker sees it (jobs are written as `Effects`). Jobs are claimed with
+/// a lease; completing or failing one is refused
 /// (`Conflict`) once another worker has taken it over, so that a worker that stalled past
 /// its lease cannot overwrite the newer run's outcome.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Inserts the jobs whose key is new, in one transaction; returns how many were new.
-    async fn enqueue_jobs(&self, jobs: &[NewJob], now: Timestamp) -> Result<u64>;
     /// Claims up to `limit` jobs of the given kinds that are due at `now` (queued with
     /// `run_at <= now`, or running with a lease that ran out), oldest `run_at` first:
     /// each becomes running, held by `worker` until `now + lease`, one attempt more.
@@ -888,29 +926,23 @@ impl DeliveryCounts {
 /// Subscribers, lists, editions, webhook endpoints, and what was distributed to whom.
 #[async_trait]
 pub trait DistributionStore: Send + Sync {
-    /// A self-service subscription with the jobs of its confirmation mail, in one
-    /// transaction; `Conflict` when the address is subscribed already.
-    async fn create_subscriber(
-        &self,
-        subscription: &NewSubscription,
-        jobs: &[NewJob],
-        now: Timestamp,
-    ) -> Result<()>;
+    /// A self-service subscription with the effects (the jobs of its confirmation mail), in
+    /// one transaction; `Conflict` when the address is subscribed already.
+    async fn create_subscriber(&self, subscription: &NewSubscription, fx: &Effects) -> Result<()>;
     /// Creates the new addresses and adds existing ones to the given lists (their other
     /// settings are kept), in one transaction.
     async fn import_subscribers(
         &self,
         rows: &[NewSubscription],
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
+        fx: &Effects,
     ) -> Result<ImportCounts>;
-    /// Saves a subscriber's settings and state, and their lists when given.
+    /// Saves a subscriber's settings and state, and their lists when given, with the
+    /// effects (a re-subscription's confirmation mail, an audit entry).
     async fn save_subscriber(
         &self,
         subscriber: &Subscriber,
         lists: Option<&[ListId]>,
-        now: Timestamp,
+        fx: &Effects,
     ) -> Result<()>;
     async fn get_subscriber(&self, id: SubscriberId) -> Result<SubscriberRecord>;
     async fn subscriber_by_token(&self, token: &str) -> Result<SubscriberRecord>;
@@ -925,23 +957,11 @@ pub trait DistributionStore: Send + Sync {
     async fn count_subscribers(&self, list: Option<ListId>) -> Result<u64>;
 
     /// Creates or replaces a list; `Conflict` when another list has its name.
-    async fn save_list(
-        &self,
-        list: &AudienceList,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<()>;
+    async fn save_list(&self, list: &AudienceList, fx: &Effects) -> Result<()>;
     async fn get_list(&self, id: ListId) -> Result<AudienceList>;
     /// By priority, then age.
     async fn list_lists(&self) -> Result<Vec<AudienceList>>;
-    async fn delete_list(
-        &self,
-        id: ListId,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<()>;
+    async fn delete_list(&self, id: ListId, fx: &Effects) -> Result<()>;
     /// Lists, memberships, active subscribers and enabled endpoints, read consistently.
     async fn audience(&self) -> Result<Audience>;
 
@@ -952,20 +972,12 @@ pub trait DistributionStore: Send + Sync {
         name: &str,
         data: &serde_json::Value,
         expected_revision: i64,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
+        fx: &Effects,
     ) -> Result<i64>;
     async fn get_edition(&self, name: &str) -> Result<Option<EditionRecord>>;
     async fn list_editions(&self) -> Result<Vec<EditionRecord>>;
 
-    async fn save_webhook(
-        &self,
-        endpoint: &WebhookEndpoint,
-        actor: AuditActor,
-        change: &Change,
-        now: Timestamp,
-    ) -> Result<()>;
+    async fn save_webhook(&self, endpoint: &WebhookEndpoint, fx: &Effects) -> Result<()>;
     async fn get_webhook(&self, id: uuid::Uuid) -> Result<WebhookEndpoint>;
     async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>>;
     /// Counts a webhook attempt: a success resets the failures; a failure adds one and,
@@ -979,13 +991,13 @@ pub trait DistributionStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool>;
 
-    /// Records an event with its deliveries and the jobs that send them, in one
-    /// transaction: `false` (and nothing written) when the event was recorded already.
+    /// Records an event with its deliveries and the effects (the jobs that send them), in
+    /// one transaction: `false` (and nothing written) when the event was recorded already.
     async fn record_fanout(
         &self,
         event: &DistributionEvent,
         deliveries: &[NewDelivery],
-        jobs: &[NewJob],
+        fx: &Effects,
     ) -> Result<bool>;
     async fn get_event(&self, id: uuid::Uuid) -> Result<DistributionEvent>;
     async fn event_by_key(&self, key: &str) -> Result<Option<DistributionEvent>>;
@@ -1026,8 +1038,9 @@ pub trait Store:
     + SessionStore
     + TokenStore
     + ProductStore
-    + LoginThrottle
+    + RateLimiter
     + CaseStore
+    + AuditStore
     + AdvisoryStore
     + PartnerStore
     + JobStore

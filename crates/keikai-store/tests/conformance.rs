@@ -13,7 +13,7 @@ use keikai_domain::{
 };
 use keikai_store::testing::TestDatabase;
 use keikai_store::{
-    Backend, NewBranch, NewOrganisation, NewToken, NewUser, Session, Store, StoreError,
+    Backend, Effects, NewBranch, NewOrganisation, NewToken, NewUser, Session, Store, StoreError,
 };
 use sqlx::Connection;
 
@@ -22,12 +22,18 @@ fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000 + secs).unwrap()
 }
 
+/// A change Keikai makes at `t(secs)`, with no audit entries, jobs or notices.
+fn fx(secs: i64) -> Effects {
+    Effects::system(t(secs))
+}
+
 fn ms(millis: i64) -> SignedDuration {
     SignedDuration::from_millis(millis)
 }
 
 fn new_org(name: &str, kind: OrgKind) -> NewOrganisation {
     NewOrganisation {
+        id: OrgId::new(),
         name: OrgName::parse(name).unwrap(),
         kind,
     }
@@ -35,6 +41,7 @@ fn new_org(name: &str, kind: OrgKind) -> NewOrganisation {
 
 fn new_user(email: &str) -> NewUser {
     NewUser {
+        id: UserId::new(),
         email: Email::parse(email).unwrap(),
         display_name: DisplayName::parse("Test User").unwrap(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
@@ -44,6 +51,7 @@ fn new_user(email: &str) -> NewUser {
 
 fn new_branch(parent: Option<BranchId>, category: BranchCategory, name: &str) -> NewBranch {
     NewBranch {
+        id: BranchId::new(),
         parent_id: parent,
         category,
         name: BranchName::parse(name).unwrap(),
@@ -51,7 +59,10 @@ fn new_branch(parent: Option<BranchId>, category: BranchCategory, name: &str) ->
 }
 
 async fn add_user(store: &Arc<dyn Store>, email: &str) -> User {
-    store.create_user(&new_user(email), t(0)).await.unwrap()
+    store
+        .create_user(&new_user(email), &[], &fx(0))
+        .await
+        .unwrap()
 }
 
 async fn setup() -> (TestDatabase, Arc<dyn Store>) {
@@ -80,7 +91,9 @@ async fn organisations() {
         ("警戒株式会社", OrgKind::Customer),
         ("JPCERT/CC", OrgKind::Coordinator),
     ] {
-        let org = store.create_org(&new_org(name, kind), t(0)).await.unwrap();
+        let new = new_org(name, kind);
+        let org = store.create_org(&new, &fx(0)).await.unwrap();
+        assert_eq!(org, new.created(t(0)), "as its audit entry describes it");
         assert_eq!(
             (org.name.as_str(), org.kind, org.created_at),
             (name, kind, t(0))
@@ -104,7 +117,10 @@ async fn organisations() {
     // Stored with microsecond precision on every backend.
     let precise = Timestamp::new(1_790_000_000, 123_456_789).unwrap();
     let org = store
-        .create_org(&new_org("Precise", OrgKind::Partner), precise)
+        .create_org(
+            &new_org("Precise", OrgKind::Partner),
+            &Effects::system(precise),
+        )
         .await
         .unwrap();
     let micros = Timestamp::new(1_790_000_000, 123_456_000).unwrap();
@@ -119,7 +135,13 @@ async fn users() {
     let mut bob = new_user("Bob@Example.com");
     bob.display_name = DisplayName::parse("山田 太郎").unwrap();
     bob.locale = Some(Locale::Ja);
-    let bob = store.create_user(&bob, t(0)).await.unwrap();
+    let new_bob = bob;
+    let bob = store.create_user(&new_bob, &[], &fx(0)).await.unwrap();
+    assert_eq!(
+        bob,
+        new_bob.created(t(0)),
+        "as its audit entry describes it"
+    );
     assert_eq!(bob.email.as_str(), "bob@example.com");
     assert_eq!(bob.display_name.as_str(), "山田 太郎");
     assert_eq!(
@@ -128,12 +150,14 @@ async fn users() {
     );
     assert_eq!(store.get_user(bob.id).await.unwrap(), bob);
     let alice = store
-        .create_user(&new_user("alice@example.com"), t(1))
+        .create_user(&new_user("alice@example.com"), &[], &fx(1))
         .await
         .unwrap();
 
     let msg = assert_err!(
-        store.create_user(&new_user("BOB@example.com"), t(2)).await,
+        store
+            .create_user(&new_user("BOB@example.com"), &[], &fx(2))
+            .await,
         StoreError::Conflict(_)
     );
     assert!(msg.contains("\"bob@example.com\""), "{msg}");
@@ -152,7 +176,7 @@ async fn users() {
     assert_eq!(creds.user, bob);
     assert_eq!(creds.password_hash, new_user("x@example.com").password_hash);
     store
-        .set_password_hash(bob.id, "$argon2id$new")
+        .set_password_hash(bob.id, "$argon2id$new", &fx(0))
         .await
         .unwrap();
     assert_eq!(
@@ -170,42 +194,54 @@ async fn users() {
         StoreError::NotFound
     );
 
-    store.set_locale(alice.id, Some(Locale::En)).await.unwrap();
+    store
+        .set_locale(alice.id, Some(Locale::En), &fx(0))
+        .await
+        .unwrap();
     assert_eq!(
         store.get_user(alice.id).await.unwrap().locale,
         Some(Locale::En)
     );
-    store.set_locale(alice.id, None).await.unwrap();
+    store.set_locale(alice.id, None, &fx(0)).await.unwrap();
     assert_eq!(store.get_user(alice.id).await.unwrap().locale, None);
 
     let renamed = DisplayName::parse("鈴木 愛子").unwrap();
-    store.set_display_name(alice.id, &renamed).await.unwrap();
+    store
+        .set_display_name(alice.id, &renamed, &fx(0))
+        .await
+        .unwrap();
     assert_eq!(
         store.get_user(alice.id).await.unwrap().display_name,
         renamed
     );
 
-    store.set_disabled(alice.id, Some(t(5))).await.unwrap();
+    store
+        .set_disabled(alice.id, Some(t(5)), &fx(0))
+        .await
+        .unwrap();
     assert_eq!(
         store.get_user(alice.id).await.unwrap().disabled_at,
         Some(t(5))
     );
-    store.set_disabled(alice.id, None).await.unwrap();
+    store.set_disabled(alice.id, None, &fx(0)).await.unwrap();
     assert_eq!(store.get_user(alice.id).await.unwrap().disabled_at, None);
 
     let nobody = UserId::new();
     assert_err!(store.get_user(nobody).await, StoreError::NotFound);
     assert_err!(
-        store.set_password_hash(nobody, "h").await,
-        StoreError::NotFound
-    );
-    assert_err!(store.set_locale(nobody, None).await, StoreError::NotFound);
-    assert_err!(
-        store.set_display_name(nobody, &renamed).await,
+        store.set_password_hash(nobody, "h", &fx(0)).await,
         StoreError::NotFound
     );
     assert_err!(
-        store.set_disabled(nobody, Some(t(0))).await,
+        store.set_locale(nobody, None, &fx(0)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.set_display_name(nobody, &renamed, &fx(0)).await,
+        StoreError::NotFound
+    );
+    assert_err!(
+        store.set_disabled(nobody, Some(t(0)), &fx(0)).await,
         StoreError::NotFound
     );
     db.drop_now().await;
@@ -219,7 +255,7 @@ async fn memberships() {
     for kind in OrgKind::ALL {
         orgs.push(
             store
-                .create_org(&new_org(&format!("{kind} org"), kind), t(0))
+                .create_org(&new_org(&format!("{kind} org"), kind), &fx(0))
                 .await
                 .unwrap(),
         );
@@ -227,10 +263,31 @@ async fn memberships() {
     let own = orgs[0].id;
     let partner = orgs[1].id;
 
+    // A user is created with their memberships, each checked, or not at all.
+    let admin = Membership {
+        org_id: own,
+        role: Role::Admin,
+    };
+    let with = store
+        .create_user(&new_user("with@example.com"), &[admin], &fx(0))
+        .await
+        .unwrap();
+    assert_eq!(store.memberships(with.id).await.unwrap(), [admin]);
+    let refused = new_user("refused@example.com");
+    let wrong = Membership {
+        org_id: partner,
+        role: Role::Admin,
+    };
+    match store.create_user(&refused, &[admin, wrong], &fx(0)).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "role", "{e}"),
+        other => panic!("admin of a partner accepted: {other:?}"),
+    }
+    assert_err!(store.get_user(refused.id).await, StoreError::NotFound);
+
     // The second time is a no-op.
     for _ in 0..2 {
         store
-            .add_membership(user.id, own, Role::Admin)
+            .add_membership(user.id, own, Role::Admin, &fx(0))
             .await
             .unwrap();
     }
@@ -248,21 +305,23 @@ async fn memberships() {
         (own, Role::PartnerContact),
         (partner, Role::CustomerContact),
     ] {
-        match store.add_membership(user.id, org, role).await {
+        match store.add_membership(user.id, org, role, &fx(0)).await {
             Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "role", "{e}"),
             other => panic!("{role} accepted: {other:?}"),
         }
     }
     let msg = assert_err!(
         store
-            .add_membership(user.id, OrgId::new(), Role::Reporter)
+            .add_membership(user.id, OrgId::new(), Role::Reporter, &fx(0))
             .await,
         StoreError::Reference(_)
     );
     assert!(msg.contains("organisation"), "{msg}");
     let stranger = UserId::new();
     let msg = assert_err!(
-        store.add_membership(stranger, own, Role::Reporter).await,
+        store
+            .add_membership(stranger, own, Role::Reporter, &fx(0))
+            .await,
         StoreError::Reference(_)
     );
     assert!(msg.contains(&stranger.to_string()), "{msg}");
@@ -271,7 +330,10 @@ async fn memberships() {
     let mut expected = Vec::new();
     for org in &orgs {
         for role in Role::ALL.into_iter().filter(|r| r.allowed_in(org.kind)) {
-            store.add_membership(user.id, org.id, role).await.unwrap();
+            store
+                .add_membership(user.id, org.id, role, &fx(0))
+                .await
+                .unwrap();
             expected.push(Membership {
                 org_id: org.id,
                 role,
@@ -287,7 +349,7 @@ async fn memberships() {
     // The second time is a no-op.
     for _ in 0..2 {
         store
-            .remove_membership(user.id, own, Role::Admin)
+            .remove_membership(user.id, own, Role::Admin, &fx(0))
             .await
             .unwrap();
     }
@@ -312,7 +374,7 @@ async fn bootstrap_admin() {
         .bootstrap_admin(
             &new_org("P", OrgKind::Partner),
             &new_user("a@example.com"),
-            t(0),
+            &fx(0),
         )
         .await
     {
@@ -322,7 +384,7 @@ async fn bootstrap_admin() {
     assert_eq!(store.count_users().await.unwrap(), 0);
 
     let admin = store
-        .bootstrap_admin(&own, &new_user("admin@example.com"), t(0))
+        .bootstrap_admin(&own, &new_user("admin@example.com"), &fx(0))
         .await
         .unwrap()
         .unwrap();
@@ -343,7 +405,7 @@ async fn bootstrap_admin() {
 
     assert!(
         store
-            .bootstrap_admin(&own, &new_user("second@example.com"), t(1))
+            .bootstrap_admin(&own, &new_user("second@example.com"), &fx(1))
             .await
             .unwrap()
             .is_none()
@@ -357,7 +419,7 @@ async fn bootstrap_admin() {
     add_user(&store, "someone@example.com").await;
     assert!(
         store
-            .bootstrap_admin(&own, &new_user("admin@example.com"), t(1))
+            .bootstrap_admin(&own, &new_user("admin@example.com"), &fx(1))
             .await
             .unwrap()
             .is_none()
@@ -386,7 +448,7 @@ async fn concurrent_bootstrap_makes_one_admin() {
                     .bootstrap_admin(
                         &new_org(&format!("Own {i}"), OrgKind::Own),
                         &new_user(&format!("admin{i}@example.com")),
-                        t(0),
+                        &fx(0),
                     )
                     .await
             })
@@ -453,12 +515,15 @@ async fn sessions() {
     );
 
     // A disabled user's sessions stop working at once, and work again when re-enabled.
-    store.set_disabled(user.id, Some(t(10))).await.unwrap();
+    store
+        .set_disabled(user.id, Some(t(10)), &fx(0))
+        .await
+        .unwrap();
     assert_err!(
         store.active_session("h1", t(20)).await,
         StoreError::NotFound
     );
-    store.set_disabled(user.id, None).await.unwrap();
+    store.set_disabled(user.id, None, &fx(0)).await.unwrap();
     assert!(store.active_session("h1", t(20)).await.is_ok());
 
     assert_err!(store.create_session(&s1).await, StoreError::Conflict(_));
@@ -490,6 +555,7 @@ async fn tokens() {
     let (db, store) = setup().await;
     let user = add_user(&store, "t@example.com").await;
     let token = |name: &str, hash: &str, scopes: Vec<Scope>, expires_at| NewToken {
+        id: TokenId::new(),
         user_id: user.id,
         name: name.into(),
         scopes,
@@ -499,7 +565,7 @@ async fn tokens() {
     let ci = store
         .create_token(
             &token("CI 公開", "hash-ci", vec![Scope::Read, Scope::Write], None),
-            t(10),
+            &fx(10),
         )
         .await
         .unwrap();
@@ -516,13 +582,14 @@ async fn tokens() {
             revoked_at: None,
         }
     );
-    let siem = store
-        .create_token(
-            &token("siem", "hash-siem", vec![Scope::Read], Some(t(100))),
-            t(20),
-        )
-        .await
-        .unwrap();
+    let precise = Timestamp::new(1_790_000_100, 123_456_789).unwrap();
+    let new_siem = token("siem", "hash-siem", vec![Scope::Read], Some(precise));
+    let siem = store.create_token(&new_siem, &fx(20)).await.unwrap();
+    assert_eq!(
+        siem,
+        new_siem.created(t(20)),
+        "as its audit entry describes it"
+    );
     assert_eq!(store.token_by_hash("hash-ci").await.unwrap(), ci);
     assert_eq!(store.get_token(siem.id).await.unwrap(), siem);
     let listed: Vec<TokenId> = store
@@ -541,7 +608,7 @@ async fn tokens() {
             .token_by_hash("hash-siem")
             .await
             .unwrap()
-            .is_active(t(100))
+            .is_active(t(101))
     );
 
     store.touch_token(ci.id, t(30)).await.unwrap();
@@ -551,8 +618,8 @@ async fn tokens() {
     );
 
     // A revoked token is still found by its hash, so the caller can log it as revoked.
-    store.revoke_token(ci.id, t(40)).await.unwrap();
-    store.revoke_token(ci.id, t(50)).await.unwrap(); // the first revocation time stays
+    store.revoke_token(ci.id, &fx(40)).await.unwrap();
+    store.revoke_token(ci.id, &fx(50)).await.unwrap(); // the first revocation time stays
     let revoked = store.token_by_hash("hash-ci").await.unwrap();
     assert_eq!(revoked.revoked_at, Some(t(40)));
     assert!(!revoked.is_active(t(41)));
@@ -560,7 +627,7 @@ async fn tokens() {
     assert_err!(store.token_by_hash("unknown").await, StoreError::NotFound);
     assert_err!(store.get_token(TokenId::new()).await, StoreError::NotFound);
     assert_err!(
-        store.revoke_token(TokenId::new(), t(0)).await,
+        store.revoke_token(TokenId::new(), &fx(0)).await,
         StoreError::NotFound
     );
     assert_err!(
@@ -569,18 +636,18 @@ async fn tokens() {
     );
     assert_err!(
         store
-            .create_token(&token("again", "hash-ci", vec![], None), t(60))
+            .create_token(&token("again", "hash-ci", vec![], None), &fx(60))
             .await,
         StoreError::Conflict(_)
     );
     let mut orphan = token("orphan", "hash-orphan", vec![Scope::Read], None);
     orphan.user_id = UserId::new();
     assert_err!(
-        store.create_token(&orphan, t(60)).await,
+        store.create_token(&orphan, &fx(60)).await,
         StoreError::Reference(_)
     );
     let empty = store
-        .create_token(&token("no scopes", "hash-empty", vec![], None), t(70))
+        .create_token(&token("no scopes", "hash-empty", vec![], None), &fx(70))
         .await
         .unwrap();
     assert_eq!(store.get_token(empty.id).await.unwrap().scopes, []);
@@ -594,9 +661,15 @@ async fn branches() {
     let create = |parent, category, name: &str| {
         let store = Arc::clone(&store);
         let branch = new_branch(parent, category, name);
-        async move { store.create_branch(&branch, t(0)).await }
+        async move { store.create_branch(&branch, &fx(0)).await }
     };
-    let vendor = create(None, C::Vendor, "警戒株式会社").await.unwrap();
+    let new_vendor = new_branch(None, C::Vendor, "警戒株式会社");
+    let vendor = store.create_branch(&new_vendor, &fx(0)).await.unwrap();
+    assert_eq!(
+        vendor,
+        new_vendor.created(t(0)),
+        "as its audit entry describes it"
+    );
     assert_eq!(
         (vendor.parent_id, vendor.name.as_str()),
         (None, "警戒株式会社")
@@ -653,7 +726,7 @@ async fn branches() {
         .unwrap();
 
     let renamed = store
-        .rename_branch(v2.id, &BranchName::parse("2.0.1").unwrap())
+        .rename_branch(v2.id, &BranchName::parse("2.0.1").unwrap(), &fx(0))
         .await
         .unwrap();
     assert_eq!(
@@ -663,14 +736,14 @@ async fn branches() {
     assert_eq!(store.get_branch(v2.id).await.unwrap(), renamed);
     let msg = assert_err!(
         store
-            .rename_branch(v2.id, &BranchName::parse("1.0").unwrap())
+            .rename_branch(v2.id, &BranchName::parse("1.0").unwrap(), &fx(0))
             .await,
         StoreError::Conflict(_)
     );
     assert!(msg.contains("\"1.0\""), "{msg}");
     assert_err!(
         store
-            .rename_branch(BranchId::new(), &BranchName::parse("x").unwrap())
+            .rename_branch(BranchId::new(), &BranchName::parse("x").unwrap(), &fx(0))
             .await,
         StoreError::NotFound
     );
@@ -694,12 +767,18 @@ async fn branches() {
     assert_eq!(tree.branches.len(), 1);
     assert_eq!(tree.branches[0].name, "警戒株式会社");
 
-    let msg = assert_err!(store.delete_branch(v1.id).await, StoreError::Conflict(_));
+    let msg = assert_err!(
+        store.delete_branch(v1.id, &fx(0)).await,
+        StoreError::Conflict(_)
+    );
     assert!(msg.contains("\"1.0\""), "{msg}");
-    store.delete_branch(arch.id).await.unwrap();
-    store.delete_branch(v1.id).await.unwrap();
+    store.delete_branch(arch.id, &fx(0)).await.unwrap();
+    store.delete_branch(v1.id, &fx(0)).await.unwrap();
     assert_err!(store.get_branch(v1.id).await, StoreError::NotFound);
-    assert_err!(store.delete_branch(v1.id).await, StoreError::NotFound);
+    assert_err!(
+        store.delete_branch(v1.id, &fx(0)).await,
+        StoreError::NotFound
+    );
     // The freed name can be used again.
     create(Some(product.id), C::ProductVersion, "1.0")
         .await
@@ -708,21 +787,18 @@ async fn branches() {
 }
 
 #[tokio::test]
-async fn login_failures() {
+async fn rate_limit_attempts() {
     let (db, store) = setup().await;
     for at in [t(0), t(10), t(20), t(20) + ms(500)] {
-        store
-            .record_login_failure("ip:192.0.2.1", at)
-            .await
-            .unwrap();
+        store.record_attempt("ip:192.0.2.1", at).await.unwrap();
     }
     store
-        .record_login_failure("email:a@example.com", t(5))
+        .record_attempt("email:a@example.com", t(5))
         .await
         .unwrap();
     let count = |key: &'static str, since| {
         let store = Arc::clone(&store);
-        async move { store.login_failures_since(key, since).await.unwrap() }
+        async move { store.attempts_since(key, since).await.unwrap() }
     };
     assert_eq!(
         count("ip:192.0.2.1", t(0)).await,
@@ -736,14 +812,14 @@ async fn login_failures() {
     assert_eq!(count("email:a@example.com", t(0)).await, 1);
     assert_eq!(count("unknown", t(0)).await, 0);
     // Pruning removes only what is older than the cut-off, whatever the key.
-    assert_eq!(store.prune_login_failures(t(10)).await.unwrap(), 2);
+    assert_eq!(store.prune_attempts(t(10)).await.unwrap(), 2);
     assert_eq!(count("ip:192.0.2.1", t(0)).await, 3);
     assert_eq!(count("email:a@example.com", t(0)).await, 0);
     store
-        .record_login_failure("email:a@example.com", t(5))
+        .record_attempt("email:a@example.com", t(5))
         .await
         .unwrap();
-    store.clear_login_failures("ip:192.0.2.1").await.unwrap();
+    store.clear_attempts("ip:192.0.2.1").await.unwrap();
     assert_eq!(count("ip:192.0.2.1", t(0)).await, 0);
     assert_eq!(count("email:a@example.com", t(0)).await, 1);
     db.drop_now().await;
@@ -877,12 +953,23 @@ mod cases {
         Report::from_input(&input, user).unwrap()
     }
 
-    async fn open(store: &Arc<dyn Store>, title: &str, user: Option<UserId>, at: i64) -> Case {
+    pub(super) async fn open(
+        store: &Arc<dyn Store>,
+        title: &str,
+        user: Option<UserId>,
+        at: i64,
+    ) -> Case {
         let scale = SeverityScale::default();
         let (case, change) = Case::open(report(title, user), t(at));
         let index = CaseIndex::of(&case, &scale);
         store
-            .create_case(&case, &index, None, AuditActor::System, &change, &[])
+            .create_case(
+                &case,
+                &index,
+                None,
+                None,
+                &Effects::system(case.updated_at).with_audit(change),
+            )
             .await
             .unwrap()
     }
@@ -890,7 +977,11 @@ mod cases {
     async fn save(store: &Arc<dyn Store>, case: &Case, changes: &[Change]) -> Case {
         let index = CaseIndex::of(case, &SeverityScale::default());
         store
-            .save_case(case, &index, AuditActor::System, changes, &[])
+            .save_case(
+                case,
+                &index,
+                &Effects::new(AuditActor::System, case.updated_at).with_changes(changes.to_vec()),
+            )
             .await
             .unwrap()
     }
@@ -934,7 +1025,11 @@ mod cases {
         let index = CaseIndex::of(&stale, &SeverityScale::default());
         let msg = assert_err!(
             store
-                .save_case(&stale, &index, AuditActor::System, &[change], &[])
+                .save_case(
+                    &stale,
+                    &index,
+                    &Effects::new(AuditActor::System, stale.updated_at).with_changes([change])
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -952,7 +1047,7 @@ mod cases {
         let (_db, store) = setup().await;
         let reporter = add_user(&store, "r@example.com").await;
         let team = store
-            .create_org(&new_org("Router team", OrgKind::Own), t(0))
+            .create_org(&new_org("Router team", OrgKind::Own), &fx(0))
             .await
             .unwrap();
         let mut mine = open(&store, "認証回避の脆弱性", Some(reporter.id), 0).await;
@@ -1040,7 +1135,11 @@ mod cases {
         };
         let change = Change::new("case.note", case.subject(), (), "note");
         store
-            .add_message(&note, AuditActor::System, &change, t(1))
+            .add_message(
+                &note,
+                None,
+                &Effects::new(AuditActor::System, t(1)).with_audit(change.clone()),
+            )
             .await
             .unwrap();
         let reply = NewMessage {
@@ -1055,7 +1154,11 @@ mod cases {
             ..note.clone()
         };
         store
-            .add_message(&reply, AuditActor::Reporter, &change, t(2))
+            .add_message(
+                &reply,
+                None,
+                &Effects::new(AuditActor::Reporter, t(2)).with_audit(change.clone()),
+            )
             .await
             .unwrap();
         let side = store
@@ -1098,21 +1201,14 @@ mod cases {
             }],
         };
         let m_change = Change::new("case.message_added", case.subject(), (), "files");
+        let effects = Effects::system(case.updated_at).with_changes([change, m_change]);
         // A message for another case fails inside the transaction: nothing is kept.
         let stray = NewMessage {
             case_id: keikai_domain::CaseId::new(),
             ..message.clone()
         };
         let err = store
-            .create_case_with_message(
-                &case,
-                &index,
-                None,
-                AuditActor::System,
-                &change,
-                &[],
-                Some((&stray, &m_change)),
-            )
+            .create_case(&case, &index, None, Some(&stray), &effects)
             .await;
         assert!(err.is_err());
         assert_eq!(
@@ -1124,15 +1220,7 @@ mod cases {
         );
         assert_eq!(store.audit_head().await.unwrap(), None);
         let saved = store
-            .create_case_with_message(
-                &case,
-                &index,
-                None,
-                AuditActor::System,
-                &change,
-                &[],
-                Some((&message, &m_change)),
-            )
+            .create_case(&case, &index, None, Some(&message), &effects)
             .await
             .unwrap();
         // The counter is a row in the same transaction, so the refused attempt left no gap.
@@ -1146,17 +1234,17 @@ mod cases {
     async fn notifications_are_written_with_the_case() {
         let (_db, store) = setup().await;
         let org = store
-            .create_org(&new_org("PSIRT", OrgKind::Own), t(0))
+            .create_org(&new_org("PSIRT", OrgKind::Own), &fx(0))
             .await
             .unwrap();
         let analyst = add_user(&store, "a@example.com").await;
         store
-            .add_membership(analyst.id, org.id, Role::PsirtAnalyst)
+            .add_membership(analyst.id, org.id, Role::PsirtAnalyst, &fx(0))
             .await
             .unwrap();
         let engineer = add_user(&store, "e@example.com").await;
         store
-            .add_membership(engineer.id, org.id, Role::ProductEngineer)
+            .add_membership(engineer.id, org.id, Role::ProductEngineer, &fx(0))
             .await
             .unwrap();
         let on_call = store
@@ -1177,7 +1265,13 @@ mod cases {
             text: "Case 1".into(),
         }];
         store
-            .save_case(&case, &index, AuditActor::System, &[change], &notify)
+            .save_case(
+                &case,
+                &index,
+                &Effects::new(AuditActor::System, case.updated_at)
+                    .with_changes([change])
+                    .with_notices(notify.to_vec()),
+            )
             .await
             .unwrap();
         let n = store.notifications(analyst.id, true).await.unwrap();
@@ -1295,7 +1389,10 @@ mod advisories {
         )
         .unwrap();
         store
-            .create_advisory(&a, AuditActor::User(author), &change)
+            .create_advisory(
+                &a,
+                &Effects::new(AuditActor::User(author), a.updated_at).with_audit(change.clone()),
+            )
             .await
             .unwrap()
     }
@@ -1330,7 +1427,7 @@ mod advisories {
             serde_json::Value::Null,
         );
         store
-            .create_release(&r, AuditActor::System, &change, t(0))
+            .create_release(&r, &Effects::system(t(0)).with_audit(change.clone()))
             .await
             .unwrap()
     }
@@ -1364,15 +1461,19 @@ mod advisories {
         let saved = store
             .save_advisory(
                 &edited,
-                AuditActor::User(author),
-                std::slice::from_ref(&change),
+                &Effects::new(AuditActor::User(author), edited.updated_at)
+                    .with_changes([change.clone()]),
             )
             .await
             .unwrap();
         assert_eq!(saved.revision, 2);
         let msg = assert_err!(
             store
-                .save_advisory(&edited, AuditActor::User(author), &[change])
+                .save_advisory(
+                    &edited,
+                    &Effects::new(AuditActor::User(author), edited.updated_at)
+                        .with_changes([change])
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -1412,7 +1513,10 @@ mod advisories {
         let r = release(store, 100).await;
         let change = a.schedule(r.id(), t(2)).unwrap();
         let a = store
-            .save_advisory(&a, AuditActor::User(reviewer), &[change])
+            .save_advisory(
+                &a,
+                &Effects::new(AuditActor::User(reviewer), a.updated_at).with_changes([change]),
+            )
             .await
             .unwrap();
         (a, r)
@@ -1459,9 +1563,7 @@ mod advisories {
             .publish_release(
                 &pr,
                 &[(pa.clone(), files("one"))],
-                AuditActor::System,
-                &changes,
-                &[],
+                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
             )
             .await
             .unwrap();
@@ -1472,9 +1574,7 @@ mod advisories {
                 .publish_release(
                     &pr2,
                     &[(pa2, files("two"))],
-                    AuditActor::System,
-                    &changes2,
-                    &[]
+                    &Effects::system(pr2.published_at().unwrap()).with_changes(changes2.to_vec())
                 )
                 .await,
             StoreError::Conflict(_)
@@ -1510,7 +1610,11 @@ mod advisories {
         twice.extend(files("y"));
         assert_err!(
             store
-                .publish_release(&pr, &[(pa, twice)], AuditActor::System, &changes, &[])
+                .publish_release(
+                    &pr,
+                    &[(pa, twice)],
+                    &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec())
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -1531,9 +1635,7 @@ mod advisories {
             .publish_release(
                 &pr,
                 &[(pa, files("one"))],
-                AuditActor::System,
-                &changes,
-                &[],
+                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
             )
             .await
             .unwrap();
@@ -1575,9 +1677,7 @@ mod advisories {
             .publish_release(
                 &pr,
                 &[(pa, files("one"))],
-                AuditActor::System,
-                &changes,
-                &[],
+                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
             )
             .await
             .unwrap();
@@ -1611,7 +1711,7 @@ mod advisories {
         let r2 = release(&store, 300).await;
         b.schedule(r2.id(), t(2)).unwrap();
         let b = store
-            .save_advisory(&b, AuditActor::System, &[])
+            .save_advisory(&b, &Effects::system(b.updated_at))
             .await
             .unwrap();
         let (pb, pr2, changes) = publish(&b, &r2, 300);
@@ -1624,9 +1724,7 @@ mod advisories {
             .publish_release(
                 &pr2,
                 &[(pb, amber_files)],
-                AuditActor::System,
-                &changes,
-                &[],
+                &Effects::system(pr2.published_at().unwrap()).with_changes(changes.to_vec()),
             )
             .await
             .unwrap();
@@ -1673,7 +1771,7 @@ mod partners {
 
     async fn partner(store: &Arc<dyn Store>, name: &str, tier: &str) -> Agreement {
         let org = store
-            .create_org(&new_org(name, OrgKind::Partner), t(0))
+            .create_org(&new_org(name, OrgKind::Partner), &fx(0))
             .await
             .unwrap();
         let a = Agreement::record(
@@ -1691,7 +1789,10 @@ mod partners {
         )
         .unwrap();
         store
-            .save_agreement(&a, AuditActor::System, &change("partner.agreement"), t(0))
+            .save_agreement(
+                &a,
+                &Effects::system(t(0)).with_audit(change("partner.agreement")),
+            )
             .await
             .unwrap()
     }
@@ -1709,21 +1810,21 @@ mod partners {
         };
         assert_err!(
             store
-                .save_agreement(&fresh, AuditActor::System, &change("x"), t(1))
+                .save_agreement(&fresh, &Effects::system(t(1)).with_audit(change("x")))
                 .await,
             StoreError::Conflict(_)
         );
         let mut revoked = a.clone();
         revoked.revoke(UserId::new(), "ended", t(5)).unwrap();
         let saved = store
-            .save_agreement(&revoked, AuditActor::System, &change("x"), t(5))
+            .save_agreement(&revoked, &Effects::system(t(5)).with_audit(change("x")))
             .await
             .unwrap();
         assert_eq!(saved.revision, 2);
         // The stale copy is refused.
         assert_err!(
             store
-                .save_agreement(&a, AuditActor::System, &change("x"), t(6))
+                .save_agreement(&a, &Effects::system(t(6)).with_audit(change("x")))
                 .await,
             StoreError::Conflict(_)
         );
@@ -1744,7 +1845,7 @@ mod partners {
         };
         assert_err!(
             store
-                .save_agreement(&nobody, AuditActor::System, &change("x"), t(6))
+                .save_agreement(&nobody, &Effects::system(t(6)).with_audit(change("x")))
                 .await,
             StoreError::Reference(_)
         );
@@ -1769,7 +1870,10 @@ mod partners {
         )
         .unwrap();
         let saved = store
-            .save_partner_edition(&edition, AuditActor::User(author.id), &change("x"), t(1))
+            .save_partner_edition(
+                &edition,
+                &Effects::new(AuditActor::User(author.id), t(1)).with_audit(change("x")),
+            )
             .await
             .unwrap();
         assert_eq!(saved.revision, 1);
@@ -1779,7 +1883,10 @@ mod partners {
         );
         assert_err!(
             store
-                .save_partner_edition(&edition, AuditActor::User(author.id), &change("x"), t(2))
+                .save_partner_edition(
+                    &edition,
+                    &Effects::new(AuditActor::User(author.id), t(2)).with_audit(change("x"))
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -1795,7 +1902,10 @@ mod partners {
         )
         .unwrap();
         let q = store
-            .create_question(&q, AuditActor::User(asker.id), &change("x"))
+            .create_question(
+                &q,
+                &Effects::new(AuditActor::User(asker.id), q.asked_at).with_audit(change("x")),
+            )
             .await
             .unwrap();
         let mut answered = q.clone();
@@ -1803,12 +1913,18 @@ mod partners {
             .answer(author.id, "445 only.", Audience::Everyone, t(4))
             .unwrap();
         store
-            .save_question(&answered, AuditActor::User(author.id), &change("x"), t(4))
+            .save_question(
+                &answered,
+                &Effects::new(AuditActor::User(author.id), t(4)).with_audit(change("x")),
+            )
             .await
             .unwrap();
         assert_err!(
             store
-                .save_question(&answered, AuditActor::User(author.id), &change("x"), t(4))
+                .save_question(
+                    &answered,
+                    &Effects::new(AuditActor::User(author.id), t(4)).with_audit(change("x"))
+                )
                 .await,
             StoreError::Conflict(_)
         );
@@ -1841,7 +1957,10 @@ mod partners {
         )
         .unwrap();
         let alert = store
-            .create_alert(&alert, AuditActor::User(author.id), &change("x"), &[])
+            .create_alert(
+                &alert,
+                &Effects::new(AuditActor::User(author.id), alert.sent_at).with_audit(change("x")),
+            )
             .await
             .unwrap();
         assert_eq!(store.get_alert(alert.id).await.unwrap(), alert);
@@ -1910,7 +2029,8 @@ mod partners {
                 t(10),
             )
         };
-        let (one, two) = ([job(1)], [job(2)]);
+        let one = Effects::system(d.delivered_at).with_jobs([job(1)]);
+        let two = Effects::system(d.delivered_at).with_jobs([job(2)]);
         let (x, y) = tokio::join!(
             store.record_package_delivery(&d, &one),
             store.record_package_delivery(&d, &two)
@@ -1930,7 +2050,12 @@ mod partners {
             tier: "2".into(),
             ..d.clone()
         };
-        assert!(store.record_package_delivery(&other, &[]).await.unwrap());
+        assert!(
+            store
+                .record_package_delivery(&other, &Effects::system(other.delivered_at))
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.package_deliveries(r.id()).await.unwrap(),
             vec![d, other]
@@ -1960,17 +2085,35 @@ mod jobs {
     async fn enqueueing_is_idempotent() {
         let (db, store) = setup().await;
         let first = [job("mail", "m1", t(0)), job("mail.partner", "m2", t(0))];
-        assert_eq!(store.enqueue_jobs(&first, t(0)).await.unwrap(), 2);
+        assert_eq!(
+            store
+                .commit(&Effects::system(t(0)).with_jobs(first.to_vec()))
+                .await
+                .unwrap(),
+            2
+        );
         // The same keys again (a retried request, another instance): nothing new, and the
         // stored jobs keep their first payload and time.
         let mut again = first.to_vec();
         again[0].payload = json!({ "changed": true });
         again[0].run_at = t(99);
         again.push(job("webhook", "w1", t(5)));
-        assert_eq!(store.enqueue_jobs(&again, t(1)).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .commit(&Effects::system(t(1)).with_jobs(again.to_vec()))
+                .await
+                .unwrap(),
+            1
+        );
         // A key twice in one batch counts once.
         let twice = [job("mail", "m3", t(0)), job("mail", "m3", t(0))];
-        assert_eq!(store.enqueue_jobs(&twice, t(1)).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .commit(&Effects::system(t(1)).with_jobs(twice.to_vec()))
+                .await
+                .unwrap(),
+            1
+        );
 
         let m1 = by_key(&store, "m1").await;
         assert_eq!(m1.kind, "mail");
@@ -2045,11 +2188,18 @@ mod jobs {
 
         // A batch is one transaction: an invalid job leaves the others out too.
         let bad = [job("mail", "m4", t(0)), job("mail", " ", t(0))];
-        let msg = assert_err!(store.enqueue_jobs(&bad, t(2)).await, StoreError::Invalid(_));
+        let msg = assert_err!(
+            store
+                .commit(&Effects::system(t(2)).with_jobs(bad.to_vec()))
+                .await,
+            StoreError::Invalid(_)
+        );
         assert!(msg.contains("idempotency key"), "{msg}");
         assert_err!(store.get_job_by_key("m4").await, StoreError::NotFound);
         assert_err!(
-            store.enqueue_jobs(&[job("", "m5", t(0))], t(2)).await,
+            store
+                .commit(&Effects::system(t(2)).with_jobs([job("", "m5", t(0))]))
+                .await,
             StoreError::Invalid(_)
         );
         db.drop_now().await;
@@ -2063,7 +2213,10 @@ mod jobs {
             job("mail", "later", t(100)),
             job("webhook", "hook", t(0)),
         ];
-        store.enqueue_jobs(&jobs, t(0)).await.unwrap();
+        store
+            .commit(&Effects::system(t(0)).with_jobs(jobs.to_vec()))
+            .await
+            .unwrap();
 
         // Only the kinds asked for, only what is due.
         let claimed = store
@@ -2208,7 +2361,7 @@ mod jobs {
     async fn an_expired_lease_passes_the_job_to_another_worker() {
         let (db, store) = setup().await;
         store
-            .enqueue_jobs(&[job("mail", "m", t(0))], t(0))
+            .commit(&Effects::system(t(0)).with_jobs([job("mail", "m", t(0))]))
             .await
             .unwrap();
         let mine = store
@@ -2259,7 +2412,10 @@ mod jobs {
         let batch: Vec<NewJob> = (0..5)
             .map(|i| job("mail", &format!("b-{i}"), t(0)))
             .collect();
-        store.enqueue_jobs(&batch, t(0)).await.unwrap();
+        store
+            .commit(&Effects::system(t(0)).with_jobs(batch.to_vec()))
+            .await
+            .unwrap();
         let mine = store
             .claim_jobs("w1", &["mail"], t(0), MIN, 3)
             .await
@@ -2295,7 +2451,13 @@ mod jobs {
         let batch: Vec<NewJob> = (0..JOBS)
             .map(|i| job("mail", &format!("job-{i:03}"), t(i as i64 % 7)))
             .collect();
-        assert_eq!(store.enqueue_jobs(&batch, t(0)).await.unwrap(), JOBS as u64);
+        assert_eq!(
+            store
+                .commit(&Effects::system(t(0)).with_jobs(batch.to_vec()))
+                .await
+                .unwrap(),
+            JOBS as u64
+        );
         let mut claimers = Vec::new();
         for w in 0..4 {
             let store = store.clone();
@@ -2344,7 +2506,7 @@ mod jobs {
 
 mod distribution {
     use super::*;
-    use keikai_domain::audit::{AuditActor, Change};
+    use keikai_domain::audit::Change;
     use keikai_domain::subscription::{
         AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
         WebhookEndpoint, default_triggers,
@@ -2364,7 +2526,7 @@ mod distribution {
         )
     }
 
-    fn list(name: &str, priority: u32) -> AudienceList {
+    pub(super) fn list(name: &str, priority: u32) -> AudienceList {
         AudienceList {
             id: ListId::new(),
             name: name.to_owned(),
@@ -2378,7 +2540,7 @@ mod distribution {
         }
     }
 
-    fn subscription(email: &str, lists: &[ListId]) -> NewSubscription {
+    pub(super) fn subscription(email: &str, lists: &[ListId]) -> NewSubscription {
         let mut s = Subscriber::subscribe(
             SubscriberInput {
                 email: email.to_owned(),
@@ -2420,7 +2582,7 @@ mod distribution {
         let b = list("b", 1);
         for l in [&a, &b] {
             store
-                .save_list(l, AuditActor::System, &change(), t(0))
+                .save_list(l, &Effects::system(t(0)).with_audit(change()))
                 .await
                 .unwrap();
         }
@@ -2428,7 +2590,7 @@ mod distribution {
         dup.id = ListId::new();
         assert_err!(
             store
-                .save_list(&dup, AuditActor::System, &change(), t(0))
+                .save_list(&dup, &Effects::system(t(0)).with_audit(change()))
                 .await,
             StoreError::Conflict(_)
         );
@@ -2443,14 +2605,14 @@ mod distribution {
             subscription("y@example.com", &[a.id, b.id]),
         ];
         let counts = store
-            .import_subscribers(&rows, AuditActor::System, &change(), t(1))
+            .import_subscribers(&rows, &Effects::system(t(1)).with_audit(change()))
             .await
             .unwrap();
         assert_eq!((counts.created, counts.updated), (2, 0));
         // Again, with x also on b: nobody twice, x gains b.
         let again = [subscription("x@example.com", &[b.id])];
         let counts = store
-            .import_subscribers(&again, AuditActor::System, &change(), t(2))
+            .import_subscribers(&again, &Effects::system(t(2)).with_audit(change()))
             .await
             .unwrap();
         assert_eq!((counts.created, counts.updated), (0, 1));
@@ -2477,7 +2639,7 @@ mod distribution {
         // A pending subscription is not in the audience; unsubscribing removes one.
         let mut y = rows[1].subscriber.clone();
         y.state = SubscriptionState::Unsubscribed;
-        store.save_subscriber(&y, None, t(3)).await.unwrap();
+        store.save_subscriber(&y, None, &fx(3)).await.unwrap();
         let audience = store.audience().await.unwrap();
         assert_eq!(audience.subscribers.len(), 1);
         assert_eq!(audience.members.len(), 4);
@@ -2485,12 +2647,12 @@ mod distribution {
         // Self-service: the address is taken.
         assert_err!(
             store
-                .create_subscriber(&subscription("x@example.com", &[]), &[], t(4))
+                .create_subscriber(&subscription("x@example.com", &[]), &fx(4))
                 .await,
             StoreError::Conflict(_)
         );
         store
-            .delete_list(a.id, AuditActor::System, &change(), t(5))
+            .delete_list(a.id, &Effects::system(t(5)).with_audit(change()))
             .await
             .unwrap();
         assert_eq!(store.count_subscribers(Some(a.id)).await.unwrap(), 0);
@@ -2502,7 +2664,7 @@ mod distribution {
         let (_db, store) = setup().await;
         let l = list("all", 1);
         store
-            .save_list(&l, AuditActor::System, &change(), t(0))
+            .save_list(&l, &Effects::system(t(0)).with_audit(change()))
             .await
             .unwrap();
         let event = DistributionEvent {
@@ -2529,7 +2691,11 @@ mod distribution {
             .collect();
         assert!(
             store
-                .record_fanout(&event, &deliveries, &jobs)
+                .record_fanout(
+                    &event,
+                    &deliveries,
+                    &Effects::system(event.created_at).with_jobs(jobs.to_vec())
+                )
                 .await
                 .unwrap()
         );
@@ -2537,7 +2703,12 @@ mod distribution {
         let mut again = event.clone();
         again.id = uuid::Uuid::now_v7();
         let more = vec![delivery(uuid::Uuid::now_v7(), l.id, 3)];
-        assert!(!store.record_fanout(&again, &more, &[]).await.unwrap());
+        assert!(
+            !store
+                .record_fanout(&again, &more, &Effects::system(again.created_at))
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store
                 .count_jobs_by_state(Some("distribution"))
@@ -2554,7 +2725,9 @@ mod distribution {
         };
         let twice = vec![delivery(r1, l.id, 1), delivery(r1, l.id, 1)];
         assert_err!(
-            store.record_fanout(&other, &twice, &[]).await,
+            store
+                .record_fanout(&other, &twice, &Effects::system(other.created_at))
+                .await,
             StoreError::Conflict(_)
         );
         assert!(store.event_by_key("release:x").await.unwrap().is_none());
@@ -2639,9 +2812,7 @@ mod distribution {
                 "eng",
                 &json!({"a": 1}),
                 0,
-                AuditActor::System,
-                &change(),
-                t(0),
+                &Effects::system(t(0)).with_audit(change()),
             )
             .await
             .unwrap();
@@ -2652,9 +2823,7 @@ mod distribution {
                     "eng",
                     &json!({"a": 2}),
                     0,
-                    AuditActor::System,
-                    &change(),
-                    t(1)
+                    &Effects::system(t(1)).with_audit(change())
                 )
                 .await,
             StoreError::Conflict(_)
@@ -2664,9 +2833,7 @@ mod distribution {
                 "eng",
                 &json!({"a": 3}),
                 1,
-                AuditActor::System,
-                &change(),
-                t(2),
+                &Effects::system(t(2)).with_audit(change()),
             )
             .await
             .unwrap();
@@ -2676,7 +2843,7 @@ mod distribution {
 
         let l = list("soc", 1);
         store
-            .save_list(&l, AuditActor::System, &change(), t(0))
+            .save_list(&l, &Effects::system(t(0)).with_audit(change()))
             .await
             .unwrap();
         let w = WebhookEndpoint::new(
@@ -2688,7 +2855,7 @@ mod distribution {
         )
         .unwrap();
         store
-            .save_webhook(&w, AuditActor::System, &change(), t(0))
+            .save_webhook(&w, &Effects::system(t(0)).with_audit(change()))
             .await
             .unwrap();
         assert!(
@@ -2723,5 +2890,217 @@ mod distribution {
         assert!(got.disabled_reason.unwrap().contains("HTTP 503"));
         assert!(store.audience().await.unwrap().webhooks.is_empty());
         assert_eq!(store.list_webhooks().await.unwrap().len(), 1);
+    }
+}
+
+/// A write and its effects commit together or not at all. Each test gives a write effects
+/// whose audit entry, job and first notice are valid and whose last notice names a user that
+/// does not exist: its foreign key fails after the change, the audit entry and the job were
+/// written inside the transaction, so nothing of them may remain.
+mod atomicity {
+    use super::*;
+    use keikai_domain::audit::{AuditActor, Change};
+    use keikai_domain::case::{Case, CaseIndex, SeverityScale, Visibility};
+    use keikai_domain::subscription::SubscriptionState;
+    use keikai_store::{NewJob, NewMessage, NewNotification};
+
+    const JOB: &str = "atomicity:job";
+
+    /// A store with a user (`witness`) whom the valid notice names.
+    async fn world() -> (TestDatabase, Arc<dyn Store>, UserId) {
+        let (db, store) = setup().await;
+        let witness = add_user(&store, "witness@example.com").await.id;
+        (db, store, witness)
+    }
+
+    fn notice(user_id: UserId) -> NewNotification {
+        NewNotification {
+            user_id,
+            case_id: None,
+            kind: "test".into(),
+            text: "atomicity".into(),
+        }
+    }
+
+    /// Valid but for the last notice.
+    fn poisoned(witness: UserId) -> Effects {
+        Effects::new(AuditActor::User(witness), t(50))
+            .with_audit(Change::new("test.poisoned", "test/1", (), ()))
+            .with_jobs([NewJob::new("mail", JOB, serde_json::json!({}), t(50))])
+            .with_notices([notice(witness), notice(UserId::new())])
+    }
+
+    /// Runs `write` (built with `poisoned`), expects the foreign key to refuse it, and checks
+    /// that no audit entry, job or notice of it remains. The caller checks the state.
+    async fn refused<T: std::fmt::Debug>(
+        store: &Arc<dyn Store>,
+        witness: UserId,
+        write: impl Future<Output = Result<T, StoreError>>,
+    ) {
+        let head = store.audit_head().await.unwrap();
+        assert_err!(write.await, StoreError::Reference(_));
+        assert_eq!(
+            store.audit_head().await.unwrap(),
+            head,
+            "an audit entry remained"
+        );
+        assert_err!(store.get_job_by_key(JOB).await, StoreError::NotFound);
+        assert!(
+            store
+                .notifications(witness, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_organisation() {
+        let (db, store, witness) = world().await;
+        let org = new_org("Gone", OrgKind::Partner);
+        refused(&store, witness, store.create_org(&org, &poisoned(witness))).await;
+        assert_err!(store.get_org(org.id).await, StoreError::NotFound);
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_user_and_their_memberships() {
+        let (db, store, witness) = world().await;
+        let own = store
+            .create_org(&new_org("PSIRT", OrgKind::Own), &fx(0))
+            .await
+            .unwrap();
+        let user = new_user("gone@example.com");
+        let admin = Membership {
+            org_id: own.id,
+            role: Role::Admin,
+        };
+        let fx = poisoned(witness);
+        refused(&store, witness, store.create_user(&user, &[admin], &fx)).await;
+        assert_err!(store.get_user(user.id).await, StoreError::NotFound);
+        assert!(store.memberships(user.id).await.unwrap().is_empty());
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_branch() {
+        let (db, store, witness) = world().await;
+        let vendor = new_branch(None, BranchCategory::Vendor, "Vendor");
+        refused(
+            &store,
+            witness,
+            store.create_branch(&vendor, &poisoned(witness)),
+        )
+        .await;
+        assert_err!(store.get_branch(vendor.id).await, StoreError::NotFound);
+        let kept = store.create_branch(&vendor, &fx(0)).await.unwrap();
+        refused(
+            &store,
+            witness,
+            store.delete_branch(kept.id, &poisoned(witness)),
+        )
+        .await;
+        assert_eq!(store.get_branch(kept.id).await.unwrap(), kept);
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_token() {
+        let (db, store, witness) = world().await;
+        let token = NewToken {
+            id: TokenId::new(),
+            user_id: witness,
+            name: "ci".into(),
+            scopes: vec![Scope::Read],
+            secret_hash: "hash".into(),
+            expires_at: None,
+        };
+        refused(
+            &store,
+            witness,
+            store.create_token(&token, &poisoned(witness)),
+        )
+        .await;
+        assert_err!(store.get_token(token.id).await, StoreError::NotFound);
+        store.create_token(&token, &fx(0)).await.unwrap();
+        refused(
+            &store,
+            witness,
+            store.revoke_token(token.id, &poisoned(witness)),
+        )
+        .await;
+        assert_eq!(store.get_token(token.id).await.unwrap().revoked_at, None);
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_and_their_confirmation_mail() {
+        let (db, store, witness) = world().await;
+        let list = distribution::list("a", 1);
+        store.save_list(&list, &fx(0)).await.unwrap();
+        let sub = distribution::subscription("s@example.com", &[list.id]);
+        store.create_subscriber(&sub, &fx(0)).await.unwrap();
+        let before = store.get_subscriber(sub.subscriber.id).await.unwrap();
+        let mut again = sub.subscriber.clone();
+        again.state = SubscriptionState::Pending;
+        let fx = poisoned(witness);
+        refused(
+            &store,
+            witness,
+            store.save_subscriber(&again, Some(&[]), &fx),
+        )
+        .await;
+        assert_eq!(store.get_subscriber(again.id).await.unwrap(), before);
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn effects_alone() {
+        let (db, store, witness) = world().await;
+        refused(&store, witness, store.commit(&poisoned(witness))).await;
+        db.drop_now().await;
+    }
+
+    /// A stored case, and a change of it to save.
+    async fn case_and_change(store: &Arc<dyn Store>) -> (Case, Case, CaseIndex) {
+        let case = cases::open(store, "Case", None, 0).await;
+        let mut changed = case.clone();
+        changed.title = "Changed".into();
+        let index = CaseIndex::of(&changed, &SeverityScale::default());
+        (case, changed, index)
+    }
+
+    #[tokio::test]
+    async fn a_message_and_the_acknowledgement_it_starts() {
+        let (db, store, witness) = world().await;
+        let (case, acknowledged, index) = case_and_change(&store).await;
+        let message = NewMessage {
+            case_id: case.id,
+            visibility: Visibility::Reporter,
+            author: Some(witness),
+            from_reporter: false,
+            body: "Thank you".into(),
+            attachments: Vec::new(),
+        };
+        let fx = poisoned(witness);
+        let write = store.add_message(&message, Some((&acknowledged, &index)), &fx);
+        refused(&store, witness, write).await;
+        assert!(store.list_messages(case.id, None).await.unwrap().is_empty());
+        assert_eq!(store.get_case(case.id).await.unwrap(), case);
+        db.drop_now().await;
+    }
+
+    #[tokio::test]
+    async fn a_case() {
+        let (db, store, witness) = world().await;
+        let (case, renamed, index) = case_and_change(&store).await;
+        refused(
+            &store,
+            witness,
+            store.save_case(&renamed, &index, &poisoned(witness)),
+        )
+        .await;
+        assert_eq!(store.get_case(case.id).await.unwrap(), case);
+        db.drop_now().await;
     }
 }

@@ -22,7 +22,7 @@ use keikai_domain::{
     Action, AdvisoryId, BranchCategory, BranchId, DomainError, Locale, ReleaseId, UserId,
     VulnerabilityId,
 };
-use keikai_store::{AdvisoryFilter, StoreError};
+use keikai_store::{AdvisoryFilter, Effects, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -87,7 +87,10 @@ fn save_error(e: StoreError) -> AppError {
 async fn save(state: &AppState, a: &Advisory, user: UserId, change: Change) -> AppResult<Advisory> {
     state
         .store
-        .save_advisory(a, AuditActor::User(user), &[change])
+        .save_advisory(
+            a,
+            &Effects::new(AuditActor::User(user), a.updated_at).with_changes([change]),
+        )
         .await
         .map_err(save_error)
 }
@@ -292,7 +295,10 @@ pub async fn create(
     let (a, change) = Advisory::draft(tracking_id, lang, text, user, now)?;
     let a = state
         .store
-        .create_advisory(&a, AuditActor::User(user), &change)
+        .create_advisory(
+            &a,
+            &Effects::new(AuditActor::User(user), a.updated_at).with_audit(change),
+        )
         .await?;
     Ok((a, true))
 }
@@ -314,7 +320,10 @@ pub async fn create_from_case(
     let (a, change) = Advisory::from_case(tracking_id, &case, user, now);
     let a = state
         .store
-        .create_advisory(&a, AuditActor::User(user), &change)
+        .create_advisory(
+            &a,
+            &Effects::new(AuditActor::User(user), a.updated_at).with_audit(change),
+        )
         .await?;
     Ok((a, true))
 }
@@ -937,7 +946,10 @@ pub async fn plan_release(
     );
     Ok(state
         .store
-        .create_release(&release, AuditActor::User(user), &change, now)
+        .create_release(
+            &release,
+            &Effects::new(AuditActor::User(user), now).with_audit(change),
+        )
         .await?)
 }
 
@@ -1057,7 +1069,10 @@ pub async fn reschedule(
     let change = release.reschedule(at, schedule, now)?;
     state
         .store
-        .save_release(&release, AuditActor::User(user), &[change], now)
+        .save_release(
+            &release,
+            &Effects::new(AuditActor::User(user), now).with_changes([change]),
+        )
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => AppError::conflict(RELEASE_CONFLICT_MESSAGE),

@@ -10,7 +10,7 @@ use keikai_domain::{
     Membership, OrgId, OrgKind, OrgName, Organisation, Password, Role, Scope, TokenId, TokenSecret,
     User, UserId,
 };
-use keikai_store::{NewBranch, NewOrganisation, NewToken, NewUser};
+use keikai_store::{Effects, NewBranch, NewOrganisation, NewToken, NewUser};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -159,6 +159,7 @@ pub async fn create_org(
 ) -> AppResult<(StatusCode, Json<Organisation>)> {
     ctx.require(Action::ManageOrganisations)?;
     let org = NewOrganisation {
+        id: OrgId::new(),
         name: OrgName::parse(&body.name)?,
         kind: body.kind,
     };
@@ -174,14 +175,10 @@ pub(crate) async fn create_org_audited(
     ctx: &Ctx,
     org: &NewOrganisation,
 ) -> AppResult<Organisation> {
-    let org = state.store.create_org(org, state.clock.now()).await?;
+    let fx = ctx.effects(state);
     let subject = format!("organisation/{}", org.id);
-    ctx.audit(
-        state,
-        Change::new("organisation.created", subject, (), &org),
-    )
-    .await?;
-    Ok(org)
+    let change = Change::new("organisation.created", subject, (), org.created(fx.at));
+    Ok(state.store.create_org(org, &fx.with_audit(change)).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
@@ -240,20 +237,28 @@ async fn create_user_with_memberships(
     for (i, m) in ms.iter().enumerate() {
         check_membership(state, m.org_id, m.role, &format!("memberships[{i}].")).await?;
     }
-    let user = state.store.create_user(new, state.clock.now()).await?;
-    ctx.audit(
-        state,
-        Change::new("user.created", user_subject(user.id), (), &user),
-    )
-    .await?;
-    for m in ms {
-        add_membership_audited(state, ctx, user.id, m.org_id, m.role).await?;
-    }
-    Ok(user)
+    let memberships: Vec<Membership> = ms
+        .iter()
+        .map(|m| Membership {
+            org_id: m.org_id,
+            role: m.role,
+        })
+        .collect();
+    // The user, their memberships and the entries recording them commit together.
+    let fx = ctx.effects(state);
+    let created = Change::new("user.created", user_subject(new.id), (), new.created(fx.at));
+    let fx = fx
+        .with_audit(created)
+        .with_changes(memberships.iter().map(|m| membership_added(new.id, *m)));
+    Ok(state.store.create_user(new, &memberships, &fx).await?)
 }
 
 fn user_subject(id: UserId) -> String {
     format!("user/{id}")
+}
+
+fn membership_added(user: UserId, m: Membership) -> Change {
+    Change::new("user.membership_added", user_subject(user), (), m)
 }
 
 async fn add_membership_audited(
@@ -263,13 +268,9 @@ async fn add_membership_audited(
     org: OrgId,
     role: Role,
 ) -> AppResult<()> {
-    state.store.add_membership(user, org, role).await?;
     let m = Membership { org_id: org, role };
-    ctx.audit(
-        state,
-        Change::new("user.membership_added", user_subject(user), (), m),
-    )
-    .await
+    let fx = ctx.effects(state).with_audit(membership_added(user, m));
+    Ok(state.store.add_membership(user, org, role, &fx).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
@@ -288,6 +289,7 @@ pub async fn create_user(
 ) -> AppResult<(StatusCode, Json<UserWithMemberships>)> {
     ctx.require(Action::ManageUsers)?;
     let new = NewUser {
+        id: UserId::new(),
         email: Email::parse(&body.email)?,
         display_name: DisplayName::parse(&body.display_name)?,
         password_hash: hash_password(&Password::parse(&body.password)?).await?,
@@ -384,24 +386,24 @@ pub(crate) async fn set_disabled(
             "you cannot disable your own account",
         ));
     }
-    let at = disabled.then(|| user.disabled_at.unwrap_or_else(|| state.clock.now()));
-    state.store.set_disabled(id, at).await?;
-    if disabled {
-        state.store.delete_user_sessions(id).await?;
-    }
+    let mut fx = ctx.effects(state);
+    let at = disabled.then(|| user.disabled_at.unwrap_or(fx.at));
     if at != user.disabled_at {
         let action = if disabled {
             "user.disabled"
         } else {
             "user.enabled"
         };
-        let change = Change::new(
+        fx.audit.push(Change::new(
             action,
             user_subject(id),
             serde_json::json!({ "disabled_at": user.disabled_at }),
             serde_json::json!({ "disabled_at": at }),
-        );
-        ctx.audit(state, change).await?;
+        ));
+    }
+    state.store.set_disabled(id, at, &fx).await?;
+    if disabled {
+        state.store.delete_user_sessions(id).await?;
     }
     Ok(state.store.get_user(id).await?)
 }
@@ -426,14 +428,14 @@ pub async fn update_user(
         set_disabled(&state, &ctx, id, d).await?;
     }
     if let Some(name) = name.filter(|n| *n != before.display_name) {
-        state.store.set_display_name(id, &name).await?;
         let change = Change::new(
             "user.renamed",
             user_subject(id),
             serde_json::json!({ "display_name": before.display_name }),
             serde_json::json!({ "display_name": name }),
         );
-        ctx.audit(&state, change).await?;
+        let fx = ctx.effects(&state).with_audit(change);
+        state.store.set_display_name(id, &name, &fx).await?;
     }
     let user = state.store.get_user(id).await?;
     let memberships = state.store.memberships(id).await?;
@@ -473,6 +475,7 @@ pub async fn create_branch(
 ) -> AppResult<(StatusCode, Json<Branch>)> {
     ctx.require(Action::ManageProducts)?;
     let new = NewBranch {
+        id: BranchId::new(),
         parent_id: body.parent_id,
         category: body.category,
         name: BranchName::parse(&body.name)?,
@@ -493,10 +496,17 @@ pub(crate) async fn create_branch_audited(
     ctx: &Ctx,
     new: &NewBranch,
 ) -> AppResult<Branch> {
-    let branch = state.store.create_branch(new, state.clock.now()).await?;
-    let change = Change::new("branch.created", branch_subject(branch.id), (), &branch);
-    ctx.audit(state, change).await?;
-    Ok(branch)
+    let fx = ctx.effects(state);
+    let change = Change::new(
+        "branch.created",
+        branch_subject(new.id),
+        (),
+        new.created(fx.at),
+    );
+    Ok(state
+        .store
+        .create_branch(new, &fx.with_audit(change))
+        .await?)
 }
 
 /// Removes a catalogue entry and records it (UI and API).
@@ -506,9 +516,9 @@ pub(crate) async fn delete_branch_audited(
     id: BranchId,
 ) -> AppResult<()> {
     let before = state.store.get_branch(id).await?;
-    state.store.delete_branch(id).await?;
     let change = Change::new("branch.deleted", branch_subject(id), &before, ());
-    ctx.audit(state, change).await
+    let fx = ctx.effects(state).with_audit(change);
+    Ok(state.store.delete_branch(id, &fx).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "products",
@@ -534,10 +544,13 @@ pub async fn rename_branch(
     let id: BranchId = parse_id(&id)?;
     let name = BranchName::parse(&body.name)?;
     let before = state.store.get_branch(id).await?;
-    let after = state.store.rename_branch(id, &name).await?;
+    let after = Branch {
+        name: name.clone(),
+        ..before.clone()
+    };
     let change = Change::new("branch.renamed", branch_subject(id), &before, &after);
-    ctx.audit(&state, change).await?;
-    Ok(Json(after))
+    let fx = ctx.effects(&state).with_audit(change);
+    Ok(Json(state.store.rename_branch(id, &name, &fx).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/branches/{id}", tag = "products",
@@ -671,18 +684,24 @@ pub(crate) async fn issue_token(
 ) -> AppResult<(ApiToken, String)> {
     let secret = format!("{}{}", TokenSecret::PREFIX, random_secret());
     let new = NewToken {
+        id: TokenId::new(),
         user_id: user,
         name: keikai_domain::token::parse_token_name(name)?,
         scopes,
         secret_hash: sha256_hex(&secret),
         expires_at,
     };
-    let token = state.store.create_token(&new, state.clock.now()).await?;
     // Tokens are only ever made by their owner; the record holds no secret.
-    let change = Change::new("token.issued", format!("token/{}", token.id), (), &token);
-    state
+    let fx = Effects::new(AuditActor::User(user), state.clock.now());
+    let change = Change::new(
+        "token.issued",
+        format!("token/{}", new.id),
+        (),
+        new.created(fx.at),
+    );
+    let token = state
         .store
-        .append_audit(AuditActor::User(user), &change, state.clock.now())
+        .create_token(&new, &fx.with_audit(change))
         .await?;
     Ok((token, secret))
 }
@@ -696,9 +715,9 @@ pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str
     ctx.require(Action::RevokeToken {
         owner: token.user_id,
     })?;
-    state.store.revoke_token(id, state.clock.now()).await?;
     let change = Change::new("token.revoked", format!("token/{id}"), &token, ());
-    ctx.audit(state, change).await
+    let fx = ctx.effects(state).with_audit(change);
+    Ok(state.store.revoke_token(id, &fx).await?)
 }
 
 #[derive(utoipa::OpenApi)]

@@ -29,7 +29,7 @@ use keikai_domain::{
     VulnerabilityId, authorize,
 };
 use keikai_store::{
-    CaseFilter, CaseSummary, NewAttachment, NewMessage, NewNotification, StoreError,
+    CaseFilter, CaseSummary, Effects, NewAttachment, NewMessage, NewNotification, StoreError,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
@@ -162,9 +162,12 @@ async fn save(
     notify: &[NewNotification],
 ) -> AppResult<Case> {
     let index = CaseIndex::of(case, &state.config.severity_scale);
+    let fx = Effects::new(AuditActor::User(user), case.updated_at)
+        .with_changes(changes.iter().cloned())
+        .with_notices(notify.iter().cloned());
     state
         .store
-        .save_case(case, &index, AuditActor::User(user), changes, notify)
+        .save_case(case, &index, &fx)
         .await
         .map_err(save_error)
 }
@@ -826,34 +829,25 @@ pub async fn add_message(
         body,
         attachments,
     };
-    let saved = state
-        .store
-        .add_message(&message, AuditActor::User(user), &change, now)
-        .await?;
-    if visibility == Visibility::Reporter && !from_reporter {
-        acknowledge(state, case, user, now).await?;
-    }
-    Ok(saved)
-}
-
-/// Meets the acknowledge clock on the first answer to the reporter. The message is already
-/// stored, so a concurrent save is not an error here: reload and try again.
-async fn acknowledge(
-    state: &AppState,
-    mut case: Case,
-    user: UserId,
-    now: Timestamp,
-) -> AppResult<()> {
+    // The first answer to the reporter meets the acknowledge clock in the same transaction.
+    // A concurrent save of the case refuses both (the message is not stored): reload the
+    // case and try again.
+    let acknowledges = visibility == Visibility::Reporter && !from_reporter;
+    let mut case = case;
     for _ in 0..3 {
-        let Some(change) = case.acknowledge(now) else {
-            return Ok(());
+        let ack = if acknowledges {
+            case.acknowledge(now)
+        } else {
+            None
         };
-        match save(state, &case, user, &[change], &[]).await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.status == axum::http::StatusCode::CONFLICT => {
-                case = state.store.get_case(case.id).await?;
-            }
-            Err(e) => return Err(e),
+        let index = CaseIndex::of(&case, &state.config.severity_scale);
+        let with_case = ack.is_some().then_some((&case, &index));
+        let fx = Effects::new(AuditActor::User(user), now)
+            .with_audit(change.clone())
+            .with_changes(ack);
+        match state.store.add_message(&message, with_case, &fx).await {
+            Err(StoreError::Conflict(_)) => case = state.store.get_case(case.id).await?,
+            other => return Ok(other?),
         }
     }
     Err(AppError::conflict(CONFLICT_MESSAGE))

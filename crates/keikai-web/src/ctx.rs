@@ -66,21 +66,10 @@ impl Ctx {
             .map_or(AuditActor::System, |u| AuditActor::User(u.id))
     }
 
-    /// Records a change made outside a case (organisations, users, the catalogue, tokens).
-    ///
-    /// Appended after the change, in a second transaction: the store's per-area methods do
-    /// not take audit entries yet (cases do). A crash between the two would leave the change
-    /// unrecorded, never a record of a change that did not happen.
-    pub async fn audit(
-        &self,
-        state: &AppState,
-        change: keikai_domain::audit::Change,
-    ) -> AppResult<()> {
-        state
-            .store
-            .append_audit(self.audit_actor(), &change, state.clock.now())
-            .await?;
-        Ok(())
+    /// Effects of what this request changes, by its caller, at the clock's now: the store
+    /// commits them with the change.
+    pub fn effects(&self, state: &AppState) -> keikai_store::Effects {
+        keikai_store::Effects::new(self.audit_actor(), state.clock.now())
     }
 
     /// Asks the policy; on refusal returns the error this surface should answer with.

@@ -26,7 +26,8 @@ use keikai_domain::subscription::{
 use keikai_domain::{Action, BranchId, ListId, Locale, SubscriberId};
 use keikai_jobs::distribution::{DistributionConfig, FanoutRequest, link_token};
 use keikai_store::{
-    DeliveryCounts, DeliveryRecord, DeliveryState, NewJob, NewSubscription, SubscriberRecord,
+    DeliveryCounts, DeliveryRecord, DeliveryState, Effects, NewJob, NewSubscription,
+    SubscriberRecord,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -132,7 +133,10 @@ pub async fn enqueue_due_digests(state: &AppState) -> AppResult<u64> {
     if jobs.is_empty() {
         return Ok(0);
     }
-    Ok(state.store.enqueue_jobs(&jobs, now).await?)
+    Ok(state
+        .store
+        .commit(&Effects::system(now).with_jobs(jobs))
+        .await?)
 }
 
 fn period_name(p: DigestPeriod) -> &'static str {
@@ -286,7 +290,7 @@ pub async fn api_delete_list(
     let now = state.clock.now();
     state
         .store
-        .delete_list(id, ctx.audit_actor(), &change, now)
+        .delete_list(id, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -320,7 +324,10 @@ pub async fn save_list(
     );
     state
         .store
-        .save_list(&list, ctx.audit_actor(), &change, state.clock.now())
+        .save_list(
+            &list,
+            &Effects::new(ctx.audit_actor(), state.clock.now()).with_audit(change),
+        )
         .await?;
     Ok(list)
 }
@@ -418,7 +425,10 @@ pub async fn api_create_subscriber(
     );
     state
         .store
-        .import_subscribers(&[row], ctx.audit_actor(), &change, now)
+        .import_subscribers(
+            &[row],
+            &Effects::new(ctx.audit_actor(), now).with_audit(change),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -513,20 +523,16 @@ pub async fn api_patch_subscriber(
         Some(ids) => Some(known_lists(&state, ids, s.kind).await?),
         None => None,
     };
-    let now = state.clock.now();
-    state
-        .store
-        .save_subscriber(&s, lists.as_deref(), now)
-        .await?;
     let change = Change::new(
         "distribution.subscriber.changed",
         format!("subscriber/{id}"),
         &before,
         &s,
     );
+    let fx = Effects::new(ctx.audit_actor(), state.clock.now()).with_audit(change);
     state
         .store
-        .append_audit(ctx.audit_actor(), &change, now)
+        .save_subscriber(&s, lists.as_deref(), &fx)
         .await?;
     Ok(Json(state.store.get_subscriber(id).await?.into()))
 }
@@ -625,7 +631,10 @@ pub async fn import_csv(
         );
         state
             .store
-            .import_subscribers(&rows, ctx.audit_actor(), &change, now)
+            .import_subscribers(
+                &rows,
+                &Effects::new(ctx.audit_actor(), now).with_audit(change),
+            )
             .await?
     };
     Ok(ImportReport {
@@ -777,9 +786,7 @@ pub async fn put_edition(
             name,
             &data,
             body.revision,
-            ctx.audit_actor(),
-            &change,
-            state.clock.now(),
+            &Effects::new(ctx.audit_actor(), state.clock.now()).with_audit(change),
         )
         .await?;
     Ok(EditionView {
@@ -952,7 +959,7 @@ pub async fn create_webhook(
     );
     state
         .store
-        .save_webhook(&w, ctx.audit_actor(), &change, now)
+        .save_webhook(&w, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?;
     Ok(w)
 }
@@ -988,7 +995,10 @@ pub async fn enable_webhook(state: &AppState, ctx: &Ctx, id: &str) -> AppResult<
     );
     state
         .store
-        .save_webhook(&w, ctx.audit_actor(), &change, state.clock.now())
+        .save_webhook(
+            &w,
+            &Effects::new(ctx.audit_actor(), state.clock.now()).with_audit(change),
+        )
         .await?;
     Ok(shown)
 }
@@ -1100,14 +1110,11 @@ pub async fn early_warning(
         serde_json::Value::Null,
         &request.view,
     );
-    state
-        .store
-        .append_audit(ctx.audit_actor(), &change, now)
-        .await?;
-    state
-        .store
-        .enqueue_jobs(&[job(&request, now)?], now)
-        .await?;
+    // The record of the warning and the fan-out that sends it commit together.
+    let fx = Effects::new(ctx.audit_actor(), now)
+        .with_audit(change)
+        .with_jobs([job(&request, now)?]);
+    state.store.commit(&fx).await?;
     Ok(key)
 }
 
@@ -1345,9 +1352,9 @@ pub async fn self_subscribe(
         }
         let was = known.state;
         known.state = SubscriptionState::Pending;
-        state.store.save_subscriber(&known, Some(&ids), now).await?;
         let mail = confirmation_mail(state, &known, &existing.token, was)?;
-        state.store.enqueue_jobs(&[mail], now).await?;
+        let fx = Effects::system(now).with_jobs([mail]);
+        state.store.save_subscriber(&known, Some(&ids), &fx).await?;
         return Ok(());
     }
     let token = link_token();
@@ -1357,7 +1364,11 @@ pub async fn self_subscribe(
         token,
         lists: ids,
     };
-    match state.store.create_subscriber(&row, &[mail], now).await {
+    match state
+        .store
+        .create_subscriber(&row, &Effects::system(now).with_jobs([mail]))
+        .await
+    {
         // Two submissions at once: the other one went in.
         Err(keikai_store::StoreError::Conflict(_)) => Ok(()),
         other => Ok(other?),
@@ -1411,7 +1422,7 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<Option<Subscrib
         s.state = SubscriptionState::Active;
         state
             .store
-            .save_subscriber(&s, None, state.clock.now())
+            .save_subscriber(&s, None, &Effects::system(state.clock.now()))
             .await?;
     }
     Ok(Some(s))
@@ -1427,7 +1438,7 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> AppResult<Option<Subs
         s.state = SubscriptionState::Unsubscribed;
         state
             .store
-            .save_subscriber(&s, None, state.clock.now())
+            .save_subscriber(&s, None, &Effects::system(state.clock.now()))
             .await?;
     }
     Ok(Some(s))

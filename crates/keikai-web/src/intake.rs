@@ -25,7 +25,7 @@ use keikai_domain::case::{
     Visibility, message_body,
 };
 use keikai_domain::{Action, AttachmentId, BranchId, Locale, ProductTree, UserId};
-use keikai_store::{NewAttachment, NewMessage, NewNotification, StoreError};
+use keikai_store::{Effects, NewAttachment, NewMessage, NewNotification, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -218,7 +218,7 @@ pub async fn submit(
     };
     if let Some(key) = &throttle {
         let since = now.checked_sub(REPORT_WINDOW).unwrap_or(now);
-        if state.store.login_failures_since(key, since).await? >= ANONYMOUS_REPORTS_PER_WINDOW {
+        if state.store.attempts_since(key, since).await? >= ANONYMOUS_REPORTS_PER_WINDOW {
             return Err(AppError::too_many_requests(format!(
                 "too many reports from your address in the last hour (at most {ANONYMOUS_REPORTS_PER_WINDOW}); wait a while, or sign in"
             )));
@@ -238,26 +238,26 @@ pub async fn submit(
         Vec::new()
     };
     // The report and the files sent with it are stored together or not at all.
+    let mut fx = Effects::new(actor, case.updated_at).with_audit(change);
     let first = (!attachments.is_empty()).then(|| {
         let body = i18n::t(case.report.language, "intake-attachments-message");
         let message = reporter_message(&case, user, body, attachments);
-        let change = message_change(&case, &message);
-        (message, change)
+        fx.audit.push(message_change(&case, &message));
+        message
     });
+    let fx = fx.with_notices(notify);
     let case = state
         .store
-        .create_case_with_message(
+        .create_case(
             &case,
             &index,
             Some(&sha256_hex(&secret)),
-            actor,
-            &change,
-            &notify,
-            first.as_ref().map(|(m, c)| (m, c)),
+            first.as_ref(),
+            &fx,
         )
         .await?;
     if let Some(key) = &throttle
-        && let Err(e) = state.store.record_login_failure(key, now).await
+        && let Err(e) = state.store.record_attempt(key, now).await
     {
         tracing::warn!(error = %e, "could not count a report for the throttle");
     }
@@ -783,10 +783,11 @@ pub async fn reply(
         let body = message_body(form.get("body"))?;
         let attachments = checked_attachments(uploads, &form.too_large)?;
         let message = reporter_message(&case, None, body, attachments);
-        let change = message_change(&case, &message);
+        let fx = Effects::new(AuditActor::Reporter, state.clock.now())
+            .with_audit(message_change(&case, &message));
         state
             .store
-            .add_message(&message, AuditActor::Reporter, &change, state.clock.now())
+            .add_message(&message, None, &fx)
             .await
             .map_err(AppError::from)
     };
@@ -826,7 +827,11 @@ pub async fn set_credit(
             let index = CaseIndex::of(&case, &state.config.severity_scale);
             match state
                 .store
-                .save_case(&case, &index, AuditActor::Reporter, &[change], &[])
+                .save_case(
+                    &case,
+                    &index,
+                    &Effects::new(AuditActor::Reporter, case.updated_at).with_audit(change),
+                )
                 .await
             {
                 Ok(saved) => return Ok(saved),

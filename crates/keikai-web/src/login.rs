@@ -51,16 +51,12 @@ pub(crate) async fn attempt(
     let since = now.checked_sub(cfg.login_window).unwrap_or(now);
     let account_key = format!("account:{}", email.trim().to_lowercase());
     let ip_key = ip.map(|ip| format!("ip:{ip}"));
-    if state
-        .store
-        .login_failures_since(&account_key, since)
-        .await?
-        >= cfg.login_max_failures_per_account
+    if state.store.attempts_since(&account_key, since).await? >= cfg.login_max_failures_per_account
     {
         return Err(LoginError::Throttled);
     }
     if let Some(k) = &ip_key
-        && state.store.login_failures_since(k, since).await? >= cfg.login_max_failures_per_ip
+        && state.store.attempts_since(k, since).await? >= cfg.login_max_failures_per_ip
     {
         return Err(LoginError::Throttled);
     }
@@ -79,13 +75,13 @@ pub(crate) async fn attempt(
     let ok = verify_password(hash, password.to_owned()).await;
     match creds {
         Some(c) if ok && c.user.disabled_at.is_none() => {
-            state.store.clear_login_failures(&account_key).await?;
+            state.store.clear_attempts(&account_key).await?;
             Ok(c.user)
         }
         _ => {
-            state.store.record_login_failure(&account_key, now).await?;
+            state.store.record_attempt(&account_key, now).await?;
             if let Some(k) = &ip_key {
-                state.store.record_login_failure(k, now).await?;
+                state.store.record_attempt(k, now).await?;
             }
             tracing::info!(account = %account_key, "failed sign-in");
             Err(LoginError::Invalid)

@@ -24,7 +24,7 @@ use keikai_domain::partner::{
 };
 use keikai_domain::release::Release;
 use keikai_domain::{Action, AdvisoryId, OrgId, OrgKind, Organisation, ReleaseId, Role, UserId};
-use keikai_store::{AccessRecord, AdvisoryFilter, AlertAck};
+use keikai_store::{AccessRecord, AdvisoryFilter, AlertAck, Effects};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -523,7 +523,10 @@ pub async fn ask(
     );
     Ok(state
         .store
-        .create_question(&q, ctx.audit_actor(), &change)
+        .create_question(
+            &q,
+            &Effects::new(ctx.audit_actor(), q.asked_at).with_audit(change),
+        )
         .await?)
 }
 
@@ -742,7 +745,7 @@ pub async fn put_agreement(
     );
     Ok(state
         .store
-        .save_agreement(&a, ctx.audit_actor(), &change, now)
+        .save_agreement(&a, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?)
 }
 
@@ -788,7 +791,7 @@ pub async fn revoke(
     );
     Ok(state
         .store
-        .save_agreement(&a, ctx.audit_actor(), &change, now)
+        .save_agreement(&a, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?)
 }
 
@@ -838,7 +841,7 @@ pub async fn put_edition(
     );
     Ok(state
         .store
-        .save_partner_edition(&e, ctx.audit_actor(), &change, now)
+        .save_partner_edition(&e, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?)
 }
 
@@ -891,7 +894,7 @@ pub async fn answer(
     );
     Ok(state
         .store
-        .save_question(&q, ctx.audit_actor(), &change, now)
+        .save_question(&q, &Effects::new(ctx.audit_actor(), now).with_audit(change))
         .await?)
 }
 
@@ -982,7 +985,12 @@ pub async fn send_alert(state: &AppState, ctx: &Ctx, body: AlertInput) -> AppRes
     let jobs = alert_jobs(state, &alert).await?;
     let alert = state
         .store
-        .create_alert(&alert, ctx.audit_actor(), &change, &jobs)
+        .create_alert(
+            &alert,
+            &Effects::new(ctx.audit_actor(), alert.sent_at)
+                .with_audit(change)
+                .with_jobs(jobs),
+        )
         .await?;
     alert_report(state, alert).await
 }
@@ -1298,6 +1306,7 @@ pub async fn deliver_due_packages(state: &AppState) -> AppResult<usize> {
                     );
                 }
             }
+            let messages = jobs.len();
             let first = state
                 .store
                 .record_package_delivery(
@@ -1307,13 +1316,13 @@ pub async fn deliver_due_packages(state: &AppState) -> AppResult<usize> {
                         delivered_at: now,
                         recipients: orgs,
                     },
-                    &jobs,
+                    &Effects::system(now).with_jobs(jobs),
                 )
                 .await?;
             if first {
                 delivered += 1;
                 tracing::info!(release = %r.id(), tier = %tier.name, organisations = orgs,
-                    messages = jobs.len(), "partner package delivered");
+                    messages, "partner package delivered");
             }
         }
     }

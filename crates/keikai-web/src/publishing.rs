@@ -18,7 +18,7 @@ use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{ProductStatusKind, RemediationCategory};
 use keikai_domain::{Locale, ReleaseId};
 use keikai_openpgp::ProviderKey;
-use keikai_store::{AdvisoryFilter, NewArtifact, StoreError};
+use keikai_store::{AdvisoryFilter, Effects, NewArtifact, StoreError};
 use serde::Serialize;
 
 use axum::Json;
@@ -227,7 +227,13 @@ pub async fn publish_release(
     let jobs = crate::distribution::publication_jobs(state, &release, &published, &products, now)?;
     match state
         .store
-        .publish_release(&release, &batch, actor, &changes, &jobs)
+        .publish_release(
+            &release,
+            &batch,
+            &Effects::new(actor, now)
+                .with_changes(changes)
+                .with_jobs(jobs),
+        )
         .await
     {
         Ok(()) => {

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jiff::SignedDuration;
 use keikai_domain::{
-    Action, BranchCategory, BranchName, DisplayName, Email, Locale, OrgKind, OrgName, Password,
-    ProductTree, Role, Scope, User,
+    Action, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, OrgId, OrgKind,
+    OrgName, Password, ProductTree, Role, Scope, User, UserId,
 };
 use keikai_store::{NewBranch, NewOrganisation, NewUser};
 use serde::Deserialize;
@@ -325,7 +325,8 @@ pub async fn set_language(
     if let Some(user) = &ctx.identity.user {
         // Saving it changes the profile, which a read-only token may not do.
         ctx.require(Action::UpdateProfile)?;
-        state.store.set_locale(user.id, Some(locale)).await?;
+        let fx = ctx.effects(&state);
+        state.store.set_locale(user.id, Some(locale), &fx).await?;
     }
     let referer = headers
         .get(header::REFERER)
@@ -510,6 +511,7 @@ pub async fn create_branch(
             })?),
         };
         let branch = NewBranch {
+            id: BranchId::new(),
             parent_id,
             category: form.category.parse()?,
             name: BranchName::parse(&form.name)?,
@@ -606,6 +608,7 @@ pub async fn create_org(
     ctx.require(Action::ManageOrganisations)?;
     let attempt = async {
         let org = NewOrganisation {
+            id: OrgId::new(),
             name: OrgName::parse(&form.name)?,
             kind: form.kind.parse()?,
         };
@@ -708,6 +711,7 @@ pub async fn create_user(
             .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
         let role: Role = form.role.parse()?;
         let new = NewUser {
+            id: UserId::new(),
             email: Email::parse(&form.email)?,
             display_name: DisplayName::parse(&form.display_name)?,
             password_hash: hash_password(&Password::parse(&form.password)?).await?,
@@ -871,7 +875,11 @@ pub async fn update_profile(
         "" => None,
         s => Some(s.parse::<Locale>()?),
     };
-    state.store.set_locale(principal.user_id, locale).await?;
+    let fx = ctx.effects(&state);
+    state
+        .store
+        .set_locale(principal.user_id, locale, &fx)
+        .await?;
     Ok(Redirect::to("/profile").into_response())
 }
 

@@ -31,7 +31,7 @@ use keikai_jobs::distribution::{
 };
 use keikai_jobs::testing::SmtpSink;
 use keikai_jobs::{Address, Mailer, SmtpMailer, Worker, WorkerConfig};
-use keikai_store::NewSubscription;
+use keikai_store::{Effects, NewSubscription};
 
 mod common;
 
@@ -83,7 +83,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
     let change = Change::new("bench.seed", "distribution", (), ());
     for l in &lists {
         store
-            .save_list(l, AuditActor::System, &change, now)
+            .save_list(l, &Effects::system(now).with_audit(change.clone()))
             .await
             .unwrap();
     }
@@ -117,7 +117,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
         .collect();
     let t = Instant::now();
     store
-        .import_subscribers(&rows, AuditActor::System, &change, now)
+        .import_subscribers(&rows, &Effects::system(now).with_audit(change))
         .await
         .unwrap();
     println!(

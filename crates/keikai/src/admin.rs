@@ -3,9 +3,9 @@
 use std::io::BufRead;
 
 use clap::Subcommand;
-use keikai_domain::audit::{AuditActor, Change};
-use keikai_domain::{DisplayName, Email, Membership, OrgKind, Password, Role};
-use keikai_store::{NewUser, StoreError};
+use keikai_domain::audit::Change;
+use keikai_domain::{DisplayName, Email, Membership, OrgKind, Password, Role, UserId};
+use keikai_store::{Effects, NewUser, StoreError};
 use rand::Rng;
 
 use crate::UserError;
@@ -108,6 +108,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             });
             let (password, generated) = password_from(password_stdin)?;
             let new = NewUser {
+                id: UserId::new(),
                 display_name: DisplayName::parse(&name).map_err(|e| UserError(e.to_string()))?,
                 email,
                 password_hash: keikai_web::auth::hash_password(&password)
@@ -115,26 +116,27 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!(e.message))?,
                 locale: None,
             };
+            // The user, their membership and the entries recording them commit together.
+            let subject = format!("user/{}", new.id);
+            let m = Membership {
+                org_id: org.id,
+                role,
+            };
+            let fx = Effects::system(jiff::Timestamp::now());
+            let created = Change::new("user.created", subject.clone(), (), new.created(fx.at));
+            let fx = fx.with_audit(created).with_audit(Change::new(
+                "user.membership_added",
+                subject,
+                (),
+                m,
+            ));
             let user = store
-                .create_user(&new, jiff::Timestamp::now())
+                .create_user(&new, &[m], &fx)
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict(m) => UserError(m).into(),
                     other => anyhow::Error::from(other),
                 })?;
-            store.add_membership(user.id, org.id, role).await?;
-            let now = jiff::Timestamp::now();
-            let subject = format!("user/{}", user.id);
-            let created = Change::new("user.created", subject.clone(), (), &user);
-            store
-                .append_audit(AuditActor::System, &created, now)
-                .await?;
-            let m = Membership {
-                org_id: org.id,
-                role,
-            };
-            let added = Change::new("user.membership_added", subject, (), m);
-            store.append_audit(AuditActor::System, &added, now).await?;
             println!("Created {} ({role} in {})", user.email, org.name);
             if generated {
                 println!("Initial password: {}", password.expose());
@@ -156,8 +158,6 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             let hash = keikai_web::auth::hash_password(&password)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
-            store.set_password_hash(creds.user.id, &hash).await?;
-            let n = store.delete_user_sessions(creds.user.id).await?;
             // The record says that the password changed, never what to.
             let change = Change::new(
                 "user.password_reset",
@@ -165,9 +165,9 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 (),
                 serde_json::json!({ "by": "keikai admin reset-password" }),
             );
-            store
-                .append_audit(AuditActor::System, &change, jiff::Timestamp::now())
-                .await?;
+            let fx = Effects::system(jiff::Timestamp::now()).with_audit(change);
+            store.set_password_hash(creds.user.id, &hash, &fx).await?;
+            let n = store.delete_user_sessions(creds.user.id).await?;
             println!("Password of {email} reset; {n} session(s) ended");
             if generated {
                 println!("New password: {}", password.expose());

@@ -3,15 +3,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use keikai_domain::audit::{AuditActor, Change};
-use keikai_domain::{DisplayName, Email, OrgKind, OrgName, Password, SystemClock};
+use keikai_domain::audit::Change;
+use keikai_domain::{DisplayName, Email, OrgId, OrgKind, OrgName, Password, SystemClock, UserId};
 use keikai_jobs::distribution::{
     DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
     FANOUT_JOB_KIND, FanoutHandler, StoreWebhookHooks,
 };
 use keikai_jobs::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookPolicy};
 use keikai_jobs::{MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worker, WorkerConfig};
-use keikai_store::{NewOrganisation, NewUser, Store};
+use keikai_store::{Effects, NewOrganisation, NewUser, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -194,11 +194,13 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
     let password =
         Password::parse(&password).map_err(|e| UserError(format!("KEIKAI_ADMIN_PASSWORD {e}")))?;
     let org = NewOrganisation {
+        id: OrgId::new(),
         name: OrgName::parse(&config.organisation_name)
             .map_err(|e| UserError(format!("organisation_name {e}")))?,
         kind: OrgKind::Own,
     };
     let user = NewUser {
+        id: UserId::new(),
         email: Email::parse(&config.admin_email).map_err(|e| UserError(e.to_string()))?,
         display_name: DisplayName::parse("Administrator")?,
         password_hash: keikai_web::auth::hash_password(&password)
@@ -206,19 +208,18 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(e.message))?,
         locale: None,
     };
+    // The administrator and the entry recording them commit together.
+    let fx = Effects::system(jiff::Timestamp::now());
+    let change = Change::new(
+        "user.bootstrapped",
+        format!("user/{}", user.id),
+        (),
+        serde_json::json!({ "user": user.created(fx.at), "role": "admin", "organisation": org.name }),
+    );
     if let Some(admin) = store
-        .bootstrap_admin(&org, &user, jiff::Timestamp::now())
+        .bootstrap_admin(&org, &user, &fx.with_audit(change))
         .await?
     {
-        let change = Change::new(
-            "user.bootstrapped",
-            format!("user/{}", admin.id),
-            (),
-            serde_json::json!({ "user": &admin, "role": "admin", "organisation": org.name }),
-        );
-        store
-            .append_audit(AuditActor::System, &change, jiff::Timestamp::now())
-            .await?;
         println!("Created the administrator {}", admin.email);
         if generated {
             println!(
@@ -244,7 +245,7 @@ async fn housekeeping(store: Arc<dyn Store>) {
             .unwrap_or(now);
         match (
             store.delete_expired_sessions(now).await,
-            store.prune_login_failures(day_ago).await,
+            store.prune_attempts(day_ago).await,
         ) {
             (Ok(sessions), Ok(failures)) => {
                 tracing::debug!(sessions, failures, "housekeeping removed expired rows");

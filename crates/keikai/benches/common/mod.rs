@@ -17,7 +17,7 @@ use keikai_domain::{
     BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, ManualClock, UserId,
     VulnerabilityId,
 };
-use keikai_store::{NewBranch, NewUser, Store};
+use keikai_store::{Effects, NewBranch, NewUser, Store};
 
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -30,12 +30,14 @@ pub async fn user(store: &Arc<dyn Store>, email: &str, now: Timestamp) -> UserId
     store
         .create_user(
             &NewUser {
+                id: UserId::new(),
                 email: Email::parse(email).unwrap(),
                 display_name: DisplayName::parse("Bench").unwrap(),
                 password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
                 locale: None,
             },
-            now,
+            &[],
+            &Effects::system(now),
         )
         .await
         .unwrap()
@@ -52,11 +54,12 @@ pub async fn branch(
     store
         .create_branch(
             &NewBranch {
+                id: BranchId::new(),
                 parent_id: parent,
                 category,
                 name: BranchName::parse(name).unwrap(),
             },
-            now,
+            &Effects::system(now),
         )
         .await
         .unwrap()
@@ -246,7 +249,7 @@ pub async fn world(url: &str, n: usize) -> World {
     .unwrap();
     let change = Change::new("release.planned", release.subject(), (), ());
     let release = store
-        .create_release(&release, AuditActor::System, &change, now)
+        .create_release(&release, &Effects::system(now).with_audit(change))
         .await
         .unwrap();
     for i in 1..=n {
@@ -254,7 +257,10 @@ pub async fn world(url: &str, n: usize) -> World {
         a.review(reviewer, Verdict::Approve, "", now).unwrap();
         a.schedule(release.id(), now).unwrap();
         store
-            .create_advisory(&a, AuditActor::User(author), &change)
+            .create_advisory(
+                &a,
+                &Effects::new(AuditActor::User(author), a.updated_at).with_audit(change),
+            )
             .await
             .unwrap();
     }

@@ -5,12 +5,12 @@
 
 use jiff::SignedDuration;
 use keikai_domain::advisory::{Advisory, RemediationInput, Verdict};
-use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{CvssVector, ProductStatus, ProductStatusKind};
 use keikai_domain::release::{Release, ReleaseKind};
 use keikai_domain::{
     AdvisoryId, BranchId, Locale, OrgId, ReleaseId, Role, Scope, UserId, VulnerabilityId,
 };
+use keikai_store::Effects;
 use serde_json::{Value, json};
 
 use crate::cases::{call, full_case, product_version};
@@ -585,7 +585,11 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
     assert_eq!(body["error"]["field"], "month");
     // Shown in the schedule's zone and, for a Japanese-speaking viewer, in Japan's.
     app.store
-        .set_locale(analyst, Some(Locale::Ja))
+        .set_locale(
+            analyst,
+            Some(Locale::Ja),
+            &Effects::system(app.clock.now_ts()),
+        )
         .await
         .unwrap();
     let s = app.session_for(analyst).await;
@@ -1041,7 +1045,7 @@ async fn every_editor_form_works_once() {
     a.schedule(release, app.clock.now_ts()).unwrap();
     let change = a.publish(release, app.clock.now_ts()).unwrap();
     app.store
-        .save_advisory(&a, AuditActor::System, &[change])
+        .save_advisory(&a, &Effects::system(a.updated_at).with_changes([change]))
         .await
         .unwrap();
     let (_, html) = app.get_page(&s, &base).await;
@@ -1121,7 +1125,7 @@ pub(crate) async fn matrix_advisory(
     );
     let release = app
         .store
-        .create_release(&release, AuditActor::System, &change, now)
+        .create_release(&release, &Effects::system(now).with_audit(change.clone()))
         .await
         .unwrap();
     let full = full_case(app, reporter, team).await;
@@ -1155,7 +1159,10 @@ pub(crate) async fn matrix_advisory(
     }
     let a = app
         .store
-        .create_advisory(&a, AuditActor::System, &created)
+        .create_advisory(
+            &a,
+            &Effects::system(a.updated_at).with_audit(created.clone()),
+        )
         .await
         .unwrap();
     MatrixAdvisory {

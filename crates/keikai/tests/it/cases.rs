@@ -2,7 +2,7 @@
 //! which case, internal notes kept from the reporter, escaping, search, clocks, emergencies
 //! and optimistic saves.
 
-use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::audit::Change;
 use keikai_domain::case::{
     Case, CaseIndex, RemediationCategory, RemediationDraft, Report, ReportInput, SeverityScale,
     Visibility, VulnerabilityInput,
@@ -11,6 +11,7 @@ use keikai_domain::{
     BranchCategory, BranchId, BranchName, OrgId, OrgKind, OrgName, Role, Scope, UserId,
     VulnerabilityId,
 };
+use keikai_store::Effects;
 use keikai_store::{NewAttachment, NewBranch, NewMessage, NewOrganisation, NewUser};
 use serde_json::{Value, json};
 
@@ -35,9 +36,20 @@ pub(crate) async fn open_case(
 ) -> Case {
     let report = Report::from_input(input, reporter).unwrap();
     let (case, change) = Case::open(report, app.clock.now_ts());
-    let index = CaseIndex::of(&case, &SeverityScale::default());
+    store_case(
+        app,
+        &case,
+        &CaseIndex::of(&case, &SeverityScale::default()),
+        change,
+    )
+    .await
+}
+
+/// Stores a new case as Keikai would, with the audit entry of its opening.
+async fn store_case(app: &TestApp, case: &Case, index: &CaseIndex, opened: Change) -> Case {
+    let fx = Effects::system(case.updated_at).with_audit(opened);
     app.store
-        .create_case(&case, &index, None, AuditActor::System, &change, &[])
+        .create_case(case, index, None, None, &fx)
         .await
         .unwrap()
 }
@@ -48,10 +60,11 @@ pub(crate) async fn team(app: &TestApp, name: &str) -> OrgId {
     app.store
         .create_org(
             &NewOrganisation {
+                id: OrgId::new(),
                 name,
                 kind: OrgKind::Own,
             },
-            app.clock.now_ts(),
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap()
@@ -65,17 +78,24 @@ pub(crate) async fn engineer_of(app: &TestApp, team: OrgId) -> UserId {
         .store
         .create_user(
             &NewUser {
+                id: UserId::new(),
                 email: keikai_domain::Email::parse(&email).unwrap(),
                 display_name: keikai_domain::DisplayName::parse("Engineer").unwrap(),
                 password_hash: password_hash().await,
                 locale: None,
             },
-            app.clock.now_ts(),
+            &[],
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap();
     app.store
-        .add_membership(user.id, team, Role::ProductEngineer)
+        .add_membership(
+            user.id,
+            team,
+            Role::ProductEngineer,
+            &Effects::system(app.clock.now_ts()),
+        )
         .await
         .unwrap();
     user.id
@@ -97,11 +117,12 @@ pub(crate) async fn product_version(app: &TestApp) -> BranchId {
             .store
             .create_branch(
                 &NewBranch {
+                    id: BranchId::new(),
                     parent_id: parent,
                     category,
                     name: BranchName::parse(&name).unwrap(),
                 },
-                app.clock.now_ts(),
+                &Effects::system(app.clock.now_ts()),
             )
             .await
             .unwrap();
@@ -153,11 +174,7 @@ pub(crate) async fn full_case(app: &TestApp, reporter: UserId, team: OrgId) -> F
     case.add_remediation(vid, draft, now).unwrap();
     let (task, _) = case.add_task("Reproduce", None, None, now).unwrap();
     let index = CaseIndex::of(&case, &scale);
-    let case = app
-        .store
-        .create_case(&case, &index, None, AuditActor::System, &change, &[])
-        .await
-        .unwrap();
+    let case = store_case(app, &case, &index, change).await;
     let note = NewMessage {
         case_id: case.id,
         visibility: Visibility::Internal,
@@ -173,7 +190,11 @@ pub(crate) async fn full_case(app: &TestApp, reporter: UserId, team: OrgId) -> F
     let change = Change::new("case.note_added", case.subject(), Value::Null, json!({}));
     let message = app
         .store
-        .add_message(&note, AuditActor::System, &change, now)
+        .add_message(
+            &note,
+            None,
+            &Effects::system(now).with_audit(change.clone()),
+        )
         .await
         .unwrap();
     FullCase {

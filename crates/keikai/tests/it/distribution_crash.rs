@@ -14,13 +14,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::audit::Change;
 use keikai_domain::subscription::{
     AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
     default_triggers,
 };
 use keikai_domain::{Email, ListId, Scope};
 use keikai_jobs::testing::SmtpSink;
+use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
 use keikai_store::{Backend, DeliveryState, NewSubscription, Store};
 use serde_json::json;
@@ -58,7 +59,7 @@ async fn seed(store: &Arc<dyn Store>) {
     };
     let change = Change::new("test.seed", "distribution", json!(null), json!(null));
     store
-        .save_list(&list, AuditActor::System, &change, now)
+        .save_list(&list, &Effects::system(now).with_audit(change.clone()))
         .await
         .unwrap();
     let rows: Vec<NewSubscription> = (0..RECIPIENTS)
@@ -84,7 +85,7 @@ async fn seed(store: &Arc<dyn Store>) {
         })
         .collect();
     store
-        .import_subscribers(&rows, AuditActor::System, &change, now)
+        .import_subscribers(&rows, &Effects::system(now).with_audit(change.clone()))
         .await
         .unwrap();
 }
@@ -106,13 +107,14 @@ async fn admin_token(store: &Arc<dyn Store>) -> String {
     store
         .create_token(
             &keikai_store::NewToken {
+                id: keikai_domain::TokenId::new(),
                 user_id: user.id,
                 name: "crash test".to_owned(),
                 scopes: vec![Scope::Read, Scope::Write],
                 secret_hash: keikai_web::auth::sha256_hex(&secret),
                 expires_at: None,
             },
-            jiff::Timestamp::now(),
+            &Effects::system(jiff::Timestamp::now()),
         )
         .await
         .unwrap();

@@ -5,13 +5,14 @@
 //! resources for the distribution routes.
 
 use keikai_domain::advisory::Tlp;
-use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::audit::Change;
 use keikai_domain::subscription::{
     AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
     WebhookEndpoint, default_triggers,
 };
 use keikai_domain::{Email, ListId, Locale};
 use keikai_jobs::testing::{ReceivedMail, SmtpSink};
+use keikai_store::Effects;
 use keikai_store::{Channel, DistributionEvent, NewDelivery, NewSubscription};
 use serde_json::{Value, json};
 
@@ -798,7 +799,10 @@ async fn store_list(app: &TestApp, public: bool) -> ListId {
         description: String::new(),
     };
     app.store
-        .save_list(&list, AuditActor::System, &change(), app.clock.now_ts())
+        .save_list(
+            &list,
+            &Effects::system(app.clock.now_ts()).with_audit(change()),
+        )
         .await
         .unwrap();
     list.id
@@ -831,8 +835,7 @@ async fn store_subscriber(
                 token: token.clone(),
                 lists: vec![list],
             },
-            &[],
-            app.clock.now_ts(),
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap();
@@ -849,7 +852,10 @@ async fn store_webhook(app: &TestApp, list: ListId) -> uuid::Uuid {
     )
     .unwrap();
     app.store
-        .save_webhook(&w, AuditActor::System, &change(), app.clock.now_ts())
+        .save_webhook(
+            &w,
+            &Effects::system(app.clock.now_ts()).with_audit(change()),
+        )
         .await
         .unwrap();
     w.id
@@ -883,7 +889,7 @@ async fn store_event(app: &TestApp) -> (uuid::Uuid, String, String) {
     };
     assert!(
         app.store
-            .record_fanout(&event, &[delivery], &[])
+            .record_fanout(&event, &[delivery], &Effects::system(event.created_at))
             .await
             .unwrap()
     );

@@ -5,6 +5,7 @@ use jiff::SignedDuration;
 use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{Case, CaseIndex, CaseState, Credit, Report, ReportInput, Visibility};
 use keikai_domain::{CaseScope, Role, Scope};
+use keikai_store::Effects;
 use keikai_store::{CaseFilter, NewAttachment, NewMessage};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -37,7 +38,13 @@ pub(crate) async fn tracked_case(app: &TestApp) -> (String, String) {
     let hash = keikai_web::auth::sha256_hex(&secret);
     let case = app
         .store
-        .create_case(&case, &index, Some(&hash), AuditActor::System, &change, &[])
+        .create_case(
+            &case,
+            &index,
+            Some(&hash),
+            None,
+            &Effects::system(case.updated_at).with_audit(change.clone()),
+        )
         .await
         .unwrap();
     let message = NewMessage {
@@ -60,7 +67,11 @@ pub(crate) async fn tracked_case(app: &TestApp) -> (String, String) {
     );
     let saved = app
         .store
-        .add_message(&message, AuditActor::System, &change, now)
+        .add_message(
+            &message,
+            None,
+            &Effects::system(now).with_audit(change.clone()),
+        )
         .await
         .unwrap();
     (secret, saved.attachments[0].id.to_string())
@@ -253,9 +264,8 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
                     bytes: b"root cause: missing check".to_vec(),
                 }],
             },
-            AuditActor::User(analyst),
-            &change,
-            app.clock.now_ts(),
+            None,
+            &Effects::new(AuditActor::User(analyst), app.clock.now_ts()).with_audit(change.clone()),
         )
         .await
         .unwrap();
@@ -269,9 +279,8 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
                 body: answer_marker.clone(),
                 attachments: Vec::new(),
             },
-            AuditActor::User(analyst),
-            &change,
-            app.clock.now_ts(),
+            None,
+            &Effects::new(AuditActor::User(analyst), app.clock.now_ts()).with_audit(change.clone()),
         )
         .await
         .unwrap();
@@ -692,7 +701,11 @@ async fn a_duplicate_shows_no_trace_of_the_other_case() {
         .unwrap();
     let index = CaseIndex::of(&dup, &keikai_domain::case::SeverityScale::default());
     app.store
-        .save_case(&dup, &index, AuditActor::System, &[change], &[])
+        .save_case(
+            &dup,
+            &index,
+            &Effects::system(dup.updated_at).with_changes([change]),
+        )
         .await
         .unwrap();
     let (status, portal) = get_text(
@@ -963,11 +976,12 @@ async fn only_internal_users_choose_from_the_catalogue() {
         .store
         .create_branch(
             &keikai_store::NewBranch {
+                id: keikai_domain::BranchId::new(),
                 parent_id: None,
                 category: keikai_domain::BranchCategory::Vendor,
                 name: keikai_domain::BranchName::parse("Unreleased Vendor X").unwrap(),
             },
-            app.clock.now_ts(),
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap();

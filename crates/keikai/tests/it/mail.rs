@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use keikai_domain::Email;
 use keikai_jobs::testing::SmtpSink;
 use keikai_jobs::{Address, Message};
+use keikai_store::Effects;
 use keikai_store::JobState;
 use keikai_store::testing::TestDatabase;
 
@@ -43,7 +44,7 @@ fn serve_sends_queued_mail_through_the_relay() {
     let job = message
         .to_job("serve-test", jiff::Timestamp::now())
         .unwrap();
-    rt.block_on(store.enqueue_jobs(&[job], jiff::Timestamp::now()))
+    rt.block_on(store.commit(&Effects::system(jiff::Timestamp::now()).with_jobs([job])))
         .unwrap();
 
     // The worker polls about once a second.

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use keikai_domain::{BranchCategory, BranchId, BranchName, OrgId, Role, Scope, UserId};
+use keikai_store::Effects;
 use keikai_store::NewBranch;
 use serde_json::{Value, json};
 
@@ -374,12 +375,13 @@ fn unique(prefix: &str) -> String {
 /// A top-level vendor branch with no children, so it may be deleted.
 async fn fresh_branch(app: &TestApp) -> BranchId {
     let branch = NewBranch {
+        id: BranchId::new(),
         parent_id: None,
         category: BranchCategory::Vendor,
         name: BranchName::parse(&unique("Vendor")).unwrap(),
     };
     app.store
-        .create_branch(&branch, app.clock.now_ts())
+        .create_branch(&branch, &Effects::system(app.clock.now_ts()))
         .await
         .unwrap()
         .id
@@ -886,7 +888,7 @@ async fn store_state(app: &TestApp, session: &SessionCookie) -> String {
         "orgs {:?}\nusers {users:#?}\nbranches {:?}\nfailed sign-ins {}\nsession {:?}",
         s.list_orgs().await.unwrap(),
         s.list_branches().await.unwrap(),
-        s.login_failures_since("ip:127.0.0.1", since).await.unwrap(),
+        s.attempts_since("ip:127.0.0.1", since).await.unwrap(),
         s.active_session(&session.id_hash(), app.clock.now_ts())
             .await
             .ok(),

@@ -7,6 +7,7 @@ use keikai_domain::advisory::{Advisory, Tlp};
 use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::case::{ProductStatus, ProductStatusKind};
 use keikai_domain::{BranchCategory, OrgId, OrgKind, Role, Scope, UserId};
+use keikai_store::Effects;
 use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
 
@@ -28,17 +29,23 @@ async fn partner_org(app: &TestApp, name: &str) -> (OrgId, UserId, String) {
         .store
         .create_org(
             &NewOrganisation {
+                id: OrgId::new(),
                 name: keikai_domain::OrgName::parse(name).unwrap(),
                 kind: OrgKind::Partner,
             },
-            app.clock.now_ts(),
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap()
         .id;
     let (user, _) = app.user_with_role(Role::PartnerContact).await;
     app.store
-        .add_membership(user, org, Role::PartnerContact)
+        .add_membership(
+            user,
+            org,
+            Role::PartnerContact,
+            &Effects::system(app.clock.now_ts()),
+        )
         .await
         .unwrap();
     let (_, token) = app
@@ -117,7 +124,7 @@ async fn retarget(f: &Fixture, a: &Advisory, version: keikai_domain::BranchId) -
     let change = Change::new("test.retarget", "advisory/test", Value::Null, Value::Null);
     f.app
         .store
-        .save_advisory(&a, AuditActor::System, &[change])
+        .save_advisory(&a, &Effects::system(a.updated_at).with_changes([change]))
         .await
         .unwrap()
 }
@@ -1193,7 +1200,7 @@ pub(crate) async fn prepare(
         .unwrap();
         let change = Change::new("test.agreement", "partner/test", Value::Null, Value::Null);
         app.store
-            .save_agreement(&a, AuditActor::System, &change, now)
+            .save_agreement(&a, &Effects::system(now).with_audit(change.clone()))
             .await
             .unwrap();
         org
@@ -1302,7 +1309,7 @@ pub(crate) async fn prepare(
                     .unwrap();
             let change = Change::new("test.question", "partner/test", Value::Null, Value::Null);
             app.store
-                .create_question(&q, AuditActor::System, &change)
+                .create_question(&q, &Effects::system(q.asked_at).with_audit(change.clone()))
                 .await
                 .unwrap();
             let body = if template.starts_with("/api/") {

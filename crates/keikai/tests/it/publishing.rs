@@ -12,6 +12,7 @@ use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{CveId, CvssVector, Cwe, ProductStatus, ProductStatusKind};
 use keikai_domain::release::{Release, ReleaseKind};
 use keikai_domain::{BranchCategory, BranchId, BranchName, Locale, Role, UserId};
+use keikai_store::Effects;
 use keikai_store::NewBranch;
 use serde_json::Value;
 
@@ -53,11 +54,12 @@ pub(crate) async fn branch(
     app.store
         .create_branch(
             &NewBranch {
+                id: BranchId::new(),
                 parent_id: parent,
                 category: c,
                 name: BranchName::parse(name).unwrap(),
             },
-            app.clock.now_ts(),
+            &Effects::system(app.clock.now_ts()),
         )
         .await
         .unwrap()
@@ -147,7 +149,11 @@ impl Fixture {
                 remediations: Vec::new(),
             });
         let a = store
-            .create_advisory(&a, AuditActor::User(self.author), &change)
+            .create_advisory(
+                &a,
+                &Effects::new(AuditActor::User(self.author), a.updated_at)
+                    .with_audit(change.clone()),
+            )
             .await
             .unwrap();
         let mut a = a;
@@ -173,7 +179,10 @@ impl Fixture {
             )
             .unwrap();
         store
-            .save_advisory(&a, AuditActor::User(self.author), &[c, c2])
+            .save_advisory(
+                &a,
+                &Effects::new(AuditActor::User(self.author), a.updated_at).with_changes([c, c2]),
+            )
             .await
             .unwrap()
     }
@@ -195,7 +204,7 @@ impl Fixture {
         );
         self.app
             .store
-            .create_release(&r, AuditActor::System, &change, self.now())
+            .create_release(&r, &Effects::system(self.now()).with_audit(change.clone()))
             .await
             .unwrap()
     }
@@ -209,7 +218,10 @@ impl Fixture {
         let c2 = a.schedule(r.id(), self.now()).unwrap();
         self.app
             .store
-            .save_advisory(&a, AuditActor::User(self.reviewer), &[c1, c2])
+            .save_advisory(
+                &a,
+                &Effects::new(AuditActor::User(self.reviewer), a.updated_at).with_changes([c1, c2]),
+            )
             .await
             .unwrap()
     }
@@ -416,7 +428,10 @@ async fn published_files_are_valid_and_nothing_unpublished_is_reachable() {
         .unwrap();
     f.app
         .store
-        .save_advisory(&p, AuditActor::User(f.author), &[c1, c2])
+        .save_advisory(
+            &p,
+            &Effects::new(AuditActor::User(f.author), p.updated_at).with_changes([c1, c2]),
+        )
         .await
         .unwrap();
 
@@ -689,7 +704,10 @@ pub(crate) async fn prepare(
         );
         let r = app
             .store
-            .create_release(&r, AuditActor::System, &change, app.clock.now_ts())
+            .create_release(
+                &r,
+                &Effects::system(app.clock.now_ts()).with_audit(change.clone()),
+            )
             .await
             .unwrap();
         return Some((template.replace("{id}", &r.id().to_string()), Body::Empty));
@@ -782,7 +800,10 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         });
     let a = app
         .store
-        .create_advisory(&a, AuditActor::User(author), &created)
+        .create_advisory(
+            &a,
+            &Effects::new(AuditActor::User(author), a.updated_at).with_audit(created.clone()),
+        )
         .await
         .unwrap();
     let r = Release::plan(
@@ -797,14 +818,17 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         keikai_domain::audit::Change::new("release.planned", r.subject(), Value::Null, Value::Null);
     let r = app
         .store
-        .create_release(&r, AuditActor::System, &change, now)
+        .create_release(&r, &Effects::system(now).with_audit(change.clone()))
         .await
         .unwrap();
     let mut a = a;
     let c1 = a.review(reviewer, Verdict::Approve, "", now).unwrap();
     let c2 = a.schedule(r.id(), now).unwrap();
     app.store
-        .save_advisory(&a, AuditActor::User(reviewer), &[c1, c2])
+        .save_advisory(
+            &a,
+            &Effects::new(AuditActor::User(reviewer), a.updated_at).with_changes([c1, c2]),
+        )
         .await
         .unwrap();
     let outcome = keikai_web::publishing::publish_release(&state, r.id(), AuditActor::System)
@@ -863,7 +887,10 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
         .unwrap();
     f.app
         .store
-        .save_advisory(&p, AuditActor::User(f.author), &[c1, c2])
+        .save_advisory(
+            &p,
+            &Effects::new(AuditActor::User(f.author), p.updated_at).with_changes([c1, c2]),
+        )
         .await
         .unwrap();
     let r2 = f.release(10).await;

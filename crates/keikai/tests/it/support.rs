@@ -8,6 +8,7 @@ use std::sync::Arc;
 use keikai_domain::{
     DisplayName, Email, ManualClock, OrgId, OrgKind, OrgName, Password, Role, UserId,
 };
+use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
 use keikai_store::{NewOrganisation, NewUser, Store};
 use reqwest::header::CONTENT_TYPE;
@@ -50,17 +51,19 @@ impl TestApp {
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
         let org = NewOrganisation {
+            id: OrgId::new(),
             name: OrgName::parse("Keikai PSIRT").unwrap(),
             kind: OrgKind::Own,
         };
         let admin = NewUser {
+            id: UserId::new(),
             email: Email::parse(ADMIN_EMAIL).unwrap(),
             display_name: DisplayName::parse("Admin").unwrap(),
             password_hash: password_hash().await,
             locale: None,
         };
         store
-            .bootstrap_admin(&org, &admin, clock.now_ts())
+            .bootstrap_admin(&org, &admin, &Effects::system(clock.now_ts()))
             .await
             .unwrap()
             .unwrap();
@@ -108,7 +111,14 @@ impl TestApp {
         }
         let name = OrgName::parse(&format!("{kind} {}", uuid::Uuid::now_v7().simple())).unwrap();
         self.store
-            .create_org(&NewOrganisation { name, kind }, self.clock.now_ts())
+            .create_org(
+                &NewOrganisation {
+                    id: OrgId::new(),
+                    name,
+                    kind,
+                },
+                &Effects::system(self.clock.now_ts()),
+            )
             .await
             .unwrap()
             .id
@@ -128,16 +138,21 @@ impl TestApp {
             .store
             .create_user(
                 &NewUser {
+                    id: UserId::new(),
                     email: Email::parse(&email).unwrap(),
                     display_name: DisplayName::parse(role.as_str()).unwrap(),
                     password_hash: password_hash().await,
                     locale: None,
                 },
-                self.clock.now_ts(),
+                &[],
+                &Effects::system(self.clock.now_ts()),
             )
             .await
             .unwrap();
-        self.store.add_membership(user.id, org, role).await.unwrap();
+        self.store
+            .add_membership(user.id, org, role, &Effects::system(self.clock.now_ts()))
+            .await
+            .unwrap();
         (user.id, email)
     }
 
@@ -317,13 +332,14 @@ impl TestApp {
             .store
             .create_token(
                 &keikai_store::NewToken {
+                    id: keikai_domain::TokenId::new(),
                     user_id: user,
                     name: "fixture".to_owned(),
                     scopes: scopes.to_vec(),
                     secret_hash: keikai_web::auth::sha256_hex(&secret),
                     expires_at,
                 },
-                self.clock.now_ts(),
+                &Effects::system(self.clock.now_ts()),
             )
             .await
             .unwrap();

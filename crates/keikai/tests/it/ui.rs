@@ -3,6 +3,7 @@
 
 use jiff::SignedDuration;
 use keikai_domain::{BranchCategory, Locale, Role, Scope};
+use keikai_store::Effects;
 use reqwest::Response;
 
 use crate::support::{
@@ -419,7 +420,11 @@ async fn a_disabled_users_session_and_tokens_stop_working() {
     assert_eq!(me("token").send().await.unwrap().status(), 200);
 
     app.store
-        .set_disabled(user, Some(app.clock.now_ts()))
+        .set_disabled(
+            user,
+            Some(app.clock.now_ts()),
+            &Effects::system(app.clock.now_ts()),
+        )
         .await
         .unwrap();
     let res = get(&app, "/products", Some(&s), None).await;

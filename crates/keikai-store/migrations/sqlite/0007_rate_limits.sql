@@ -1,0 +1,9 @@
+-- Attempts counted against a rate limit. The table held failed sign-ins only; reports are
+-- throttled with it too, so it is named for what it counts now.
+-- Keep in step with ../postgres/0007_rate_limits.sql.
+
+ALTER TABLE login_failures RENAME TO rate_limit_attempts;
+
+-- SQLite cannot rename an index.
+DROP INDEX login_failures_key;
+CREATE INDEX rate_limit_attempts_key ON rate_limit_attempts (key, at);
