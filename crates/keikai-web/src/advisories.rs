@@ -26,10 +26,10 @@ use keikai_store::{AdvisoryFilter, Effects, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::AppState;
 use crate::cases::{self, ProductStatusInput, lenient_i64};
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 
 /// What a save refused for a stale revision answers.
 pub const CONFLICT_MESSAGE: &str =

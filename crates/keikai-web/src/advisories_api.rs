@@ -13,14 +13,14 @@ use keikai_domain::{AdvisoryId, CaseId, Locale, ReleaseId, UserId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::advisories::{
     self, AdvisoryQuery, FactsBody, NewAdvisoryInput, NewReleaseInput, ReviewInput, ScheduleInput,
     TextInput,
 };
-use crate::api::ApiJson;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::state::AppState;
 
 /// One advisory with what the release-readiness page says about it.
 #[derive(Debug, Serialize, ToSchema)]

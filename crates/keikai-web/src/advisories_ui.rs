@@ -22,19 +22,19 @@ use keikai_domain::release::{Release, ReleaseKind, ReleaseState, display_in};
 use keikai_domain::{Action, BranchCategory, BranchId, Locale, UserId};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::advisories::{
     self, AdvisoryQuery, NewAdvisoryInput, NewReleaseInput, RemediationBody, RescheduleInput,
     ReviewInput, ScheduleInput, ScoreBody, StartRevisionInput, TextInput, lenient_revision,
 };
-use crate::api::UiForm;
 use crate::cases::{self, lenient_i64};
-use crate::cases_ui::branch_paths;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
-use crate::forms::{Pairs, fields};
-use crate::i18n;
-use crate::ui::{Page, after_submit, render};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::UiForm;
+use crate::http::forms::{Pairs, fields};
+use crate::http::i18n;
+use crate::http::state::AppState;
+use crate::ui::cases::branch_paths;
+use crate::ui::layout::{Page, after_submit, render};
 
 /// Options of a `<select>`: (value, label).
 type Options = Vec<(String, String)>;

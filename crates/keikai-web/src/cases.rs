@@ -1,5 +1,5 @@
-//! The application service for case work. The HTML interface ([`crate::cases_ui`]) and the
-//! REST API ([`crate::cases_api`]) are two doors onto these functions.
+//! The application service for case work. The HTML interface ([`crate::ui::cases`]) and the
+//! REST API ([`crate::api::cases`]) are two doors onto these functions.
 //!
 //! Each operation loads the case, asks the policy with an action built from the loaded case
 //! (a case the caller may not see, or may not act on, answers "not found", so that nothing is
@@ -34,9 +34,9 @@ use keikai_store::{
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use crate::AppState;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 
 /// What a save refused for a stale revision answers.
 pub const CONFLICT_MESSAGE: &str =

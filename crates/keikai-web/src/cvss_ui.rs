@@ -20,10 +20,10 @@ use keikai_cvss::{Cvss, CvssError, ScoreReport, Severity, Version};
 use keikai_domain::{Action, Locale};
 use serde::Deserialize;
 
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::i18n;
-use crate::ui::{Page, render};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::i18n;
+use crate::ui::layout::{Page, render};
 
 /// The metrics offered as radio buttons, by group; any other metric of a vector (environmental,
 /// supplemental) is kept in hidden fields so that picking a radio does not drop it.

@@ -32,10 +32,10 @@ use keikai_store::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::ApiJson;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::state::AppState;
 
 /// Where links in messages point and how their ids are made.
 pub fn config(state: &AppState) -> DistributionConfig {

@@ -28,18 +28,18 @@ use keikai_domain::{Action, BranchId, ListId, Locale};
 use keikai_store::StoreError;
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::api::UiForm;
-use crate::ctx::Ctx;
 use crate::distribution::{
     self as d, EarlyWarningInput, EditionView, ImportReport, ListInput, PreviewInput, WebhookInput,
 };
-use crate::error::{AppError, AppResult};
-use crate::forms::{
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::UiForm;
+use crate::http::forms::{
     Pairs, csv_field, field, fields, form_csrf, no_store, refuse_read_only_token, with_cookie,
 };
-use crate::i18n;
-use crate::ui::{Page, after_submit, render};
+use crate::http::i18n;
+use crate::http::state::AppState;
+use crate::ui::layout::{Page, after_submit, render};
 
 // ---------------------------------------------------------------- small helpers
 
@@ -86,7 +86,7 @@ fn field_message(lang: Locale, prefix: &str, e: &AppError) -> String {
 /// Product branches as `(id, "Vendor / Product / Version")`, sorted by path.
 async fn branch_options(state: &AppState) -> AppResult<Vec<(String, String)>> {
     let branches = state.store.list_branches().await?;
-    let mut out: Vec<(String, String)> = crate::cases_ui::branch_paths(&branches)
+    let mut out: Vec<(String, String)> = crate::ui::cases::branch_paths(&branches)
         .into_iter()
         .map(|(id, path)| (id.to_string(), path))
         .collect();

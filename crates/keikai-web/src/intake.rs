@@ -30,14 +30,15 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::api::ApiJson;
-use crate::auth::{random_secret, sha256_hex};
 use crate::cases::Upload;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::forms::{form_csrf, no_store, refuse_read_only_token, with_cookie};
-use crate::ui::{Page, after_submit, render};
-use crate::{AppState, ClientAddr, i18n};
+use crate::http::auth::{random_secret, sha256_hex};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::forms::{form_csrf, no_store, refuse_read_only_token, with_cookie};
+use crate::http::i18n;
+use crate::http::state::{AppState, ClientAddr};
+use crate::ui::layout::{Page, after_submit, render};
 
 /// Reports one address may send without an account in [`REPORT_WINDOW`]. Signed-in people
 /// are accountable and not counted.
@@ -100,9 +101,10 @@ impl FromRequest<AppState> for FormData {
         let ct = content_type(&req);
         if ct.starts_with("application/x-www-form-urlencoded") {
             // The central CSRF check has read the body already, within its own limit.
-            let bytes = axum::body::to_bytes(req.into_body(), crate::auth::MAX_MULTIPART_BYTES)
-                .await
-                .map_err(|_| AppError::bad_request("the form is too large"))?;
+            let bytes =
+                axum::body::to_bytes(req.into_body(), crate::http::auth::MAX_MULTIPART_BYTES)
+                    .await
+                    .map_err(|_| AppError::bad_request("the form is too large"))?;
             let fields = form_urlencoded::parse(&bytes).into_owned().collect();
             return Ok(Self {
                 fields,
@@ -120,7 +122,7 @@ impl FromRequest<AppState> for FormData {
                 format!(
                     "attachments: the form could not be read ({}); the whole form with its files may be at most {} MiB",
                     e.body_text(),
-                    crate::auth::MAX_MULTIPART_BYTES >> 20
+                    crate::http::auth::MAX_MULTIPART_BYTES >> 20
                 ),
             )
         };

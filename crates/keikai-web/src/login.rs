@@ -7,9 +7,9 @@ use keikai_domain::{Email, User};
 use keikai_store::StoreError;
 use tokio::sync::OnceCell;
 
-use crate::AppState;
-use crate::auth::{hash_password, random_secret, verify_password};
-use crate::error::AppError;
+use crate::http::auth::{hash_password, random_secret, verify_password};
+use crate::http::error::AppError;
+use crate::http::state::AppState;
 
 pub(crate) enum LoginError {
     Invalid,

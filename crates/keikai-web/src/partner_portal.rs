@@ -16,13 +16,13 @@ use keikai_domain::release::display_in;
 use keikai_domain::{Action, BranchId, Locale};
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::api::UiForm;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
-use crate::forms::{Pairs, field, fields};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::UiForm;
+use crate::http::forms::{Pairs, field, fields};
+use crate::http::state::AppState;
 use crate::partners::{self, AlertReport, AlertView, PackageDetail, PackageSummary, PartnerRow};
-use crate::ui::{Page, after_submit, render};
+use crate::ui::layout::{Page, after_submit, render};
 
 fn when(state: &AppState, ctx: &Ctx, t: jiff::Timestamp) -> String {
     let schedule = &state.config.publishing.schedule;
@@ -186,7 +186,7 @@ fn date_value(t: jiff::Timestamp) -> String {
 }
 
 fn type_label(lang: Locale, t: PartnerType) -> String {
-    crate::i18n::t(lang, &format!("partners-type-{}", t.as_str()))
+    crate::http::i18n::t(lang, &format!("partners-type-{}", t.as_str()))
 }
 
 async fn overview_page(
@@ -250,7 +250,7 @@ async fn overview_page(
     let unanswered = all_questions.iter().filter(|q| !q.is_answered()).count();
     let can_manage = ctx.allows(Action::ManagePartners);
     let branch_list = state.store.list_branches().await?;
-    let paths = crate::cases_ui::branch_paths(&branch_list);
+    let paths = crate::ui::cases::branch_paths(&branch_list);
     let mut branches: Vec<(String, String)> = paths
         .iter()
         .map(|(id, path)| (id.to_string(), path.clone()))
@@ -301,7 +301,7 @@ async fn overview_page(
                     };
                     (
                         a.text.clone(),
-                        crate::i18n::t(lang, &format!("partners-audience-{audience}")),
+                        crate::http::i18n::t(lang, &format!("partners-audience-{audience}")),
                         when(state, ctx, a.at),
                     )
                 })

@@ -29,11 +29,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::ApiJson;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::forms::csv_field;
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::forms::csv_field;
+use crate::http::state::AppState;
 
 // ------------------------------------------------------------------------------ the seat
 

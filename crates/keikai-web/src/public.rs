@@ -5,8 +5,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keikai_domain::SecurityTxtSettings;
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 
 /// `/.well-known/security.txt`, made afresh for each request so that `Expires` always lies
 /// `expires_days` ahead of the clock and the file never goes stale.

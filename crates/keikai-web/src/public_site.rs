@@ -25,9 +25,9 @@ use keikai_store::{AdvisoryFilter, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::i18n::t;
+use crate::http::error::{AppError, AppResult};
+use crate::http::i18n::t;
+use crate::http::state::AppState;
 use crate::publishing::{csaf_file_name, html_file_name, provider_key};
 
 /// The TLP:WHITE distribution directory, relative to the site.

@@ -27,10 +27,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keikai_domain::Action;
 
-use crate::AppState;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-use crate::i18n::t;
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::i18n::t;
+use crate::http::state::AppState;
 
 /// Where the provider's signing key is kept (armored secret key), shared by every instance.
 pub const KEY_SETTING: &str = "openpgp.provider_key";

@@ -5,11 +5,11 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use crate::AppState;
+use crate::http::state::AppState;
 
 /// Routes that take files keep a larger body than the default.
 fn upload(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    route.layer(DefaultBodyLimit::max(crate::auth::MAX_MULTIPART_BYTES))
+    route.layer(DefaultBodyLimit::max(http::auth::MAX_MULTIPART_BYTES))
 }
 
 /// `METHOD "path" => handler` rows; a row ending in `, upload` takes files. The API's paths
@@ -44,16 +44,16 @@ macro_rules! route_table {
 }
 
 use crate::{
-    advisories_api, advisories_ui, api, cases_api, cases_ui, cvss_ui, distribution,
-    distribution_ui, intake, ops, partner_portal, partners, public, public_site, publishing, ui,
+    advisories_api, advisories_ui, api, api_admin, cvss_ui, distribution, distribution_ui, http,
+    intake, partner_portal, partners, public, public_site, publishing, ui,
 };
 
 route_table! {
     site {
-        GET "/healthz" => ops::healthz;
-        GET "/readyz" => ops::readyz;
-        GET "/metrics" => ops::metrics;
-        GET "/static/{*path}" => ops::static_asset;
+        GET "/healthz" => http::ops::healthz;
+        GET "/readyz" => http::ops::readyz;
+        GET "/metrics" => http::ops::metrics;
+        GET "/static/{*path}" => http::ops::static_asset;
         GET "/.well-known/security.txt" => public::security_txt;
         GET "/security.txt" => public::security_txt_legacy;
         GET "/.well-known/csaf/provider-metadata.json" => public_site::provider_metadata;
@@ -67,26 +67,26 @@ route_table! {
         GET "/advisories/{tracking_id}" => public_site::advisory;
         GET "/advisories/{tracking_id}/{file}" => public_site::advisory_page;
         GET "/advisories/{tracking_id}/versions/{version}/{file}" => public_site::version_file;
-        GET "/login" => ui::login_page;
-        POST "/login" => ui::login_submit;
-        POST "/logout" => ui::logout;
-        POST "/language" => ui::set_language;
-        GET "/" => ui::dashboard;
-        GET "/products" => ui::products;
-        POST "/products" => ui::create_branch;
-        POST "/products/{id}/delete" => ui::delete_branch;
-        GET "/organisations" => ui::organisations;
-        POST "/organisations" => ui::create_org;
-        GET "/users" => ui::users;
-        POST "/users" => ui::create_user;
-        POST "/users/{id}/disable" => ui::disable_user;
-        POST "/users/{id}/enable" => ui::enable_user;
-        POST "/users/{id}/memberships" => ui::add_membership;
-        GET "/profile" => ui::profile;
-        POST "/profile" => ui::update_profile;
-        POST "/notifications/read" => ui::mark_notifications_read;
-        POST "/profile/tokens" => ui::create_token;
-        POST "/profile/tokens/{id}/revoke" => ui::revoke_token;
+        GET "/login" => ui::admin::login_page;
+        POST "/login" => ui::admin::login_submit;
+        POST "/logout" => ui::admin::logout;
+        POST "/language" => ui::admin::set_language;
+        GET "/" => ui::admin::dashboard;
+        GET "/products" => ui::admin::products;
+        POST "/products" => ui::admin::create_branch;
+        POST "/products/{id}/delete" => ui::admin::delete_branch;
+        GET "/organisations" => ui::admin::organisations;
+        POST "/organisations" => ui::admin::create_org;
+        GET "/users" => ui::admin::users;
+        POST "/users" => ui::admin::create_user;
+        POST "/users/{id}/disable" => ui::admin::disable_user;
+        POST "/users/{id}/enable" => ui::admin::enable_user;
+        POST "/users/{id}/memberships" => ui::admin::add_membership;
+        GET "/profile" => ui::admin::profile;
+        POST "/profile" => ui::admin::update_profile;
+        POST "/notifications/read" => ui::admin::mark_notifications_read;
+        POST "/profile/tokens" => ui::admin::create_token;
+        POST "/profile/tokens/{id}/revoke" => ui::admin::revoke_token;
         GET "/cvss" => cvss_ui::page;
         GET "/cvss/score" => cvss_ui::score_fragment;
         GET "/report" => intake::form;
@@ -95,26 +95,26 @@ route_table! {
         POST "/track/{secret}/messages" => intake::reply, upload;
         POST "/track/{secret}/credit" => intake::set_credit;
         GET "/track/{secret}/attachments/{attachment}" => intake::download;
-        GET "/cases" => cases_ui::list;
-        GET "/cases/{number}" => cases_ui::page;
-        GET "/cases/{number}/history" => cases_ui::history;
-        GET "/cases/{number}/attachments/{id}" => cases_ui::attachment;
-        POST "/cases/{number}/transition" => cases_ui::transition;
-        POST "/cases/{number}/vulnerabilities" => cases_ui::add_vulnerability;
-        POST "/cases/{number}/vulnerabilities/{id}" => cases_ui::update_vulnerability;
-        POST "/cases/{number}/vulnerabilities/{id}/delete" => cases_ui::remove_vulnerability;
-        POST "/cases/{number}/vulnerabilities/{id}/statuses" => cases_ui::set_product_status;
-        POST "/cases/{number}/vulnerabilities/{id}/remediations" => cases_ui::add_remediation;
-        POST "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete" => cases_ui::remove_remediation;
-        POST "/cases/{number}/assignment" => cases_ui::assign;
-        POST "/cases/{number}/owner" => cases_ui::set_owner;
-        POST "/cases/{number}/tasks" => cases_ui::add_task;
-        POST "/cases/{number}/tasks/{id}/done" => cases_ui::set_task_done;
-        POST "/cases/{number}/emergency" => cases_ui::declare_emergency;
-        POST "/cases/{number}/emergency/end" => cases_ui::end_emergency;
-        POST "/cases/{number}/cra/{report}" => cases_ui::mark_cra_sent;
-        POST "/cases/{number}/notes" => cases_ui::add_note, upload;
-        POST "/cases/{number}/messages" => cases_ui::add_message, upload;
+        GET "/cases" => ui::cases::list;
+        GET "/cases/{number}" => ui::cases::page;
+        GET "/cases/{number}/history" => ui::cases::history;
+        GET "/cases/{number}/attachments/{id}" => ui::cases::attachment;
+        POST "/cases/{number}/transition" => ui::cases::transition;
+        POST "/cases/{number}/vulnerabilities" => ui::cases::add_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}" => ui::cases::update_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}/delete" => ui::cases::remove_vulnerability;
+        POST "/cases/{number}/vulnerabilities/{id}/statuses" => ui::cases::set_product_status;
+        POST "/cases/{number}/vulnerabilities/{id}/remediations" => ui::cases::add_remediation;
+        POST "/cases/{number}/vulnerabilities/{id}/remediations/{index}/delete" => ui::cases::remove_remediation;
+        POST "/cases/{number}/assignment" => ui::cases::assign;
+        POST "/cases/{number}/owner" => ui::cases::set_owner;
+        POST "/cases/{number}/tasks" => ui::cases::add_task;
+        POST "/cases/{number}/tasks/{id}/done" => ui::cases::set_task_done;
+        POST "/cases/{number}/emergency" => ui::cases::declare_emergency;
+        POST "/cases/{number}/emergency/end" => ui::cases::end_emergency;
+        POST "/cases/{number}/cra/{report}" => ui::cases::mark_cra_sent;
+        POST "/cases/{number}/notes" => ui::cases::add_note, upload;
+        POST "/cases/{number}/messages" => ui::cases::add_message, upload;
         POST "/cases/{number}/advisory" => advisories_ui::create_from_case;
         GET "/editor/advisories" => advisories_ui::list;
         POST "/editor/advisories" => advisories_ui::create;
@@ -174,40 +174,40 @@ route_table! {
         GET "/distribution/events/{id}/deliveries.csv" => distribution_ui::report_csv;
     }
     api "/api/v1" {
-        GET "/openapi.json" => api::openapi_json;
-        GET "/me" => api::me;
-        GET "/organisations" => api::list_orgs;
-        POST "/organisations" => api::create_org;
-        GET "/organisations/{id}" => api::get_org;
-        GET "/users" => api::list_users;
-        POST "/users" => api::create_user;
-        GET "/users/{id}" => api::get_user;
-        PATCH "/users/{id}" => api::update_user;
-        POST "/users/{id}/memberships" => api::add_membership;
-        GET "/branches" => api::list_branches;
-        POST "/branches" => api::create_branch;
-        GET "/branches/{id}" => api::get_branch;
-        PATCH "/branches/{id}" => api::rename_branch;
-        DELETE "/branches/{id}" => api::delete_branch;
-        GET "/product-tree" => api::product_tree;
-        GET "/audit" => api::list_audit;
-        GET "/tokens" => api::list_tokens;
-        POST "/tokens" => api::create_token;
-        DELETE "/tokens/{id}" => api::revoke_token;
+        GET "/openapi.json" => api_admin::openapi_json;
+        GET "/me" => api_admin::me;
+        GET "/organisations" => api_admin::list_orgs;
+        POST "/organisations" => api_admin::create_org;
+        GET "/organisations/{id}" => api_admin::get_org;
+        GET "/users" => api_admin::list_users;
+        POST "/users" => api_admin::create_user;
+        GET "/users/{id}" => api_admin::get_user;
+        PATCH "/users/{id}" => api_admin::update_user;
+        POST "/users/{id}/memberships" => api_admin::add_membership;
+        GET "/branches" => api_admin::list_branches;
+        POST "/branches" => api_admin::create_branch;
+        GET "/branches/{id}" => api_admin::get_branch;
+        PATCH "/branches/{id}" => api_admin::rename_branch;
+        DELETE "/branches/{id}" => api_admin::delete_branch;
+        GET "/product-tree" => api_admin::product_tree;
+        GET "/audit" => api_admin::list_audit;
+        GET "/tokens" => api_admin::list_tokens;
+        POST "/tokens" => api_admin::create_token;
+        DELETE "/tokens/{id}" => api_admin::revoke_token;
         GET "/cvss" => cvss_ui::score_api;
         POST "/reports" => intake::submit_api;
-        GET "/cases" => cases_api::list;
-        GET "/cases/{number}" => cases_api::get_case;
-        POST "/cases/{number}/transitions" => cases_api::transition;
-        POST "/cases/{number}/vulnerabilities" => cases_api::add_vulnerability;
-        PUT "/cases/{number}/vulnerabilities/{id}" => cases_api::update_vulnerability;
-        PUT "/cases/{number}/vulnerabilities/{id}/product-statuses" => cases_api::set_product_status;
-        GET "/cases/{number}/messages" => cases_api::messages;
-        POST "/cases/{number}/messages" => cases_api::add_message;
-        GET "/cases/{number}/history" => cases_api::history;
-        POST "/cases/{number}/assignment" => cases_api::assign;
-        POST "/cases/{number}/emergency" => cases_api::emergency;
-        POST "/cases/{number}/cra/{report}" => cases_api::mark_cra_sent;
+        GET "/cases" => api::cases::list;
+        GET "/cases/{number}" => api::cases::get_case;
+        POST "/cases/{number}/transitions" => api::cases::transition;
+        POST "/cases/{number}/vulnerabilities" => api::cases::add_vulnerability;
+        PUT "/cases/{number}/vulnerabilities/{id}" => api::cases::update_vulnerability;
+        PUT "/cases/{number}/vulnerabilities/{id}/product-statuses" => api::cases::set_product_status;
+        GET "/cases/{number}/messages" => api::cases::messages;
+        POST "/cases/{number}/messages" => api::cases::add_message;
+        GET "/cases/{number}/history" => api::cases::history;
+        POST "/cases/{number}/assignment" => api::cases::assign;
+        POST "/cases/{number}/emergency" => api::cases::emergency;
+        POST "/cases/{number}/cra/{report}" => api::cases::mark_cra_sent;
         GET "/advisories" => advisories_api::list;
         POST "/advisories" => advisories_api::create;
         GET "/advisories/{id}" => advisories_api::get_advisory;

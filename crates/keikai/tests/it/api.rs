@@ -28,7 +28,7 @@ async fn call(
         As::Session(s) => {
             req = req
                 .header("cookie", s.header())
-                .header(keikai_web::auth::CSRF_HEADER, &s.csrf)
+                .header(keikai_web::http::auth::CSRF_HEADER, &s.csrf)
         }
         As::Token(t) => req = req.bearer_auth(t),
         As::Nobody => {}
@@ -58,7 +58,7 @@ async fn raw(
     let mut req = TestApp::plain_client()
         .post(app.url(path))
         .header("cookie", s.header())
-        .header(keikai_web::auth::CSRF_HEADER, &s.csrf)
+        .header(keikai_web::http::auth::CSRF_HEADER, &s.csrf)
         .body(body.to_owned());
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -809,7 +809,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
 #[tokio::test]
 async fn refused_credentials_answer_401_with_a_challenge() {
     let app = TestApp::spawn().await;
-    let well_formed_unknown = format!("kk_{}", keikai_web::auth::random_secret());
+    let well_formed_unknown = format!("kk_{}", keikai_web::http::auth::random_secret());
     for auth in [
         "Bearer nonsense",
         "Basic YWRtaW46cGFzc3dvcmQ=",

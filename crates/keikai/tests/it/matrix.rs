@@ -610,7 +610,7 @@ pub(crate) async fn send(
         Cred::Anonymous { csrf: Some(c) } => {
             req = req.header(
                 "cookie",
-                format!("{}={c}", keikai_web::auth::PRE_SESSION_CSRF_COOKIE),
+                format!("{}={c}", keikai_web::http::auth::PRE_SESSION_CSRF_COOKIE),
             );
             Some(c.as_str())
         }
@@ -628,13 +628,13 @@ pub(crate) async fn send(
     let mut body = body;
     if let Some(t) = token {
         if api {
-            req = req.header(keikai_web::auth::CSRF_HEADER, t);
+            req = req.header(keikai_web::http::auth::CSRF_HEADER, t);
         } else {
             let mut pairs = match body {
                 Body::Form(p) => p,
                 _ => Vec::new(),
             };
-            pairs.push((keikai_web::auth::CSRF_FIELD.to_owned(), t.to_owned()));
+            pairs.push((keikai_web::http::auth::CSRF_FIELD.to_owned(), t.to_owned()));
             body = Body::Form(pairs);
         }
     }
@@ -817,7 +817,7 @@ async fn every_route_answers_every_caller_as_the_table_says() {
 /// use all of them) with something else, and the request metrics name each route as matched.
 #[tokio::test]
 async fn every_listed_route_is_routed() {
-    keikai_web::ops::init_metrics();
+    keikai_web::http::ops::init_metrics();
     let app = TestApp::spawn().await;
     let fx = Fixture::new(&app).await;
     let (admin, _) = app.user_with_role(Role::Admin).await;
@@ -906,7 +906,7 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
     let other = app
         .session_for(app.user_with_role(Role::Reporter).await.0)
         .await;
-    let bogus = keikai_web::auth::random_secret();
+    let bogus = keikai_web::http::auth::random_secret();
     let variants = [
         ("no token", ""),
         ("a made-up token", bogus.as_str()),

@@ -695,7 +695,7 @@ async fn health_and_readiness_are_public() {
 
 #[tokio::test]
 async fn metrics_are_for_administrators_only() {
-    keikai_web::ops::init_metrics();
+    keikai_web::http::ops::init_metrics();
     let app = TestApp::spawn().await;
     let admin = app.session_for(app.user_id(ADMIN_EMAIL).await).await;
     assert_eq!(get(&app, "/", Some(&admin), None).await.status(), 200);

@@ -13,8 +13,8 @@ use keikai_store::{Session, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
-use crate::error::{AppError, AppResult, Surface};
+use crate::http::error::{AppError, AppResult, Surface};
+use crate::http::state::AppState;
 
 pub const SESSION_COOKIE: &str = "keikai_session";
 /// Double-submit token for forms shown before sign-in (the login form itself).

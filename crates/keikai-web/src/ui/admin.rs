@@ -4,159 +4,24 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use jiff::SignedDuration;
+use axum::response::{IntoResponse, Redirect, Response};
 use keikai_domain::{
     Action, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, OrgId, OrgKind,
-    OrgName, Password, ProductTree, Role, Scope, User, UserId,
+    OrgName, Password, ProductTree, Role, Scope, UserId,
 };
 use keikai_store::{NewBranch, NewOrganisation, NewUser};
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::api::UiForm;
-use crate::auth::{
+use crate::http::auth::{
     LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, hash_password,
     random_secret, set_cookie, start_session,
 };
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
-use crate::i18n;
-
-/// What the base layout needs on every page.
-pub struct Page {
-    pub lang: Locale,
-    pub title: String,
-    pub user: Option<User>,
-    pub csrf: String,
-    pub nav: Nav,
-    pub flash: Option<String>,
-    pub error: Option<String>,
-    /// Where the language switch returns to, for pages that send no `Referer` (the
-    /// reporter's portal, whose address holds a secret).
-    pub back: Option<String>,
-}
-
-pub struct Nav {
-    pub products: bool,
-    pub organisations: bool,
-    pub users: bool,
-    pub cvss: bool,
-    /// Advisory drafts and releases (the PSIRT).
-    pub advisories: bool,
-    /// The partner programme (the PSIRT).
-    pub partners: bool,
-    /// The partner portal (partner contacts).
-    pub partner_portal: bool,
-    /// Subscribers, lists, editions and delivery reports (the PSIRT).
-    pub distribution: bool,
-}
-
-impl Page {
-    pub fn t(&self, key: &str) -> String {
-        i18n::t(self.lang, key)
-    }
-}
-
-impl Ctx {
-    pub(crate) fn page(&self, title_key: &str) -> Page {
-        Page {
-            lang: self.lang,
-            title: self.t(title_key),
-            user: self.identity.user.clone(),
-            csrf: self.csrf.clone(),
-            nav: Nav {
-                products: self.allows(Action::ViewProducts),
-                organisations: self.allows(Action::ViewOrganisations),
-                users: self.allows(Action::ViewUsers),
-                cvss: self.allows(Action::ScoreCvss),
-                advisories: self.allows(Action::ViewAdvisories),
-                partners: self.allows(Action::ViewPartners),
-                partner_portal: self.allows(Action::UsePartnerPortal),
-                distribution: self.allows(Action::ViewDistribution),
-            },
-            flash: None,
-            error: None,
-            back: None,
-        }
-    }
-}
-
-pub(crate) fn render<T: Template>(status: StatusCode, tpl: &T) -> Response {
-    match tpl.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTemplate<'a> {
-    status: u16,
-    message: &'a str,
-}
-
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    render(
-        status,
-        &ErrorTemplate {
-            status: status.as_u16(),
-            message,
-        },
-    )
-}
-
-/// Sends a visitor who is not signed in to the login page, remembering where they were going.
-pub fn redirect_to_login(next: &str) -> Response {
-    let target = format!(
-        "/login?next={}",
-        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    );
-    // htmx follows 303s inside the page; HX-Redirect makes it load the login page whole.
-    let mut res = Redirect::to(&target).into_response();
-    if let Ok(v) = HeaderValue::from_str(&target) {
-        res.headers_mut().insert("HX-Redirect", v);
-    }
-    res
-}
-
-/// Only local paths, so the login form cannot be used to send people to another site.
-fn safe_next(next: &str) -> &str {
-    // Browsers drop tabs and newlines from a URL before reading it, so `/<TAB>/evil.example`
-    // would leave the site as surely as `//evil.example`.
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(char::is_control)
-    {
-        next
-    } else {
-        "/"
-    }
-}
-
-/// Post/redirect/get: on success the browser goes to `target`; a mistake in the form shows the
-/// page again with the message (and its status); anything else, including a resource that
-/// does not exist, becomes an error page.
-pub(crate) async fn after_submit<T, Fut>(
-    result: AppResult<T>,
-    target: &str,
-    rerender: impl FnOnce(String, StatusCode) -> Fut,
-) -> AppResult<Response>
-where
-    Fut: Future<Output = AppResult<Response>>,
-{
-    match result {
-        Ok(_) => Ok(Redirect::to(target).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            rerender(e.message, e.status).await
-        }
-        Err(e) => Err(e),
-    }
-}
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::UiForm;
+use crate::http::i18n;
+use crate::http::state::AppState;
+use crate::ui::layout::{Page, after_submit, render, safe_next};
 
 // ---------------------------------------------------------------- sign-in
 
@@ -243,7 +108,7 @@ pub async fn login_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    client: crate::ClientAddr,
+    client: crate::http::state::ClientAddr,
     UiForm(form): UiForm<LoginForm>,
 ) -> Response {
     let outcome = crate::login::attempt(&state, &form.email, &form.password, client.0).await;
@@ -516,7 +381,7 @@ pub async fn create_branch(
             category: form.category.parse()?,
             name: BranchName::parse(&form.name)?,
         };
-        crate::api::create_branch_audited(&state, &ctx, &branch).await
+        crate::api_admin::create_branch_audited(&state, &ctx, &branch).await
     };
     after_submit(attempt.await, "/products", |msg, status| {
         products_page(&state, &ctx, Some(msg), status)
@@ -531,7 +396,7 @@ pub async fn delete_branch(
 ) -> AppResult<Response> {
     ctx.require(Action::ManageProducts)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
-    let result = crate::api::delete_branch_audited(&state, &ctx, id).await;
+    let result = crate::api_admin::delete_branch_audited(&state, &ctx, id).await;
     after_submit(result, "/products", |msg, status| {
         products_page(&state, &ctx, Some(msg), status)
     })
@@ -612,7 +477,7 @@ pub async fn create_org(
             name: OrgName::parse(&form.name)?,
             kind: form.kind.parse()?,
         };
-        crate::api::create_org_audited(&state, &ctx, &org).await
+        crate::api_admin::create_org_audited(&state, &ctx, &org).await
     };
     after_submit(attempt.await, "/organisations", |msg, status| {
         orgs_page(&state, &ctx, Some(msg), status)
@@ -717,7 +582,7 @@ pub async fn create_user(
             password_hash: hash_password(&Password::parse(&form.password)?).await?,
             locale: None,
         };
-        crate::api::create_user_with_membership(&state, &ctx, &new, org_id, role).await
+        crate::api_admin::create_user_with_membership(&state, &ctx, &new, org_id, role).await
     };
     after_submit(attempt.await, "/users", |msg, status| {
         users_page(&state, &ctx, Some(msg), status)
@@ -735,7 +600,7 @@ async fn set_user_disabled(
     ctx.require(Action::ManageUsers)?;
     let id = id.parse().map_err(|_| AppError::not_found())?;
     after_submit(
-        crate::api::set_disabled(state, ctx, id, disabled).await,
+        crate::api_admin::set_disabled(state, ctx, id, disabled).await,
         "/users",
         |msg, status| users_page(state, ctx, Some(msg), status),
     )
@@ -778,7 +643,7 @@ pub async fn add_membership(
             .parse()
             .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
         let role: Role = form.role.parse()?;
-        crate::api::add_membership_checked(&state, &ctx, id, org_id, role).await
+        crate::api_admin::add_membership_checked(&state, &ctx, id, org_id, role).await
     };
     after_submit(attempt.await, "/users", |msg, status| {
         users_page(&state, &ctx, Some(msg), status)
@@ -901,7 +766,7 @@ pub async fn create_token(
         scopes.push(Scope::Write);
     }
     let (_, secret) =
-        crate::api::issue_token(&state, principal.user_id, &form.name, scopes, None).await?;
+        crate::api_admin::issue_token(&state, principal.user_id, &form.name, scopes, None).await?;
     // Shown in this response only; the page is not cached.
     let mut res = profile_page(&state, &ctx, Some(secret), None).await?;
     res.headers_mut()
@@ -914,9 +779,6 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    crate::api::revoke_token_of_caller(&state, &ctx, &id).await?;
+    crate::api_admin::revoke_token_of_caller(&state, &ctx, &id).await?;
     Ok(Redirect::to("/profile").into_response())
 }
-
-/// How long a UI session lasts without activity.
-pub const DEFAULT_SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);

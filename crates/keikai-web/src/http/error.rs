@@ -165,23 +165,3 @@ impl IntoResponse for AppError {
         res
     }
 }
-
-/// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.
-pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let ui = crate::auth::surface_of(req.uri().path()) == Surface::Ui;
-    let next_path = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let res = next.run(req).await;
-    if !ui {
-        return res;
-    }
-    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
-        return res;
-    };
-    if info.status == StatusCode::UNAUTHORIZED {
-        return crate::ui::redirect_to_login(info.login_redirect.as_deref().unwrap_or(&next_path));
-    }
-    crate::ui::error_page(info.status, &info.message)
-}

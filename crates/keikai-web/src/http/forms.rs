@@ -4,9 +4,9 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
-use crate::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
 
 /// Form fields in order, for forms that repeat a name (checkboxes, multi-selects).
 pub(crate) type Pairs = Vec<(String, String)>;

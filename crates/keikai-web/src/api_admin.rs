@@ -1,7 +1,7 @@
 //! The REST API under `/api/v1`: the same operations as the UI, as JSON.
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -11,103 +11,16 @@ use keikai_domain::{
     User, UserId,
 };
 use keikai_store::{Effects, NewBranch, NewOrganisation, NewToken, NewUser};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keikai_domain::audit::{AuditActor, AuditEntry, Change};
 
-use crate::AppState;
-use crate::auth::{hash_password, random_secret, sha256_hex};
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
-
-/// Like `axum::Json`, but a body that does not fit answers in our error format and names the
-/// field at fault.
-pub struct ApiJson<T>(pub T);
-
-/// Largest JSON body the API reads.
-const MAX_JSON_BYTES: usize = 2 << 20;
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if !has_content_type(&req, "application/json") {
-            return Err(AppError::bad_request(
-                "send the body as JSON with Content-Type: application/json",
-            ));
-        }
-        let bytes = read_body(req, MAX_JSON_BYTES).await?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(v) => Ok(Self(v)),
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                if inner.is_syntax() || inner.is_eof() {
-                    return Err(AppError::bad_request(format!("malformed JSON: {inner}")));
-                }
-                Err(field_error(&path, inner.to_string()))
-            }
-        }
-    }
-}
-
-/// A form body (`application/x-www-form-urlencoded`) whose errors name the field, like
-/// [`ApiJson`].
-pub struct UiForm<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for UiForm<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if !has_content_type(&req, "application/x-www-form-urlencoded") {
-            return Err(AppError::bad_request(
-                "send the form as application/x-www-form-urlencoded",
-            ));
-        }
-        let bytes = read_body(req, MAX_JSON_BYTES).await?;
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
-        serde_path_to_error::deserialize::<_, T>(de)
-            .map(Self)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                field_error(&path, err.into_inner().to_string())
-            })
-    }
-}
-
-fn has_content_type(req: &Request, expected: &str) -> bool {
-    req.headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(expected))
-}
-
-async fn read_body(req: Request, limit: usize) -> AppResult<axum::body::Bytes> {
-    axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| AppError::bad_request(format!("body larger than {limit} bytes")))
-}
-
-/// serde reports a missing field at the parent's path; name the field itself.
-fn field_error(path: &str, msg: String) -> AppError {
-    let field = match msg
-        .strip_prefix("missing field `")
-        .and_then(|m| m.split('`').next())
-    {
-        Some(f) if path == "." => f.to_owned(),
-        Some(f) => format!("{path}.{f}"),
-        None => path.to_owned(),
-    };
-    AppError::invalid(field, msg)
-}
-
-fn parse_id<T: std::str::FromStr>(s: &str) -> AppResult<T> {
-    // A malformed id names nothing that exists.
-    s.parse().map_err(|_| AppError::not_found())
-}
+use crate::http::auth::{hash_password, random_secret, sha256_hex};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::{ApiJson, parse_id};
+use crate::http::state::AppState;
 
 // ---------------------------------------------------------------- me
 
@@ -726,11 +639,11 @@ pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str
     paths(me, list_orgs, create_org, get_org, list_users, create_user, get_user, update_user, add_membership,
         list_branches, create_branch, get_branch, rename_branch, delete_branch, product_tree,
         list_tokens, create_token, revoke_token, list_audit, crate::cvss_ui::score_api,
-        crate::cases_api::list, crate::cases_api::get_case, crate::cases_api::transition,
-        crate::cases_api::add_vulnerability, crate::cases_api::update_vulnerability,
-        crate::cases_api::set_product_status, crate::cases_api::add_message,
-        crate::cases_api::messages, crate::cases_api::history, crate::cases_api::assign,
-        crate::cases_api::emergency, crate::cases_api::mark_cra_sent,
+        crate::api::cases::list, crate::api::cases::get_case, crate::api::cases::transition,
+        crate::api::cases::add_vulnerability, crate::api::cases::update_vulnerability,
+        crate::api::cases::set_product_status, crate::api::cases::add_message,
+        crate::api::cases::messages, crate::api::cases::history, crate::api::cases::assign,
+        crate::api::cases::emergency, crate::api::cases::mark_cra_sent,
         crate::intake::submit_api,
         crate::advisories_api::list, crate::advisories_api::create,
         crate::advisories_api::get_advisory, crate::advisories_api::edit_text,
@@ -780,7 +693,7 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
+                crate::http::auth::SESSION_COOKIE,
             ))),
         );
     }

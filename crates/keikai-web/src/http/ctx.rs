@@ -5,10 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use keikai_domain::{Action, Decision, Locale, Principal, authorize};
 
-use crate::AppState;
-use crate::auth::{Identity, LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, cookie_value, surface_of};
-use crate::error::{AppError, AppResult, Surface};
-use crate::i18n;
+use crate::http::auth::{Identity, LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, cookie_value, surface_of};
+use crate::http::error::{AppError, AppResult, Surface};
+use crate::http::i18n;
+use crate::http::state::AppState;
 
 pub struct Ctx {
     pub identity: Identity,

@@ -15,13 +15,13 @@ use keikai_domain::{OrgId, UserId, VulnerabilityId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::ApiJson;
 use crate::cases::{
     self, AssignmentInput, CaseQuery, ProductStatusInput, TransitionInput, lenient_i64,
 };
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::state::AppState;
 
 /// A row of the case list.
 #[derive(Debug, Serialize, ToSchema)]

@@ -23,14 +23,14 @@ use keikai_domain::case::{
 use keikai_domain::{Branch, BranchCategory, BranchId, OrgKind, UserId};
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::api::UiForm;
 use crate::cases::{self, Access, CaseQuery, Upload, lenient_i64};
-use crate::ctx::Ctx;
 use crate::cvss_ui::{CvssCalculator, CvssFamily};
-use crate::error::{AppError, AppResult};
-use crate::i18n;
-use crate::ui::{Page, after_submit, render};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::UiForm;
+use crate::http::i18n;
+use crate::http::state::AppState;
+use crate::ui::layout::{Page, after_submit, render};
 
 fn at(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use keikai_domain::Action;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::AppState;
-use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "static/"]
@@ -140,7 +140,7 @@ pub async fn api_method_not_allowed() -> AppError {
 pub async fn security_headers(req: Request, next: Next) -> Response {
     // A reporter's portal and the links mailed to subscribers have their secret in the
     // address: no request from them names the page, not even to us (error pages included).
-    let secret_address = crate::has_secret(req.uri().path());
+    let secret_address = crate::http::state::has_secret(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -1,0 +1,4 @@
+//! The JSON door under `/api/v1`, described by the OpenAPI document. Request and response
+//! types live here, next to the handlers that use them.
+
+pub mod cases;

@@ -1,0 +1,11 @@
+//! HTTP plumbing shared by both doors: who asks (sessions, tokens, CSRF), the request
+//! context, errors, body extractors, language negotiation and the operational endpoints.
+
+pub mod auth;
+pub mod ctx;
+pub mod error;
+pub mod extract;
+pub(crate) mod forms;
+pub mod i18n;
+pub mod ops;
+pub mod state;

@@ -1,0 +1,147 @@
+//! What every handler shares: the application, the web layer's own settings, and where a
+//! request came from.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use jiff::SignedDuration;
+use keikai_domain::Clock;
+use keikai_store::Store;
+
+/// How long a UI session lasts without activity.
+pub const DEFAULT_SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
+
+/// Settings the web layer needs, taken from the application's configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Sets the `Secure` flag on cookies; on whenever Keikai is served over HTTPS.
+    pub secure_cookies: bool,
+    pub session_ttl: SignedDuration,
+    pub login_window: SignedDuration,
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_ip: u64,
+    /// What `/.well-known/security.txt` says; built from the configuration.
+    pub security_txt: keikai_domain::SecurityTxtSettings,
+    /// The vendor's severity scale with its SLA targets.
+    pub severity_scale: keikai_domain::case::SeverityScale,
+    pub publishing: Publishing,
+    /// The partner programme's tiers (how long before a release each receives its package).
+    pub partners: keikai_domain::partner::Tiers,
+}
+
+/// How advisories are numbered, released and published.
+#[derive(Debug, Clone)]
+pub struct Publishing {
+    /// Tracking ids are `PREFIX-YYYY-NNNN`.
+    pub tracking_prefix: String,
+    /// The CSAF publisher, the public base URL and the CNA identity for CVE records.
+    pub publisher: keikai_domain::advisory::publication::PublisherInfo,
+    /// The monthly train (second Tuesday) at a local time in a zone.
+    pub schedule: keikai_domain::release::ReleaseSchedule,
+    /// How often an instance looks for releases whose time has come.
+    pub poll_interval: SignedDuration,
+}
+
+impl Default for Publishing {
+    fn default() -> Self {
+        Self {
+            tracking_prefix: "KEIKAI".to_owned(),
+            publisher: keikai_domain::advisory::publication::PublisherInfo {
+                name: "Keikai PSIRT".to_owned(),
+                namespace: "https://keikai.invalid".to_owned(),
+                contact_details: None,
+                issuing_authority: None,
+                base_url: "http://127.0.0.1:8080".to_owned(),
+                cve_assigner: None,
+            },
+            schedule: keikai_domain::release::ReleaseSchedule::parse(
+                "10:00",
+                "America/Los_Angeles",
+            )
+            .unwrap_or_else(|_| unreachable_schedule()),
+            poll_interval: SignedDuration::from_secs(10),
+        }
+    }
+}
+
+/// The default schedule parses (a unit test checks it); this is never reached.
+fn unreachable_schedule() -> keikai_domain::release::ReleaseSchedule {
+    keikai_domain::release::ReleaseSchedule::parse("10:00", "UTC")
+        .unwrap_or_else(|e| panic!("UTC must be a known zone: {e}"))
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: DEFAULT_SESSION_TTL,
+            login_window: SignedDuration::from_mins(15),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 50,
+            security_txt: keikai_domain::SecurityTxtSettings::default(),
+            severity_scale: keikai_domain::case::SeverityScale::default(),
+            publishing: Publishing::default(),
+            partners: keikai_domain::partner::Tiers::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<WebConfig>,
+    pub clock: Arc<dyn Clock>,
+    /// The provider's signing key, read from the database on first use.
+    pub provider_key: Arc<std::sync::OnceLock<Arc<keikai_openpgp::ProviderKey>>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            clock,
+            provider_key: Arc::default(),
+        }
+    }
+}
+
+/// The client's address when the server was started with connect info (tests may not be).
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Paths whose next segment is a secret that opens something: the reporter's portal, and
+/// the confirmation, unsubscribe and acknowledgement links mailed to subscribers.
+const SECRET_PATHS: [&str; 4] = ["/track/", "/subscribe/confirm/", "/unsubscribe/", "/ack/"];
+
+/// Whether the path holds one of those secrets (its pages send no `Referer`).
+pub fn has_secret(path: &str) -> bool {
+    SECRET_PATHS.iter().any(|p| path.starts_with(p))
+}
+
+/// The request path as logs may show it: the secrets in links are credentials, so they are
+/// replaced (the query string, which may hold search text, is left out entirely).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.split_once('/').map_or("", |(_, t)| t);
+            let sep = if tail.is_empty() { "" } else { "/" };
+            return format!("{prefix}[redacted]{sep}{tail}").into();
+        }
+    }
+    path.into()
+}

@@ -1,0 +1,166 @@
+//! What every page shares: the layout's data, rendering, the post/redirect/get pattern, error
+//! pages and the sign-in redirect.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use keikai_domain::{Action, Locale, User};
+
+use crate::http::ctx::Ctx;
+use crate::http::error::{AppResult, ErrorInfo, Surface};
+use crate::http::i18n;
+
+/// What the base layout needs on every page.
+pub struct Page {
+    pub lang: Locale,
+    pub title: String,
+    pub user: Option<User>,
+    pub csrf: String,
+    pub nav: Nav,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    /// Where the language switch returns to, for pages that send no `Referer` (the
+    /// reporter's portal, whose address holds a secret).
+    pub back: Option<String>,
+}
+
+pub struct Nav {
+    pub products: bool,
+    pub organisations: bool,
+    pub users: bool,
+    pub cvss: bool,
+    /// Advisory drafts and releases (the PSIRT).
+    pub advisories: bool,
+    /// The partner programme (the PSIRT).
+    pub partners: bool,
+    /// The partner portal (partner contacts).
+    pub partner_portal: bool,
+    /// Subscribers, lists, editions and delivery reports (the PSIRT).
+    pub distribution: bool,
+}
+
+impl Page {
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+}
+
+impl Ctx {
+    pub(crate) fn page(&self, title_key: &str) -> Page {
+        Page {
+            lang: self.lang,
+            title: self.t(title_key),
+            user: self.identity.user.clone(),
+            csrf: self.csrf.clone(),
+            nav: Nav {
+                products: self.allows(Action::ViewProducts),
+                organisations: self.allows(Action::ViewOrganisations),
+                users: self.allows(Action::ViewUsers),
+                cvss: self.allows(Action::ScoreCvss),
+                advisories: self.allows(Action::ViewAdvisories),
+                partners: self.allows(Action::ViewPartners),
+                partner_portal: self.allows(Action::UsePartnerPortal),
+                distribution: self.allows(Action::ViewDistribution),
+            },
+            flash: None,
+            error: None,
+            back: None,
+        }
+    }
+}
+
+pub(crate) fn render<T: Template>(status: StatusCode, tpl: &T) -> Response {
+    match tpl.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    status: u16,
+    message: &'a str,
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    render(
+        status,
+        &ErrorTemplate {
+            status: status.as_u16(),
+            message,
+        },
+    )
+}
+
+/// Sends a visitor who is not signed in to the login page, remembering where they were going.
+pub fn redirect_to_login(next: &str) -> Response {
+    let target = format!(
+        "/login?next={}",
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    // htmx follows 303s inside the page; HX-Redirect makes it load the login page whole.
+    let mut res = Redirect::to(&target).into_response();
+    if let Ok(v) = HeaderValue::from_str(&target) {
+        res.headers_mut().insert("HX-Redirect", v);
+    }
+    res
+}
+
+/// Only local paths, so the login form cannot be used to send people to another site.
+pub(crate) fn safe_next(next: &str) -> &str {
+    // Browsers drop tabs and newlines from a URL before reading it, so `/<TAB>/evil.example`
+    // would leave the site as surely as `//evil.example`.
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control)
+    {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// Post/redirect/get: on success the browser goes to `target`; a mistake in the form shows the
+/// page again with the message (and its status); anything else, including a resource that
+/// does not exist, becomes an error page.
+pub(crate) async fn after_submit<T, Fut>(
+    result: AppResult<T>,
+    target: &str,
+    rerender: impl FnOnce(String, StatusCode) -> Fut,
+) -> AppResult<Response>
+where
+    Fut: Future<Output = AppResult<Response>>,
+{
+    match result {
+        Ok(_) => Ok(Redirect::to(target).into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            rerender(e.message, e.status).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.
+pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let ui = crate::http::auth::surface_of(req.uri().path()) == Surface::Ui;
+    let next_path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let res = next.run(req).await;
+    if !ui {
+        return res;
+    }
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    if info.status == StatusCode::UNAUTHORIZED {
+        return redirect_to_login(info.login_redirect.as_deref().unwrap_or(&next_path));
+    }
+    error_page(info.status, &info.message)
+}
