@@ -130,7 +130,9 @@ impl Caller {
     pub fn require_user(&self, action: Action) -> Result<&Principal> {
         self.require(action)?;
         self.principal().ok_or_else(|| {
-            Error::Forbidden(format!("{action:?} needs a signed-in person, not Keikai itself"))
+            Error::Forbidden(format!(
+                "{action:?} needs a signed-in person, not Keikai itself"
+            ))
         })
     }
 }

@@ -2,11 +2,11 @@
 //! environment and the flags; tests build it by hand.
 
 use jiff::SignedDuration;
+use keikai_domain::SecurityTxtSettings;
 use keikai_domain::advisory::publication::PublisherInfo;
 use keikai_domain::case::SeverityScale;
 use keikai_domain::partner::Tiers;
 use keikai_domain::release::ReleaseSchedule;
-use keikai_domain::SecurityTxtSettings;
 
 /// The settings every use case may read.
 #[derive(Debug, Clone, Default)]

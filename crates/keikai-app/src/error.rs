@@ -48,6 +48,13 @@ impl Error {
         }
     }
 
+    /// A domain error reported under another field name than the domain gave it (the name
+    /// the door's form or body uses).
+    pub fn renamed(field: &'static str, e: &DomainError) -> Self {
+        let DomainError::Invalid { message, .. } = e;
+        Self::invalid(field, format!("{field}: {message}"))
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::Conflict(message.into())
     }
@@ -104,7 +111,9 @@ mod tests {
     fn store_errors_keep_their_meaning() {
         assert_eq!(Error::from(StoreError::NotFound), Error::NotFound);
         assert!(Error::from(StoreError::Conflict("taken".into())).is_conflict());
-        let e = Error::from(StoreError::Invalid(DomainError::invalid("name", "too long")));
+        let e = Error::from(StoreError::Invalid(DomainError::invalid(
+            "name", "too long",
+        )));
         assert_eq!(e.field(), Some("name"));
         assert_eq!(e.to_string(), "name: too long");
         assert_eq!(

@@ -9,9 +9,11 @@
 //! results into responses; none of them reaches the store.
 
 pub mod caller;
+pub mod cases;
 pub mod config;
 pub mod error;
 pub mod i18n;
+pub mod secret;
 
 use std::sync::Arc;
 

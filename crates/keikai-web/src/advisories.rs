@@ -26,10 +26,12 @@ use keikai_store::{AdvisoryFilter, Effects, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::cases::{self, ProductStatusInput, lenient_i64};
+use crate::api::cases::ProductStatusInput;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
+use crate::http::extract::lenient_i64;
 use crate::http::state::AppState;
+use keikai_app::cases as app_cases;
 
 /// What a save refused for a stale revision answers.
 pub const CONFLICT_MESSAGE: &str =
@@ -311,7 +313,7 @@ pub async fn create_from_case(
 ) -> AppResult<(Advisory, bool)> {
     ctx.require(Action::ViewAdvisories)?;
     let user = ctx.require(Action::EditAdvisory)?.user_id;
-    let case = cases::load(state, ctx, number).await?;
+    let case = app_cases::load(&state.app, &ctx.caller, ctx.id(number)?).await?;
     if let Some(existing) = for_case(state, case.id).await? {
         return Ok((existing, false));
     }
@@ -643,7 +645,7 @@ pub async fn refresh_from_case(
         }
         Err(e) => return Err(e.into()),
     };
-    ctx.require(cases::view_action(&case))?;
+    ctx.require(app_cases::view_action(&case))?;
     let change = a.refresh_from_case(&case, user, state.clock.now())?;
     save(state, &a, user, change).await
 }

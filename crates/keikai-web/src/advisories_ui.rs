@@ -26,15 +26,16 @@ use crate::advisories::{
     self, AdvisoryQuery, NewAdvisoryInput, NewReleaseInput, RemediationBody, RescheduleInput,
     ReviewInput, ScheduleInput, ScoreBody, StartRevisionInput, TextInput, lenient_revision,
 };
-use crate::cases::{self, lenient_i64};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
+use crate::http::extract::lenient_i64;
 use crate::http::forms::{Pairs, fields};
 use crate::http::i18n;
 use crate::http::state::AppState;
 use crate::ui::cases::branch_paths;
 use crate::ui::layout::{Page, after_submit, render};
+use keikai_app::cases as app_cases;
 
 /// Options of a `<select>`: (value, label).
 type Options = Vec<(String, String)>;
@@ -539,14 +540,14 @@ fn products_text(lang: Locale, paths: &HashMap<BranchId, String>, ids: &[BranchI
 }
 
 /// Display names of users, for reviews and edits.
-async fn names_of(state: &AppState, a: &Advisory) -> AppResult<HashMap<UserId, String>> {
+async fn names_of(state: &AppState, ctx: &Ctx, a: &Advisory) -> AppResult<HashMap<UserId, String>> {
     let ids: Vec<UserId> = a
         .edits
         .iter()
         .map(|e| e.editor)
         .chain(a.reviews.iter().map(|r| r.reviewer))
         .collect();
-    cases::user_names(state, ids).await
+    Ok(app_cases::names(&state.app, &ctx.caller, ids).await?)
 }
 
 fn column(lang: Locale, of: Locale, a: &Advisory, draft: Option<&TextInput>) -> LangColumn {
@@ -631,7 +632,7 @@ async fn editor_page(
     let schedule = &state.config.publishing.schedule;
     let branches = state.store.list_branches().await?;
     let paths = branch_paths(&branches);
-    let names = names_of(state, &a).await?;
+    let names = names_of(state, ctx, &a).await?;
     let name_of = |u: UserId| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
     let case_number = match a.case_id {
         Some(c) => match state.store.get_case(c).await {
@@ -926,7 +927,7 @@ pub async fn edit_diff(
         .into_iter()
         .filter(|(id, _)| named.contains(id))
         .collect();
-    let names = names_of(&state, &a).await?;
+    let names = names_of(&state, &ctx, &a).await?;
     let fields = fields
         .into_iter()
         .map(|f| DiffField {
@@ -1130,7 +1131,7 @@ pub async fn set_product_status(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
-    UiForm(form): UiForm<cases::ProductStatusInput>,
+    UiForm(form): UiForm<crate::api::cases::ProductStatusInput>,
 ) -> AppResult<Response> {
     let result = advisories::set_product_status(&state, &ctx, &id, &vid, &form).await;
     done(

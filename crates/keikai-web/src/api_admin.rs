@@ -644,7 +644,7 @@ pub(crate) async fn revoke_token_of_caller(state: &AppState, ctx: &Ctx, id: &str
         crate::api::cases::set_product_status, crate::api::cases::add_message,
         crate::api::cases::messages, crate::api::cases::history, crate::api::cases::assign,
         crate::api::cases::emergency, crate::api::cases::mark_cra_sent,
-        crate::intake::submit_api,
+        crate::api::intake::submit_api,
         crate::advisories_api::list, crate::advisories_api::create,
         crate::advisories_api::get_advisory, crate::advisories_api::edit_text,
         crate::advisories_api::edit_facts, crate::advisories_api::review,

@@ -45,7 +45,7 @@ macro_rules! route_table {
 
 use crate::{
     advisories_api, advisories_ui, api, api_admin, cvss_ui, distribution, distribution_ui, http,
-    intake, partner_portal, partners, public, public_site, publishing, ui,
+    partner_portal, partners, public, public_site, publishing, ui,
 };
 
 route_table! {
@@ -89,12 +89,12 @@ route_table! {
         POST "/profile/tokens/{id}/revoke" => ui::admin::revoke_token;
         GET "/cvss" => cvss_ui::page;
         GET "/cvss/score" => cvss_ui::score_fragment;
-        GET "/report" => intake::form;
-        POST "/report" => intake::submit_form, upload;
-        GET "/track/{secret}" => intake::portal;
-        POST "/track/{secret}/messages" => intake::reply, upload;
-        POST "/track/{secret}/credit" => intake::set_credit;
-        GET "/track/{secret}/attachments/{attachment}" => intake::download;
+        GET "/report" => ui::intake::form;
+        POST "/report" => ui::intake::submit_form, upload;
+        GET "/track/{secret}" => ui::intake::portal;
+        POST "/track/{secret}/messages" => ui::intake::reply, upload;
+        POST "/track/{secret}/credit" => ui::intake::set_credit;
+        GET "/track/{secret}/attachments/{attachment}" => ui::intake::download;
         GET "/cases" => ui::cases::list;
         GET "/cases/{number}" => ui::cases::page;
         GET "/cases/{number}/history" => ui::cases::history;
@@ -195,7 +195,7 @@ route_table! {
         POST "/tokens" => api_admin::create_token;
         DELETE "/tokens/{id}" => api_admin::revoke_token;
         GET "/cvss" => cvss_ui::score_api;
-        POST "/reports" => intake::submit_api;
+        POST "/reports" => api::intake::submit_api;
         GET "/cases" => api::cases::list;
         GET "/cases/{number}" => api::cases::get_case;
         POST "/cases/{number}/transitions" => api::cases::transition;

@@ -111,7 +111,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 id: UserId::new(),
                 display_name: DisplayName::parse(&name).map_err(|e| UserError(e.to_string()))?,
                 email,
-                password_hash: keikai_web::auth::hash_password(&password)
+                password_hash: keikai_web::http::auth::hash_password(&password)
                     .await
                     .map_err(|e| anyhow::anyhow!(e.message))?,
                 locale: None,
@@ -155,7 +155,7 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     other => anyhow::Error::from(other),
                 })?;
             let (password, generated) = password_from(password_stdin)?;
-            let hash = keikai_web::auth::hash_password(&password)
+            let hash = keikai_web::http::auth::hash_password(&password)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             // The record says that the password changed, never what to.

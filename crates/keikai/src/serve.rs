@@ -39,7 +39,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| UserError(e.to_string()))?;
     bootstrap(&config, store.as_ref()).await?;
 
-    keikai_web::ops::init_metrics();
+    keikai_web::http::ops::init_metrics();
     let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
     tokio::spawn(housekeeping(store.clone()));
     // Make (or load) the signing key before the first publication or message needs it, so
@@ -203,7 +203,7 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
         id: UserId::new(),
         email: Email::parse(&config.admin_email).map_err(|e| UserError(e.to_string()))?,
         display_name: DisplayName::parse("Administrator")?,
-        password_hash: keikai_web::auth::hash_password(&password)
+        password_hash: keikai_web::http::auth::hash_password(&password)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?,
         locale: None,

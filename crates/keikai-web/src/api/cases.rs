@@ -1,27 +1,317 @@
-//! Cases through the REST API: the same operations as the case pages (see [`crate::cases`]),
-//! as JSON. Bad input answers 422 naming the field; a case the caller may not see, 404; a
-//! change based on a stale revision, 409.
+//! Cases through the REST API: the same use cases as the case pages
+//! ([`keikai_app::cases`]), as JSON. Bad input answers 422 naming the field; a case the caller
+//! may not see, 404; a change based on a stale revision, 409.
+//!
+//! The request bodies here are also what the case pages' forms post (the same field names),
+//! so each body converts into its command in one place.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
+use jiff::civil::Date;
+use keikai_app::cases::{
+    self as app, AddRemediation, AddTask, Assign, CaseNumber, SaveVulnerability, SetProductStatus,
+    Transition,
+};
+use keikai_app::{App, Caller};
 use keikai_domain::audit::AuditEntry;
 use keikai_domain::case::{
-    Case, CaseClock, CaseKind, CaseMessage, CaseState, Report, Visibility, VulnerabilityInput,
+    Case, CaseClock, CaseKind, CaseMessage, CaseState, CraReport, Justification, Report,
+    Visibility, VulnerabilityInput,
 };
-use keikai_domain::{OrgId, UserId, VulnerabilityId};
+use keikai_domain::{Action, BranchId, OrgId, UserId, VulnerabilityId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::cases::{
-    self, AssignmentInput, CaseQuery, ProductStatusInput, TransitionInput, lenient_i64,
-};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, blank_to_none, lenient_i64, opt_bool, opt_id};
 use crate::http::state::AppState;
+
+// ---------------------------------------------------------------- request bodies
+
+/// The filters of the case list, as text from a query string; each bad value is named.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    /// A case state (`new`, `triage`, …, `on_hold`).
+    pub state: Option<String>,
+    /// `true` (the default unless `state` is given): only cases not closed, rejected or
+    /// marked duplicate.
+    pub open: Option<String>,
+    /// `report` or `question`.
+    pub kind: Option<String>,
+    /// A product version (catalogue branch id) the case concerns.
+    pub product: Option<String>,
+    /// A level of the severity scale.
+    pub severity: Option<String>,
+    /// The owner's user id.
+    pub owner: Option<String>,
+    /// The assigned team's organisation id.
+    pub team: Option<String>,
+    /// `true`: only cases with a deadline already passed.
+    pub overdue: Option<String>,
+    /// `true` or `false`: only emergencies, or none.
+    pub emergency: Option<String>,
+    /// Text to search for in titles, reports and vulnerabilities (any language).
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<String>,
+}
+
+impl CaseListQuery {
+    /// The page asked for, from 1.
+    pub fn page(&self) -> AppResult<u32> {
+        match blank_to_none(self.page.as_deref()) {
+            None => Ok(1),
+            Some(t) => t
+                .parse::<u32>()
+                .ok()
+                .filter(|p| (1..=100_000).contains(p))
+                .ok_or_else(|| {
+                    AppError::invalid("page", format!("page: \"{t}\" is not a page number"))
+                }),
+        }
+    }
+
+    pub fn query(&self) -> AppResult<app::CaseQuery> {
+        let text = |s: &Option<String>| blank_to_none(s.as_deref()).map(str::to_owned);
+        Ok(app::CaseQuery {
+            state: blank_to_none(self.state.as_deref())
+                .map(str::parse::<CaseState>)
+                .transpose()?,
+            open: opt_bool("open", self.open.as_deref())?,
+            kind: blank_to_none(self.kind.as_deref())
+                .map(str::parse::<CaseKind>)
+                .transpose()?,
+            product: opt_id::<BranchId>("product", "a product version", self.product.as_deref())?,
+            severity: text(&self.severity),
+            owner: opt_id::<UserId>("owner", "a user", self.owner.as_deref())?,
+            team: opt_id::<OrgId>("team", "an organisation", self.team.as_deref())?,
+            overdue: opt_bool("overdue", self.overdue.as_deref())? == Some(true),
+            emergency: opt_bool("emergency", self.emergency.as_deref())?,
+            text: text(&self.q),
+            page: self.page()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TransitionInput {
+    /// The state to move to.
+    pub state: String,
+    /// Why; required when leaving the main path or stepping back on it.
+    #[serde(default)]
+    pub reason: String,
+    /// For `duplicate`: the number of the case this one duplicates.
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub duplicate_of: Option<i64>,
+    /// The revision the change is based on; a case saved since then is refused (409).
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl TransitionInput {
+    pub fn command(self, case: CaseNumber) -> AppResult<Transition> {
+        Ok(Transition {
+            case,
+            to: self.state.trim().parse()?,
+            reason: self.reason,
+            duplicate_of: self.duplicate_of,
+            revision: self.revision,
+        })
+    }
+}
+
+/// A vulnerability's fields, with the revision the change is based on.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VulnerabilityBody {
+    #[serde(flatten)]
+    pub vulnerability: VulnerabilityInput,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ProductStatusInput {
+    /// A product version of the catalogue.
+    pub branch_id: String,
+    /// A CSAF product status (`known_affected`, `known_not_affected`, `fixed`, …).
+    pub status: String,
+    /// For `known_not_affected`: why (a CSAF flag label such as `component_not_present`).
+    #[serde(default)]
+    pub justification: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl ProductStatusInput {
+    pub fn command(
+        self,
+        case: CaseNumber,
+        vulnerability: VulnerabilityId,
+    ) -> AppResult<SetProductStatus> {
+        let branch = opt_id::<BranchId>("branch_id", "a product version", Some(&self.branch_id))?
+            .ok_or_else(|| {
+            AppError::invalid("branch_id", "branch_id: choose a product version")
+        })?;
+        Ok(SetProductStatus {
+            case,
+            vulnerability,
+            branch,
+            status: self.status.trim().parse()?,
+            justification: blank_to_none(self.justification.as_deref())
+                .map(str::parse::<Justification>)
+                .transpose()?,
+            revision: self.revision,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RemediationInput {
+    /// `vendor_fix`, `workaround`, `mitigation`, `none_available` or `no_fix_planned`.
+    pub category: String,
+    pub details: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl RemediationInput {
+    pub fn command(
+        self,
+        case: CaseNumber,
+        vulnerability: VulnerabilityId,
+    ) -> AppResult<AddRemediation> {
+        Ok(AddRemediation {
+            case,
+            vulnerability,
+            category: self.category.trim().parse()?,
+            details: self.details,
+            url: self.url,
+            revision: self.revision,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct AssignmentInput {
+    /// The product team: an organisation of kind `own`.
+    pub team: String,
+    #[serde(default)]
+    pub instructions: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl AssignmentInput {
+    pub fn command(self, case: CaseNumber) -> AppResult<Assign> {
+        let team = opt_id::<OrgId>("team", "an organisation", Some(&self.team))?
+            .ok_or_else(|| AppError::invalid("team", "team: choose a product team"))?;
+        Ok(Assign {
+            case,
+            team,
+            instructions: self.instructions,
+            revision: self.revision,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OwnerInput {
+    /// A user id; empty or absent for no owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl OwnerInput {
+    pub fn owner(&self) -> AppResult<Option<UserId>> {
+        opt_id("owner", "a user", self.owner.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TaskInput {
+    pub title: String,
+    /// A user id.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// YYYY-MM-DD.
+    #[serde(default)]
+    pub due: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+impl TaskInput {
+    pub fn command(self, case: CaseNumber) -> AppResult<AddTask> {
+        let due = blank_to_none(self.due.as_deref())
+            .map(|d| {
+                d.parse::<Date>().map_err(|_| {
+                    AppError::invalid(
+                        "due",
+                        format!("due: \"{d}\" is not a date in the form YYYY-MM-DD"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(AddTask {
+            case,
+            owner: opt_id("owner", "a user", self.owner.as_deref())?,
+            title: self.title,
+            due,
+            revision: self.revision,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MessageInput {
+    /// `internal` (a note for the PSIRT and the team) or `reporter` (the conversation with
+    /// the reporter).
+    pub visibility: String,
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmergencyInput {
+    /// `true` declares an emergency (and notifies the PSIRT), `false` ends it.
+    pub declared: bool,
+    /// Why; required to declare.
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RevisionInput {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = Option<i64>)]
+    pub revision: Option<i64>,
+}
+
+/// A CRA report named in a path; anything else names nothing.
+pub fn cra_report(ctx: &Ctx, s: &str) -> AppResult<CraReport> {
+    ctx.id(s)
+}
+
+// ---------------------------------------------------------------- responses
 
 /// A row of the case list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,42 +371,59 @@ pub struct CaseDetail {
     pub internal: Option<CaseInternals>,
 }
 
-fn detail(state: &AppState, ctx: &Ctx, case: Case) -> CaseDetail {
-    let internal = ctx
-        .allows(cases::internals_action(&case))
-        .then(|| CaseInternals {
-            clocks: case.clocks(&state.config.severity_scale, state.clock.now()),
-            next_states: case.state.next(case.report.kind).to_vec(),
-            case: case.clone(),
-        });
-    CaseDetail {
-        number: case.number,
-        title: case.title,
-        state: case.state,
-        report: case.report,
-        created_at: case.created_at,
-        updated_at: case.updated_at,
-        revision: case.revision,
-        internal,
+impl CaseDetail {
+    /// The case as `who` may see it.
+    pub fn of(app: &App, who: &Caller, case: Case) -> Self {
+        let internal = who
+            .allows(app::internals_action(&case))
+            .then(|| CaseInternals {
+                clocks: case.clocks(&app.config().severity_scale, app.now()),
+                next_states: case.state.next(case.report.kind).to_vec(),
+                case: case.clone(),
+            });
+        Self {
+            number: case.number,
+            title: case.title,
+            state: case.state,
+            report: case.report,
+            created_at: case.created_at,
+            updated_at: case.updated_at,
+            revision: case.revision,
+            internal,
+        }
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SavedVulnerability {
+    pub id: VulnerabilityId,
+    pub case: CaseDetail,
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// The case as the caller may see it, as the answer to a change.
+fn detail(s: &AppState, ctx: &Ctx, case: Case) -> Json<CaseDetail> {
+    Json(CaseDetail::of(&s.app, &ctx.caller, case))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListQuery),
     responses((status = 200, body = CaseList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
-    query: Result<Query<CaseQuery>, QueryRejection>,
+    query: Result<Query<CaseListQuery>, QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
+    ctx.signed_in()?;
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let (rows, total) = cases::list(&state, &ctx, &q).await?;
-    let now = state.clock.now();
+    let (rows, total) = app::list(&s.app, &ctx.caller, &q.query()?).await?;
+    let now = s.app.now();
     // Who owns a case and which team works on it are internal matters.
-    let internal = ctx.allows(keikai_domain::Action::ViewProducts);
+    let internal = ctx.caller.allows(Action::ViewProducts);
     let cases = rows
         .into_iter()
         .map(|r| CaseListItem {
-            overdue: cases::is_overdue(&r, now),
+            overdue: app::is_overdue(&r, now),
             number: r.number,
             title: r.title,
             kind: r.kind,
@@ -132,7 +439,7 @@ pub async fn list(
         .collect();
     Ok(Json(CaseList {
         total,
-        page_size: cases::PAGE_SIZE,
+        page_size: app::PAGE_SIZE,
         cases,
     }))
 }
@@ -141,12 +448,12 @@ pub async fn list(
     params(("number" = i64, Path)),
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_case(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = cases::load(&state, &ctx, &number).await?;
-    Ok(Json(detail(&state, &ctx, case)))
+    let case = app::load(&s.app, &ctx.caller, ctx.id(&number)?).await?;
+    Ok(detail(&s, &ctx, case))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/transitions", tag = "cases",
@@ -154,29 +461,34 @@ pub async fn get_case(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, description = "bad input, or a move the workflow does not allow (the message names the allowed states)", body = ErrorBody)))]
 pub async fn transition(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TransitionInput>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = cases::transition(&state, &ctx, &number, &body).await?;
-    Ok(Json(detail(&state, &ctx, case)))
+    let cmd = body.command(ctx.id(&number)?)?;
+    let case = app::transition(&s.app, &ctx.caller, cmd).await?;
+    Ok(detail(&s, &ctx, case))
 }
 
-/// A vulnerability's fields, with the revision the change is based on.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct VulnerabilityBody {
-    #[serde(flatten)]
-    pub vulnerability: VulnerabilityInput,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    #[schema(value_type = Option<i64>)]
-    pub revision: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SavedVulnerability {
-    pub id: VulnerabilityId,
-    pub case: CaseDetail,
+async fn save_vulnerability(
+    s: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    id: Option<&str>,
+    body: VulnerabilityBody,
+) -> AppResult<SavedVulnerability> {
+    let cmd = SaveVulnerability {
+        case: ctx.id(number)?,
+        id: id.map(|i| ctx.id(i)).transpose()?,
+        input: body.vulnerability,
+        revision: body.revision,
+    };
+    let (case, id) = app::save_vulnerability(&s.app, &ctx.caller, cmd).await?;
+    Ok(SavedVulnerability {
+        id,
+        case: detail(s, ctx, case).0,
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/vulnerabilities", tag = "cases",
@@ -184,27 +496,13 @@ pub struct SavedVulnerability {
     responses((status = 201, body = SavedVulnerability), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_vulnerability(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<VulnerabilityBody>,
 ) -> AppResult<(StatusCode, Json<SavedVulnerability>)> {
-    let (case, id) = cases::save_vulnerability(
-        &state,
-        &ctx,
-        &number,
-        None,
-        &body.vulnerability,
-        body.revision,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SavedVulnerability {
-            id,
-            case: detail(&state, &ctx, case),
-        }),
-    ))
+    let saved = save_vulnerability(&s, &ctx, &number, None, body).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 #[utoipa::path(put, path = "/api/v1/cases/{number}/vulnerabilities/{id}", tag = "cases",
@@ -212,24 +510,14 @@ pub async fn add_vulnerability(
     responses((status = 200, body = SavedVulnerability), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_vulnerability(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<VulnerabilityBody>,
 ) -> AppResult<Json<SavedVulnerability>> {
-    let (case, id) = cases::save_vulnerability(
-        &state,
-        &ctx,
-        &number,
-        Some(&id),
-        &body.vulnerability,
-        body.revision,
-    )
-    .await?;
-    Ok(Json(SavedVulnerability {
-        id,
-        case: detail(&state, &ctx, case),
-    }))
+    Ok(Json(
+        save_vulnerability(&s, &ctx, &number, Some(&id), body).await?,
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/cases/{number}/vulnerabilities/{id}/product-statuses", tag = "cases",
@@ -237,37 +525,37 @@ pub async fn update_vulnerability(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_product_status(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ProductStatusInput>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = cases::set_product_status(&state, &ctx, &number, &id, &body).await?;
-    Ok(Json(detail(&state, &ctx, case)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MessageInput {
-    /// `internal` (a note for the PSIRT and the team) or `reporter` (the conversation with
-    /// the reporter).
-    pub visibility: String,
-    pub body: String,
+    let cmd = body.command(ctx.id(&number)?, ctx.id(&id)?)?;
+    let case = app::set_product_status(&s.app, &ctx.caller, cmd).await?;
+    Ok(detail(&s, &ctx, case))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/messages", tag = "cases",
     params(("number" = i64, Path)), request_body = MessageInput,
     responses((status = 201, body = CaseMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_message(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<MessageInput>,
 ) -> AppResult<(StatusCode, Json<CaseMessage>)> {
+    let case: CaseNumber = ctx.id(&number)?;
     // Signed in and able to see the case before the input is judged.
-    cases::load(&state, &ctx, &number).await?;
+    app::load(&s.app, &ctx.caller, case).await?;
     let visibility: Visibility = body.visibility.trim().parse()?;
-    let message =
-        cases::add_message(&state, &ctx, &number, visibility, &body.body, Vec::new()).await?;
+    let cmd = app::AddMessage {
+        case,
+        visibility,
+        body: body.body,
+        uploads: Vec::new(),
+        too_large: Vec::new(),
+    };
+    let message = app::add_message(&s.app, &ctx.caller, cmd).await?;
     Ok((StatusCode::CREATED, Json(message)))
 }
 
@@ -275,23 +563,24 @@ pub async fn add_message(
     params(("number" = i64, Path)),
     responses((status = 200, description = "oldest first; the reporter gets their conversation only", body = Vec<CaseMessage>), (status = 404, body = ErrorBody)))]
 pub async fn messages(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<Vec<CaseMessage>>> {
-    let case = cases::load(&state, &ctx, &number).await?;
-    Ok(Json(cases::messages(&state, &ctx, &case).await?))
+    let case = app::load(&s.app, &ctx.caller, ctx.id(&number)?).await?;
+    Ok(Json(app::messages(&s.app, &ctx.caller, &case).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{number}/history", tag = "cases",
     params(("number" = i64, Path)),
     responses((status = 200, description = "the case's audit entries, oldest first", body = Vec<AuditEntry>), (status = 404, body = ErrorBody)))]
 pub async fn history(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
-    Ok(Json(cases::history(&state, &ctx, &number).await?.1))
+    let history = app::history(&s.app, &ctx.caller, ctx.id(&number)?).await?;
+    Ok(Json(history.entries))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/assignment", tag = "cases",
@@ -299,25 +588,14 @@ pub async fn history(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn assign(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<AssignmentInput>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = cases::assign(&state, &ctx, &number, &body).await?;
-    Ok(Json(detail(&state, &ctx, case)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct EmergencyInput {
-    /// `true` declares an emergency (and notifies the PSIRT), `false` ends it.
-    pub declared: bool,
-    /// Why; required to declare.
-    #[serde(default)]
-    pub reason: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
-    #[schema(value_type = Option<i64>)]
-    pub revision: Option<i64>,
+    let cmd = body.command(ctx.id(&number)?)?;
+    let case = app::assign(&s.app, &ctx.caller, cmd).await?;
+    Ok(detail(&s, &ctx, case))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/emergency", tag = "cases",
@@ -325,24 +603,19 @@ pub struct EmergencyInput {
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn emergency(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<EmergencyInput>,
 ) -> AppResult<Json<CaseDetail>> {
+    let case = ctx.id(&number)?;
+    let (app, who) = (&s.app, &ctx.caller);
     let case = if body.declared {
-        cases::declare_emergency(&state, &ctx, &number, &body.reason, body.revision).await?
+        app::declare_emergency(app, who, case, &body.reason, body.revision).await?
     } else {
-        cases::end_emergency(&state, &ctx, &number, body.revision).await?
+        app::end_emergency(app, who, case, body.revision).await?
     };
-    Ok(Json(detail(&state, &ctx, case)))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct RevisionInput {
-    #[serde(default, deserialize_with = "lenient_i64")]
-    #[schema(value_type = Option<i64>)]
-    pub revision: Option<i64>,
+    Ok(detail(&s, &ctx, case))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{number}/cra/{report}", tag = "cases",
@@ -351,11 +624,12 @@ pub struct RevisionInput {
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn mark_cra_sent(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<RevisionInput>,
 ) -> AppResult<Json<CaseDetail>> {
-    let case = cases::mark_cra_sent(&state, &ctx, &number, &report, body.revision).await?;
-    Ok(Json(detail(&state, &ctx, case)))
+    let (case, report) = (ctx.id(&number)?, cra_report(&ctx, &report)?);
+    let case = app::mark_cra_sent(&s.app, &ctx.caller, case, report, body.revision).await?;
+    Ok(detail(&s, &ctx, case))
 }

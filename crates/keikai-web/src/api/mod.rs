@@ -2,3 +2,4 @@
 //! types live here, next to the handlers that use them.
 
 pub mod cases;
+pub mod intake;

@@ -3,7 +3,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use keikai_domain::{Action, Decision, Locale, Principal, authorize};
+use keikai_app::Caller;
+use keikai_domain::{Action, Actor, Decision, Locale, Principal, authorize};
 
 use crate::http::auth::{Identity, LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, cookie_value, surface_of};
 use crate::http::error::{AppError, AppResult, Surface};
@@ -11,6 +12,8 @@ use crate::http::i18n;
 use crate::http::state::AppState;
 
 pub struct Ctx {
+    /// Who asks, as every use case takes it.
+    pub caller: Caller,
     pub identity: Identity,
     pub lang: Locale,
     pub surface: Surface,
@@ -43,7 +46,12 @@ impl FromRequestParts<AppState> for Ctx {
                 .unwrap_or_default()
                 .to_owned(),
         };
+        let caller = match &identity.actor {
+            Actor::User(p) => Caller::user(p.clone()),
+            Actor::Anonymous | Actor::System => Caller::anonymous(),
+        };
         Ok(Self {
+            caller,
             identity,
             lang,
             surface: surface_of(parts.uri.path()),
@@ -57,6 +65,22 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
+    /// Anonymous callers are asked to sign in before any input of theirs is judged, so that
+    /// the answer to a malformed id or query says nothing.
+    pub fn signed_in(&self) -> AppResult<()> {
+        match self.caller.principal() {
+            Some(_) => Ok(()),
+            None => Err(AppError::unauthenticated()),
+        }
+    }
+
+    /// An id from the path of a route that needs a signed-in caller: a malformed one names
+    /// nothing ("not found"), once the caller is known to be signed in.
+    pub fn id<T: std::str::FromStr>(&self, s: &str) -> AppResult<T> {
+        self.signed_in()?;
+        crate::http::extract::parse_id(s)
+    }
+
     /// Who the audit log names for what this request changes.
     pub fn audit_actor(&self) -> keikai_domain::audit::AuditActor {
         use keikai_domain::audit::AuditActor;
@@ -76,10 +100,8 @@ impl Ctx {
     pub fn require(&self, action: Action) -> AppResult<&Principal> {
         match authorize(&self.identity.actor, action) {
             Decision::Allow => match &self.identity.actor {
-                keikai_domain::Actor::User(p) => Ok(p),
-                keikai_domain::Actor::Anonymous | keikai_domain::Actor::System => {
-                    Err(AppError::not_found())
-                }
+                Actor::User(p) => Ok(p),
+                Actor::Anonymous | Actor::System => Err(AppError::not_found()),
             },
             Decision::Unauthenticated => {
                 let mut e = AppError::unauthenticated();

@@ -28,7 +28,7 @@ pub struct AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -86,6 +86,25 @@ impl AppError {
 
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<keikai_app::Error> for AppError {
+    fn from(e: keikai_app::Error) -> Self {
+        use keikai_app::Error as E;
+        match e {
+            E::NotFound => Self::not_found(),
+            E::Unauthenticated => Self::unauthenticated(),
+            E::Forbidden(m) => Self::forbidden(m),
+            E::Conflict(m) => Self::conflict(m),
+            E::Invalid { field, message } => Self::invalid(field, message),
+            E::InvalidReference(m) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference", m)
+            }
+            E::RateLimited(m) => Self::too_many_requests(m),
+            E::Unavailable(m) => Self::unavailable(m),
+            E::Internal(m) => Self::internal(m),
+        }
     }
 }
 

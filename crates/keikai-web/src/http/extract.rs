@@ -3,6 +3,7 @@
 
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::http::error::{AppError, AppResult};
 
@@ -91,4 +92,94 @@ fn field_error(path: &str, msg: String) -> AppError {
 pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> AppResult<T> {
     // A malformed id names nothing that exists.
     s.parse().map_err(|_| AppError::not_found())
+}
+
+/// Accepts a number, a numeric string (forms send text) or nothing (`null`, `""`).
+pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Int(i64),
+        Text(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Int(n)) => Ok(Some(n)),
+        Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Raw::Text(t)) => t
+            .trim()
+            .trim_start_matches('#')
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("\"{t}\" is not a number"))),
+    }
+}
+
+/// A text field left blank means "not given".
+pub fn blank_to_none(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// An optional id from a form or query: blank is none, anything else must parse.
+pub fn opt_id<T: std::str::FromStr>(
+    field: &str,
+    what: &str,
+    s: Option<&str>,
+) -> AppResult<Option<T>> {
+    blank_to_none(s)
+        .map(|t| {
+            t.parse()
+                .map_err(|_| AppError::invalid(field, format!("{field}: \"{t}\" is not {what} id")))
+        })
+        .transpose()
+}
+
+/// A yes/no field of a query: blank is none.
+pub fn opt_bool(field: &str, s: Option<&str>) -> AppResult<Option<bool>> {
+    match blank_to_none(s) {
+        None => Ok(None),
+        Some("true" | "1" | "on" | "yes") => Ok(Some(true)),
+        Some("false" | "0" | "off" | "no") => Ok(Some(false)),
+        Some(other) => Err(AppError::invalid(
+            field,
+            format!("{field}: \"{other}\" is not true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct N {
+        #[serde(default, deserialize_with = "lenient_i64")]
+        n: Option<i64>,
+    }
+
+    fn n(json: &str) -> Result<Option<i64>, String> {
+        serde_json::from_str::<N>(json)
+            .map(|v| v.n)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn numbers_come_as_numbers_or_text() {
+        assert_eq!(n(r#"{"n": 7}"#), Ok(Some(7)));
+        assert_eq!(n(r#"{"n": "7"}"#), Ok(Some(7)));
+        assert_eq!(n(r##"{"n": "#7"}"##), Ok(Some(7)));
+        assert_eq!(n(r#"{"n": ""}"#), Ok(None));
+        assert_eq!(n(r#"{"n": null}"#), Ok(None));
+        assert_eq!(n("{}"), Ok(None));
+        assert!(n(r#"{"n": "seven"}"#).is_err());
+    }
+
+    #[test]
+    fn booleans_in_queries() {
+        assert_eq!(opt_bool("open", Some("on")).ok(), Some(Some(true)));
+        assert_eq!(opt_bool("open", Some("")).ok(), Some(None));
+        assert_eq!(opt_bool("open", Some("0")).ok(), Some(Some(false)));
+        let e = opt_bool("overdue", Some("maybe")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("overdue"));
+    }
 }

@@ -2,7 +2,9 @@
 //! the public forms, and response touches (no caching, CSV cells).
 
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use keikai_domain::attachment::{AttachmentName, served_as, sniff};
+use keikai_domain::case::AttachmentMeta;
 
 use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
 use crate::http::ctx::Ctx;
@@ -121,4 +123,33 @@ mod tests {
         assert_eq!(field(&pairs, "c"), "");
         assert_eq!(fields(&pairs, "a"), ["1", "3"]);
     }
+}
+
+/// The type is sniffed again from the bytes (never taken from the client or the database),
+/// and the file is always a download, sandboxed and not cached.
+pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
+    let serve = served_as(&sniff(&bytes));
+    let name = AttachmentName::sanitise(&meta.file_name);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(serve.content_type),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name.content_disposition(false)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
 }

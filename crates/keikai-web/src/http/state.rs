@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use jiff::SignedDuration;
+use keikai_app::{App, AppConfig};
 use keikai_domain::Clock;
 use keikai_store::Store;
 
@@ -31,46 +32,7 @@ pub struct WebConfig {
     pub partners: keikai_domain::partner::Tiers,
 }
 
-/// How advisories are numbered, released and published.
-#[derive(Debug, Clone)]
-pub struct Publishing {
-    /// Tracking ids are `PREFIX-YYYY-NNNN`.
-    pub tracking_prefix: String,
-    /// The CSAF publisher, the public base URL and the CNA identity for CVE records.
-    pub publisher: keikai_domain::advisory::publication::PublisherInfo,
-    /// The monthly train (second Tuesday) at a local time in a zone.
-    pub schedule: keikai_domain::release::ReleaseSchedule,
-    /// How often an instance looks for releases whose time has come.
-    pub poll_interval: SignedDuration,
-}
-
-impl Default for Publishing {
-    fn default() -> Self {
-        Self {
-            tracking_prefix: "KEIKAI".to_owned(),
-            publisher: keikai_domain::advisory::publication::PublisherInfo {
-                name: "Keikai PSIRT".to_owned(),
-                namespace: "https://keikai.invalid".to_owned(),
-                contact_details: None,
-                issuing_authority: None,
-                base_url: "http://127.0.0.1:8080".to_owned(),
-                cve_assigner: None,
-            },
-            schedule: keikai_domain::release::ReleaseSchedule::parse(
-                "10:00",
-                "America/Los_Angeles",
-            )
-            .unwrap_or_else(|_| unreachable_schedule()),
-            poll_interval: SignedDuration::from_secs(10),
-        }
-    }
-}
-
-/// The default schedule parses (a unit test checks it); this is never reached.
-fn unreachable_schedule() -> keikai_domain::release::ReleaseSchedule {
-    keikai_domain::release::ReleaseSchedule::parse("10:00", "UTC")
-        .unwrap_or_else(|e| panic!("UTC must be a known zone: {e}"))
-}
+pub use keikai_app::Publishing;
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -90,6 +52,8 @@ impl Default for WebConfig {
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Every use case goes through the application.
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
@@ -99,7 +63,14 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
+        let app_config = AppConfig {
+            security_txt: config.security_txt.clone(),
+            severity_scale: config.severity_scale.clone(),
+            publishing: config.publishing.clone(),
+            partner_tiers: config.partners.clone(),
+        };
         Self {
+            app: App::new(store.clone(), app_config, clock.clone()),
             store,
             config: Arc::new(config),
             clock,

@@ -228,7 +228,7 @@ struct DashboardTemplate {
     organisations: Option<usize>,
     users: Option<usize>,
     roles: Vec<String>,
-    cases: crate::cases::Counts,
+    cases: keikai_app::cases::Counts,
     unread: Vec<String>,
 }
 
@@ -262,7 +262,7 @@ pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Res
         .map(|m| ctx.t(&format!("role-{}", m.role)))
         .collect();
     roles.dedup();
-    let cases = crate::cases::counts(&state, principal).await?;
+    let cases = keikai_app::cases::counts(&state.app, &ctx.caller).await?;
     let unread = state
         .store
         .notifications(principal.user_id, true)

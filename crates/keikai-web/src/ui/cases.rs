@@ -1,7 +1,7 @@
 //! The case pages: the list with filters and search, one case (the PSIRT's and the team's
 //! working page, or the reporter's own view of it), its history, and one form per operation.
-//! Every form posts to the service in [`crate::cases`] and redirects back (303), or shows the
-//! page again with the error.
+//! Every form calls one use case of [`keikai_app::cases`] and redirects back (303), or shows
+//! the page again with the error.
 //!
 //! A reporter's view is a template of its own ([`ReporterCaseTemplate`]) that is given the
 //! report, the state and the conversation only: internal notes, tasks and vulnerabilities are
@@ -20,14 +20,20 @@ use keikai_domain::case::{
     Case, CaseClock, CaseMessage, CaseState, ClockKind, ClockStatus, CraReport, Credit,
     Justification, ProductStatusKind, RemediationCategory, Visibility, VulnerabilityInput,
 };
-use keikai_domain::{Branch, BranchCategory, BranchId, OrgKind, UserId};
+use keikai_domain::{Branch, BranchCategory, BranchId, UserId};
 use serde::Deserialize;
 
-use crate::cases::{self, Access, CaseQuery, Upload, lenient_i64};
+use keikai_app::cases::{self as app, CaseNumber, Upload};
+
+use crate::api::cases::{
+    AssignmentInput, CaseListQuery, OwnerInput, ProductStatusInput, RemediationInput, TaskInput,
+    TransitionInput, cra_report,
+};
 use crate::cvss_ui::{CvssCalculator, CvssFamily};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::UiForm;
+use crate::http::extract::{UiForm, lenient_i64};
+use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::AppState;
 use crate::ui::layout::{Page, after_submit, render};
@@ -95,7 +101,7 @@ struct Filters {
 }
 
 impl Filters {
-    fn of(q: &CaseQuery) -> Self {
+    fn of(q: &CaseListQuery) -> Self {
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
             state: s(&q.state),
@@ -159,13 +165,14 @@ struct ListTemplate {
 pub async fn list(
     State(state): State<AppState>,
     ctx: Ctx,
-    query: Result<Query<CaseQuery>, QueryRejection>,
+    query: Result<Query<CaseListQuery>, QueryRejection>,
 ) -> AppResult<Response> {
-    ctx.require(keikai_domain::Action::ListCases)?;
+    ctx.signed_in()?;
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let (found, total) = cases::list(&state, &ctx, &q).await?;
+    let page_no = q.page()?;
+    let (found, total) = app::list(&state.app, &ctx.caller, &q.query()?).await?;
     let lang = ctx.lang;
-    let now = state.clock.now();
+    let now = state.app.now();
     let rows = found
         .iter()
         .map(|r| ListRow {
@@ -177,43 +184,23 @@ pub async fn list(
             severity: r.severity.clone().unwrap_or_default(),
             emergency: r.emergency,
             due: r.next_deadline.map(at).unwrap_or_default(),
-            overdue: cases::is_overdue(r, now),
+            overdue: app::is_overdue(r, now),
         })
         .collect();
     // Product, owner and team filters are for internal staff, who know those names.
-    let internal = ctx.allows(keikai_domain::Action::ViewProducts);
-    let (products, owners, teams) = if internal {
-        let branches = state.store.list_branches().await?;
-        let paths = branch_paths(&branches);
-        let mut products: Options = branches
-            .iter()
-            .filter(|b| b.category == BranchCategory::ProductVersion)
-            .map(|b| {
-                (
-                    b.id.to_string(),
-                    paths.get(&b.id).cloned().unwrap_or_default(),
-                )
-            })
-            .collect();
-        products.sort_by(|a, b| a.1.cmp(&b.1));
-        let owners = cases::internal_users(&state)
-            .await?
-            .into_iter()
-            .map(|u| (u.id.to_string(), u.display_name.as_str().to_owned()))
-            .collect();
-        let teams = own_teams(&state).await?;
-        (products, owners, teams)
-    } else {
-        (Vec::new(), Vec::new(), Vec::new())
+    let choices = app::filter_choices(&state.app, &ctx.caller).await?;
+    let internal = choices.is_some();
+    let (products, owners, teams) = match choices {
+        Some(c) => (
+            product_versions(&c.branches),
+            user_options(&c.internal_users),
+            team_options(&c.teams),
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
-    let page_no = q
-        .page
-        .as_deref()
-        .and_then(|p| p.trim().parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page_no = u64::from(page_no);
     let f = Filters::of(&q);
-    let shown = (page_no - 1) * u64::from(cases::PAGE_SIZE) + found.len() as u64;
+    let shown = (page_no - 1) * u64::from(app::PAGE_SIZE) + found.len() as u64;
     let tpl = ListTemplate {
         prev: (page_no > 1).then(|| f.page_link(page_no - 1)),
         next: (shown < total).then(|| f.page_link(page_no + 1)),
@@ -234,13 +221,7 @@ pub async fn list(
                 )
             })
             .collect(),
-        severities: state
-            .config
-            .severity_scale
-            .levels()
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
+        severities: severity_names(&state),
         products,
         owners,
         teams,
@@ -249,15 +230,46 @@ pub async fn list(
     Ok(render(StatusCode::OK, &tpl))
 }
 
-async fn own_teams(state: &AppState) -> AppResult<Options> {
-    Ok(state
-        .store
-        .list_orgs()
-        .await?
-        .into_iter()
-        .filter(|o| o.kind == OrgKind::Own)
-        .map(|o| (o.id.to_string(), o.name.to_string()))
-        .collect())
+fn severity_names(state: &AppState) -> Vec<String> {
+    state
+        .app
+        .config()
+        .severity_scale
+        .levels()
+        .iter()
+        .map(|l| l.name.clone())
+        .collect()
+}
+
+/// The product versions of the catalogue, by path.
+fn product_versions(branches: &[Branch]) -> Options {
+    let paths = branch_paths(branches);
+    let mut out: Options = branches
+        .iter()
+        .filter(|b| b.category == BranchCategory::ProductVersion)
+        .map(|b| {
+            (
+                b.id.to_string(),
+                paths.get(&b.id).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+fn user_options(users: &[keikai_domain::User]) -> Options {
+    users
+        .iter()
+        .map(|u| (u.id.to_string(), u.display_name.as_str().to_owned()))
+        .collect()
+}
+
+fn team_options(teams: &[(keikai_domain::OrgId, String)]) -> Options {
+    teams
+        .iter()
+        .map(|(id, name)| (id.to_string(), name.clone()))
+        .collect()
 }
 
 // ---------------------------------------------------------------- one case
@@ -350,23 +362,20 @@ fn report_view(
     }
 }
 
-async fn head(state: &AppState, lang: keikai_domain::Locale, case: &Case) -> AppResult<Head> {
-    let duplicate_of = match case.duplicate_of {
-        Some(id) => match state.store.get_case(id).await {
-            Ok(c) => Some(c.number),
-            Err(keikai_store::StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    Ok(Head {
+fn head(
+    state: &AppState,
+    lang: keikai_domain::Locale,
+    case: &Case,
+    duplicate_of: Option<i64>,
+) -> Head {
+    Head {
         number: case.number,
         title: case.title.clone(),
         state: case.state.as_str(),
         state_label: state_label(lang, case.state),
         kind_label: i18n::t(lang, &format!("case-kind-{}", case.report.kind.as_str())),
         severity: case
-            .severity(&state.config.severity_scale)
+            .severity(&state.app.config().severity_scale)
             .map(|l| l.name.clone())
             .unwrap_or_default(),
         emergency: case
@@ -378,7 +387,7 @@ async fn head(state: &AppState, lang: keikai_domain::Locale, case: &Case) -> App
         updated_at: at(case.updated_at),
         revision: case.revision,
         duplicate_of,
-    })
+    }
 }
 
 struct StatusView {
@@ -592,7 +601,7 @@ pub async fn page(
         vulnerability: q.edit.map(|id| (Some(id), VulnerabilityInput::default())),
         ..Drafts::default()
     };
-    case_page(&state, &ctx, &number, drafts, None, StatusCode::OK).await
+    case_page(&state, &ctx, ctx.id(&number)?, drafts, None, StatusCode::OK).await
 }
 
 fn vuln_input_of(v: &keikai_domain::case::Vulnerability) -> VulnerabilityInput {
@@ -647,18 +656,20 @@ fn vuln_form(
 async fn case_page(
     state: &AppState,
     ctx: &Ctx,
-    number: &str,
+    number: CaseNumber,
     drafts: Drafts,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let case = cases::load(state, ctx, number).await?;
+    let app::CaseView {
+        case,
+        access,
+        messages,
+        names,
+        workspace,
+    } = app::view(&state.app, &ctx.caller, number).await?;
     let lang = ctx.lang;
-    let access = Access::of(ctx, &case);
-    let messages = cases::messages(state, ctx, &case).await?;
-    let authors: Vec<UserId> = messages.iter().filter_map(|m| m.author).collect();
-    let names = cases::user_names(state, authors).await?;
-    if !access.internals {
+    let Some(ws) = workspace else {
         let mut page = ctx.page("case-title");
         page.title = format!("#{} {}", case.number, case.title);
         page.error = error;
@@ -674,11 +685,10 @@ async fn case_page(
             draft: drafts.message,
         };
         return Ok(render(status, &tpl));
-    }
-    let branches = state.store.list_branches().await?;
-    let paths = branch_paths(&branches);
-    let internal_users = cases::internal_users(state).await?;
-    let mut user_names: HashMap<UserId, String> = internal_users
+    };
+    let paths = branch_paths(&ws.branches);
+    let mut user_names: HashMap<UserId, String> = ws
+        .internal_users
         .iter()
         .map(|u| (u.id, u.display_name.as_str().to_owned()))
         .collect();
@@ -687,18 +697,10 @@ async fn case_page(
         id.map(|i| user_names.get(&i).cloned().unwrap_or_else(|| i.to_string()))
             .unwrap_or_default()
     };
-    let teams = own_teams(state).await?;
-    let assignment = match &case.assignment {
-        Some(a) => {
-            let team = match state.store.get_org(a.team).await {
-                Ok(o) => o.name.to_string(),
-                Err(keikai_store::StoreError::NotFound) => a.team.to_string(),
-                Err(e) => return Err(e.into()),
-            };
-            Some((team, a.instructions.clone(), at(a.assigned_at)))
-        }
-        None => None,
-    };
+    let assignment = case.assignment.as_ref().map(|a| {
+        let team = ws.assigned_team.clone().unwrap_or_default();
+        (team, a.instructions.clone(), at(a.assigned_at))
+    });
     let vulns = case
         .vulnerabilities
         .iter()
@@ -747,36 +749,19 @@ async fn case_page(
                 .collect(),
         })
         .collect();
-    let mut product_versions: Options = branches
-        .iter()
-        .filter(|b| b.category == BranchCategory::ProductVersion)
-        .map(|b| {
-            (
-                b.id.to_string(),
-                paths.get(&b.id).cloned().unwrap_or_default(),
-            )
-        })
-        .collect();
-    product_versions.sort_by(|a, b| a.1.cmp(&b.1));
-    let now = state.clock.now();
+    let now = state.app.now();
     let (notes, conversation): (Vec<CaseMessage>, Vec<CaseMessage>) = messages
         .into_iter()
         .partition(|m| m.visibility == Visibility::Internal);
-    let advisory = if ctx.allows(keikai_domain::Action::ViewAdvisories) {
-        crate::advisories::for_case(state, case.id)
-            .await?
-            .map(|a| (a.id.to_string(), a.tracking_id))
-    } else {
-        None
-    };
+    let advisory = ws.advisory.map(|(id, tracking)| (id.to_string(), tracking));
     let mut page = ctx.page("case-title");
     page.title = format!("#{} {}", case.number, case.title);
     page.error = error;
     let tpl = CaseTemplate {
         advisory,
-        can_advise: ctx.allows(keikai_domain::Action::EditAdvisory),
+        can_advise: ctx.caller.allows(keikai_domain::Action::EditAdvisory),
         number: case.number,
-        h: head(state, lang, &case).await?,
+        h: head(state, lang, &case, ws.duplicate_of),
         report: report_view(lang, &case, &paths),
         can_triage: access.triage,
         can_work: access.work,
@@ -792,14 +777,8 @@ async fn case_page(
         } else {
             None
         },
-        severities: state
-            .config
-            .severity_scale
-            .levels()
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
-        product_versions,
+        severities: severity_names(state),
+        product_versions: product_versions(&ws.branches),
         statuses: ProductStatusKind::ALL.iter().map(|s| s.as_str()).collect(),
         justifications: Justification::ALL.iter().map(|j| j.as_str()).collect(),
         remediation_categories: RemediationCategory::ALL
@@ -807,12 +786,9 @@ async fn case_page(
             .map(|c| c.as_str())
             .collect(),
         assignment,
-        teams,
+        teams: team_options(&ws.teams),
         owner: name_of(case.owner),
-        owners: internal_users
-            .iter()
-            .map(|u| (u.id.to_string(), u.display_name.as_str().to_owned()))
-            .collect(),
+        owners: user_options(&ws.internal_users),
         tasks: case
             .tasks
             .iter()
@@ -825,7 +801,7 @@ async fn case_page(
             })
             .collect(),
         clocks: case
-            .clocks(&state.config.severity_scale, now)
+            .clocks(&state.app.config().severity_scale, now)
             .iter()
             .map(|c| clock_view(lang, c))
             .collect(),
@@ -870,12 +846,11 @@ pub async fn history(
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Response> {
-    let (case, entries) = cases::history(&state, &ctx, &number).await?;
-    let ids: Vec<UserId> = entries
-        .iter()
-        .filter_map(|e| e.actor.strip_prefix("user:").and_then(|id| id.parse().ok()))
-        .collect();
-    let names = cases::user_names(&state, ids).await?;
+    let app::History {
+        case,
+        entries,
+        names,
+    } = app::history(&state.app, &ctx.caller, ctx.id(&number)?).await?;
     let rows = entries
         .iter()
         .map(|e| HistoryRow {
@@ -914,44 +889,59 @@ pub async fn attachment(
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (meta, bytes) = cases::attachment(&state, &ctx, &number, &id).await?;
-    Ok(cases::attachment_response(&meta, bytes))
+    let (number, id) = (ctx.id(&number)?, ctx.id(&id)?);
+    let (meta, bytes) = app::attachment(&state.app, &ctx.caller, number, id).await?;
+    Ok(attachment_response(&meta, bytes))
 }
 
 // ---------------------------------------------------------------- forms
 
-/// After a form: back to the case (at `anchor`) on success, or the page again with the
-/// error and what was typed.
-async fn done<T>(
+/// One form's work: the command as the form gave it, then the use case that takes it. On
+/// success the browser goes back to the case (at `anchor`); a mistake shows the page again
+/// with the error and what was typed.
+async fn act<C, T, F>(
     state: &AppState,
     ctx: &Ctx,
-    number: &str,
-    result: AppResult<T>,
-    anchor: &str,
-    drafts: Drafts,
-) -> AppResult<Response> {
-    let target = format!(
-        "/cases/{}#{anchor}",
-        cases::parse_number(number).unwrap_or(0)
-    );
+    number: CaseNumber,
+    (anchor, drafts): (&str, Drafts),
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+) -> AppResult<Response>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+{
+    let result = match command {
+        Ok(c) => run(c).await.map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    let target = format!("/cases/{number}#{anchor}");
     after_submit(result, &target, |msg, status| {
         case_page(state, ctx, number, drafts, Some(msg), status)
     })
     .await
 }
 
+/// Where a form's error shows, with nothing typed to keep.
+fn at_section(anchor: &str) -> (&str, Drafts) {
+    (anchor, Drafts::default())
+}
+
 pub async fn transition(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    UiForm(form): UiForm<cases::TransitionInput>,
+    UiForm(form): UiForm<TransitionInput>,
 ) -> AppResult<Response> {
-    let result = cases::transition(&state, &ctx, &number, &form).await;
+    let n = ctx.id(&number)?;
     let drafts = Drafts {
-        reason: form.reason,
+        reason: form.reason.clone(),
         ..Drafts::default()
     };
-    done(&state, &ctx, &number, result, "state", drafts).await
+    let cmd = form.command(n);
+    act(&s, &ctx, n, ("state", drafts), cmd, |c| {
+        app::transition(&s.app, &ctx.caller, c)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -992,20 +982,32 @@ impl VulnerabilityForm {
 }
 
 async fn save_vulnerability(
-    state: &AppState,
+    s: &AppState,
     ctx: &Ctx,
     number: &str,
     id: Option<String>,
     form: &VulnerabilityForm,
 ) -> AppResult<Response> {
+    let n = ctx.id(number)?;
     let input = form.input();
-    let result =
-        cases::save_vulnerability(state, ctx, number, id.as_deref(), &input, form.revision).await;
+    let cmd = id
+        .as_deref()
+        .map(|i| ctx.id(i))
+        .transpose()
+        .map(|id| app::SaveVulnerability {
+            case: n,
+            id,
+            input: input.clone(),
+            revision: form.revision,
+        });
     let drafts = Drafts {
         vulnerability: Some((id, input)),
         ..Drafts::default()
     };
-    done(state, ctx, number, result, "vulnerabilities", drafts).await
+    act(s, ctx, n, ("vulnerabilities", drafts), cmd, |c| {
+        app::save_vulnerability(&s.app, &ctx.caller, c)
+    })
+    .await
 }
 
 pub async fn add_vulnerability(
@@ -1033,121 +1035,112 @@ pub struct RevisionForm {
 }
 
 pub async fn remove_vulnerability(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = cases::remove_vulnerability(&state, &ctx, &number, &id, form.revision).await;
-    done(
-        &state,
+    let n = ctx.id(&number)?;
+    act(
+        &s,
         &ctx,
-        &number,
-        result,
-        "vulnerabilities",
-        Drafts::default(),
+        n,
+        at_section("vulnerabilities"),
+        ctx.id(&id),
+        |v| app::remove_vulnerability(&s.app, &ctx.caller, n, v, form.revision),
     )
     .await
 }
 
 pub async fn set_product_status(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
-    UiForm(form): UiForm<cases::ProductStatusInput>,
+    UiForm(form): UiForm<ProductStatusInput>,
 ) -> AppResult<Response> {
-    let result = cases::set_product_status(&state, &ctx, &number, &id, &form).await;
-    done(
-        &state,
-        &ctx,
-        &number,
-        result,
-        "vulnerabilities",
-        Drafts::default(),
-    )
+    let n = ctx.id(&number)?;
+    let cmd = ctx.id(&id).and_then(|v| form.command(n, v));
+    act(&s, &ctx, n, at_section("vulnerabilities"), cmd, |c| {
+        app::set_product_status(&s.app, &ctx.caller, c)
+    })
     .await
 }
 
 pub async fn add_remediation(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
-    UiForm(form): UiForm<cases::RemediationInput>,
+    UiForm(form): UiForm<RemediationInput>,
 ) -> AppResult<Response> {
-    let result = cases::add_remediation(&state, &ctx, &number, &id, &form).await;
-    done(
-        &state,
-        &ctx,
-        &number,
-        result,
-        "vulnerabilities",
-        Drafts::default(),
-    )
+    let n = ctx.id(&number)?;
+    let cmd = ctx.id(&id).and_then(|v| form.command(n, v));
+    act(&s, &ctx, n, at_section("vulnerabilities"), cmd, |c| {
+        app::add_remediation(&s.app, &ctx.caller, c)
+    })
     .await
 }
 
 pub async fn remove_remediation(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id, index)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = cases::remove_remediation(&state, &ctx, &number, &id, &index, form.revision).await;
-    done(
-        &state,
+    let n = ctx.id(&number)?;
+    let target = ctx.id(&id).and_then(|v| Ok((v, ctx.id::<usize>(&index)?)));
+    act(
+        &s,
         &ctx,
-        &number,
-        result,
-        "vulnerabilities",
-        Drafts::default(),
+        n,
+        at_section("vulnerabilities"),
+        target,
+        |(v, i)| app::remove_remediation(&s.app, &ctx.caller, n, v, i, form.revision),
     )
     .await
 }
 
 pub async fn assign(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    UiForm(form): UiForm<cases::AssignmentInput>,
+    UiForm(form): UiForm<AssignmentInput>,
 ) -> AppResult<Response> {
-    let result = cases::assign(&state, &ctx, &number, &form).await;
-    done(
-        &state,
+    let n = ctx.id(&number)?;
+    act(
+        &s,
         &ctx,
-        &number,
-        result,
-        "assignment",
-        Drafts::default(),
+        n,
+        at_section("assignment"),
+        form.command(n),
+        |c| app::assign(&s.app, &ctx.caller, c),
     )
     .await
 }
 
 pub async fn set_owner(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    UiForm(form): UiForm<cases::OwnerInput>,
+    UiForm(form): UiForm<OwnerInput>,
 ) -> AppResult<Response> {
-    let result = cases::set_owner(&state, &ctx, &number, &form).await;
-    done(
-        &state,
-        &ctx,
-        &number,
-        result,
-        "assignment",
-        Drafts::default(),
-    )
+    let n = ctx.id(&number)?;
+    act(&s, &ctx, n, at_section("assignment"), form.owner(), |o| {
+        app::set_owner(&s.app, &ctx.caller, n, o, form.revision)
+    })
     .await
 }
 
 pub async fn add_task(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
-    UiForm(form): UiForm<cases::TaskInput>,
+    UiForm(form): UiForm<TaskInput>,
 ) -> AppResult<Response> {
-    let result = cases::add_task(&state, &ctx, &number, &form).await;
-    done(&state, &ctx, &number, result, "tasks", Drafts::default()).await
+    let n = ctx.id(&number)?;
+    act(&s, &ctx, n, at_section("tasks"), form.command(n), |c| {
+        app::add_task(&s.app, &ctx.caller, c)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1160,14 +1153,17 @@ pub struct TaskDoneForm {
 }
 
 pub async fn set_task_done(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<TaskDoneForm>,
 ) -> AppResult<Response> {
-    let done_flag = form.done.as_deref() != Some("false");
-    let result = cases::set_task_done(&state, &ctx, &number, &id, done_flag, form.revision).await;
-    done(&state, &ctx, &number, result, "tasks", Drafts::default()).await
+    let n = ctx.id(&number)?;
+    let done = form.done.as_deref() != Some("false");
+    act(&s, &ctx, n, at_section("tasks"), ctx.id(&id), |task| {
+        app::set_task_done(&s.app, &ctx.caller, n, task, done, form.revision)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1179,49 +1175,47 @@ pub struct EmergencyForm {
 }
 
 pub async fn declare_emergency(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<EmergencyForm>,
 ) -> AppResult<Response> {
-    let result = cases::declare_emergency(&state, &ctx, &number, &form.reason, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &number,
-        result,
-        "emergency",
-        Drafts::default(),
-    )
+    let n = ctx.id(&number)?;
+    act(&s, &ctx, n, at_section("emergency"), Ok(()), |()| {
+        app::declare_emergency(&s.app, &ctx.caller, n, &form.reason, form.revision)
+    })
     .await
 }
 
 pub async fn end_emergency(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = cases::end_emergency(&state, &ctx, &number, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &number,
-        result,
-        "emergency",
-        Drafts::default(),
-    )
+    let n = ctx.id(&number)?;
+    act(&s, &ctx, n, at_section("emergency"), Ok(()), |()| {
+        app::end_emergency(&s.app, &ctx.caller, n, form.revision)
+    })
     .await
 }
 
 pub async fn mark_cra_sent(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((number, report)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = cases::mark_cra_sent(&state, &ctx, &number, &report, form.revision).await;
-    done(&state, &ctx, &number, result, "clocks", Drafts::default()).await
+    let n = ctx.id(&number)?;
+    act(
+        &s,
+        &ctx,
+        n,
+        at_section("clocks"),
+        cra_report(&ctx, &report),
+        |r| app::mark_cra_sent(&s.app, &ctx.caller, n, r, form.revision),
+    )
+    .await
 }
 
 /// A note or message form: `body`, and files in `attachments` when sent as
@@ -1293,26 +1287,50 @@ impl FromRequest<AppState> for MessageForm {
     }
 }
 
+async fn post_message(
+    s: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    visibility: Visibility,
+    form: MessageForm,
+) -> AppResult<Response> {
+    let n = ctx.id(number)?;
+    let (anchor, drafts) = match visibility {
+        Visibility::Internal => (
+            "notes",
+            Drafts {
+                note: form.body.clone(),
+                ..Drafts::default()
+            },
+        ),
+        Visibility::Reporter => (
+            "conversation",
+            Drafts {
+                message: form.body.clone(),
+                ..Drafts::default()
+            },
+        ),
+    };
+    let cmd = app::AddMessage {
+        case: n,
+        visibility,
+        body: form.body,
+        uploads: form.uploads,
+        too_large: Vec::new(),
+    };
+    act(s, ctx, n, (anchor, drafts), Ok(cmd), |c| {
+        app::add_message(&s.app, &ctx.caller, c)
+    })
+    .await
+}
+
 pub async fn add_note(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
     form: MessageForm,
 ) -> AppResult<Response> {
-    let result = cases::add_message(
-        &state,
-        &ctx,
-        &number,
-        Visibility::Internal,
-        &form.body,
-        form.uploads,
-    )
-    .await;
-    let drafts = Drafts {
-        note: form.body,
-        ..Drafts::default()
-    };
-    done(&state, &ctx, &number, result, "notes", drafts).await
+    post_message(&state, &ctx, &number, Visibility::Internal, form).await
 }
 
 pub async fn add_message(
@@ -1321,20 +1339,7 @@ pub async fn add_message(
     Path(number): Path<String>,
     form: MessageForm,
 ) -> AppResult<Response> {
-    let result = cases::add_message(
-        &state,
-        &ctx,
-        &number,
-        Visibility::Reporter,
-        &form.body,
-        form.uploads,
-    )
-    .await;
-    let drafts = Drafts {
-        message: form.body,
-        ..Drafts::default()
-    };
-    done(&state, &ctx, &number, result, "conversation", drafts).await
+    post_message(&state, &ctx, &number, Visibility::Reporter, form).await
 }
 
 #[cfg(test)]

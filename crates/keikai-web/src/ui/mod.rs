@@ -3,4 +3,5 @@
 
 pub mod admin;
 pub mod cases;
+pub mod intake;
 pub mod layout;

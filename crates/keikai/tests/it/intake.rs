@@ -766,7 +766,7 @@ async fn anonymous_reports_are_limited_per_address() {
         "product": "Keikai Router",
         "description": "One of many.",
     });
-    for i in 0..keikai_web::intake::ANONYMOUS_REPORTS_PER_WINDOW {
+    for i in 0..keikai_app::cases::intake::ANONYMOUS_REPORTS_PER_WINDOW {
         let res = client
             .post(app.url("/api/v1/reports"))
             .json(&body)
