@@ -8,17 +8,22 @@
 //! [`Error`] that knows nothing of HTTP. The doors translate requests into commands and
 //! results into responses; none of them reaches the store.
 
+pub mod advisories;
 pub mod caller;
 pub mod cases;
 pub mod config;
+pub mod distribution;
 pub mod error;
 pub mod i18n;
+pub mod outbox;
+pub mod publishing;
 pub mod secret;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jiff::Timestamp;
 use keikai_domain::Clock;
+use keikai_openpgp::ProviderKey;
 use keikai_store::{Effects, Store};
 
 pub use caller::{Caller, Via};
@@ -36,6 +41,8 @@ struct Inner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     config: AppConfig,
+    /// The provider's signing key, read from the database on first use.
+    provider_key: OnceLock<Arc<ProviderKey>>,
 }
 
 impl App {
@@ -45,6 +52,7 @@ impl App {
                 store,
                 clock,
                 config,
+                provider_key: OnceLock::new(),
             }),
         }
     }

@@ -19,103 +19,29 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use jiff::Timestamp;
-use keikai_domain::edition::{CompiledEdition, Edition, EventView, RecipientView};
+use keikai_domain::edition::{CompiledEdition, Edition, RecipientView};
 use keikai_domain::partner::BranchParents;
-use keikai_domain::subscription::{AudienceList, Subscriber, SubscriptionState, Trigger, plan};
+use keikai_domain::subscription::{AudienceList, Subscriber, SubscriptionState, plan};
 use keikai_domain::{Clock, ListId, SubscriberId};
 use keikai_store::{
     Channel, DeliveryRecord, DeliveryState, DistributionEvent, Effects, Job, NewDelivery, NewJob,
     Store, StoreError,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::mail::{Address, MailError, Mailer, Message};
 use crate::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookRequest};
 use crate::worker::{Handler, JobError};
 
-/// Plans an event's recipients; the payload is a [`FanoutRequest`].
-pub const FANOUT_JOB_KIND: &str = "distribution.fanout";
+pub use keikai_app::outbox::{
+    FANOUT_JOB_KIND, FanoutRequest, Links as DistributionConfig, link_token,
+};
+
 /// Sends one delivery by mail; the payload is `{"delivery": "<id>"}`.
 pub const DELIVERY_JOB_KIND: &str = "distribution.mail";
 /// Calls one webhook delivery (the webhook channel's kind, run through
 /// [`DistributionWebhookHandler`]).
 pub const DELIVERY_WEBHOOK_JOB_KIND: &str = WEBHOOK_JOB_KIND;
-
-/// One event to distribute.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FanoutRequest {
-    pub trigger: Trigger,
-    pub view: EventView,
-}
-
-impl FanoutRequest {
-    pub fn new(trigger: Trigger, view: EventView) -> Self {
-        Self { trigger, view }
-    }
-
-    /// The event's key: one fan-out, one event record, whoever enqueues it.
-    pub fn key(&self) -> &str {
-        &self.view.key
-    }
-
-    pub fn to_job(&self, run_at: Timestamp) -> Result<NewJob, JobError> {
-        let payload = serde_json::to_value(self)
-            .map_err(|e| JobError::permanent(format!("cannot encode the event: {e}")))?;
-        Ok(NewJob::new(
-            FANOUT_JOB_KIND,
-            format!("fanout:{}", self.key()),
-            payload,
-            run_at,
-        ))
-    }
-}
-
-/// What the messages need beyond the event: where links point and how ids are made.
-#[derive(Debug, Clone)]
-pub struct DistributionConfig {
-    /// The public base URL, e.g. `https://psirt.example.com` (no trailing slash).
-    pub base_url: String,
-    /// The right-hand side of Message-IDs and List-Ids, e.g. `psirt.example.com`.
-    pub domain: String,
-}
-
-impl DistributionConfig {
-    pub fn new(base_url: &str) -> Self {
-        let base_url = base_url.trim_end_matches('/').to_owned();
-        let domain = base_url
-            .split("://")
-            .nth(1)
-            .unwrap_or(&base_url)
-            .split(['/', ':'])
-            .next()
-            .filter(|h| !h.is_empty())
-            .unwrap_or("keikai.invalid")
-            .to_owned();
-        Self { base_url, domain }
-    }
-
-    pub fn unsubscribe_url(&self, token: &str) -> String {
-        format!("{}/unsubscribe/{token}", self.base_url)
-    }
-
-    pub fn ack_url(&self, token: &str) -> String {
-        format!("{}/ack/{token}", self.base_url)
-    }
-
-    pub fn message_id(&self, delivery: uuid::Uuid) -> String {
-        format!("<{}@{}>", delivery.simple(), self.domain)
-    }
-}
-
-/// A fresh secret for links (confirmation, unsubscribe, acknowledgement): 256 random bits
-/// from the operating system's generator, as hex (safe in URLs and headers).
-pub fn link_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
 
 fn store_error(e: StoreError) -> JobError {
     match e {

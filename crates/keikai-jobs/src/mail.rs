@@ -15,10 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
-use keikai_domain::Email;
 use keikai_openpgp::ProviderKey;
-use keikai_store::{Job, NewJob};
+use keikai_store::Job;
 use lettre::message::header::{
     ContentDisposition, ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
 };
@@ -30,201 +28,20 @@ use serde::{Deserialize, Serialize};
 use crate::smtp::{Pool, Security, SendError};
 use crate::worker::{Handler, JobError};
 
-/// The job kind [`MailHandler`] is registered for in `keikai serve`; the payload is a
-/// [`Message`] (see [`Message::to_job`]).
-pub const MAIL_JOB_KIND: &str = "mail";
+pub use keikai_app::outbox::{Address, MAIL_JOB_KIND, Message};
 
-/// A mailbox: an address with an optional display name (`警戒 PSIRT <psirt@example.com>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub email: Email,
+/// A [`Message`] on the wire: as lettre sends it, signed and encrypted as asked.
+trait Compose {
+    fn build(
+        &self,
+        default_from: &Address,
+        signer: Option<&ProviderKey>,
+    ) -> Result<lettre::Message, MailError>;
+    fn plain_entity(&self) -> Entity;
+    fn base64_entity(&self) -> Result<Entity, MailError>;
 }
 
-impl Address {
-    pub fn new(email: Email) -> Self {
-        Self { name: None, email }
-    }
-
-    pub fn named(name: impl Into<String>, email: Email) -> Self {
-        Self {
-            name: Some(name.into()),
-            email,
-        }
-    }
-}
-
-impl std::str::FromStr for Address {
-    type Err = keikai_domain::DomainError;
-
-    /// `psirt@example.com`, `Example PSIRT <psirt@example.com>` or
-    /// `"Example, PSIRT" <psirt@example.com>`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        let Some((name, rest)) = s.rsplit_once('<') else {
-            return Email::parse(s).map(Self::new);
-        };
-        let Some(email) = rest.strip_suffix('>') else {
-            return Err(keikai_domain::DomainError::invalid(
-                "email",
-                format!("\"{s}\" has a < without a closing >"),
-            ));
-        };
-        let email = Email::parse(email)?;
-        let name = name.trim().trim_matches('"').trim();
-        Ok(if name.is_empty() {
-            Self::new(email)
-        } else {
-            Self::named(name, email)
-        })
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(n) => write!(f, "{n} <{}>", self.email),
-            None => write!(f, "{}", self.email),
-        }
-    }
-}
-
-/// One e-mail, as a mail job carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// `None`: the configured sender (`[smtp] from`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Address>,
-    pub to: Vec<Address>,
-    pub subject: String,
-    /// The plain-text body, always sent.
-    pub text: String,
-    /// An HTML alternative to `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Further headers, such as `List-Unsubscribe` and `List-Unsubscribe-Post`. Headers
-    /// the mailer writes itself (From, To, Subject, Message-ID, Date, Content-*) are refused.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<(String, String)>,
-    /// `<unique@domain>`, chosen by the caller from what the message announces (e.g. the
-    /// advisory, its version and the recipient), so that a message sent again (a job run
-    /// twice) is recognisable as the same one.
-    pub message_id: String,
-    /// The recipient's ASCII-armoured OpenPGP public key: when set, the message is sent
-    /// encrypted to it (PGP/MIME), so it must have exactly one recipient. Check the key with
-    /// `keikai_openpgp::inspect_public_key` when it is given; `to_job` only checks its shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encrypt_to: Option<String>,
-}
-
-/// Headers the mailer sets from `Message`'s own fields or the MIME structure.
-const RESERVED_HEADERS: &[&str] = &[
-    "from",
-    "sender",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message-id",
-    "date",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-    "return-path",
-];
-
-impl Message {
-    pub fn new(
-        to: Address,
-        subject: impl Into<String>,
-        text: impl Into<String>,
-        message_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            from: None,
-            to: vec![to],
-            subject: subject.into(),
-            text: text.into(),
-            html: None,
-            headers: Vec::new(),
-            message_id: message_id.into(),
-            encrypt_to: None,
-        }
-    }
-
-    /// A mail job for this message, checked now so that a message that could never be sent
-    /// is refused when it is made, not when the job runs.
-    pub fn to_job(&self, key: impl Into<String>, run_at: Timestamp) -> Result<NewJob, MailError> {
-        self.check()?;
-        let payload = serde_json::to_value(self)
-            .map_err(|e| MailError::Permanent(format!("cannot encode the message: {e}")))?;
-        Ok(NewJob::new(MAIL_JOB_KIND, key, payload, run_at))
-    }
-
-    /// What lettre would not catch, or would catch only as a panic or a mangled header.
-    fn check(&self) -> Result<(), MailError> {
-        let invalid = |why: String| Err(MailError::Permanent(format!("invalid message: {why}")));
-        if self.to.is_empty() {
-            return invalid("it has no recipient".to_owned());
-        }
-        let id = self.message_id.as_str();
-        let id_ok = id.len() > 4
-            && id.starts_with('<')
-            && id.ends_with('>')
-            && id[1..id.len() - 1].contains('@')
-            && id.bytes().all(|b| b.is_ascii_graphic())
-            && !id[1..id.len() - 1].contains(['<', '>']);
-        if !id_ok {
-            return invalid(format!(
-                "message_id {id:?} is not of the form <unique@domain>"
-            ));
-        }
-        if has_line_break(&self.subject) {
-            return invalid("the subject holds a line break".to_owned());
-        }
-        for a in self.from.iter().chain(&self.to) {
-            if a.name
-                .as_deref()
-                .is_some_and(|n| n.chars().any(char::is_control))
-            {
-                return invalid(format!("the name of {} holds a control character", a.email));
-            }
-        }
-        for (name, value) in &self.headers {
-            let name_ok =
-                !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
-            if !name_ok {
-                return invalid(format!("{name:?} is not a header name"));
-            }
-            if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                return invalid(format!(
-                    "the header {name} is written by the mailer; set the message's own field"
-                ));
-            }
-            if has_line_break(value) {
-                return invalid(format!("the header {name} holds a line break"));
-            }
-        }
-        if let Some(key) = &self.encrypt_to {
-            let key = key.trim();
-            if !(key.starts_with(PUBLIC_KEY_BEGIN) && key.ends_with(PUBLIC_KEY_END)) {
-                return invalid(format!(
-                    "encrypt_to is not an ASCII-armoured OpenPGP public key (expected \
-                     {PUBLIC_KEY_BEGIN} … {PUBLIC_KEY_END})"
-                ));
-            }
-            if self.to.len() != 1 {
-                return invalid(format!(
-                    "encrypt_to is set but the message has {} recipients; only the key's \
-                     holder could read it",
-                    self.to.len()
-                ));
-            }
-        }
-        Ok(())
-    }
-
+impl Compose for Message {
     /// The message as lettre sends it, with `default_from` when it names no sender, signed
     /// with `signer` if given and encrypted if `encrypt_to` is set.
     fn build(
@@ -232,7 +49,7 @@ impl Message {
         default_from: &Address,
         signer: Option<&ProviderKey>,
     ) -> Result<lettre::Message, MailError> {
-        self.check()?;
+        self.check().map_err(MailError::Permanent)?;
         let mut b = lettre::Message::builder()
             .from(mailbox(self.from.as_ref().unwrap_or(default_from))?)
             .subject(self.subject.as_str())
@@ -294,9 +111,6 @@ impl Message {
         })
     }
 }
-
-const PUBLIC_KEY_BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
-const PUBLIC_KEY_END: &str = "-----END PGP PUBLIC KEY BLOCK-----";
 
 /// A MIME entity (lettre keeps its own such type private).
 enum Entity {
@@ -382,10 +196,6 @@ fn content_type(s: &str) -> Result<ContentType, MailError> {
 fn seven_bit(text: String, what: &str) -> Result<Body, MailError> {
     Body::new_with_encoding(text, ContentTransferEncoding::SevenBit)
         .map_err(|_| MailError::Permanent(format!("{what} is not 7-bit text")))
-}
-
-fn has_line_break(s: &str) -> bool {
-    s.contains(['\r', '\n'])
 }
 
 fn mailbox(a: &Address) -> Result<Mailbox, MailError> {
@@ -620,6 +430,9 @@ impl Handler for MailHandler {
 
 #[cfg(test)]
 mod tests {
+    use jiff::Timestamp;
+    use keikai_domain::Email;
+
     use super::*;
 
     fn email(s: &str) -> Email {
@@ -710,7 +523,9 @@ mod tests {
             let mut m = message();
             spoil(&mut m);
             match m.to_job("k", Timestamp::UNIX_EPOCH) {
-                Err(MailError::Permanent(msg)) => assert!(msg.contains(want), "{want}: {msg}"),
+                Err(keikai_app::Error::Internal(msg)) => {
+                    assert!(msg.contains(want), "{want}: {msg}")
+                }
                 other => panic!("{want}: expected a permanent error, got {other:?}"),
             }
         }

@@ -11,20 +11,17 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::Timestamp;
+use keikai_app::outbox::{FanoutRequest, Links as DistributionConfig, link_token};
 use keikai_domain::advisory::publication::ProductNames;
-use keikai_domain::advisory::{Advisory, Localized, Tlp};
+use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::audit::Change;
-use keikai_domain::edition::{
-    AdvisoryItem, DigestPeriod, Edition, EventView, RecipientView, Rendered, render,
-};
-use keikai_domain::release::Release;
+use keikai_domain::edition::{Edition, EventView, RecipientView, Rendered, render};
 use keikai_domain::subscription::{
     AudienceList, Filter, Subscriber, SubscriberChanges, SubscriberInput, SubscriberKind,
     SubscriptionState, Trigger, WebhookEndpoint, default_triggers, import,
 };
 use keikai_domain::{Action, BranchId, ListId, Locale, SubscriberId};
-use keikai_jobs::distribution::{DistributionConfig, FanoutRequest, link_token};
 use keikai_store::{
     DeliveryCounts, DeliveryRecord, DeliveryState, Effects, NewJob, NewSubscription,
     SubscriberRecord,
@@ -43,135 +40,6 @@ pub fn config(state: &AppState) -> DistributionConfig {
 }
 
 // ------------------------------------------------------------------------------ triggers
-
-/// The fan-outs announcing a release's publication: one per advisory version (publication
-/// or revision) and one release summary. They commit with the publication.
-pub fn publication_jobs(
-    state: &AppState,
-    release: &Release,
-    published: &[&Advisory],
-    products: &ProductNames,
-    now: Timestamp,
-) -> AppResult<Vec<NewJob>> {
-    let base = &state.config.publishing.publisher.base_url;
-    let mut jobs = Vec::new();
-    let mut items = Vec::new();
-    for a in published {
-        let Some(version) = a.latest_version() else {
-            continue;
-        };
-        let view = EventView::publication(a, version, products, base);
-        let trigger = if version.number > 1 {
-            Trigger::Revision
-        } else {
-            Trigger::Publication
-        };
-        jobs.push(job(&FanoutRequest::new(trigger, view), now)?);
-        items.push(AdvisoryItem::new(a, version, products, base));
-    }
-    if !items.is_empty() {
-        let view = EventView::release_summary(release, items);
-        jobs.push(job(
-            &FanoutRequest::new(Trigger::ReleaseSummary, view),
-            now,
-        )?);
-    }
-    Ok(jobs)
-}
-
-fn job(request: &FanoutRequest, now: Timestamp) -> AppResult<NewJob> {
-    request
-        .to_job(now)
-        .map_err(|e| AppError::internal(e.to_string()))
-}
-
-/// Enqueues the digests whose period has ended: yesterday's daily digest and last week's
-/// (Monday to Monday, UTC) weekly one, each once whatever the number of instances (the job
-/// key is the period). A period without publications sends nothing.
-pub async fn enqueue_due_digests(state: &AppState) -> AppResult<u64> {
-    let now = state.clock.now();
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let day_end = today
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map_err(|e| AppError::internal(e.to_string()))?
-        .timestamp();
-    let day_start = day_end - SignedDuration::from_hours(24);
-    let monday = today
-        .checked_sub((i64::from(today.weekday().to_monday_zero_offset())).days())
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    let week_end = monday
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map_err(|e| AppError::internal(e.to_string()))?
-        .timestamp();
-    let week_start = week_end - SignedDuration::from_hours(24 * 7);
-    let mut jobs = Vec::new();
-    for (period, trigger, from, to) in [
-        (
-            DigestPeriod::Daily,
-            Trigger::DailyDigest,
-            day_start,
-            day_end,
-        ),
-        (
-            DigestPeriod::Weekly,
-            Trigger::WeeklyDigest,
-            week_start,
-            week_end,
-        ),
-    ] {
-        let key = format!("fanout:digest:{}:{}", period_name(period), from);
-        if state.store.get_job_by_key(&key).await.is_ok() {
-            continue;
-        }
-        let items = published_between(state, from, to).await?;
-        if items.is_empty() {
-            continue;
-        }
-        let view = EventView::digest(period, from, to, items);
-        jobs.push(job(&FanoutRequest::new(trigger, view), now)?);
-    }
-    if jobs.is_empty() {
-        return Ok(0);
-    }
-    Ok(state
-        .store
-        .commit(&Effects::system(now).with_jobs(jobs))
-        .await?)
-}
-
-fn period_name(p: DigestPeriod) -> &'static str {
-    match p {
-        DigestPeriod::Daily => "daily",
-        DigestPeriod::Weekly => "weekly",
-    }
-}
-
-/// Advisory versions published in `[from, to)`, oldest first.
-async fn published_between(
-    state: &AppState,
-    from: Timestamp,
-    to: Timestamp,
-) -> AppResult<Vec<AdvisoryItem>> {
-    let advisories = state
-        .store
-        .list_advisories(&keikai_store::AdvisoryFilter {
-            limit: 5000,
-            ..keikai_store::AdvisoryFilter::default()
-        })
-        .await?;
-    let products = ProductNames::from_branches(&state.store.list_branches().await?);
-    let base = &state.config.publishing.publisher.base_url;
-    let mut items: Vec<AdvisoryItem> = Vec::new();
-    for a in &advisories {
-        for v in &a.versions {
-            if v.at >= from && v.at < to {
-                items.push(AdvisoryItem::new(a, v, &products, base));
-            }
-        }
-    }
-    items.sort_by_key(|i| i.published_at);
-    Ok(items)
-}
 
 // ------------------------------------------------------------------------------ lists
 
@@ -1113,7 +981,7 @@ pub async fn early_warning(
     // The record of the warning and the fan-out that sends it commit together.
     let fx = Effects::new(ctx.audit_actor(), now)
         .with_audit(change)
-        .with_jobs([job(&request, now)?]);
+        .with_jobs([request.to_job(now)?]);
     state.store.commit(&fx).await?;
     Ok(key)
 }
@@ -1405,8 +1273,9 @@ fn confirmation_mail(
     let was = was.as_str();
     let key = format!("subscribe-confirm:{}:{hour}:{was}", s.id);
     let local = format!("confirm.{}.{hour}.{was}", s.id.as_uuid().simple());
-    let to = keikai_jobs::Address::new(s.email.clone());
-    let message = keikai_jobs::Message::new(to, subject, text, format!("<{local}@{}>", cfg.domain));
+    let to = keikai_app::outbox::Address::new(s.email.clone());
+    let message =
+        keikai_app::outbox::Message::new(to, subject, text, format!("<{local}@{}>", cfg.domain));
     message
         .to_job(key, now)
         .map_err(|e| AppError::internal(e.to_string()))

@@ -1170,7 +1170,7 @@ fn package_mail(
     release: &Release,
     tier: &str,
     items: &[&PackageItem],
-) -> keikai_jobs::Message {
+) -> keikai_app::outbox::Message {
     let lang = user.locale.unwrap_or(keikai_domain::Locale::En);
     let schedule = &state.config.publishing.schedule;
     let embargo = schedule.display(release.scheduled_at());
@@ -1215,8 +1215,8 @@ fn package_mail(
             ),
         ),
     };
-    keikai_jobs::Message::new(
-        keikai_jobs::Address::named(user.display_name.to_string(), user.email.clone()),
+    keikai_app::outbox::Message::new(
+        keikai_app::outbox::Address::named(user.display_name.to_string(), user.email.clone()),
         subject,
         body,
         message_id(
@@ -1346,8 +1346,11 @@ async fn alert_jobs(state: &AppState, alert: &Alert) -> AppResult<Vec<keikai_sto
                     format!("Please acknowledge it in the portal: {link}"),
                 ),
             };
-            let mail = keikai_jobs::Message::new(
-                keikai_jobs::Address::named(user.display_name.to_string(), user.email.clone()),
+            let mail = keikai_app::outbox::Message::new(
+                keikai_app::outbox::Address::named(
+                    user.display_name.to_string(),
+                    user.email.clone(),
+                ),
                 subject,
                 format!("{marking}\n\n{}\n\n{tail}\n", alert.body),
                 message_id(

@@ -32,37 +32,11 @@ use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::i18n::t;
 use crate::http::state::AppState;
 
-/// Where the provider's signing key is kept (armored secret key), shared by every instance.
-pub const KEY_SETTING: &str = "openpgp.provider_key";
+pub use keikai_app::publishing::{KEY_SETTING, provider_key as app_provider_key};
 
-/// The signing key: read from the database, or made on first use. When two instances start
-/// together, the first to store its key wins and the other uses that one.
+/// The signing key (see [`keikai_app::publishing::provider_key`]).
 pub async fn provider_key(state: &AppState) -> AppResult<Arc<ProviderKey>> {
-    if let Some(k) = state.provider_key.get() {
-        return Ok(k.clone());
-    }
-    let armored = match state.store.setting(KEY_SETTING).await? {
-        Some(a) => a,
-        None => {
-            let user_id = format!(
-                "{} (CSAF signing key)",
-                state.config.publishing.publisher.name
-            );
-            let key = ProviderKey::generate(&user_id, state.clock.now())
-                .map_err(|e| AppError::internal(format!("cannot make the signing key: {e}")))?;
-            let armored = key
-                .to_armored_secret()
-                .map_err(|e| AppError::internal(format!("cannot encode the signing key: {e}")))?;
-            state
-                .store
-                .put_setting_if_absent(KEY_SETTING, &armored)
-                .await?
-        }
-    };
-    let key = ProviderKey::from_armored_secret(&armored)
-        .map_err(|e| AppError::internal(format!("the stored signing key is unreadable: {e}")))?;
-    let key = Arc::new(key);
-    Ok(state.provider_key.get_or_init(|| key).clone())
+    Ok(app_provider_key(&state.app).await?)
 }
 
 /// What a publication did.
@@ -224,7 +198,9 @@ pub async fn publish_release(
     // The distribution of what goes out commits with it (the outbox); the fan-outs run
     // after this returns.
     let published: Vec<&Advisory> = batch.iter().map(|(a, _)| a).collect();
-    let jobs = crate::distribution::publication_jobs(state, &release, &published, &products, now)?;
+    let jobs = keikai_app::distribution::publication_jobs(
+        &state.app, &release, &published, &products, now,
+    )?;
     match state
         .store
         .publish_release(
@@ -287,8 +263,11 @@ pub async fn run_scheduler(state: AppState) {
         if let Err(e) = publish_due(&state).await {
             tracing::error!(error = %e.message, "publishing due releases failed");
         }
-        if let Err(e) = crate::distribution::enqueue_due_digests(&state).await {
-            tracing::error!(error = %e.message, "queueing digests failed");
+        if let Err(e) =
+            keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
+                .await
+        {
+            tracing::error!(error = %e, "queueing digests failed");
         }
     }
 }

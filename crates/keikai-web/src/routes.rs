@@ -174,7 +174,7 @@ route_table! {
         GET "/distribution/events/{id}/deliveries.csv" => distribution_ui::report_csv;
     }
     api "/api/v1" {
-        GET "/openapi.json" => api_admin::openapi_json;
+        GET "/openapi.json" => api::openapi::openapi_json;
         GET "/me" => api_admin::me;
         GET "/organisations" => api_admin::list_orgs;
         POST "/organisations" => api_admin::create_org;

@@ -57,8 +57,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
-    /// The provider's signing key, read from the database on first use.
-    pub provider_key: Arc<std::sync::OnceLock<Arc<keikai_openpgp::ProviderKey>>>,
 }
 
 impl AppState {
@@ -74,7 +72,6 @@ impl AppState {
             store,
             config: Arc::new(config),
             clock,
-            provider_key: Arc::default(),
         }
     }
 }

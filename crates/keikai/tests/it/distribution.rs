@@ -756,7 +756,7 @@ async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() 
     );
     // The day is not over: no digest yet.
     assert_eq!(
-        keikai_web::distribution::enqueue_due_digests(&state)
+        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
             .await
             .unwrap(),
         0
@@ -765,14 +765,14 @@ async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() 
     // One daily digest (and, when the day was a Sunday, last week's weekly one, which no
     // list here takes).
     assert!(
-        keikai_web::distribution::enqueue_due_digests(&state)
+        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
             .await
             .unwrap()
             >= 1
     );
     // A second instance (or tick) queues nothing more.
     assert_eq!(
-        keikai_web::distribution::enqueue_due_digests(&state)
+        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
             .await
             .unwrap(),
         0

@@ -1,0 +1,39 @@
+//! The provider's OpenPGP signing key, shared by every instance through the database.
+
+use std::sync::Arc;
+
+use keikai_openpgp::ProviderKey;
+
+use crate::{App, Error, Result};
+
+/// Where the provider's signing key is kept (armored secret key), shared by every instance.
+pub const KEY_SETTING: &str = "openpgp.provider_key";
+
+/// The signing key: read from the database, or made on first use. When two instances start
+/// together, the first to store its key wins and the other uses that one.
+pub async fn provider_key(app: &App) -> Result<Arc<ProviderKey>> {
+    if let Some(k) = app.inner.provider_key.get() {
+        return Ok(k.clone());
+    }
+    let armored = match app.store().setting(KEY_SETTING).await? {
+        Some(a) => a,
+        None => {
+            let user_id = format!(
+                "{} (CSAF signing key)",
+                app.config().publishing.publisher.name
+            );
+            let key = ProviderKey::generate(&user_id, app.now())
+                .map_err(|e| Error::internal(format!("cannot make the signing key: {e}")))?;
+            let armored = key
+                .to_armored_secret()
+                .map_err(|e| Error::internal(format!("cannot encode the signing key: {e}")))?;
+            app.store()
+                .put_setting_if_absent(KEY_SETTING, &armored)
+                .await?
+        }
+    };
+    let key = ProviderKey::from_armored_secret(&armored)
+        .map_err(|e| Error::internal(format!("the stored signing key is unreadable: {e}")))?;
+    let key = Arc::new(key);
+    Ok(app.inner.provider_key.get_or_init(|| key).clone())
+}
