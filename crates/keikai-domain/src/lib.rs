@@ -10,6 +10,7 @@ pub mod clock;
 pub mod edition;
 pub mod error;
 pub mod ids;
+pub mod names;
 pub mod org;
 pub mod partner;
 pub mod policy;

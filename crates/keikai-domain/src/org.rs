@@ -1,7 +1,6 @@
 //! Organisations: our own PSIRT, partners under agreement, customers and coordinators.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -22,37 +21,12 @@ pub enum OrgKind {
     Coordinator,
 }
 
-impl OrgKind {
-    pub const ALL: [Self; 4] = [Self::Own, Self::Partner, Self::Customer, Self::Coordinator];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Own => "own",
-            Self::Partner => "partner",
-            Self::Customer => "customer",
-            Self::Coordinator => "coordinator",
-        }
-    }
-}
-
-impl fmt::Display for OrgKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrgKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            DomainError::invalid(
-                "kind",
-                format!("\"{s}\" is not an organisation kind (expected own, partner, customer or coordinator)"),
-            )
-        })
-    }
-}
+crate::names!(OrgKind, "kind", "an organisation kind" {
+    Own = "own",
+    Partner = "partner",
+    Customer = "customer",
+    Coordinator = "coordinator",
+});
 
 /// An organisation's name: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]

@@ -6,8 +6,6 @@
 //! takes effect on the next request, with nothing to clean up.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
-use std::str::FromStr;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -40,48 +38,12 @@ pub enum PartnerType {
     Other,
 }
 
-impl PartnerType {
-    pub const ALL: [Self; 4] = [
-        Self::SecurityVendor,
-        Self::Csirt,
-        Self::Government,
-        Self::Other,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::SecurityVendor => "security_vendor",
-            Self::Csirt => "csirt",
-            Self::Government => "government",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for PartnerType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PartnerType {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s.trim())
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "partner_type",
-                    format!(
-                        "\"{s}\" is not a partner type (expected security_vendor, csirt, \
-                         government or other)"
-                    ),
-                )
-            })
-    }
-}
+crate::names!(PartnerType, "partner_type", "a partner type" {
+    SecurityVendor = "security_vendor",
+    Csirt = "csirt",
+    Government = "government",
+    Other = "other",
+});
 
 /// A tier of the programme: how long before a release its partners receive the package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -706,36 +668,13 @@ pub enum AccessKind {
     AcknowledgeAlert,
 }
 
-impl AccessKind {
-    pub const ALL: [Self; 5] = [
-        Self::ViewPackage,
-        Self::ViewAdvisory,
-        Self::Download,
-        Self::ViewAlert,
-        Self::AcknowledgeAlert,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ViewPackage => "view_package",
-            Self::ViewAdvisory => "view_advisory",
-            Self::Download => "download",
-            Self::ViewAlert => "view_alert",
-            Self::AcknowledgeAlert => "acknowledge_alert",
-        }
-    }
-}
-
-impl FromStr for AccessKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("kind", format!("\"{s}\" is not an access kind")))
-    }
-}
+crate::names!(AccessKind, "kind", "an access kind" {
+    ViewPackage = "view_package",
+    ViewAdvisory = "view_advisory",
+    Download = "download",
+    ViewAlert = "view_alert",
+    AcknowledgeAlert = "acknowledge_alert",
+});
 
 /// A file name that carries the receiving organisation, e.g.
 /// `keikai-2026-0001.partner.example-cert.json`: the name's letters and digits (any script),

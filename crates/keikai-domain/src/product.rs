@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -29,39 +28,22 @@ pub enum BranchCategory {
     Vendor,
 }
 
+crate::names!(BranchCategory, "category", "a branch category" {
+    Architecture = "architecture",
+    HostName = "host_name",
+    Language = "language",
+    Legacy = "legacy",
+    PatchLevel = "patch_level",
+    ProductFamily = "product_family",
+    ProductName = "product_name",
+    ProductVersion = "product_version",
+    ProductVersionRange = "product_version_range",
+    ServicePack = "service_pack",
+    Specification = "specification",
+    Vendor = "vendor",
+});
+
 impl BranchCategory {
-    pub const ALL: [Self; 12] = [
-        Self::Vendor,
-        Self::ProductFamily,
-        Self::ProductName,
-        Self::ProductVersion,
-        Self::ProductVersionRange,
-        Self::Architecture,
-        Self::HostName,
-        Self::Language,
-        Self::Legacy,
-        Self::PatchLevel,
-        Self::ServicePack,
-        Self::Specification,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Architecture => "architecture",
-            Self::HostName => "host_name",
-            Self::Language => "language",
-            Self::Legacy => "legacy",
-            Self::PatchLevel => "patch_level",
-            Self::ProductFamily => "product_family",
-            Self::ProductName => "product_name",
-            Self::ProductVersion => "product_version",
-            Self::ProductVersionRange => "product_version_range",
-            Self::ServicePack => "service_pack",
-            Self::Specification => "specification",
-            Self::Vendor => "vendor",
-        }
-    }
-
     /// Where a branch of this category may sit. CSAF itself allows any nesting; a catalogue
     /// is only useful if it reads vendor → (family →) product → version, so we keep to that
     /// and let the remaining categories refine a product or a version.
@@ -106,31 +88,6 @@ impl BranchCategory {
             Some(p) => format!("a {self} branch cannot be placed under a {p} branch"),
         };
         Err(DomainError::invalid("category", msg))
-    }
-}
-
-impl fmt::Display for BranchCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BranchCategory {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "category",
-                    format!(
-                        "\"{s}\" is not a CSAF branch category (expected one of: {})",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
     }
 }
 

@@ -2,7 +2,6 @@
 //! secret is shown once when the token is made.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -20,38 +19,10 @@ pub enum Scope {
     Write,
 }
 
-impl Scope {
-    pub const ALL: [Self; 2] = [Self::Read, Self::Write];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Write => "write",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "scopes",
-                    format!("\"{s}\" is not a scope (expected read or write)"),
-                )
-            })
-    }
-}
+crate::names!(Scope, "scopes", "a scope" {
+    Read = "read",
+    Write = "write",
+});
 
 /// The secret part of a token as presented by a client: `kk_` followed by 43 base64url
 /// characters (32 random bytes). The prefix lets secret scanners recognise leaked tokens.

@@ -1,7 +1,6 @@
 //! People who sign in, and the roles they hold in organisations.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -155,38 +154,10 @@ pub enum Locale {
     Ja,
 }
 
-impl Locale {
-    pub const ALL: [Self; 2] = [Self::En, Self::Ja];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::Ja => "ja",
-        }
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Locale {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "locale",
-                    format!("\"{s}\" is not a supported language (expected en or ja)"),
-                )
-            })
-    }
-}
+crate::names!(Locale, "locale", "a supported language" {
+    En = "en",
+    Ja = "ja",
+});
 
 /// What a person may do, held per organisation.
 #[derive(
@@ -212,27 +183,16 @@ pub enum Role {
     Reporter,
 }
 
+crate::names!(Role, "role", "a role" {
+    Admin = "admin",
+    PsirtAnalyst = "psirt-analyst",
+    ProductEngineer = "product-engineer",
+    PartnerContact = "partner-contact",
+    CustomerContact = "customer-contact",
+    Reporter = "reporter",
+});
+
 impl Role {
-    pub const ALL: [Self; 6] = [
-        Self::Admin,
-        Self::PsirtAnalyst,
-        Self::ProductEngineer,
-        Self::PartnerContact,
-        Self::CustomerContact,
-        Self::Reporter,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::PsirtAnalyst => "psirt-analyst",
-            Self::ProductEngineer => "product-engineer",
-            Self::PartnerContact => "partner-contact",
-            Self::CustomerContact => "customer-contact",
-            Self::Reporter => "reporter",
-        }
-    }
-
     /// Internal roles belong to our own organisation, contact roles to the organisation they
     /// speak for; a reporter may come from anywhere. Holding a role in the wrong kind of
     /// organisation would let, say, a partner act as our PSIRT.
@@ -256,31 +216,6 @@ impl Role {
                 format!("the role {self} cannot be held in an organisation of kind {kind}"),
             ))
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "role",
-                    format!(
-                        "\"{s}\" is not a role (expected one of: {})",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
     }
 }
 

@@ -97,34 +97,11 @@ pub enum CraReport {
     FinalReport,
 }
 
-impl CraReport {
-    pub const ALL: [Self; 3] = [Self::EarlyWarning, Self::Notification, Self::FinalReport];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::EarlyWarning => "early_warning",
-            Self::Notification => "notification",
-            Self::FinalReport => "final_report",
-        }
-    }
-}
-
-impl std::str::FromStr for CraReport {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "report",
-                    format!(
-                        "\"{s}\" is not a CRA report (early_warning, notification, final_report)"
-                    ),
-                )
-            })
-    }
-}
+crate::names!(CraReport, "report", "a CRA report" {
+    EarlyWarning = "early_warning",
+    Notification = "notification",
+    FinalReport = "final_report",
+});
 
 /// When each CRA report was marked sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1,11 +1,6 @@
 //! The case workflow: the states a case moves through and the moves allowed between them.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::DomainError;
 
 /// Where a case stands. The happy path runs from `New` to `Closed`; `Rejected`, `Duplicate`
 /// and `OnHold` leave it.
@@ -36,35 +31,20 @@ pub enum CaseState {
     OnHold,
 }
 
+crate::names!(CaseState, "state", "a case state" {
+    New = "new",
+    Triage = "triage",
+    Investigating = "investigating",
+    Remediation = "remediation",
+    AwaitingRelease = "awaiting_release",
+    Published = "published",
+    Closed = "closed",
+    Rejected = "rejected",
+    Duplicate = "duplicate",
+    OnHold = "on_hold",
+});
+
 impl CaseState {
-    pub const ALL: [Self; 10] = [
-        Self::New,
-        Self::Triage,
-        Self::Investigating,
-        Self::Remediation,
-        Self::AwaitingRelease,
-        Self::Published,
-        Self::Closed,
-        Self::Rejected,
-        Self::Duplicate,
-        Self::OnHold,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Triage => "triage",
-            Self::Investigating => "investigating",
-            Self::Remediation => "remediation",
-            Self::AwaitingRelease => "awaiting_release",
-            Self::Published => "published",
-            Self::Closed => "closed",
-            Self::Rejected => "rejected",
-            Self::Duplicate => "duplicate",
-            Self::OnHold => "on_hold",
-        }
-    }
-
     /// Whether work on the case is finished (its SLA clocks stop).
     pub const fn is_terminal(self) -> bool {
         matches!(self, Self::Closed | Self::Rejected | Self::Duplicate)
@@ -118,23 +98,6 @@ impl CaseState {
     }
 }
 
-impl fmt::Display for CaseState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CaseState {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("state", format!("\"{s}\" is not a case state")))
-    }
-}
-
 /// What entered the queue: a vulnerability report, or a customer's question such as "are we
 /// affected by CVE-…?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -144,38 +107,10 @@ pub enum CaseKind {
     Question,
 }
 
-impl CaseKind {
-    pub const ALL: [Self; 2] = [Self::Report, Self::Question];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Report => "report",
-            Self::Question => "question",
-        }
-    }
-}
-
-impl fmt::Display for CaseKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CaseKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "kind",
-                    format!("\"{s}\" is not a kind of case (expected report or question)"),
-                )
-            })
-    }
-}
+crate::names!(CaseKind, "kind", "a kind of case" {
+    Report = "report",
+    Question = "question",
+});
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,6 @@
 //! status of each product version, in CSAF's vocabulary so that the advisory can reuse it.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -308,43 +307,16 @@ pub enum ProductStatusKind {
     Recommended,
 }
 
-impl ProductStatusKind {
-    pub const ALL: [Self; 8] = [
-        Self::KnownAffected,
-        Self::KnownNotAffected,
-        Self::UnderInvestigation,
-        Self::Fixed,
-        Self::FirstFixed,
-        Self::Recommended,
-        Self::FirstAffected,
-        Self::LastAffected,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::FirstAffected => "first_affected",
-            Self::KnownAffected => "known_affected",
-            Self::LastAffected => "last_affected",
-            Self::KnownNotAffected => "known_not_affected",
-            Self::UnderInvestigation => "under_investigation",
-            Self::FirstFixed => "first_fixed",
-            Self::Fixed => "fixed",
-            Self::Recommended => "recommended",
-        }
-    }
-}
-
-impl FromStr for ProductStatusKind {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid("status", format!("\"{s}\" is not a CSAF product status"))
-            })
-    }
-}
+crate::names!(ProductStatusKind, "status", "a CSAF product status" {
+    FirstAffected = "first_affected",
+    KnownAffected = "known_affected",
+    LastAffected = "last_affected",
+    KnownNotAffected = "known_not_affected",
+    UnderInvestigation = "under_investigation",
+    FirstFixed = "first_fixed",
+    Fixed = "fixed",
+    Recommended = "recommended",
+});
 
 /// Why a product is not affected: CSAF's flag labels (the VEX justifications).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -357,42 +329,13 @@ pub enum Justification {
     InlineMitigationsAlreadyExist,
 }
 
-impl Justification {
-    pub const ALL: [Self; 5] = [
-        Self::ComponentNotPresent,
-        Self::VulnerableCodeNotPresent,
-        Self::VulnerableCodeCannotBeControlledByAdversary,
-        Self::VulnerableCodeNotInExecutePath,
-        Self::InlineMitigationsAlreadyExist,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ComponentNotPresent => "component_not_present",
-            Self::VulnerableCodeNotPresent => "vulnerable_code_not_present",
-            Self::VulnerableCodeCannotBeControlledByAdversary => {
-                "vulnerable_code_cannot_be_controlled_by_adversary"
-            }
-            Self::VulnerableCodeNotInExecutePath => "vulnerable_code_not_in_execute_path",
-            Self::InlineMitigationsAlreadyExist => "inline_mitigations_already_exist",
-        }
-    }
-}
-
-impl FromStr for Justification {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "justification",
-                    format!("\"{s}\" is not a CSAF justification"),
-                )
-            })
-    }
-}
+crate::names!(Justification, "justification", "a CSAF justification" {
+    ComponentNotPresent = "component_not_present",
+    VulnerableCodeNotPresent = "vulnerable_code_not_present",
+    VulnerableCodeCannotBeControlledByAdversary = "vulnerable_code_cannot_be_controlled_by_adversary",
+    VulnerableCodeNotInExecutePath = "vulnerable_code_not_in_execute_path",
+    InlineMitigationsAlreadyExist = "inline_mitigations_already_exist",
+});
 
 /// The status of one product version for one vulnerability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -442,40 +385,13 @@ pub enum RemediationCategory {
     NoFixPlanned,
 }
 
-impl RemediationCategory {
-    pub const ALL: [Self; 5] = [
-        Self::VendorFix,
-        Self::Workaround,
-        Self::Mitigation,
-        Self::NoneAvailable,
-        Self::NoFixPlanned,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::VendorFix => "vendor_fix",
-            Self::Workaround => "workaround",
-            Self::Mitigation => "mitigation",
-            Self::NoneAvailable => "none_available",
-            Self::NoFixPlanned => "no_fix_planned",
-        }
-    }
-}
-
-impl FromStr for RemediationCategory {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "category",
-                    format!("\"{s}\" is not a CSAF remediation category"),
-                )
-            })
-    }
-}
+crate::names!(RemediationCategory, "category", "a CSAF remediation category" {
+    VendorFix = "vendor_fix",
+    Workaround = "workaround",
+    Mitigation = "mitigation",
+    NoneAvailable = "none_available",
+    NoFixPlanned = "no_fix_planned",
+});
 
 /// A draft remediation (fix, workaround or mitigation) that the advisory will reuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
