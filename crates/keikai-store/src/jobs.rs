@@ -203,6 +203,17 @@ macro_rules! job_store_impl {
                 }
                 Ok(counts)
             }
+
+            async fn prune_jobs(&self, kind_prefix: &str, before: Timestamp) -> Result<u64> {
+                execute(
+                    sqlx::query(sql::PRUNE_JOBS)
+                        .bind(kind_prefix)
+                        .bind(prefix_len(Some(kind_prefix)))
+                        .bind(Ts::from(before)),
+                    self.writer(),
+                )
+                .await
+            }
         }
     };
 }

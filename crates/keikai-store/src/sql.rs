@@ -395,6 +395,9 @@ pub(crate) const LIST_JOBS: &str = concat!(
 );
 pub(crate) const COUNT_JOBS_BY_STATE: &str = "SELECT state, COUNT(*) FROM jobs \
      WHERE ($1 IS NULL OR substr(kind, 1, $2) = $1) GROUP BY state";
+/// Finished jobs (done or dead) of the kinds starting with `$1` that finished before `$3`.
+pub(crate) const PRUNE_JOBS: &str = "DELETE FROM jobs WHERE substr(kind, 1, $2) = $1 \
+     AND state IN ('done', 'dead') AND finished_at < $3";
 
 // Distribution.
 pub(crate) const INSERT_SUBSCRIBER: &str = "INSERT INTO subscribers (id, email, state, token, \

@@ -748,6 +748,11 @@ pub trait JobStore: Send + Sync {
     async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>>;
     /// Counts by state, of every job or of the kinds that start with `kind_prefix`.
     async fn count_jobs_by_state(&self, kind_prefix: Option<&str>) -> Result<JobCounts>;
+    /// Deletes the finished (done or dead) jobs of the kinds that start with `kind_prefix`
+    /// that finished before `before`; returns how many. For work that leaves a job per run
+    /// and needs no record (the schedule's ticks), not for messages, whose keys keep them
+    /// from being sent twice.
+    async fn prune_jobs(&self, kind_prefix: &str, before: Timestamp) -> Result<u64>;
 }
 
 /// A subscriber as stored: with the secret of their links and the lists they are on.

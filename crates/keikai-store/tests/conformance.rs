@@ -2081,6 +2081,39 @@ mod jobs {
         store.get_job_by_key(key).await.unwrap()
     }
 
+    /// Finished runs of a kind go; queued and running ones, and other kinds, stay.
+    #[tokio::test]
+    async fn finished_jobs_of_a_kind_are_pruned() {
+        let (db, store) = setup().await;
+        let jobs = [
+            job("schedule.tick", "s1", t(0)),
+            job("schedule.tick", "s2", t(0)),
+            job("schedule.tick", "s3", t(0)),
+            job("mail", "m1", t(0)),
+        ];
+        store
+            .commit(&Effects::system(t(0)).with_jobs(jobs.to_vec()))
+            .await
+            .unwrap();
+        let kinds = ["schedule.tick", "mail"];
+        let claimed = store.claim_jobs("w", &kinds, t(1), MIN, 10).await.unwrap();
+        let id = |key: &str| claimed.iter().find(|j| j.key == key).unwrap().id;
+        store.complete_job(id("s1"), "w", t(2)).await.unwrap();
+        store
+            .fail_job(id("s2"), "w", "failed", None, t(2))
+            .await
+            .unwrap();
+        store.complete_job(id("m1"), "w", t(2)).await.unwrap();
+        // Not yet finished before t(2): nothing goes.
+        assert_eq!(store.prune_jobs("schedule.", t(2)).await.unwrap(), 0);
+        assert_eq!(store.prune_jobs("schedule.", t(3)).await.unwrap(), 2);
+        assert_err!(store.get_job_by_key("s1").await, StoreError::NotFound);
+        assert_err!(store.get_job_by_key("s2").await, StoreError::NotFound);
+        assert_eq!(by_key(&store, "s3").await.state, JobState::Running);
+        assert_eq!(by_key(&store, "m1").await.state, JobState::Done);
+        db.drop_now().await;
+    }
+
     #[tokio::test]
     async fn enqueueing_is_idempotent() {
         let (db, store) = setup().await;
