@@ -16,6 +16,7 @@ pub mod distribution;
 pub mod error;
 pub mod i18n;
 pub mod outbox;
+pub mod partners;
 pub mod publishing;
 pub mod secret;
 

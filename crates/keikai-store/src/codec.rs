@@ -755,6 +755,24 @@ impl TryFrom<PackageDeliveryRow> for crate::PackageDelivery {
 }
 
 #[derive(sqlx::FromRow)]
+pub(crate) struct PartnerContactRow {
+    org_id: Uuid,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+impl TryFrom<PartnerContactRow> for crate::PartnerContact {
+    type Error = StoreError;
+
+    fn try_from(r: PartnerContactRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            org_id: OrgId::from_uuid(r.org_id),
+            user: r.user.try_into()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub(crate) struct JobRow {
     id: Uuid,
     kind: String,

@@ -4,7 +4,7 @@
 macro_rules! partner_store_impl {
     ($store:ident) => {
         use keikai_domain::partner::{Agreement, Alert, PartnerEdition, Question};
-        use $crate::{AccessRecord, AlertAck, PackageDelivery, PartnerStore};
+        use $crate::{AccessRecord, AlertAck, PackageDelivery, PartnerContact, PartnerStore};
 
         fn partner_json(what: &str, encoded: serde_json::Result<String>) -> Result<String> {
             encoded.map_err(|e| StoreError::Other(format!("cannot encode {what}: {e}")))
@@ -292,6 +292,24 @@ macro_rules! partner_store_impl {
                 all(
                     sqlx::query_as::<_, codec::PackageDeliveryRow>(sql::LIST_PACKAGE_DELIVERIES)
                         .bind(release.as_uuid()),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn releases_to_deliver(&self, since: Timestamp) -> Result<Vec<Release>> {
+                all(
+                    sqlx::query_as::<_, codec::JsonRow>(sql::RELEASES_TO_DELIVER)
+                        .bind(Ts::from(since)),
+                    self.reader(),
+                )
+                .await
+            }
+
+            async fn partner_contacts(&self) -> Result<Vec<PartnerContact>> {
+                all(
+                    sqlx::query_as::<_, codec::PartnerContactRow>(sql::PARTNER_CONTACTS)
+                        .bind(Role::PartnerContact.as_str()),
                     self.reader(),
                 )
                 .await

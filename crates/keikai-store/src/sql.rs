@@ -340,6 +340,14 @@ pub(crate) const INSERT_PACKAGE_DELIVERY: &str = "INSERT INTO package_deliveries
      ON CONFLICT (release_id, tier) DO NOTHING";
 pub(crate) const LIST_PACKAGE_DELIVERIES: &str = "SELECT release_id, tier, delivered_at, \
      recipients FROM package_deliveries WHERE release_id = $1 ORDER BY delivered_at, tier";
+pub(crate) const RELEASES_TO_DELIVER: &str = "SELECT data, revision FROM releases \
+     WHERE state = 'planned' OR scheduled_at >= $1 ORDER BY scheduled_at, id";
+/// `$1` is the partner contact's role.
+pub(crate) const PARTNER_CONTACTS: &str = concat!(
+    "SELECT m.org_id, u.id, u.email, u.display_name, u.locale, u.created_at, u.disabled_at ",
+    "FROM memberships m JOIN users u ON u.id = m.user_id ",
+    "WHERE m.role = $1 AND u.disabled_at IS NULL ORDER BY u.email, m.org_id"
+);
 // The outbox. `jobs.rs` builds the claim and list statements from these pieces.
 macro_rules! job_cols {
     () => {

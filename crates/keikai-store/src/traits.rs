@@ -558,6 +558,13 @@ pub struct PackageDelivery {
     pub recipients: i64,
 }
 
+/// A partner contact whose account works, with the partner organisation they speak for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerContact {
+    pub org_id: OrgId,
+    pub user: User,
+}
+
 #[async_trait]
 pub trait PartnerStore: Send + Sync {
     /// Saves an agreement read at `agreement.revision` (0 when new); a stale revision, or a
@@ -599,6 +606,13 @@ pub trait PartnerStore: Send + Sync {
         fx: &Effects,
     ) -> Result<bool>;
     async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>>;
+    /// The releases whose packages may still be due: every planned release, and those
+    /// planned for `since` or later that went out (early, or on time since then). Soonest
+    /// first.
+    async fn releases_to_deliver(&self, since: Timestamp) -> Result<Vec<Release>>;
+    /// Every partner contact whose account is not disabled, once for each organisation they
+    /// speak for (in one query, for mailing many organisations at once); by e-mail address.
+    async fn partner_contacts(&self) -> Result<Vec<PartnerContact>>;
 }
 
 /// Work to do later, outside the database: an e-mail to send, a webhook to call.

@@ -1758,6 +1758,7 @@ mod partners {
         AccessKind, Agreement, AgreementInput, Alert, AlertGroups, AlertInput, Audience,
         PartnerEdition, PartnerEditionInput, PartnerType, ProductScope, Question, Tiers,
     };
+    use keikai_domain::release::Release;
     use keikai_store::{AccessRecord, AlertAck, PackageDelivery};
 
     fn change(action: &'static str) -> Change {
@@ -2009,6 +2010,74 @@ mod partners {
         ] {
             assert!(db.try_execute_raw(sql).await.is_err(), "{sql}");
         }
+    }
+
+    #[tokio::test]
+    async fn partner_contacts_are_listed_with_their_organisations_in_one_query() {
+        let (_db, store) = setup().await;
+        let a = partner(&store, "Example CERT", "1").await.org_id;
+        let b = partner(&store, "Other CERT", "2").await.org_id;
+        let both = add_user(&store, "both@example.org").await;
+        let gone = add_user(&store, "gone@example.org").await;
+        let only_b = add_user(&store, "b@example.org").await;
+        for (user, org) in [(&both, a), (&both, b), (&gone, a), (&only_b, b)] {
+            store
+                .add_membership(user.id, org, Role::PartnerContact, &fx(1))
+                .await
+                .unwrap();
+        }
+        // Someone of ours, and a disabled contact, are no partner contacts to write to.
+        let own = store
+            .create_org(&new_org("Ourselves", OrgKind::Own), &fx(0))
+            .await
+            .unwrap();
+        let analyst = add_user(&store, "analyst@example.com").await;
+        store
+            .add_membership(analyst.id, own.id, Role::PsirtAnalyst, &fx(1))
+            .await
+            .unwrap();
+        store
+            .set_disabled(gone.id, Some(t(2)), &fx(2))
+            .await
+            .unwrap();
+        let got: Vec<(OrgId, String)> = store
+            .partner_contacts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.org_id, c.user.email.to_string()))
+            .collect();
+        let mut want = vec![
+            (b, "b@example.org".to_owned()),
+            (a, "both@example.org".to_owned()),
+            (b, "both@example.org".to_owned()),
+        ];
+        want.sort_by(|x, y| (&x.1, x.0).cmp(&(&y.1, y.0)));
+        assert_eq!(got, want);
+    }
+
+    #[tokio::test]
+    async fn releases_to_deliver_are_the_planned_and_the_recent_ones() {
+        let (_db, store) = setup().await;
+        let planned = release(&store, 100_000).await;
+        let mut old = release(&store, 1_000).await;
+        let mut recent = release(&store, 50_000).await;
+        for r in [&mut old, &mut recent] {
+            let change = r.mark_published(t(60_000)).unwrap();
+            store
+                .publish_release(r, &[], &Effects::system(t(60_000)).with_audit(change))
+                .await
+                .unwrap();
+        }
+        let ids = |rs: Vec<Release>| rs.iter().map(Release::id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.releases_to_deliver(t(40_000)).await.unwrap()),
+            vec![recent.id(), planned.id()]
+        );
+        assert_eq!(
+            ids(store.releases_to_deliver(t(200_000)).await.unwrap()),
+            vec![planned.id()]
+        );
     }
 
     #[tokio::test]

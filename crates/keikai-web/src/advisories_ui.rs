@@ -1066,7 +1066,9 @@ pub async fn partner_edition(
 ) -> AppResult<Response> {
     ctx.require(Action::ManagePartners)?;
     let result = match form.input() {
-        Ok(input) => crate::partners::put_edition(&state, &ctx, &id, input).await,
+        Ok(input) => keikai_app::partners::put_edition(&state.app, &ctx.caller, &id, input)
+            .await
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     let target = match &result {

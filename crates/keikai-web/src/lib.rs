@@ -11,8 +11,6 @@ pub mod distribution;
 pub mod distribution_ui;
 pub mod http;
 mod login;
-pub mod partner_portal;
-pub mod partners;
 pub mod public;
 pub mod public_site;
 pub mod publishing;

@@ -257,8 +257,11 @@ pub async fn run_scheduler(state: AppState) {
     loop {
         tick.tick().await;
         // Partners' packages first: at a release's time its last tier is due as well.
-        if let Err(e) = crate::partners::deliver_due_packages(&state).await {
-            tracing::error!(error = %e.message, "delivering partner packages failed");
+        if let Err(e) =
+            keikai_app::partners::deliver_due_packages(&state.app, &keikai_app::Caller::system())
+                .await
+        {
+            tracing::error!(error = %e, "delivering partner packages failed");
         }
         if let Err(e) = publish_due(&state).await {
             tracing::error!(error = %e.message, "publishing due releases failed");

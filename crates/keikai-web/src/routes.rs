@@ -45,7 +45,7 @@ macro_rules! route_table {
 
 use crate::{
     advisories_api, advisories_ui, api, api_admin, cvss_ui, distribution, distribution_ui, http,
-    partner_portal, partners, public, public_site, publishing, ui,
+    public, public_site, publishing, ui,
 };
 
 route_table! {
@@ -140,17 +140,17 @@ route_table! {
         GET "/releases/{id}" => advisories_ui::release;
         POST "/releases/{id}/reschedule" => advisories_ui::reschedule;
         POST "/releases/{id}/publish" => publishing::publish_now_ui;
-        GET "/partners" => partner_portal::overview;
-        GET "/partners/access.csv" => partners::access_csv;
-        GET "/partner" => partner_portal::portal;
-        GET "/partner/releases/{release}" => partner_portal::package;
-        GET "/partner/releases/{release}/advisories/{advisory}/csaf" => partners::download_csaf;
-        POST "/partner/releases/{release}/advisories/{advisory}/questions" => partner_portal::ask;
-        POST "/partner/alerts/{id}/ack" => partner_portal::acknowledge;
-        POST "/partners/{org}/agreement" => partner_portal::record_agreement;
-        POST "/partners/{org}/revoke" => partner_portal::revoke;
-        POST "/partners/alerts" => partner_portal::send_alert;
-        POST "/partners/questions/{id}/answers" => partner_portal::answer;
+        GET "/partners" => ui::partners::overview;
+        GET "/partners/access.csv" => ui::partners::access_csv;
+        GET "/partner" => ui::partner_portal::portal;
+        GET "/partner/releases/{release}" => ui::partner_portal::package;
+        GET "/partner/releases/{release}/advisories/{advisory}/csaf" => api::partner_portal::download_csaf;
+        POST "/partner/releases/{release}/advisories/{advisory}/questions" => ui::partner_portal::ask;
+        POST "/partner/alerts/{id}/ack" => ui::partner_portal::acknowledge;
+        POST "/partners/{org}/agreement" => ui::partners::record_agreement;
+        POST "/partners/{org}/revoke" => ui::partners::revoke;
+        POST "/partners/alerts" => ui::partners::send_alert;
+        POST "/partners/questions/{id}/answers" => ui::partners::answer;
         GET "/subscribe" => distribution_ui::subscribe_form;
         POST "/subscribe" => distribution_ui::subscribe_submit;
         GET "/subscribe/confirm/{token}" => distribution_ui::confirm_page;
@@ -222,22 +222,22 @@ route_table! {
         POST "/releases/{id}/publish" => publishing::publish_now_api;
         GET "/public/advisories" => public_site::api_list;
         GET "/public/advisories/{tracking_id}" => public_site::api_get;
-        GET "/partners" => partners::api_partners;
-        PUT "/partners/{org}/agreement" => partners::api_put_agreement;
-        POST "/partners/{org}/revoke" => partners::api_revoke;
-        GET "/advisories/{id}/partner-edition" => partners::api_get_edition;
-        PUT "/advisories/{id}/partner-edition" => partners::api_put_edition;
-        GET "/partners/questions" => partners::api_questions;
-        POST "/partners/questions/{id}/answers" => partners::api_answer;
-        GET "/partners/alerts" => partners::api_list_alerts;
-        POST "/partners/alerts" => partners::api_send_alert;
-        GET "/partners/access" => partners::api_access;
-        GET "/partner/packages" => partners::api_packages;
-        GET "/partner/packages/{release}" => partners::api_package;
-        GET "/partner/packages/{release}/advisories/{advisory}/csaf" => partners::download_csaf;
-        POST "/partner/packages/{release}/advisories/{advisory}/questions" => partners::api_ask;
-        GET "/partner/alerts" => partners::api_alerts;
-        POST "/partner/alerts/{id}/ack" => partners::api_acknowledge;
+        GET "/partners" => api::partners::api_partners;
+        PUT "/partners/{org}/agreement" => api::partners::api_put_agreement;
+        POST "/partners/{org}/revoke" => api::partners::api_revoke;
+        GET "/advisories/{id}/partner-edition" => api::partners::api_get_edition;
+        PUT "/advisories/{id}/partner-edition" => api::partners::api_put_edition;
+        GET "/partners/questions" => api::partners::api_questions;
+        POST "/partners/questions/{id}/answers" => api::partners::api_answer;
+        GET "/partners/alerts" => api::partners::api_list_alerts;
+        POST "/partners/alerts" => api::partners::api_send_alert;
+        GET "/partners/access" => api::partners::api_access;
+        GET "/partner/packages" => api::partner_portal::api_packages;
+        GET "/partner/packages/{release}" => api::partner_portal::api_package;
+        GET "/partner/packages/{release}/advisories/{advisory}/csaf" => api::partner_portal::download_csaf;
+        POST "/partner/packages/{release}/advisories/{advisory}/questions" => api::partner_portal::api_ask;
+        GET "/partner/alerts" => api::partner_portal::api_alerts;
+        POST "/partner/alerts/{id}/ack" => api::partner_portal::api_acknowledge;
         GET "/distribution/lists" => distribution::api_lists;
         POST "/distribution/lists" => distribution::api_create_list;
         PUT "/distribution/lists/{id}" => distribution::api_put_list;

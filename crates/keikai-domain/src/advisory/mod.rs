@@ -827,6 +827,22 @@ impl Advisory {
         ))
     }
 
+    /// The version that publishing with `release` at `at` would add: the next number, the
+    /// revision summary (or "Initial release."), the current content. Partners receive it
+    /// before it is published.
+    pub fn upcoming_version(&self, release: ReleaseId, at: Timestamp) -> PublishedVersion {
+        PublishedVersion {
+            number: u32::try_from(self.versions.len() + 1).unwrap_or(u32::MAX),
+            at,
+            summary: self
+                .revision_summary
+                .clone()
+                .unwrap_or_else(|| "Initial release.".to_owned()),
+            release,
+            content: self.content.clone(),
+        }
+    }
+
     /// Publishes the next version as part of `release`. Only a scheduled advisory of that
     /// release, still approved, is published.
     pub fn publish(&mut self, release: ReleaseId, now: Timestamp) -> Result<Change, DomainError> {
@@ -837,18 +853,10 @@ impl Advisory {
             ));
         }
         self.check_publishable()?;
-        let number = self.versions.len() as u32 + 1;
-        let summary = self
-            .revision_summary
-            .take()
-            .unwrap_or_else(|| "Initial release.".to_owned());
-        self.versions.push(PublishedVersion {
-            number,
-            at: now,
-            summary: summary.clone(),
-            release,
-            content: self.content.clone(),
-        });
+        let version = self.upcoming_version(release, now);
+        let (number, summary) = (version.number, version.summary.clone());
+        self.versions.push(version);
+        self.revision_summary = None;
         self.state = AdvisoryState::Published;
         self.release = None;
         self.authors.clear();

@@ -219,8 +219,16 @@ fn publishing_snapshots_the_content_and_revisions_need_a_summary() {
     a.review(reviewer, Verdict::Approve, "", t0)
         .expect("approve");
     a.schedule(r2, t0).expect("schedule");
+    // What partners receive before the release is what the release publishes.
+    let upcoming = a.upcoming_version(r2, ts("2026-02-11T00:00:00Z"));
+    assert_eq!(
+        (upcoming.number, upcoming.summary.as_str()),
+        (2, "Added a workaround.")
+    );
     a.publish(r2, ts("2026-02-11T00:00:00Z"))
         .expect("publish v2");
+    assert_eq!(a.latest_version(), Some(&upcoming));
+    assert_eq!(a.revision_summary, None);
     let versions: Vec<_> = a
         .versions
         .iter()

@@ -4,3 +4,5 @@
 pub mod cases;
 pub mod intake;
 pub mod openapi;
+pub mod partner_portal;
+pub mod partners;

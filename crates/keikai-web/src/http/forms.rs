@@ -99,30 +99,30 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
+/// A CSV file to download, not cached: the header line, then one line per row, each field
+/// through [`csv_field`], with CRLF line ends. `file_name` must be plain ASCII.
+pub(crate) fn csv_download(
+    file_name: &str,
+    header_line: &str,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Response {
+    let mut out = format!("{header_line}\r\n");
+    for row in rows {
+        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
     }
-
-    #[test]
-    fn fields_keep_their_order() {
-        let pairs: Pairs = vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "2".into()),
-            ("a".into(), "3".into()),
-        ];
-        assert_eq!(field(&pairs, "a"), "1");
-        assert_eq!(field(&pairs, "c"), "");
-        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    let mut res = out.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// The type is sniffed again from the bytes (never taken from the client or the database),
@@ -152,4 +152,53 @@ pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
         HeaderValue::from_static("private, no-store"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+
+    #[tokio::test]
+    async fn a_csv_download_quotes_its_fields_and_is_not_cached() {
+        let res = csv_download(
+            "trail.csv",
+            "a,b",
+            [
+                vec!["x,y".to_owned(), "=1".to_owned()],
+                vec![String::new(); 2],
+            ],
+        );
+        let h = res.headers();
+        assert_eq!(h[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert_eq!(
+            h[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"trail.csv\""
+        );
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"a,b\r\n\"x,y\",'=1\r\n,\r\n");
+    }
+
+    #[test]
+    fn fields_keep_their_order() {
+        let pairs: Pairs = vec![
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("a".into(), "3".into()),
+        ];
+        assert_eq!(field(&pairs, "a"), "1");
+        assert_eq!(field(&pairs, "c"), "");
+        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    }
 }

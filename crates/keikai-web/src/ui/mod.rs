@@ -5,3 +5,5 @@ pub mod admin;
 pub mod cases;
 pub mod intake;
 pub mod layout;
+pub mod partner_portal;
+pub mod partners;

@@ -1388,13 +1388,14 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     // Two instances on one database deliver at the same moment: one package goes out.
     let one = w.f.state(app.store.clone());
     let two = w.f.state(app.db.connect().await);
+    let system = keikai_app::Caller::system();
     let (a, b) = tokio::join!(
-        keikai_web::partners::deliver_due_packages(&one),
-        keikai_web::partners::deliver_due_packages(&two)
+        keikai_app::partners::deliver_due_packages(&one.app, &system),
+        keikai_app::partners::deliver_due_packages(&two.app, &system)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1, "tier 1 only, once");
     assert_eq!(
-        keikai_web::partners::deliver_due_packages(&one)
+        keikai_app::partners::deliver_due_packages(&one.app, &system)
             .await
             .unwrap(),
         0
@@ -1424,7 +1425,7 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     // A day before the release tier 2's package goes out, with both advisories.
     app.clock.advance(SignedDuration::from_hours(24));
     assert_eq!(
-        keikai_web::partners::deliver_due_packages(&two)
+        keikai_app::partners::deliver_due_packages(&two.app, &system)
             .await
             .unwrap(),
         1
