@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use jiff::SignedDuration;
-use keikai_app::{App, AppConfig};
+use keikai_app::{App, AppConfig, AuthSettings, SignInLimits};
 use keikai_domain::Clock;
 use keikai_store::Store;
 
@@ -59,16 +59,30 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
 }
 
+impl WebConfig {
+    /// What the use cases read of these settings.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            security_txt: self.security_txt.clone(),
+            severity_scale: self.severity_scale.clone(),
+            publishing: self.publishing.clone(),
+            partner_tiers: self.partners.clone(),
+            auth: AuthSettings {
+                session_ttl: self.session_ttl,
+                sign_in: SignInLimits {
+                    window: self.login_window,
+                    per_account: self.login_max_failures_per_account,
+                    per_ip: self.login_max_failures_per_ip,
+                },
+            },
+        }
+    }
+}
+
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
-        let app_config = AppConfig {
-            security_txt: config.security_txt.clone(),
-            severity_scale: config.severity_scale.clone(),
-            publishing: config.publishing.clone(),
-            partner_tiers: config.partners.clone(),
-        };
         Self {
-            app: App::new(store.clone(), app_config, clock.clone()),
+            app: App::new(store.clone(), config.app_config(), clock.clone()),
             store,
             config: Arc::new(config),
             clock,
