@@ -14,6 +14,7 @@ pub mod auth;
 pub mod caller;
 pub mod cases;
 pub mod config;
+pub mod cvss;
 pub mod distribution;
 pub mod error;
 pub mod i18n;

@@ -6,7 +6,6 @@ pub mod advisories_api;
 pub mod advisories_ui;
 pub mod api;
 pub mod api_admin;
-pub mod cvss_ui;
 pub mod distribution;
 pub mod distribution_ui;
 pub mod http;

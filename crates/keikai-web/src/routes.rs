@@ -44,7 +44,7 @@ macro_rules! route_table {
 }
 
 use crate::{
-    advisories_api, advisories_ui, api, api_admin, cvss_ui, distribution, distribution_ui, http,
+    advisories_api, advisories_ui, api, api_admin, distribution, distribution_ui, http,
     partner_portal, partners, public, public_site, publishing, ui,
 };
 
@@ -87,8 +87,8 @@ route_table! {
         POST "/notifications/read" => ui::admin::mark_notifications_read;
         POST "/profile/tokens" => ui::admin::create_token;
         POST "/profile/tokens/{id}/revoke" => ui::admin::revoke_token;
-        GET "/cvss" => cvss_ui::page;
-        GET "/cvss/score" => cvss_ui::score_fragment;
+        GET "/cvss" => ui::cvss::page;
+        GET "/cvss/score" => ui::cvss::score_fragment;
         GET "/report" => ui::intake::form;
         POST "/report" => ui::intake::submit_form, upload;
         GET "/track/{secret}" => ui::intake::portal;
@@ -194,7 +194,7 @@ route_table! {
         GET "/tokens" => api_admin::list_tokens;
         POST "/tokens" => api_admin::create_token;
         DELETE "/tokens/{id}" => api_admin::revoke_token;
-        GET "/cvss" => cvss_ui::score_api;
+        GET "/cvss" => api::cvss::score_api;
         POST "/reports" => api::intake::submit_api;
         GET "/cases" => api::cases::list;
         GET "/cases/{number}" => api::cases::get_case;

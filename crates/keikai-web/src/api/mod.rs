@@ -2,5 +2,6 @@
 //! types live here, next to the handlers that use them.
 
 pub mod cases;
+pub mod cvss;
 pub mod intake;
 pub mod openapi;

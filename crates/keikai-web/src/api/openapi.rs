@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
         crate::api_admin::get_branch, crate::api_admin::rename_branch,
         crate::api_admin::delete_branch, crate::api_admin::product_tree,
         crate::api_admin::list_tokens, crate::api_admin::create_token,
-        crate::api_admin::revoke_token, crate::api_admin::list_audit, crate::cvss_ui::score_api,
+        crate::api_admin::revoke_token, crate::api_admin::list_audit, crate::api::cvss::score_api,
         crate::api::cases::list, crate::api::cases::get_case, crate::api::cases::transition,
         crate::api::cases::add_vulnerability, crate::api::cases::update_vulnerability,
         crate::api::cases::set_product_status, crate::api::cases::add_message,

@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod cases;
+pub mod cvss;
 pub mod intake;
 pub mod layout;
