@@ -4,5 +4,8 @@
 pub mod admin;
 pub mod cases;
 pub mod cvss;
+pub mod dashboard;
 pub mod intake;
 pub mod layout;
+pub mod login;
+pub mod profile;
