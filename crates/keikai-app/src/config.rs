@@ -18,6 +18,48 @@ pub struct AppConfig {
     pub publishing: Publishing,
     /// The partner programme's tiers (how long before a release each receives its package).
     pub partner_tiers: Tiers,
+    /// Sessions and the sign-in throttle.
+    pub auth: AuthSettings,
+}
+
+/// How long a browser session lasts without activity, by default.
+pub const DEFAULT_SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
+
+/// Sessions and the sign-in throttle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// How long a browser session lasts without activity (each use extends it).
+    pub session_ttl: SignedDuration,
+    pub sign_in: SignInLimits,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: DEFAULT_SESSION_TTL,
+            sign_in: SignInLimits::default(),
+        }
+    }
+}
+
+/// How many failed sign-ins are tolerated within a window before further attempts are
+/// refused without looking at the password: per account (guessing one person's password) and
+/// per client address (trying many accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub window: SignedDuration,
+    pub per_account: u64,
+    pub per_ip: u64,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        Self {
+            window: SignedDuration::from_mins(15),
+            per_account: 5,
+            per_ip: 50,
+        }
+    }
 }
 
 /// How advisories are numbered, released and published.

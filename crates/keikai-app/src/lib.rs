@@ -8,13 +8,17 @@
 //! [`Error`] that knows nothing of HTTP. The doors translate requests into commands and
 //! results into responses; none of them reaches the store.
 
+pub mod admin;
 pub mod advisories;
+pub mod auth;
 pub mod caller;
 pub mod cases;
 pub mod config;
+pub mod cvss;
 pub mod distribution;
 pub mod error;
 pub mod i18n;
+pub mod ops;
 pub mod outbox;
 pub mod partners;
 pub mod publishing;
@@ -28,7 +32,7 @@ use keikai_openpgp::ProviderKey;
 use keikai_store::{Effects, Store};
 
 pub use caller::{Caller, Via};
-pub use config::{AppConfig, Publishing};
+pub use config::{AppConfig, AuthSettings, Publishing, SignInLimits};
 pub use error::{Error, Result};
 
 /// The application: the store, the clock and the configuration, shared by every door. Cheap

@@ -44,8 +44,8 @@ macro_rules! route_table {
 }
 
 use crate::{
-    advisories_api, advisories_ui, api, api_admin, cvss_ui, distribution, distribution_ui, http,
-    public, public_site, publishing, ui,
+    advisories_api, advisories_ui, api, distribution, distribution_ui, http, public, public_site,
+    publishing, ui,
 };
 
 route_table! {
@@ -67,11 +67,11 @@ route_table! {
         GET "/advisories/{tracking_id}" => public_site::advisory;
         GET "/advisories/{tracking_id}/{file}" => public_site::advisory_page;
         GET "/advisories/{tracking_id}/versions/{version}/{file}" => public_site::version_file;
-        GET "/login" => ui::admin::login_page;
-        POST "/login" => ui::admin::login_submit;
-        POST "/logout" => ui::admin::logout;
-        POST "/language" => ui::admin::set_language;
-        GET "/" => ui::admin::dashboard;
+        GET "/login" => ui::login::login_page;
+        POST "/login" => ui::login::login_submit;
+        POST "/logout" => ui::login::logout;
+        POST "/language" => ui::profile::set_language;
+        GET "/" => ui::dashboard::dashboard;
         GET "/products" => ui::admin::products;
         POST "/products" => ui::admin::create_branch;
         POST "/products/{id}/delete" => ui::admin::delete_branch;
@@ -82,13 +82,13 @@ route_table! {
         POST "/users/{id}/disable" => ui::admin::disable_user;
         POST "/users/{id}/enable" => ui::admin::enable_user;
         POST "/users/{id}/memberships" => ui::admin::add_membership;
-        GET "/profile" => ui::admin::profile;
-        POST "/profile" => ui::admin::update_profile;
-        POST "/notifications/read" => ui::admin::mark_notifications_read;
-        POST "/profile/tokens" => ui::admin::create_token;
-        POST "/profile/tokens/{id}/revoke" => ui::admin::revoke_token;
-        GET "/cvss" => cvss_ui::page;
-        GET "/cvss/score" => cvss_ui::score_fragment;
+        GET "/profile" => ui::profile::profile;
+        POST "/profile" => ui::profile::update_profile;
+        POST "/notifications/read" => ui::profile::mark_notifications_read;
+        POST "/profile/tokens" => ui::profile::create_token;
+        POST "/profile/tokens/{id}/revoke" => ui::profile::revoke_token;
+        GET "/cvss" => ui::cvss::page;
+        GET "/cvss/score" => ui::cvss::score_fragment;
         GET "/report" => ui::intake::form;
         POST "/report" => ui::intake::submit_form, upload;
         GET "/track/{secret}" => ui::intake::portal;
@@ -175,26 +175,26 @@ route_table! {
     }
     api "/api/v1" {
         GET "/openapi.json" => api::openapi::openapi_json;
-        GET "/me" => api_admin::me;
-        GET "/organisations" => api_admin::list_orgs;
-        POST "/organisations" => api_admin::create_org;
-        GET "/organisations/{id}" => api_admin::get_org;
-        GET "/users" => api_admin::list_users;
-        POST "/users" => api_admin::create_user;
-        GET "/users/{id}" => api_admin::get_user;
-        PATCH "/users/{id}" => api_admin::update_user;
-        POST "/users/{id}/memberships" => api_admin::add_membership;
-        GET "/branches" => api_admin::list_branches;
-        POST "/branches" => api_admin::create_branch;
-        GET "/branches/{id}" => api_admin::get_branch;
-        PATCH "/branches/{id}" => api_admin::rename_branch;
-        DELETE "/branches/{id}" => api_admin::delete_branch;
-        GET "/product-tree" => api_admin::product_tree;
-        GET "/audit" => api_admin::list_audit;
-        GET "/tokens" => api_admin::list_tokens;
-        POST "/tokens" => api_admin::create_token;
-        DELETE "/tokens/{id}" => api_admin::revoke_token;
-        GET "/cvss" => cvss_ui::score_api;
+        GET "/me" => api::admin::me;
+        GET "/organisations" => api::admin::list_orgs;
+        POST "/organisations" => api::admin::create_org;
+        GET "/organisations/{id}" => api::admin::get_org;
+        GET "/users" => api::admin::list_users;
+        POST "/users" => api::admin::create_user;
+        GET "/users/{id}" => api::admin::get_user;
+        PATCH "/users/{id}" => api::admin::update_user;
+        POST "/users/{id}/memberships" => api::admin::add_membership;
+        GET "/branches" => api::admin::list_branches;
+        POST "/branches" => api::admin::create_branch;
+        GET "/branches/{id}" => api::admin::get_branch;
+        PATCH "/branches/{id}" => api::admin::rename_branch;
+        DELETE "/branches/{id}" => api::admin::delete_branch;
+        GET "/product-tree" => api::admin::product_tree;
+        GET "/audit" => api::admin::list_audit;
+        GET "/tokens" => api::admin::list_tokens;
+        POST "/tokens" => api::admin::create_token;
+        DELETE "/tokens/{id}" => api::admin::revoke_token;
+        GET "/cvss" => api::cvss::score_api;
         POST "/reports" => api::intake::submit_api;
         GET "/cases" => api::cases::list;
         GET "/cases/{number}" => api::cases::get_case;

@@ -1,16 +1,18 @@
-//! `keikai admin …`: account chores for the operator, without the web interface.
+//! `keikai admin …`: account chores for the operator, without the web interface. Each is a
+//! use case of [`keikai_app::admin`], asked as the operator ([`Caller::cli`]).
 
 use std::io::BufRead;
 
 use clap::Subcommand;
-use keikai_domain::audit::Change;
-use keikai_domain::{DisplayName, Email, Membership, OrgKind, Password, Role, UserId};
-use keikai_store::{Effects, NewUser, StoreError};
+use keikai_app::Caller;
+use keikai_app::admin::organisations;
+use keikai_app::admin::users::{self, NewAccount};
+use keikai_domain::{DisplayName, Email, Membership, Password, Role};
 use rand::Rng;
 
 use crate::UserError;
 use crate::config::Config;
-use crate::serve::open_store;
+use crate::serve::{application, open_store};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -54,23 +56,34 @@ fn password_from(stdin: bool) -> anyhow::Result<(Password, bool)> {
     if stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        let pw = Password::parse(line.trim_end_matches(['\r', '\n']))
-            .map_err(|e| UserError(e.to_string()))?;
+        let pw = Password::parse(line.trim_end_matches(['\r', '\n'])).map_err(user_error)?;
         Ok((pw, false))
     } else {
         Ok((
-            Password::parse(&generate_password()).map_err(|e| UserError(e.to_string()))?,
+            Password::parse(&generate_password()).map_err(user_error)?,
             true,
         ))
     }
 }
 
+/// A use case's refusal as the command line reports it: one line for the operator to act
+/// on, unless it is a bug.
+pub fn app_error(e: keikai_app::Error) -> anyhow::Error {
+    match e {
+        keikai_app::Error::Internal(_) => anyhow::anyhow!(e),
+        other => UserError(other.to_string()).into(),
+    }
+}
+
+fn user_error(e: impl std::fmt::Display) -> UserError {
+    UserError(e.to_string())
+}
+
 pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let store = open_store(config).await?;
-    store
-        .check_schema()
-        .await
-        .map_err(|e| UserError(e.to_string()))?;
+    store.check_schema().await.map_err(user_error)?;
+    let app = application(config, store.clone());
+    let who = Caller::cli();
     match cmd {
         AdminCommand::CreateUser {
             email,
@@ -79,25 +92,11 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             org,
             password_stdin,
         } => {
-            let email = Email::parse(&email).map_err(|e| UserError(e.to_string()))?;
-            let role: Role = role
-                .parse()
-                .map_err(|e: keikai_domain::DomainError| UserError(e.to_string()))?;
-            let orgs = store.list_orgs().await?;
-            let org = match &org {
-                Some(o) => orgs
-                    .iter()
-                    .find(|x| x.name.as_str() == o || x.id.to_string() == *o),
-                None => orgs.iter().find(|x| x.kind == OrgKind::Own),
-            }
-            .ok_or_else(|| {
-                UserError(format!(
-                    "no organisation {}",
-                    org.as_deref().unwrap_or("of kind own")
-                ))
-            })?;
-            role.check_allowed_in(org.kind)
-                .map_err(|e| UserError(e.to_string()))?;
+            let email = Email::parse(&email).map_err(user_error)?;
+            let role: Role = role.parse().map_err(user_error)?;
+            let org = organisations::find(&app, &who, org.as_deref())
+                .await
+                .map_err(app_error)?;
             let name = name.unwrap_or_else(|| {
                 email
                     .as_str()
@@ -107,37 +106,18 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     .to_owned()
             });
             let (password, generated) = password_from(password_stdin)?;
-            let new = NewUser {
-                id: UserId::new(),
-                display_name: DisplayName::parse(&name).map_err(|e| UserError(e.to_string()))?,
+            let cmd = NewAccount {
                 email,
-                password_hash: keikai_web::http::auth::hash_password(&password)
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e.message))?,
+                display_name: DisplayName::parse(&name).map_err(user_error)?,
+                password: password.clone(),
                 locale: None,
+                memberships: vec![Membership {
+                    org_id: org.id,
+                    role,
+                }],
             };
-            // The user, their membership and the entries recording them commit together.
-            let subject = format!("user/{}", new.id);
-            let m = Membership {
-                org_id: org.id,
-                role,
-            };
-            let fx = Effects::system(jiff::Timestamp::now());
-            let created = Change::new("user.created", subject.clone(), (), new.created(fx.at));
-            let fx = fx.with_audit(created).with_audit(Change::new(
-                "user.membership_added",
-                subject,
-                (),
-                m,
-            ));
-            let user = store
-                .create_user(&new, &[m], &fx)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict(m) => UserError(m).into(),
-                    other => anyhow::Error::from(other),
-                })?;
-            println!("Created {} ({role} in {})", user.email, org.name);
+            let created = users::create(&app, &who, cmd).await.map_err(app_error)?;
+            println!("Created {} ({role} in {})", created.user.email, org.name);
             if generated {
                 println!("Initial password: {}", password.expose());
             }
@@ -146,29 +126,12 @@ pub async fn run(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
             email,
             password_stdin,
         } => {
-            let email = Email::parse(&email).map_err(|e| UserError(e.to_string()))?;
-            let creds = store
-                .credentials_by_email(&email)
-                .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => UserError(format!("no user {email}")).into(),
-                    other => anyhow::Error::from(other),
-                })?;
+            let email = Email::parse(&email).map_err(user_error)?;
             let (password, generated) = password_from(password_stdin)?;
-            let hash = keikai_web::http::auth::hash_password(&password)
+            let (_, ended) = users::reset_password(&app, &who, &email, &password)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            // The record says that the password changed, never what to.
-            let change = Change::new(
-                "user.password_reset",
-                format!("user/{}", creds.user.id),
-                (),
-                serde_json::json!({ "by": "keikai admin reset-password" }),
-            );
-            let fx = Effects::system(jiff::Timestamp::now()).with_audit(change);
-            store.set_password_hash(creds.user.id, &hash, &fx).await?;
-            let n = store.delete_user_sessions(creds.user.id).await?;
-            println!("Password of {email} reset; {n} session(s) ended");
+                .map_err(app_error)?;
+            println!("Password of {email} reset; {ended} session(s) ended");
             if generated {
                 println!("New password: {}", password.expose());
             }

@@ -471,12 +471,14 @@ impl Config {
     pub fn web(&self) -> keikai_web::WebConfig {
         keikai_web::WebConfig {
             secure_cookies: self.public_url.starts_with("https://"),
-            session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
+            auth: keikai_app::AuthSettings {
+                session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
+                ..keikai_app::AuthSettings::default()
+            },
             security_txt: self.security_txt.clone(),
             severity_scale: self.severity_scale.clone(),
             publishing: self.publishing_settings.clone(),
             partners: self.partner_tiers.clone(),
-            ..keikai_web::WebConfig::default()
         }
     }
 }

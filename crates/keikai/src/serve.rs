@@ -3,19 +3,21 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use keikai_domain::audit::Change;
-use keikai_domain::{DisplayName, Email, OrgId, OrgKind, OrgName, Password, SystemClock, UserId};
+use keikai_app::admin::users::{self, Bootstrap};
+use keikai_app::{App, Caller, auth};
+use keikai_domain::{Email, OrgName, Password, SystemClock};
 use keikai_jobs::distribution::{
     DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
     FANOUT_JOB_KIND, FanoutHandler, StoreWebhookHooks,
 };
 use keikai_jobs::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookPolicy};
 use keikai_jobs::{MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worker, WorkerConfig};
-use keikai_store::{Effects, NewOrganisation, NewUser, Store};
+use keikai_store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::UserError;
+use crate::admin::app_error;
 use crate::config::{Config, redact_url};
 
 /// Connects without writing anything; every failure is the user's to fix (exit status 2).
@@ -31,17 +33,22 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         })
 }
 
+/// The application on the real clock, for the command line's use cases.
+pub fn application(config: &Config, store: Arc<dyn Store>) -> App {
+    App::new(store, config.web().app_config(), Arc::new(SystemClock))
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     store
         .migrate()
         .await
         .map_err(|e| UserError(e.to_string()))?;
-    bootstrap(&config, store.as_ref()).await?;
+    let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
+    bootstrap(&config, &state.app).await?;
 
     keikai_web::http::ops::init_metrics();
-    let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
-    tokio::spawn(housekeeping(store.clone()));
+    tokio::spawn(housekeeping(state.app.clone()));
     // Make (or load) the signing key before the first publication or message needs it, so
     // that a broken key is reported at start.
     let provider_key = keikai_web::publishing::provider_key(&state)
@@ -183,42 +190,22 @@ async fn warn_unsent_mail(store: Arc<dyn Store>) {
 
 /// On the first start, creates our organisation and an administrator, and prints the
 /// password once. With several instances starting together, exactly one does it.
-async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
-    if store.count_users().await? > 0 {
-        return Ok(());
-    }
+async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<()> {
     let (password, generated) = match std::env::var("KEIKAI_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (crate::admin::generate_password(), true),
     };
     let password =
         Password::parse(&password).map_err(|e| UserError(format!("KEIKAI_ADMIN_PASSWORD {e}")))?;
-    let org = NewOrganisation {
-        id: OrgId::new(),
-        name: OrgName::parse(&config.organisation_name)
+    let cmd = Bootstrap {
+        organisation: OrgName::parse(&config.organisation_name)
             .map_err(|e| UserError(format!("organisation_name {e}")))?,
-        kind: OrgKind::Own,
-    };
-    let user = NewUser {
-        id: UserId::new(),
         email: Email::parse(&config.admin_email).map_err(|e| UserError(e.to_string()))?,
-        display_name: DisplayName::parse("Administrator")?,
-        password_hash: keikai_web::http::auth::hash_password(&password)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?,
-        locale: None,
+        password: password.clone(),
     };
-    // The administrator and the entry recording them commit together.
-    let fx = Effects::system(jiff::Timestamp::now());
-    let change = Change::new(
-        "user.bootstrapped",
-        format!("user/{}", user.id),
-        (),
-        serde_json::json!({ "user": user.created(fx.at), "role": "admin", "organisation": org.name }),
-    );
-    if let Some(admin) = store
-        .bootstrap_admin(&org, &user, &fx.with_audit(change))
-        .await?
+    if let Some(admin) = users::bootstrap(app, &Caller::system(), cmd)
+        .await
+        .map_err(app_error)?
     {
         println!("Created the administrator {}", admin.email);
         if generated {
@@ -233,24 +220,19 @@ async fn bootstrap(config: &Config, store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes expired sessions and sign-in failures no throttle window still counts. Every
-/// instance may run it: the deletes are idempotent, so no claim is needed.
-async fn housekeeping(store: Arc<dyn Store>) {
+/// Every ten minutes, removes expired sessions and the sign-in failures no throttle window
+/// still counts ([`auth::housekeeping`]).
+async fn housekeeping(app: App) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = jiff::Timestamp::now();
-        let day_ago = now
-            .checked_sub(jiff::SignedDuration::from_hours(24))
-            .unwrap_or(now);
-        match (
-            store.delete_expired_sessions(now).await,
-            store.prune_attempts(day_ago).await,
-        ) {
-            (Ok(sessions), Ok(failures)) => {
-                tracing::debug!(sessions, failures, "housekeeping removed expired rows");
-            }
-            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+        match auth::housekeeping(&app, &Caller::system()).await {
+            Ok(swept) => tracing::debug!(
+                sessions = swept.sessions,
+                failures = swept.failed_sign_ins,
+                "housekeeping removed expired rows"
+            ),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
     }
 }

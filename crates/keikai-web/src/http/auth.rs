@@ -1,17 +1,15 @@
-//! Who is asking: sessions, API tokens, passwords, CSRF and the sign-in throttle.
+//! Who is asking: the session cookie or the bearer token, resolved through
+//! [`keikai_app::auth`], and the CSRF check on state-changing requests that ride on a cookie.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jiff::Timestamp;
-use keikai_domain::{Actor, ApiToken, Password, Principal, TokenSecret, User};
-use keikai_store::{Session, StoreError};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use keikai_app::auth::{self, Authenticated};
+use keikai_app::secret::constant_time_eq;
+use keikai_domain::{Actor, ApiToken, User};
+use keikai_store::Session;
 
 use crate::http::error::{AppError, AppResult, Surface};
 use crate::http::state::AppState;
@@ -43,52 +41,15 @@ impl Identity {
     }
 }
 
-/// 32 random bytes, base64url without padding (43 characters).
-pub fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// Compares secrets without leaking where they differ through timing.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Argon2id with the crate's recommended parameters, off the async threads: one hash takes
-/// tens of milliseconds of CPU.
-pub async fn hash_password(password: &Password) -> AppResult<String> {
-    let pw = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::PasswordHasher;
-        argon2::Argon2::default()
-            .hash_password(pw.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("hashing task failed: {e}")))?
-    .map_err(|e| AppError::internal(format!("hashing failed: {e}")))
-}
-
-pub async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::PasswordVerifier;
-        use argon2::password_hash::phc::PasswordHash;
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+impl From<Authenticated> for Identity {
+    fn from(a: Authenticated) -> Self {
+        Self {
+            actor: Actor::User(a.principal),
+            user: Some(a.user),
+            session: a.session,
+            token: a.token,
+        }
+    }
 }
 
 pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -167,92 +128,23 @@ fn capability_link(req: &Request) -> bool {
         .any(|p| path.starts_with(p))
 }
 
+/// A bearer token must work (a script should hear that it does not); a session cookie that
+/// names no active session is as good as none.
 async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Identity> {
-    let now = state.clock.now();
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let invalid = || AppError::unauthenticated();
-        let value = auth.to_str().map_err(|_| invalid())?;
-        let Some(secret) = value.strip_prefix("Bearer ") else {
-            return Err(AppError::unauthenticated());
-        };
-        let secret = TokenSecret::parse(secret.trim()).map_err(|_| invalid())?;
-        let token = match state
-            .store
-            .token_by_hash(&sha256_hex(secret.expose()))
-            .await
-        {
-            Ok(t) => t,
-            Err(StoreError::NotFound) => return Err(invalid()),
-            Err(e) => return Err(e.into()),
-        };
-        if !token.is_active(now) {
-            tracing::info!(token = %token.id, "revoked or expired API token presented");
-            return Err(invalid());
-        }
-        let user = active_user(state, token.user_id)
-            .await?
-            .ok_or_else(invalid)?;
-        // Recording every use would turn each API read into a write; a minute's precision is
-        // enough to answer "is this token still in use?".
-        if token
-            .last_used_at
-            .is_none_or(|t| now.duration_since(t).as_secs() >= 60)
-        {
-            state.store.touch_token(token.id, now).await?;
-        }
-        let memberships = state.store.memberships(user.id).await?;
-        let principal = Principal {
-            user_id: user.id,
-            memberships,
-            token_scopes: Some(token.scopes.clone()),
-        };
-        return Ok(Identity {
-            actor: Actor::User(principal),
-            user: Some(user),
-            session: None,
-            token: Some(token),
-        });
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let secret = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(AppError::unauthenticated)?;
+        return Ok(auth::token(&state.app, secret).await?.into());
     }
     let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(Identity::anonymous());
     };
-    let session = match state.store.active_session(&sha256_hex(cookie), now).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Ok(Identity::anonymous()),
-        Err(e) => return Err(e.into()),
-    };
-    let Some(user) = active_user(state, session.user_id).await? else {
-        return Ok(Identity::anonymous());
-    };
-    // Sliding expiry: an active person is not signed out in the middle of their work.
-    let ttl = state.config.session_ttl;
-    if session.expires_at.duration_since(now) < ttl / 2 {
-        let new_expiry = now.checked_add(ttl).unwrap_or(session.expires_at);
-        state
-            .store
-            .extend_session(&session.id_hash, new_expiry)
-            .await?;
-    }
-    let memberships = state.store.memberships(user.id).await?;
-    let principal = Principal {
-        user_id: user.id,
-        memberships,
-        token_scopes: None,
-    };
-    Ok(Identity {
-        actor: Actor::User(principal),
-        user: Some(user),
-        session: Some(session),
-        token: None,
-    })
-}
-
-async fn active_user(state: &AppState, id: keikai_domain::UserId) -> AppResult<Option<User>> {
-    match state.store.get_user(id).await {
-        Ok(u) if u.disabled_at.is_none() => Ok(Some(u)),
-        Ok(_) | Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(auth::session(&state.app, cookie)
+        .await?
+        .map_or_else(Identity::anonymous, Identity::from))
 }
 
 /// Largest form body the CSRF check reads; bigger uploads must send the header instead.
@@ -335,26 +227,6 @@ async fn check_csrf(identity: &Identity, headers: &HeaderMap, body: Body) -> App
     }
 }
 
-/// Creates a session for a user and returns it with the cookie value to send.
-pub async fn start_session(
-    state: &AppState,
-    user: &User,
-    now: Timestamp,
-) -> AppResult<(Session, String)> {
-    let cookie = random_secret();
-    let session = Session {
-        id_hash: sha256_hex(&cookie),
-        user_id: user.id,
-        csrf_token: random_secret(),
-        created_at: now,
-        expires_at: now
-            .checked_add(state.config.session_ttl)
-            .map_err(|e| AppError::internal(e.to_string()))?,
-    };
-    state.store.create_session(&session).await?;
-    Ok((session, cookie))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,23 +243,9 @@ mod tests {
     }
 
     #[test]
-    fn constant_time_comparison() {
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
-    }
-
-    #[test]
     fn cookie_flags() {
         let c = set_cookie("k", "v", 60, true, true);
         assert!(c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite=Lax"));
         assert!(!set_cookie("k", "v", 60, false, false).contains("Secure"));
-    }
-
-    #[test]
-    fn secrets_fit_token_shape() {
-        let s = random_secret();
-        assert_eq!(s.len(), 43);
-        assert!(TokenSecret::parse(&format!("kk_{s}")).is_ok());
     }
 }

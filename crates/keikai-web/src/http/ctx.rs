@@ -90,12 +90,6 @@ impl Ctx {
             .map_or(AuditActor::System, |u| AuditActor::User(u.id))
     }
 
-    /// Effects of what this request changes, by its caller, at the clock's now: the store
-    /// commits them with the change.
-    pub fn effects(&self, state: &AppState) -> keikai_store::Effects {
-        keikai_store::Effects::new(self.audit_actor(), state.clock.now())
-    }
-
     /// Asks the policy; on refusal returns the error this surface should answer with.
     pub fn require(&self, action: Action) -> AppResult<&Principal> {
         match authorize(&self.identity.actor, action) {

@@ -3,10 +3,11 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use keikai_app::secret::random_secret;
 use keikai_domain::attachment::{AttachmentName, served_as, sniff};
 use keikai_domain::case::AttachmentMeta;
 
-use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
+use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, set_cookie};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 

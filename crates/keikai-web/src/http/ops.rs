@@ -7,7 +7,7 @@ use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use keikai_domain::Action;
+use keikai_app::ops;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::http::ctx::Ctx;
@@ -41,22 +41,28 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match ops::ready(&state.app).await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }
 }
 
-/// Prometheus text format, for administrators (a scraper uses an admin's read-only token).
-pub async fn metrics(ctx: Ctx) -> AppResult<Response> {
-    // Not a page to sign in for: anyone but an administrator is told it does not exist.
-    if !ctx.allows(Action::ViewMetrics) {
-        return Err(AppError::not_found());
+/// Prometheus text format, for administrators (a scraper uses an admin's read-only token):
+/// the requests served by this instance, and the outbox's jobs by state (shared by all).
+pub async fn metrics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    let jobs = ops::job_counts(&state.app, &ctx.caller).await?;
+    // The recorder first, so that the gauges below are recorded.
+    let handle = prometheus();
+    for (name, n) in [
+        ("queued", jobs.queued),
+        ("running", jobs.running),
+        ("done", jobs.done),
+        ("dead", jobs.dead),
+    ] {
+        // Gauges are floats; a queue of 2^53 jobs would have other problems first.
+        metrics::gauge!("keikai_jobs", "state" => name).set(n as f64);
     }
-    let body = prometheus().render();
+    let body = handle.render();
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 

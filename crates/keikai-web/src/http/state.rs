@@ -6,23 +6,17 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use jiff::SignedDuration;
-use keikai_app::{App, AppConfig};
+use keikai_app::{App, AppConfig, AuthSettings};
 use keikai_domain::Clock;
 use keikai_store::Store;
 
-/// How long a UI session lasts without activity.
-pub const DEFAULT_SESSION_TTL: SignedDuration = SignedDuration::from_hours(12);
-
 /// Settings the web layer needs, taken from the application's configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Sets the `Secure` flag on cookies; on whenever Keikai is served over HTTPS.
     pub secure_cookies: bool,
-    pub session_ttl: SignedDuration,
-    pub login_window: SignedDuration,
-    pub login_max_failures_per_account: u64,
-    pub login_max_failures_per_ip: u64,
+    /// Sessions and the sign-in throttle.
+    pub auth: AuthSettings,
     /// What `/.well-known/security.txt` says; built from the configuration.
     pub security_txt: keikai_domain::SecurityTxtSettings,
     /// The vendor's severity scale with its SLA targets.
@@ -34,18 +28,15 @@ pub struct WebConfig {
 
 pub use keikai_app::Publishing;
 
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            secure_cookies: false,
-            session_ttl: DEFAULT_SESSION_TTL,
-            login_window: SignedDuration::from_mins(15),
-            login_max_failures_per_account: 5,
-            login_max_failures_per_ip: 50,
-            security_txt: keikai_domain::SecurityTxtSettings::default(),
-            severity_scale: keikai_domain::case::SeverityScale::default(),
-            publishing: Publishing::default(),
-            partners: keikai_domain::partner::Tiers::default(),
+impl WebConfig {
+    /// What the use cases read of these settings.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            security_txt: self.security_txt.clone(),
+            severity_scale: self.severity_scale.clone(),
+            publishing: self.publishing.clone(),
+            partner_tiers: self.partners.clone(),
+            auth: self.auth.clone(),
         }
     }
 }
@@ -61,14 +52,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
-        let app_config = AppConfig {
-            security_txt: config.security_txt.clone(),
-            severity_scale: config.severity_scale.clone(),
-            publishing: config.publishing.clone(),
-            partner_tiers: config.partners.clone(),
-        };
         Self {
-            app: App::new(store.clone(), app_config, clock.clone()),
+            app: App::new(store.clone(), config.app_config(), clock.clone()),
             store,
             config: Arc::new(config),
             clock,

@@ -1,300 +1,86 @@
-//! The server-rendered HTML interface. Forms post back and redirect (303) on success, or
-//! re-render with the error on failure; htmx boosts links and forms when JavaScript runs.
+//! The administration pages: the product catalogue, organisations and users
+//! ([`keikai_app::admin`]). Each form posts back to its page: success shows the page again
+//! (303), a mistake shows it with the error.
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
+use keikai_app::admin::users::{Directory, NewAccount};
+use keikai_app::admin::{organisations, products, users};
 use keikai_domain::{
-    Action, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, OrgId, OrgKind,
-    OrgName, Password, ProductTree, Role, Scope, UserId,
+    Action, BranchCategory, BranchId, BranchName, DisplayName, Email, Membership, OrgId, OrgKind,
+    OrgName, Organisation, Password, Role,
 };
-use keikai_store::{NewBranch, NewOrganisation, NewUser};
 use serde::Deserialize;
 
-use crate::http::auth::{
-    LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, hash_password,
-    random_secret, set_cookie, start_session,
-};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
-use crate::http::i18n;
 use crate::http::state::AppState;
-use crate::ui::layout::{Page, after_submit, render, safe_next};
+use crate::ui::layout::{Page, after_submit, render};
 
-// ---------------------------------------------------------------- sign-in
-
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginTemplate {
-    page: Page,
-    next: String,
-    email: String,
+/// The administration pages, which their forms show again after a mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminPage {
+    Products,
+    Organisations,
+    Users,
 }
 
-#[derive(Deserialize)]
-pub struct LoginQuery {
-    next: Option<String>,
-}
-
-pub async fn login_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
-) -> Response {
-    if ctx.identity.user.is_some() {
-        return Redirect::to("/").into_response();
-    }
-    login_form(
-        ctx,
-        &headers,
-        state.config.secure_cookies,
-        q.next.as_deref().unwrap_or("/"),
-        "",
-        None,
-        StatusCode::OK,
-    )
-}
-
-fn login_form(
-    ctx: Ctx,
-    headers: &HeaderMap,
-    secure: bool,
-    next: &str,
-    email: &str,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    // The login form has no session to bind its CSRF token to, so it uses a cookie that the
-    // form must echo (double submit).
-    let (csrf, new_cookie) = match cookie_value(headers, PRE_SESSION_CSRF_COOKIE) {
-        Some(c) if c.len() == 43 => (c.to_owned(), None),
-        _ => {
-            let c = random_secret();
-            (c.clone(), Some(c))
-        }
-    };
-    let mut page = ctx.page("login-title");
-    page.csrf = csrf;
-    page.error = error;
-    let mut res = render(
-        status,
-        &LoginTemplate {
-            page,
-            next: safe_next(next).to_owned(),
-            email: email.to_owned(),
-        },
-    );
-    if let Some(c) = new_cookie {
-        let cookie = set_cookie(PRE_SESSION_CSRF_COOKIE, &c, 3600, secure, true);
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(header::SET_COOKIE, v);
+impl AdminPage {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Products => "/products",
+            Self::Organisations => "/organisations",
+            Self::Users => "/users",
         }
     }
-    res
-}
 
-#[derive(Deserialize)]
-pub struct LoginForm {
-    email: String,
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-pub async fn login_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    client: crate::http::state::ClientAddr,
-    UiForm(form): UiForm<LoginForm>,
-) -> Response {
-    let outcome = crate::login::attempt(&state, &form.email, &form.password, client.0).await;
-    match outcome {
-        Ok(user) => {
-            let now = state.clock.now();
-            let (_, cookie) = match start_session(&state, &user, now).await {
-                Ok(s) => s,
-                Err(e) => return e.into_response(),
-            };
-            let mut res = Redirect::to(safe_next(&form.next)).into_response();
-            let ttl = state.config.session_ttl.as_secs();
-            let secure = state.config.secure_cookies;
-            for c in [
-                set_cookie(SESSION_COOKIE, &cookie, ttl, secure, true),
-                set_cookie(PRE_SESSION_CSRF_COOKIE, "", 0, secure, true),
-            ] {
-                if let Ok(v) = HeaderValue::from_str(&c) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            res
+    async fn show(
+        self,
+        state: &AppState,
+        ctx: &Ctx,
+        error: Option<String>,
+        status: StatusCode,
+    ) -> AppResult<Response> {
+        let mut page = ctx.page(match self {
+            Self::Products => "products-title",
+            Self::Organisations => "orgs-title",
+            Self::Users => "users-title",
+        });
+        page.error = error;
+        match self {
+            Self::Products => products_page(state, ctx, page, status).await,
+            Self::Organisations => orgs_page(state, ctx, page, status).await,
+            Self::Users => users_page(state, ctx, page, status).await,
         }
-        Err(crate::login::LoginError::Throttled) => {
-            let msg = ctx.t("login-throttled");
-            login_form(
-                ctx,
-                &headers,
-                state.config.secure_cookies,
-                &form.next,
-                &form.email,
-                Some(msg),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-        }
-        Err(crate::login::LoginError::Invalid) => {
-            let msg = ctx.t("login-failed");
-            login_form(
-                ctx,
-                &headers,
-                state.config.secure_cookies,
-                &form.next,
-                &form.email,
-                Some(msg),
-                StatusCode::UNAUTHORIZED,
-            )
-        }
-        Err(crate::login::LoginError::Store(e)) => e.into_response(),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    if let Some(s) = &ctx.identity.session {
-        state.store.delete_session(&s.id_hash).await?;
-    }
-    let mut res = Redirect::to("/login").into_response();
-    let c = set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies, true);
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
+/// One form's work: the command as the form gave it, then the use case that takes it. On
+/// success the browser goes back to the page; a mistake shows the page again with the error.
+async fn act<C, T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    page: AdminPage,
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+) -> AppResult<Response>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+{
+    let result: AppResult<T> = async { Ok(run(command?).await?) }.await;
+    after_submit(result, page.path(), |msg, status| {
+        page.show(state, ctx, Some(msg), status)
+    })
+    .await
 }
 
-#[derive(Deserialize)]
-pub struct LanguageForm {
-    locale: String,
-    #[serde(default)]
-    back: Option<String>,
-}
-
-/// The header's language switch: saved in the profile when signed in, in a cookie otherwise.
-pub async fn set_language(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    UiForm(form): UiForm<LanguageForm>,
-) -> AppResult<Response> {
-    let locale: Locale = form.locale.parse()?;
-    if let Some(user) = &ctx.identity.user {
-        // Saving it changes the profile, which a read-only token may not do.
-        ctx.require(Action::UpdateProfile)?;
-        let fx = ctx.effects(&state);
-        state.store.set_locale(user.id, Some(locale), &fx).await?;
-    }
-    let referer = headers
-        .get(header::REFERER)
-        .and_then(|r| r.to_str().ok())
-        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
-        .and_then(|r| r.find('/').map(|i| r[i..].to_owned()));
-    let back = form
-        .back
-        .filter(|b| !b.is_empty())
-        .or(referer)
-        .unwrap_or_else(|| "/".to_owned());
-    let mut res = Redirect::to(safe_next(&back)).into_response();
-    let c = set_cookie(
-        LANG_COOKIE,
-        locale.as_str(),
-        365 * 86400,
-        state.config.secure_cookies,
-        false,
-    );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(res)
-}
-
-// ---------------------------------------------------------------- dashboard
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardTemplate {
-    page: Page,
-    welcome: String,
-    products: Option<usize>,
-    organisations: Option<usize>,
-    users: Option<usize>,
-    roles: Vec<String>,
-    cases: keikai_app::cases::Counts,
-    unread: Vec<String>,
-}
-
-pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    let principal = ctx.require(Action::ViewDashboard)?;
-    let name = ctx
-        .identity
-        .user
-        .as_ref()
-        .map(|u| u.display_name.as_str().to_owned())
-        .unwrap_or_default();
-    let products = if ctx.allows(Action::ViewProducts) {
-        let branches = state.store.list_branches().await?;
-        Some(ProductTree::from_branches(&branches).count_products())
-    } else {
-        None
-    };
-    let organisations = if ctx.allows(Action::ViewOrganisations) {
-        Some(state.store.list_orgs().await?.len())
-    } else {
-        None
-    };
-    let users = if ctx.allows(Action::ViewUsers) {
-        Some(state.store.list_users().await?.len())
-    } else {
-        None
-    };
-    let mut roles: Vec<String> = principal
-        .memberships
-        .iter()
-        .map(|m| ctx.t(&format!("role-{}", m.role)))
-        .collect();
-    roles.dedup();
-    let cases = keikai_app::cases::counts(&state.app, &ctx.caller).await?;
-    let unread = state
-        .store
-        .notifications(principal.user_id, true)
-        .await?
-        .into_iter()
-        .map(|n| n.text)
-        .collect();
-    let tpl = DashboardTemplate {
-        welcome: i18n::t_with(ctx.lang, "dashboard-welcome", &[("name", &name)]),
-        page: ctx.page("dashboard-title"),
-        products,
-        organisations,
-        users,
-        roles,
-        cases,
-        unread,
-    };
-    Ok(render(StatusCode::OK, &tpl))
-}
-
-/// Marks the caller's notifications read (the dashboard's button).
-pub async fn mark_notifications_read(
-    State(state): State<AppState>,
-    ctx: Ctx,
-) -> AppResult<Response> {
-    // A change to the user's own state: the same permission as editing their profile.
-    let principal = ctx.require(Action::UpdateProfile)?;
-    state
-        .store
-        .mark_notifications_read(principal.user_id, state.clock.now())
-        .await?;
-    Ok(Redirect::to("/").into_response())
+/// An organisation picked in a form.
+fn org_field(s: &str) -> AppResult<OrgId> {
+    s.parse()
+        .map_err(|_| AppError::invalid("org_id", "org_id: choose an organisation"))
 }
 
 // ---------------------------------------------------------------- products
@@ -321,12 +107,10 @@ struct ProductsTemplate {
 async fn products_page(
     state: &AppState,
     ctx: &Ctx,
-    error: Option<String>,
+    page: Page,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewProducts)?;
-    let branches = state.store.list_branches().await?;
-    let tree = ProductTree::from_branches(&branches);
+    let tree = products::tree(&state.app, &ctx.caller).await?;
     let mut rows = Vec::new();
     tree.walk(&mut |node, depth, path| {
         rows.push(BranchRow {
@@ -339,19 +123,19 @@ async fn products_page(
             is_leaf: node.branches.is_empty(),
         });
     });
-    let mut page = ctx.page("products-title");
-    page.error = error;
     let tpl = ProductsTemplate {
         page,
         rows,
-        can_manage: ctx.allows(Action::ManageProducts),
+        can_manage: ctx.caller.allows(Action::ManageProducts),
         categories: BranchCategory::ALL.iter().map(|c| c.as_str()).collect(),
     };
     Ok(render(status, &tpl))
 }
 
 pub async fn products(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    products_page(&state, &ctx, None, StatusCode::OK).await
+    AdminPage::Products
+        .show(&state, &ctx, None, StatusCode::OK)
+        .await
 }
 
 #[derive(Deserialize)]
@@ -362,29 +146,32 @@ pub struct BranchForm {
     name: String,
 }
 
+impl BranchForm {
+    fn command(&self) -> AppResult<products::AddBranch> {
+        let parent = match self.parent_id.trim() {
+            "" => None,
+            s => Some(s.parse::<BranchId>().map_err(|_| {
+                AppError::invalid(
+                    "parent_id",
+                    format!("parent_id: \"{s}\" is not a branch id"),
+                )
+            })?),
+        };
+        Ok(products::AddBranch {
+            parent,
+            category: self.category.parse()?,
+            name: BranchName::parse(&self.name)?,
+        })
+    }
+}
+
 pub async fn create_branch(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(form): UiForm<BranchForm>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageProducts)?;
-    let attempt = async {
-        let parent_id = match form.parent_id.trim() {
-            "" => None,
-            s => Some(s.parse().map_err(|_| {
-                AppError::invalid("parent_id", format!("\"{s}\" is not a branch id"))
-            })?),
-        };
-        let branch = NewBranch {
-            id: BranchId::new(),
-            parent_id,
-            category: form.category.parse()?,
-            name: BranchName::parse(&form.name)?,
-        };
-        crate::api_admin::create_branch_audited(&state, &ctx, &branch).await
-    };
-    after_submit(attempt.await, "/products", |msg, status| {
-        products_page(&state, &ctx, Some(msg), status)
+    act(&state, &ctx, AdminPage::Products, form.command(), |c| {
+        products::add(&state.app, &ctx.caller, c)
     })
     .await
 }
@@ -394,11 +181,9 @@ pub async fn delete_branch(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageProducts)?;
-    let id = id.parse().map_err(|_| AppError::not_found())?;
-    let result = crate::api_admin::delete_branch_audited(&state, &ctx, id).await;
-    after_submit(result, "/products", |msg, status| {
-        products_page(&state, &ctx, Some(msg), status)
+    let id = ctx.id(&id)?;
+    act(&state, &ctx, AdminPage::Products, Ok(id), |id| {
+        products::delete(&state.app, &ctx.caller, id)
     })
     .await
 }
@@ -411,6 +196,16 @@ struct OrgRow {
     kind_label: String,
 }
 
+fn org_rows(ctx: &Ctx, orgs: &[Organisation]) -> Vec<OrgRow> {
+    orgs.iter()
+        .map(|o| OrgRow {
+            id: o.id.to_string(),
+            name: o.name.to_string(),
+            kind_label: ctx.t(&format!("kind-{}", o.kind)),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "organisations.html")]
 struct OrgsTemplate {
@@ -420,43 +215,29 @@ struct OrgsTemplate {
     can_manage: bool,
 }
 
-async fn org_rows(state: &AppState, ctx: &Ctx) -> AppResult<Vec<OrgRow>> {
-    Ok(state
-        .store
-        .list_orgs()
-        .await?
-        .into_iter()
-        .map(|o| OrgRow {
-            id: o.id.to_string(),
-            name: o.name.to_string(),
-            kind_label: ctx.t(&format!("kind-{}", o.kind)),
-        })
-        .collect())
-}
-
 async fn orgs_page(
     state: &AppState,
     ctx: &Ctx,
-    error: Option<String>,
+    page: Page,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewOrganisations)?;
-    let mut page = ctx.page("orgs-title");
-    page.error = error;
+    let orgs = organisations::list(&state.app, &ctx.caller).await?;
     let tpl = OrgsTemplate {
         page,
-        orgs: org_rows(state, ctx).await?,
+        orgs: org_rows(ctx, &orgs),
         kinds: OrgKind::ALL
             .iter()
             .map(|k| (k.as_str(), ctx.t(&format!("kind-{k}"))))
             .collect(),
-        can_manage: ctx.allows(Action::ManageOrganisations),
+        can_manage: ctx.caller.allows(Action::ManageOrganisations),
     };
     Ok(render(status, &tpl))
 }
 
 pub async fn organisations(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    orgs_page(&state, &ctx, None, StatusCode::OK).await
+    AdminPage::Organisations
+        .show(&state, &ctx, None, StatusCode::OK)
+        .await
 }
 
 #[derive(Deserialize)]
@@ -465,23 +246,24 @@ pub struct OrgForm {
     kind: String,
 }
 
+impl OrgForm {
+    fn command(&self) -> AppResult<(OrgName, OrgKind)> {
+        Ok((OrgName::parse(&self.name)?, self.kind.parse()?))
+    }
+}
+
 pub async fn create_org(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(form): UiForm<OrgForm>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageOrganisations)?;
-    let attempt = async {
-        let org = NewOrganisation {
-            id: OrgId::new(),
-            name: OrgName::parse(&form.name)?,
-            kind: form.kind.parse()?,
-        };
-        crate::api_admin::create_org_audited(&state, &ctx, &org).await
-    };
-    after_submit(attempt.await, "/organisations", |msg, status| {
-        orgs_page(&state, &ctx, Some(msg), status)
-    })
+    act(
+        &state,
+        &ctx,
+        AdminPage::Organisations,
+        form.command(),
+        |(name, kind)| organisations::create(&state.app, &ctx.caller, name, kind),
+    )
     .await
 }
 
@@ -508,40 +290,42 @@ struct UsersTemplate {
 async fn users_page(
     state: &AppState,
     ctx: &Ctx,
-    error: Option<String>,
+    page: Page,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewUsers)?;
-    let orgs = state.store.list_orgs().await?;
-    let mut users = Vec::new();
-    for u in state.store.list_users().await? {
-        let ms = state.store.memberships(u.id).await?;
-        let memberships = ms
-            .iter()
-            .map(|m| {
-                let org = orgs
-                    .iter()
-                    .find(|o| o.id == m.org_id)
-                    .map_or("?", |o| o.name.as_str());
-                format!("{} ({org})", ctx.t(&format!("role-{}", m.role)))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        users.push(UserRow {
-            id: u.id.to_string(),
-            is_self: ctx.identity.user.as_ref().is_some_and(|me| me.id == u.id),
-            email: u.email.to_string(),
-            name: u.display_name.to_string(),
-            memberships,
-            disabled: u.disabled_at.is_some(),
-        });
-    }
-    let mut page = ctx.page("users-title");
-    page.error = error;
+    let Directory {
+        accounts,
+        organisations,
+    } = users::directory(&state.app, &ctx.caller).await?;
+    let users = accounts
+        .into_iter()
+        .map(|a| {
+            let memberships = a
+                .memberships
+                .iter()
+                .map(|m| {
+                    let org = organisations
+                        .iter()
+                        .find(|o| o.id == m.org_id)
+                        .map_or("?", |o| o.name.as_str());
+                    format!("{} ({org})", ctx.t(&format!("role-{}", m.role)))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            UserRow {
+                id: a.user.id.to_string(),
+                is_self: ctx.caller.user_id() == Some(a.user.id),
+                email: a.user.email.to_string(),
+                name: a.user.display_name.to_string(),
+                memberships,
+                disabled: a.user.disabled_at.is_some(),
+            }
+        })
+        .collect();
     let tpl = UsersTemplate {
         page,
         users,
-        orgs: org_rows(state, ctx).await?,
+        orgs: org_rows(ctx, &organisations),
         roles: Role::ALL
             .iter()
             .map(|r| (r.as_str(), ctx.t(&format!("role-{r}"))))
@@ -551,7 +335,9 @@ async fn users_page(
 }
 
 pub async fn users(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    users_page(&state, &ctx, None, StatusCode::OK).await
+    AdminPage::Users
+        .show(&state, &ctx, None, StatusCode::OK)
+        .await
 }
 
 #[derive(Deserialize)]
@@ -563,29 +349,28 @@ pub struct UserForm {
     role: String,
 }
 
+impl UserForm {
+    fn command(&self) -> AppResult<NewAccount> {
+        Ok(NewAccount {
+            email: Email::parse(&self.email)?,
+            display_name: DisplayName::parse(&self.display_name)?,
+            password: Password::parse(&self.password)?,
+            locale: None,
+            memberships: vec![Membership {
+                org_id: org_field(&self.org_id)?,
+                role: self.role.parse()?,
+            }],
+        })
+    }
+}
+
 pub async fn create_user(
     State(state): State<AppState>,
     ctx: Ctx,
     UiForm(form): UiForm<UserForm>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageUsers)?;
-    let attempt = async {
-        let org_id = form
-            .org_id
-            .parse()
-            .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
-        let role: Role = form.role.parse()?;
-        let new = NewUser {
-            id: UserId::new(),
-            email: Email::parse(&form.email)?,
-            display_name: DisplayName::parse(&form.display_name)?,
-            password_hash: hash_password(&Password::parse(&form.password)?).await?,
-            locale: None,
-        };
-        crate::api_admin::create_user_with_membership(&state, &ctx, &new, org_id, role).await
-    };
-    after_submit(attempt.await, "/users", |msg, status| {
-        users_page(&state, &ctx, Some(msg), status)
+    act(&state, &ctx, AdminPage::Users, form.command(), |c| {
+        users::create(&state.app, &ctx.caller, c)
     })
     .await
 }
@@ -597,13 +382,10 @@ async fn set_user_disabled(
     id: &str,
     disabled: bool,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageUsers)?;
-    let id = id.parse().map_err(|_| AppError::not_found())?;
-    after_submit(
-        crate::api_admin::set_disabled(state, ctx, id, disabled).await,
-        "/users",
-        |msg, status| users_page(state, ctx, Some(msg), status),
-    )
+    let id = ctx.id(id)?;
+    act(state, ctx, AdminPage::Users, Ok(id), |id| {
+        users::set_disabled(&state.app, &ctx.caller, id, disabled)
+    })
     .await
 }
 
@@ -629,156 +411,24 @@ pub struct MembershipForm {
     role: String,
 }
 
+impl MembershipForm {
+    fn command(&self) -> AppResult<Membership> {
+        Ok(Membership {
+            org_id: org_field(&self.org_id)?,
+            role: self.role.parse()?,
+        })
+    }
+}
+
 pub async fn add_membership(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<MembershipForm>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageUsers)?;
-    let id = id.parse().map_err(|_| AppError::not_found())?;
-    let attempt = async {
-        let org_id = form
-            .org_id
-            .parse()
-            .map_err(|_| AppError::invalid("org_id", "choose an organisation"))?;
-        let role: Role = form.role.parse()?;
-        crate::api_admin::add_membership_checked(&state, &ctx, id, org_id, role).await
-    };
-    after_submit(attempt.await, "/users", |msg, status| {
-        users_page(&state, &ctx, Some(msg), status)
+    let id = ctx.id(&id)?;
+    act(&state, &ctx, AdminPage::Users, form.command(), |m| {
+        users::add_membership(&state.app, &ctx.caller, id, m)
     })
     .await
-}
-
-// ---------------------------------------------------------------- profile and tokens
-
-struct TokenRow {
-    id: String,
-    name: String,
-    scopes: String,
-    created_at: String,
-    last_used: String,
-    revoked: bool,
-}
-
-#[derive(Template)]
-#[template(path = "profile.html")]
-struct ProfileTemplate {
-    page: Page,
-    locale: String,
-    tokens: Vec<TokenRow>,
-    new_secret: Option<String>,
-}
-
-async fn profile_page(
-    state: &AppState,
-    ctx: &Ctx,
-    new_secret: Option<String>,
-    flash: Option<String>,
-) -> AppResult<Response> {
-    let principal = ctx.require(Action::ViewProfile)?;
-    let tokens = state
-        .store
-        .list_tokens(principal.user_id)
-        .await?
-        .into_iter()
-        .map(|t| TokenRow {
-            id: t.id.to_string(),
-            name: t.name.clone(),
-            scopes: t
-                .scopes
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            created_at: t.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
-            last_used: t.last_used_at.map_or_else(
-                || ctx.t("tokens-never"),
-                |l| l.strftime("%Y-%m-%d %H:%M UTC").to_string(),
-            ),
-            revoked: t.revoked_at.is_some(),
-        })
-        .collect();
-    let mut page = ctx.page("profile-title");
-    page.flash = flash;
-    let locale = ctx
-        .identity
-        .user
-        .as_ref()
-        .and_then(|u| u.locale)
-        .map(|l| l.as_str().to_owned())
-        .unwrap_or_default();
-    Ok(render(
-        StatusCode::OK,
-        &ProfileTemplate {
-            page,
-            locale,
-            tokens,
-            new_secret,
-        },
-    ))
-}
-
-pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    profile_page(&state, &ctx, None, None).await
-}
-
-#[derive(Deserialize)]
-pub struct ProfileForm {
-    #[serde(default)]
-    locale: String,
-}
-
-pub async fn update_profile(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    UiForm(form): UiForm<ProfileForm>,
-) -> AppResult<Response> {
-    let principal = ctx.require(Action::UpdateProfile)?;
-    let locale = match form.locale.as_str() {
-        "" => None,
-        s => Some(s.parse::<Locale>()?),
-    };
-    let fx = ctx.effects(&state);
-    state
-        .store
-        .set_locale(principal.user_id, locale, &fx)
-        .await?;
-    Ok(Redirect::to("/profile").into_response())
-}
-
-#[derive(Deserialize)]
-pub struct TokenForm {
-    name: String,
-    #[serde(default)]
-    write: Option<String>,
-}
-
-pub async fn create_token(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    UiForm(form): UiForm<TokenForm>,
-) -> AppResult<Response> {
-    let principal = ctx.require(Action::CreateToken)?;
-    let mut scopes = vec![Scope::Read];
-    if form.write.is_some() {
-        scopes.push(Scope::Write);
-    }
-    let (_, secret) =
-        crate::api_admin::issue_token(&state, principal.user_id, &form.name, scopes, None).await?;
-    // Shown in this response only; the page is not cached.
-    let mut res = profile_page(&state, &ctx, Some(secret), None).await?;
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    crate::api_admin::revoke_token_of_caller(&state, &ctx, &id).await?;
-    Ok(Redirect::to("/profile").into_response())
 }

@@ -29,13 +29,13 @@ use crate::api::cases::{
     AssignmentInput, CaseListQuery, OwnerInput, ProductStatusInput, RemediationInput, TaskInput,
     TransitionInput, cra_report,
 };
-use crate::cvss_ui::{CvssCalculator, CvssFamily};
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::AppState;
+use crate::ui::cvss::{CvssCalculator, CvssFamily};
 use crate::ui::layout::{Page, after_submit, render};
 
 fn at(t: Timestamp) -> String {

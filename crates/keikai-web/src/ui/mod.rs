@@ -3,7 +3,11 @@
 
 pub mod admin;
 pub mod cases;
+pub mod cvss;
+pub mod dashboard;
 pub mod intake;
 pub mod layout;
+pub mod login;
 pub mod partner_portal;
 pub mod partners;
+pub mod profile;

@@ -809,7 +809,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
 #[tokio::test]
 async fn refused_credentials_answer_401_with_a_challenge() {
     let app = TestApp::spawn().await;
-    let well_formed_unknown = format!("kk_{}", keikai_web::http::auth::random_secret());
+    let well_formed_unknown = format!("kk_{}", keikai_app::secret::random_secret());
     for auth in [
         "Bearer nonsense",
         "Basic YWRtaW46cGFzc3dvcmQ=",

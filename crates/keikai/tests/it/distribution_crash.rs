@@ -102,7 +102,7 @@ async fn admin_token(store: &Arc<dyn Store>) -> String {
     let secret = format!(
         "{}{}",
         keikai_domain::TokenSecret::PREFIX,
-        keikai_web::http::auth::random_secret()
+        keikai_app::secret::random_secret()
     );
     store
         .create_token(
@@ -111,7 +111,7 @@ async fn admin_token(store: &Arc<dyn Store>) -> String {
                 user_id: user.id,
                 name: "crash test".to_owned(),
                 scopes: vec![Scope::Read, Scope::Write],
-                secret_hash: keikai_web::http::auth::sha256_hex(&secret),
+                secret_hash: keikai_app::secret::sha256_hex(&secret),
                 expires_at: None,
             },
             &Effects::system(jiff::Timestamp::now()),

@@ -34,8 +34,8 @@ pub(crate) async fn tracked_case(app: &TestApp) -> (String, String) {
     let now = app.clock.now_ts();
     let (case, change) = Case::open(Report::from_input(&input, None).unwrap(), now);
     let index = CaseIndex::of(&case, &keikai_domain::case::SeverityScale::default());
-    let secret = keikai_web::http::auth::random_secret();
-    let hash = keikai_web::http::auth::sha256_hex(&secret);
+    let secret = keikai_app::secret::random_secret();
+    let hash = keikai_app::secret::sha256_hex(&secret);
     let case = app
         .store
         .create_case(
@@ -159,7 +159,7 @@ async fn case_count(app: &TestApp) -> u64 {
 
 async fn case_of(app: &TestApp, secret: &str) -> Case {
     app.store
-        .case_by_tracking_hash(&keikai_web::http::auth::sha256_hex(secret))
+        .case_by_tracking_hash(&keikai_app::secret::sha256_hex(secret))
         .await
         .unwrap()
 }
@@ -649,7 +649,7 @@ async fn unknown_secrets_answer_404() {
     let app = TestApp::spawn().await;
     let (secret, attachment) = tracked_case(&app).await;
     let client = TestApp::plain_client();
-    let other = keikai_web::http::auth::random_secret();
+    let other = keikai_app::secret::random_secret();
     for path in [
         format!("/track/{other}"),
         "/track/short".to_owned(),

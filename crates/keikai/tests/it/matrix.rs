@@ -906,7 +906,7 @@ async fn unsafe_routes_refuse_requests_without_the_sessions_csrf_token() {
     let other = app
         .session_for(app.user_with_role(Role::Reporter).await.0)
         .await;
-    let bogus = keikai_web::http::auth::random_secret();
+    let bogus = keikai_app::secret::random_secret();
     let variants = [
         ("no token", ""),
         ("a made-up token", bogus.as_str()),

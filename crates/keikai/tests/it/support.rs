@@ -32,7 +32,7 @@ static PASSWORD_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::con
 pub async fn password_hash() -> String {
     PASSWORD_HASH
         .get_or_init(|| async {
-            keikai_web::http::auth::hash_password(&Password::parse(PASSWORD).unwrap())
+            keikai_app::auth::hash_password(&Password::parse(PASSWORD).unwrap())
                 .await
                 .unwrap()
         })
@@ -258,7 +258,7 @@ impl SessionCookie {
 
     /// What the store keys the session by.
     pub fn id_hash(&self) -> String {
-        keikai_web::http::auth::sha256_hex(&self.cookie)
+        keikai_app::secret::sha256_hex(&self.cookie)
     }
 }
 
@@ -300,16 +300,16 @@ impl TestApp {
     /// A session for a user, written to the store as sign-in would write it. Much cheaper than
     /// [`TestApp::login`] (no password check), for tests that need many sessions.
     pub async fn session_for(&self, user: UserId) -> SessionCookie {
-        let cookie = keikai_web::http::auth::random_secret();
-        let csrf = keikai_web::http::auth::random_secret();
+        let cookie = keikai_app::secret::random_secret();
+        let csrf = keikai_app::secret::random_secret();
         let now = self.clock.now_ts();
         let session = keikai_store::Session {
-            id_hash: keikai_web::http::auth::sha256_hex(&cookie),
+            id_hash: keikai_app::secret::sha256_hex(&cookie),
             user_id: user,
             csrf_token: csrf.clone(),
             created_at: now,
             expires_at: now
-                .checked_add(keikai_web::http::state::DEFAULT_SESSION_TTL)
+                .checked_add(keikai_app::config::DEFAULT_SESSION_TTL)
                 .unwrap(),
         };
         self.store.create_session(&session).await.unwrap();
@@ -326,7 +326,7 @@ impl TestApp {
         let secret = format!(
             "{}{}",
             keikai_domain::TokenSecret::PREFIX,
-            keikai_web::http::auth::random_secret()
+            keikai_app::secret::random_secret()
         );
         let token = self
             .store
@@ -336,7 +336,7 @@ impl TestApp {
                     user_id: user,
                     name: "fixture".to_owned(),
                     scopes: scopes.to_vec(),
-                    secret_hash: keikai_web::http::auth::sha256_hex(&secret),
+                    secret_hash: keikai_app::secret::sha256_hex(&secret),
                     expires_at,
                 },
                 &Effects::system(self.clock.now_ts()),

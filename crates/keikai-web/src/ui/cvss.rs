@@ -1,6 +1,6 @@
-//! The CVSS calculator: a page, the HTML fragment htmx asks for whenever a metric or the vector
-//! changes, and the same scoring as JSON under `/api/v1/cvss`. All scoring is
-//! `keikai_cvss`'s; the browser only sends what was picked or typed.
+//! The CVSS calculator's pages: the calculator page, and the HTML fragment htmx asks for
+//! whenever a metric or the vector changes. What is scored is decided by
+//! [`keikai_app::cvss`]; the browser only sends what was picked or typed.
 //!
 //! The calculator is a reusable component (the `calculator` macro in
 //! `templates/cvss_calculator.html`, fed a [`CvssCalculator`]) so that other forms can embed it:
@@ -8,20 +8,20 @@
 //! `GET /cvss/score` replaces the whole component, so the radios, the vector and the result
 //! always come from one parse on the server.
 
-use std::collections::HashMap;
-
 use askama::Template;
-use axum::Json;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
-use keikai_cvss::{Cvss, CvssError, ScoreReport, Severity, Version};
-use keikai_domain::{Action, Locale};
+use keikai_app::cvss::{self, Evaluation, Input, Outcome};
+use keikai_cvss::{Cvss, Severity, Version};
+use keikai_domain::Locale;
 use serde::Deserialize;
 
+pub use keikai_app::cvss::Family as CvssFamily;
+
 use crate::http::ctx::Ctx;
-use crate::http::error::{AppError, AppResult, ErrorBody};
+use crate::http::error::{AppError, AppResult};
 use crate::http::i18n;
 use crate::ui::layout::{Page, render};
 
@@ -51,60 +51,20 @@ const V3_ENVIRONMENTAL: &[&str] = &[
 /// The vector field's name when the request does not say (the standalone API-like use).
 const DEFAULT_NAME: &str = "vector";
 
-/// Which calculator: the metric pickers of CVSS 3.x or of CVSS 4.0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CvssFamily {
-    V3,
-    V4,
-}
-
-impl CvssFamily {
-    fn of(version: Version) -> Option<Self> {
-        match version {
-            Version::V3_0 | Version::V3_1 => Some(Self::V3),
-            Version::V4_0 => Some(Self::V4),
-            Version::V2_0 => None,
-        }
-    }
-
-    /// The version a blank calculator writes.
-    fn default_version(self) -> Version {
-        match self {
-            Self::V3 => Version::V3_1,
-            Self::V4 => Version::V4_0,
-        }
-    }
-
-    fn groups(self) -> &'static [(&'static str, &'static [&'static str])] {
-        match self {
-            Self::V3 => V3_GROUPS,
-            Self::V4 => V4_GROUPS,
-        }
-    }
-
-    /// Prefix of the Fluent keys naming metrics and values (`cvss3-av`, `cvss3-av-n`).
-    fn key_prefix(self) -> &'static str {
-        match self {
-            Self::V3 => "cvss3",
-            Self::V4 => "cvss4",
-        }
-    }
-
-    fn expected(self) -> &'static str {
-        match self {
-            Self::V3 => "3.0 or 3.1",
-            Self::V4 => "4.0",
-        }
+/// The metric groups offered as radio buttons.
+fn metric_groups(family: CvssFamily) -> &'static [(&'static str, &'static [&'static str])] {
+    match family {
+        CvssFamily::V3 => V3_GROUPS,
+        CvssFamily::V4 => V4_GROUPS,
     }
 }
 
-/// What the calculator is asked to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CalcInput {
-    /// A vector as typed or stored (may be empty).
-    Vector(String),
-    /// Metric abbreviation → value code, as picked.
-    Metrics(HashMap<String, String>),
+/// Prefix of the Fluent keys naming metrics and values (`cvss3-av`, `cvss3-av-n`).
+fn key_prefix(family: CvssFamily) -> &'static str {
+    match family {
+        CvssFamily::V3 => "cvss3",
+        CvssFamily::V4 => "cvss4",
+    }
 }
 
 /// Everything the `calculator` macro of `templates/cvss_calculator.html` renders.
@@ -177,144 +137,6 @@ pub struct ScoreRow {
     pub severity_class: &'static str,
 }
 
-/// A vector field name the component can carry into ids, selectors and `hx-vals`.
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.len() <= 64
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// `code` if it is one of the metric's value codes: only those go into a built vector, so a
-/// crafted field value cannot smuggle in other metrics (`N/E:H`).
-fn checked_value(
-    def: &'static keikai_cvss::MetricDef,
-    code: &str,
-) -> Result<&'static str, CvssError> {
-    def.values()
-        .iter()
-        .copied()
-        .find(|v| *v == code)
-        .ok_or_else(|| CvssError::InvalidValue {
-            metric: def.abbrev(),
-            value: code.to_owned(),
-            expected: def.values(),
-        })
-}
-
-/// Builds the vector string from picked metrics, in the specification's order; "not defined"
-/// values are left out, as FIRST's calculators do. `None` when nothing is picked.
-fn vector_from_metrics(
-    version: Version,
-    picked: &HashMap<String, String>,
-) -> Result<Option<String>, CvssError> {
-    let mut out = format!("CVSS:{version}");
-    let mut any = false;
-    for def in version.metrics() {
-        let Some(code) = picked.get(def.abbrev()).filter(|c| !c.is_empty()) else {
-            continue;
-        };
-        let code = checked_value(def, code)?;
-        if !def.is_mandatory() && code == "X" {
-            continue;
-        }
-        out.push('/');
-        out.push_str(def.abbrev());
-        out.push(':');
-        out.push_str(code);
-        any = true;
-    }
-    Ok(any.then_some(out))
-}
-
-/// What one evaluation found: the version shown, the field's text, the picks to show and the
-/// outcome.
-struct Evaluation {
-    version: Version,
-    text: String,
-    picked: HashMap<String, String>,
-    outcome: Outcome,
-}
-
-enum Outcome {
-    Empty,
-    Invalid(CvssError),
-    Scored(Cvss),
-}
-
-fn evaluate(family: CvssFamily, version: Version, input: CalcInput) -> Evaluation {
-    let (text, picked, parsed) = match input {
-        CalcInput::Vector(text) => {
-            // Pasted vectors often bring a trailing newline or space; the API stays strict.
-            let text = text.trim().to_owned();
-            if text.is_empty() {
-                (text, HashMap::new(), None)
-            } else {
-                let parsed =
-                    keikai_cvss::parse(&text).and_then(|c| match CvssFamily::of(c.version()) {
-                        Some(f) if f == family => Ok(c),
-                        _ => Err(CvssError::UnexpectedVersion {
-                            expected: family.expected(),
-                            found: c.version(),
-                        }),
-                    });
-                let picked = lenient_picks(version, &text);
-                (text, picked, Some(parsed))
-            }
-        }
-        CalcInput::Metrics(picked) => match vector_from_metrics(version, &picked) {
-            Ok(None) => (String::new(), picked, None),
-            Ok(Some(text)) => {
-                let parsed = keikai_cvss::parse(&text);
-                (text, picked, Some(parsed))
-            }
-            Err(e) => (String::new(), picked, Some(Err(e))),
-        },
-    };
-    match parsed {
-        None => Evaluation {
-            version,
-            text,
-            picked,
-            outcome: Outcome::Empty,
-        },
-        Some(Err(e)) => Evaluation {
-            version,
-            text,
-            picked,
-            outcome: Outcome::Invalid(e),
-        },
-        Some(Ok(cvss)) => {
-            let picked = version_metrics(cvss.version())
-                .filter_map(|abbrev| {
-                    cvss.metric(abbrev)
-                        .map(|v| (abbrev.to_owned(), v.to_owned()))
-                })
-                .collect();
-            Evaluation {
-                version: cvss.version(),
-                text: cvss.vector_string(),
-                picked,
-                outcome: Outcome::Scored(cvss),
-            }
-        }
-    }
-}
-
-/// The metrics a vector that may not parse states plainly (a known metric with one of its
-/// values), so that the radios follow a half-typed or broken vector as far as it goes.
-fn lenient_picks(version: Version, text: &str) -> HashMap<String, String> {
-    text.split('/')
-        .filter_map(|component| component.split_once(':'))
-        .filter_map(|(metric, value)| {
-            let def = version.metrics().iter().find(|d| d.abbrev() == metric)?;
-            def.values()
-                .contains(&value)
-                .then(|| (metric.to_owned(), value.to_owned()))
-        })
-        .collect()
-}
-
 fn version_metrics(version: Version) -> impl Iterator<Item = &'static str> {
     version.metrics().iter().map(keikai_cvss::MetricDef::abbrev)
 }
@@ -373,45 +195,54 @@ fn score_rows(lang: Locale, cvss: &Cvss) -> Vec<ScoreRow> {
     rows
 }
 
+/// A vector field name the component can carry into ids, selectors and `hx-vals`.
+fn check_name(name: &str) -> AppResult<()> {
+    let mut chars = name.chars();
+    let usable = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if usable {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "name",
+            format!("name: {name:?} is not a usable field name (letters, digits, _ and -)"),
+        ))
+    }
+}
+
 impl CvssCalculator {
     /// A calculator of `family` whose vector field is named `name` (letters, digits, `_`, `-`;
     /// starting with a letter), showing `vector`, which may be empty or invalid (the error is
-    /// then shown in the result area).
+    /// then shown in the result area). For forms that embed the calculator.
     pub fn new(lang: Locale, family: CvssFamily, name: &str, vector: &str) -> AppResult<Self> {
         Self::build(
             lang,
             family,
             family.default_version(),
             name,
-            CalcInput::Vector(vector.to_owned()),
+            Input::Vector(vector.to_owned()),
         )
     }
 
     /// The calculator for an input; `version` is the one to write when building from metrics.
-    pub fn build(
+    fn build(
         lang: Locale,
         family: CvssFamily,
         version: Version,
         name: &str,
-        input: CalcInput,
+        input: Input,
     ) -> AppResult<Self> {
-        if !valid_name(name) {
-            return Err(AppError::invalid(
-                "name",
-                format!("{name:?} is not a usable field name (letters, digits, _ and -)"),
-            ));
-        }
-        if CvssFamily::of(version) != Some(family) {
-            return Err(AppError::invalid(
-                "version",
-                format!("CVSS {version} is not offered by this calculator"),
-            ));
-        }
-        let eval = evaluate(family, version, input);
+        check_name(name)?;
+        let eval = cvss::evaluate(family, version, input)?;
+        Ok(Self::render(lang, family, name, eval))
+    }
+
+    /// The component showing an evaluation; `name` was checked with [`check_name`].
+    fn render(lang: Locale, family: CvssFamily, name: &str, eval: Evaluation) -> Self {
         let id = format!("cvss-{name}");
-        let prefix = family.key_prefix();
-        let groups: Vec<MetricGroup> = family
-            .groups()
+        let prefix = key_prefix(family);
+        let groups: Vec<MetricGroup> = metric_groups(family)
             .iter()
             .map(|(legend, abbrevs)| MetricGroup {
                 legend: i18n::t(lang, legend),
@@ -449,8 +280,7 @@ impl CvssCalculator {
                     .collect(),
             })
             .collect();
-        let shown: Vec<&str> = family
-            .groups()
+        let shown: Vec<&str> = metric_groups(family)
             .iter()
             .flat_map(|(_, abbrevs)| abbrevs.iter().copied())
             .collect();
@@ -502,7 +332,7 @@ impl CvssCalculator {
             "from": "metrics",
         })
         .to_string();
-        Ok(Self {
+        Self {
             id,
             name: name.to_owned(),
             version: eval.version.as_str(),
@@ -514,11 +344,20 @@ impl CvssCalculator {
             kept_label: i18n::t(lang, "cvss-kept"),
             hx_vals,
             result,
-        })
+        }
     }
+}
 
-    /// The calculator a `GET /cvss/score` query describes (see [`score_fragment`]).
-    pub fn from_query(lang: Locale, params: &[(String, String)]) -> AppResult<Self> {
+/// What a `GET /cvss/score` query asks the calculator (see [`score_fragment`]).
+struct CalcQuery {
+    name: String,
+    family: CvssFamily,
+    version: Version,
+    input: Input,
+}
+
+impl CalcQuery {
+    fn parse(params: &[(String, String)]) -> AppResult<Self> {
         let get = |k: &str| {
             params
                 .iter()
@@ -527,6 +366,7 @@ impl CvssCalculator {
                 .map(|(_, v)| v.as_str())
         };
         let name = get("name").unwrap_or(DEFAULT_NAME);
+        check_name(name)?;
         let vector = get(name).unwrap_or_default();
         let version = match get("version") {
             Some("3.0") => Version::V3_0,
@@ -538,7 +378,7 @@ impl CvssCalculator {
             Some(other) => {
                 return Err(AppError::invalid(
                     "version",
-                    format!("version {other:?} is not 3.0, 3.1 or 4.0"),
+                    format!("version: {other:?} is not 3.0, 3.1 or 4.0"),
                 ));
             }
         };
@@ -549,14 +389,14 @@ impl CvssCalculator {
             Some(other) => {
                 return Err(AppError::invalid(
                     "from",
-                    format!("from {other:?} is not \"vector\" or \"metrics\""),
+                    format!("from: {other:?} is not \"vector\" or \"metrics\""),
                 ));
             }
             None => vector.trim().is_empty(),
         };
         let input = if from_metrics {
             let field_prefix = format!("{name}-");
-            CalcInput::Metrics(
+            Input::Metrics(
                 params
                     .iter()
                     .filter_map(|(k, v)| {
@@ -566,9 +406,14 @@ impl CvssCalculator {
                     .collect(),
             )
         } else {
-            CalcInput::Vector(vector.to_owned())
+            Input::Vector(vector.to_owned())
         };
-        Self::build(lang, family, version, name, input)
+        Ok(Self {
+            name: name.to_owned(),
+            family,
+            version,
+            input,
+        })
     }
 }
 
@@ -597,26 +442,28 @@ pub struct PageQuery {
     v4: Option<String>,
 }
 
+/// The calculator of `family` named `name`, showing `vector`, for the caller.
+fn calculator(
+    ctx: &Ctx,
+    family: CvssFamily,
+    name: &str,
+    vector: Option<String>,
+) -> AppResult<CvssCalculator> {
+    let input = Input::Vector(vector.unwrap_or_default());
+    let eval = cvss::calculate(&ctx.caller, family, family.default_version(), input)?;
+    Ok(CvssCalculator::render(ctx.lang, family, name, eval))
+}
+
 /// `GET /cvss[?v3=…&v4=…]`: both calculators, optionally filled in (a link can carry vectors).
 pub async fn page(
     ctx: Ctx,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ScoreCvss)?;
+    ctx.signed_in()?;
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let tpl = CvssPageTemplate {
-        v3: CvssCalculator::new(
-            ctx.lang,
-            CvssFamily::V3,
-            "v3",
-            q.v3.as_deref().unwrap_or(""),
-        )?,
-        v4: CvssCalculator::new(
-            ctx.lang,
-            CvssFamily::V4,
-            "v4",
-            q.v4.as_deref().unwrap_or(""),
-        )?,
+        v3: calculator(&ctx, CvssFamily::V3, "v3", q.v3)?,
+        v4: calculator(&ctx, CvssFamily::V4, "v4", q.v4)?,
         page: ctx.page("cvss-title"),
     };
     Ok(render(StatusCode::OK, &tpl))
@@ -638,38 +485,23 @@ pub async fn score_fragment(
     ctx: Ctx,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ScoreCvss)?;
+    ctx.signed_in()?;
     let Query(params) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let calc = CvssCalculator::from_query(ctx.lang, &params)?;
+    let q = CalcQuery::parse(&params)?;
+    let eval = cvss::calculate(&ctx.caller, q.family, q.version, q.input)?;
+    let calc = CvssCalculator::render(ctx.lang, q.family, &q.name, eval);
     Ok(render(StatusCode::OK, &FragmentTemplate { calc }))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ScoreQuery {
-    /// A CVSS 2.0, 3.0, 3.1 or 4.0 vector, e.g. `CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`.
-    vector: String,
-}
-
-/// Scores a vector; the same record `keikai cvss score` prints.
-#[utoipa::path(get, path = "/api/v1/cvss", tag = "cvss", params(ScoreQuery),
-    responses((status = 200, body = ScoreReport), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn score_api(
-    ctx: Ctx,
-    query: Result<Query<ScoreQuery>, QueryRejection>,
-) -> AppResult<Json<ScoreReport>> {
-    ctx.require(Action::ScoreCvss)?;
-    // `vector` is the only parameter, so whatever is wrong with the query is wrong with it.
-    let Query(q) = query.map_err(|e| AppError::invalid("vector", e.body_text()))?;
-    let cvss =
-        keikai_cvss::parse(&q.vector).map_err(|e| AppError::invalid("vector", e.to_string()))?;
-    Ok(Json(cvss.report()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calculator a `GET /cvss/score` query describes, as [`score_fragment`] builds it.
+    fn from_query(lang: Locale, params: &[(String, String)]) -> AppResult<CvssCalculator> {
+        let q = CalcQuery::parse(params)?;
+        CvssCalculator::build(lang, q.family, q.version, &q.name, q.input)
+    }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -693,7 +525,7 @@ mod tests {
 
     #[test]
     fn a_typed_vector_is_scored_and_sets_the_radios() {
-        let c = CvssCalculator::from_query(
+        let c = from_query(
             Locale::En,
             &q(&[
                 ("version", "3.1"),
@@ -722,7 +554,7 @@ mod tests {
 
     #[test]
     fn picked_metrics_build_the_vector_in_specification_order() {
-        let c = CvssCalculator::from_query(
+        let c = from_query(
             Locale::Ja,
             &q(&[
                 ("version", "4.0"),
@@ -757,7 +589,7 @@ mod tests {
 
     #[test]
     fn missing_and_bad_metrics_are_named_and_the_picks_stay() {
-        let c = CvssCalculator::from_query(
+        let c = from_query(
             Locale::En,
             &q(&[("from", "metrics"), ("vector-AV", "N"), ("vector-AC", "H")]),
         )
@@ -768,7 +600,7 @@ mod tests {
         assert_eq!(checked(&c)[..2], ["AV:N", "AC:H"]);
 
         // A field value that is not one of the metric's codes cannot smuggle in a metric.
-        let c = CvssCalculator::from_query(
+        let c = from_query(
             Locale::En,
             &q(&[("from", "metrics"), ("vector-AV", "N/E:H")]),
         )
@@ -776,7 +608,7 @@ mod tests {
         let (_, msg) = c.result.error.as_ref().unwrap();
         assert!(msg.contains("metric AV has invalid value"), "{msg}");
 
-        let c = CvssCalculator::from_query(
+        let c = from_query(
             Locale::En,
             &q(&[("vector", "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")]),
         )
@@ -827,7 +659,7 @@ mod tests {
         assert_eq!(c.kept_text, "CR:H");
         assert_eq!(c.kept[0].field, "cvss_v3-CR");
         // Picking a radio afterwards keeps CR (sent back from its hidden field) and the version.
-        let again = CvssCalculator::from_query(
+        let again = from_query(
             Locale::En,
             &q(&[
                 ("version", "3.0"),
@@ -853,7 +685,7 @@ mod tests {
 
     #[test]
     fn blank_and_malformed_requests() {
-        let c = CvssCalculator::from_query(Locale::En, &[]).unwrap();
+        let c = from_query(Locale::En, &[]).unwrap();
         assert!(c.result.prompt.is_some() && c.vector.is_empty());
         assert_eq!(c.version, "3.1");
         for bad in [
@@ -862,7 +694,7 @@ mod tests {
             q(&[("name", "x\"><script>")]),
             q(&[("from", "somewhere")]),
         ] {
-            let e = CvssCalculator::from_query(Locale::En, &bad).err().unwrap();
+            let e = from_query(Locale::En, &bad).err().unwrap();
             assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
         }
     }

@@ -1,0 +1,197 @@
+//! A person's own settings: the profile with its API tokens, the language switch in every
+//! page's header, and marking notices read ([`keikai_app::admin::account`],
+//! [`keikai_app::admin::tokens`]).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use keikai_app::admin::account::{self, Profile};
+use keikai_app::admin::tokens::{self, IssueToken};
+use keikai_domain::{Locale, Scope};
+use serde::Deserialize;
+
+use crate::http::auth::{LANG_COOKIE, set_cookie};
+use crate::http::ctx::Ctx;
+use crate::http::error::AppResult;
+use crate::http::extract::UiForm;
+use crate::http::state::AppState;
+use crate::ui::layout::{Page, render, safe_next};
+
+struct TokenRow {
+    id: String,
+    name: String,
+    scopes: String,
+    created_at: String,
+    last_used: String,
+    revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfileTemplate {
+    page: Page,
+    locale: String,
+    tokens: Vec<TokenRow>,
+    new_secret: Option<String>,
+}
+
+/// The profile page; `new_secret` is a token's secret, shown this once.
+async fn profile_page(
+    state: &AppState,
+    ctx: &Ctx,
+    new_secret: Option<String>,
+) -> AppResult<Response> {
+    let Profile { user, tokens } = account::profile(&state.app, &ctx.caller).await?;
+    let tokens = tokens
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            scopes: t
+                .scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            created_at: t.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            last_used: t.last_used_at.map_or_else(
+                || ctx.t("tokens-never"),
+                |l| l.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &ProfileTemplate {
+            page: ctx.page("profile-title"),
+            locale: user
+                .locale
+                .map(|l| l.as_str().to_owned())
+                .unwrap_or_default(),
+            tokens,
+            new_secret,
+        },
+    ))
+}
+
+pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+    profile_page(&state, &ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    locale: String,
+}
+
+pub async fn update_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    UiForm(form): UiForm<ProfileForm>,
+) -> AppResult<Response> {
+    let locale = match form.locale.as_str() {
+        "" => None,
+        s => Some(s.parse::<Locale>()?),
+    };
+    account::set_locale(&state.app, &ctx.caller, locale).await?;
+    Ok(Redirect::to("/profile").into_response())
+}
+
+/// Marks the caller's notifications read (the dashboard's button).
+pub async fn mark_notifications_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> AppResult<Response> {
+    account::mark_notifications_read(&state.app, &ctx.caller).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+    #[serde(default)]
+    write: Option<String>,
+}
+
+impl TokenForm {
+    fn command(self) -> IssueToken {
+        let mut scopes = vec![Scope::Read];
+        if self.write.is_some() {
+            scopes.push(Scope::Write);
+        }
+        IssueToken {
+            name: self.name,
+            scopes,
+            expires_at: None,
+        }
+    }
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    UiForm(form): UiForm<TokenForm>,
+) -> AppResult<Response> {
+    let issued = tokens::issue(&state.app, &ctx.caller, form.command()).await?;
+    // Shown in this response only; the page is not cached.
+    let mut res = profile_page(&state, &ctx, Some(issued.secret)).await?;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = ctx.id(&id)?;
+    tokens::revoke(&state.app, &ctx.caller, id).await?;
+    Ok(Redirect::to("/profile").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    locale: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// The header's language switch: saved in the profile when signed in, in a cookie always
+/// (for the pages before sign-in).
+pub async fn set_language(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    UiForm(form): UiForm<LanguageForm>,
+) -> AppResult<Response> {
+    let locale: Locale = form.locale.parse()?;
+    if ctx.caller.principal().is_some() {
+        // Saving it changes the profile, which a read-only token may not do.
+        account::set_locale(&state.app, &ctx.caller, Some(locale)).await?;
+    }
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+        .and_then(|r| r.find('/').map(|i| r[i..].to_owned()));
+    let back = form
+        .back
+        .filter(|b| !b.is_empty())
+        .or(referer)
+        .unwrap_or_else(|| "/".to_owned());
+    let mut res = Redirect::to(safe_next(&back)).into_response();
+    let c = set_cookie(
+        LANG_COOKIE,
+        locale.as_str(),
+        365 * 86400,
+        state.config.secure_cookies,
+        false,
+    );
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
