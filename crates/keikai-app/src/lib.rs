@@ -16,7 +16,9 @@ pub mod distribution;
 pub mod error;
 pub mod i18n;
 pub mod outbox;
+pub mod public;
 pub mod publishing;
+pub mod releases;
 pub mod secret;
 
 use std::sync::{Arc, OnceLock};
