@@ -2,15 +2,21 @@
 //! translation state, the facts, and per vulnerability the product statuses, remediations and
 //! scores.
 
+use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use keikai_domain::advisory::{self, Advisory, FactsInput, RemediationInput, Text};
+use keikai_domain::audit::Change;
 use keikai_domain::case::{CvssVector, ProductStatus};
-use keikai_domain::{Action, BranchCategory, BranchId, Locale, VulnerabilityId};
+use keikai_domain::{
+    Action, BranchCategory, BranchId, DomainError, Locale, UserId, VulnerabilityId,
+};
 use keikai_store::StoreError;
 
 use super::{Loaded, for_case};
 use crate::cases::{self, CaseNumber};
 use crate::{App, Caller, Error, Result};
+
+type DomainResult<T> = std::result::Result<T, DomainError>;
 
 /// The CVSS versions an advisory's scores may use (CSAF's `cvss_v3` and `cvss_v4`).
 pub const SCORE_VERSIONS: &[keikai_cvss::Version] = &[
@@ -116,16 +122,17 @@ pub struct EditText {
 }
 
 pub async fn edit_text(app: &App, who: &Caller, cmd: EditText) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, &cmd.advisory).await?;
-    c.expect(cmd.revision)?;
-    let change = c.advisory.edit_text(
-        cmd.lang,
-        cmd.text,
-        &cmd.remediation_details,
-        c.editor,
-        c.at(),
-    )?;
-    c.save(app, change).await
+    let EditText {
+        advisory,
+        lang,
+        text,
+        remediation_details,
+        revision,
+    } = cmd;
+    Loaded::apply(app, who, &advisory, revision, |a, editor, at| {
+        a.edit_text(lang, text, &remediation_details, editor, at)
+    })
+    .await
 }
 
 /// The translator has checked `lang` against the other language and it is current.
@@ -136,10 +143,10 @@ pub async fn confirm_translation(
     lang: Locale,
     revision: Option<i64>,
 ) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    c.expect(revision)?;
-    let change = c.advisory.confirm_translation(lang, c.editor, c.at())?;
-    c.save(app, change).await
+    Loaded::apply(app, who, advisory, revision, |a, editor, at| {
+        a.confirm_translation(lang, editor, at)
+    })
+    .await
 }
 
 /// TLP, severity, references and acknowledgments.
@@ -147,14 +154,14 @@ pub async fn edit_facts(
     app: &App,
     who: &Caller,
     advisory: &str,
-    facts: &FactsInput,
+    facts: FactsInput,
     revision: Option<i64>,
 ) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    c.expect(revision)?;
     let scale = &app.config().severity_scale;
-    let change = c.advisory.edit_facts(facts, scale, c.editor, c.at())?;
-    c.save(app, change).await
+    Loaded::apply(app, who, advisory, revision, |a, editor, at| {
+        a.edit_facts(&facts, scale, editor, at)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- vulnerabilities
@@ -251,22 +258,32 @@ pub async fn add_remediation(app: &App, who: &Caller, cmd: AddRemediation) -> Re
     c.save(app, change).await
 }
 
-pub async fn remove_remediation(
+/// The `index`-th remediation or score of a vulnerability, as a path names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub advisory: String,
+    pub vulnerability: VulnerabilityId,
+    pub index: usize,
+    pub revision: Option<i64>,
+}
+
+pub async fn remove_remediation(app: &App, who: &Caller, entry: Entry) -> Result<Advisory> {
+    remove_entry(app, who, entry, Advisory::remove_remediation).await
+}
+
+/// Removes a remediation or a score: an index that names none names nothing ("not found").
+async fn remove_entry(
     app: &App,
     who: &Caller,
-    advisory: &str,
-    vulnerability: VulnerabilityId,
-    index: usize,
-    revision: Option<i64>,
+    entry: Entry,
+    remove: fn(&mut Advisory, VulnerabilityId, usize, UserId, Timestamp) -> DomainResult<Change>,
 ) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    let vid = c.vulnerability(vulnerability)?;
-    c.expect(revision)?;
-    // The index comes from a path: one that names no remediation names nothing.
-    let change = c
-        .advisory
-        .remove_remediation(vid, index, c.editor, c.at())
-        .map_err(|_| Error::NotFound)?;
+    let mut c = Loaded::load(app, who, &entry.advisory).await?;
+    let vid = c.vulnerability(entry.vulnerability)?;
+    c.expect(entry.revision)?;
+    let at = c.at();
+    let change =
+        remove(&mut c.advisory, vid, entry.index, c.editor, at).map_err(|_| Error::NotFound)?;
     c.save(app, change).await
 }
 
@@ -292,22 +309,8 @@ pub async fn set_score(app: &App, who: &Caller, cmd: SetScore) -> Result<Advisor
     c.save(app, change).await
 }
 
-pub async fn remove_score(
-    app: &App,
-    who: &Caller,
-    advisory: &str,
-    vulnerability: VulnerabilityId,
-    index: usize,
-    revision: Option<i64>,
-) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    let vid = c.vulnerability(vulnerability)?;
-    c.expect(revision)?;
-    let change = c
-        .advisory
-        .remove_score(vid, index, c.editor, c.at())
-        .map_err(|_| Error::NotFound)?;
-    c.save(app, change).await
+pub async fn remove_score(app: &App, who: &Caller, entry: Entry) -> Result<Advisory> {
+    remove_entry(app, who, entry, Advisory::remove_score).await
 }
 
 /// Takes the case's current vulnerabilities (after triage changed them).

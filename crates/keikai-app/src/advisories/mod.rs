@@ -16,7 +16,7 @@ mod views;
 use jiff::Timestamp;
 use keikai_domain::advisory::{Advisory, AdvisoryState};
 use keikai_domain::audit::Change;
-use keikai_domain::{Action, AdvisoryId, CaseId, UserId, VulnerabilityId};
+use keikai_domain::{Action, AdvisoryId, CaseId, DomainError, UserId, VulnerabilityId};
 use keikai_store::{AdvisoryFilter, Effects, StoreError};
 
 pub use editing::*;
@@ -89,6 +89,22 @@ impl Loaded {
         } else {
             Err(Error::NotFound)
         }
+    }
+
+    /// The whole of a simple change: loads the advisory, refuses a stale `revision`, applies
+    /// `op` (a domain operation, given the editor and the time) and saves.
+    pub async fn apply(
+        app: &App,
+        who: &Caller,
+        key: &str,
+        revision: Option<i64>,
+        op: impl FnOnce(&mut Advisory, UserId, Timestamp) -> Result<Change, DomainError>,
+    ) -> Result<Advisory> {
+        let mut c = Self::load(app, who, key).await?;
+        c.expect(revision)?;
+        let at = c.at();
+        let change = op(&mut c.advisory, c.editor, at)?;
+        c.save(app, change).await
     }
 
     /// Saves the advisory with `change` in one transaction; a stale revision is a conflict.

@@ -17,12 +17,10 @@ pub struct Review {
 }
 
 pub async fn review(app: &App, who: &Caller, cmd: Review) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, &cmd.advisory).await?;
-    c.expect(cmd.revision)?;
-    let change = c
-        .advisory
-        .review(c.editor, cmd.verdict, &cmd.text, c.at())?;
-    c.save(app, change).await
+    Loaded::apply(app, who, &cmd.advisory, cmd.revision, |a, reviewer, at| {
+        a.review(reviewer, cmd.verdict, &cmd.text, at)
+    })
+    .await
 }
 
 /// Opens a published advisory for its next version; `summary` says what it changes, for the
@@ -34,8 +32,8 @@ pub async fn start_revision(
     summary: &str,
     revision: Option<i64>,
 ) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    c.expect(revision)?;
-    let change = c.advisory.start_revision(summary, c.editor, c.at())?;
-    c.save(app, change).await
+    Loaded::apply(app, who, advisory, revision, |a, editor, at| {
+        a.start_revision(summary, editor, at)
+    })
+    .await
 }

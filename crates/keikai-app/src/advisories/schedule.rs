@@ -28,8 +28,5 @@ pub async fn unschedule(
     advisory: &str,
     revision: Option<i64>,
 ) -> Result<Advisory> {
-    let mut c = Loaded::load(app, who, advisory).await?;
-    c.expect(revision)?;
-    let change = c.advisory.unschedule(c.at())?;
-    c.save(app, change).await
+    Loaded::apply(app, who, advisory, revision, |a, _, at| a.unschedule(at)).await
 }
