@@ -27,7 +27,7 @@ use crate::ui::layout::{Page, after_submit, render};
 fn when(state: &AppState, ctx: &Ctx, t: jiff::Timestamp) -> String {
     let schedule = &state.config.publishing.schedule;
     let main = schedule.display(t);
-    let viewer = display_in(t, &crate::advisories::viewer_zone(ctx.lang));
+    let viewer = display_in(t, &crate::http::i18n::viewer_zone(ctx.lang));
     if viewer == main {
         main
     } else {

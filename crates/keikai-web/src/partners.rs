@@ -804,7 +804,7 @@ pub async fn api_get_edition(
     Path(id): Path<String>,
 ) -> AppResult<Json<Option<PartnerEdition>>> {
     ctx.require(Action::ViewPartners)?;
-    let a = crate::advisories::load(&state, &ctx, &id).await?;
+    let a = keikai_app::advisories::load(&state.app, &ctx.caller, &id).await?;
     Ok(Json(state.store.partner_edition(a.id).await?))
 }
 
@@ -829,7 +829,7 @@ pub async fn put_edition(
     body: PartnerEditionInput,
 ) -> AppResult<PartnerEdition> {
     let user = ctx.require(Action::ManagePartners)?.user_id;
-    let a = crate::advisories::load(state, ctx, id).await?;
+    let a = keikai_app::advisories::load(&state.app, &ctx.caller, id).await?;
     let now = state.clock.now();
     let previous = state.store.partner_edition(a.id).await?;
     let e = PartnerEdition::write(a.id, body, user, now, previous.as_ref())?;

@@ -468,6 +468,16 @@ impl Config {
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
+    /// What the use cases read, for the commands that call the application without serving.
+    pub fn app(&self) -> keikai_app::AppConfig {
+        keikai_app::AppConfig {
+            security_txt: self.security_txt.clone(),
+            severity_scale: self.severity_scale.clone(),
+            publishing: self.publishing_settings.clone(),
+            partner_tiers: self.partner_tiers.clone(),
+        }
+    }
+
     pub fn web(&self) -> keikai_web::WebConfig {
         keikai_web::WebConfig {
             secure_cookies: self.public_url.starts_with("https://"),

@@ -44,10 +44,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(store.clone()));
     // Make (or load) the signing key before the first publication or message needs it, so
     // that a broken key is reported at start.
-    let provider_key = keikai_web::publishing::provider_key(&state)
+    let provider_key = keikai_app::publishing::provider_key(&state.app)
         .await
-        .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {}", e.message))?;
-    tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
+        .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {e}"))?;
+    tokio::spawn(keikai_web::schedule::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
     let distribution = keikai_web::distribution::config(&state);
     let jobs = start_jobs(

@@ -1,6 +1,9 @@
 //! The JSON door under `/api/v1`, described by the OpenAPI document. Request and response
 //! types live here, next to the handlers that use them.
 
+pub mod advisories;
 pub mod cases;
 pub mod intake;
 pub mod openapi;
+pub mod public;
+pub mod releases;

@@ -30,6 +30,12 @@ pub(crate) fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `revision` a form carries (see [`crate::http::extract::lenient_i64`]).
+pub(crate) fn revision(pairs: &Pairs) -> AppResult<Option<i64>> {
+    crate::http::extract::lenient_number(&field(pairs, "revision"))
+        .map_err(|e| AppError::invalid("revision", format!("revision: {e}")))
+}
+
 /// A read-only API token may not submit anything, whatever the route.
 pub(crate) fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
     if ctx
@@ -99,32 +105,6 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
-    }
-
-    #[test]
-    fn fields_keep_their_order() {
-        let pairs: Pairs = vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "2".into()),
-            ("a".into(), "3".into()),
-        ];
-        assert_eq!(field(&pairs, "a"), "1");
-        assert_eq!(field(&pairs, "c"), "");
-        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
-    }
-}
-
 /// The type is sniffed again from the bytes (never taken from the client or the database),
 /// and the file is always a download, sandboxed and not cached.
 pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
@@ -152,4 +132,30 @@ pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
         HeaderValue::from_static("private, no-store"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+
+    #[test]
+    fn fields_keep_their_order() {
+        let pairs: Pairs = vec![
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("a".into(), "3".into()),
+        ];
+        assert_eq!(field(&pairs, "a"), "1");
+        assert_eq!(field(&pairs, "c"), "");
+        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    }
 }
