@@ -77,6 +77,24 @@ impl Error {
     }
 }
 
+/// Refuses a change based on `given`, another revision than the `stored` one (a form or body
+/// carries the revision it was made from); `conflict` says what to do about it.
+pub(crate) fn expect_revision(stored: i64, given: Option<i64>, conflict: &str) -> Result<()> {
+    match given {
+        Some(r) if r != stored => Err(Error::conflict(conflict)),
+        _ => Ok(()),
+    }
+}
+
+/// What an optimistic save that failed answers: a revision saved by someone else since the
+/// load is `conflict`; anything else keeps its meaning.
+pub(crate) fn save_error(conflict: &str, e: StoreError) -> Error {
+    match e {
+        StoreError::Conflict(_) => Error::conflict(conflict),
+        other => other.into(),
+    }
+}
+
 impl From<DomainError> for Error {
     fn from(e: DomainError) -> Self {
         Self::invalid(e.field(), e.to_string())

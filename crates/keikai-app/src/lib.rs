@@ -21,7 +21,9 @@ pub mod i18n;
 pub mod ops;
 pub mod outbox;
 pub mod partners;
+pub mod public;
 pub mod publishing;
+pub mod releases;
 pub mod secret;
 
 use std::sync::{Arc, OnceLock};

@@ -722,7 +722,7 @@ pub async fn preview(
         .filter(|s| !s.is_empty())
     {
         Some(id) => {
-            let a = crate::advisories::load(state, ctx, id).await?;
+            let a = keikai_app::advisories::load(&state.app, &ctx.caller, id).await?;
             let products = ProductNames::from_branches(&state.store.list_branches().await?);
             // The draft as it would go out: a preview before publication is the point.
             let version = keikai_domain::advisory::PublishedVersion {

@@ -1,17 +1,12 @@
 //! Keikai's HTTP layer: the HTML interface, the REST API under `/api/v1`, and the operational
 //! endpoints. Handlers are thin: they ask the policy, call the store, and render.
 
-pub mod advisories;
-pub mod advisories_api;
-pub mod advisories_ui;
 pub mod api;
 pub mod distribution;
 pub mod distribution_ui;
 pub mod http;
-pub mod public;
-pub mod public_site;
-pub mod publishing;
 mod routes;
+pub mod schedule;
 pub mod ui;
 
 pub use http::state::{AppState, ClientAddr, Publishing, WebConfig, has_secret, loggable_path};

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use keikai_domain::advisory::Tlp;
-use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::audit::Change;
 use keikai_domain::subscription::{
     AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
     default_triggers,
@@ -127,7 +127,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
 
     let sink = SmtpSink::start().await;
     let from = Address::named("Bench PSIRT", Email::parse("psirt@example.com").unwrap());
-    let key = keikai_web::publishing::provider_key(&w.state)
+    let key = keikai_app::publishing::provider_key(&w.state.app)
         .await
         .unwrap();
     let mailer: Arc<dyn Mailer> = Arc::new(
@@ -171,10 +171,13 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
 
     w.clock.advance(SignedDuration::from_hours(1));
     let t0 = Instant::now();
-    let outcome =
-        keikai_web::publishing::publish_release(&w.state, w.release.id(), AuditActor::System)
-            .await
-            .unwrap();
+    let outcome = keikai_app::publishing::publish_release(
+        &w.state.app,
+        &keikai_app::Caller::system(),
+        w.release.id(),
+    )
+    .await
+    .unwrap();
     let publish = t0.elapsed();
     assert_eq!(outcome.published.len(), 1, "{:?}", outcome.skipped);
     let sent_at_return = sink.received_count();

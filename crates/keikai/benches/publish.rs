@@ -13,7 +13,6 @@
 use std::time::Instant;
 
 use jiff::SignedDuration;
-use keikai_domain::audit::AuditActor;
 
 mod common;
 
@@ -29,9 +28,13 @@ async fn run(url: &str, n: usize) -> f64 {
     } = world(url, n).await;
     clock.advance(SignedDuration::from_hours(1));
     let t0 = Instant::now();
-    let outcome = keikai_web::publishing::publish_release(&state, release.id(), AuditActor::System)
-        .await
-        .unwrap();
+    let outcome = keikai_app::publishing::publish_release(
+        &state.app,
+        &keikai_app::Caller::system(),
+        release.id(),
+    )
+    .await
+    .unwrap();
     let secs = t0.elapsed().as_secs_f64();
     assert_eq!(outcome.published.len(), n, "{:?}", outcome.skipped);
     let artifacts = store.list_artifacts(None).await.unwrap();

@@ -468,6 +468,11 @@ impl Config {
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
+    /// What the use cases read, for the commands that call the application without serving.
+    pub fn app(&self) -> keikai_app::AppConfig {
+        self.web().app_config()
+    }
+
     pub fn web(&self) -> keikai_web::WebConfig {
         keikai_web::WebConfig {
             secure_cookies: self.public_url.starts_with("https://"),

@@ -6,23 +6,28 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use keikai_domain::SystemClock;
+use keikai_app::{App, Caller};
+use keikai_store::Store;
 
 use crate::UserError;
 use crate::config::Config;
 
-/// Writes every public file under `dir` (created if needed). Files are written to a temporary
-/// name and renamed, so a web server never serves half a file.
-pub async fn export(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
+/// The application on the configured database, without serving it.
+async fn open_app(config: &Config) -> anyhow::Result<(App, Arc<dyn Store>)> {
     let store = crate::serve::open_store(config).await?;
     store
         .check_schema()
         .await
         .map_err(|e| UserError(e.to_string()))?;
-    let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
-    let files = keikai_web::public_site::public_tree(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let app = crate::serve::application(config, store.clone());
+    Ok((app, store))
+}
+
+/// Writes every public file under `dir` (created if needed). Files are written to a temporary
+/// name and renamed, so a web server never serves half a file.
+pub async fn export(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
+    let (app, store) = open_app(config).await?;
+    let files = keikai_app::public::tree(&app).await?;
     let mut bytes = 0usize;
     for f in &files {
         let path = safe_join(dir, &f.path)?;
@@ -72,18 +77,10 @@ pub enum KeyCommand {
 }
 
 pub async fn key(config: &Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
-    let store = crate::serve::open_store(config).await?;
-    store
-        .check_schema()
-        .await
-        .map_err(|e| UserError(e.to_string()))?;
+    let (app, store) = open_app(config).await?;
     match cmd {
         KeyCommand::Show => {
-            let state =
-                keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
-            let key = keikai_web::publishing::provider_key(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let key = keikai_app::publishing::provider_key(&app).await?;
             print!(
                 "{}",
                 key.public_key_armored()
@@ -94,22 +91,17 @@ pub async fn key(config: &Config, cmd: KeyCommand) -> anyhow::Result<ExitCode> {
         KeyCommand::Import { file } => {
             let armored = std::fs::read_to_string(&file)
                 .map_err(|e| UserError(format!("cannot read {}: {e}", file.display())))?;
-            let key = keikai_openpgp::ProviderKey::from_armored_secret(&armored)
-                .map_err(|e| UserError(format!("{}: {e}", file.display())))?;
-            let normalised = key
-                .to_armored_secret()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let stored = store
-                .put_setting_if_absent(keikai_web::publishing::KEY_SETTING, &normalised)
-                .await?;
-            if stored != normalised {
-                return Err(UserError(
-                    "a provider key exists already; documents published so far are signed with it"
-                        .to_owned(),
-                )
-                .into());
-            }
-            println!("Imported the provider key {}", key.fingerprint());
+            let fingerprint = keikai_app::publishing::import_key(&app, &Caller::cli(), &armored)
+                .await
+                .map_err(|e| match e {
+                    // The file is not a usable key, or a key exists: the operator's to fix.
+                    keikai_app::Error::Invalid { message, .. } => {
+                        UserError(format!("{}: {message}", file.display())).into()
+                    }
+                    keikai_app::Error::Conflict(message) => UserError(message).into(),
+                    other => anyhow::Error::from(other),
+                })?;
+            println!("Imported the provider key {fingerprint}");
         }
     }
     store.close().await;

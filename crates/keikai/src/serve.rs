@@ -35,7 +35,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 /// The application on the real clock, for the command line's use cases.
 pub fn application(config: &Config, store: Arc<dyn Store>) -> App {
-    App::new(store, config.web().app_config(), Arc::new(SystemClock))
+    App::new(store, config.app(), Arc::new(SystemClock))
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -51,10 +51,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state.app.clone()));
     // Make (or load) the signing key before the first publication or message needs it, so
     // that a broken key is reported at start.
-    let provider_key = keikai_web::publishing::provider_key(&state)
+    let provider_key = keikai_app::publishing::provider_key(&state.app)
         .await
-        .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {}", e.message))?;
-    tokio::spawn(keikai_web::publishing::run_scheduler(state.clone()));
+        .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {e}"))?;
+    tokio::spawn(keikai_web::schedule::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
     let distribution = keikai_web::distribution::config(&state);
     let jobs = start_jobs(

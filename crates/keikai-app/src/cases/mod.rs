@@ -22,7 +22,7 @@ use jiff::Timestamp;
 use keikai_domain::audit::Change;
 use keikai_domain::case::{Case, CaseIndex, CaseKind, CaseMessage, CaseState};
 use keikai_domain::{Action, AdvisoryId, Branch, BranchId, OrgId, OrgKind, Role, User, UserId};
-use keikai_store::{AdvisoryFilter, CaseFilter, CaseSummary, Effects, NewNotification, StoreError};
+use keikai_store::{CaseFilter, CaseSummary, Effects, NewNotification, StoreError};
 
 pub use commands::*;
 pub use messages::*;
@@ -169,10 +169,7 @@ impl Loaded {
     /// Refuses a change based on another revision than the one loaded (after the command
     /// found what it names, so that a missing thing is "not found" first).
     pub fn expect(&self, revision: Option<i64>) -> Result<()> {
-        match revision {
-            Some(r) if r != self.case.revision => Err(Error::conflict(CONFLICT_MESSAGE)),
-            _ => Ok(()),
-        }
+        crate::error::expect_revision(self.case.revision, revision, CONFLICT_MESSAGE)
     }
 
     /// When the change happens.
@@ -196,10 +193,7 @@ pub(crate) async fn save(app: &App, case: &Case, fx: &Effects) -> Result<Case> {
 }
 
 pub(crate) fn save_error(e: StoreError) -> Error {
-    match e {
-        StoreError::Conflict(_) => Error::conflict(CONFLICT_MESSAGE),
-        other => other.into(),
-    }
+    crate::error::save_error(CONFLICT_MESSAGE, e)
 }
 
 // ---------------------------------------------------------------- people
@@ -314,6 +308,17 @@ pub struct CaseQuery {
 /// The most characters a search may have.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
+/// The text of a search (`q`), refused when it is longer than [`MAX_SEARCH_CHARS`].
+pub(crate) fn search_text(q: Option<&str>) -> Result<Option<String>> {
+    match q {
+        Some(q) if q.chars().count() > MAX_SEARCH_CHARS => Err(Error::invalid(
+            "q",
+            format!("q: at most {MAX_SEARCH_CHARS} characters"),
+        )),
+        q => Ok(q.map(str::to_owned)),
+    }
+}
+
 impl CaseQuery {
     fn filter(&self, app: &App, who: &Caller, now: Timestamp) -> Result<CaseFilter> {
         let scope = who
@@ -341,15 +346,7 @@ impl CaseQuery {
             f.deadline_before = Some(now);
         }
         f.emergency = self.emergency;
-        if let Some(q) = &self.text
-            && q.chars().count() > MAX_SEARCH_CHARS
-        {
-            return Err(Error::invalid(
-                "q",
-                format!("q: at most {MAX_SEARCH_CHARS} characters"),
-            ));
-        }
-        f.text.clone_from(&self.text);
+        f.text = search_text(self.text.as_deref())?;
         f.limit = PAGE_SIZE;
         f.offset = self.page.max(1).saturating_sub(1).saturating_mul(PAGE_SIZE);
         Ok(f)
@@ -462,16 +459,8 @@ async fn workspace(app: &App, who: &Caller, case: &Case) -> Result<Workspace> {
         None => None,
     };
     let advisory = if who.allows(Action::ViewAdvisories) {
-        let filter = AdvisoryFilter {
-            case: Some(case.id),
-            limit: 1,
-            ..AdvisoryFilter::default()
-        };
-        store
-            .list_advisories(&filter)
+        crate::advisories::for_case(app, case.id)
             .await?
-            .into_iter()
-            .next()
             .map(|a| (a.id, a.tracking_id))
     } else {
         None

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use keikai_domain::Action;
 use keikai_openpgp::ProviderKey;
 
-use crate::{App, Error, Result};
+use crate::{App, Caller, Error, Result};
 
 /// Where the provider's signing key is kept (armored secret key), shared by every instance.
 pub const KEY_SETTING: &str = "openpgp.provider_key";
@@ -36,4 +37,26 @@ pub async fn provider_key(app: &App) -> Result<Arc<ProviderKey>> {
         .map_err(|e| Error::internal(format!("the stored signing key is unreadable: {e}")))?;
     let key = Arc::new(key);
     Ok(app.inner.provider_key.get_or_init(|| key).clone())
+}
+
+/// Makes an organisation's own OpenPGP secret key (ASCII armor, unprotected) the provider
+/// key, while there is none yet: documents published so far are signed with the key there
+/// is, so it is never replaced. Returns the key's fingerprint.
+pub async fn import_key(app: &App, who: &Caller, armored: &str) -> Result<String> {
+    who.require(Action::ManageReleases)?;
+    let key = ProviderKey::from_armored_secret(armored)
+        .map_err(|e| Error::invalid("key", format!("key: {e}")))?;
+    let normalised = key
+        .to_armored_secret()
+        .map_err(|e| Error::internal(format!("cannot encode the signing key: {e}")))?;
+    let stored = app
+        .store()
+        .put_setting_if_absent(KEY_SETTING, &normalised)
+        .await?;
+    if stored != normalised {
+        return Err(Error::conflict(
+            "a provider key exists already; documents published so far are signed with it",
+        ));
+    }
+    Ok(key.fingerprint())
 }

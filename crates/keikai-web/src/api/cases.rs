@@ -18,8 +18,8 @@ use keikai_app::cases::{
 use keikai_app::{App, Caller};
 use keikai_domain::audit::AuditEntry;
 use keikai_domain::case::{
-    Case, CaseClock, CaseKind, CaseMessage, CaseState, CraReport, Justification, Report,
-    Visibility, VulnerabilityInput,
+    Case, CaseClock, CaseKind, CaseMessage, CaseState, CraReport, Justification, ProductStatusKind,
+    Report, Visibility, VulnerabilityInput,
 };
 use keikai_domain::{Action, BranchId, OrgId, UserId, VulnerabilityId};
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use utoipa::ToSchema;
 
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
-use crate::http::extract::{ApiJson, blank_to_none, lenient_i64, opt_bool, opt_id};
+use crate::http::extract::{ApiJson, blank_to_none, lenient_i64, opt_bool, opt_id, page_number};
 use crate::http::state::AppState;
 
 // ---------------------------------------------------------------- request bodies
@@ -64,16 +64,7 @@ pub struct CaseListQuery {
 impl CaseListQuery {
     /// The page asked for, from 1.
     pub fn page(&self) -> AppResult<u32> {
-        match blank_to_none(self.page.as_deref()) {
-            None => Ok(1),
-            Some(t) => t
-                .parse::<u32>()
-                .ok()
-                .filter(|p| (1..=100_000).contains(p))
-                .ok_or_else(|| {
-                    AppError::invalid("page", format!("page: \"{t}\" is not a page number"))
-                }),
-        }
+        page_number(self.page.as_deref())
     }
 
     pub fn query(&self) -> AppResult<app::CaseQuery> {
@@ -152,23 +143,34 @@ pub struct ProductStatusInput {
 }
 
 impl ProductStatusInput {
+    /// The product version, the status and the justification named (the case and the
+    /// advisory editors post the same form).
+    pub fn parts(&self) -> AppResult<(BranchId, ProductStatusKind, Option<Justification>)> {
+        let branch = opt_id::<BranchId>("branch_id", "a product version", Some(&self.branch_id))?
+            .ok_or_else(|| {
+            AppError::invalid("branch_id", "branch_id: choose a product version")
+        })?;
+        Ok((
+            branch,
+            self.status.trim().parse()?,
+            blank_to_none(self.justification.as_deref())
+                .map(str::parse::<Justification>)
+                .transpose()?,
+        ))
+    }
+
     pub fn command(
         self,
         case: CaseNumber,
         vulnerability: VulnerabilityId,
     ) -> AppResult<SetProductStatus> {
-        let branch = opt_id::<BranchId>("branch_id", "a product version", Some(&self.branch_id))?
-            .ok_or_else(|| {
-            AppError::invalid("branch_id", "branch_id: choose a product version")
-        })?;
+        let (branch, status, justification) = self.parts()?;
         Ok(SetProductStatus {
             case,
             vulnerability,
             branch,
-            status: self.status.trim().parse()?,
-            justification: blank_to_none(self.justification.as_deref())
-                .map(str::parse::<Justification>)
-                .transpose()?,
+            status,
+            justification,
             revision: self.revision,
         })
     }

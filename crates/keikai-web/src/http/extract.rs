@@ -105,14 +105,20 @@ pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Er
     match Option::<Raw>::deserialize(d)? {
         None => Ok(None),
         Some(Raw::Int(n)) => Ok(Some(n)),
-        Some(Raw::Text(t)) if t.trim().is_empty() => Ok(None),
-        Some(Raw::Text(t)) => t
-            .trim()
-            .trim_start_matches('#')
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("\"{t}\" is not a number"))),
+        Some(Raw::Text(t)) => lenient_number(&t).map_err(serde::de::Error::custom),
     }
+}
+
+/// A number as a form field holds it: blank is none, `#7` is 7, anything else is refused.
+pub fn lenient_number(t: &str) -> Result<Option<i64>, String> {
+    let n = t.trim();
+    if n.is_empty() {
+        return Ok(None);
+    }
+    n.trim_start_matches('#')
+        .parse()
+        .map(Some)
+        .map_err(|_| format!("\"{t}\" is not a number"))
 }
 
 /// A text field left blank means "not given".
@@ -132,6 +138,20 @@ pub fn opt_id<T: std::str::FromStr>(
                 .map_err(|_| AppError::invalid(field, format!("{field}: \"{t}\" is not {what} id")))
         })
         .transpose()
+}
+
+/// The page a list query asks for, from 1 (blank: the first).
+pub fn page_number(s: Option<&str>) -> AppResult<u32> {
+    match blank_to_none(s) {
+        None => Ok(1),
+        Some(t) => t
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p))
+            .ok_or_else(|| {
+                AppError::invalid("page", format!("page: \"{t}\" is not a page number"))
+            }),
+    }
 }
 
 /// A yes/no field of a query: blank is none.

@@ -31,6 +31,12 @@ pub(crate) fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `revision` a form carries (see [`crate::http::extract::lenient_i64`]).
+pub(crate) fn revision(pairs: &Pairs) -> AppResult<Option<i64>> {
+    crate::http::extract::lenient_number(&field(pairs, "revision"))
+        .map_err(|e| AppError::invalid("revision", format!("revision: {e}")))
+}
+
 /// A read-only API token may not submit anything, whatever the route.
 pub(crate) fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
     if ctx

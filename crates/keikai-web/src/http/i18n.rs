@@ -1,6 +1,7 @@
 //! The language of a request. The catalogue itself is [`keikai_app::i18n`].
 
 use axum::http::{HeaderMap, header};
+use jiff::tz::TimeZone;
 use keikai_domain::Locale;
 
 pub use keikai_app::i18n::{t, t_with};
@@ -40,6 +41,15 @@ pub fn negotiate(
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     ranked.first().map_or(Locale::En, |(_, l)| *l)
+}
+
+/// The zone a viewer reads times in: Japan's for a Japanese-speaking viewer, UTC otherwise.
+/// Users have no zone setting; their language is the best hint there is.
+pub fn viewer_zone(lang: Locale) -> TimeZone {
+    match lang {
+        Locale::Ja => TimeZone::get("Asia/Tokyo").unwrap_or(TimeZone::UTC),
+        Locale::En => TimeZone::UTC,
+    }
 }
 
 #[cfg(test)]

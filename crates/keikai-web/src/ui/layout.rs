@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use keikai_domain::{Action, Locale, User};
 
 use crate::http::ctx::Ctx;
-use crate::http::error::{AppResult, ErrorInfo, Surface};
+use crate::http::error::{AppError, AppResult, ErrorInfo, Surface};
 use crate::http::i18n;
 
 /// What the base layout needs on every page.
@@ -143,6 +143,33 @@ where
         }
         Err(e) => Err(e),
     }
+}
+
+/// Runs a use case on the command a form made, when the form made one.
+pub(crate) async fn attempt<C, T, F>(
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+) -> AppResult<T>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+{
+    match command {
+        Ok(c) => run(c).await.map_err(AppError::from),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`after_submit`] where success goes to the page of what the form made or changed.
+pub(crate) async fn after_submit_to<T, Fut>(
+    result: AppResult<T>,
+    target: impl FnOnce(&T) -> String,
+    rerender: impl FnOnce(String, StatusCode) -> Fut,
+) -> AppResult<Response>
+where
+    Fut: Future<Output = AppResult<Response>>,
+{
+    let to = result.as_ref().map(target).unwrap_or_default();
+    after_submit(result, &to, rerender).await
 }
 
 /// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.

@@ -2,6 +2,7 @@
 //! (303) on success, or show the page again with the error on failure.
 
 pub mod admin;
+pub mod advisories;
 pub mod cases;
 pub mod cvss;
 pub mod dashboard;
@@ -11,3 +12,5 @@ pub mod login;
 pub mod partner_portal;
 pub mod partners;
 pub mod profile;
+pub mod public_site;
+pub mod releases;

@@ -31,7 +31,7 @@ use crate::ui::layout::{Page, after_submit, render};
 /// differs.
 pub(crate) fn when(state: &AppState, ctx: &Ctx, t: Timestamp) -> String {
     let main = state.app.config().publishing.schedule.display(t);
-    let viewer = display_in(t, &crate::advisories::viewer_zone(ctx.lang));
+    let viewer = display_in(t, &crate::http::i18n::viewer_zone(ctx.lang));
     if viewer == main {
         main
     } else {

@@ -233,7 +233,9 @@ pub async fn world(url: &str, n: usize) -> World {
         "EXAMPLE".to_owned(),
     ));
     let state = keikai_web::AppState::new(store.clone(), config, clock.clone());
-    keikai_web::publishing::provider_key(&state).await.unwrap();
+    keikai_app::publishing::provider_key(&state.app)
+        .await
+        .unwrap();
     let release = Release::plan(
         ReleaseKind::Monthly,
         state

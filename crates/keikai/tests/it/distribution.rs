@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use jiff::SignedDuration;
 use keikai_domain::advisory::Tlp;
-use keikai_domain::audit::AuditActor;
 use keikai_domain::{Clock, Email};
 use keikai_jobs::distribution::{
     DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
@@ -157,9 +156,10 @@ async fn publish_one(f: &Fixture, title: &str) {
     let r = f.release(60).await;
     f.approve_and_schedule(&a, &r).await;
     let state = f.state(f.app.store.clone());
-    let outcome = keikai_web::publishing::publish_release(&state, r.id(), AuditActor::System)
-        .await
-        .unwrap();
+    let outcome =
+        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
+            .await
+            .unwrap();
     assert_eq!(outcome.published.len(), 1, "{:?}", outcome.skipped);
 }
 

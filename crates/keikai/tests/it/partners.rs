@@ -4,7 +4,7 @@
 
 use jiff::SignedDuration;
 use keikai_domain::advisory::{Advisory, Tlp};
-use keikai_domain::audit::{AuditActor, Change};
+use keikai_domain::audit::Change;
 use keikai_domain::case::{ProductStatus, ProductStatusKind};
 use keikai_domain::{BranchCategory, OrgId, OrgKind, Role, Scope, UserId};
 use keikai_store::Effects;
@@ -484,9 +484,13 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     let w = world().await;
     let app = &w.f.app;
     let state = w.f.state(app.store.clone());
-    keikai_web::publishing::publish_release(&state, w.release.id(), AuditActor::System)
-        .await
-        .unwrap();
+    keikai_app::publishing::publish_release(
+        &state.app,
+        &keikai_app::Caller::system(),
+        w.release.id(),
+    )
+    .await
+    .unwrap();
     // Public files exist now, and carry no partner content.
     let (status, _) = fetch(
         app,
@@ -510,7 +514,7 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     }
     let all = [ROUTER_SECRET, OFFICE_SECRET];
     // What `keikai export` writes for a static server carries none of it either.
-    let tree = keikai_web::public_site::public_tree(&state).await.unwrap();
+    let tree = keikai_app::public::tree(&state.app).await.unwrap();
     assert!(tree.len() > 10, "{}", tree.len());
     for file in &tree {
         let text = String::from_utf8_lossy(&file.bytes);

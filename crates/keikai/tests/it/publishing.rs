@@ -250,10 +250,11 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     // Two instances, each with its own connection to the one database.
     let one = f.state(f.app.store.clone());
     let two = f.state(f.app.db.connect().await);
+    let system = keikai_app::Caller::system();
     // Before its time nothing happens.
     let (x, y) = tokio::join!(
-        keikai_web::publishing::publish_due(&one),
-        keikai_web::publishing::publish_due(&two)
+        keikai_app::publishing::publish_due(&one.app, &system),
+        keikai_app::publishing::publish_due(&two.app, &system)
     );
     assert!(x.unwrap().is_empty() && y.unwrap().is_empty());
     assert_eq!(
@@ -265,8 +266,8 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
 
     f.app.clock.advance(SignedDuration::from_mins(61));
     let (x, y) = tokio::join!(
-        keikai_web::publishing::publish_due(&one),
-        keikai_web::publishing::publish_due(&two)
+        keikai_app::publishing::publish_due(&one.app, &system),
+        keikai_app::publishing::publish_due(&two.app, &system)
     );
     let published: Vec<_> = x
         .unwrap()
@@ -279,7 +280,7 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     assert_eq!(published[0].version, 1);
     // Once more, nothing.
     assert!(
-        keikai_web::publishing::publish_due(&one)
+        keikai_app::publishing::publish_due(&one.app, &system)
             .await
             .unwrap()
             .is_empty()
@@ -719,7 +720,7 @@ pub(crate) async fn prepare(
         return None;
     }
     let (tracking_id, fingerprint) = published_sample(app).await;
-    let file = keikai_web::publishing::csaf_file_name(&tracking_id);
+    let file = keikai_app::publishing::csaf_file_name(&tracking_id);
     let path = match template {
         "/.well-known/csaf/openpgp/{file}" => {
             format!("/.well-known/csaf/openpgp/{fingerprint}.asc")
@@ -760,8 +761,10 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         keikai_web::WebConfig::default(),
         app.clock.clone(),
     );
-    let key = keikai_web::publishing::provider_key(&state).await.unwrap();
-    let public = keikai_web::public_site::public_advisories(&state, None)
+    let key = keikai_app::publishing::provider_key(&state.app)
+        .await
+        .unwrap();
+    let public = keikai_app::public::advisories(&state.app, None)
         .await
         .unwrap();
     if let Some(a) = public.first() {
@@ -831,9 +834,10 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         )
         .await
         .unwrap();
-    let outcome = keikai_web::publishing::publish_release(&state, r.id(), AuditActor::System)
-        .await
-        .unwrap();
+    let outcome =
+        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
+            .await
+            .unwrap();
     assert_eq!(outcome.published.len(), 1, "{outcome:?}");
     (a.tracking_id.clone(), key.fingerprint())
 }
@@ -845,7 +849,7 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     let r1 = f.release(10).await;
     f.approve_and_schedule(&a, &r1).await;
     let state = f.state(f.app.store.clone());
-    keikai_web::publishing::publish_release(&state, r1.id(), AuditActor::System)
+    keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r1.id())
         .await
         .unwrap();
     let tid = &a.tracking_id;
@@ -895,9 +899,10 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
         .unwrap();
     let r2 = f.release(10).await;
     f.approve_and_schedule(&a, &r2).await;
-    let out = keikai_web::publishing::publish_release(&state, r2.id(), AuditActor::System)
-        .await
-        .unwrap();
+    let out =
+        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r2.id())
+            .await
+            .unwrap();
     assert_eq!(out.published[0].version, 2);
 
     let (status, doc) = f.body(csaf).await;
@@ -971,7 +976,7 @@ async fn the_export_matches_the_site_and_passes_the_peer_validators() {
     f.approve_and_schedule(&a, &r).await;
     f.approve_and_schedule(&amber, &r).await;
     let state = f.state(f.app.store.clone());
-    keikai_web::publishing::publish_release(&state, r.id(), AuditActor::System)
+    keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -1,8 +1,8 @@
 //! The editor pages: the advisory list, one advisory (its two languages side by side, the
 //! facts, the vulnerabilities with product statuses, scores and remediations, the reviews,
-//! the edit history and the schedule), the diff of one edit, the releases and the
-//! release-readiness page. Every form posts to the service in [`crate::advisories`] and
-//! redirects back (303), or shows the page again with the error (422, the field named).
+//! the edit history and the schedule) and the diff of one edit. Every form calls one use case
+//! of [`keikai_app::advisories`] and redirects back (303), or shows the page again with the
+//! error (422, the field named).
 
 use std::collections::HashMap;
 
@@ -12,39 +12,41 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use keikai_app::advisories::{
+    self as app, AddRemediation, Entry, NewAdvisory, SCORE_VERSIONS, SetProductStatus, SetScore,
+};
 use keikai_domain::advisory::{
     Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Reference,
-    ReviewState, Tlp, TranslationState, Verdict,
+    RemediationInput, ReviewState, Tlp, TranslationState, Verdict,
 };
-use keikai_domain::case::{Justification, ProductStatusKind, RemediationCategory};
+use keikai_domain::case::{
+    CvssVector, Justification, ProductStatus, ProductStatusKind, RemediationCategory,
+};
 use keikai_domain::partner::{PartnerEdition, PartnerEditionInput};
-use keikai_domain::release::{Release, ReleaseKind, ReleaseState, display_in};
-use keikai_domain::{Action, BranchCategory, BranchId, Locale, UserId};
+use keikai_domain::{Action, AdvisoryId, BranchCategory, BranchId, Locale, VulnerabilityId};
 use serde::Deserialize;
 
-use crate::advisories::{
-    self, AdvisoryQuery, NewAdvisoryInput, NewReleaseInput, RemediationBody, RescheduleInput,
-    ReviewInput, ScheduleInput, ScoreBody, StartRevisionInput, TextInput, lenient_revision,
+use crate::api::advisories::{
+    AdvisoryQuery, NewAdvisoryInput, ReviewInput, ScheduleInput, TextInput, language,
 };
+use crate::api::cases::ProductStatusInput;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::UiForm;
-use crate::http::extract::lenient_i64;
-use crate::http::forms::{Pairs, fields};
+use crate::http::extract::{UiForm, lenient_i64};
+use crate::http::forms::{Pairs, field, fields, revision};
 use crate::http::i18n;
 use crate::http::state::AppState;
 use crate::ui::cases::branch_paths;
-use crate::ui::layout::{Page, after_submit, render};
-use keikai_app::cases as app_cases;
+use crate::ui::layout::{Page, after_submit_to, attempt, render};
 
 /// Options of a `<select>`: (value, label).
 type Options = Vec<(String, String)>;
 
-fn at(t: Timestamp) -> String {
+pub(crate) fn at(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-fn state_label(lang: Locale, s: AdvisoryState) -> String {
+pub(crate) fn state_label(lang: Locale, s: AdvisoryState) -> String {
     i18n::t(lang, &format!("advisory-state-{}", s.as_str()))
 }
 
@@ -65,9 +67,9 @@ fn translation_key(t: TranslationState) -> &'static str {
 }
 
 /// A state shown as a badge: its CSS class and its label.
-struct Badge {
-    class: &'static str,
-    label: String,
+pub(crate) struct Badge {
+    pub(crate) class: &'static str,
+    pub(crate) label: String,
 }
 
 fn review_badge(lang: Locale, r: ReviewState) -> Badge {
@@ -91,17 +93,17 @@ fn yes_no(lang: Locale, b: bool) -> String {
 }
 
 /// What the readiness columns of a list show for one advisory.
-struct ReadinessView {
-    review: Badge,
-    en: Badge,
-    ja: Badge,
-    fixed: bool,
-    fixed_label: String,
-    ready: bool,
-    ready_label: String,
+pub(crate) struct ReadinessView {
+    pub(crate) review: Badge,
+    pub(crate) en: Badge,
+    pub(crate) ja: Badge,
+    pub(crate) fixed: bool,
+    pub(crate) fixed_label: String,
+    pub(crate) ready: bool,
+    pub(crate) ready_label: String,
 }
 
-fn readiness_view(lang: Locale, a: &Advisory) -> ReadinessView {
+pub(crate) fn readiness_view(lang: Locale, a: &Advisory) -> ReadinessView {
     let r = a.readiness();
     ReadinessView {
         review: review_badge(lang, r.review),
@@ -177,7 +179,7 @@ fn list_link(q: &str, state: &str, page: u32) -> String {
 }
 
 async fn list_page(
-    state: &AppState,
+    s: &AppState,
     ctx: &Ctx,
     q: &AdvisoryQuery,
     draft: NewAdvisoryInput,
@@ -185,7 +187,7 @@ async fn list_page(
     status: StatusCode,
 ) -> AppResult<Response> {
     let lang = ctx.lang;
-    let (found, more) = advisories::list(state, ctx, q).await?;
+    let (found, more) = app::list(&s.app, &ctx.caller, &q.query()?).await?;
     let page_no = q.page_number().unwrap_or(1);
     let rows = found
         .iter()
@@ -224,50 +226,52 @@ async fn list_page(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     query: Result<Query<AdvisoryQuery>, QueryRejection>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewAdvisories)?;
+    ctx.signed_in()?;
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let draft = NewAdvisoryInput {
         language: Some(ctx.lang.as_str().to_owned()),
         ..NewAdvisoryInput::default()
     };
-    list_page(&state, &ctx, &q, draft, None, StatusCode::OK).await
+    list_page(&s, &ctx, &q, draft, None, StatusCode::OK).await
+}
+
+/// The editor of a new or existing advisory.
+fn editor_url(id: AdvisoryId) -> String {
+    format!("/editor/advisories/{id}")
 }
 
 pub async fn create(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     UiForm(form): UiForm<NewAdvisoryInput>,
 ) -> AppResult<Response> {
-    match advisories::create(&state, &ctx, &form).await {
-        Ok((a, _)) => Ok(Redirect::to(&format!("/editor/advisories/{}", a.id)).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            list_page(
-                &state,
-                &ctx,
-                &AdvisoryQuery::default(),
-                form,
-                Some(e.message),
-                e.status,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    ctx.signed_in()?;
+    let result = attempt(form.command(ctx.lang), |c: NewAdvisory| {
+        app::create(&s.app, &ctx.caller, c)
+    })
+    .await;
+    let first_page = AdvisoryQuery::default();
+    after_submit_to(
+        result,
+        |(a, _)| editor_url(a.id),
+        |msg, status| list_page(&s, &ctx, &first_page, form, Some(msg), status),
+    )
+    .await
 }
 
 /// The button on the case page: the advisory made from the case (new, or the one made
 /// before).
 pub async fn create_from_case(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Response> {
-    let (a, _) = advisories::create_from_case(&state, &ctx, &number).await?;
-    Ok(Redirect::to(&format!("/editor/advisories/{}", a.id)).into_response())
+    let (a, _) = app::create_from_case(&s.app, &ctx.caller, ctx.id(&number)?).await?;
+    Ok(Redirect::to(&editor_url(a.id)).into_response())
 }
 
 // ---------------------------------------------------------------- the editor
@@ -539,17 +543,6 @@ fn products_text(lang: Locale, paths: &HashMap<BranchId, String>, ids: &[BranchI
     }
 }
 
-/// Display names of users, for reviews and edits.
-async fn names_of(state: &AppState, ctx: &Ctx, a: &Advisory) -> AppResult<HashMap<UserId, String>> {
-    let ids: Vec<UserId> = a
-        .edits
-        .iter()
-        .map(|e| e.editor)
-        .chain(a.reviews.iter().map(|r| r.reviewer))
-        .collect();
-    Ok(app_cases::names(&state.app, &ctx.caller, ids).await?)
-}
-
 fn column(lang: Locale, of: Locale, a: &Advisory, draft: Option<&TextInput>) -> LangColumn {
     let t = a.content.text.get(of);
     let (title, summary, description, impact, faqs) = match draft {
@@ -620,41 +613,35 @@ fn column(lang: Locale, of: Locale, a: &Advisory, draft: Option<&TextInput>) -> 
 }
 
 async fn editor_page(
-    state: &AppState,
+    s: &AppState,
     ctx: &Ctx,
     id: &str,
     drafts: Drafts,
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let a = advisories::load(state, ctx, id).await?;
+    let app::EditorView {
+        advisory: a,
+        case_number,
+        release,
+        planned,
+        branches,
+        names,
+        partner_edition,
+    } = app::editor(&s.app, &ctx.caller, id).await?;
     let lang = ctx.lang;
-    let schedule = &state.config.publishing.schedule;
-    let branches = state.store.list_branches().await?;
+    let config = s.app.config();
+    let schedule = &config.publishing.schedule;
     let paths = branch_paths(&branches);
-    let names = names_of(state, ctx, &a).await?;
-    let name_of = |u: UserId| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
-    let case_number = match a.case_id {
-        Some(c) => match state.store.get_case(c).await {
-            Ok(case) => Some(case.number),
-            Err(keikai_store::StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let release = match a.release {
-        Some(r) => match state.store.get_release(r).await {
-            Ok(rel) => Some((
-                rel.id().to_string(),
-                rel.title().to_owned(),
-                schedule.display(rel.scheduled_at()),
-            )),
-            Err(keikai_store::StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    let (planned, _) = advisories::releases(state, ctx, 0).await?;
+    let name_of =
+        |u: keikai_domain::UserId| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
+    let release = release.map(|rel| {
+        (
+            rel.id().to_string(),
+            rel.title().to_owned(),
+            schedule.display(rel.scheduled_at()),
+        )
+    });
     let releases = planned
         .iter()
         .map(|r| {
@@ -743,25 +730,20 @@ async fn editor_page(
             acknowledgments_text(&a.content.acknowledgments),
         )
     });
-    let edition = if ctx.allows(Action::ManagePartners) {
-        let current = state.store.partner_edition(a.id).await?;
-        Some(EditionView {
-            updated: current
-                .as_ref()
-                .map(|e| at(e.updated_at))
-                .unwrap_or_default(),
-            form: drafts
-                .edition
-                .clone()
-                .or_else(|| current.as_ref().map(EditionForm::of))
-                .unwrap_or_else(|| EditionForm {
-                    tlp: Tlp::Amber.as_str().to_owned(),
-                    ..EditionForm::default()
-                }),
-        })
-    } else {
-        None
-    };
+    let edition = partner_edition.map(|written| EditionView {
+        updated: written
+            .as_ref()
+            .map(|e| at(e.updated_at))
+            .unwrap_or_default(),
+        form: drafts
+            .edition
+            .clone()
+            .or_else(|| written.as_ref().map(EditionForm::of))
+            .unwrap_or_else(|| EditionForm {
+                tlp: Tlp::Amber.as_str().to_owned(),
+                ..EditionForm::default()
+            }),
+    });
     let mut page = ctx.page("advisory-title");
     page.title = format!("{} {}", a.tracking_id, a.title(lang));
     page.error = error;
@@ -787,8 +769,7 @@ async fn editor_page(
         tlp: a.content.tlp.as_str(),
         tlps: Tlp::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         severity: a.content.severity.clone().unwrap_or_default(),
-        severities: state
-            .config
+        severities: config
             .severity_scale
             .levels()
             .iter()
@@ -860,11 +841,11 @@ async fn editor_page(
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    editor_page(&state, &ctx, &id, Drafts::default(), None, StatusCode::OK).await
+    editor_page(&s, &ctx, &id, Drafts::default(), None, StatusCode::OK).await
 }
 
 // ---------------------------------------------------------------- one edit's diff
@@ -912,22 +893,27 @@ fn name_products(line: &str, paths: &HashMap<BranchId, String>) -> String {
 }
 
 pub async fn edit_diff(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, number)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (a, edit, fields) = advisories::edit_diff(&state, &ctx, &id, &number).await?;
+    let app::DiffView {
+        advisory: a,
+        edit,
+        fields,
+        branches,
+        names,
+    } = app::diff_view(&s.app, &ctx.caller, &id, ctx.id(&number)?).await?;
     let lang = ctx.lang;
     // Only the product versions the two contents name are looked for in the lines.
     let mut named = edit.content.branch_ids();
     if let Some(before) = a.edits.iter().rev().find(|e| e.number < edit.number) {
         named.extend(before.content.branch_ids());
     }
-    let paths: HashMap<BranchId, String> = branch_paths(&state.store.list_branches().await?)
+    let paths: HashMap<BranchId, String> = branch_paths(&branches)
         .into_iter()
         .filter(|(id, _)| named.contains(id))
         .collect();
-    let names = names_of(&state, &ctx, &a).await?;
     let fields = fields
         .into_iter()
         .map(|f| DiffField {
@@ -981,23 +967,32 @@ pub async fn edit_diff(
 
 // ---------------------------------------------------------------- editor forms
 
-/// After a form: back to the editor (at `anchor`) on success, or the page again with the
-/// error and what was typed.
-async fn done(
-    state: &AppState,
+/// Where a form's error shows (an anchor of the editor) and what was typed, to show again.
+type Section<'a> = (&'a str, Drafts);
+
+fn at_section(anchor: &str) -> Section<'_> {
+    (anchor, Drafts::default())
+}
+
+/// One editor form: the command it made runs through its use case; success goes back to the
+/// editor at `anchor`, a mistake shows the editor again with the error and what was typed.
+async fn act<C, F>(
+    s: &AppState,
     ctx: &Ctx,
     id: &str,
-    result: AppResult<Advisory>,
-    anchor: &str,
-    drafts: Drafts,
-) -> AppResult<Response> {
-    let target = match &result {
-        Ok(a) => format!("/editor/advisories/{}#{anchor}", a.id),
-        Err(_) => String::new(),
-    };
-    after_submit(result, &target, |msg, status| {
-        editor_page(state, ctx, id, drafts, Some(msg), status)
-    })
+    (anchor, drafts): Section<'_>,
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+) -> AppResult<Response>
+where
+    F: Future<Output = keikai_app::Result<Advisory>>,
+{
+    let result = attempt(command, run).await;
+    after_submit_to(
+        result,
+        |a| format!("{}#{anchor}", editor_url(a.id)),
+        |msg, status| editor_page(s, ctx, id, drafts, Some(msg), status),
+    )
     .await
 }
 
@@ -1007,30 +1002,20 @@ pub struct RevisionForm {
     revision: Option<i64>,
 }
 
-fn field<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn revision_of(pairs: &Pairs) -> AppResult<Option<i64>> {
-    lenient_revision(field(pairs, "revision"))
-}
-
 pub async fn edit_text(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, lang)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
+    let of: Locale = ctx.id(&lang)?;
     let questions = fields(&pairs, "faq_question");
     let answers = fields(&pairs, "faq_answer");
     let input = TextInput {
-        title: field(&pairs, "title").to_owned(),
-        summary: field(&pairs, "summary").to_owned(),
-        description: field(&pairs, "description").to_owned(),
-        impact: field(&pairs, "impact").to_owned(),
+        title: field(&pairs, "title"),
+        summary: field(&pairs, "summary"),
+        description: field(&pairs, "description"),
+        impact: field(&pairs, "impact"),
         faqs: questions
             .into_iter()
             .zip(answers)
@@ -1039,21 +1024,22 @@ pub async fn edit_text(
         remediation_details: fields(&pairs, "remediation_details"),
         revision: None,
     };
-    let result = match revision_of(&pairs) {
-        Ok(revision) => {
-            let input = TextInput {
-                revision,
-                ..input.clone()
-            };
-            advisories::edit_text(&state, &ctx, &id, &lang, &input).await
+    let cmd = revision(&pairs).map(|revision| {
+        TextInput {
+            revision,
+            ..input.clone()
         }
-        Err(e) => Err(e),
-    };
+        .command(&id, of)
+    });
     let drafts = Drafts {
-        text: lang.parse::<Locale>().ok().map(|l| (l, input)),
+        text: Some((of, input)),
         ..Drafts::default()
     };
-    done(&state, &ctx, &id, result, &format!("text-{lang}"), drafts).await
+    let anchor = format!("text-{of}");
+    act(&s, &ctx, &id, (&anchor, drafts), cmd, |c| {
+        app::edit_text(&s.app, &ctx.caller, c)
+    })
+    .await
 }
 
 /// `POST /editor/advisories/{id}/partner-edition`: the partner edition, through the same
@@ -1064,35 +1050,37 @@ pub async fn partner_edition(
     Path(id): Path<String>,
     UiForm(form): UiForm<EditionForm>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManagePartners)?;
+    // The partner programme's use case asks the policy (ManagePartners) first.
+    ctx.signed_in()?;
     let result = match form.input() {
         Ok(input) => keikai_app::partners::put_edition(&state.app, &ctx.caller, &id, input)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e),
     };
-    let target = match &result {
-        Ok(e) => format!("/editor/advisories/{}#partner-edition", e.advisory_id),
-        Err(_) => String::new(),
-    };
     let drafts = Drafts {
         edition: Some(form),
         ..Drafts::default()
     };
-    after_submit(result, &target, |msg, status| {
-        editor_page(&state, &ctx, &id, drafts, Some(msg), status)
-    })
+    after_submit_to(
+        result,
+        |e| format!("{}#partner-edition", editor_url(e.advisory_id)),
+        |msg, status| editor_page(&state, &ctx, &id, drafts, Some(msg), status),
+    )
     .await
 }
 
 pub async fn confirm_translation(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, lang)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = advisories::confirm_translation(&state, &ctx, &id, &lang, form.revision).await;
-    done(&state, &ctx, &id, result, "texts", Drafts::default()).await
+    let lang: Locale = ctx.id(&lang)?;
+    act(&s, &ctx, &id, at_section("texts"), Ok(lang), |l| {
+        app::confirm_translation(&s.app, &ctx.caller, &id, l, form.revision)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1110,7 +1098,7 @@ pub struct FactsForm {
 }
 
 pub async fn edit_facts(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<FactsForm>,
@@ -1121,424 +1109,258 @@ pub async fn edit_facts(
         references: parse_references(&form.references),
         acknowledgments: parse_acknowledgments(&form.acknowledgments),
     };
-    let result = advisories::edit_facts(&state, &ctx, &id, &facts, form.revision).await;
     let drafts = Drafts {
         facts: Some((form.references, form.acknowledgments)),
         ..Drafts::default()
     };
-    done(&state, &ctx, &id, result, "facts", drafts).await
+    act(&s, &ctx, &id, ("facts", drafts), Ok(facts), |f| {
+        app::edit_facts(&s.app, &ctx.caller, &id, f, form.revision)
+    })
+    .await
+}
+
+/// A vulnerability of the advisory named in a path, and the editor's anchor for it.
+fn vulnerability(ctx: &Ctx, vid: &str) -> AppResult<(VulnerabilityId, String)> {
+    let v: VulnerabilityId = ctx.id(vid)?;
+    Ok((v, format!("v-{v}")))
 }
 
 pub async fn set_product_status(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
-    UiForm(form): UiForm<crate::api::cases::ProductStatusInput>,
+    UiForm(form): UiForm<ProductStatusInput>,
 ) -> AppResult<Response> {
-    let result = advisories::set_product_status(&state, &ctx, &id, &vid, &form).await;
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (v, anchor) = vulnerability(&ctx, &vid)?;
+    let cmd = form.parts().and_then(|(branch, status, justification)| {
+        Ok(SetProductStatus {
+            advisory: id.clone(),
+            vulnerability: v,
+            status: ProductStatus::new(branch, status, justification)?,
+            revision: form.revision,
+        })
+    });
+    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
+        app::set_product_status(&s.app, &ctx.caller, c)
+    })
     .await
 }
 
 pub async fn remove_product_status(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, vid, branch)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result =
-        advisories::remove_product_status(&state, &ctx, &id, &vid, &branch, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (v, anchor) = vulnerability(&ctx, &vid)?;
+    let branch: BranchId = ctx.id(&branch)?;
+    act(&s, &ctx, &id, at_section(&anchor), Ok(branch), |b| {
+        app::remove_product_status(&s.app, &ctx.caller, &id, v, b, form.revision)
+    })
     .await
+}
+
+/// Product version ids from a form; each must parse.
+fn branch_ids(field: &'static str, ids: &[String]) -> AppResult<Vec<BranchId>> {
+    let mut out = Vec::new();
+    for s in ids.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let id: BranchId = s.parse().map_err(|_| {
+            AppError::invalid(
+                field,
+                format!("{field}: \"{s}\" is not a product version id"),
+            )
+        })?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// A remediation form: the category, the details in `lang` (default: the caller's), the
+/// fixed version, KB, URL and the product versions it applies to (none: every affected one).
+fn remediation(
+    ctx: &Ctx,
+    id: &str,
+    vulnerability: VulnerabilityId,
+    pairs: &Pairs,
+) -> AppResult<AddRemediation> {
+    let opt = |name: &str| Some(field(pairs, name)).filter(|v| !v.trim().is_empty());
+    Ok(AddRemediation {
+        advisory: id.to_owned(),
+        vulnerability,
+        lang: language("lang", opt("lang").as_deref(), ctx.lang)?,
+        remediation: RemediationInput {
+            category: field(pairs, "category").trim().to_owned(),
+            details: field(pairs, "details"),
+            fixed_version: opt("fixed_version"),
+            kb: opt("kb"),
+            url: opt("url"),
+            branch_ids: branch_ids("branch_ids", &fields(pairs, "branch_ids"))?,
+        },
+        revision: revision(pairs)?,
+    })
 }
 
 pub async fn add_remediation(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    let opt = |name: &str| Some(field(&pairs, name).to_owned()).filter(|v| !v.trim().is_empty());
-    let result = match revision_of(&pairs) {
-        Ok(revision) => {
-            let body = RemediationBody {
-                category: field(&pairs, "category").to_owned(),
-                details: field(&pairs, "details").to_owned(),
-                lang: opt("lang"),
-                fixed_version: opt("fixed_version"),
-                kb: opt("kb"),
-                url: opt("url"),
-                branch_ids: fields(&pairs, "branch_ids"),
-                revision,
-            };
-            advisories::add_remediation(&state, &ctx, &id, &vid, &body).await
-        }
-        Err(e) => Err(e),
-    };
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (v, anchor) = vulnerability(&ctx, &vid)?;
+    let cmd = remediation(&ctx, &id, v, &pairs);
+    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
+        app::add_remediation(&s.app, &ctx.caller, c)
+    })
     .await
+}
+
+/// The remediation or score a removal's path names, and the editor's anchor for it.
+fn entry(
+    ctx: &Ctx,
+    (id, vid, index): (String, String, String),
+    revision: Option<i64>,
+) -> AppResult<(Entry, String)> {
+    let (v, anchor) = vulnerability(ctx, &vid)?;
+    let entry = Entry {
+        advisory: id,
+        vulnerability: v,
+        index: ctx.id(&index)?,
+        revision,
+    };
+    Ok((entry, anchor))
 }
 
 pub async fn remove_remediation(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, vid, index)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result =
-        advisories::remove_remediation(&state, &ctx, &id, &vid, &index, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (e, anchor) = entry(&ctx, path, form.revision)?;
+    let id = e.advisory.clone();
+    act(&s, &ctx, &id, at_section(&anchor), Ok(e), |e| {
+        app::remove_remediation(&s.app, &ctx.caller, e)
+    })
     .await
 }
 
+/// A score form: a CVSS 3.x or 4.0 vector and the product versions it is for (none: every
+/// affected product without a score of its own of that version).
+fn score(id: &str, vulnerability: VulnerabilityId, pairs: &Pairs) -> AppResult<SetScore> {
+    Ok(SetScore {
+        advisory: id.to_owned(),
+        vulnerability,
+        revision: revision(pairs)?,
+        vector: CvssVector::parse("vector", &field(pairs, "vector"), SCORE_VERSIONS)?,
+        products: branch_ids("branch_ids", &fields(pairs, "branch_ids"))?,
+    })
+}
+
 pub async fn set_score(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    let result = match revision_of(&pairs) {
-        Ok(revision) => {
-            let body = ScoreBody {
-                vector: field(&pairs, "vector").to_owned(),
-                branch_ids: fields(&pairs, "branch_ids"),
-                revision,
-            };
-            advisories::set_score(&state, &ctx, &id, &vid, &body).await
-        }
-        Err(e) => Err(e),
-    };
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (v, anchor) = vulnerability(&ctx, &vid)?;
+    let cmd = score(&id, v, &pairs);
+    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
+        app::set_score(&s.app, &ctx.caller, c)
+    })
     .await
 }
 
 pub async fn remove_score(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
-    Path((id, vid, index)): Path<(String, String, String)>,
+    Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = advisories::remove_score(&state, &ctx, &id, &vid, &index, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        &format!("v-{vid}"),
-        Drafts::default(),
-    )
+    let (e, anchor) = entry(&ctx, path, form.revision)?;
+    let id = e.advisory.clone();
+    act(&s, &ctx, &id, at_section(&anchor), Ok(e), |e| {
+        app::remove_score(&s.app, &ctx.caller, e)
+    })
     .await
 }
 
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = advisories::refresh_from_case(&state, &ctx, &id, form.revision).await;
-    done(
-        &state,
-        &ctx,
-        &id,
-        result,
-        "vulnerabilities",
-        Drafts::default(),
-    )
+    act(&s, &ctx, &id, at_section("vulnerabilities"), Ok(()), |()| {
+        app::refresh_from_case(&s.app, &ctx.caller, &id, form.revision)
+    })
     .await
 }
 
 pub async fn review(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<ReviewInput>,
 ) -> AppResult<Response> {
-    let result = advisories::review(&state, &ctx, &id, &form).await;
+    ctx.signed_in()?;
     let drafts = Drafts {
-        review: form.text,
+        review: form.text.clone(),
         ..Drafts::default()
     };
-    done(&state, &ctx, &id, result, "reviews", drafts).await
+    let cmd = form.command(&id);
+    act(&s, &ctx, &id, ("reviews", drafts), cmd, |c| {
+        app::review(&s.app, &ctx.caller, c)
+    })
+    .await
 }
 
 pub async fn schedule(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<ScheduleInput>,
 ) -> AppResult<Response> {
+    ctx.signed_in()?;
     // The form always names a release: an empty choice is a mistake, not "unschedule".
-    let result = if form.release.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        Err(AppError::invalid(
-            "release",
-            "release: choose a planned release",
-        ))
-    } else {
-        advisories::schedule(&state, &ctx, &id, &form).await
-    };
-    done(&state, &ctx, &id, result, "schedule", Drafts::default()).await
+    let release = form.release().and_then(|r| {
+        r.ok_or_else(|| AppError::invalid("release", "release: choose a planned release"))
+    });
+    act(&s, &ctx, &id, at_section("schedule"), release, |r| {
+        app::schedule(&s.app, &ctx.caller, &id, r, form.revision)
+    })
+    .await
 }
 
 pub async fn unschedule(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let result = advisories::unschedule(&state, &ctx, &id, form.revision).await;
-    done(&state, &ctx, &id, result, "schedule", Drafts::default()).await
+    act(&s, &ctx, &id, at_section("schedule"), Ok(()), |()| {
+        app::unschedule(&s.app, &ctx.caller, &id, form.revision)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct StartRevisionForm {
+    /// What the next version changes, for the revision history.
+    summary: String,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    revision: Option<i64>,
 }
 
 pub async fn start_revision(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    UiForm(form): UiForm<StartRevisionInput>,
+    UiForm(form): UiForm<StartRevisionForm>,
 ) -> AppResult<Response> {
-    let result = advisories::start_revision(&state, &ctx, &id, &form).await;
-    done(&state, &ctx, &id, result, "versions", Drafts::default()).await
-}
-
-// ---------------------------------------------------------------- releases
-
-struct ReleaseRow {
-    id: String,
-    title: String,
-    kind_label: String,
-    state: &'static str,
-    state_label: String,
-    /// In the schedule's zone.
-    when: String,
-    /// In the viewer's zone, when that differs.
-    when_viewer: String,
-    published_at: String,
-}
-
-fn release_row(state: &AppState, lang: Locale, r: &Release) -> ReleaseRow {
-    let schedule = &state.config.publishing.schedule;
-    let when = schedule.display(r.scheduled_at());
-    let viewer = display_in(r.scheduled_at(), &advisories::viewer_zone(lang));
-    ReleaseRow {
-        id: r.id().to_string(),
-        title: r.title().to_owned(),
-        kind_label: i18n::t(
-            lang,
-            &format!("release-kind-{}", advisories::kind_str(r.kind())),
-        ),
-        state: r.state().as_str(),
-        state_label: i18n::t(lang, &format!("release-state-{}", r.state().as_str())),
-        when_viewer: if viewer == when {
-            String::new()
-        } else {
-            viewer
-        },
-        when,
-        published_at: r.published_at().map(at).unwrap_or_default(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "releases.html")]
-struct ReleasesTemplate {
-    page: Page,
-    planned: Vec<ReleaseRow>,
-    published: Vec<ReleaseRow>,
-    schedule: String,
-    /// The next monthly release's month (`YYYY-MM`) and when it leaves.
-    next_month: String,
-    next_when: String,
-    draft_title: String,
-    draft_local_time: String,
-    draft_zone: String,
-    can_manage: bool,
-}
-
-/// How many releases that have gone out the list shows.
-const RECENT_RELEASES: usize = 12;
-
-async fn releases_page(
-    state: &AppState,
-    ctx: &Ctx,
-    draft: Option<&NewReleaseInput>,
-    error: Option<String>,
-    status: StatusCode,
-) -> AppResult<Response> {
-    let lang = ctx.lang;
-    let (planned, gone) = advisories::releases(state, ctx, RECENT_RELEASES).await?;
-    let schedule = &state.config.publishing.schedule;
-    let next = advisories::next_unplanned_monthly(state).await?;
-    let (next_month, next_when) = next.map_or_else(Default::default, |t| {
-        let z = t.to_zoned(schedule.zone().clone());
-        (
-            format!("{:04}-{:02}", z.year(), z.month()),
-            schedule.display(t),
-        )
-    });
-    let mut page = ctx.page("releases-title");
-    page.error = error;
-    let tpl = ReleasesTemplate {
-        page,
-        planned: planned
-            .iter()
-            .map(|r| release_row(state, lang, r))
-            .collect(),
-        published: gone.iter().map(|r| release_row(state, lang, r)).collect(),
-        schedule: schedule.to_string(),
-        next_month,
-        next_when,
-        draft_title: draft.map(|d| d.title.clone()).unwrap_or_default(),
-        draft_local_time: draft
-            .and_then(|d| d.time.local_time.clone())
-            .unwrap_or_default(),
-        draft_zone: draft
-            .and_then(|d| d.time.zone.clone())
-            .unwrap_or_else(|| schedule.zone_name().to_owned()),
-        can_manage: ctx.allows(Action::ManageReleases),
-    };
-    Ok(render(status, &tpl))
-}
-
-pub async fn releases(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
-    releases_page(&state, &ctx, None, None, StatusCode::OK).await
-}
-
-pub async fn plan_release(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    UiForm(form): UiForm<NewReleaseInput>,
-) -> AppResult<Response> {
-    match advisories::plan_release(&state, &ctx, &form).await {
-        Ok(r) => Ok(Redirect::to(&format!("/releases/{}", r.id())).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            releases_page(&state, &ctx, Some(&form), Some(e.message), e.status).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-struct ReadinessRow {
-    id: String,
-    tracking_id: String,
-    title: String,
-    state: &'static str,
-    state_label: String,
-    r: ReadinessView,
-}
-
-#[derive(Template)]
-#[template(path = "release.html")]
-struct ReleaseTemplate {
-    page: Page,
-    rel: ReleaseRow,
-    revision: i64,
-    monthly: bool,
-    planned: bool,
-    rows: Vec<ReadinessRow>,
-    ready: usize,
-    month: String,
-    local_time: String,
-    zone: String,
-    can_manage: bool,
-}
-
-async fn release_page(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    error: Option<String>,
-    status: StatusCode,
-) -> AppResult<Response> {
-    let lang = ctx.lang;
-    let (release, list) = advisories::release_readiness(state, ctx, id).await?;
-    let schedule = &state.config.publishing.schedule;
-    let local = release.scheduled_at().to_zoned(schedule.zone().clone());
-    let rows: Vec<ReadinessRow> = list
-        .iter()
-        .map(|a| ReadinessRow {
-            id: a.id.to_string(),
-            tracking_id: a.tracking_id.clone(),
-            title: a.title(lang).to_owned(),
-            state: a.state.as_str(),
-            state_label: state_label(lang, a.state),
-            r: readiness_view(lang, a),
-        })
-        .collect();
-    let mut page = ctx.page("release-title");
-    page.title = release.title().to_owned();
-    page.error = error;
-    let tpl = ReleaseTemplate {
-        page,
-        rel: release_row(state, lang, &release),
-        revision: release.revision,
-        monthly: release.kind() == ReleaseKind::Monthly,
-        planned: release.state() == ReleaseState::Planned,
-        ready: rows.iter().filter(|r| r.r.ready).count(),
-        rows,
-        month: format!("{:04}-{:02}", local.year(), local.month()),
-        local_time: local.datetime().strftime("%Y-%m-%dT%H:%M").to_string(),
-        zone: schedule.zone_name().to_owned(),
-        can_manage: ctx.allows(Action::ManageReleases),
-    };
-    Ok(render(status, &tpl))
-}
-
-pub async fn release(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    release_page(&state, &ctx, &id, None, StatusCode::OK).await
-}
-
-pub async fn reschedule(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<RescheduleInput>,
-) -> AppResult<Response> {
-    let result = advisories::reschedule(&state, &ctx, &id, &form).await;
-    let target = match &result {
-        Ok(r) => format!("/releases/{}", r.id()),
-        Err(_) => String::new(),
-    };
-    after_submit(result, &target, |msg, status| {
-        release_page(&state, &ctx, &id, Some(msg), status)
+    act(&s, &ctx, &id, at_section("versions"), Ok(()), |()| {
+        app::start_revision(&s.app, &ctx.caller, &id, &form.summary, form.revision)
     })
     .await
 }
