@@ -145,6 +145,18 @@ where
     }
 }
 
+/// What a form came to: its own mistake (a command that could not be made from it), or the
+/// answer of the use case its command went to.
+pub(crate) async fn outcome<C, T, F>(
+    command: AppResult<C>,
+    use_case: impl FnOnce(C) -> F,
+) -> AppResult<T>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+{
+    Ok(use_case(command?).await?)
+}
+
 /// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.
 pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let ui = crate::http::auth::surface_of(req.uri().path()) == Surface::Ui;
