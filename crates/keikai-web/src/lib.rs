@@ -7,8 +7,6 @@ pub mod advisories_ui;
 pub mod api;
 pub mod api_admin;
 pub mod cvss_ui;
-pub mod distribution;
-pub mod distribution_ui;
 pub mod http;
 mod login;
 pub mod partner_portal;

@@ -2,5 +2,6 @@
 //! types live here, next to the handlers that use them.
 
 pub mod cases;
+pub mod distribution;
 pub mod intake;
 pub mod openapi;

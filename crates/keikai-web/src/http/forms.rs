@@ -8,7 +8,6 @@ use keikai_domain::case::AttachmentMeta;
 
 use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, cookie_value, random_secret, set_cookie};
 use crate::http::ctx::Ctx;
-use crate::http::error::{AppError, AppResult};
 
 /// Form fields in order, for forms that repeat a name (checkboxes, multi-selects).
 pub(crate) type Pairs = Vec<(String, String)>;
@@ -28,21 +27,6 @@ pub(crate) fn fields(pairs: &Pairs, name: &str) -> Vec<String> {
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v.clone())
         .collect()
-}
-
-/// A read-only API token may not submit anything, whatever the route.
-pub(crate) fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
-    if ctx
-        .identity
-        .token
-        .as_ref()
-        .is_some_and(|t| !t.allows_writes())
-    {
-        return Err(AppError::forbidden(
-            "this API token's scopes do not allow that",
-        ));
-    }
-    Ok(())
 }
 
 /// How long a public form's CSRF cookie lives: longer than the sign-in form's, so that a
@@ -99,30 +83,31 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-1"), "'-1");
+/// A CSV file to download: the header line and one line per row, each cell as
+/// [`csv_field`] writes it, with CRLF line ends; not kept by caches.
+pub(crate) fn csv_download<R: AsRef<[String]>>(
+    file_name: &str,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Response {
+    let mut out = header.join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        let cells: Vec<String> = row.as_ref().iter().map(|c| csv_field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
     }
-
-    #[test]
-    fn fields_keep_their_order() {
-        let pairs: Pairs = vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "2".into()),
-            ("a".into(), "3".into()),
-        ];
-        assert_eq!(field(&pairs, "a"), "1");
-        assert_eq!(field(&pairs, "c"), "");
-        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    let mut res = out.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// The type is sniffed again from the bytes (never taken from the client or the database),
@@ -152,4 +137,30 @@ pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
         HeaderValue::from_static("private, no-store"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+
+    #[test]
+    fn fields_keep_their_order() {
+        let pairs: Pairs = vec![
+            ("a".into(), "1".into()),
+            ("b".into(), "2".into()),
+            ("a".into(), "3".into()),
+        ];
+        assert_eq!(field(&pairs, "a"), "1");
+        assert_eq!(field(&pairs, "c"), "");
+        assert_eq!(fields(&pairs, "a"), ["1", "3"]);
+    }
 }

@@ -3,5 +3,7 @@
 
 pub mod admin;
 pub mod cases;
+pub mod distribution;
 pub mod intake;
 pub mod layout;
+pub mod subscription;
