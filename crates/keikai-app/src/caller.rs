@@ -2,7 +2,7 @@
 //! the request came through; the doors only say who the caller is.
 
 use keikai_domain::audit::AuditActor;
-use keikai_domain::{Action, Actor, Decision, Principal, UserId, authorize};
+use keikai_domain::{Action, Actor, Decision, Principal, Scope, UserId, authorize};
 
 use crate::{Error, Result};
 
@@ -125,6 +125,17 @@ impl Caller {
         }
     }
 
+    /// Refuses a read-only API token: it may submit nothing, whatever the route (also the
+    /// public forms and links, which ask no policy).
+    pub fn refuse_read_only_token(&self) -> Result<()> {
+        match self.principal().and_then(|p| p.token_scopes.as_ref()) {
+            Some(scopes) if !scopes.contains(&Scope::Write) => Err(Error::Forbidden(
+                "this API token's scopes do not allow that".to_owned(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// [`Caller::require`] for a use case that acts as a person (a reviewer, the author of a
     /// message): returns who that is. The system is refused.
     pub fn require_user(&self, action: Action) -> Result<&Principal> {
@@ -139,7 +150,7 @@ impl Caller {
 
 #[cfg(test)]
 mod tests {
-    use keikai_domain::{Membership, OrgId, Role, Scope};
+    use keikai_domain::{Membership, OrgId, Role};
 
     use super::*;
 

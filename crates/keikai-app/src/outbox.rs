@@ -260,6 +260,100 @@ impl FanoutRequest {
     }
 }
 
+/// Sends one mail delivery of a fan-out; the payload is a [`DeliveryRequest`].
+pub const DELIVERY_JOB_KIND: &str = "distribution.mail";
+
+/// One recipient's delivery of an event, recorded by the fan-out: the job that sends it by
+/// mail names it, and the message is made from the delivery when the job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRequest {
+    pub delivery: uuid::Uuid,
+}
+
+impl DeliveryRequest {
+    /// The idempotency key of a delivery's job, by mail or by webhook: one job per delivery.
+    pub fn job_key(delivery: uuid::Uuid) -> String {
+        format!("delivery:{delivery}")
+    }
+
+    pub fn to_job(&self, run_at: Timestamp) -> Result<NewJob> {
+        let payload = serde_json::to_value(self)
+            .map_err(|e| Error::Internal(format!("cannot encode the delivery: {e}")))?;
+        Ok(NewJob::new(
+            DELIVERY_JOB_KIND,
+            Self::job_key(self.delivery),
+            payload,
+            run_at,
+        ))
+    }
+}
+
+// ------------------------------------------------------------------------------ webhooks
+
+/// A webhook call; the payload is a [`WebhookRequest`] (see [`WebhookRequest::to_job`]).
+pub const WEBHOOK_JOB_KIND: &str = "webhook";
+
+/// One POST, as a webhook job carries it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRequest {
+    /// The endpoint's id, opaque to the sender: it is handed back when the attempt is
+    /// recorded.
+    pub endpoint: String,
+    /// An `http` or `https` URL with a host and without user information.
+    pub url: String,
+    /// The HMAC key the receiver shares with us.
+    pub secret: String,
+    /// What happened, e.g. `advisory.published`; sent as `X-Keikai-Event`.
+    pub event: String,
+    /// The idempotency id, sent as `X-Keikai-Delivery`; the same on every retry.
+    pub delivery: String,
+    pub body: serde_json::Value,
+}
+
+impl fmt::Debug for WebhookRequest {
+    /// Without the secret, which would otherwise end up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookRequest")
+            .field("endpoint", &self.endpoint)
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .field("event", &self.event)
+            .field("delivery", &self.delivery)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+impl WebhookRequest {
+    /// A webhook job for this request, checked now so that a request that could never be
+    /// sent is refused when it is made, not when the job runs. Whether the host is a public
+    /// address is decided when the job runs (by the sender's policy, and DNS may change).
+    pub fn to_job(&self, key: impl Into<String>, run_at: Timestamp) -> Result<NewJob> {
+        self.check().map_err(Error::Internal)?;
+        let payload = serde_json::to_value(self)
+            .map_err(|e| Error::Internal(format!("cannot encode the request: {e}")))?;
+        Ok(NewJob::new(WEBHOOK_JOB_KIND, key, payload, run_at))
+    }
+
+    /// Whether the request can be sent at all: a URL as
+    /// [`keikai_domain::subscription::webhook_url`] accepts it, a secret, and an event and
+    /// delivery id that can go into headers as they are.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        keikai_domain::subscription::webhook_url(&self.url).map_err(|e| e.to_string())?;
+        if self.secret.is_empty() {
+            return Err("the secret is empty".to_owned());
+        }
+        for (name, value) in [("event", &self.event), ("delivery", &self.delivery)] {
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(format!(
+                    "{name} {value:?} must be non-empty printable ASCII without spaces"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Where links in messages point and how message ids are made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Links {
@@ -310,4 +404,98 @@ pub fn link_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn request() -> WebhookRequest {
+        WebhookRequest {
+            endpoint: "ep-1".into(),
+            url: "https://hooks.example.com/keikai?token=abc".into(),
+            secret: "s3cret".into(),
+            event: "advisory.published".into(),
+            delivery: "0193e3a0-7c1f-7000-8000-000000000001".into(),
+            body: json!({ "advisory": "KEIKAI-2026-0001", "title": "警戒ルーター" }),
+        }
+    }
+
+    #[test]
+    fn webhook_requests_round_trip_as_job_payloads() {
+        let r = request();
+        let job = r
+            .to_job("webhook:ep-1:adv-1", Timestamp::UNIX_EPOCH)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(job.kind, WEBHOOK_JOB_KIND);
+        assert_eq!(job.key, "webhook:ep-1:adv-1");
+        let back: WebhookRequest =
+            serde_json::from_value(job.payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn malformed_webhook_requests_are_refused_when_made() {
+        type Spoil = fn(&mut WebhookRequest);
+        let cases: &[(Spoil, &str)] = &[
+            (|r| r.url = "hooks.example.com/x".into(), "is not a URL"),
+            (
+                |r| r.url = "ftp://hooks.example.com/x".into(),
+                "scheme \"ftp\"",
+            ),
+            (|r| r.url = "file:///etc/passwd".into(), "scheme \"file\""),
+            (
+                |r| r.url = "http://user:pw@hooks.example.com/".into(),
+                "user name or password",
+            ),
+            (
+                |r| r.url = "https://user@hooks.example.com/".into(),
+                "user name or password",
+            ),
+            // Special schemes always need a host: the parser itself refuses an empty one.
+            (|r| r.url = "http://".into(), "is not a URL"),
+            (|r| r.secret.clear(), "secret is empty"),
+            (|r| r.event.clear(), "event"),
+            (|r| r.event = "advisory published".into(), "event"),
+            (|r| r.delivery = "d\r\nX-Evil: 1".into(), "delivery"),
+        ];
+        for (spoil, want) in cases {
+            let mut r = request();
+            spoil(&mut r);
+            match r.to_job("k", Timestamp::UNIX_EPOCH) {
+                Err(Error::Internal(msg)) => assert!(msg.contains(want), "{want}: {msg}"),
+                other => panic!("{want}: expected an invalid request, got {other:?}"),
+            }
+        }
+        for good in [
+            "http://hooks.example.com",
+            "https://hooks.example.com:8443/a/b?c=d",
+            "https://[2606:2800:220:1::1]/x",
+            "http://93.184.216.34/x",
+        ] {
+            let mut r = request();
+            r.url = good.into();
+            assert!(r.to_job("k", Timestamp::UNIX_EPOCH).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_webhook_secret_stays_out_of_debug_output() {
+        let debug = format!("{:?}", request());
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("advisory.published"), "{debug}");
+    }
+
+    #[test]
+    fn a_delivery_job_names_its_delivery() {
+        let id = uuid::Uuid::now_v7();
+        let job = DeliveryRequest { delivery: id }
+            .to_job(Timestamp::UNIX_EPOCH)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(job.kind, DELIVERY_JOB_KIND);
+        assert_eq!(job.key, format!("delivery:{id}"));
+        assert_eq!(job.payload, json!({ "delivery": id }));
+    }
 }

@@ -1,6 +1,7 @@
 //! The outbox's other half: a worker that claims due jobs from the store, runs a handler per
 //! job kind and records the outcome (done, retried with back-off, or dead), the mailer
-//! that the mail handler sends through, and the webhook handler.
+//! that the mail handler sends through, the webhook handler, and distribution's handlers
+//! (doors onto `keikai_app::distribution` that send through those two transports).
 //!
 //! A change and the jobs announcing it are written in one transaction by the store; this
 //! crate does the side effects afterwards. Delivery is at least once: a worker that stops

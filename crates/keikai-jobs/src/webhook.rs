@@ -16,7 +16,6 @@
 //! still enabled, and what each attempt did, is the application's business, reached through
 //! [`WebhookHooks`]; [`should_disable`] is the rule for turning a failing endpoint off.
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,17 +23,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
-use keikai_store::{Job, NewJob};
+use keikai_store::Job;
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Client, ClientBuilder, StatusCode, Url};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::worker::{Handler, JobError};
 
-/// The job kind [`WebhookHandler`] is registered for; the payload is a [`WebhookRequest`]
-/// (see [`WebhookRequest::to_job`]).
-pub const WEBHOOK_JOB_KIND: &str = "webhook";
+/// The job kind [`WebhookHandler`] is registered for, and its payload: one POST (see
+/// [`WebhookRequest::to_job`]). Defined with the other jobs in `keikai_app::outbox`.
+pub use keikai_app::outbox::{WEBHOOK_JOB_KIND, WebhookRequest};
 
 /// Sent as `User-Agent`; the number changes when the signature scheme or headers do.
 pub const USER_AGENT: &str = "Keikai-Webhook/1";
@@ -44,67 +42,10 @@ pub const SIGNATURE_HEADER: &str = "X-Keikai-Signature";
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// One POST, as a webhook job carries it.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct WebhookRequest {
-    /// The endpoint's id, opaque to this crate: [`WebhookHooks`] gets it back.
-    pub endpoint: String,
-    /// An `http` or `https` URL with a host and without user information.
-    pub url: String,
-    /// The HMAC key the receiver shares with us.
-    pub secret: String,
-    /// What happened, e.g. `advisory.published`; sent as `X-Keikai-Event`.
-    pub event: String,
-    /// The idempotency id, sent as `X-Keikai-Delivery`; the same on every retry.
-    pub delivery: String,
-    pub body: serde_json::Value,
-}
-
-impl fmt::Debug for WebhookRequest {
-    /// Without the secret, which would otherwise end up in logs.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookRequest")
-            .field("endpoint", &self.endpoint)
-            .field("url", &self.url)
-            .field("secret", &"***")
-            .field("event", &self.event)
-            .field("delivery", &self.delivery)
-            .field("body", &self.body)
-            .finish()
-    }
-}
-
-impl WebhookRequest {
-    /// A webhook job for this request, checked now so that a request that could never be
-    /// sent is refused when it is made, not when the job runs. Whether the host is a public
-    /// address is decided when the job runs (by the handler's policy, and DNS may change).
-    pub fn to_job(
-        &self,
-        key: impl Into<String>,
-        run_at: Timestamp,
-    ) -> Result<NewJob, WebhookError> {
-        self.check()?;
-        let payload = serde_json::to_value(self)
-            .map_err(|e| WebhookError::Invalid(format!("cannot encode the request: {e}")))?;
-        Ok(NewJob::new(WEBHOOK_JOB_KIND, key, payload, run_at))
-    }
-
-    /// The URL, if the request can be sent at all.
-    fn check(&self) -> Result<Url, WebhookError> {
-        let url = check_url(&self.url)?;
-        if self.secret.is_empty() {
-            return Err(WebhookError::Invalid("the secret is empty".to_owned()));
-        }
-        for (name, value) in [("event", &self.event), ("delivery", &self.delivery)] {
-            // Both go into headers as they are.
-            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(WebhookError::Invalid(format!(
-                    "{name} {value:?} must be non-empty printable ASCII without spaces"
-                )));
-            }
-        }
-        Ok(url)
-    }
+/// The URL of a request that can be sent at all (see [`WebhookRequest::check`]).
+fn checked_url(request: &WebhookRequest) -> Result<Url, WebhookError> {
+    request.check().map_err(WebhookError::Invalid)?;
+    check_url(&request.url)
 }
 
 fn check_url(raw: &str) -> Result<Url, WebhookError> {
@@ -400,7 +341,7 @@ impl WebhookHandler {
 
     /// One attempt: the receiver's status when it answered 2xx.
     async fn deliver(&self, request: &WebhookRequest) -> Result<u16, WebhookError> {
-        let url = request.check()?;
+        let url = checked_url(request)?;
         // Serialised once: the signature covers exactly the bytes sent.
         let body = serde_json::to_vec(&request.body)
             .map_err(|e| WebhookError::Invalid(format!("cannot encode the body: {e}")))?;
@@ -649,18 +590,6 @@ impl Handler for WebhookHandler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn request() -> WebhookRequest {
-        WebhookRequest {
-            endpoint: "ep-1".into(),
-            url: "https://hooks.example.com/keikai?token=abc".into(),
-            secret: "s3cret".into(),
-            event: "advisory.published".into(),
-            delivery: "0193e3a0-7c1f-7000-8000-000000000001".into(),
-            body: json!({ "advisory": "KEIKAI-2026-0001", "title": "警戒ルーター" }),
-        }
-    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
@@ -854,64 +783,6 @@ mod tests {
     }
 
     #[test]
-    fn requests_round_trip_as_job_payloads() {
-        let r = request();
-        let job = r
-            .to_job("webhook:ep-1:adv-1", Timestamp::UNIX_EPOCH)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(job.kind, WEBHOOK_JOB_KIND);
-        assert_eq!(job.key, "webhook:ep-1:adv-1");
-        let back: WebhookRequest =
-            serde_json::from_value(job.payload).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(back, r);
-    }
-
-    #[test]
-    fn malformed_requests_are_refused_when_made() {
-        type Spoil = fn(&mut WebhookRequest);
-        let cases: &[(Spoil, &str)] = &[
-            (|r| r.url = "hooks.example.com/x".into(), "is not a URL"),
-            (
-                |r| r.url = "ftp://hooks.example.com/x".into(),
-                "scheme \"ftp\"",
-            ),
-            (|r| r.url = "file:///etc/passwd".into(), "scheme \"file\""),
-            (
-                |r| r.url = "http://user:pw@hooks.example.com/".into(),
-                "user name or password",
-            ),
-            (
-                |r| r.url = "https://user@hooks.example.com/".into(),
-                "user name or password",
-            ),
-            // Special schemes always need a host: the parser itself refuses an empty one.
-            (|r| r.url = "http://".into(), "is not a URL"),
-            (|r| r.secret.clear(), "secret is empty"),
-            (|r| r.event.clear(), "event"),
-            (|r| r.event = "advisory published".into(), "event"),
-            (|r| r.delivery = "d\r\nX-Evil: 1".into(), "delivery"),
-        ];
-        for (spoil, want) in cases {
-            let mut r = request();
-            spoil(&mut r);
-            match r.to_job("k", Timestamp::UNIX_EPOCH) {
-                Err(WebhookError::Invalid(msg)) => assert!(msg.contains(want), "{want}: {msg}"),
-                other => panic!("{want}: expected an invalid request, got {other:?}"),
-            }
-        }
-        for good in [
-            "http://hooks.example.com",
-            "https://hooks.example.com:8443/a/b?c=d",
-            "https://[2606:2800:220:1::1]/x",
-            "http://93.184.216.34/x",
-        ] {
-            let mut r = request();
-            r.url = good.into();
-            assert!(r.to_job("k", Timestamp::UNIX_EPOCH).is_ok(), "{good}");
-        }
-    }
-
-    #[test]
     fn every_spelling_of_an_address_is_an_address() {
         for (raw, want) in [
             ("http://127.0.0.1:8080/", "127.0.0.1"),
@@ -932,13 +803,6 @@ mod tests {
             target_host(&url),
             Some(TargetHost::Name("hooks.example.com."))
         ));
-    }
-
-    #[test]
-    fn the_secret_stays_out_of_debug_output() {
-        let debug = format!("{:?}", request());
-        assert!(!debug.contains("s3cret"), "{debug}");
-        assert!(debug.contains("advisory.published"), "{debug}");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! endpoints. Handlers are thin: they ask the policy, call the store, and render.
 
 pub mod api;
-pub mod distribution;
-pub mod distribution_ui;
 pub mod http;
 mod routes;
 pub mod schedule;

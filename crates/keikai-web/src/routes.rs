@@ -43,7 +43,7 @@ macro_rules! route_table {
     (@layer $route:expr, $layer:ident) => { $layer($route) };
 }
 
-use crate::{api, distribution, distribution_ui, http, ui};
+use crate::{api, http, ui};
 
 route_table! {
     site {
@@ -148,27 +148,27 @@ route_table! {
         POST "/partners/{org}/revoke" => ui::partners::revoke;
         POST "/partners/alerts" => ui::partners::send_alert;
         POST "/partners/questions/{id}/answers" => ui::partners::answer;
-        GET "/subscribe" => distribution_ui::subscribe_form;
-        POST "/subscribe" => distribution_ui::subscribe_submit;
-        GET "/subscribe/confirm/{token}" => distribution_ui::confirm_page;
-        POST "/subscribe/confirm/{token}" => distribution_ui::confirm_submit;
-        GET "/unsubscribe/{token}" => distribution_ui::unsubscribe_page;
-        POST "/unsubscribe/{token}" => distribution_ui::unsubscribe_submit;
-        GET "/ack/{token}" => distribution_ui::ack_page;
-        POST "/ack/{token}" => distribution_ui::ack_submit;
-        GET "/distribution" => distribution_ui::overview;
-        POST "/distribution/lists" => distribution_ui::create_list;
-        POST "/distribution/webhooks" => distribution_ui::create_webhook;
-        POST "/distribution/webhooks/{id}/enable" => distribution_ui::enable_webhook;
-        POST "/distribution/early-warnings" => distribution_ui::early_warning;
-        POST "/distribution/editions" => distribution_ui::create_edition;
-        GET "/distribution/editions/{name}" => distribution_ui::edition_page;
-        POST "/distribution/editions/{name}" => distribution_ui::save_edition;
-        POST "/distribution/editions/{name}/preview" => distribution_ui::preview;
-        GET "/distribution/subscribers" => distribution_ui::subscribers;
-        POST "/distribution/subscribers/import" => distribution_ui::import, upload;
-        GET "/distribution/events/{id}" => distribution_ui::report;
-        GET "/distribution/events/{id}/deliveries.csv" => distribution_ui::report_csv;
+        GET "/subscribe" => ui::subscription::subscribe_form;
+        POST "/subscribe" => ui::subscription::subscribe_submit;
+        GET "/subscribe/confirm/{token}" => ui::subscription::confirm_page;
+        POST "/subscribe/confirm/{token}" => ui::subscription::confirm_submit;
+        GET "/unsubscribe/{token}" => ui::subscription::unsubscribe_page;
+        POST "/unsubscribe/{token}" => ui::subscription::unsubscribe_submit;
+        GET "/ack/{token}" => ui::subscription::ack_page;
+        POST "/ack/{token}" => ui::subscription::ack_submit;
+        GET "/distribution" => ui::distribution::overview;
+        POST "/distribution/lists" => ui::distribution::create_list;
+        POST "/distribution/webhooks" => ui::distribution::create_webhook;
+        POST "/distribution/webhooks/{id}/enable" => ui::distribution::enable_webhook;
+        POST "/distribution/early-warnings" => ui::distribution::early_warning;
+        POST "/distribution/editions" => ui::distribution::create_edition;
+        GET "/distribution/editions/{name}" => ui::distribution::edition_page;
+        POST "/distribution/editions/{name}" => ui::distribution::save_edition;
+        POST "/distribution/editions/{name}/preview" => ui::distribution::preview;
+        GET "/distribution/subscribers" => ui::distribution::subscribers;
+        POST "/distribution/subscribers/import" => ui::distribution::import, upload;
+        GET "/distribution/events/{id}" => ui::distribution::report;
+        GET "/distribution/events/{id}/deliveries.csv" => ui::distribution::report_csv;
     }
     api "/api/v1" {
         GET "/openapi.json" => api::openapi::openapi_json;
@@ -235,24 +235,24 @@ route_table! {
         POST "/partner/packages/{release}/advisories/{advisory}/questions" => api::partner_portal::api_ask;
         GET "/partner/alerts" => api::partner_portal::api_alerts;
         POST "/partner/alerts/{id}/ack" => api::partner_portal::api_acknowledge;
-        GET "/distribution/lists" => distribution::api_lists;
-        POST "/distribution/lists" => distribution::api_create_list;
-        PUT "/distribution/lists/{id}" => distribution::api_put_list;
-        DELETE "/distribution/lists/{id}" => distribution::api_delete_list;
-        GET "/distribution/subscribers" => distribution::api_subscribers;
-        POST "/distribution/subscribers" => distribution::api_create_subscriber;
-        PATCH "/distribution/subscribers/{id}" => distribution::api_patch_subscriber;
-        POST "/distribution/subscribers/import" => distribution::api_import;
-        GET "/distribution/editions" => distribution::api_editions;
-        GET "/distribution/editions/{name}" => distribution::api_edition;
-        PUT "/distribution/editions/{name}" => distribution::api_put_edition;
-        POST "/distribution/editions/{name}/preview" => distribution::api_preview;
-        GET "/distribution/webhooks" => distribution::api_webhooks;
-        POST "/distribution/webhooks" => distribution::api_create_webhook;
-        POST "/distribution/webhooks/{id}/enable" => distribution::api_enable_webhook;
-        POST "/distribution/early-warnings" => distribution::api_early_warning;
-        GET "/distribution/events" => distribution::api_events;
-        GET "/distribution/events/{id}" => distribution::api_event;
-        POST "/distribution/bounces" => distribution::api_bounce;
+        GET "/distribution/lists" => api::distribution::api_lists;
+        POST "/distribution/lists" => api::distribution::api_create_list;
+        PUT "/distribution/lists/{id}" => api::distribution::api_put_list;
+        DELETE "/distribution/lists/{id}" => api::distribution::api_delete_list;
+        GET "/distribution/subscribers" => api::distribution::api_subscribers;
+        POST "/distribution/subscribers" => api::distribution::api_create_subscriber;
+        PATCH "/distribution/subscribers/{id}" => api::distribution::api_patch_subscriber;
+        POST "/distribution/subscribers/import" => api::distribution::api_import;
+        GET "/distribution/editions" => api::distribution::api_editions;
+        GET "/distribution/editions/{name}" => api::distribution::api_edition;
+        PUT "/distribution/editions/{name}" => api::distribution::api_put_edition;
+        POST "/distribution/editions/{name}/preview" => api::distribution::api_preview;
+        GET "/distribution/webhooks" => api::distribution::api_webhooks;
+        POST "/distribution/webhooks" => api::distribution::api_create_webhook;
+        POST "/distribution/webhooks/{id}/enable" => api::distribution::api_enable_webhook;
+        POST "/distribution/early-warnings" => api::distribution::api_early_warning;
+        GET "/distribution/events" => api::distribution::api_events;
+        GET "/distribution/events/{id}" => api::distribution::api_event;
+        POST "/distribution/bounces" => api::distribution::api_bounce;
     }
 }

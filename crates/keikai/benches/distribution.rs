@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
+use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND};
 use keikai_domain::advisory::Tlp;
 use keikai_domain::audit::Change;
 use keikai_domain::subscription::{
@@ -26,9 +27,7 @@ use keikai_domain::subscription::{
     default_triggers,
 };
 use keikai_domain::{Clock, Email, ListId, Locale};
-use keikai_jobs::distribution::{
-    DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, FANOUT_JOB_KIND, FanoutHandler,
-};
+use keikai_jobs::distribution::{DeliveryHandler, FanoutHandler};
 use keikai_jobs::testing::SmtpSink;
 use keikai_jobs::{Address, Mailer, SmtpMailer, Worker, WorkerConfig};
 use keikai_store::{Effects, NewSubscription};
@@ -136,7 +135,8 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
             .with_signer(key),
     );
     let clock: Arc<dyn Clock> = w.clock.clone();
-    let config = DistributionConfig::new("https://psirt.example.com");
+    // The handlers work through the application, as `serve` wires them.
+    let app = w.state.app.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut running = Vec::new();
     for _ in 0..workers {
@@ -147,23 +147,10 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
         };
         let attempts = wc.retry.max_attempts;
         let worker = Worker::new(store.clone(), clock.clone(), wc)
-            .with_handler(
-                FANOUT_JOB_KIND,
-                Arc::new(FanoutHandler::new(
-                    store.clone(),
-                    clock.clone(),
-                    config.clone(),
-                )),
-            )
+            .with_handler(FANOUT_JOB_KIND, Arc::new(FanoutHandler::new(app.clone())))
             .with_handler(
                 DELIVERY_JOB_KIND,
-                Arc::new(DeliveryHandler::new(
-                    store.clone(),
-                    clock.clone(),
-                    mailer.clone(),
-                    config.clone(),
-                    attempts,
-                )),
+                Arc::new(DeliveryHandler::new(app.clone(), mailer.clone(), attempts)),
             );
         let stop = stop_rx.clone();
         running.push(tokio::spawn(async move { worker.run(stop).await }));

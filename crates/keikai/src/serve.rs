@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use keikai_app::admin::users::{self, Bootstrap};
+use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND, WEBHOOK_JOB_KIND};
 use keikai_app::{App, Caller, auth};
 use keikai_domain::{Email, OrgName, Password, SystemClock};
 use keikai_jobs::distribution::{
-    DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
-    FANOUT_JOB_KIND, FanoutHandler, StoreWebhookHooks,
+    DeliveryHandler, DistributionWebhookHandler, DistributionWebhookHooks, FanoutHandler,
 };
-use keikai_jobs::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookPolicy};
+use keikai_jobs::webhook::{WebhookHandler, WebhookPolicy};
 use keikai_jobs::{MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worker, WorkerConfig};
 use keikai_store::Store;
 use tokio::sync::watch;
@@ -56,12 +56,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {e}"))?;
     tokio::spawn(keikai_web::schedule::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
-    let distribution = keikai_web::distribution::config(&state);
     let jobs = start_jobs(
         &config,
         store.clone(),
+        state.app.clone(),
         provider_key,
-        distribution,
         jobs_stop,
     )?;
     let app = keikai_web::router(state);
@@ -90,15 +89,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// Starts the job worker: distribution fan-outs and webhooks always run; mail (partner
 /// notices, subscriptions, distribution) only with an `[smtp]` relay, else it waits in the
-/// table. Every message is signed with the provider's OpenPGP key.
+/// table. Every message is signed with the provider's OpenPGP key. The worker claims jobs
+/// from `store`; the distribution handlers do their work through `app`.
 fn start_jobs(
     config: &Config,
     store: Arc<dyn Store>,
+    app: App,
     provider_key: Arc<keikai_openpgp::ProviderKey>,
-    distribution: DistributionConfig,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
-    let clock: Arc<dyn keikai_domain::Clock> = Arc::new(SystemClock);
+    let clock = app.clock().clone();
     let d = &config.distribution;
     let worker_config = WorkerConfig {
         batch_size: d.worker_batch.unwrap_or(32),
@@ -108,22 +108,15 @@ fn start_jobs(
         ..WorkerConfig::default()
     };
     let max_attempts = worker_config.retry.max_attempts;
-    let mut worker = Worker::new(store.clone(), clock.clone(), worker_config).with_handler(
-        FANOUT_JOB_KIND,
-        Arc::new(FanoutHandler::new(
-            store.clone(),
-            clock.clone(),
-            distribution.clone(),
-        )),
-    );
+    let mut worker = Worker::new(store.clone(), clock, worker_config)
+        .with_handler(FANOUT_JOB_KIND, Arc::new(FanoutHandler::new(app.clone())));
     let policy = WebhookPolicy {
         allow_private_targets: d.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(u64::from(d.webhook_timeout_seconds.unwrap_or(10))),
         disable_after: d.webhook_disable_after.unwrap_or(10),
     };
-    let hooks = Arc::new(StoreWebhookHooks::new(
-        store.clone(),
-        clock.clone(),
+    let hooks = Arc::new(DistributionWebhookHooks::new(
+        app.clone(),
         policy.disable_after,
     ));
     let webhooks = WebhookHandler::new(policy, hooks)
@@ -132,8 +125,7 @@ fn start_jobs(
         WEBHOOK_JOB_KIND,
         Arc::new(DistributionWebhookHandler::new(
             webhooks,
-            store.clone(),
-            clock.clone(),
+            app.clone(),
             max_attempts,
         )),
     );
@@ -152,13 +144,7 @@ fn start_jobs(
                 .with_handler(MAIL_JOB_KIND, Arc::new(MailHandler::new(mailer.clone())))
                 .with_handler(
                     DELIVERY_JOB_KIND,
-                    Arc::new(DeliveryHandler::new(
-                        store.clone(),
-                        clock,
-                        mailer,
-                        distribution,
-                        max_attempts,
-                    )),
+                    Arc::new(DeliveryHandler::new(app, mailer, max_attempts)),
                 );
         }
         None => {

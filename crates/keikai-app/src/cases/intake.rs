@@ -15,7 +15,7 @@ use keikai_domain::case::{
     AttachmentMeta, Case, CaseIndex, CaseMessage, Credit, Report, ReportInput, Visibility,
     message_body,
 };
-use keikai_domain::{Action, AttachmentId, Branch, BranchId, Scope, UserId};
+use keikai_domain::{Action, AttachmentId, Branch, BranchId, UserId};
 use keikai_store::{NewMessage, StoreError};
 
 use super::{CONFLICT_MESSAGE, Upload, checked_attachments, message_change, on_call_notices, save};
@@ -30,16 +30,6 @@ pub const REPORT_WINDOW: SignedDuration = SignedDuration::from_hours(1);
 /// The rate limiter's key for reports from one address.
 fn rate_key(ip: IpAddr) -> String {
     format!("report:{ip}")
-}
-
-/// A read-only API token may not submit anything, whatever the route.
-fn refuse_read_only_token(who: &Caller) -> Result<()> {
-    match who.principal().and_then(|p| p.token_scopes.as_ref()) {
-        Some(scopes) if !scopes.contains(&Scope::Write) => Err(Error::Forbidden(
-            "this API token's scopes do not allow that".to_owned(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// A report or question as the form or the API sent it.
@@ -76,7 +66,7 @@ pub fn tracking_url(app: &App, secret: &str) -> String {
 
 /// Validates and stores a report.
 pub async fn submit(app: &App, who: &Caller, cmd: SubmitReport) -> Result<Submitted> {
-    refuse_read_only_token(who)?;
+    who.refuse_read_only_token()?;
     let user: Option<UserId> = who.user_id();
     let fx = app.effects(who);
     let now = fx.at;
@@ -215,7 +205,7 @@ pub async fn reply(
     uploads: Vec<Upload>,
     too_large: &[AttachmentError],
 ) -> Result<CaseMessage> {
-    refuse_read_only_token(who)?;
+    who.refuse_read_only_token()?;
     let case = tracked(app, secret).await?;
     let body = message_body(body)?;
     let attachments = checked_attachments(uploads, too_large)?;
@@ -228,7 +218,7 @@ pub async fn reply(
 
 /// How the reporter wants to be thanked in the advisory.
 pub async fn set_credit(app: &App, who: &Caller, secret: &str, credit: Credit) -> Result<Case> {
-    refuse_read_only_token(who)?;
+    who.refuse_read_only_token()?;
     // The credit replaces what was there, so a save that lost a race is simply redone.
     for _ in 0..3 {
         let mut case = tracked(app, secret).await?;

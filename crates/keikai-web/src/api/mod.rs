@@ -5,6 +5,7 @@ pub mod admin;
 pub mod advisories;
 pub mod cases;
 pub mod cvss;
+pub mod distribution;
 pub mod intake;
 pub mod openapi;
 pub mod partner_portal;

@@ -37,21 +37,6 @@ pub(crate) fn revision(pairs: &Pairs) -> AppResult<Option<i64>> {
         .map_err(|e| AppError::invalid("revision", format!("revision: {e}")))
 }
 
-/// A read-only API token may not submit anything, whatever the route.
-pub(crate) fn refuse_read_only_token(ctx: &Ctx) -> AppResult<()> {
-    if ctx
-        .identity
-        .token
-        .as_ref()
-        .is_some_and(|t| !t.allows_writes())
-    {
-        return Err(AppError::forbidden(
-            "this API token's scopes do not allow that",
-        ));
-    }
-    Ok(())
-}
-
 /// How long a public form's CSRF cookie lives: longer than the sign-in form's, so that a
 /// long report, or a key pasted into a subscription, can still be sent.
 const FORM_COOKIE_SECS: i64 = 24 * 3600;
@@ -106,17 +91,18 @@ pub(crate) fn csv_field(s: &str) -> String {
     }
 }
 
-/// A CSV file to download, not cached: the header line, then one line per row, each field
-/// through [`csv_field`], with CRLF line ends. `file_name` must be plain ASCII.
-pub(crate) fn csv_download(
+/// A CSV file to download: the header line and one line per row, each cell as
+/// [`csv_field`] writes it, with CRLF line ends; not kept by caches.
+pub(crate) fn csv_download<R: AsRef<[String]>>(
     file_name: &str,
-    header_line: &str,
-    rows: impl IntoIterator<Item = Vec<String>>,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
 ) -> Response {
-    let mut out = format!("{header_line}\r\n");
+    let mut out = header.join(",");
+    out.push_str("\r\n");
     for row in rows {
-        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
+        let cells: Vec<String> = row.as_ref().iter().map(|c| csv_field(c)).collect();
+        out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
     let mut res = out.into_response();
@@ -178,7 +164,7 @@ mod tests {
     async fn a_csv_download_quotes_its_fields_and_is_not_cached() {
         let res = csv_download(
             "trail.csv",
-            "a,b",
+            &["a", "b"],
             [
                 vec!["x,y".to_owned(), "=1".to_owned()],
                 vec![String::new(); 2],

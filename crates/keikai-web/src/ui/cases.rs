@@ -36,7 +36,7 @@ use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::AppState;
 use crate::ui::cvss::{CvssCalculator, CvssFamily};
-use crate::ui::layout::{Page, after_submit, render};
+use crate::ui::layout::{Page, after_submit, attempt, render};
 
 fn at(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
@@ -910,10 +910,7 @@ async fn act<C, T, F>(
 where
     F: Future<Output = keikai_app::Result<T>>,
 {
-    let result = match command {
-        Ok(c) => run(c).await.map_err(AppError::from),
-        Err(e) => Err(e),
-    };
+    let result = attempt(command, run).await;
     let target = format!("/cases/{number}#{anchor}");
     after_submit(result, &target, |msg, status| {
         case_page(state, ctx, number, drafts, Some(msg), status)

@@ -504,7 +504,16 @@ pub async fn access_csv(State(state): State<AppState>, ctx: Ctx) -> AppResult<Re
         });
     Ok(csv_download(
         "partner-access.csv",
-        "at,organisation,user,kind,release,advisory,alert,detail",
+        &[
+            "at",
+            "organisation",
+            "user",
+            "kind",
+            "release",
+            "advisory",
+            "alert",
+            "detail",
+        ],
         rows,
     ))
 }

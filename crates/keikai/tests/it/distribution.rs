@@ -6,19 +6,27 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use jiff::SignedDuration;
+use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND, WEBHOOK_JOB_KIND};
 use keikai_domain::advisory::Tlp;
 use keikai_domain::{Clock, Email};
 use keikai_jobs::distribution::{
-    DELIVERY_JOB_KIND, DeliveryHandler, DistributionConfig, DistributionWebhookHandler,
-    FANOUT_JOB_KIND, FanoutHandler, StoreWebhookHooks,
+    DeliveryHandler, DistributionWebhookHandler, DistributionWebhookHooks, FanoutHandler,
 };
 use keikai_jobs::testing::{ReceivedMail, SmtpSink};
-use keikai_jobs::webhook::{WEBHOOK_JOB_KIND, WebhookHandler, WebhookPolicy};
+use keikai_jobs::webhook::{WebhookHandler, WebhookPolicy};
 use keikai_jobs::{Address, MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worker, WorkerConfig};
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, fixture};
 use crate::support::{NowTs, TestApp};
+
+/// The application the worker's handlers use: the test's store and clock, with links to
+/// `https://psirt.example.com`.
+pub(crate) fn job_app(app: &TestApp) -> keikai_app::App {
+    let mut config = keikai_app::AppConfig::default();
+    config.publishing.publisher.base_url = "https://psirt.example.com".to_owned();
+    keikai_app::App::new(app.store.clone(), config, app.clock.clone())
+}
 
 /// The worker `serve` runs, over the test's store and clock, sending through `sink`.
 pub(crate) fn worker(
@@ -30,7 +38,7 @@ pub(crate) fn worker(
     let from = Address::named("Example PSIRT", Email::parse("psirt@example.com").unwrap());
     let mailer: Arc<dyn Mailer> = Arc::new(SmtpMailer::new(sink.smtp_config(from)).unwrap());
     let clock: Arc<dyn Clock> = app.clock.clone();
-    let config = DistributionConfig::new("https://psirt.example.com");
+    let jobs = job_app(app);
     let wc = WorkerConfig {
         batch_size: 100,
         ..WorkerConfig::default()
@@ -41,37 +49,19 @@ pub(crate) fn worker(
         timeout: std::time::Duration::from_millis(500),
         disable_after,
     };
-    let hooks = Arc::new(StoreWebhookHooks::new(
-        app.store.clone(),
-        clock.clone(),
-        disable_after,
-    ));
-    Worker::new(app.store.clone(), clock.clone(), wc)
-        .with_handler(
-            FANOUT_JOB_KIND,
-            Arc::new(FanoutHandler::new(
-                app.store.clone(),
-                clock.clone(),
-                config.clone(),
-            )),
-        )
+    let hooks = Arc::new(DistributionWebhookHooks::new(jobs.clone(), disable_after));
+    Worker::new(app.store.clone(), clock, wc)
+        .with_handler(FANOUT_JOB_KIND, Arc::new(FanoutHandler::new(jobs.clone())))
         .with_handler(
             DELIVERY_JOB_KIND,
-            Arc::new(DeliveryHandler::new(
-                app.store.clone(),
-                clock.clone(),
-                mailer.clone(),
-                config,
-                attempts,
-            )),
+            Arc::new(DeliveryHandler::new(jobs.clone(), mailer.clone(), attempts)),
         )
         .with_handler(MAIL_JOB_KIND, Arc::new(MailHandler::new(mailer)))
         .with_handler(
             WEBHOOK_JOB_KIND,
             Arc::new(DistributionWebhookHandler::new(
                 WebhookHandler::new(policy, hooks).unwrap(),
-                app.store.clone(),
-                clock,
+                jobs,
                 attempts,
             )),
         )

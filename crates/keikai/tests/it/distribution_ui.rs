@@ -677,7 +677,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert_eq!(to_page, "/distribution?done=warning#events");
     let fanouts = app
         .store
-        .count_jobs_by_state(Some(keikai_jobs::distribution::FANOUT_JOB_KIND))
+        .count_jobs_by_state(Some(keikai_app::outbox::FANOUT_JOB_KIND))
         .await
         .unwrap();
     assert_eq!(fanouts.queued, 1, "one fan-out queued");
@@ -827,7 +827,7 @@ async fn store_subscriber(
     )
     .unwrap();
     s.state = state;
-    let token = keikai_jobs::distribution::link_token();
+    let token = keikai_app::outbox::link_token();
     app.store
         .create_subscriber(
             &NewSubscription {
@@ -875,7 +875,7 @@ async fn store_event(app: &TestApp) -> (uuid::Uuid, String, String) {
         data: json!({}),
         created_at: now,
     };
-    let ack = keikai_jobs::distribution::link_token();
+    let ack = keikai_app::outbox::link_token();
     let message_id = format!("<{}@psirt.example.com>", uuid::Uuid::now_v7().simple());
     let delivery = NewDelivery {
         id: uuid::Uuid::now_v7(),

@@ -1,61 +1,50 @@
-//! The HTML side of distribution.
-//!
-//! Public pages, without an account: the subscription form (double opt-in), and the pages
-//! behind the links in messages — confirm, unsubscribe (also RFC 8058 one-click from a mail
-//! client) and acknowledge. The secret in those links is the authority, so their POSTs carry
-//! no CSRF token (see `auth::identity_layer`); their GETs only show a button, because mail
-//! scanners open links.
-//!
-//! The PSIRT's pages: lists, editions, webhooks, early warnings and recent events
-//! (`/distribution`), subscribers with the CSV import, the edition editor with its preview,
-//! and each event's delivery report. The rules live in [`crate::distribution`]; these pages
-//! render and turn form fields into its inputs.
+//! The PSIRT's distribution pages: lists, editions, webhooks, early warnings and recent
+//! events (`/distribution`), subscribers with the CSV import, the edition editor with its
+//! preview, and each event's delivery report. The rules live in
+//! [`keikai_app::distribution`]; these pages render and turn form fields into its commands
+//! (through the API's request bodies: the forms post the same fields).
 
 use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use keikai_app::distribution::{self as app, DELIVERIES_CSV_HEADER};
 use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered, Section, Templates};
-use keikai_domain::subscription::{
-    AudienceList, Filter, SubscriberInput, SubscriberKind, SubscriptionState, Trigger,
-    WebhookEndpoint, default_triggers,
-};
-use keikai_domain::{Action, BranchId, ListId, Locale};
-use keikai_store::StoreError;
+use keikai_domain::subscription::{Filter, Trigger, WebhookEndpoint, default_triggers};
+use keikai_domain::{Action, ListId, Locale};
+use keikai_store::DeliveryState;
 use serde::Deserialize;
 
-use crate::distribution::{
-    self as d, EarlyWarningInput, EditionView, ImportReport, ListInput, PreviewInput, WebhookInput,
+use crate::api::distribution::{
+    CountsView, EarlyWarningInput, EditionView, ListInput, ReportQuery, WebhookInput, branch_ids,
 };
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
-use crate::http::forms::{
-    Pairs, csv_field, field, fields, form_csrf, no_store, refuse_read_only_token, with_cookie,
-};
+use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::i18n;
 use crate::http::state::AppState;
-use crate::ui::layout::{Page, after_submit, render};
+use crate::ui::layout::{Page, after_submit, attempt, render};
 
 // ---------------------------------------------------------------- small helpers
 
 /// A checkbox: sent with any value but an empty or negative one means ticked.
-fn flag(pairs: &Pairs, name: &str) -> bool {
+pub(crate) fn flag(pairs: &Pairs, name: &str) -> bool {
     pairs
         .iter()
         .any(|(k, v)| k == name && !matches!(v.as_str(), "" | "false" | "0" | "off"))
 }
 
 /// Browsers send text areas with CRLF line ends; templates and mail text use LF.
-fn text_area(pairs: &Pairs, name: &str) -> String {
+pub(crate) fn text_area(pairs: &Pairs, name: &str) -> String {
     field(pairs, name).replace("\r\n", "\n")
 }
 
-fn when(t: Timestamp) -> String {
+pub(crate) fn when(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -68,7 +57,7 @@ fn label(lang: Locale, prefix: &str, value: &str) -> String {
 }
 
 /// The message with the field's label in the reader's language in front of it.
-fn field_message(lang: Locale, prefix: &str, e: &AppError) -> String {
+pub(crate) fn field_message(lang: Locale, prefix: &str, e: &AppError) -> String {
     match &e.field {
         Some(f) => {
             let key = format!("{prefix}-{}", f.replace(['.', '_'], "-"));
@@ -83,429 +72,23 @@ fn field_message(lang: Locale, prefix: &str, e: &AppError) -> String {
     }
 }
 
-/// Product branches as `(id, "Vendor / Product / Version")`, sorted by path.
-async fn branch_options(state: &AppState) -> AppResult<Vec<(String, String)>> {
-    let branches = state.store.list_branches().await?;
-    let mut out: Vec<(String, String)> = crate::ui::cases::branch_paths(&branches)
-        .into_iter()
-        .map(|(id, path)| (id.to_string(), path))
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(out)
-}
-
-fn parse_products(values: &[String]) -> AppResult<BTreeSet<BranchId>> {
-    let mut out = BTreeSet::new();
-    for p in values.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
-        out.insert(p.parse().map_err(|_| {
-            AppError::invalid("products", format!("\"{p}\" is not a product branch"))
-        })?);
-    }
-    Ok(out)
+/// A form mistake shown with its field's label (the `dist-field-*` keys).
+fn labelled(lang: Locale, e: AppError) -> AppError {
+    let message = field_message(lang, "dist-field", &e);
+    AppError { message, ..e }
 }
 
 fn parse_score(name: &str, value: &str) -> AppResult<Option<f64>> {
     match value.trim() {
         "" => Ok(None),
         v => v.parse::<f64>().map(Some).map_err(|_| {
-            AppError::invalid(name, format!("\"{v}\" is not a CVSS score (0.0 to 10.0)"))
+            AppError::invalid(
+                name,
+                format!("{name}: \"{v}\" is not a CVSS score (0.0 to 10.0)"),
+            )
         }),
     }
 }
-
-// ================================================================ public pages
-
-const TIME_ZONES: &[&str] = &[
-    "UTC",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Asia/Shanghai",
-    "Asia/Singapore",
-    "Asia/Kolkata",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "Australia/Sydney",
-];
-
-fn default_zone(lang: Locale) -> &'static str {
-    match lang {
-        Locale::Ja => "Asia/Tokyo",
-        Locale::En => "UTC",
-    }
-}
-
-/// The subscription form as typed.
-#[derive(Debug, Clone, Default)]
-struct SubscribeForm {
-    email: String,
-    name: String,
-    language: String,
-    time_zone: String,
-    openpgp_key: String,
-    lists: Vec<String>,
-}
-
-impl SubscribeForm {
-    fn from_pairs(pairs: &Pairs) -> Self {
-        Self {
-            email: field(pairs, "email"),
-            name: field(pairs, "name"),
-            language: field(pairs, "language"),
-            time_zone: field(pairs, "time_zone"),
-            openpgp_key: text_area(pairs, "openpgp_key"),
-            lists: fields(pairs, "lists"),
-        }
-    }
-
-    fn has_list(&self, id: &str) -> bool {
-        self.lists.iter().any(|l| l == id)
-    }
-
-    fn input(&self) -> AppResult<SubscriberInput> {
-        let locale = match self.language.trim() {
-            "" => None,
-            l => Some(l.parse::<Locale>()?),
-        };
-        Ok(SubscriberInput {
-            email: self.email.clone(),
-            name: self.name.clone(),
-            kind: SubscriberKind::External,
-            locale,
-            time_zone: Some(self.time_zone.clone()),
-            openpgp_key: Some(self.openpgp_key.clone()).filter(|k| !k.trim().is_empty()),
-        })
-    }
-}
-
-/// A list the public may subscribe to.
-struct PublicList {
-    id: String,
-    name: String,
-    description: String,
-}
-
-#[derive(Template)]
-#[template(path = "subscribe.html")]
-struct SubscribeTemplate {
-    page: Page,
-    form: SubscribeForm,
-    lists: Vec<PublicList>,
-    zones: &'static [&'static str],
-}
-
-async fn subscribe_page(
-    state: &AppState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    form: SubscribeForm,
-    error: Option<String>,
-    status: StatusCode,
-) -> AppResult<Response> {
-    let lists = state
-        .store
-        .list_lists()
-        .await?
-        .into_iter()
-        .filter(|l| l.public && !l.internal_only)
-        .map(|l| PublicList {
-            id: l.id.to_string(),
-            name: l.name,
-            description: l.description,
-        })
-        .collect();
-    let (csrf, cookie) = form_csrf(ctx, headers, state.config.secure_cookies);
-    let mut page = ctx.page("subscribe-title");
-    page.csrf = csrf;
-    page.error = error;
-    let tpl = SubscribeTemplate {
-        page,
-        form,
-        lists,
-        zones: TIME_ZONES,
-    };
-    Ok(with_cookie(render(status, &tpl), cookie))
-}
-
-/// `GET /subscribe`.
-pub(crate) async fn subscribe_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    let form = SubscribeForm {
-        language: ctx.lang.as_str().to_owned(),
-        time_zone: default_zone(ctx.lang).to_owned(),
-        ..SubscribeForm::default()
-    };
-    subscribe_page(&state, &ctx, &headers, form, None, StatusCode::OK).await
-}
-
-#[derive(Template)]
-#[template(path = "subscription_link.html")]
-struct LinkTemplate {
-    page: Page,
-    heading: String,
-    message: String,
-    /// The form's target, when there is something to do.
-    action: Option<String>,
-    button: String,
-    /// A hint shown under the message.
-    note: Option<String>,
-}
-
-/// `POST /subscribe`: "check your mail" whether or not the address was subscribed already
-/// (the form must not tell strangers who is), or the form again with what was wrong.
-pub(crate) async fn subscribe_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    UiForm(pairs): UiForm<Pairs>,
-) -> AppResult<Response> {
-    refuse_read_only_token(&ctx)?;
-    let form = SubscribeForm::from_pairs(&pairs);
-    let result = match form.input() {
-        Ok(input) => d::self_subscribe(&state, input, &form.lists).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => {
-            let tpl = LinkTemplate {
-                page: ctx.page("subscribe-sent-title"),
-                heading: ctx.t("subscribe-sent-title"),
-                message: ctx.t("subscribe-sent-text"),
-                action: None,
-                button: String::new(),
-                note: Some(ctx.t("subscribe-sent-note")),
-            };
-            Ok(render(StatusCode::OK, &tpl))
-        }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            let msg = field_message(ctx.lang, "subscribe-field", &e);
-            subscribe_page(&state, &ctx, &headers, form, Some(msg), e.status).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// A page behind a secret link: the language switch returns to it (no `Referer` is sent
-/// from it), caches keep none of it, and its language form gets a CSRF token.
-fn link_page(
-    state: &AppState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    path: String,
-    tpl: impl FnOnce(Page) -> LinkTemplate,
-) -> Response {
-    let (csrf, cookie) = form_csrf(ctx, headers, state.config.secure_cookies);
-    let mut page = ctx.page("subscription-link-title");
-    page.csrf = csrf;
-    page.back = Some(path);
-    let tpl = tpl(page);
-    no_store(with_cookie(render(StatusCode::OK, &tpl), cookie))
-}
-
-async fn subscriber_of(state: &AppState, token: &str) -> AppResult<keikai_store::SubscriberRecord> {
-    match state.store.subscriber_by_token(token).await {
-        Ok(r) => Ok(r),
-        Err(StoreError::NotFound) => Err(AppError::not_found()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `GET /subscribe/confirm/{token}`: a button; opening the link changes nothing.
-pub(crate) async fn confirm_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let r = subscriber_of(&state, &token).await?;
-    let email = r.subscriber.email.to_string();
-    let path = format!("/subscribe/confirm/{token}");
-    let (message, action) = match r.subscriber.state {
-        SubscriptionState::Pending => (
-            i18n::t_with(ctx.lang, "confirm-ask", &[("email", &email)]),
-            Some(path.clone()),
-        ),
-        SubscriptionState::Active => (
-            i18n::t_with(ctx.lang, "confirm-already", &[("email", &email)]),
-            None,
-        ),
-        SubscriptionState::Unsubscribed => (
-            i18n::t_with(ctx.lang, "confirm-unsubscribed", &[("email", &email)]),
-            None,
-        ),
-    };
-    Ok(link_page(&state, &ctx, &headers, path, |page| {
-        LinkTemplate {
-            heading: page.t("confirm-title"),
-            button: page.t("confirm-button"),
-            note: None,
-            page,
-            message,
-            action,
-        }
-    }))
-}
-
-/// `POST /subscribe/confirm/{token}`: double opt-in done.
-pub(crate) async fn confirm_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    refuse_read_only_token(&ctx)?;
-    let s = d::confirm(&state, &token)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let email = s.email.to_string();
-    let message = if s.state == SubscriptionState::Active {
-        i18n::t_with(ctx.lang, "confirm-done", &[("email", &email)])
-    } else {
-        i18n::t_with(ctx.lang, "confirm-unsubscribed", &[("email", &email)])
-    };
-    let path = format!("/subscribe/confirm/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| {
-        LinkTemplate {
-            heading: page.t("confirm-done-title"),
-            note: Some(page.t("confirm-done-note")),
-            page,
-            message,
-            action: None,
-            button: String::new(),
-        }
-    }))
-}
-
-/// `GET /unsubscribe/{token}`: a button; opening the link changes nothing.
-pub(crate) async fn unsubscribe_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let r = subscriber_of(&state, &token).await?;
-    let email = r.subscriber.email.to_string();
-    let path = format!("/unsubscribe/{token}");
-    let (message, action) = if r.subscriber.state == SubscriptionState::Unsubscribed {
-        (
-            i18n::t_with(ctx.lang, "unsubscribe-already", &[("email", &email)]),
-            None,
-        )
-    } else {
-        (
-            i18n::t_with(ctx.lang, "unsubscribe-ask", &[("email", &email)]),
-            Some(path.clone()),
-        )
-    };
-    Ok(link_page(&state, &ctx, &headers, path, |page| {
-        LinkTemplate {
-            heading: page.t("unsubscribe-title"),
-            button: page.t("unsubscribe-button"),
-            note: None,
-            page,
-            message,
-            action,
-        }
-    }))
-}
-
-/// `POST /unsubscribe/{token}`: the page's button, or a mail client's RFC 8058 one-click
-/// request (`List-Unsubscribe=One-Click`, no cookies). The body is not read: whatever it
-/// says, the link's holder asked to leave.
-pub(crate) async fn unsubscribe_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    refuse_read_only_token(&ctx)?;
-    let s = d::unsubscribe(&state, &token)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let email = s.email.to_string();
-    let path = format!("/unsubscribe/{token}");
-    Ok(link_page(&state, &ctx, &headers, path, |page| {
-        LinkTemplate {
-            heading: page.t("unsubscribe-done-title"),
-            message: i18n::t_with(page.lang, "unsubscribe-done", &[("email", &email)]),
-            note: None,
-            page,
-            action: None,
-            button: String::new(),
-        }
-    }))
-}
-
-/// `GET /ack/{token}`: a button; opening the link records nothing (mail scanners open
-/// links). A link acknowledged already says when; an unknown one is not found.
-pub(crate) async fn ack_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let delivery = match state.store.delivery_by_ack_token(&token).await {
-        Ok(d) => d,
-        Err(StoreError::NotFound) => return Err(AppError::not_found()),
-        Err(e) => return Err(e.into()),
-    };
-    let path = format!("/ack/{token}");
-    if let Some(at) = delivery.acked_at {
-        return Ok(ack_done(&state, &ctx, &headers, path, at));
-    }
-    Ok(link_page(&state, &ctx, &headers, path.clone(), |page| {
-        LinkTemplate {
-            heading: page.t("ack-title"),
-            message: page.t("ack-ask"),
-            button: page.t("ack-button"),
-            note: None,
-            page,
-            action: Some(path),
-        }
-    }))
-}
-
-fn ack_done(
-    state: &AppState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    path: String,
-    at: Timestamp,
-) -> Response {
-    link_page(state, ctx, headers, path, |page| LinkTemplate {
-        heading: page.t("ack-done-title"),
-        message: format!("{} ({})", page.t("ack-done"), when(at)),
-        note: None,
-        page,
-        action: None,
-        button: String::new(),
-    })
-}
-
-/// `POST /ack/{token}`: records the acknowledgement (the first one counts).
-pub(crate) async fn ack_submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    refuse_read_only_token(&ctx)?;
-    let delivery = d::acknowledge(&state, &token)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let path = format!("/ack/{token}");
-    let at = delivery.acked_at.unwrap_or_else(|| state.clock.now());
-    Ok(ack_done(&state, &ctx, &headers, path, at))
-}
-
-// ================================================================ the PSIRT's pages
 
 fn trigger_options(lang: Locale) -> Vec<(String, String)> {
     Trigger::ALL
@@ -565,6 +148,8 @@ fn filter_summary(lang: Locale, f: &Filter, paths: &HashMap<String, String>) -> 
     parts.join(" · ")
 }
 
+// ================================================================ the overview
+
 /// A list on the overview.
 struct ListRow {
     id: String,
@@ -601,7 +186,7 @@ struct EventRow {
     title: String,
     kind: String,
     created: String,
-    counts: d::CountsView,
+    counts: CountsView,
 }
 
 /// The list form as typed.
@@ -669,7 +254,7 @@ impl ListForm {
             AppError::invalid(
                 "priority",
                 format!(
-                    "\"{}\" is not a whole number (1 is the highest)",
+                    "priority: \"{}\" is not a whole number (1 is the highest)",
                     self.priority
                 ),
             )
@@ -698,7 +283,7 @@ impl ListForm {
             internal_only: self.internal_only,
             public: self.public,
             filter: Some(Filter {
-                products: parse_products(&self.products)?,
+                products: branch_ids(&self.products)?,
                 min_score: parse_score("min_score", &self.min_score)?,
                 exploited_only: self.exploited_only,
                 languages,
@@ -751,8 +336,6 @@ impl WarningForm {
             "" => None,
             t => Some(t.parse::<Tlp>()?),
         };
-        // Checked here so that a typo is named; the branch ids are checked again there.
-        parse_products(&self.products)?;
         Ok(EarlyWarningInput {
             title_en: self.title_en.clone(),
             title_ja: self.title_ja.clone(),
@@ -761,12 +344,7 @@ impl WarningForm {
             tlp,
             exploited: self.exploited,
             max_score: parse_score("max_score", &self.max_score)?,
-            products: self
-                .products
-                .iter()
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            products: self.products.clone(),
         })
     }
 }
@@ -823,6 +401,9 @@ fn done_message(lang: Locale, done: Option<&str>) -> Option<String> {
     Some(i18n::t(lang, key))
 }
 
+/// How many recent events the overview shows.
+const OVERVIEW_EVENTS: u32 = 50;
+
 async fn overview_page(
     state: &AppState,
     ctx: &Ctx,
@@ -831,35 +412,50 @@ async fn overview_page(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
+    let o = app::overview(&state.app, &ctx.caller, OVERVIEW_EVENTS).await?;
     let lang = ctx.lang;
-    let branches = branch_options(state).await?;
+    // Product branches as `(id, "Vendor / Product / Version")`, sorted by path.
+    let mut branches: Vec<(String, String)> = crate::ui::cases::branch_paths(&o.branches)
+        .into_iter()
+        .map(|(id, path)| (id.to_string(), path))
+        .collect();
+    branches.sort_by(|a, b| a.1.cmp(&b.1));
     let paths: HashMap<String, String> = branches.iter().cloned().collect();
-    let all_lists = state.store.list_lists().await?;
-    let mut lists = Vec::new();
-    for l in &all_lists {
-        let triggers: Vec<String> = l
-            .triggers
-            .iter()
-            .map(|t| label(lang, "dist-trigger", t.as_str()))
-            .collect();
-        lists.push(ListRow {
-            id: l.id.to_string(),
-            name: l.name.clone(),
-            description: l.description.clone(),
-            priority: l.priority,
-            edition: l.edition.clone(),
-            triggers: triggers.join(", "),
-            filter: filter_summary(lang, &l.filter, &paths),
-            members: state.store.count_subscribers(Some(l.id)).await?,
-            public: l.public,
-            internal_only: l.internal_only,
-        });
-    }
-    let list_names: HashMap<ListId, String> =
-        all_lists.iter().map(|l| (l.id, l.name.clone())).collect();
-    let editions = d::editions(state)
-        .await?
+    let list_names: HashMap<ListId, String> = o
+        .lists
+        .iter()
+        .map(|(l, _)| (l.id, l.name.clone()))
+        .collect();
+    let list_options = o
+        .lists
+        .iter()
+        .map(|(l, _)| (l.id.to_string(), l.name.clone()))
+        .collect();
+    let lists = o
+        .lists
+        .into_iter()
+        .map(|(l, members)| {
+            let triggers: Vec<String> = l
+                .triggers
+                .iter()
+                .map(|t| label(lang, "dist-trigger", t.as_str()))
+                .collect();
+            ListRow {
+                id: l.id.to_string(),
+                triggers: triggers.join(", "),
+                filter: filter_summary(lang, &l.filter, &paths),
+                name: l.name,
+                description: l.description,
+                priority: l.priority,
+                edition: l.edition,
+                members,
+                public: l.public,
+                internal_only: l.internal_only,
+            }
+        })
+        .collect();
+    let editions = o
+        .editions
         .into_iter()
         .map(|e| EditionRow {
             custom_templates: e.edition.templates.is_some(),
@@ -868,10 +464,8 @@ async fn overview_page(
             title: e.edition.title,
         })
         .collect();
-    let webhooks = state
-        .store
-        .list_webhooks()
-        .await?
+    let webhooks = o
+        .webhooks
         .into_iter()
         .map(|w| WebhookRow {
             id: w.id.to_string(),
@@ -886,15 +480,15 @@ async fn overview_page(
             failures: w.consecutive_failures,
         })
         .collect();
-    let events = d::event_summaries(state, 50)
-        .await?
+    let events = o
+        .events
         .into_iter()
-        .map(|e| EventRow {
-            id: e.id.to_string(),
-            title: e.title,
-            kind: label(lang, "dist-kind", &e.kind),
-            created: when(e.created_at),
-            counts: e.counts,
+        .map(|s| EventRow {
+            id: s.event.id.to_string(),
+            kind: label(lang, "dist-kind", &s.event.kind),
+            created: when(s.event.created_at),
+            title: s.event.title,
+            counts: s.counts.into(),
         })
         .collect();
     let mut page = ctx.page("dist-title");
@@ -902,16 +496,13 @@ async fn overview_page(
     page.error = error;
     let tpl = OverviewTemplate {
         page,
-        can_manage: ctx.allows(Action::ManageDistribution),
-        subscribers: state.store.count_subscribers(None).await?,
+        can_manage: ctx.caller.allows(Action::ManageDistribution),
+        subscribers: o.subscribers,
         lists,
         editions,
         webhooks,
         events,
-        list_options: all_lists
-            .iter()
-            .map(|l| (l.id.to_string(), l.name.clone()))
-            .collect(),
+        list_options,
         branches,
         triggers: trigger_options(lang),
         tlps: tlp_options(),
@@ -957,54 +548,68 @@ pub(crate) async fn overview(
     .await
 }
 
-/// Redirects to the overview on success; re-renders it with the form and the error otherwise.
+/// Redirects to `target` on success; shows the overview again with the form as typed
+/// (`drafts`) and the error otherwise.
 async fn overview_after<T>(
     state: &AppState,
     ctx: &Ctx,
+    drafts: OverviewDrafts,
     result: AppResult<T>,
     target: impl FnOnce(&T) -> String,
-    drafts: OverviewDrafts,
 ) -> AppResult<Response> {
+    // Anonymous callers are asked to sign in before a mistake in their form is shown.
+    ctx.signed_in()?;
     let target = result.as_ref().map(target).unwrap_or_default();
-    let lang = ctx.lang;
-    let result = result.map_err(|e| {
-        let message = field_message(lang, "dist-field", &e);
-        AppError { message, ..e }
-    });
+    let result = result.map_err(|e| labelled(ctx.lang, e));
     after_submit(result, &target, |msg, status| {
         overview_page(state, ctx, drafts, None, Some(msg), status)
     })
     .await
 }
 
+/// A form of the overview: the command (or what was wrong with the form), the use case
+/// that runs it, and where success leads (see [`overview_after`]).
+async fn overview_act<C, T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    drafts: OverviewDrafts,
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+    target: impl FnOnce(&T) -> String,
+) -> AppResult<Response>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+{
+    let result = attempt(command, run).await;
+    overview_after(state, ctx, drafts, result, target).await
+}
+
 /// `POST /distribution/lists`.
 pub(crate) async fn create_list(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
     let form = ListForm::from_pairs(&pairs);
-    let result = match form.input() {
-        Ok(input) => d::save_list(&state, &ctx, None, input).await,
-        Err(e) => Err(e),
-    };
+    let cmd = form.input().map(ListInput::command);
     let drafts = OverviewDrafts {
         list: Some(form),
         ..OverviewDrafts::default()
     };
-    let target = |l: &AudienceList| format!("/distribution?done=list#list-{}", l.id);
-    overview_after(&state, &ctx, result, target, drafts).await
+    let run = |c| app::save_list(&s.app, &ctx.caller, None, c);
+    let target = |l: &keikai_domain::subscription::AudienceList| {
+        format!("/distribution?done=list#list-{}", l.id)
+    };
+    overview_act(&s, &ctx, drafts, cmd, run, target).await
 }
 
 /// `POST /distribution/webhooks`: redirects when the secret was typed; a generated secret is
 /// shown this once, on the page itself.
 pub(crate) async fn create_webhook(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
     let form = WebhookForm {
         list: field(&pairs, "list"),
         name: field(&pairs, "name"),
@@ -1018,7 +623,12 @@ pub(crate) async fn create_webhook(
         url: form.url.clone(),
         secret: typed.then_some(secret),
     };
-    let result = d::create_webhook(&state, &ctx, input).await;
+    let drafts = OverviewDrafts {
+        webhook: Some(form),
+        ..OverviewDrafts::default()
+    };
+    let run = |c| app::create_webhook(&s.app, &ctx.caller, c);
+    let result = attempt(input.command(), run).await;
     match result {
         Ok(w) if !typed => {
             let drafts = OverviewDrafts {
@@ -1026,92 +636,68 @@ pub(crate) async fn create_webhook(
                 ..OverviewDrafts::default()
             };
             let flash = done_message(ctx.lang, Some("webhook"));
-            overview_page(&state, &ctx, drafts, flash, None, StatusCode::OK).await
+            overview_page(&s, &ctx, drafts, flash, None, StatusCode::OK).await
         }
         other => {
-            let drafts = OverviewDrafts {
-                webhook: Some(form),
-                ..OverviewDrafts::default()
-            };
             let target =
                 |w: &WebhookEndpoint| format!("/distribution?done=webhook#webhook-{}", w.id);
-            overview_after(&state, &ctx, other, target, drafts).await
+            overview_after(&s, &ctx, drafts, other, target).await
         }
     }
 }
 
 /// `POST /distribution/webhooks/{id}/enable`.
 pub(crate) async fn enable_webhook(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    d::enable_webhook(&state, &ctx, &id).await?;
-    Ok(Redirect::to(&format!("/distribution?done=enabled#webhook-{id}")).into_response())
+    let w = app::enable_webhook(&s.app, &ctx.caller, ctx.id(&id)?).await?;
+    Ok(Redirect::to(&format!("/distribution?done=enabled#webhook-{}", w.id)).into_response())
 }
 
 /// `POST /distribution/early-warnings`.
 pub(crate) async fn early_warning(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
     let form = WarningForm::from_pairs(&pairs);
-    let result = match form.input() {
-        Ok(input) => d::early_warning(&state, &ctx, input).await,
-        Err(e) => Err(e),
-    };
+    let cmd = form.input().and_then(EarlyWarningInput::command);
     let drafts = OverviewDrafts {
         warning: Some(form),
         ..OverviewDrafts::default()
     };
+    let run = |c| app::early_warning(&s.app, &ctx.caller, c);
     let target = |_: &String| "/distribution?done=warning#events".to_owned();
-    overview_after(&state, &ctx, result, target, drafts).await
+    overview_act(&s, &ctx, drafts, cmd, run, target).await
 }
 
 /// `POST /distribution/editions`: a new edition with every section and the built-in
 /// templates, to edit on its own page.
 pub(crate) async fn create_edition(
-    State(state): State<AppState>,
+    State(s): State<AppState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
     let form = NewEditionForm {
         name: field(&pairs, "name").trim().to_owned(),
         title: field(&pairs, "title"),
     };
-    let result = async {
-        let edition = Edition::new(&form.name, &form.title)?;
-        if state.store.get_edition(&edition.name).await?.is_some() {
-            return Err(AppError::invalid(
-                "name",
-                format!("an edition named \"{}\" exists already", edition.name),
-            ));
-        }
-        let name = edition.name.clone();
-        d::put_edition(
-            &state,
-            &ctx,
-            &name,
-            EditionView {
-                edition,
-                revision: 0,
-            },
-        )
-        .await
-    }
-    .await;
+    let cmd = Ok(app::NewEdition {
+        name: form.name.clone(),
+        title: form.title.clone(),
+    });
     let drafts = OverviewDrafts {
         edition: Some(form),
         ..OverviewDrafts::default()
     };
-    let target = |e: &EditionView| format!("/distribution/editions/{}", e.edition.name);
-    overview_after(&state, &ctx, result, target, drafts).await
+    let run = |c| app::create_edition(&s.app, &ctx.caller, c);
+    let target = |e: &app::StoredEdition| format!("/distribution/editions/{}", e.edition.name);
+    overview_act(&s, &ctx, drafts, cmd, run, target).await
 }
 
-// ---------------------------------------------------------------- editions
+// ================================================================ editions
 
 /// The edition form as typed (templates: empty means the built-in one).
 #[derive(Debug, Clone, Default)]
@@ -1135,11 +721,11 @@ impl EditionForm {
         self.sections.iter().any(|x| x == s)
     }
 
-    fn of(view: &EditionView) -> Self {
-        let e = &view.edition;
+    fn of(stored: &app::StoredEdition) -> Self {
+        let e = &stored.edition;
         let t = e.templates.clone().unwrap_or_default();
         Self {
-            revision: view.revision.to_string(),
+            revision: stored.revision.to_string(),
             title: e.title.clone(),
             sections: e.sections.iter().map(|s| s.as_str().to_owned()).collect(),
             supplement_en: e.supplement.en.clone(),
@@ -1172,10 +758,9 @@ impl EditionForm {
     }
 
     fn view(&self, name: &str) -> AppResult<EditionView> {
-        let revision: i64 =
-            self.revision.trim().parse().map_err(|_| {
-                AppError::invalid("revision", "the form is damaged; reload the page")
-            })?;
+        let revision: i64 = self.revision.trim().parse().map_err(|_| {
+            AppError::invalid("revision", "revision: the form is damaged; reload the page")
+        })?;
         let mut sections = BTreeSet::new();
         for s in &self.sections {
             sections.insert(s.parse::<Section>()?);
@@ -1267,6 +852,7 @@ fn slots(lang: Locale, form: &EditionForm) -> Vec<TemplateSlot> {
     ]
 }
 
+/// The editor as it stands: the form (as stored or as typed) and the preview asked for.
 struct EditionPageState {
     form: EditionForm,
     preview_advisory: String,
@@ -1283,26 +869,8 @@ async fn edition_view_page(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
+    let uses = app::edition_uses(&state.app, &ctx.caller, name).await?;
     let lang = ctx.lang;
-    let used_by = state
-        .store
-        .list_lists()
-        .await?
-        .into_iter()
-        .filter(|l| l.edition == name)
-        .map(|l| l.name)
-        .collect();
-    let advisories = state
-        .store
-        .list_advisories(&keikai_store::AdvisoryFilter {
-            limit: 200,
-            ..keikai_store::AdvisoryFilter::default()
-        })
-        .await?
-        .into_iter()
-        .map(|a| a.tracking_id)
-        .collect();
     let mut page = ctx.page("dist-edition-title");
     page.title = format!("{} — {name}", page.title);
     page.flash = flash;
@@ -1310,7 +878,7 @@ async fn edition_view_page(
     let tpl = EditionTemplate {
         page,
         name: name.to_owned(),
-        can_manage: ctx.allows(Action::ManageDistribution),
+        can_manage: ctx.caller.allows(Action::ManageDistribution),
         sections: Section::ALL
             .iter()
             .map(|s| {
@@ -1322,8 +890,8 @@ async fn edition_view_page(
             .collect(),
         slots: slots(lang, &s.form),
         form: s.form,
-        used_by,
-        advisories,
+        used_by: uses.lists,
+        advisories: uses.advisories,
         preview_advisory: s.preview_advisory,
         preview_lang: s.preview_lang,
         preview: s.preview,
@@ -1343,11 +911,10 @@ pub(crate) async fn edition_page(
     Path(name): Path<String>,
     Query(q): Query<EditionQuery>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
-    let view = d::edition(&state, &name).await?;
+    let stored = app::edition(&state.app, &ctx.caller, &name).await?;
     let flash = q.saved.map(|_| ctx.t("dist-edition-saved"));
     let s = EditionPageState {
-        form: EditionForm::of(&view),
+        form: EditionForm::of(&stored),
         preview_advisory: String::new(),
         preview_lang: ctx.lang.as_str().to_owned(),
         preview: None,
@@ -1363,17 +930,13 @@ pub(crate) async fn save_edition(
     Path(name): Path<String>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
+    ctx.signed_in()?;
     let form = EditionForm::from_pairs(&pairs);
-    let result = match form.view(&name) {
-        Ok(view) => d::put_edition(&state, &ctx, &name, view).await,
-        Err(e) => Err(e),
-    };
-    let lang = ctx.lang;
-    let result = result.map_err(|e| {
-        let message = field_message(lang, "dist-field", &e);
-        AppError { message, ..e }
-    });
+    let run =
+        |v: EditionView| app::save_edition(&state.app, &ctx.caller, &name, v.edition, v.revision);
+    let result = attempt(form.view(&name), run)
+        .await
+        .map_err(|e| labelled(ctx.lang, e));
     let target = format!("/distribution/editions/{name}?saved=1");
     let s = EditionPageState {
         form,
@@ -1395,32 +958,33 @@ pub(crate) async fn preview(
     Path(name): Path<String>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
+    ctx.signed_in()?;
     let form = EditionForm::from_pairs(&pairs);
     let advisory = field(&pairs, "advisory").trim().to_owned();
     let lang_field = field(&pairs, "preview_lang");
-    let result = async {
+    let command = || -> AppResult<app::Preview> {
         let locale: Locale = match lang_field.trim() {
             "" => Locale::En,
             l => l.parse()?,
         };
-        let view = form.view(&name)?;
-        let input = PreviewInput {
+        Ok(app::Preview {
             advisory: Some(advisory.clone()).filter(|a| !a.is_empty()),
             locale: Some(locale),
-            edition: Some(view.edition),
-        };
-        d::preview(&state, &ctx, &name, input)
-            .await
-            .map_err(|e| match e.status {
-                StatusCode::NOT_FOUND => AppError::invalid(
-                    "advisory",
-                    format!("no advisory has the id or tracking id \"{advisory}\""),
-                ),
-                _ => e,
-            })
-    }
-    .await;
+            edition: Some(form.view(&name)?.edition),
+        })
+    };
+    let result = match command() {
+        // An advisory that is not there is a mistake in the form; the page itself is
+        // loaded (and the policy asked) again below.
+        Ok(cmd) => match app::preview(&state.app, &ctx.caller, &name, cmd).await {
+            Err(keikai_app::Error::NotFound) if !advisory.is_empty() => Err(AppError::invalid(
+                "advisory",
+                format!("advisory: no advisory has the id or tracking id \"{advisory}\""),
+            )),
+            other => other.map_err(AppError::from),
+        },
+        Err(e) => Err(e),
+    };
     let mut s = EditionPageState {
         form,
         preview_advisory: advisory,
@@ -1440,9 +1004,7 @@ pub(crate) async fn preview(
     }
 }
 
-// ---------------------------------------------------------------- subscribers and import
-
-const PAGE_SIZE: u32 = 50;
+// ================================================================ subscribers and import
 
 struct SubscriberRow {
     email: String,
@@ -1482,39 +1044,28 @@ async fn subscribers_page(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
-    let lang = ctx.lang;
-    let lists = state.store.list_lists().await?;
-    let names: HashMap<ListId, String> = lists.iter().map(|l| (l.id, l.name.clone())).collect();
-    let list_param = q.list.unwrap_or_default();
-    let list = match list_param.trim() {
+    ctx.signed_in()?;
+    let list = match q.list.as_deref().map(str::trim).unwrap_or_default() {
         "" => None,
         l => Some(
             l.parse::<ListId>()
-                .ok()
-                .filter(|id| names.contains_key(id))
-                .ok_or_else(|| AppError::invalid("list", format!("no list has the id {l}")))?,
+                .map_err(|_| AppError::invalid("list", format!("list: no list has the id {l}")))?,
         ),
     };
-    let total = state.store.count_subscribers(list).await?;
-    let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE)))
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let number = q.page.unwrap_or(1).clamp(1, pages);
-    let rows = state
-        .store
-        .list_subscribers(list, PAGE_SIZE, (number - 1) * PAGE_SIZE)
-        .await?
+    let p = app::subscriber_page(&state.app, &ctx.caller, list, q.page.unwrap_or(1)).await?;
+    let lang = ctx.lang;
+    let names: HashMap<ListId, String> = p.lists.iter().map(|l| (l.id, l.name.clone())).collect();
+    let rows = p
+        .rows
         .into_iter()
         .map(|r| {
             let s = r.subscriber;
-            let state = s.state.as_str();
             SubscriberRow {
                 email: s.email.to_string(),
                 name: s.name,
                 kind: label(lang, "dist-subscriber-kind", &s.kind.to_string()),
                 language: s.locale.as_str().to_owned(),
-                state: label(lang, "dist-subscriber-state", state),
+                state: label(lang, "dist-subscriber-state", s.state.as_str()),
                 lists: r
                     .lists
                     .iter()
@@ -1525,25 +1076,26 @@ async fn subscribers_page(
         })
         .collect();
     let link = |n: u32| {
-        let list = list.map(|l| format!("list={l}&")).unwrap_or_default();
+        let list = p.list.map(|l| format!("list={l}&")).unwrap_or_default();
         format!("/distribution/subscribers?{list}page={n}")
     };
     let mut page = ctx.page("dist-subscribers-title");
     page.error = error;
     let tpl = SubscribersTemplate {
         page,
-        can_manage: ctx.allows(Action::ManageDistribution),
+        can_manage: ctx.caller.allows(Action::ManageDistribution),
         rows,
-        list_options: lists
+        list_options: p
+            .lists
             .iter()
             .map(|l| (l.id.to_string(), l.name.clone()))
             .collect(),
-        list: list.map(|l| l.to_string()).unwrap_or_default(),
-        total,
-        page_number: number,
-        pages,
-        prev: (number > 1).then(|| link(number - 1)),
-        next: (number < pages).then(|| link(number + 1)),
+        list: p.list.map(|l| l.to_string()).unwrap_or_default(),
+        total: p.total,
+        page_number: p.number,
+        pages: p.pages,
+        prev: (p.number > 1).then(|| link(p.number - 1)),
+        next: (p.number < p.pages).then(|| link(p.number + 1)),
     };
     Ok(render(status, &tpl))
 }
@@ -1570,7 +1122,7 @@ async fn import_text(req: Request, state: &AppState) -> AppResult<(String, bool)
         String::from_utf8(bytes).map_err(|e| {
             AppError::invalid(
                 "csv",
-                format!("the file is not UTF-8 text (save it as CSV UTF-8): {e}"),
+                format!("csv: the file is not UTF-8 text (save it as CSV UTF-8): {e}"),
             )
         })
     };
@@ -1581,7 +1133,7 @@ async fn import_text(req: Request, state: &AppState) -> AppResult<(String, bool)
         let unreadable = |e: axum::extract::multipart::MultipartError| {
             AppError::invalid(
                 "csv",
-                format!("the form could not be read: {}", e.body_text()),
+                format!("csv: the form could not be read: {}", e.body_text()),
             )
         };
         let (mut file, mut pasted, mut dry_run) = (Vec::new(), String::new(), false);
@@ -1612,7 +1164,7 @@ async fn import_text(req: Request, state: &AppState) -> AppResult<(String, bool)
 #[template(path = "distribution_import.html")]
 struct ImportTemplate {
     page: Page,
-    report: ImportReport,
+    report: app::ImportReport,
 }
 
 /// `POST /distribution/subscribers/import`: the report of what was (or, in a dry run, would
@@ -1622,16 +1174,18 @@ pub(crate) async fn import(
     ctx: Ctx,
     req: Request,
 ) -> AppResult<Response> {
-    ctx.require(Action::ManageDistribution)?;
+    ctx.signed_in()?;
     let result = match import_text(req, &state).await {
         Ok((text, _)) if text.trim().is_empty() => Err(AppError::invalid(
             "csv",
-            "choose a CSV file (or paste its text)",
+            "csv: choose a CSV file (or paste its text)",
         )),
         Ok((text, dry_run)) => {
             // A BOM, as spreadsheet programs write it, is not part of the header.
             let text = text.trim_start_matches('\u{feff}');
-            d::import_csv(&state, &ctx, text, dry_run).await
+            app::import_csv(&state.app, &ctx.caller, text, dry_run)
+                .await
+                .map_err(AppError::from)
         }
         Err(e) => Err(e),
     };
@@ -1658,7 +1212,7 @@ pub(crate) async fn import(
     }
 }
 
-// ---------------------------------------------------------------- delivery reports
+// ================================================================ delivery reports
 
 /// The most deliveries the report page shows; the CSV has them all.
 const REPORT_ROWS: usize = 1000;
@@ -1684,27 +1238,12 @@ struct ReportTemplate {
     title: String,
     kind: String,
     created: String,
-    counts: d::CountsView,
+    counts: CountsView,
     rows: Vec<DeliveryRow>,
     shown: usize,
     matching: usize,
     states: Vec<(String, String)>,
     only: String,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ReportQuery {
-    state: Option<String>,
-}
-
-async fn list_names(state: &AppState) -> AppResult<HashMap<ListId, String>> {
-    Ok(state
-        .store
-        .list_lists()
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.name))
-        .collect())
 }
 
 /// `GET /distribution/events/{id}`.
@@ -1714,49 +1253,44 @@ pub(crate) async fn report(
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
+    let id = ctx.id(&id)?;
+    let r = app::event_report(&state.app, &ctx.caller, id, q.only()?).await?;
     let lang = ctx.lang;
-    let only = q.state.unwrap_or_default();
-    let r = d::event_report(&state, &id, Some(only.as_str())).await?;
-    let names = list_names(&state).await?;
-    let matching = r.deliveries.len();
     let rows = r
         .deliveries
-        .into_iter()
+        .iter()
         .take(REPORT_ROWS)
-        .map(|dv| DeliveryRow {
-            address: dv.address,
-            channel: label(lang, "dist-channel", &dv.channel),
-            list: names
-                .get(&dv.list)
-                .cloned()
-                .unwrap_or_else(|| dv.list.to_string()),
-            language: dv.locale,
-            state: label(lang, "dist-state", &dv.state),
-            state_class: dv.state,
-            attempts: dv.attempts,
-            error: dv.error.unwrap_or_default(),
-            sent_at: dv.sent_at.map(when).unwrap_or_default(),
-            acknowledged_at: dv.acknowledged_at.map(when).unwrap_or_default(),
+        .map(|d| DeliveryRow {
+            address: d.address.clone(),
+            channel: label(lang, "dist-channel", d.channel.as_str()),
+            list: r.list_name(d.list_id),
+            language: d.locale.as_str().to_owned(),
+            state: label(lang, "dist-state", d.state.as_str()),
+            state_class: d.state.as_str().to_owned(),
+            attempts: d.attempts,
+            error: d.error.clone().unwrap_or_default(),
+            sent_at: d.sent_at.map(when).unwrap_or_default(),
+            acknowledged_at: d.acked_at.map(when).unwrap_or_default(),
         })
         .collect::<Vec<_>>();
+    let e = &r.summary.event;
     let mut page = ctx.page("dist-report-title");
-    page.title = format!("{} — {}", page.title, r.event.title);
+    page.title = format!("{} — {}", page.title, e.title);
     let tpl = ReportTemplate {
         page,
-        id: r.event.id.to_string(),
-        title: r.event.title,
-        kind: label(lang, "dist-kind", &r.event.kind),
-        created: when(r.event.created_at),
-        counts: r.event.counts,
+        id: e.id.to_string(),
+        title: e.title.clone(),
+        kind: label(lang, "dist-kind", &e.kind),
+        created: when(e.created_at),
+        counts: r.summary.counts.into(),
         shown: rows.len(),
-        matching,
+        matching: r.deliveries.len(),
         rows,
-        states: keikai_store::DeliveryState::ALL
+        states: DeliveryState::ALL
             .iter()
             .map(|s| (s.as_str().to_owned(), label(lang, "dist-state", s.as_str())))
             .collect(),
-        only,
+        only: q.state.unwrap_or_default(),
     };
     Ok(render(StatusCode::OK, &tpl))
 }
@@ -1768,48 +1302,14 @@ pub(crate) async fn report_csv(
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    ctx.require(Action::ViewDistribution)?;
-    let r = d::event_report(&state, &id, q.state.as_deref()).await?;
-    let names = list_names(&state).await?;
-    let mut out = String::from(
-        "address,channel,list,language,state,attempts,error,message_id,sent_at,acknowledged_at\r\n",
-    );
-    for dv in r.deliveries {
-        let fields = [
-            dv.address,
-            dv.channel,
-            names
-                .get(&dv.list)
-                .cloned()
-                .unwrap_or_else(|| dv.list.to_string()),
-            dv.locale,
-            dv.state,
-            dv.attempts.to_string(),
-            dv.error.unwrap_or_default(),
-            dv.message_id,
-            dv.sent_at.map(|t| t.to_string()).unwrap_or_default(),
-            dv.acknowledged_at
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
-    }
-    let mut res = (StatusCode::OK, out).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"deliveries-{}.csv\"",
-        r.event.id
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    let id = ctx.id(&id)?;
+    let r = app::event_report(&state.app, &ctx.caller, id, q.only()?).await?;
+    let file_name = format!("deliveries-{}.csv", r.summary.event.id);
+    Ok(csv_download(
+        &file_name,
+        &DELIVERIES_CSV_HEADER,
+        r.csv_rows(),
+    ))
 }
 
 #[cfg(test)]
@@ -1906,12 +1406,5 @@ mod tests {
         assert!(done_message(Locale::En, Some("list")).is_some());
         assert!(done_message(Locale::En, Some("<script>")).is_none());
         assert!(done_message(Locale::En, None).is_none());
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-        assert_eq!(csv_field("plain"), "plain");
     }
 }
