@@ -24,6 +24,7 @@ pub mod partners;
 pub mod public;
 pub mod publishing;
 pub mod releases;
+pub mod schedule;
 pub mod secret;
 
 use std::sync::{Arc, OnceLock};

@@ -137,6 +137,8 @@ pub enum Action {
     /// Change distribution: subscribers and imports, lists, editions, webhooks, early
     /// warnings.
     ManageDistribution,
+    /// Run the schedule's ticks (publication, housekeeping): Keikai's own work, nobody's.
+    RunSchedule,
 }
 
 impl Action {
@@ -158,6 +160,7 @@ impl Action {
                 | Self::ManagePartners
                 | Self::RespondAsPartner
                 | Self::ManageDistribution
+                | Self::RunSchedule
         )
     }
 }
@@ -195,6 +198,7 @@ pub const SYSTEM_ACTIONS: &[Action] = &[
     Action::ManagePartners,
     Action::ViewDistribution,
     Action::ManageDistribution,
+    Action::RunSchedule,
 ];
 
 pub fn authorize(actor: &Actor, action: Action) -> Decision {
@@ -232,6 +236,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         // Subscribers' addresses and keys are personal data; lists and editions may carry
         // TLP-restricted events.
         Action::ViewDistribution | Action::ManageDistribution => p.has_any(PSIRT),
+        Action::RunSchedule => false,
     };
     if !allowed {
         return Decision::NotFound;
@@ -433,6 +438,30 @@ mod tests {
         for action in SYSTEM_ACTIONS {
             assert_eq!(authorize(&Actor::System, *action), Decision::Allow);
         }
+    }
+
+    #[test]
+    fn only_the_system_runs_the_schedule() {
+        assert_eq!(
+            authorize(&Actor::System, Action::RunSchedule),
+            Decision::Allow
+        );
+        let everyone = [
+            Role::Admin,
+            Role::PsirtAnalyst,
+            Role::ProductEngineer,
+            Role::PartnerContact,
+            Role::CustomerContact,
+            Role::Reporter,
+        ];
+        assert_eq!(
+            authorize(&Actor::User(user(&everyone)), Action::RunSchedule),
+            Decision::NotFound
+        );
+        assert_eq!(
+            authorize(&Actor::Anonymous, Action::RunSchedule),
+            Decision::Unauthenticated
+        );
     }
 
     #[test]

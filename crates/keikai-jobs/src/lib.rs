@@ -1,7 +1,8 @@
 //! The outbox's other half: a worker that claims due jobs from the store, runs a handler per
 //! job kind and records the outcome (done, retried with back-off, or dead), the mailer
-//! that the mail handler sends through, the webhook handler, and distribution's handlers
-//! (doors onto `keikai_app::distribution` that send through those two transports).
+//! that the mail handler sends through, the webhook handler, distribution's handlers
+//! (doors onto `keikai_app::distribution` that send through those two transports) and the
+//! schedule's ticker and handler (doors onto `keikai_app::schedule`).
 //!
 //! A change and the jobs announcing it are written in one transaction by the store; this
 //! crate does the side effects afterwards. Delivery is at least once: a worker that stops
@@ -11,6 +12,7 @@
 
 pub mod distribution;
 pub mod mail;
+pub mod schedule;
 mod smtp;
 #[cfg(feature = "testing")]
 pub mod testing;

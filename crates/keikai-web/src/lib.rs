@@ -4,17 +4,16 @@
 pub mod api;
 pub mod http;
 mod routes;
-pub mod schedule;
 pub mod ui;
 
-pub use http::state::{AppState, ClientAddr, Publishing, WebConfig, has_secret, loggable_path};
+pub use http::state::{ClientAddr, WebConfig, WebState, has_secret, loggable_path};
 pub use routes::ROUTES;
 
 use axum::Router;
 
 use crate::http::{auth, ops};
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: WebState) -> Router {
     let api = routes::api()
         // Applies to the routes above, so it comes after them.
         .method_not_allowed_fallback(ops::api_method_not_allowed)

@@ -5,10 +5,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// Routes that take files keep a larger body than the default.
-fn upload(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+fn upload(route: MethodRouter<WebState>) -> MethodRouter<WebState> {
     route.layer(DefaultBodyLimit::max(http::auth::MAX_MULTIPART_BYTES))
 }
 
@@ -29,13 +29,13 @@ macro_rules! route_table {
         pub(crate) const API_PREFIX: &str = $prefix;
 
         /// The pages, the public site and the operational endpoints.
-        pub(crate) fn site() -> Router<AppState> {
+        pub(crate) fn site() -> Router<WebState> {
             Router::new()
                 $( .route($sp, route_table!(@layer on(MethodFilter::$sm, $sh) $(, $sl)?)) )*
         }
 
         /// The JSON API, relative to [`API_PREFIX`].
-        pub(crate) fn api() -> Router<AppState> {
+        pub(crate) fn api() -> Router<WebState> {
             Router::new() $( .route($ap, on(MethodFilter::$am, $ah)) )*
         }
     };

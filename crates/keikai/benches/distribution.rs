@@ -126,7 +126,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
 
     let sink = SmtpSink::start().await;
     let from = Address::named("Bench PSIRT", Email::parse("psirt@example.com").unwrap());
-    let key = keikai_app::publishing::provider_key(&w.state.app)
+    let key = keikai_app::publishing::provider_key(&w.app)
         .await
         .unwrap();
     let mailer: Arc<dyn Mailer> = Arc::new(
@@ -136,7 +136,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
     );
     let clock: Arc<dyn Clock> = w.clock.clone();
     // The handlers work through the application, as `serve` wires them.
-    let app = w.state.app.clone();
+    let app = w.app.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut running = Vec::new();
     for _ in 0..workers {
@@ -159,7 +159,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
     w.clock.advance(SignedDuration::from_hours(1));
     let t0 = Instant::now();
     let outcome = keikai_app::publishing::publish_release(
-        &w.state.app,
+        &w.app,
         &keikai_app::Caller::system(),
         w.release.id(),
     )

@@ -22,14 +22,14 @@ async fn run(url: &str, n: usize) -> f64 {
     let World {
         store,
         clock,
-        state,
+        app,
         release,
         ..
     } = world(url, n).await;
     clock.advance(SignedDuration::from_hours(1));
     let t0 = Instant::now();
     let outcome = keikai_app::publishing::publish_release(
-        &state.app,
+        &app,
         &keikai_app::Caller::system(),
         release.id(),
     )

@@ -282,7 +282,7 @@ pub struct Config {
     pub severity_scale: SeverityScale,
     pub publishing: PublishingFile,
     #[serde(skip)]
-    pub publishing_settings: keikai_web::Publishing,
+    pub publishing_settings: keikai_app::Publishing,
     pub partner_tier: Vec<PartnerTierFile>,
     #[serde(skip)]
     pub partner_tiers: keikai_domain::partner::Tiers,
@@ -468,22 +468,24 @@ impl Config {
         toml::to_string(&c).unwrap_or_else(|e| format!("# cannot print the configuration: {e}\n"))
     }
 
-    /// What the use cases read, for the commands that call the application without serving.
+    /// What the use cases read.
     pub fn app(&self) -> keikai_app::AppConfig {
-        self.web().app_config()
-    }
-
-    pub fn web(&self) -> keikai_web::WebConfig {
-        keikai_web::WebConfig {
-            secure_cookies: self.public_url.starts_with("https://"),
+        keikai_app::AppConfig {
+            security_txt: self.security_txt.clone(),
+            severity_scale: self.severity_scale.clone(),
+            publishing: self.publishing_settings.clone(),
+            partner_tiers: self.partner_tiers.clone(),
             auth: keikai_app::AuthSettings {
                 session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
                 ..keikai_app::AuthSettings::default()
             },
-            security_txt: self.security_txt.clone(),
-            severity_scale: self.severity_scale.clone(),
-            publishing: self.publishing_settings.clone(),
-            partners: self.partner_tiers.clone(),
+        }
+    }
+
+    /// What the web doors read beyond the application.
+    pub fn web(&self) -> keikai_web::WebConfig {
+        keikai_web::WebConfig {
+            secure_cookies: self.public_url.starts_with("https://"),
         }
     }
 }
@@ -507,7 +509,7 @@ fn publishing(
     f: &PublishingFile,
     organisation_name: &str,
     public_url: &str,
-) -> Result<keikai_web::Publishing, ConfigError> {
+) -> Result<keikai_app::Publishing, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid {
         field: "publishing",
         message,
@@ -546,7 +548,7 @@ fn publishing(
             "publisher_namespace: \"{namespace}\" is not a URL"
         )));
     }
-    Ok(keikai_web::Publishing {
+    Ok(keikai_app::Publishing {
         tracking_prefix,
         publisher: keikai_domain::advisory::publication::PublisherInfo {
             name: f
@@ -670,7 +672,7 @@ mod tests {
              [[partner_tier]]\nname = \"2\"\nlead_hours = 12\n",
         )
         .unwrap();
-        let tiers = c.web().partners;
+        let tiers = c.app().partner_tiers;
         let names: Vec<(&str, i64)> = tiers
             .all()
             .iter()
@@ -683,7 +685,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("partner_tier: "), "{e}");
-        let d = load_toml("").unwrap().web().partners;
+        let d = load_toml("").unwrap().app().partner_tiers;
         assert_eq!(d, keikai_domain::partner::Tiers::default());
     }
 
@@ -696,7 +698,7 @@ mod tests {
              triage_hours = 240\n",
         )
         .unwrap();
-        let scale = c.web().severity_scale;
+        let scale = c.app().severity_scale;
         let names: Vec<&str> = scale.levels().iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["High", "Low"]);
         assert_eq!(
@@ -744,7 +746,7 @@ mod tests {
         )
         .unwrap();
         let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
-        let txt = c.web().security_txt.document(now).unwrap().render();
+        let txt = c.app().security_txt.document(now).unwrap().render();
         let want_lines = [
             "Contact: https://psirt.example.com/report",
             "Contact: mailto:psirt@example.com",
@@ -761,7 +763,7 @@ mod tests {
         assert_eq!(again.security_txt, c.security_txt);
         // With no table, the defaults: the report form, English and Japanese, 180 days.
         let d = Config::load(None, &Overrides::default()).unwrap();
-        let txt = d.web().security_txt.document(now).unwrap().render();
+        let txt = d.app().security_txt.document(now).unwrap().render();
         assert!(
             txt.contains("Contact: http://127.0.0.1:8080/report\n"),
             "{txt}"

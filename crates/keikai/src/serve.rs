@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use keikai_app::admin::users::{self, Bootstrap};
 use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND, WEBHOOK_JOB_KIND};
-use keikai_app::{App, Caller, auth};
+use keikai_app::{App, Caller};
 use keikai_domain::{Email, OrgName, Password, SystemClock};
 use keikai_jobs::distribution::{
     DeliveryHandler, DistributionWebhookHandler, DistributionWebhookHooks, FanoutHandler,
@@ -44,25 +44,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .migrate()
         .await
         .map_err(|e| UserError(e.to_string()))?;
-    let state = keikai_web::AppState::new(store.clone(), config.web(), Arc::new(SystemClock));
+    let state = keikai_web::WebState::new(application(&config, store.clone()), config.web());
     bootstrap(&config, &state.app).await?;
 
     keikai_web::http::ops::init_metrics();
-    tokio::spawn(housekeeping(state.app.clone()));
     // Make (or load) the signing key before the first publication or message needs it, so
     // that a broken key is reported at start.
     let provider_key = keikai_app::publishing::provider_key(&state.app)
         .await
         .map_err(|e| anyhow::anyhow!("OpenPGP provider key: {e}"))?;
-    tokio::spawn(keikai_web::schedule::run_scheduler(state.clone()));
     let (stop_jobs, jobs_stop) = watch::channel(false);
-    let jobs = start_jobs(
+    let mut background = vec![
+        tokio::spawn(keikai_jobs::schedule::run_ticker(
+            state.app.clone(),
+            jobs_stop.clone(),
+        )),
+        start_schedule(&config, store.clone(), state.app.clone(), jobs_stop.clone()),
+    ];
+    background.extend(start_jobs(
         &config,
         store.clone(),
         state.app.clone(),
         provider_key,
         jobs_stop,
-    )?;
+    )?);
     let app = keikai_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -80,11 +85,38 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // The worker finishes the jobs in hand (each bounded by the handler timeout); what it
     // has not claimed stays queued for the next start or another instance.
     let _ = stop_jobs.send(true);
-    if let Some(jobs) = jobs {
-        let _ = jobs.await;
+    for task in background {
+        let _ = task.await;
     }
     store.close().await;
     Ok(())
+}
+
+/// Starts the schedule's worker: it runs the slots this instance claims
+/// ([`keikai_app::schedule`]). A worker of its own, so that a long publication does not hold
+/// up the mail.
+fn start_schedule(
+    config: &Config,
+    store: Arc<dyn Store>,
+    app: App,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let worker_config = WorkerConfig {
+        batch_size: 2,
+        handler_timeout: job_timeout(config),
+        ..WorkerConfig::default()
+    };
+    let worker = keikai_jobs::schedule::register(
+        Worker::new(store, app.clock().clone(), worker_config),
+        &app,
+    );
+    tokio::spawn(async move { worker.run(stop).await })
+}
+
+fn job_timeout(config: &Config) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(
+        config.distribution.job_timeout_seconds.unwrap_or(120),
+    ))
 }
 
 /// Starts the job worker: distribution fan-outs and webhooks always run; mail (partner
@@ -102,9 +134,7 @@ fn start_jobs(
     let d = &config.distribution;
     let worker_config = WorkerConfig {
         batch_size: d.worker_batch.unwrap_or(32),
-        handler_timeout: std::time::Duration::from_secs(u64::from(
-            d.job_timeout_seconds.unwrap_or(120),
-        )),
+        handler_timeout: job_timeout(config),
         ..WorkerConfig::default()
     };
     let max_attempts = worker_config.retry.max_attempts;
@@ -204,23 +234,6 @@ async fn bootstrap(config: &Config, app: &App) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Every ten minutes, removes expired sessions and the sign-in failures no throttle window
-/// still counts ([`auth::housekeeping`]).
-async fn housekeeping(app: App) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        match auth::housekeeping(&app, &Caller::system()).await {
-            Ok(swept) => tracing::debug!(
-                sessions = swept.sessions,
-                failures = swept.failed_sign_ins,
-                "housekeeping removed expired rows"
-            ),
-            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -65,6 +65,11 @@ pub async fn publish_release(app: &App, who: &Caller, id: ReleaseId) -> Result<O
         .await?;
     let products = ProductNames::from_branches(&store.list_branches().await?);
     let key = provider_key(app).await?;
+    tracing::info!(
+        release = %id,
+        advisories = planned.len(),
+        "building and signing the files of a release"
+    );
     let publisher = &app.config().publishing.publisher;
     let mut fx = app.effects(who);
     let now = fx.at;

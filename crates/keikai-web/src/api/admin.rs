@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- me
 
@@ -32,7 +32,7 @@ pub struct Me {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Me>> {
+pub async fn me(State(state): State<WebState>, ctx: Ctx) -> AppResult<Json<Me>> {
     let Account { user, memberships } = account::me(&state.app, &ctx.caller).await?;
     Ok(Json(Me { user, memberships }))
 }
@@ -54,7 +54,7 @@ impl CreateOrganisation {
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
     responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_orgs(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<Organisation>>> {
     Ok(Json(organisations::list(&state.app, &ctx.caller).await?))
@@ -63,7 +63,7 @@ pub async fn list_orgs(
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = CreateOrganisation,
     responses((status = 201, body = Organisation), (status = 422, body = ErrorBody)))]
 pub async fn create_org(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<CreateOrganisation>,
 ) -> AppResult<(StatusCode, Json<Organisation>)> {
@@ -75,7 +75,7 @@ pub async fn create_org(
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
     params(("id" = OrgId, Path)), responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
 pub async fn get_org(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<Organisation>> {
@@ -139,14 +139,14 @@ impl From<Account> for UserWithMemberships {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, body = Vec<User>), (status = 404, body = ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, ctx: Ctx) -> AppResult<Json<Vec<User>>> {
+pub async fn list_users(State(state): State<WebState>, ctx: Ctx) -> AppResult<Json<Vec<User>>> {
     Ok(Json(users::list(&state.app, &ctx.caller).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = UserWithMemberships), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> AppResult<(StatusCode, Json<UserWithMemberships>)> {
@@ -157,7 +157,7 @@ pub async fn create_user(
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<UserWithMemberships>> {
@@ -168,7 +168,7 @@ pub async fn get_user(
 #[utoipa::path(post, path = "/api/v1/users/{id}/memberships", tag = "users", request_body = MembershipInput,
     params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 422, body = ErrorBody)))]
 pub async fn add_membership(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MembershipInput>,
@@ -202,7 +202,7 @@ impl UpdateUser {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser,
     params(("id" = UserId, Path)), responses((status = 200, body = UserWithMemberships), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
@@ -239,7 +239,7 @@ pub struct RenameBranch {
 #[utoipa::path(get, path = "/api/v1/branches", tag = "products",
     responses((status = 200, body = Vec<Branch>), (status = 404, body = ErrorBody)))]
 pub async fn list_branches(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<Branch>>> {
     Ok(Json(products::list(&state.app, &ctx.caller).await?))
@@ -248,7 +248,7 @@ pub async fn list_branches(
 #[utoipa::path(post, path = "/api/v1/branches", tag = "products", request_body = CreateBranch,
     responses((status = 201, body = Branch), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<CreateBranch>,
 ) -> AppResult<(StatusCode, Json<Branch>)> {
@@ -259,7 +259,7 @@ pub async fn create_branch(
 #[utoipa::path(get, path = "/api/v1/branches/{id}", tag = "products",
     params(("id" = BranchId, Path)), responses((status = 200, body = Branch), (status = 404, body = ErrorBody)))]
 pub async fn get_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<Branch>> {
@@ -270,7 +270,7 @@ pub async fn get_branch(
 #[utoipa::path(patch, path = "/api/v1/branches/{id}", tag = "products", request_body = RenameBranch,
     params(("id" = BranchId, Path)), responses((status = 200, body = Branch), (status = 404, body = ErrorBody)))]
 pub async fn rename_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RenameBranch>,
@@ -285,7 +285,7 @@ pub async fn rename_branch(
 #[utoipa::path(delete, path = "/api/v1/branches/{id}", tag = "products",
     params(("id" = BranchId, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
@@ -307,7 +307,7 @@ pub struct AuditQuery {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = ErrorBody)))]
 pub async fn list_audit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
@@ -323,7 +323,7 @@ pub async fn list_audit(
 /// The catalogue in the shape of a CSAF 2.0 `product_tree`.
 #[utoipa::path(get, path = "/api/v1/product-tree", tag = "products",
     responses((status = 200, description = "a CSAF 2.0 product_tree object", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn product_tree(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn product_tree(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     let tree = products::tree(&state.app, &ctx.caller).await?;
     Ok(Json(tree).into_response())
 }
@@ -367,7 +367,7 @@ pub struct CreatedToken {
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account",
     responses((status = 200, body = Vec<ApiToken>), (status = 401, body = ErrorBody)))]
 pub async fn list_tokens(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<ApiToken>>> {
     Ok(Json(tokens::list(&state.app, &ctx.caller).await?))
@@ -376,7 +376,7 @@ pub async fn list_tokens(
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
 pub async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
@@ -388,7 +388,7 @@ pub async fn create_token(
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account",
     params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {

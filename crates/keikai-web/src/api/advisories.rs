@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{ApiJson, blank_to_none, lenient_i64, page_number};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -278,7 +278,7 @@ pub struct EditDiff {
     responses((status = 200, description = "newest change first", body = AdvisoryList), (status = 401, body = ErrorBody),
         (status = 404, description = "not the PSIRT", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     query: Result<Query<AdvisoryQuery>, QueryRejection>,
 ) -> AppResult<Json<AdvisoryList>> {
@@ -297,7 +297,7 @@ pub async fn list(
         (status = 200, description = "the advisory made from that case earlier", body = AdvisoryDetail),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<NewAdvisoryInput>,
 ) -> AppResult<(StatusCode, Json<AdvisoryDetail>)> {
@@ -315,7 +315,7 @@ pub async fn create(
     params(("id" = String, Path, description = "the advisory's id or tracking id")),
     responses((status = 200, body = AdvisoryDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_advisory(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<AdvisoryDetail>> {
@@ -328,7 +328,7 @@ pub async fn get_advisory(
     responses((status = 200, description = "editing one language marks the other outdated until its translator updates or confirms it", body = AdvisoryDetail),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_text(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, lang)): Path<(String, String)>,
     ApiJson(body): ApiJson<TextInput>,
@@ -342,7 +342,7 @@ pub async fn edit_text(
     responses((status = 200, body = AdvisoryDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_facts(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<FactsBody>,
@@ -357,7 +357,7 @@ pub async fn edit_facts(
         (status = 409, body = ErrorBody),
         (status = 422, description = "bad input; an author approving their own draft is refused naming `verdict`", body = ErrorBody)))]
 pub async fn review(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReviewInput>,
@@ -373,7 +373,7 @@ pub async fn review(
         (status = 409, body = ErrorBody),
         (status = 422, description = "bad input, or the draft is not approved by someone other than its authors (`review`)", body = ErrorBody)))]
 pub async fn schedule(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ScheduleInput>,
@@ -390,7 +390,7 @@ pub async fn schedule(
     params(("id" = String, Path), ("number" = u32, Path, description = "the edit's number, from 1")),
     responses((status = 200, body = EditDiff), (status = 404, body = ErrorBody)))]
 pub async fn edit_diff(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, number)): Path<(String, String)>,
 ) -> AppResult<Json<EditDiff>> {

@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{ApiJson, blank_to_none, lenient_i64, opt_bool, opt_id, page_number};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -405,14 +405,14 @@ pub struct SavedVulnerability {
 // ---------------------------------------------------------------- handlers
 
 /// The case as the caller may see it, as the answer to a change.
-fn detail(s: &AppState, ctx: &Ctx, case: Case) -> Json<CaseDetail> {
+fn detail(s: &WebState, ctx: &Ctx, case: Case) -> Json<CaseDetail> {
     Json(CaseDetail::of(&s.app, &ctx.caller, case))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListQuery),
     responses((status = 200, body = CaseList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     query: Result<Query<CaseListQuery>, QueryRejection>,
 ) -> AppResult<Json<CaseList>> {
@@ -450,7 +450,7 @@ pub async fn list(
     params(("number" = i64, Path)),
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_case(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<CaseDetail>> {
@@ -463,7 +463,7 @@ pub async fn get_case(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, description = "bad input, or a move the workflow does not allow (the message names the allowed states)", body = ErrorBody)))]
 pub async fn transition(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<TransitionInput>,
@@ -474,7 +474,7 @@ pub async fn transition(
 }
 
 async fn save_vulnerability(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     number: &str,
     id: Option<&str>,
@@ -498,7 +498,7 @@ async fn save_vulnerability(
     responses((status = 201, body = SavedVulnerability), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_vulnerability(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<VulnerabilityBody>,
@@ -512,7 +512,7 @@ pub async fn add_vulnerability(
     responses((status = 200, body = SavedVulnerability), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_vulnerability(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<VulnerabilityBody>,
@@ -527,7 +527,7 @@ pub async fn update_vulnerability(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_product_status(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<ProductStatusInput>,
@@ -541,7 +541,7 @@ pub async fn set_product_status(
     params(("number" = i64, Path)), request_body = MessageInput,
     responses((status = 201, body = CaseMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_message(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<MessageInput>,
@@ -565,7 +565,7 @@ pub async fn add_message(
     params(("number" = i64, Path)),
     responses((status = 200, description = "oldest first; the reporter gets their conversation only", body = Vec<CaseMessage>), (status = 404, body = ErrorBody)))]
 pub async fn messages(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<Vec<CaseMessage>>> {
@@ -577,7 +577,7 @@ pub async fn messages(
     params(("number" = i64, Path)),
     responses((status = 200, description = "the case's audit entries, oldest first", body = Vec<AuditEntry>), (status = 404, body = ErrorBody)))]
 pub async fn history(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
@@ -590,7 +590,7 @@ pub async fn history(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn assign(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<AssignmentInput>,
@@ -605,7 +605,7 @@ pub async fn assign(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn emergency(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     ApiJson(body): ApiJson<EmergencyInput>,
@@ -626,7 +626,7 @@ pub async fn emergency(
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn mark_cra_sent(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, report)): Path<(String, String)>,
     ApiJson(body): ApiJson<RevisionInput>,

@@ -31,7 +31,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{ApiJson, blank_to_none, parse_id};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ------------------------------------------------------------------------------ lists
 
@@ -78,7 +78,7 @@ impl ListInput {
 #[utoipa::path(get, path = "/api/v1/distribution/lists", tag = "distribution",
     responses((status = 200, body = Vec<AudienceList>), (status = 404, body = ErrorBody)))]
 pub async fn api_lists(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<AudienceList>>> {
     Ok(Json(app::lists(&state.app, &ctx.caller).await?))
@@ -89,7 +89,7 @@ pub async fn api_lists(
     responses((status = 201, body = AudienceList), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_create_list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<ListInput>,
 ) -> AppResult<(StatusCode, Json<AudienceList>)> {
@@ -102,7 +102,7 @@ pub async fn api_create_list(
     responses((status = 200, body = AudienceList), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_put_list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ListInput>,
@@ -116,7 +116,7 @@ pub async fn api_put_list(
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn api_delete_list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
@@ -167,7 +167,7 @@ pub struct SubscribersQuery {
         ("offset" = Option<u32>, Query)),
     responses((status = 200, body = Vec<SubscriberView>), (status = 404, body = ErrorBody)))]
 pub async fn api_subscribers(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Query(q): Query<SubscribersQuery>,
 ) -> AppResult<Json<Vec<SubscriberView>>> {
@@ -197,7 +197,7 @@ pub struct NewSubscriberInput {
 /// Adds a subscriber on the PSIRT's authority: active at once (the PSIRT has their consent,
 /// e.g. a colleague or a customer's contract), unlike the public form's double opt-in.
 pub async fn api_create_subscriber(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<NewSubscriberInput>,
 ) -> AppResult<(StatusCode, Json<SubscriberView>)> {
@@ -246,7 +246,7 @@ impl SubscriberPatch {
     responses((status = 200, body = SubscriberView), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_patch_subscriber(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SubscriberPatch>,
@@ -310,7 +310,7 @@ pub struct ImportQuery {
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 422, body = ErrorBody)))]
 pub async fn api_import(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Query(q): Query<ImportQuery>,
     body: Bytes,
@@ -346,7 +346,7 @@ impl From<StoredEdition> for EditionView {
 #[utoipa::path(get, path = "/api/v1/distribution/editions", tag = "distribution",
     responses((status = 200, body = Vec<EditionView>), (status = 404, body = ErrorBody)))]
 pub async fn api_editions(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<EditionView>>> {
     let all = app::editions(&state.app, &ctx.caller).await?;
@@ -357,7 +357,7 @@ pub async fn api_editions(
     params(("name" = String, Path)),
     responses((status = 200, body = EditionView), (status = 404, body = ErrorBody)))]
 pub async fn api_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
 ) -> AppResult<Json<EditionView>> {
@@ -371,7 +371,7 @@ pub async fn api_edition(
     responses((status = 200, body = EditionView), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_put_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<EditionView>,
@@ -427,7 +427,7 @@ impl From<Rendered> for PreviewView {
     responses((status = 200, body = PreviewView), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_preview(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PreviewInput>,
@@ -465,7 +465,7 @@ impl WebhookInput {
 #[utoipa::path(get, path = "/api/v1/distribution/webhooks", tag = "distribution",
     responses((status = 200, body = Vec<WebhookEndpoint>), (status = 404, body = ErrorBody)))]
 pub async fn api_webhooks(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<WebhookEndpoint>>> {
     Ok(Json(app::webhooks(&state.app, &ctx.caller).await?))
@@ -476,7 +476,7 @@ pub async fn api_webhooks(
     responses((status = 201, body = WebhookEndpoint), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn api_create_webhook(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<WebhookInput>,
 ) -> AppResult<(StatusCode, Json<WebhookEndpoint>)> {
@@ -490,7 +490,7 @@ pub async fn api_create_webhook(
     responses((status = 200, body = WebhookEndpoint), (status = 404, body = ErrorBody)))]
 /// Enables a disabled endpoint again (after its owner fixed it), with its failures reset.
 pub async fn api_enable_webhook(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<WebhookEndpoint>> {
@@ -562,7 +562,7 @@ pub struct EventQueued {
     request_body = EarlyWarningInput,
     responses((status = 202, body = EventQueued), (status = 422, body = ErrorBody)))]
 pub async fn api_early_warning(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<EarlyWarningInput>,
 ) -> AppResult<(StatusCode, Json<EventQueued>)> {
@@ -676,7 +676,7 @@ impl From<app::EventReport> for EventReport {
 #[utoipa::path(get, path = "/api/v1/distribution/events", tag = "distribution",
     responses((status = 200, body = Vec<EventSummary>), (status = 404, body = ErrorBody)))]
 pub async fn api_events(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<EventSummary>>> {
     let events = app::events(&state.app, &ctx.caller, 100).await?;
@@ -704,7 +704,7 @@ impl ReportQuery {
     params(("id" = String, Path), ("state" = Option<String>, Query)),
     responses((status = 200, body = EventReport), (status = 404, body = ErrorBody)))]
 pub async fn api_event(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
@@ -727,7 +727,7 @@ pub struct BounceInput {
 /// Records a bounce that came back after the relay accepted the message (a delivery status
 /// notification read by the mail system in front of Keikai).
 pub async fn api_bounce(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<BounceInput>,
 ) -> AppResult<Json<DeliveryView>> {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::state::{AppState, ClientAddr};
+use crate::http::state::{WebState, ClientAddr};
 
 /// What the reporter keeps: the only copy of the link to their portal.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,7 +36,7 @@ pub struct SubmittedReport {
         (status = 422, description = "a field is wrong; `field` names it", body = ErrorBody),
         (status = 429, description = "too many reports from this address", body = ErrorBody)))]
 pub async fn submit_api(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     client: ClientAddr,
     ApiJson(input): ApiJson<ReportInput>,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -210,7 +210,7 @@ pub struct Acknowledged {
 #[utoipa::path(get, path = "/api/v1/partner/packages", tag = "partner portal",
     responses((status = 200, body = Vec<PackageSummary>), (status = 404, description = "no valid partner agreement", body = ErrorBody)))]
 pub async fn api_packages(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<PackageSummary>>> {
     let packages = app::packages(&state.app, &ctx.caller).await?;
@@ -221,7 +221,7 @@ pub async fn api_packages(
     params(("release" = String, Path)),
     responses((status = 200, body = PackageDetail), (status = 404, body = ErrorBody)))]
 pub async fn api_package(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(release): Path<String>,
 ) -> AppResult<Json<PackageDetail>> {
@@ -237,7 +237,7 @@ pub async fn api_package(
     responses((status = 200, description = "the CSAF 2.0 document (TLP:AMBER), as an attachment named for the receiving organisation", content_type = "application/json"),
         (status = 404, body = ErrorBody)))]
 pub async fn download_csaf(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path((release, advisory)): Path<(String, String)>,
 ) -> AppResult<Response> {
@@ -263,7 +263,7 @@ pub async fn download_csaf(
     request_body = AskInput,
     responses((status = 201, body = QuestionView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_ask(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path((release, advisory)): Path<(String, String)>,
     ApiJson(body): ApiJson<AskInput>,
@@ -276,7 +276,7 @@ pub async fn api_ask(
 #[utoipa::path(get, path = "/api/v1/partner/alerts", tag = "partner portal",
     responses((status = 200, body = Vec<AlertView>), (status = 404, body = ErrorBody)))]
 pub async fn api_alerts(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<AlertView>>> {
     let alerts = app::alerts(&state.app, &ctx.caller).await?;
@@ -287,7 +287,7 @@ pub async fn api_alerts(
     params(("id" = String, Path)),
     responses((status = 200, body = Acknowledged), (status = 404, body = ErrorBody)))]
 pub async fn api_acknowledge(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<Acknowledged>> {

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -152,7 +152,7 @@ fn all<T, U: From<T>>(items: Vec<T>) -> Json<Vec<U>> {
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners",
     responses((status = 200, body = Vec<PartnerRow>), (status = 404, body = ErrorBody)))]
 pub async fn api_partners(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<PartnerRow>>> {
     Ok(all(app::partners(&state.app, &ctx.caller).await?))
@@ -163,7 +163,7 @@ pub async fn api_partners(
     responses((status = 200, body = Agreement), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_put_agreement(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(org): Path<String>,
     ApiJson(body): ApiJson<AgreementInput>,
@@ -178,7 +178,7 @@ pub async fn api_put_agreement(
     params(("org" = String, Path)), request_body = RevokeInput,
     responses((status = 200, body = Agreement), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_revoke(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(org): Path<String>,
     ApiJson(body): ApiJson<RevokeInput>,
@@ -193,7 +193,7 @@ pub async fn api_revoke(
     params(("id" = String, Path)),
     responses((status = 200, body = Option<PartnerEdition>), (status = 404, body = ErrorBody)))]
 pub async fn api_get_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<Option<PartnerEdition>>> {
@@ -205,7 +205,7 @@ pub async fn api_get_edition(
     responses((status = 200, body = PartnerEdition), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_put_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PartnerEditionInput>,
@@ -218,7 +218,7 @@ pub async fn api_put_edition(
 #[utoipa::path(get, path = "/api/v1/partners/questions", tag = "partners",
     responses((status = 200, body = Vec<Question>), (status = 404, body = ErrorBody)))]
 pub async fn api_questions(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<Question>>> {
     Ok(Json(app::questions(&state.app, &ctx.caller).await?))
@@ -229,7 +229,7 @@ pub async fn api_questions(
     responses((status = 200, body = Question), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_answer(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AnswerInput>,
@@ -243,7 +243,7 @@ pub async fn api_answer(
 #[utoipa::path(post, path = "/api/v1/partners/alerts", tag = "partners", request_body = AlertInput,
     responses((status = 201, body = AlertReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn api_send_alert(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<AlertInput>,
 ) -> AppResult<(StatusCode, Json<AlertReport>)> {
@@ -254,7 +254,7 @@ pub async fn api_send_alert(
 #[utoipa::path(get, path = "/api/v1/partners/alerts", tag = "partners",
     responses((status = 200, body = Vec<AlertReport>), (status = 404, body = ErrorBody)))]
 pub async fn api_list_alerts(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<AlertReport>>> {
     Ok(all(app::alert_reports(&state.app, &ctx.caller).await?))
@@ -263,7 +263,7 @@ pub async fn api_list_alerts(
 #[utoipa::path(get, path = "/api/v1/partners/access", tag = "partners",
     responses((status = 200, description = "newest first", body = Vec<AccessRow>), (status = 404, body = ErrorBody)))]
 pub async fn api_access(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<AccessRow>>> {
     Ok(all(app::access_trail(&state.app, &ctx.caller).await?))

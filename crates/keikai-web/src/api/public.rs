@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::cache::respond;
 use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// The public list's query: search terms and the page's language.
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +68,7 @@ impl From<public::PublicAdvisory> for PublicAdvisory {
     params(("q" = Option<String>, Query, description = "search terms (all must occur)")),
     responses((status = 200, body = [PublicAdvisory])))]
 pub async fn api_list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Query(q): Query<ListQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -83,7 +83,7 @@ pub async fn api_list(
     params(("tracking_id" = String, Path)),
     responses((status = 200, body = PublicAdvisory), (status = 404)))]
 pub async fn api_get(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path(tracking_id): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {

@@ -20,7 +20,7 @@ use crate::api::advisories::titles;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{ApiJson, blank_to_none};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 // ---------------------------------------------------------------- request bodies
 
@@ -240,7 +240,7 @@ impl From<publishing::Outcome> for Outcome {
     responses((status = 200, description = "planned releases soonest first, then those gone out, latest first", body = Vec<ReleaseView>),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_releases(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Json<Vec<ReleaseView>>> {
     let all = app::overview(&s.app, &ctx.caller, usize::MAX).await?;
@@ -257,7 +257,7 @@ pub async fn list_releases(
     responses((status = 201, body = ReleaseView), (status = 404, body = ErrorBody),
         (status = 422, description = "bad input; a monthly release off its month's instant, or a time not in the future, is refused naming `scheduled_at`", body = ErrorBody)))]
 pub async fn plan_release(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     ApiJson(body): ApiJson<NewReleaseInput>,
 ) -> AppResult<(StatusCode, Json<ReleaseView>)> {
@@ -271,7 +271,7 @@ pub async fn plan_release(
     responses((status = 200, description = "the release and its readiness: every advisory planned for it, in any state", body = ReleaseDetail),
         (status = 404, body = ErrorBody)))]
 pub async fn get_release(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<ReleaseDetail>> {
@@ -297,7 +297,7 @@ pub async fn get_release(
     responses((status = 200, body = Outcome), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn publish_now_api(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<Outcome>> {

@@ -12,7 +12,7 @@ use keikai_domain::{Actor, ApiToken, User};
 use keikai_store::Session;
 
 use crate::http::error::{AppError, AppResult, Surface};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 pub const SESSION_COOKIE: &str = "keikai_session";
 /// Double-submit token for forms shown before sign-in (the login form itself).
@@ -92,7 +92,7 @@ pub fn surface_of(path: &str) -> Surface {
 /// Resolves the session cookie or bearer token into an [`Identity`] stored in the request's
 /// extensions, and enforces CSRF on state-changing requests that ride on the cookie.
 pub async fn identity_layer(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -130,7 +130,7 @@ fn capability_link(req: &Request) -> bool {
 
 /// A bearer token must work (a script should hear that it does not); a session cookie that
 /// names no active session is as good as none.
-async fn resolve(state: &AppState, headers: &HeaderMap) -> AppResult<Identity> {
+async fn resolve(state: &WebState, headers: &HeaderMap) -> AppResult<Identity> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let secret = value
             .to_str()

@@ -4,12 +4,12 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use keikai_app::Caller;
-use keikai_domain::{Action, Actor, Decision, Locale, Principal, authorize};
+use keikai_domain::{Actor, Locale};
 
 use crate::http::auth::{Identity, LANG_COOKIE, PRE_SESSION_CSRF_COOKIE, cookie_value, surface_of};
 use crate::http::error::{AppError, AppResult, Surface};
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 pub struct Ctx {
     /// Who asks, as every use case takes it.
@@ -23,12 +23,12 @@ pub struct Ctx {
     pub csrf: String,
 }
 
-impl FromRequestParts<AppState> for Ctx {
+impl FromRequestParts<WebState> for Ctx {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &AppState,
+        _state: &WebState,
     ) -> Result<Self, Self::Rejection> {
         let identity = parts
             .extensions
@@ -79,40 +79,6 @@ impl Ctx {
     pub fn id<T: std::str::FromStr>(&self, s: &str) -> AppResult<T> {
         self.signed_in()?;
         crate::http::extract::parse_id(s)
-    }
-
-    /// Who the audit log names for what this request changes.
-    pub fn audit_actor(&self) -> keikai_domain::audit::AuditActor {
-        use keikai_domain::audit::AuditActor;
-        self.identity
-            .user
-            .as_ref()
-            .map_or(AuditActor::System, |u| AuditActor::User(u.id))
-    }
-
-    /// Asks the policy; on refusal returns the error this surface should answer with.
-    pub fn require(&self, action: Action) -> AppResult<&Principal> {
-        match authorize(&self.identity.actor, action) {
-            Decision::Allow => match &self.identity.actor {
-                Actor::User(p) => Ok(p),
-                Actor::Anonymous | Actor::System => Err(AppError::not_found()),
-            },
-            Decision::Unauthenticated => {
-                let mut e = AppError::unauthenticated();
-                if self.surface == Surface::Ui {
-                    e.login_redirect = Some(self.path.clone());
-                }
-                Err(e)
-            }
-            Decision::NotFound => Err(AppError::not_found()),
-            Decision::Forbidden => Err(AppError::forbidden(
-                "this API token's scopes do not allow that",
-            )),
-        }
-    }
-
-    pub fn allows(&self, action: Action) -> bool {
-        authorize(&self.identity.actor, action) == Decision::Allow
     }
 
     pub fn t(&self, key: &str) -> String {

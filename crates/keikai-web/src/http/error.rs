@@ -21,8 +21,6 @@ pub struct AppError {
     pub message: String,
     /// The input field at fault, when there is one.
     pub field: Option<String>,
-    /// Where a UI visitor who is not signed in should go instead.
-    pub login_redirect: Option<String>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -34,7 +32,6 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
-            login_redirect: None,
         }
     }
 
@@ -155,7 +152,6 @@ pub struct ErrorDetail {
 pub struct ErrorInfo {
     pub status: StatusCode,
     pub message: String,
-    pub login_redirect: Option<String>,
 }
 
 impl IntoResponse for AppError {
@@ -163,7 +159,6 @@ impl IntoResponse for AppError {
         let info = ErrorInfo {
             status: self.status,
             message: self.message.clone(),
-            login_redirect: self.login_redirect.clone(),
         };
         let mut res = (
             self.status,

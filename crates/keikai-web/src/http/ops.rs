@@ -12,7 +12,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "static/"]
@@ -40,7 +40,7 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub async fn readyz(State(state): State<WebState>) -> Response {
     match ops::ready(&state.app).await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
@@ -49,7 +49,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text format, for administrators (a scraper uses an admin's read-only token):
 /// the requests served by this instance, and the outbox's jobs by state (shared by all).
-pub async fn metrics(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn metrics(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     let jobs = ops::job_counts(&state.app, &ctx.caller).await?;
     // The recorder first, so that the gauges below are recorded.
     let handle = prometheus();

@@ -6,57 +6,29 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use keikai_app::{App, AppConfig, AuthSettings};
-use keikai_domain::Clock;
-use keikai_store::Store;
+use keikai_app::App;
 
-/// Settings the web layer needs, taken from the application's configuration.
+/// What the web doors need beyond the application: the cookies' flags. Everything the use
+/// cases read is the application's ([`keikai_app::AppConfig`]).
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Sets the `Secure` flag on cookies; on whenever Keikai is served over HTTPS.
     pub secure_cookies: bool,
-    /// Sessions and the sign-in throttle.
-    pub auth: AuthSettings,
-    /// What `/.well-known/security.txt` says; built from the configuration.
-    pub security_txt: keikai_domain::SecurityTxtSettings,
-    /// The vendor's severity scale with its SLA targets.
-    pub severity_scale: keikai_domain::case::SeverityScale,
-    pub publishing: Publishing,
-    /// The partner programme's tiers (how long before a release each receives its package).
-    pub partners: keikai_domain::partner::Tiers,
 }
 
-pub use keikai_app::Publishing;
-
-impl WebConfig {
-    /// What the use cases read of these settings.
-    pub fn app_config(&self) -> AppConfig {
-        AppConfig {
-            security_txt: self.security_txt.clone(),
-            severity_scale: self.severity_scale.clone(),
-            publishing: self.publishing.clone(),
-            partner_tiers: self.partners.clone(),
-            auth: self.auth.clone(),
-        }
-    }
-}
-
+/// What every handler holds: the application and the web layer's own settings.
 #[derive(Clone)]
-pub struct AppState {
+pub struct WebState {
     /// Every use case goes through the application.
     pub app: App,
-    pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
-    pub clock: Arc<dyn Clock>,
 }
 
-impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
+impl WebState {
+    pub fn new(app: App, config: WebConfig) -> Self {
         Self {
-            app: App::new(store.clone(), config.app_config(), clock.clone()),
-            store,
+            app,
             config: Arc::new(config),
-            clock,
         }
     }
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, after_submit, render};
 
 /// The administration pages, which their forms show again after a mistake.
@@ -39,7 +39,7 @@ impl AdminPage {
 
     async fn show(
         self,
-        state: &AppState,
+        state: &WebState,
         ctx: &Ctx,
         error: Option<String>,
         status: StatusCode,
@@ -61,7 +61,7 @@ impl AdminPage {
 /// One form's work: the command as the form gave it, then the use case that takes it. On
 /// success the browser goes back to the page; a mistake shows the page again with the error.
 async fn act<C, T, F>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     page: AdminPage,
     command: AppResult<C>,
@@ -105,7 +105,7 @@ struct ProductsTemplate {
 }
 
 async fn products_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     page: Page,
     status: StatusCode,
@@ -132,7 +132,7 @@ async fn products_page(
     Ok(render(status, &tpl))
 }
 
-pub async fn products(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn products(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     AdminPage::Products
         .show(&state, &ctx, None, StatusCode::OK)
         .await
@@ -166,7 +166,7 @@ impl BranchForm {
 }
 
 pub async fn create_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<BranchForm>,
 ) -> AppResult<Response> {
@@ -177,7 +177,7 @@ pub async fn create_branch(
 }
 
 pub async fn delete_branch(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -216,7 +216,7 @@ struct OrgsTemplate {
 }
 
 async fn orgs_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     page: Page,
     status: StatusCode,
@@ -234,7 +234,7 @@ async fn orgs_page(
     Ok(render(status, &tpl))
 }
 
-pub async fn organisations(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn organisations(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     AdminPage::Organisations
         .show(&state, &ctx, None, StatusCode::OK)
         .await
@@ -253,7 +253,7 @@ impl OrgForm {
 }
 
 pub async fn create_org(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<OrgForm>,
 ) -> AppResult<Response> {
@@ -288,7 +288,7 @@ struct UsersTemplate {
 }
 
 async fn users_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     page: Page,
     status: StatusCode,
@@ -334,7 +334,7 @@ async fn users_page(
     Ok(render(status, &tpl))
 }
 
-pub async fn users(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn users(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     AdminPage::Users
         .show(&state, &ctx, None, StatusCode::OK)
         .await
@@ -365,7 +365,7 @@ impl UserForm {
 }
 
 pub async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<UserForm>,
 ) -> AppResult<Response> {
@@ -377,7 +377,7 @@ pub async fn create_user(
 
 /// Disables or enables an account (`disabled` true or false) from the users page.
 async fn set_user_disabled(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     id: &str,
     disabled: bool,
@@ -390,7 +390,7 @@ async fn set_user_disabled(
 }
 
 pub async fn disable_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -398,7 +398,7 @@ pub async fn disable_user(
 }
 
 pub async fn enable_user(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -421,7 +421,7 @@ impl MembershipForm {
 }
 
 pub async fn add_membership(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<MembershipForm>,

@@ -35,7 +35,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::forms::{Pairs, field, fields, revision};
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::cases::branch_paths;
 use crate::ui::layout::{Page, after_submit_to, attempt, render};
 
@@ -179,7 +179,7 @@ fn list_link(q: &str, state: &str, page: u32) -> String {
 }
 
 async fn list_page(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     q: &AdvisoryQuery,
     draft: NewAdvisoryInput,
@@ -220,13 +220,13 @@ async fn list_page(
             .collect(),
         languages: languages(lang),
         draft,
-        can_edit: ctx.allows(Action::EditAdvisory),
+        can_edit: ctx.caller.allows(Action::EditAdvisory),
     };
     Ok(render(status, &tpl))
 }
 
 pub async fn list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     query: Result<Query<AdvisoryQuery>, QueryRejection>,
 ) -> AppResult<Response> {
@@ -245,7 +245,7 @@ fn editor_url(id: AdvisoryId) -> String {
 }
 
 pub async fn create(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<NewAdvisoryInput>,
 ) -> AppResult<Response> {
@@ -266,7 +266,7 @@ pub async fn create(
 /// The button on the case page: the advisory made from the case (new, or the one made
 /// before).
 pub async fn create_from_case(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Response> {
@@ -613,7 +613,7 @@ fn column(lang: Locale, of: Locale, a: &Advisory, draft: Option<&TextInput>) -> 
 }
 
 async fn editor_page(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     id: &str,
     drafts: Drafts,
@@ -834,14 +834,14 @@ async fn editor_page(
             })
             .collect(),
         releases,
-        can_edit: ctx.allows(Action::EditAdvisory),
+        can_edit: ctx.caller.allows(Action::EditAdvisory),
         page,
     };
     Ok(render(status, &tpl))
 }
 
 pub async fn page(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -893,7 +893,7 @@ fn name_products(line: &str, paths: &HashMap<BranchId, String>) -> String {
 }
 
 pub async fn edit_diff(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, number)): Path<(String, String)>,
 ) -> AppResult<Response> {
@@ -977,7 +977,7 @@ fn at_section(anchor: &str) -> Section<'_> {
 /// One editor form: the command it made runs through its use case; success goes back to the
 /// editor at `anchor`, a mistake shows the editor again with the error and what was typed.
 async fn act<C, F>(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     id: &str,
     (anchor, drafts): Section<'_>,
@@ -1003,7 +1003,7 @@ pub struct RevisionForm {
 }
 
 pub async fn edit_text(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, lang)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
@@ -1045,7 +1045,7 @@ pub async fn edit_text(
 /// `POST /editor/advisories/{id}/partner-edition`: the partner edition, through the same
 /// service as the API.
 pub async fn partner_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<EditionForm>,
@@ -1071,7 +1071,7 @@ pub async fn partner_edition(
 }
 
 pub async fn confirm_translation(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, lang)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1098,7 +1098,7 @@ pub struct FactsForm {
 }
 
 pub async fn edit_facts(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<FactsForm>,
@@ -1126,7 +1126,7 @@ fn vulnerability(ctx: &Ctx, vid: &str) -> AppResult<(VulnerabilityId, String)> {
 }
 
 pub async fn set_product_status(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
     UiForm(form): UiForm<ProductStatusInput>,
@@ -1147,7 +1147,7 @@ pub async fn set_product_status(
 }
 
 pub async fn remove_product_status(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, vid, branch)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1203,7 +1203,7 @@ fn remediation(
 }
 
 pub async fn add_remediation(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
@@ -1233,7 +1233,7 @@ fn entry(
 }
 
 pub async fn remove_remediation(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1259,7 +1259,7 @@ fn score(id: &str, vulnerability: VulnerabilityId, pairs: &Pairs) -> AppResult<S
 }
 
 pub async fn set_score(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((id, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
@@ -1273,7 +1273,7 @@ pub async fn set_score(
 }
 
 pub async fn remove_score(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1287,7 +1287,7 @@ pub async fn remove_score(
 }
 
 pub async fn refresh(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1299,7 +1299,7 @@ pub async fn refresh(
 }
 
 pub async fn review(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<ReviewInput>,
@@ -1317,7 +1317,7 @@ pub async fn review(
 }
 
 pub async fn schedule(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<ScheduleInput>,
@@ -1334,7 +1334,7 @@ pub async fn schedule(
 }
 
 pub async fn unschedule(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1354,7 +1354,7 @@ pub struct StartRevisionForm {
 }
 
 pub async fn start_revision(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<StartRevisionForm>,

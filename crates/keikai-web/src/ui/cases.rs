@@ -34,7 +34,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::forms::attachment_response;
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::cvss::{CvssCalculator, CvssFamily};
 use crate::ui::layout::{Page, after_submit, attempt, render};
 
@@ -163,7 +163,7 @@ struct ListTemplate {
 }
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     query: Result<Query<CaseListQuery>, QueryRejection>,
 ) -> AppResult<Response> {
@@ -230,7 +230,7 @@ pub async fn list(
     Ok(render(StatusCode::OK, &tpl))
 }
 
-fn severity_names(state: &AppState) -> Vec<String> {
+fn severity_names(state: &WebState) -> Vec<String> {
     state
         .app
         .config()
@@ -363,7 +363,7 @@ fn report_view(
 }
 
 fn head(
-    state: &AppState,
+    state: &WebState,
     lang: keikai_domain::Locale,
     case: &Case,
     duplicate_of: Option<i64>,
@@ -591,7 +591,7 @@ pub struct CasePageQuery {
 }
 
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     query: Result<Query<CasePageQuery>, QueryRejection>,
@@ -654,7 +654,7 @@ fn vuln_form(
 /// Renders the case page for whoever asks: the working page for the PSIRT and the team, the
 /// reporter's view for the reporter.
 async fn case_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     number: CaseNumber,
     drafts: Drafts,
@@ -842,7 +842,7 @@ fn pretty(json: &str) -> String {
 }
 
 pub async fn history(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Response> {
@@ -885,7 +885,7 @@ pub async fn history(
 /// A stored file, as a download that no browser will run: the type sniffed from the bytes,
 /// never inline, sandboxed, not cached.
 pub async fn attachment(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
@@ -900,7 +900,7 @@ pub async fn attachment(
 /// success the browser goes back to the case (at `anchor`); a mistake shows the page again
 /// with the error and what was typed.
 async fn act<C, T, F>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     number: CaseNumber,
     (anchor, drafts): (&str, Drafts),
@@ -924,7 +924,7 @@ fn at_section(anchor: &str) -> (&str, Drafts) {
 }
 
 pub async fn transition(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<TransitionInput>,
@@ -979,7 +979,7 @@ impl VulnerabilityForm {
 }
 
 async fn save_vulnerability(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     number: &str,
     id: Option<String>,
@@ -1008,7 +1008,7 @@ async fn save_vulnerability(
 }
 
 pub async fn add_vulnerability(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<VulnerabilityForm>,
@@ -1017,7 +1017,7 @@ pub async fn add_vulnerability(
 }
 
 pub async fn update_vulnerability(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<VulnerabilityForm>,
@@ -1032,7 +1032,7 @@ pub struct RevisionForm {
 }
 
 pub async fn remove_vulnerability(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1050,7 +1050,7 @@ pub async fn remove_vulnerability(
 }
 
 pub async fn set_product_status(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<ProductStatusInput>,
@@ -1064,7 +1064,7 @@ pub async fn set_product_status(
 }
 
 pub async fn add_remediation(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<RemediationInput>,
@@ -1078,7 +1078,7 @@ pub async fn add_remediation(
 }
 
 pub async fn remove_remediation(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id, index)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1097,7 +1097,7 @@ pub async fn remove_remediation(
 }
 
 pub async fn assign(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<AssignmentInput>,
@@ -1115,7 +1115,7 @@ pub async fn assign(
 }
 
 pub async fn set_owner(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<OwnerInput>,
@@ -1128,7 +1128,7 @@ pub async fn set_owner(
 }
 
 pub async fn add_task(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<TaskInput>,
@@ -1150,7 +1150,7 @@ pub struct TaskDoneForm {
 }
 
 pub async fn set_task_done(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, id)): Path<(String, String)>,
     UiForm(form): UiForm<TaskDoneForm>,
@@ -1172,7 +1172,7 @@ pub struct EmergencyForm {
 }
 
 pub async fn declare_emergency(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<EmergencyForm>,
@@ -1185,7 +1185,7 @@ pub async fn declare_emergency(
 }
 
 pub async fn end_emergency(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1198,7 +1198,7 @@ pub async fn end_emergency(
 }
 
 pub async fn mark_cra_sent(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path((number, report)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
@@ -1228,10 +1228,10 @@ struct TextOnly {
     body: String,
 }
 
-impl FromRequest<AppState> for MessageForm {
+impl FromRequest<WebState> for MessageForm {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         let multipart = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -1285,7 +1285,7 @@ impl FromRequest<AppState> for MessageForm {
 }
 
 async fn post_message(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     number: &str,
     visibility: Visibility,
@@ -1322,7 +1322,7 @@ async fn post_message(
 }
 
 pub async fn add_note(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     form: MessageForm,
@@ -1331,7 +1331,7 @@ pub async fn add_note(
 }
 
 pub async fn add_message(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(number): Path<String>,
     form: MessageForm,

@@ -10,7 +10,7 @@ use keikai_app::cases::Counts;
 use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, render};
 
 #[derive(Template)]
@@ -26,7 +26,7 @@ struct DashboardTemplate {
     unread: Vec<String>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn dashboard(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     let Dashboard {
         products,
         organisations,

@@ -27,7 +27,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, after_submit, attempt, render};
 
 // ---------------------------------------------------------------- small helpers
@@ -405,7 +405,7 @@ fn done_message(lang: Locale, done: Option<&str>) -> Option<String> {
 const OVERVIEW_EVENTS: u32 = 50;
 
 async fn overview_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     drafts: OverviewDrafts,
     flash: Option<String>,
@@ -532,7 +532,7 @@ pub(crate) struct OverviewQuery {
 
 /// `GET /distribution`.
 pub(crate) async fn overview(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Query(q): Query<OverviewQuery>,
 ) -> AppResult<Response> {
@@ -551,7 +551,7 @@ pub(crate) async fn overview(
 /// Redirects to `target` on success; shows the overview again with the form as typed
 /// (`drafts`) and the error otherwise.
 async fn overview_after<T>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     drafts: OverviewDrafts,
     result: AppResult<T>,
@@ -570,7 +570,7 @@ async fn overview_after<T>(
 /// A form of the overview: the command (or what was wrong with the form), the use case
 /// that runs it, and where success leads (see [`overview_after`]).
 async fn overview_act<C, T, F>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     drafts: OverviewDrafts,
     command: AppResult<C>,
@@ -586,7 +586,7 @@ where
 
 /// `POST /distribution/lists`.
 pub(crate) async fn create_list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
@@ -606,7 +606,7 @@ pub(crate) async fn create_list(
 /// `POST /distribution/webhooks`: redirects when the secret was typed; a generated secret is
 /// shown this once, on the page itself.
 pub(crate) async fn create_webhook(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
@@ -648,7 +648,7 @@ pub(crate) async fn create_webhook(
 
 /// `POST /distribution/webhooks/{id}/enable`.
 pub(crate) async fn enable_webhook(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -658,7 +658,7 @@ pub(crate) async fn enable_webhook(
 
 /// `POST /distribution/early-warnings`.
 pub(crate) async fn early_warning(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
@@ -676,7 +676,7 @@ pub(crate) async fn early_warning(
 /// `POST /distribution/editions`: a new edition with every section and the built-in
 /// templates, to edit on its own page.
 pub(crate) async fn create_edition(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
@@ -861,7 +861,7 @@ struct EditionPageState {
 }
 
 async fn edition_view_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     name: &str,
     s: EditionPageState,
@@ -906,7 +906,7 @@ pub(crate) struct EditionQuery {
 
 /// `GET /distribution/editions/{name}`.
 pub(crate) async fn edition_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
     Query(q): Query<EditionQuery>,
@@ -925,7 +925,7 @@ pub(crate) async fn edition_page(
 /// `POST /distribution/editions/{name}`: saves (its templates must compile and render the
 /// sample events; the error names the template and the line).
 pub(crate) async fn save_edition(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
     UiForm(pairs): UiForm<Pairs>,
@@ -953,7 +953,7 @@ pub(crate) async fn save_edition(
 /// `POST /distribution/editions/{name}/preview`: renders the edition as typed (unsaved) for
 /// an advisory or the sample event, in one language; nothing is saved or sent.
 pub(crate) async fn preview(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(name): Path<String>,
     UiForm(pairs): UiForm<Pairs>,
@@ -1038,7 +1038,7 @@ pub(crate) struct SubscribersQuery {
 }
 
 async fn subscribers_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     q: SubscribersQuery,
     error: Option<String>,
@@ -1102,7 +1102,7 @@ async fn subscribers_page(
 
 /// `GET /distribution/subscribers`.
 pub(crate) async fn subscribers(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Query(q): Query<SubscribersQuery>,
 ) -> AppResult<Response> {
@@ -1111,7 +1111,7 @@ pub(crate) async fn subscribers(
 
 /// The CSV of an import form: the uploaded `file` (multipart), or the `csv` text pasted
 /// into the form; and whether it is a dry run.
-async fn import_text(req: Request, state: &AppState) -> AppResult<(String, bool)> {
+async fn import_text(req: Request, state: &WebState) -> AppResult<(String, bool)> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -1170,7 +1170,7 @@ struct ImportTemplate {
 /// `POST /distribution/subscribers/import`: the report of what was (or, in a dry run, would
 /// be) imported and each rejected row with its reason.
 pub(crate) async fn import(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     req: Request,
 ) -> AppResult<Response> {
@@ -1248,7 +1248,7 @@ struct ReportTemplate {
 
 /// `GET /distribution/events/{id}`.
 pub(crate) async fn report(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
@@ -1297,7 +1297,7 @@ pub(crate) async fn report(
 
 /// `GET /distribution/events/{id}/deliveries.csv`: every delivery of the event.
 pub(crate) async fn report_csv(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,

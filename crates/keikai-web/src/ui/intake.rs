@@ -23,7 +23,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::parse_id;
 use crate::http::forms::{attachment_response, form_csrf, no_store, with_cookie};
 use crate::http::i18n;
-use crate::http::state::{AppState, ClientAddr};
+use crate::http::state::{WebState, ClientAddr};
 use crate::ui::layout::{Page, after_submit, render};
 
 // ---------------------------------------------------------------- reading forms
@@ -70,10 +70,10 @@ fn content_type(req: &Request) -> &str {
         .unwrap_or_default()
 }
 
-impl FromRequest<AppState> for FormData {
+impl FromRequest<WebState> for FormData {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
         let ct = content_type(&req);
         if ct.starts_with("application/x-www-form-urlencoded") {
             // The central CSRF check has read the body already, within its own limit.
@@ -181,7 +181,7 @@ struct ReportFormTemplate {
     files_again: bool,
 }
 
-async fn branch_options(state: &AppState, ctx: &Ctx) -> AppResult<Option<Vec<BranchOption>>> {
+async fn branch_options(state: &WebState, ctx: &Ctx) -> AppResult<Option<Vec<BranchOption>>> {
     let Some(branches) = intake::catalogue(&state.app, &ctx.caller).await? else {
         return Ok(None);
     };
@@ -197,7 +197,7 @@ async fn branch_options(state: &AppState, ctx: &Ctx) -> AppResult<Option<Vec<Bra
 }
 
 async fn form_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     form: FormData,
@@ -224,7 +224,7 @@ async fn form_page(
 }
 
 pub async fn form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -285,7 +285,7 @@ struct ReportDoneTemplate {
 /// `POST /report`: the done page with the tracking link (shown this once), or the form again
 /// with what was wrong and what was typed.
 pub async fn submit_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     client: ClientAddr,
@@ -444,7 +444,7 @@ fn facts(ctx: &Ctx, case: &Case) -> Vec<(String, String)> {
 }
 
 async fn portal_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     secret: &str,
@@ -510,7 +510,7 @@ async fn portal_page(
 
 /// `GET /track/{secret}`: the reporter's portal.
 pub async fn portal(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(secret): Path<String>,
@@ -529,7 +529,7 @@ pub async fn portal(
 
 /// `POST /track/{secret}/messages`: the reporter writes to the PSIRT, with files if they like.
 pub async fn reply(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(secret): Path<String>,
@@ -562,7 +562,7 @@ pub async fn reply(
 
 /// `POST /track/{secret}/credit`: how the reporter wants to be thanked in the advisory.
 pub async fn set_credit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(secret): Path<String>,
@@ -591,7 +591,7 @@ pub async fn set_credit(
 }
 
 async fn portal_after<T>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     secret: &str,
@@ -614,7 +614,7 @@ async fn portal_after<T>(
 /// `GET /track/{secret}/attachments/{attachment}`: a file of the conversation, as a download
 /// no browser will run.
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((secret, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;

@@ -53,14 +53,14 @@ impl Ctx {
             user: self.identity.user.clone(),
             csrf: self.csrf.clone(),
             nav: Nav {
-                products: self.allows(Action::ViewProducts),
-                organisations: self.allows(Action::ViewOrganisations),
-                users: self.allows(Action::ViewUsers),
-                cvss: self.allows(Action::ScoreCvss),
-                advisories: self.allows(Action::ViewAdvisories),
-                partners: self.allows(Action::ViewPartners),
-                partner_portal: self.allows(Action::UsePartnerPortal),
-                distribution: self.allows(Action::ViewDistribution),
+                products: self.caller.allows(Action::ViewProducts),
+                organisations: self.caller.allows(Action::ViewOrganisations),
+                users: self.caller.allows(Action::ViewUsers),
+                cvss: self.caller.allows(Action::ScoreCvss),
+                advisories: self.caller.allows(Action::ViewAdvisories),
+                partners: self.caller.allows(Action::ViewPartners),
+                partner_portal: self.caller.allows(Action::UsePartnerPortal),
+                distribution: self.caller.allows(Action::ViewDistribution),
             },
             flash: None,
             error: None,
@@ -187,7 +187,7 @@ pub async fn render_errors(req: axum::extract::Request, next: axum::middleware::
         return res;
     };
     if info.status == StatusCode::UNAUTHORIZED {
-        return redirect_to_login(info.login_redirect.as_deref().unwrap_or(&next_path));
+        return redirect_to_login(&next_path);
     }
     error_page(info.status, &info.message)
 }

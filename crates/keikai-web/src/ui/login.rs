@@ -14,7 +14,7 @@ use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, s
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
-use crate::http::state::{AppState, ClientAddr};
+use crate::http::state::{WebState, ClientAddr};
 use crate::ui::layout::{Page, render, safe_next};
 
 /// How long the sign-in form's CSRF cookie lives.
@@ -34,7 +34,7 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
@@ -48,7 +48,7 @@ pub async fn login_page(
 
 /// The sign-in form, with `error` when an attempt failed.
 fn login_form(
-    state: &AppState,
+    state: &WebState,
     ctx: Ctx,
     headers: &HeaderMap,
     next: &str,
@@ -103,7 +103,7 @@ pub struct LoginForm {
 }
 
 pub async fn login_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     client: ClientAddr,
@@ -133,7 +133,7 @@ pub async fn login_submit(
 }
 
 /// Sends the new session's cookie (and drops the sign-in form's) on the way to `next`.
-fn signed_in_response(state: &AppState, signed_in: &SignedIn, next: &str) -> Response {
+fn signed_in_response(state: &WebState, signed_in: &SignedIn, next: &str) -> Response {
     let mut res = Redirect::to(safe_next(next)).into_response();
     let ttl = state.app.config().auth.session_ttl.as_secs();
     let secure = state.config.secure_cookies;
@@ -146,7 +146,7 @@ fn signed_in_response(state: &AppState, signed_in: &SignedIn, next: &str) -> Res
     res
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn logout(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     if let Some(s) = &ctx.identity.session {
         auth::sign_out(&state.app, &ctx.caller, s).await?;
     }

@@ -13,7 +13,7 @@ use crate::api::partner_portal::{AlertView, AskInput, PackageDetail, PackageSumm
 use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, render};
 use crate::ui::partners::when;
 
@@ -29,7 +29,7 @@ struct PortalTemplate {
 }
 
 /// `GET /partner`: the packages and alerts of the caller's organisation.
-pub async fn portal(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn portal(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     let p = app::portal(&state.app, &ctx.caller).await?;
     let packages = p
         .packages
@@ -62,7 +62,7 @@ struct PackageTemplate {
 
 /// `GET /partner/releases/{release}`: one package.
 pub async fn package(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(release): Path<String>,
 ) -> AppResult<Response> {
@@ -84,7 +84,7 @@ pub async fn package(
 
 /// `POST /partner/releases/{release}/advisories/{advisory}/questions`.
 pub async fn ask(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path((release, advisory)): Path<(String, String)>,
     UiForm(form): UiForm<AskInput>,
@@ -96,7 +96,7 @@ pub async fn ask(
 
 /// `POST /partner/alerts/{id}/ack`.
 pub async fn acknowledge(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {

@@ -24,12 +24,12 @@ use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, csv_download, field, fields};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, after_submit, render};
 
 /// A time as the release schedule's zone shows it, and in the viewer's zone when that
 /// differs.
-pub(crate) fn when(state: &AppState, ctx: &Ctx, t: Timestamp) -> String {
+pub(crate) fn when(state: &WebState, ctx: &Ctx, t: Timestamp) -> String {
     let main = state.app.config().publishing.schedule.display(t);
     let viewer = display_in(t, &crate::http::i18n::viewer_zone(ctx.lang));
     if viewer == main {
@@ -133,7 +133,7 @@ impl AgreementForm {
 }
 
 async fn overview_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     drafts: OverviewDrafts,
     error: Option<String>,
@@ -232,7 +232,7 @@ async fn overview_page(
     ))
 }
 
-pub async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn overview(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     overview_page(
         &state,
         &ctx,
@@ -247,7 +247,7 @@ pub async fn overview(State(state): State<AppState>, ctx: Ctx) -> AppResult<Resp
 /// `target` names for the result; a mistake shows the overview again with the error and
 /// what was typed.
 async fn act<C, T, F>(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     drafts: OverviewDrafts,
     command: AppResult<C>,
@@ -332,7 +332,7 @@ impl AgreementForm {
 
 /// `POST /partners/{org}/agreement`: records or renews an agreement.
 pub async fn record_agreement(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(org): Path<String>,
     UiForm(pairs): UiForm<Pairs>,
@@ -357,7 +357,7 @@ pub async fn record_agreement(
 
 /// `POST /partners/{org}/revoke`.
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(org): Path<String>,
     UiForm(form): UiForm<RevokeInput>,
@@ -406,7 +406,7 @@ impl AlertForm {
 
 /// `POST /partners/alerts`: sends an emergency alert at once.
 pub async fn send_alert(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
@@ -463,7 +463,7 @@ impl AnswerForm {
 
 /// `POST /partners/questions/{id}/answers`.
 pub async fn answer(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<AnswerForm>,
@@ -486,7 +486,7 @@ pub async fn answer(
 }
 
 /// `GET /partners/access.csv`: the whole trail for auditors, newest first.
-pub async fn access_csv(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn access_csv(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     let rows = app::access_trail(&state.app, &ctx.caller)
         .await?
         .into_iter()

@@ -15,7 +15,7 @@ use crate::http::auth::{LANG_COOKIE, set_cookie};
 use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::layout::{Page, render, safe_next};
 
 struct TokenRow {
@@ -38,7 +38,7 @@ struct ProfileTemplate {
 
 /// The profile page; `new_secret` is a token's secret, shown this once.
 async fn profile_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     new_secret: Option<String>,
 ) -> AppResult<Response> {
@@ -76,7 +76,7 @@ async fn profile_page(
     ))
 }
 
-pub async fn profile(State(state): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn profile(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     profile_page(&state, &ctx, None).await
 }
 
@@ -87,7 +87,7 @@ pub struct ProfileForm {
 }
 
 pub async fn update_profile(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<ProfileForm>,
 ) -> AppResult<Response> {
@@ -101,7 +101,7 @@ pub async fn update_profile(
 
 /// Marks the caller's notifications read (the dashboard's button).
 pub async fn mark_notifications_read(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
 ) -> AppResult<Response> {
     account::mark_notifications_read(&state.app, &ctx.caller).await?;
@@ -130,7 +130,7 @@ impl TokenForm {
 }
 
 pub async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<TokenForm>,
 ) -> AppResult<Response> {
@@ -143,7 +143,7 @@ pub async fn create_token(
 }
 
 pub async fn revoke_token(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -162,7 +162,7 @@ pub struct LanguageForm {
 /// The header's language switch: saved in the profile when signed in, in a cookie always
 /// (for the pages before sign-in).
 pub async fn set_language(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     UiForm(form): UiForm<LanguageForm>,

@@ -12,10 +12,10 @@ use keikai_domain::{Locale, SecurityTxtSettings};
 use crate::api::public::ListQuery;
 use crate::http::cache::respond;
 use crate::http::error::AppResult;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 
 /// `/.well-known/security.txt`, made afresh for each request so that it never goes stale.
-pub async fn security_txt(State(s): State<AppState>) -> AppResult<Response> {
+pub async fn security_txt(State(s): State<WebState>) -> AppResult<Response> {
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -36,19 +36,19 @@ pub async fn security_txt_legacy() -> Response {
         .into_response()
 }
 
-async fn provider_file(s: &AppState, path: &str, headers: &HeaderMap) -> AppResult<Response> {
+async fn provider_file(s: &WebState, path: &str, headers: &HeaderMap) -> AppResult<Response> {
     Ok(respond(public::provider_file(&s.app, path).await?, headers))
 }
 
 pub async fn provider_metadata(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     provider_file(&s, PROVIDER_METADATA, &headers).await
 }
 
 pub async fn service_document(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     provider_file(&s, SERVICE_DOCUMENT, &headers).await
@@ -56,7 +56,7 @@ pub async fn service_document(
 
 /// `/.well-known/csaf/white/{name}`: `index.txt`, `changes.csv` and the ROLIE feed.
 pub async fn white_dir_file(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -65,7 +65,7 @@ pub async fn white_dir_file(
 
 /// `/.well-known/csaf/openpgp/{file}`: the public key.
 pub async fn openpgp_key(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -74,7 +74,7 @@ pub async fn openpgp_key(
 
 /// `/.well-known/csaf/white/{year}/{file}`: a CSAF document, its hashes or its signature.
 pub async fn csaf_document(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path((year, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -93,7 +93,7 @@ fn lang_of(q: &ListQuery) -> Locale {
 
 /// `/advisories`: the list, with search (`q`) and language (`lang`).
 pub async fn list(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Query(q): Query<ListQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -102,18 +102,18 @@ pub async fn list(
     Ok(respond(page, &headers))
 }
 
-pub async fn feed_en(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+pub async fn feed_en(State(s): State<WebState>, headers: HeaderMap) -> AppResult<Response> {
     Ok(respond(public::feed(&s.app, Locale::En).await?, &headers))
 }
 
-pub async fn feed_ja(State(s): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+pub async fn feed_ja(State(s): State<WebState>, headers: HeaderMap) -> AppResult<Response> {
     Ok(respond(public::feed(&s.app, Locale::Ja).await?, &headers))
 }
 
 /// `/advisories/{id}`: to the page in the asked language (`?lang=`), else English. Only a
 /// public advisory redirects; anything else is not found.
 pub async fn advisory(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path(tracking_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
@@ -130,7 +130,7 @@ pub async fn advisory(
 
 /// `/advisories/{id}/{file}`: the latest version's page (`en.html`, `ja.html`).
 pub async fn advisory_page(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path((tracking_id, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -140,7 +140,7 @@ pub async fn advisory_page(
 
 /// `/advisories/{id}/versions/{n}/{file}`: any file of a published version, kept forever.
 pub async fn version_file(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     Path((tracking_id, version, file)): Path<(String, u32, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {

@@ -18,7 +18,7 @@ use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::i18n::{self, viewer_zone};
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::advisories::{ReadinessView, at, readiness_view, state_label};
 use crate::ui::layout::{Page, after_submit_to, attempt, render};
 
@@ -81,7 +81,7 @@ struct ReleasesTemplate {
 const RECENT_RELEASES: usize = 12;
 
 async fn releases_page(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     draft: Option<&NewReleaseInput>,
     error: Option<String>,
@@ -116,17 +116,17 @@ async fn releases_page(
         draft_zone: draft
             .and_then(|d| d.time.zone.clone())
             .unwrap_or_else(|| schedule.zone_name().to_owned()),
-        can_manage: ctx.allows(Action::ManageReleases),
+        can_manage: ctx.caller.allows(Action::ManageReleases),
     };
     Ok(render(status, &tpl))
 }
 
-pub async fn releases(State(s): State<AppState>, ctx: Ctx) -> AppResult<Response> {
+pub async fn releases(State(s): State<WebState>, ctx: Ctx) -> AppResult<Response> {
     releases_page(&s, &ctx, None, None, StatusCode::OK).await
 }
 
 pub async fn plan_release(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     UiForm(form): UiForm<NewReleaseInput>,
 ) -> AppResult<Response> {
@@ -168,7 +168,7 @@ struct ReleaseTemplate {
 }
 
 async fn release_page(
-    s: &AppState,
+    s: &WebState,
     ctx: &Ctx,
     id: ReleaseId,
     error: Option<String>,
@@ -203,13 +203,13 @@ async fn release_page(
         month: format!("{:04}-{:02}", local.year(), local.month()),
         local_time: local.datetime().strftime("%Y-%m-%dT%H:%M").to_string(),
         zone: schedule.zone_name().to_owned(),
-        can_manage: ctx.allows(Action::ManageReleases),
+        can_manage: ctx.caller.allows(Action::ManageReleases),
     };
     Ok(render(status, &tpl))
 }
 
 pub async fn release(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
@@ -227,7 +227,7 @@ pub struct RescheduleForm {
 }
 
 pub async fn reschedule(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
     UiForm(form): UiForm<RescheduleForm>,
@@ -249,7 +249,7 @@ pub async fn reschedule(
 
 /// `POST /releases/{id}/publish`: publishes a planned release now (e.g. out of band).
 pub async fn publish_now_ui(
-    State(s): State<AppState>,
+    State(s): State<WebState>,
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {

@@ -19,7 +19,7 @@ use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, field, fields, form_csrf, no_store, with_cookie};
 use crate::http::i18n;
-use crate::http::state::AppState;
+use crate::http::state::WebState;
 use crate::ui::distribution::{field_message, text_area, when};
 use crate::ui::layout::{Page, attempt, render};
 
@@ -115,7 +115,7 @@ struct SubscribeTemplate {
 }
 
 async fn subscribe_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     form: SubscribeForm,
@@ -146,7 +146,7 @@ async fn subscribe_page(
 
 /// `GET /subscribe`.
 pub(crate) async fn subscribe_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -174,7 +174,7 @@ struct LinkTemplate {
 /// `POST /subscribe`: "check your mail" whether or not the address was subscribed already
 /// (the form must not tell strangers who is), or the form again with what was wrong.
 pub(crate) async fn subscribe_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     UiForm(pairs): UiForm<Pairs>,
@@ -214,7 +214,7 @@ struct Link {
 /// A page behind a secret link: the language switch returns to it (no `Referer` is sent
 /// from it), caches keep none of it, and its language form gets a CSRF token.
 fn link_page(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     path: String,
@@ -241,7 +241,7 @@ fn link_page(
 
 /// `GET /subscribe/confirm/{token}`: a button; opening the link changes nothing.
 pub(crate) async fn confirm_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -274,7 +274,7 @@ pub(crate) async fn confirm_page(
 
 /// `POST /subscribe/confirm/{token}`: double opt-in done.
 pub(crate) async fn confirm_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -298,7 +298,7 @@ pub(crate) async fn confirm_submit(
 
 /// `GET /unsubscribe/{token}`: a button; opening the link changes nothing.
 pub(crate) async fn unsubscribe_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -330,7 +330,7 @@ pub(crate) async fn unsubscribe_page(
 /// request (`List-Unsubscribe=One-Click`, no cookies). The body is not read: whatever it
 /// says, the link's holder asked to leave.
 pub(crate) async fn unsubscribe_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -350,7 +350,7 @@ pub(crate) async fn unsubscribe_submit(
 /// `GET /ack/{token}`: a button; opening the link records nothing (mail scanners open
 /// links). A link acknowledged already says when; an unknown one is not found.
 pub(crate) async fn ack_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,
@@ -370,7 +370,7 @@ pub(crate) async fn ack_page(
 }
 
 fn ack_done(
-    state: &AppState,
+    state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     path: String,
@@ -387,7 +387,7 @@ fn ack_done(
 
 /// `POST /ack/{token}`: records the acknowledgement (the first one counts).
 pub(crate) async fn ack_submit(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     ctx: Ctx,
     headers: HeaderMap,
     Path(token): Path<String>,

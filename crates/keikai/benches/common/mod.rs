@@ -188,7 +188,7 @@ pub fn advisory(
 pub struct World {
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
-    pub state: keikai_web::AppState,
+    pub app: keikai_app::App,
     pub release: Release,
     /// Per product: versions 1.0, 1.1 and 2.0.
     pub products: Vec<[BranchId; 3]>,
@@ -226,26 +226,25 @@ pub async fn world(url: &str, n: usize) -> World {
         }
         products.push(v);
     }
-    let mut config = keikai_web::WebConfig::default();
+    let mut config = keikai_app::AppConfig::default();
     config.publishing.publisher.base_url = "http://127.0.0.1:8080".to_owned();
     config.publishing.publisher.cve_assigner = Some((
         "11111111-2222-4333-8444-555555555555".parse().unwrap(),
         "EXAMPLE".to_owned(),
     ));
-    let state = keikai_web::AppState::new(store.clone(), config, clock.clone());
-    keikai_app::publishing::provider_key(&state.app)
+    let app = keikai_app::App::new(store.clone(), config, clock.clone());
+    keikai_app::publishing::provider_key(&app)
         .await
         .unwrap();
     let release = Release::plan(
         ReleaseKind::Monthly,
-        state
-            .config
+        app.config()
             .publishing
             .schedule
             .next_monthly_after(now)
             .unwrap(),
         "Monthly release",
-        &state.config.publishing.schedule,
+        &app.config().publishing.schedule,
         now,
     )
     .unwrap();
@@ -269,7 +268,7 @@ pub async fn world(url: &str, n: usize) -> World {
     World {
         store,
         clock,
-        state,
+        app,
         release,
         products,
         now,

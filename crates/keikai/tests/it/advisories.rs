@@ -520,7 +520,7 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
 async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewers_zone() {
     let app = TestApp::spawn().await;
     let ((analyst, tok), _) = analysts(&app).await;
-    let schedule = keikai_web::WebConfig::default().publishing.schedule;
+    let schedule = keikai_app::AppConfig::default().publishing.schedule;
     let now = app.clock.now_ts();
     let next = schedule.next_monthly_after(now).unwrap();
     let wrong = next + SignedDuration::from_hours(1);
@@ -1108,7 +1108,7 @@ pub(crate) async fn matrix_advisory(
     published: bool,
 ) -> MatrixAdvisory {
     let now = app.clock.now_ts();
-    let schedule = keikai_web::WebConfig::default().publishing.schedule;
+    let schedule = keikai_app::AppConfig::default().publishing.schedule;
     let release = Release::plan(
         ReleaseKind::OutOfBand,
         now + SignedDuration::from_hours(24 * 7),

@@ -145,9 +145,9 @@ async fn publish_one(f: &Fixture, title: &str) {
     let a = f.advisory(title, Tlp::Clear).await;
     let r = f.release(60).await;
     f.approve_and_schedule(&a, &r).await;
-    let state = f.state(f.app.store.clone());
+    let application = f.application(f.app.store.clone());
     let outcome =
-        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
+        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
             .await
             .unwrap();
     assert_eq!(outcome.published.len(), 1, "{:?}", outcome.skipped);
@@ -736,7 +736,7 @@ async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() 
     let (status, _) = import(&f.app, &t, "email,lists\nd@example.com,digest\n", false).await;
     assert_eq!(status, 200);
     publish_one(&f, "Digest item").await;
-    let state = f.state(f.app.store.clone());
+    let application = f.application(f.app.store.clone());
     let w = worker(&f.app, &sink, true, 10);
     drain(&w).await;
     assert_eq!(
@@ -746,7 +746,7 @@ async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() 
     );
     // The day is not over: no digest yet.
     assert_eq!(
-        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
+        keikai_app::distribution::enqueue_due_digests(&application, &keikai_app::Caller::system())
             .await
             .unwrap(),
         0
@@ -755,14 +755,14 @@ async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() 
     // One daily digest (and, when the day was a Sunday, last week's weekly one, which no
     // list here takes).
     assert!(
-        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
+        keikai_app::distribution::enqueue_due_digests(&application, &keikai_app::Caller::system())
             .await
             .unwrap()
             >= 1
     );
     // A second instance (or tick) queues nothing more.
     assert_eq!(
-        keikai_app::distribution::enqueue_due_digests(&state.app, &keikai_app::Caller::system())
+        keikai_app::distribution::enqueue_due_digests(&application, &keikai_app::Caller::system())
             .await
             .unwrap(),
         0

@@ -1,8 +1,13 @@
 //! Two `keikai serve` processes on one PostgreSQL database behave as one service: a session
-//! made through one works on the other, and each sees what was made through the other.
+//! made through one works on the other, each sees what was made through the other, and the
+//! schedule's work is done by one of them.
 
-use keikai_store::Backend;
+use jiff::{SignedDuration, Timestamp};
+use keikai_domain::advisory::Tlp;
+use keikai_domain::audit::Change;
+use keikai_domain::release::{Release, ReleaseKind, ReleaseState};
 use keikai_store::testing::TestDatabase;
+use keikai_store::{Backend, Effects};
 use serde_json::{Value, json};
 
 use crate::process::{Server, keikai};
@@ -131,4 +136,84 @@ fn two_instances_share_sessions_and_data() {
     });
     drop((a, b));
     rt.block_on(db.drop_now());
+}
+
+/// What `publish_release` logs before it builds and signs anything.
+const SIGNING: &str = "building and signing the files of a release";
+
+#[test]
+fn exactly_one_instance_publishes_a_due_release() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let f = rt.block_on(crate::publishing::fixture());
+    if f.app.db.backend() != Backend::Postgres {
+        eprintln!(
+            "skipping exactly_one_instance_publishes_a_due_release: set KEIKAI_TEST_DATABASE_URL to a PostgreSQL server"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A tick a second, so that both instances are polling when the release falls due.
+    std::fs::write(
+        dir.path().join("keikai.toml"),
+        "[publishing]\npoll_seconds = 1\n",
+    )
+    .unwrap();
+    let command = || {
+        let mut c = keikai(dir.path());
+        c.args(["--config", "keikai.toml"])
+            .env("KEIKAI_DATABASE_URL", &f.app.db.url)
+            .env("KEIKAI_LOG", "info,sqlx=warn,tower_http=warn");
+        c
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start(command()));
+        let b = s.spawn(|| Server::start(command()));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+
+    let release = rt.block_on(async {
+        let advisory = f.advisory("Due release", Tlp::Clear).await;
+        let now = Timestamp::now();
+        let release = Release::plan(
+            ReleaseKind::OutOfBand,
+            now + SignedDuration::from_secs(3),
+            "Out-of-band release",
+            &keikai_app::AppConfig::default().publishing.schedule,
+            now,
+        )
+        .unwrap();
+        let change = Change::new("release.planned", release.subject(), (), ());
+        let release = f
+            .app
+            .store
+            .create_release(&release, &Effects::system(now).with_audit(change))
+            .await
+            .unwrap();
+        f.approve_and_schedule(&advisory, &release).await;
+        release
+    });
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let state = rt.block_on(f.app.store.get_release(release.id())).unwrap().state();
+        if state == ReleaseState::Published {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not published within a minute:\n--- A\n{}\n--- B\n{}",
+            a.logs(),
+            b.logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Several more ticks on both: neither starts on the release again.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (la, lb) = (a.logs(), b.logs());
+    let count = |needle: &str| la.matches(needle).count() + lb.matches(needle).count();
+    assert_eq!(count(SIGNING), 1, "--- A\n{la}\n--- B\n{lb}");
+    assert_eq!(count("release published"), 1, "--- A\n{la}\n--- B\n{lb}");
+    let files = rt.block_on(f.app.store.list_artifacts(None)).unwrap();
+    assert!(!files.is_empty());
+    drop((a, b));
 }

@@ -483,9 +483,9 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
 async fn after_the_release_the_public_gets_the_public_edition_only() {
     let w = world().await;
     let app = &w.f.app;
-    let state = w.f.state(app.store.clone());
+    let application = w.f.application(app.store.clone());
     keikai_app::publishing::publish_release(
-        &state.app,
+        &application,
         &keikai_app::Caller::system(),
         w.release.id(),
     )
@@ -514,7 +514,7 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     }
     let all = [ROUTER_SECRET, OFFICE_SECRET];
     // What `keikai export` writes for a static server carries none of it either.
-    let tree = keikai_app::public::tree(&state.app).await.unwrap();
+    let tree = keikai_app::public::tree(&application).await.unwrap();
     assert!(tree.len() > 10, "{}", tree.len());
     for file in &tree {
         let text = String::from_utf8_lossy(&file.bytes);
@@ -1390,16 +1390,16 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     let app = &w.f.app;
     let sink = keikai_jobs::testing::SmtpSink::start().await;
     // Two instances on one database deliver at the same moment: one package goes out.
-    let one = w.f.state(app.store.clone());
-    let two = w.f.state(app.db.connect().await);
+    let one = w.f.application(app.store.clone());
+    let two = w.f.application(app.db.connect().await);
     let system = keikai_app::Caller::system();
     let (a, b) = tokio::join!(
-        keikai_app::partners::deliver_due_packages(&one.app, &system),
-        keikai_app::partners::deliver_due_packages(&two.app, &system)
+        keikai_app::partners::deliver_due_packages(&one, &system),
+        keikai_app::partners::deliver_due_packages(&two, &system)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1, "tier 1 only, once");
     assert_eq!(
-        keikai_app::partners::deliver_due_packages(&one.app, &system)
+        keikai_app::partners::deliver_due_packages(&one, &system)
             .await
             .unwrap(),
         0
@@ -1429,7 +1429,7 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     // A day before the release tier 2's package goes out, with both advisories.
     app.clock.advance(SignedDuration::from_hours(24));
     assert_eq!(
-        keikai_app::partners::deliver_due_packages(&two.app, &system)
+        keikai_app::partners::deliver_due_packages(&two, &system)
             .await
             .unwrap(),
         1

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keikai");
@@ -28,6 +28,8 @@ pub struct Server {
     pub url: String,
     /// What it printed on standard output before it started listening.
     pub banner: Vec<String>,
+    /// What it has logged so far (read as it goes, so that the pipe never fills).
+    logs: Arc<Mutex<String>>,
     child: Child,
 }
 
@@ -37,6 +39,16 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("cannot start keikai");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -54,6 +66,7 @@ impl Server {
                         return Self {
                             url: url.trim().to_owned(),
                             banner,
+                            logs,
                             child,
                         };
                     }
@@ -61,11 +74,10 @@ impl Server {
                 }
                 Err(e) => {
                     let _ = child.kill();
-                    let out = child.wait_with_output().unwrap();
-                    panic!(
-                        "keikai did not start ({e}): {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    let _ = child.wait();
+                    // The reader ends with the process; give it a moment to take the rest.
+                    std::thread::sleep(Duration::from_millis(200));
+                    panic!("keikai did not start ({e}): {}", logs.lock().unwrap());
                 }
             }
         }
@@ -73,6 +85,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// What it has logged on standard error so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
     }
 
     /// SIGKILL: no shutdown, no finishing the jobs in hand (as a crash or an OOM kill).

@@ -23,8 +23,8 @@ const DRAFT_MARKER: &str = "UNRELEASED-DRAFT-7f3a";
 const AMBER_MARKER: &str = "PARTNER-ONLY-91c2";
 const REVISION_MARKER: &str = "PENDING-REVISION-5d1e";
 
-fn config() -> keikai_web::WebConfig {
-    let mut c = keikai_web::WebConfig::default();
+fn config() -> keikai_app::AppConfig {
+    let mut c = keikai_app::AppConfig::default();
     c.publishing.publisher.base_url = "https://psirt.example.com".to_owned();
     c.publishing.publisher.namespace = "https://example.com".to_owned();
     c.publishing.publisher.name = "Example PSIRT".to_owned();
@@ -192,7 +192,7 @@ impl Fixture {
             ReleaseKind::OutOfBand,
             self.now() + SignedDuration::from_mins(in_minutes),
             "Out-of-band release",
-            &keikai_web::WebConfig::default().publishing.schedule,
+            &keikai_app::AppConfig::default().publishing.schedule,
             self.now(),
         )
         .unwrap();
@@ -226,8 +226,9 @@ impl Fixture {
             .unwrap()
     }
 
-    pub(crate) fn state(&self, store: Arc<dyn keikai_store::Store>) -> keikai_web::AppState {
-        keikai_web::AppState::new(store, config(), self.app.clock.clone())
+    /// The application on `store` (a second connection stands for a second instance).
+    pub(crate) fn application(&self, store: Arc<dyn keikai_store::Store>) -> keikai_app::App {
+        keikai_app::App::new(store, config(), self.app.clock.clone())
     }
 
     pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
@@ -241,6 +242,73 @@ impl Fixture {
     }
 }
 
+/// The schedule's slots go to one worker each, whichever instance queued them; a slot that
+/// a later one has overtaken does nothing.
+#[tokio::test]
+async fn each_slot_of_the_schedule_is_run_by_one_instance() {
+    use keikai_app::schedule;
+    use keikai_jobs::{Worker, WorkerConfig};
+    use keikai_store::{JobFilter, JobState, Store};
+
+    let f = fixture().await;
+    let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
+    let r = f.release(60).await;
+    f.approve_and_schedule(&a, &r).await;
+    let second: Arc<dyn Store> = f.app.db.connect().await;
+    let one = f.application(f.app.store.clone());
+    let two = f.application(second.clone());
+    let system = keikai_app::Caller::system();
+    let worker = |app: &keikai_app::App, store: Arc<dyn Store>| {
+        keikai_jobs::schedule::register(
+            Worker::new(store, f.app.clock.clone(), WorkerConfig::default()),
+            app,
+        )
+    };
+    let (w1, w2) = (
+        worker(&one, f.app.store.clone()),
+        worker(&two, second.clone()),
+    );
+    f.app.clock.advance(SignedDuration::from_mins(61));
+
+    // Both instances queue the current slots: one job per tick.
+    let (x, y) = tokio::join!(
+        schedule::enqueue(&one, &system),
+        schedule::enqueue(&two, &system)
+    );
+    assert_eq!(x.unwrap() + y.unwrap(), schedule::Tick::ALL.len() as u64);
+    // Time passes before a worker gets to it: a later slot is due, so it does nothing.
+    f.app.clock.advance(SignedDuration::from_mins(1));
+    let stats = w1.run_once().await.unwrap();
+    assert_eq!((stats.claimed, stats.done), (2, 2), "{stats:?}");
+    let planned = f.app.store.get_release(r.id()).await.unwrap();
+    assert_eq!(planned.state(), keikai_domain::release::ReleaseState::Planned);
+
+    // The next slot: queued by both, run by whichever worker claims it first.
+    let (x, y) = tokio::join!(
+        schedule::enqueue(&one, &system),
+        schedule::enqueue(&two, &system)
+    );
+    assert_eq!(x.unwrap() + y.unwrap(), 1, "housekeeping's slot is still the same");
+    let (s1, s2) = tokio::join!(w1.run_once(), w2.run_once());
+    let (s1, s2) = (s1.unwrap(), s2.unwrap());
+    assert_eq!(s1.claimed + s2.claimed, 1, "{s1:?} {s2:?}");
+    assert_eq!(s1.done + s2.done, 1, "{s1:?} {s2:?}");
+    let stored = f.app.store.get_advisory(a.id).await.unwrap();
+    assert_eq!(stored.versions.len(), 1);
+    let jobs = f
+        .app
+        .store
+        .list_jobs(&JobFilter {
+            kind_prefix: Some(schedule::JOB_KIND_PREFIX.to_owned()),
+            state: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:?}");
+}
+
 #[tokio::test]
 async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     let f = fixture().await;
@@ -248,13 +316,13 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     let r = f.release(60).await;
     f.approve_and_schedule(&a, &r).await;
     // Two instances, each with its own connection to the one database.
-    let one = f.state(f.app.store.clone());
-    let two = f.state(f.app.db.connect().await);
+    let one = f.application(f.app.store.clone());
+    let two = f.application(f.app.db.connect().await);
     let system = keikai_app::Caller::system();
     // Before its time nothing happens.
     let (x, y) = tokio::join!(
-        keikai_app::publishing::publish_due(&one.app, &system),
-        keikai_app::publishing::publish_due(&two.app, &system)
+        keikai_app::publishing::publish_due(&one, &system),
+        keikai_app::publishing::publish_due(&two, &system)
     );
     assert!(x.unwrap().is_empty() && y.unwrap().is_empty());
     assert_eq!(
@@ -266,8 +334,8 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
 
     f.app.clock.advance(SignedDuration::from_mins(61));
     let (x, y) = tokio::join!(
-        keikai_app::publishing::publish_due(&one.app, &system),
-        keikai_app::publishing::publish_due(&two.app, &system)
+        keikai_app::publishing::publish_due(&one, &system),
+        keikai_app::publishing::publish_due(&two, &system)
     );
     let published: Vec<_> = x
         .unwrap()
@@ -280,7 +348,7 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     assert_eq!(published[0].version, 1);
     // Once more, nothing.
     assert!(
-        keikai_app::publishing::publish_due(&one.app, &system)
+        keikai_app::publishing::publish_due(&one, &system)
             .await
             .unwrap()
             .is_empty()
@@ -693,7 +761,7 @@ pub(crate) async fn prepare(
             ReleaseKind::OutOfBand,
             app.clock.now_ts() + SignedDuration::from_hours(1),
             "Matrix release",
-            &keikai_web::WebConfig::default().publishing.schedule,
+            &keikai_app::AppConfig::default().publishing.schedule,
             app.clock.now_ts(),
         )
         .unwrap();
@@ -756,15 +824,15 @@ pub(crate) async fn prepare(
 async fn published_sample(app: &TestApp) -> (String, String) {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _guard = LOCK.lock().await;
-    let state = keikai_web::AppState::new(
+    let application = keikai_app::App::new(
         app.store.clone(),
-        keikai_web::WebConfig::default(),
+        keikai_app::AppConfig::default(),
         app.clock.clone(),
     );
-    let key = keikai_app::publishing::provider_key(&state.app)
+    let key = keikai_app::publishing::provider_key(&application)
         .await
         .unwrap();
-    let public = keikai_app::public::advisories(&state.app, None)
+    let public = keikai_app::public::advisories(&application, None)
         .await
         .unwrap();
     if let Some(a) = public.first() {
@@ -813,7 +881,7 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         ReleaseKind::OutOfBand,
         now + SignedDuration::from_mins(1),
         "Sample release",
-        &state.config.publishing.schedule,
+        &application.config().publishing.schedule,
         now,
     )
     .unwrap();
@@ -835,7 +903,7 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         .await
         .unwrap();
     let outcome =
-        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
+        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
             .await
             .unwrap();
     assert_eq!(outcome.published.len(), 1, "{outcome:?}");
@@ -848,8 +916,8 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
     let r1 = f.release(10).await;
     f.approve_and_schedule(&a, &r1).await;
-    let state = f.state(f.app.store.clone());
-    keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r1.id())
+    let application = f.application(f.app.store.clone());
+    keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r1.id())
         .await
         .unwrap();
     let tid = &a.tracking_id;
@@ -900,7 +968,7 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     let r2 = f.release(10).await;
     f.approve_and_schedule(&a, &r2).await;
     let out =
-        keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r2.id())
+        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r2.id())
             .await
             .unwrap();
     assert_eq!(out.published[0].version, 2);
@@ -975,8 +1043,8 @@ async fn the_export_matches_the_site_and_passes_the_peer_validators() {
     let r = f.release(10).await;
     f.approve_and_schedule(&a, &r).await;
     f.approve_and_schedule(&amber, &r).await;
-    let state = f.state(f.app.store.clone());
-    keikai_app::publishing::publish_release(&state.app, &keikai_app::Caller::system(), r.id())
+    let application = f.application(f.app.store.clone());
+    keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -16,9 +16,9 @@ async fn app() -> TestApp {
         policy: vec![format!("{PUBLIC_URL}/policy")],
         ..SecurityTxtInput::default()
     };
-    TestApp::spawn_with(keikai_web::WebConfig {
+    TestApp::spawn_with(keikai_app::AppConfig {
         security_txt: SecurityTxtSettings::new(PUBLIC_URL, &input).unwrap(),
-        ..keikai_web::WebConfig::default()
+        ..keikai_app::AppConfig::default()
     })
     .await
 }

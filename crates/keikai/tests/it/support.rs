@@ -42,10 +42,14 @@ pub async fn password_hash() -> String {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(keikai_web::WebConfig::default()).await
+        Self::spawn_with(keikai_app::AppConfig::default()).await
     }
 
-    pub async fn spawn_with(config: keikai_web::WebConfig) -> Self {
+    pub async fn spawn_with(config: keikai_app::AppConfig) -> Self {
+        Self::spawn_on(config, keikai_web::WebConfig::default()).await
+    }
+
+    pub async fn spawn_on(config: keikai_app::AppConfig, web: keikai_web::WebConfig) -> Self {
         let db = TestDatabase::create().await;
         let store = keikai_store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
@@ -68,8 +72,8 @@ impl TestApp {
             .unwrap()
             .unwrap();
         let own_org = store.list_orgs().await.unwrap()[0].id;
-        let state = keikai_web::AppState::new(store.clone(), config, clock.clone());
-        let app = keikai_web::router(state);
+        let application = keikai_app::App::new(store.clone(), config, clock.clone());
+        let app = keikai_web::router(keikai_web::WebState::new(application, web));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {

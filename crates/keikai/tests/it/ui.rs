@@ -340,11 +340,10 @@ async fn session_cookies_are_http_only_and_same_site() {
 
 #[tokio::test]
 async fn with_secure_cookies_every_cookie_is_secure() {
-    let config = keikai_web::WebConfig {
+    let web = keikai_web::WebConfig {
         secure_cookies: true,
-        ..Default::default()
     };
-    let app = TestApp::spawn_with(config).await;
+    let app = TestApp::spawn_on(keikai_app::AppConfig::default(), web).await;
     let (user, email) = app.user_with_role(Role::Reporter).await;
     let mut lines = Vec::new();
     let page = get(&app, "/login", None, None).await;
