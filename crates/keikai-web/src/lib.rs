@@ -1,5 +1,8 @@
-//! Keikai's HTTP layer: the HTML interface, the REST API under `/api/v1`, and the operational
-//! endpoints. Handlers are thin: they ask the policy, call the store, and render.
+//! Keikai's HTTP layer: the plumbing every request goes through ([`http`]: identity, errors,
+//! extractors, metrics), and two doors onto `keikai_app`, arranged by capability: the HTML
+//! interface ([`ui`]) and the REST API under `/api/v1` ([`api`]). Handlers are thin: they
+//! parse, call one use case (which asks the policy itself) and render. The route table is
+//! written once ([`ROUTES`]).
 
 pub mod api;
 pub mod http;
