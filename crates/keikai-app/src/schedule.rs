@@ -131,7 +131,10 @@ pub async fn run(app: &App, who: &Caller, job: &Job) -> Result<Ran> {
         Tick::Publishing => publishing_tick(app, who).await,
         Tick::Housekeeping => housekeeping_tick(app, who, now).await,
     };
-    results.into_iter().find_map(Result::err).map_or(Ok(Ran::Done), Err)
+    results
+        .into_iter()
+        .find_map(Result::err)
+        .map_or(Ok(Ran::Done), Err)
 }
 
 /// Whether another slot of `tick` is running under a lease that has not run out.

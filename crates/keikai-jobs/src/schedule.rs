@@ -30,7 +30,9 @@ impl Handler for ScheduleHandler {
     async fn run(&self, job: &Job) -> Result<(), JobError> {
         match schedule::run(&self.app, &Caller::system(), job).await? {
             Ran::Done => {}
-            Ran::Skipped(why) => tracing::debug!(kind = %job.kind, key = %job.key, why, "slot skipped"),
+            Ran::Skipped(why) => {
+                tracing::debug!(kind = %job.kind, key = %job.key, why, "slot skipped")
+            }
         }
         Ok(())
     }

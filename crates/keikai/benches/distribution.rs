@@ -126,9 +126,7 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
 
     let sink = SmtpSink::start().await;
     let from = Address::named("Bench PSIRT", Email::parse("psirt@example.com").unwrap());
-    let key = keikai_app::publishing::provider_key(&w.app)
-        .await
-        .unwrap();
+    let key = keikai_app::publishing::provider_key(&w.app).await.unwrap();
     let mailer: Arc<dyn Mailer> = Arc::new(
         SmtpMailer::new(sink.smtp_config(from))
             .unwrap()

@@ -28,13 +28,10 @@ async fn run(url: &str, n: usize) -> f64 {
     } = world(url, n).await;
     clock.advance(SignedDuration::from_hours(1));
     let t0 = Instant::now();
-    let outcome = keikai_app::publishing::publish_release(
-        &app,
-        &keikai_app::Caller::system(),
-        release.id(),
-    )
-    .await
-    .unwrap();
+    let outcome =
+        keikai_app::publishing::publish_release(&app, &keikai_app::Caller::system(), release.id())
+            .await
+            .unwrap();
     let secs = t0.elapsed().as_secs_f64();
     assert_eq!(outcome.published.len(), n, "{:?}", outcome.skipped);
     let artifacts = store.list_artifacts(None).await.unwrap();

@@ -23,7 +23,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::parse_id;
 use crate::http::forms::{attachment_response, form_csrf, no_store, with_cookie};
 use crate::http::i18n;
-use crate::http::state::{WebState, ClientAddr};
+use crate::http::state::{ClientAddr, WebState};
 use crate::ui::layout::{Page, after_submit, render};
 
 // ---------------------------------------------------------------- reading forms

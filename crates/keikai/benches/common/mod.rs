@@ -233,9 +233,7 @@ pub async fn world(url: &str, n: usize) -> World {
         "EXAMPLE".to_owned(),
     ));
     let app = keikai_app::App::new(store.clone(), config, clock.clone());
-    keikai_app::publishing::provider_key(&app)
-        .await
-        .unwrap();
+    keikai_app::publishing::provider_key(&app).await.unwrap();
     let release = Release::plan(
         ReleaseKind::Monthly,
         app.config()

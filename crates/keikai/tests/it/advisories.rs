@@ -13,8 +13,9 @@ use keikai_domain::{
 use keikai_store::Effects;
 use serde_json::{Value, json};
 
-use crate::cases::{call, full_case, product_version};
-use crate::matrix::{Body, Fixture};
+use crate::cases::{full_case, product_version};
+use crate::matrix::{Body, Fixture, form};
+use crate::support::call;
 use crate::support::{NowTs, TestApp};
 
 // ---------------------------------------------------------------- helpers
@@ -1186,14 +1187,6 @@ fn is_ours(template: &str) -> bool {
         )
 }
 
-fn pairs(list: &[(&str, &str)]) -> Body {
-    Body::Form(
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    )
-}
-
 /// The path and a valid body for an advisory or release route, or `None` for a route that
 /// is not one of them. Every request gets fresh resources, so callers never race.
 pub(crate) async fn prepare(
@@ -1276,39 +1269,39 @@ pub(crate) async fn prepare(
         let rest = template.trim_start_matches("/editor/advisories/{id}");
         let reference = format!("https://example.com/matrix {unique}");
         match (template, rest) {
-            ("/editor/advisories", _) => pairs(&[
+            ("/editor/advisories", _) => form(&[
                 ("language", "en"),
                 ("title", &unique),
                 ("summary", "matrix"),
             ]),
-            ("/releases", _) => pairs(&[
+            ("/releases", _) => form(&[
                 ("kind", "out_of_band"),
                 ("local_time", &local(30)),
                 ("zone", "UTC"),
                 ("title", &unique),
             ]),
             ("/releases/{id}/reschedule", _) => {
-                pairs(&[("local_time", &local(10)), ("zone", "UTC")])
+                form(&[("local_time", &local(10)), ("zone", "UTC")])
             }
-            (_, "/text/{lang}") => pairs(&[("title", &unique), ("summary", "matrix")]),
-            (_, "/facts") => pairs(&[("tlp", "clear"), ("references", &reference)]),
+            (_, "/text/{lang}") => form(&[("title", &unique), ("summary", "matrix")]),
+            (_, "/facts") => form(&[("tlp", "clear"), ("references", &reference)]),
             (_, "/vulnerabilities/{vid}/statuses") => {
-                pairs(&[("branch_id", &version), ("status", "fixed")])
+                form(&[("branch_id", &version), ("status", "fixed")])
             }
-            (_, "/vulnerabilities/{vid}/remediations") => pairs(&[
+            (_, "/vulnerabilities/{vid}/remediations") => form(&[
                 ("category", "workaround"),
                 ("details", "matrix"),
                 ("lang", "en"),
             ]),
-            (_, "/vulnerabilities/{vid}/scores") => pairs(&[(
+            (_, "/vulnerabilities/{vid}/scores") => form(&[(
                 "vector",
                 "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
             )]),
-            (_, "/reviews") => pairs(&[("verdict", "comment"), ("text", "matrix")]),
-            (_, "/schedule") => pairs(&[("release", &release)]),
-            (_, "/revision") => pairs(&[("summary", "matrix")]),
+            (_, "/reviews") => form(&[("verdict", "comment"), ("text", "matrix")]),
+            (_, "/schedule") => form(&[("release", &release)]),
+            (_, "/revision") => form(&[("summary", "matrix")]),
             // Removals, confirming a translation, refreshing, unscheduling.
-            _ => pairs(&[]),
+            _ => form(&[]),
         }
     };
     Some((path, body))

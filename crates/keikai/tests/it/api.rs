@@ -743,12 +743,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
     let (status, list) = call(&app, me, "GET", "/api/v1/tokens", None).await;
     assert_eq!(status, 200);
     assert_eq!(list, json!([token]));
-    let profile = TestApp::plain_client()
-        .get(app.url("/profile"))
-        .header("cookie", session.header())
-        .send()
-        .await
-        .unwrap();
+    let profile = app.get_as(&session, "/profile").await;
     let profile = profile.text().await.unwrap();
     assert!(profile.contains("CI publisher"), "{profile}");
     assert!(

@@ -5,9 +5,10 @@ use keikai_domain::{Role, Scope};
 use keikai_store::Backend;
 use serde_json::json;
 
-use crate::cases::{call, open_case, report};
+use crate::cases::{open_case, report};
 use crate::process::{keikai, run};
 use crate::support::TestApp;
+use crate::support::call;
 
 fn verify(app: &TestApp) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use keikai_store::Effects;
 use keikai_store::{NewAttachment, NewBranch, NewMessage, NewOrganisation, NewUser};
 use serde_json::{Value, json};
 
-use crate::support::{NowTs, SessionCookie, TestApp, password_hash};
+use crate::support::{NowTs, SessionCookie, TestApp, call, password_hash};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -211,35 +211,9 @@ async fn token(app: &TestApp, user: UserId) -> String {
         .1
 }
 
-/// Sends a JSON request with a bearer token; returns the status and the body.
-pub(crate) async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = TestApp::plain_client()
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, v)
-}
-
 /// A page (or any GET) as a browser session sees it: status and body.
 async fn page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = TestApp::plain_client()
-        .get(app.url(path))
-        .header("cookie", s.header())
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_as(&s, path).await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
@@ -738,12 +712,12 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
     assert_eq!(from_reporter[0]["visibility"], "reporter");
 
     // The PSIRT downloads the internal file: never inline, never sniffed, sandboxed.
-    let res = TestApp::plain_client()
-        .get(app.url(&format!("/cases/{mine}/attachments/{}", internal_file.id)))
-        .header("cookie", analyst_session.header())
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .get_as(
+            &analyst_session,
+            &format!("/cases/{mine}/attachments/{}", internal_file.id),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let h = |n: &str| res.headers().get(n).unwrap().to_str().unwrap().to_owned();
     assert!(

@@ -346,14 +346,7 @@ mod http {
     pub fn blocking_login(base: &str, email: &str, password: &str) -> bool {
         let client = blocking_client();
         rt().block_on(async {
-            let page = client
-                .get(format!("{base}/login"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = crate::support::page_text(&client, format!("{base}/login")).await;
             let csrf = crate::support::csrf_of(&page);
             let res = client
                 .post(format!("{base}/login"))

@@ -6,7 +6,7 @@ use keikai_domain::{Role, Scope};
 use reqwest::Response;
 use serde_json::Value;
 
-use crate::support::{SessionCookie, TestApp, is_json, location};
+use crate::support::{SessionCookie, TestApp, assert_content_type, is_json, location};
 
 const V31_CRITICAL: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
 const V40_CRITICAL: &str = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N";
@@ -92,12 +92,7 @@ async fn the_fragment_shows_firsts_scores_for_known_vectors() {
     )
     .await;
     assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert_content_type(&res, "text/html");
     let html = res.text().await.unwrap();
     assert!(
         !html.contains("<html"),

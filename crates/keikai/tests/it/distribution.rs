@@ -18,7 +18,7 @@ use keikai_jobs::{Address, MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worke
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, fixture};
-use crate::support::{NowTs, TestApp};
+use crate::support::{NowTs, TestApp, call};
 
 /// The application the worker's handlers use: the test's store and clock, with links to
 /// `https://psirt.example.com`.
@@ -78,29 +78,6 @@ pub(crate) async fn drain(w: &Worker) {
     panic!("the worker kept finding jobs");
 }
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let client = TestApp::client();
-    let mut req = client
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 async fn import(app: &TestApp, token: &str, csv: &str, dry_run: bool) -> (u16, Value) {
     let res = TestApp::client()
         .post(app.url(&format!(
@@ -146,10 +123,13 @@ async fn publish_one(f: &Fixture, title: &str) {
     let r = f.release(60).await;
     f.approve_and_schedule(&a, &r).await;
     let application = f.application(f.app.store.clone());
-    let outcome =
-        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
-            .await
-            .unwrap();
+    let outcome = keikai_app::publishing::publish_release(
+        &application,
+        &keikai_app::Caller::system(),
+        r.id(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.published.len(), 1, "{:?}", outcome.skipped);
 }
 

@@ -17,42 +17,12 @@ use keikai_store::{Channel, DistributionEvent, NewDelivery, NewSubscription};
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, fixture};
-use crate::support::{NowTs, TestApp, csrf_of};
+use crate::support::{NowTs, TestApp, assert_content_type, call, csrf_of, page_text, send_mail};
 
 // ---------------------------------------------------------------- helpers
 
 async fn api(f: &Fixture, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = TestApp::plain_client()
-        .request(method.parse().unwrap(), f.app.url(path))
-        .bearer_auth(&f.analyst_token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-/// Sends the queued plain mail jobs (the confirmation mails) through `sink`.
-async fn send_mail(app: &TestApp, sink: &SmtpSink) {
-    use std::sync::Arc;
-    let from =
-        keikai_jobs::Address::named("Example PSIRT", Email::parse("psirt@example.com").unwrap());
-    let mailer = keikai_jobs::SmtpMailer::new(sink.smtp_config(from)).unwrap();
-    let worker = keikai_jobs::Worker::new(
-        app.store.clone(),
-        app.clock.clone(),
-        keikai_jobs::WorkerConfig::default(),
-    )
-    .with_handler(
-        keikai_jobs::MAIL_JOB_KIND,
-        Arc::new(keikai_jobs::MailHandler::new(Arc::new(mailer))),
-    );
-    worker.run_once().await.unwrap();
+    call(&f.app, &f.analyst_token, method, path, body).await
 }
 
 /// The path of the first link in `text` that starts with `https://psirt.example.com{prefix}`.
@@ -136,14 +106,7 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
     assert_eq!(status, 201);
 
     let browser = TestApp::client();
-    let form = browser
-        .get(app.url("/subscribe"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = page_text(&browser, app.url("/subscribe")).await;
     assert!(form.contains("Security advisories"), "{form}");
     assert!(form.contains("Every advisory and early warning"));
     assert!(
@@ -309,14 +272,7 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
         subscriber_state(app, "hanako@example.com").await,
         Some(SubscriptionState::Unsubscribed)
     );
-    let page = scanner
-        .get(app.url(&unsubscribe))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&scanner, app.url(&unsubscribe)).await;
     assert!(
         !page.contains("id=\"link-button\""),
         "nothing left to do: {page}"
@@ -722,19 +678,11 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         .get_page(&s, &format!("/distribution/events/{id}?state=failed"))
         .await;
     assert!(page.contains("id=\"no-deliveries\""), "{page}");
-    let res = TestApp::plain_client()
-        .get(app.url(&format!("/distribution/events/{id}/deliveries.csv")))
-        .header("cookie", s.header())
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .get_as(&s, &format!("/distribution/events/{id}/deliveries.csv"))
+        .await;
     assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
+    assert_content_type(&res, "text/csv");
     let csv = res.text().await.unwrap();
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().starts_with("address,channel,list"));

@@ -387,7 +387,8 @@ async fn fresh_branch(app: &TestApp) -> BranchId {
         .id
 }
 
-fn form(pairs: &[(&str, &str)]) -> Body {
+/// A form body from its fields.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> Body {
     Body::Form(
         pairs
             .iter()

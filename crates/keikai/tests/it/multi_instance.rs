@@ -11,7 +11,7 @@ use keikai_store::{Backend, Effects};
 use serde_json::{Value, json};
 
 use crate::process::{Server, keikai};
-use crate::support::csrf_of;
+use crate::support::{csrf_of, page_text};
 
 #[test]
 fn two_instances_share_sessions_and_data() {
@@ -53,14 +53,7 @@ fn two_instances_share_sessions_and_data() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let page = client
-            .get(a.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&client, a.url("/login")).await;
         let res = client
             .post(a.url("/login"))
             .form(&[
@@ -195,7 +188,10 @@ fn exactly_one_instance_publishes_a_due_release() {
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let state = rt.block_on(f.app.store.get_release(release.id())).unwrap().state();
+        let state = rt
+            .block_on(f.app.store.get_release(release.id()))
+            .unwrap()
+            .state();
         if state == ReleaseState::Published {
             break;
         }

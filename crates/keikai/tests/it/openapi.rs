@@ -6,11 +6,7 @@ use crate::support::{TestApp, is_json};
 
 async fn document(app: &TestApp) -> Value {
     // Anonymous: the description of the API is public, its use is not.
-    let res = TestApp::plain_client()
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.fetch("/api/v1/openapi.json").await;
     assert_eq!(res.status(), 200);
     assert!(is_json(&res), "{:?}", res.headers());
     res.json().await.unwrap()

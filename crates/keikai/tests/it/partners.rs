@@ -12,7 +12,7 @@ use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, branch, fixture};
-use crate::support::{NowTs, TestApp};
+use crate::support::{NowTs, TestApp, assert_valid_csaf, call_text, send_mail};
 
 const ROUTER_SECRET: &str = "PARTNER-ONLY-ROUTER-7f3a";
 const OFFICE_SECRET: &str = "PARTNER-ONLY-OFFICE-9c2e";
@@ -54,29 +54,11 @@ async fn partner_org(app: &TestApp, name: &str) -> (OrgId, UserId, String) {
     (org, user, token)
 }
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, String) {
-    let c = reqwest::Client::new();
-    let mut req = c
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// A partner with an agreement of `tier` over `scope`, signed a year ago, valid for `days`.
 async fn partner(f: &Fixture, name: &str, tier: &str, scope: Value, days: i64) -> Partner {
     let (org, user, token) = partner_org(&f.app, name).await;
     let now = f.app.clock.now_ts();
-    let (status, body) = call(
+    let (status, body) = call_text(
         &f.app,
         &f.analyst_token,
         "PUT",
@@ -96,7 +78,7 @@ async fn partner(f: &Fixture, name: &str, tier: &str, scope: Value, days: i64) -
 }
 
 async fn edition(f: &Fixture, a: &Advisory, secret: &str) {
-    let (status, body) = call(
+    let (status, body) = call_text(
         &f.app,
         &f.analyst_token,
         "PUT",
@@ -155,16 +137,7 @@ async fn world() -> World {
         .id;
     let office = branch(&f.app, Some(vendor), BranchCategory::ProductName, "Office").await;
     let office_1 = branch(&f.app, Some(office), BranchCategory::ProductVersion, "2.0").await;
-    let router_product = f
-        .app
-        .store
-        .list_branches()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|b| b.name.as_str() == "Router X")
-        .unwrap()
-        .id;
+    let router_product = f.app.branch_named("Router X").await.id;
 
     let router = f.advisory("Router overflow", Tlp::Clear).await;
     let office_adv = f.advisory("Office overflow", Tlp::Clear).await;
@@ -187,7 +160,7 @@ async fn world() -> World {
     let p2 = partner(&f, "Tier Two Labs", "2", json!({ "kind": "all" }), 365).await;
     let expired = partner(&f, "Lapsed Agency", "1", json!({ "kind": "all" }), 1).await;
     let revoked = partner(&f, "Revoked Vendor", "1", json!({ "kind": "all" }), 365).await;
-    let (status, body) = call(
+    let (status, body) = call_text(
         &f.app,
         &f.analyst_token,
         "POST",
@@ -321,13 +294,13 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     let r = w.release.id();
 
     // Tier 1, Router scope: the Router advisory with its partner edition, not Office.
-    let (status, body) = call(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, body) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 200, "{body}");
     let list: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1, "{body}");
     assert_eq!(list[0]["advisories"], 1);
     assert_eq!(list[0]["tlp"], "amber");
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p1.token,
         "GET",
@@ -377,22 +350,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     assert_eq!(doc["document"]["distribution"]["tlp"]["label"], "AMBER");
     assert_eq!(doc["document"]["tracking"]["status"], "interim");
     assert!(doc.to_string().contains(ROUTER_SECRET));
-    let report = keikai_csaf::validate(
-        &doc,
-        &keikai_csaf::ValidationOptions {
-            preset: keikai_csaf::Preset::Full,
-            ..Default::default()
-        },
-    );
-    assert!(report.valid, "{:#?}", report.findings);
-    assert!(
-        !report
-            .findings
-            .iter()
-            .any(|f| f.severity == keikai_csaf::Severity::Error),
-        "{:#?}",
-        report.findings
-    );
+    assert_valid_csaf(&doc);
     // The portal page shows the same, in HTML.
     let (status, html) = fetch(app, Some(&w.p1.token), &format!("/partner/releases/{r}")).await;
     assert_eq!(status, 200);
@@ -418,7 +376,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
 
     // A day before the release tier 2 gets both advisories.
     app.clock.advance(SignedDuration::from_hours(24));
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p2.token,
         "GET",
@@ -452,7 +410,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     assert_sealed(&w, "tier 2 after the move", Some(&w.p2.token), &all).await;
 
     // Revoking tier 1's agreement takes its access away on the next request.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",
@@ -529,7 +487,7 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     assert_sealed(&w, "an anonymous visitor", None, &all).await;
     assert_sealed(&w, "an expired partner", Some(&w.expired.token), &all).await;
     // Tier 1 keeps its package of the release that went out.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p1.token,
         "GET",
@@ -541,7 +499,7 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     assert!(body.contains(ROUTER_SECRET) && !body.contains(OFFICE_SECRET));
     // A release that goes out early brings every tier's time forward to it: tier 2, whose
     // day had not come, gets its package now (and only what its scope allows).
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p2.token,
         "GET",
@@ -564,7 +522,7 @@ async fn questions_and_answers_reach_only_their_audience() {
         "/api/v1/partner/packages/{r}/advisories/{}/questions",
         w.router.id
     );
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -574,7 +532,7 @@ async fn questions_and_answers_reach_only_their_audience() {
     .await;
     assert_eq!(status, 201, "{body}");
     // Out of scope or unseen: no asking.
-    let (status, _) = call(
+    let (status, _) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -586,7 +544,7 @@ async fn questions_and_answers_reach_only_their_audience() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = call(
+    let (status, _) = call_text(
         app,
         &w.expired.token,
         "POST",
@@ -595,7 +553,7 @@ async fn questions_and_answers_reach_only_their_audience() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = call(
+    let (status, _) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -605,7 +563,7 @@ async fn questions_and_answers_reach_only_their_audience() {
     .await;
     assert_eq!(status, 422);
 
-    let (_, qs) = call(
+    let (_, qs) = call_text(
         app,
         &w.f.analyst_token,
         "GET",
@@ -616,7 +574,7 @@ async fn questions_and_answers_reach_only_their_audience() {
     let qs: Value = serde_json::from_str(&qs).unwrap();
     let id = qs[0]["id"].as_str().unwrap().to_owned();
     let answer = format!("/api/v1/partners/questions/{id}/answers");
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",
@@ -626,19 +584,19 @@ async fn questions_and_answers_reach_only_their_audience() {
     .await;
     assert_eq!(status, 200, "{body}");
     let package = format!("/api/v1/partner/packages/{r}");
-    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
     assert!(
         mine.contains(QUESTION_SECRET) && mine.contains(PRIVATE_ANSWER),
         "{mine}"
     );
-    let (status, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    let (status, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
     assert_eq!(status, 200);
     assert!(
         !theirs.contains(QUESTION_SECRET) && !theirs.contains(PRIVATE_ANSWER),
         "{theirs}"
     );
     // An answer to everyone reaches tier 2, without the private answer and without the asker.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",
@@ -647,12 +605,12 @@ async fn questions_and_answers_reach_only_their_audience() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let (_, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    let (_, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
     assert!(theirs.contains("Port 445 only."), "{theirs}");
     assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
     assert!(!theirs.contains("Router CERT"), "{theirs}");
     // Partners never reach the PSIRT's question list.
-    let (status, _) = call(app, &w.p1.token, "GET", "/api/v1/partners/questions", None).await;
+    let (status, _) = call_text(app, &w.p1.token, "GET", "/api/v1/partners/questions", None).await;
     assert_eq!(status, 404);
 }
 
@@ -660,7 +618,7 @@ async fn questions_and_answers_reach_only_their_audience() {
 async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     let w = world().await;
     let app = &w.f.app;
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",
@@ -682,9 +640,9 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
         "expired, revoked and tier 2 get none"
     );
     let id = report["alert"]["id"].as_str().unwrap().to_owned();
-    let (_, theirs) = call(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    let (_, theirs) = call_text(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
     assert!(!theirs.contains("Worm outbreak"), "{theirs}");
-    let (status, _) = call(
+    let (status, _) = call_text(
         app,
         &w.p2.token,
         "POST",
@@ -693,13 +651,13 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     )
     .await;
     assert_eq!(status, 404);
-    let (_, mine) = call(app, &w.p1.token, "GET", "/api/v1/partner/alerts", None).await;
+    let (_, mine) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/alerts", None).await;
     assert!(mine.contains("Worm outbreak"), "{mine}");
     let (status, page) = fetch(app, Some(&w.p1.token), "/partner").await;
     assert_eq!(status, 200);
     assert!(page.contains("Worm outbreak"), "{page}");
     // Both views are in the access trail.
-    let (_, trail) = call(
+    let (_, trail) = call_text(
         app,
         &w.f.analyst_token,
         "GET",
@@ -716,7 +674,7 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
         .count();
     assert_eq!(views, 2, "{trail}");
     // Before anyone acknowledges, the report names tier 1's organisation as silent.
-    let (_, list) = call(
+    let (_, list) = call_text(
         app,
         &w.f.analyst_token,
         "GET",
@@ -726,7 +684,7 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     .await;
     let list: Value = serde_json::from_str(&list).unwrap();
     assert_eq!(list[0]["not_acknowledged"][0]["name"], "Router CERT");
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -736,7 +694,7 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["first"], true);
-    let (_, again) = call(
+    let (_, again) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -748,7 +706,7 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
         serde_json::from_str::<Value>(&again).unwrap()["first"],
         false
     );
-    let (_, list) = call(
+    let (_, list) = call_text(
         app,
         &w.f.analyst_token,
         "GET",
@@ -760,7 +718,7 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     assert_eq!(list[0]["not_acknowledged"], json!([]));
     assert_eq!(list[0]["acknowledged"][0]["organisation"], "Router CERT");
     // A public alert, or one to nobody, is refused with the field named.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",
@@ -785,7 +743,7 @@ fn day(t: jiff::Timestamp) -> String {
 
 /// Asserts that the audit log holds `action` on `subject` by the fixture's author.
 async fn audited(w: &World, action: &str, subject: &str) {
-    let (status, log) = call(
+    let (status, log) = call_text(
         &w.f.app,
         &w.f.analyst_token,
         "GET",
@@ -878,20 +836,11 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
     assert_eq!(status, 422, "{html}");
     assert!(html.contains("signed_at: "), "{html}");
     assert!(app.store.agreement(org).await.unwrap().is_none());
-    let (status, _) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, _) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 404, "no agreement, no portal");
 
     // A valid agreement over the Router product (a multi-select of branches).
-    let router_product = app
-        .store
-        .list_branches()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|b| b.name.as_str() == "Router X")
-        .unwrap()
-        .id
-        .to_string();
+    let router_product = app.branch_named("Router X").await.id.to_string();
     let (status, loc, body) = app
         .post_form(
             &s,
@@ -925,7 +874,7 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
         !html.contains("<b>Partner</b>"),
         "markup in names is escaped"
     );
-    let (status, body) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, body) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&w.release.id().to_string()), "{body}");
     // The audit trail has the entry the API writes, by the signed-in analyst.
@@ -946,7 +895,7 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
         .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
-    let (status, _) = call(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, _) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 404);
     let (status, _) = fetch(app, Some(&token), "/partner").await;
     assert_eq!(status, 404);
@@ -959,7 +908,7 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
     )
     .await;
     // Another partner's portal is untouched.
-    let (status, _) = call(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, _) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 200);
 }
 
@@ -1014,7 +963,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     want.sort();
     assert_eq!(got, want);
     assert_eq!(alerts[0].tlp, Tlp::AmberStrict);
-    let (_, mine) = call(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    let (_, mine) = call_text(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
     assert!(mine.contains("Block port 445."), "{mine}");
     let (_, html) = app.get_page(&s, "/partners").await;
     assert!(
@@ -1024,7 +973,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert!(!html.contains("<script>outbreak"), "{html}");
 
     // A question from tier 1, answered through the form to the asker only.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.p1.token,
         "POST",
@@ -1068,13 +1017,13 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#question-{id}"));
     let package = format!("/api/v1/partner/packages/{r}");
-    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
     assert!(mine.contains(PRIVATE_ANSWER), "{mine}");
     let (_, html) = app.get_page(&s, "/partners").await;
     assert!(html.contains(PRIVATE_ANSWER), "{html}");
     // Tier 2 sees the package a day later, without the answer to the asker.
     app.clock.advance(SignedDuration::from_hours(24));
-    let (status, theirs) = call(app, &w.p2.token, "GET", &package, None).await;
+    let (status, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
     assert_eq!(status, 200, "{theirs}");
     assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
     // Sessions lapse when idle; the analyst signs in again.
@@ -1119,7 +1068,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         .unwrap();
     assert_eq!(e.indicators, vec!["sha256:aaa", "sha256:bbb"]);
     assert_eq!(e.tlp, Tlp::AmberStrict);
-    let (_, mine) = call(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
     assert!(
         mine.contains("FORM-EDITION-DETAILS") && mine.contains("sha256:bbb"),
         "{mine}"
@@ -1354,28 +1303,8 @@ pub(crate) async fn prepare(
     Some((path, body))
 }
 
-/// Sends every queued mail job through an SMTP sink, as `serve`'s worker would.
-async fn send_mail(app: &TestApp, sink: &keikai_jobs::testing::SmtpSink) {
-    use std::sync::Arc;
-    let from = keikai_jobs::Address::named(
-        "Example PSIRT",
-        keikai_domain::Email::parse("psirt@example.com").unwrap(),
-    );
-    let mailer = keikai_jobs::SmtpMailer::new(sink.smtp_config(from)).unwrap();
-    let worker = keikai_jobs::Worker::new(
-        app.store.clone(),
-        app.clock.clone(),
-        keikai_jobs::WorkerConfig::default(),
-    )
-    .with_handler(
-        keikai_jobs::MAIL_JOB_KIND,
-        Arc::new(keikai_jobs::MailHandler::new(Arc::new(mailer))),
-    );
-    worker.run_once().await.unwrap();
-}
-
 async fn contact_email(app: &TestApp, token: &str) -> String {
-    let (_, me) = call(app, token, "GET", "/api/v1/me", None).await;
+    let (_, me) = call_text(app, token, "GET", "/api/v1/me", None).await;
     let me: Value = serde_json::from_str(&me).unwrap();
     me["email"]
         .as_str()
@@ -1443,7 +1372,7 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     assert!(text.contains(&w.router.tracking_id) && text.contains(&w.office.tracking_id));
 
     // An alert goes out at once, to tier 1's valid partners.
-    let (status, body) = call(
+    let (status, body) = call_text(
         app,
         &w.f.analyst_token,
         "POST",

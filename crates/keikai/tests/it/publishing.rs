@@ -16,7 +16,7 @@ use keikai_store::Effects;
 use keikai_store::NewBranch;
 use serde_json::Value;
 
-use crate::support::{NowTs, TestApp};
+use crate::support::{NowTs, TestApp, assert_valid_csaf};
 
 /// Markers that must never appear on the public side.
 const DRAFT_MARKER: &str = "UNRELEASED-DRAFT-7f3a";
@@ -281,14 +281,21 @@ async fn each_slot_of_the_schedule_is_run_by_one_instance() {
     let stats = w1.run_once().await.unwrap();
     assert_eq!((stats.claimed, stats.done), (2, 2), "{stats:?}");
     let planned = f.app.store.get_release(r.id()).await.unwrap();
-    assert_eq!(planned.state(), keikai_domain::release::ReleaseState::Planned);
+    assert_eq!(
+        planned.state(),
+        keikai_domain::release::ReleaseState::Planned
+    );
 
     // The next slot: queued by both, run by whichever worker claims it first.
     let (x, y) = tokio::join!(
         schedule::enqueue(&one, &system),
         schedule::enqueue(&two, &system)
     );
-    assert_eq!(x.unwrap() + y.unwrap(), 1, "housekeeping's slot is still the same");
+    assert_eq!(
+        x.unwrap() + y.unwrap(),
+        1,
+        "housekeeping's slot is still the same"
+    );
     let (s1, s2) = tokio::join!(w1.run_once(), w2.run_once());
     let (s1, s2) = (s1.unwrap(), s2.unwrap());
     assert_eq!(s1.claimed + s2.claimed, 1, "{s1:?} {s2:?}");
@@ -556,14 +563,7 @@ async fn published_files_are_valid_and_nothing_unpublished_is_reachable() {
     // The CSAF document: valid with our validator, hashes right, signature good with gpg.
     let doc = files.iter().find(|(p, _)| *p == csaf).unwrap().1.clone();
     let json: Value = serde_json::from_slice(&doc).unwrap();
-    let report = keikai_csaf::validate(
-        &json,
-        &keikai_csaf::ValidationOptions {
-            preset: keikai_csaf::Preset::Full,
-            ..Default::default()
-        },
-    );
-    assert!(report.valid, "{:#?}", report.findings);
+    assert_valid_csaf(&json);
     assert_eq!(json["document"]["tracking"]["version"], "1");
     assert_eq!(json["document"]["distribution"]["tlp"]["label"], "WHITE");
     let sha = files
@@ -902,10 +902,13 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         )
         .await
         .unwrap();
-    let outcome =
-        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
-            .await
-            .unwrap();
+    let outcome = keikai_app::publishing::publish_release(
+        &application,
+        &keikai_app::Caller::system(),
+        r.id(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.published.len(), 1, "{outcome:?}");
     (a.tracking_id.clone(), key.fingerprint())
 }
@@ -967,10 +970,13 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
         .unwrap();
     let r2 = f.release(10).await;
     f.approve_and_schedule(&a, &r2).await;
-    let out =
-        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r2.id())
-            .await
-            .unwrap();
+    let out = keikai_app::publishing::publish_release(
+        &application,
+        &keikai_app::Caller::system(),
+        r2.id(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.published[0].version, 2);
 
     let (status, doc) = f.body(csaf).await;

@@ -146,11 +146,7 @@ async fn signed_in_or_not_the_file_is_the_same() {
 #[tokio::test]
 async fn the_legacy_location_redirects() {
     let app = app().await;
-    let res = TestApp::plain_client()
-        .get(app.url("/security.txt"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.fetch("/security.txt").await;
     assert_eq!(res.status(), 301);
     assert_eq!(crate::support::location(&res), PATH);
 }

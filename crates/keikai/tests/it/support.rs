@@ -12,6 +12,7 @@ use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
 use keikai_store::{NewOrganisation, NewUser, Store};
 use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
 
 pub const ADMIN_EMAIL: &str = "admin@keikai.test";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -164,15 +165,7 @@ impl TestApp {
     /// with the CSRF token that the session's forms carry.
     pub async fn login(&self, email: &str) -> (reqwest::Client, String) {
         let client = Self::client();
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_of(&page);
+        let csrf = csrf_of(&page_text(&client, self.url("/login")).await);
         let res = client
             .post(self.url("/login"))
             .form(&[
@@ -185,15 +178,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(res.status(), 303, "login of {email} failed");
-        let page = client
-            .get(self.url("/profile"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_of(&page);
+        let csrf = csrf_of(&page_text(&client, self.url("/profile")).await);
         (client, csrf)
     }
 
@@ -208,7 +193,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(res.status(), 201);
-        let body: serde_json::Value = res.json().await.unwrap();
+        let body: Value = res.json().await.unwrap();
         body["secret"].as_str().unwrap().to_owned()
     }
 }
@@ -288,14 +273,19 @@ impl TestApp {
         (status, loc, res.text().await.unwrap())
     }
 
-    /// A page fetched with a browser session: status and body.
-    pub async fn get_page(&self, s: &SessionCookie, path: &str) -> (u16, String) {
-        let res = Self::plain_client()
+    /// `GET path` with a browser session.
+    pub async fn get_as(&self, s: &SessionCookie, path: &str) -> reqwest::Response {
+        Self::plain_client()
             .get(self.url(path))
             .header("cookie", s.header())
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A page fetched with a browser session: status and body.
+    pub async fn get_page(&self, s: &SessionCookie, path: &str) -> (u16, String) {
+        let res = self.get_as(s, path).await;
         (res.status().as_u16(), res.text().await.unwrap())
     }
 }
@@ -362,6 +352,15 @@ impl TestApp {
 
     /// A client without a cookie store (tests set `Cookie` themselves) that does not follow
     /// redirects.
+    /// `GET path` as a visitor without cookies or credentials would send it.
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        Self::plain_client()
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn plain_client() -> reqwest::Client {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -372,11 +371,7 @@ impl TestApp {
     /// The pre-session CSRF token the login page hands an anonymous visitor, as a browser
     /// would hold it after opening `/login`.
     pub async fn pre_session_csrf(&self) -> String {
-        let res = Self::plain_client()
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap();
+        let res = self.fetch("/login").await;
         assert_eq!(res.status(), 200);
         cookie_set_by(&res, keikai_web::http::auth::PRE_SESSION_CSRF_COOKIE)
             .expect("login page sets no CSRF cookie")
@@ -407,4 +402,92 @@ pub fn location(res: &reqwest::Response) -> String {
         .get(reqwest::header::LOCATION)
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// The body of `GET url` through `client` (with whatever cookies it holds).
+pub async fn page_text(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// Asserts that the response's media type starts with `prefix` (`text/html`, `text/csv`, …).
+pub fn assert_content_type(res: &reqwest::Response, prefix: &str) {
+    let ct = res.headers()["content-type"].to_str().unwrap();
+    assert!(ct.starts_with(prefix), "content type {ct}, not {prefix}");
+}
+
+/// Sends a JSON request with a bearer token; returns the status and the body as text.
+pub async fn call_text(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, String) {
+    let mut req = TestApp::plain_client()
+        .request(method.parse().unwrap(), app.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// Sends a JSON request with a bearer token; returns the status and the body (as a JSON
+/// string when it is not JSON).
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (status, text) = call_text(app, token, method, path, body).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Sends every queued mail job through an SMTP sink, as `serve`'s worker would.
+pub async fn send_mail(app: &TestApp, sink: &keikai_jobs::testing::SmtpSink) {
+    let from =
+        keikai_jobs::Address::named("Example PSIRT", Email::parse("psirt@example.com").unwrap());
+    let mailer = keikai_jobs::SmtpMailer::new(sink.smtp_config(from)).unwrap();
+    let worker = keikai_jobs::Worker::new(
+        app.store.clone(),
+        app.clock.clone(),
+        keikai_jobs::WorkerConfig::default(),
+    )
+    .with_handler(
+        keikai_jobs::MAIL_JOB_KIND,
+        Arc::new(keikai_jobs::MailHandler::new(Arc::new(mailer))),
+    );
+    worker.run_once().await.unwrap();
+}
+
+/// Asserts that a CSAF document passes the full validation (schema, mandatory, optional and
+/// informative tests).
+pub fn assert_valid_csaf(doc: &Value) {
+    let report = keikai_csaf::validate(
+        doc,
+        &keikai_csaf::ValidationOptions {
+            preset: keikai_csaf::Preset::Full,
+            ..Default::default()
+        },
+    );
+    assert!(report.valid, "{:#?}", report.findings);
+}
+
+impl TestApp {
+    /// The catalogue's branch named `name`.
+    pub async fn branch_named(&self, name: &str) -> keikai_domain::Branch {
+        self.store
+            .list_branches()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|b| b.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no branch {name}"))
+    }
 }

@@ -7,7 +7,8 @@ use keikai_store::Effects;
 use reqwest::Response;
 
 use crate::support::{
-    ADMIN_EMAIL, NowTs, PASSWORD, SessionCookie, TestApp, cookie_set_by, location, set_cookies,
+    ADMIN_EMAIL, NowTs, PASSWORD, SessionCookie, TestApp, assert_content_type, cookie_set_by,
+    location, set_cookies,
 };
 
 const FAILED: &str = "The e-mail address or password is wrong.";
@@ -477,14 +478,7 @@ async fn products_are_added_and_removed_through_the_form() {
             .status(),
         303
     );
-    let router = app
-        .store
-        .list_branches()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|b| b.name.as_str() == "Router X")
-        .unwrap();
+    let router = app.branch_named("Router X").await;
     assert_eq!(router.parent_id, Some(vendor.id));
 
     let page = text(get(&app, "/products", Some(&admin), None).await).await;
@@ -700,12 +694,7 @@ async fn metrics_are_for_administrators_only() {
     assert_eq!(get(&app, "/", Some(&admin), None).await.status(), 200);
     let res = get(&app, "/metrics", Some(&admin), None).await;
     assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert_content_type(&res, "text/plain");
     let body = text(res).await;
     assert!(body.contains("keikai_http_requests_total"), "{body}");
     assert!(body.contains(r#"route="/""#), "{body}");
