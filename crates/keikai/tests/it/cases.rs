@@ -12,10 +12,10 @@ use keikai_domain::{
     VulnerabilityId,
 };
 use keikai_store::Effects;
-use keikai_store::{NewAttachment, NewBranch, NewMessage, NewOrganisation, NewUser};
+use keikai_store::{NewAttachment, NewBranch, NewMessage, NewOrganisation};
 use serde_json::{Value, json};
 
-use crate::support::{NowTs, SessionCookie, TestApp, call, password_hash};
+use crate::support::{NowTs, SessionCookie, TestApp, call};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -73,32 +73,7 @@ pub(crate) async fn team(app: &TestApp, name: &str) -> OrgId {
 
 /// A product engineer of one team.
 pub(crate) async fn engineer_of(app: &TestApp, team: OrgId) -> UserId {
-    let email = format!("eng-{}@example.com", uuid::Uuid::now_v7().simple());
-    let user = app
-        .store
-        .create_user(
-            &NewUser {
-                id: UserId::new(),
-                email: keikai_domain::Email::parse(&email).unwrap(),
-                display_name: keikai_domain::DisplayName::parse("Engineer").unwrap(),
-                password_hash: password_hash().await,
-                locale: None,
-            },
-            &[],
-            &Effects::system(app.clock.now_ts()),
-        )
-        .await
-        .unwrap();
-    app.store
-        .add_membership(
-            user.id,
-            team,
-            Role::ProductEngineer,
-            &Effects::system(app.clock.now_ts()),
-        )
-        .await
-        .unwrap();
-    user.id
+    app.user_in(team, Role::ProductEngineer).await.0
 }
 
 /// A product version in the catalogue: Vendor / Product / 1.0.

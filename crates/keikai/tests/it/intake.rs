@@ -989,15 +989,7 @@ async fn only_internal_users_choose_from_the_catalogue() {
     let (customer, _) = app.user_with_role(Role::CustomerContact).await;
     for (who, user, sees) in [("analyst", analyst, true), ("customer", customer, false)] {
         let session = app.session_for(user).await;
-        let page = TestApp::plain_client()
-            .get(app.url("/report"))
-            .header("cookie", session.header())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.get_page(&session, "/report").await.1;
         assert_eq!(page.contains("Unreleased Vendor X"), sees, "{who}");
         assert_eq!(page.contains("name=\"branch_id\""), sees, "{who}");
     }

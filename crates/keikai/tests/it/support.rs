@@ -138,6 +138,11 @@ impl TestApp {
             Role::Reporter => OrgKind::Coordinator,
         };
         let org = self.org(kind).await;
+        self.user_in(org, role).await
+    }
+
+    /// A user holding `role` in `org`; returns their id and e-mail address.
+    pub async fn user_in(&self, org: OrgId, role: Role) -> (UserId, String) {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::now_v7().simple());
         let user = self
             .store

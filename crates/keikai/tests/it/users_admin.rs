@@ -138,15 +138,7 @@ async fn users_page_disables_and_adds_memberships() {
             .disabled_at
             .is_some()
     );
-    let page = client
-        .get(app.url("/users"))
-        .header("cookie", admin.header())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_page(&admin, "/users").await.1;
     assert!(
         page.contains(&format!("action=\"/users/{engineer}/enable\"")),
         "no enable button"
