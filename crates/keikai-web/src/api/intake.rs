@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::state::{WebState, ClientAddr};
+use crate::http::state::{ClientAddr, WebState};
 
 /// What the reporter keeps: the only copy of the link to their portal.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,7 +14,7 @@ use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, s
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
-use crate::http::state::{WebState, ClientAddr};
+use crate::http::state::{ClientAddr, WebState};
 use crate::ui::layout::{Page, render, safe_next};
 
 /// How long the sign-in form's CSRF cookie lives.
