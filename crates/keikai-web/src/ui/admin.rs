@@ -18,7 +18,7 @@ use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
 use crate::http::state::WebState;
-use crate::ui::layout::{Page, after_submit, render};
+use crate::ui::layout::{Page, render, submit};
 
 /// The administration pages, which their forms show again after a mistake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +70,12 @@ async fn act<C, T, F>(
 where
     F: Future<Output = keikai_app::Result<T>>,
 {
-    let result: AppResult<T> = async { Ok(run(command?).await?) }.await;
-    after_submit(result, page.path(), |msg, status| {
-        page.show(state, ctx, Some(msg), status)
-    })
+    submit(
+        command,
+        run,
+        |_| page.path().to_owned(),
+        |msg, status| page.show(state, ctx, Some(msg), status),
+    )
     .await
 }
 

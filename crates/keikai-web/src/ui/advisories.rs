@@ -37,7 +37,7 @@ use crate::http::forms::{Pairs, field, fields, revision};
 use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::cases::branch_paths;
-use crate::ui::layout::{Page, after_submit_to, attempt, render};
+use crate::ui::layout::{Page, render, submit};
 
 /// Options of a `<select>`: (value, label).
 type Options = Vec<(String, String)>;
@@ -250,13 +250,10 @@ pub async fn create(
     UiForm(form): UiForm<NewAdvisoryInput>,
 ) -> AppResult<Response> {
     ctx.signed_in()?;
-    let result = attempt(form.command(ctx.lang), |c: NewAdvisory| {
-        app::create(&s.app, &ctx.caller, c)
-    })
-    .await;
     let first_page = AdvisoryQuery::default();
-    after_submit_to(
-        result,
+    submit(
+        form.command(ctx.lang),
+        |c: NewAdvisory| app::create(&s.app, &ctx.caller, c),
         |(a, _)| editor_url(a.id),
         |msg, status| list_page(&s, &ctx, &first_page, form, Some(msg), status),
     )
@@ -987,9 +984,9 @@ async fn act<C, F>(
 where
     F: Future<Output = keikai_app::Result<Advisory>>,
 {
-    let result = attempt(command, run).await;
-    after_submit_to(
-        result,
+    submit(
+        command,
+        run,
         |a| format!("{}#{anchor}", editor_url(a.id)),
         |msg, status| editor_page(s, ctx, id, drafts, Some(msg), status),
     )
@@ -1052,18 +1049,14 @@ pub async fn partner_edition(
 ) -> AppResult<Response> {
     // The partner programme's use case asks the policy (ManagePartners) first.
     ctx.signed_in()?;
-    let result = match form.input() {
-        Ok(input) => keikai_app::partners::put_edition(&state.app, &ctx.caller, &id, input)
-            .await
-            .map_err(AppError::from),
-        Err(e) => Err(e),
-    };
+    let input = form.input();
     let drafts = Drafts {
         edition: Some(form),
         ..Drafts::default()
     };
-    after_submit_to(
-        result,
+    submit(
+        input,
+        |input| keikai_app::partners::put_edition(&state.app, &ctx.caller, &id, input),
         |e| format!("{}#partner-edition", editor_url(e.advisory_id)),
         |msg, status| editor_page(&state, &ctx, &id, drafts, Some(msg), status),
     )

@@ -36,7 +36,7 @@ use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::cvss::{CvssCalculator, CvssFamily};
-use crate::ui::layout::{Page, after_submit, attempt, render};
+use crate::ui::layout::{Page, render, submit};
 
 fn at(t: Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
@@ -910,11 +910,12 @@ async fn act<C, T, F>(
 where
     F: Future<Output = keikai_app::Result<T>>,
 {
-    let result = attempt(command, run).await;
-    let target = format!("/cases/{number}#{anchor}");
-    after_submit(result, &target, |msg, status| {
-        case_page(state, ctx, number, drafts, Some(msg), status)
-    })
+    submit(
+        command,
+        run,
+        |_| format!("/cases/{number}#{anchor}"),
+        |msg, status| case_page(state, ctx, number, drafts, Some(msg), status),
+    )
     .await
 }
 

@@ -567,23 +567,6 @@ async fn overview_after<T>(
     .await
 }
 
-/// A form of the overview: the command (or what was wrong with the form), the use case
-/// that runs it, and where success leads (see [`overview_after`]).
-async fn overview_act<C, T, F>(
-    state: &WebState,
-    ctx: &Ctx,
-    drafts: OverviewDrafts,
-    command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-    target: impl FnOnce(&T) -> String,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-{
-    let result = attempt(command, run).await;
-    overview_after(state, ctx, drafts, result, target).await
-}
-
 /// `POST /distribution/lists`.
 pub(crate) async fn create_list(
     State(s): State<WebState>,
@@ -600,7 +583,7 @@ pub(crate) async fn create_list(
     let target = |l: &keikai_domain::subscription::AudienceList| {
         format!("/distribution?done=list#list-{}", l.id)
     };
-    overview_act(&s, &ctx, drafts, cmd, run, target).await
+    overview_after(&s, &ctx, drafts, attempt(cmd, run).await, target).await
 }
 
 /// `POST /distribution/webhooks`: redirects when the secret was typed; a generated secret is
@@ -670,7 +653,7 @@ pub(crate) async fn early_warning(
     };
     let run = |c| app::early_warning(&s.app, &ctx.caller, c);
     let target = |_: &String| "/distribution?done=warning#events".to_owned();
-    overview_act(&s, &ctx, drafts, cmd, run, target).await
+    overview_after(&s, &ctx, drafts, attempt(cmd, run).await, target).await
 }
 
 /// `POST /distribution/editions`: a new edition with every section and the built-in
@@ -694,7 +677,7 @@ pub(crate) async fn create_edition(
     };
     let run = |c| app::create_edition(&s.app, &ctx.caller, c);
     let target = |e: &app::StoredEdition| format!("/distribution/editions/{}", e.edition.name);
-    overview_act(&s, &ctx, drafts, cmd, run, target).await
+    overview_after(&s, &ctx, drafts, attempt(cmd, run).await, target).await
 }
 
 // ================================================================ editions

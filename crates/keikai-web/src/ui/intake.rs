@@ -24,7 +24,7 @@ use crate::http::extract::parse_id;
 use crate::http::forms::{attachment_response, form_csrf, no_store, with_cookie};
 use crate::http::i18n;
 use crate::http::state::{ClientAddr, WebState};
-use crate::ui::layout::{Page, after_submit, render};
+use crate::ui::layout::{Page, Visit, after_submit, render};
 
 // ---------------------------------------------------------------- reading forms
 
@@ -509,17 +509,18 @@ async fn portal_page(
 }
 
 /// `GET /track/{secret}`: the reporter's portal.
-pub async fn portal(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(secret): Path<String>,
-) -> AppResult<Response> {
+pub async fn portal(v: Visit) -> AppResult<Response> {
+    let Visit {
+        state,
+        ctx,
+        headers,
+        token: secret,
+    } = &v;
     portal_page(
-        &state,
-        &ctx,
-        &headers,
-        &secret,
+        state,
+        ctx,
+        headers,
+        secret,
         String::new(),
         None,
         StatusCode::OK,
@@ -528,19 +529,13 @@ pub async fn portal(
 }
 
 /// `POST /track/{secret}/messages`: the reporter writes to the PSIRT, with files if they like.
-pub async fn reply(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(secret): Path<String>,
-    mut form: FormData,
-) -> AppResult<Response> {
+pub async fn reply(v: Visit, mut form: FormData) -> AppResult<Response> {
     let uploads = std::mem::take(&mut form.uploads);
-    let (app, who) = (&state.app, &ctx.caller);
+    let (app, who) = (&v.state.app, &v.ctx.caller);
     let result = intake::reply(
         app,
         who,
-        &secret,
+        &v.token,
         form.get("body"),
         uploads,
         &form.too_large,
@@ -548,53 +543,26 @@ pub async fn reply(
     .await
     .map_err(AppError::from);
     let draft = form.get("body").to_owned();
-    portal_after(
-        &state,
-        &ctx,
-        &headers,
-        &secret,
-        result,
-        "conversation",
-        draft,
-    )
-    .await
+    portal_after(&v, result, "conversation", draft).await
 }
 
 /// `POST /track/{secret}/credit`: how the reporter wants to be thanked in the advisory.
-pub async fn set_credit(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(secret): Path<String>,
-    form: FormData,
-) -> AppResult<Response> {
+pub async fn set_credit(v: Visit, form: FormData) -> AppResult<Response> {
     let result = match Credit::new(
         form.get("credit").trim(),
         Some(form.get("credit_name")),
         Some(form.get("credit_organisation")),
     ) {
-        Ok(credit) => intake::set_credit(&state.app, &ctx.caller, &secret, credit)
+        Ok(credit) => intake::set_credit(&v.state.app, &v.ctx.caller, &v.token, credit)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),
     };
-    portal_after(
-        &state,
-        &ctx,
-        &headers,
-        &secret,
-        result,
-        "credit",
-        String::new(),
-    )
-    .await
+    portal_after(&v, result, "credit", String::new()).await
 }
 
 async fn portal_after<T>(
-    state: &WebState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    secret: &str,
+    v: &Visit,
     result: AppResult<T>,
     anchor: &str,
     draft: String,
@@ -604,9 +572,17 @@ async fn portal_after<T>(
         Err(e) if e.status == StatusCode::FORBIDDEN => return Err(e),
         r => r,
     };
-    let target = format!("/track/{secret}#{anchor}");
+    let target = format!("/track/{}#{anchor}", v.token);
     after_submit(result, &target, |msg, status| {
-        portal_page(state, ctx, headers, secret, draft, Some(msg), status)
+        portal_page(
+            &v.state,
+            &v.ctx,
+            &v.headers,
+            &v.token,
+            draft,
+            Some(msg),
+            status,
+        )
     })
     .await
 }

@@ -2,13 +2,16 @@
 //! pages and the sign-in redirect.
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use keikai_domain::{Action, Locale, User};
 
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult, ErrorInfo, Surface};
 use crate::http::i18n;
+use crate::http::state::WebState;
 
 /// What the base layout needs on every page.
 pub struct Page {
@@ -170,6 +173,51 @@ where
 {
     let to = result.as_ref().map(target).unwrap_or_default();
     after_submit(result, &to, rerender).await
+}
+
+/// One form's work from end to end: [`attempt`] the use case on the command the form made,
+/// then [`after_submit_to`] the page of what it made or changed, or the page again with the
+/// mistake.
+pub(crate) async fn submit<C, T, F, Fut>(
+    command: AppResult<C>,
+    run: impl FnOnce(C) -> F,
+    target: impl FnOnce(&T) -> String,
+    rerender: impl FnOnce(String, StatusCode) -> Fut,
+) -> AppResult<Response>
+where
+    F: Future<Output = keikai_app::Result<T>>,
+    Fut: Future<Output = AppResult<Response>>,
+{
+    after_submit_to(attempt(command, run).await, target, rerender).await
+}
+
+/// A visit to a page whose address holds a secret (a reporter's portal, the links in
+/// subscribers' messages): the state, who asks, the headers (for the public forms' CSRF
+/// cookie) and the secret from the path.
+pub struct Visit {
+    pub state: WebState,
+    pub ctx: Ctx,
+    pub headers: HeaderMap,
+    pub token: String,
+}
+
+impl FromRequestParts<WebState> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(token) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            state: state.clone(),
+            ctx,
+            headers: parts.headers.clone(),
+            token,
+        })
+    }
 }
 
 /// Outermost layer: UI requests get HTML errors, API requests keep the JSON body.

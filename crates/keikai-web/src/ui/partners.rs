@@ -25,7 +25,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::state::WebState;
-use crate::ui::layout::{Page, after_submit, render};
+use crate::ui::layout::{Page, render, submit};
 
 /// A time as the release schedule's zone shows it, and in the viewer's zone when that
 /// differs.
@@ -243,33 +243,6 @@ pub async fn overview(State(state): State<WebState>, ctx: Ctx) -> AppResult<Resp
     .await
 }
 
-/// Runs a form's use case: on success the browser goes to the overview at the anchor
-/// `target` names for the result; a mistake shows the overview again with the error and
-/// what was typed.
-async fn act<C, T, F>(
-    state: &WebState,
-    ctx: &Ctx,
-    drafts: OverviewDrafts,
-    command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-    target: impl FnOnce(&T) -> String,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-{
-    let result = match command {
-        Ok(c) => run(c).await.map_err(AppError::from),
-        Err(e) => Err(e),
-    };
-    let target = result
-        .as_ref()
-        .map_or_else(|_| String::new(), |t| format!("/partners#{}", target(t)));
-    after_submit(result, &target, |msg, status| {
-        overview_page(state, ctx, drafts, Some(msg), status)
-    })
-    .await
-}
-
 /// A `YYYY-MM-DD` date input as UTC midnight.
 fn parse_date(name: &str, value: &str) -> AppResult<Timestamp> {
     let bad = || {
@@ -344,13 +317,11 @@ pub async fn record_agreement(
         agreement: Some((org, form)),
         ..OverviewDrafts::default()
     };
-    act(
-        &state,
-        &ctx,
-        drafts,
+    submit(
         input,
         |input| app::record_agreement(&state.app, &ctx.caller, org, input),
-        |a| format!("org-{}", a.org_id),
+        |a| format!("/partners#org-{}", a.org_id),
+        |msg, status| overview_page(&state, &ctx, drafts, Some(msg), status),
     )
     .await
 }
@@ -364,13 +335,11 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     let org: OrgId = ctx.id(&org)?;
     let (a, who) = (&state.app, &ctx.caller);
-    act(
-        &state,
-        &ctx,
-        OverviewDrafts::default(),
+    submit(
         Ok(form),
         |form: RevokeInput| async move { app::revoke_agreement(a, who, org, &form.reason).await },
-        |a| format!("org-{}", a.org_id),
+        |a| format!("/partners#org-{}", a.org_id),
+        |msg, status| overview_page(&state, &ctx, OverviewDrafts::default(), Some(msg), status),
     )
     .await
 }
@@ -422,13 +391,11 @@ pub async fn send_alert(
         alert: Some(form),
         ..OverviewDrafts::default()
     };
-    act(
-        &state,
-        &ctx,
-        drafts,
+    submit(
         input,
         |input| app::send_alert(&state.app, &ctx.caller, input),
-        |r| format!("alert-{}", r.alert.id),
+        |r| format!("/partners#alert-{}", r.alert.id),
+        |msg, status| overview_page(&state, &ctx, drafts, Some(msg), status),
     )
     .await
 }
@@ -474,13 +441,11 @@ pub async fn answer(
         answer: Some((id, form.text)),
         ..OverviewDrafts::default()
     };
-    act(
-        &state,
-        &ctx,
-        drafts,
+    submit(
         input,
         |input| app::answer(&state.app, &ctx.caller, input.command(question)),
-        |q| format!("question-{}", q.id),
+        |q| format!("/partners#question-{}", q.id),
+        |msg, status| overview_page(&state, &ctx, drafts, Some(msg), status),
     )
     .await
 }

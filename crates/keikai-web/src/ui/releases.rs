@@ -20,7 +20,7 @@ use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::i18n::{self, viewer_zone};
 use crate::http::state::WebState;
 use crate::ui::advisories::{ReadinessView, at, readiness_view, state_label};
-use crate::ui::layout::{Page, after_submit_to, attempt, render};
+use crate::ui::layout::{Page, render, submit};
 
 struct ReleaseRow {
     id: String,
@@ -131,9 +131,9 @@ pub async fn plan_release(
     UiForm(form): UiForm<NewReleaseInput>,
 ) -> AppResult<Response> {
     ctx.signed_in()?;
-    let result = attempt(form.command(), |c| app::plan(&s.app, &ctx.caller, c)).await;
-    after_submit_to(
-        result,
+    submit(
+        form.command(),
+        |c| app::plan(&s.app, &ctx.caller, c),
         |r| release_url(r.id()),
         |msg, status| releases_page(&s, &ctx, Some(&form), Some(msg), status),
     )
@@ -238,9 +238,9 @@ pub async fn reschedule(
         time,
         revision: form.revision,
     });
-    let result = attempt(cmd, |c| app::reschedule(&s.app, &ctx.caller, c)).await;
-    after_submit_to(
-        result,
+    submit(
+        cmd,
+        |c| app::reschedule(&s.app, &ctx.caller, c),
         |r| release_url(r.id()),
         |msg, status| release_page(&s, &ctx, id, Some(msg), status),
     )

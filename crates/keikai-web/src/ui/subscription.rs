@@ -6,7 +6,7 @@
 //! [`keikai_app::distribution::self_service`].
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
@@ -21,7 +21,7 @@ use crate::http::forms::{Pairs, field, fields, form_csrf, no_store, with_cookie}
 use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::distribution::{field_message, text_area, when};
-use crate::ui::layout::{Page, attempt, render};
+use crate::ui::layout::{Page, Visit, attempt, render};
 
 const TIME_ZONES: &[&str] = &[
     "UTC",
@@ -239,161 +239,122 @@ fn link_page(
     no_store(with_cookie(render(StatusCode::OK, &tpl), cookie))
 }
 
+impl Visit {
+    /// The address of the link's page under `prefix` (`/ack` and so on).
+    fn path(&self, prefix: &str) -> String {
+        format!("{prefix}/{}", self.token)
+    }
+
+    /// The page behind the link at `path`, saying what `link` says.
+    fn show(&self, path: String, link: Link) -> Response {
+        link_page(&self.state, &self.ctx, &self.headers, path, link)
+    }
+
+    /// The page behind the link at `path` once it is done: a heading and a message.
+    fn done(&self, path: String, heading: &'static str, message: String) -> Response {
+        let link = Link {
+            heading,
+            message,
+            button: None,
+            note: None,
+        };
+        self.show(path, link)
+    }
+
+    fn t_email(&self, key: &str, email: &str) -> String {
+        i18n::t_with(self.ctx.lang, key, &[("email", email)])
+    }
+}
+
 /// `GET /subscribe/confirm/{token}`: a button; opening the link changes nothing.
-pub(crate) async fn confirm_page(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let r = app::subscriber(&state.app, &token).await?;
+pub(crate) async fn confirm_page(v: Visit) -> AppResult<Response> {
+    let r = app::subscriber(&v.state.app, &v.token).await?;
     let email = r.subscriber.email.to_string();
-    let path = format!("/subscribe/confirm/{token}");
-    let (message, action) = match r.subscriber.state {
-        SubscriptionState::Pending => (
-            i18n::t_with(ctx.lang, "confirm-ask", &[("email", &email)]),
-            Some(path.clone()),
-        ),
-        SubscriptionState::Active => (
-            i18n::t_with(ctx.lang, "confirm-already", &[("email", &email)]),
-            None,
-        ),
-        SubscriptionState::Unsubscribed => (
-            i18n::t_with(ctx.lang, "confirm-unsubscribed", &[("email", &email)]),
-            None,
-        ),
+    let path = v.path("/subscribe/confirm");
+    let (key, action) = match r.subscriber.state {
+        SubscriptionState::Pending => ("confirm-ask", Some(path.clone())),
+        SubscriptionState::Active => ("confirm-already", None),
+        SubscriptionState::Unsubscribed => ("confirm-unsubscribed", None),
     };
     let link = Link {
         heading: "confirm-title",
-        message,
+        message: v.t_email(key, &email),
         button: action.map(|a| (a, "confirm-button")),
         note: None,
     };
-    Ok(link_page(&state, &ctx, &headers, path, link))
+    Ok(v.show(path, link))
 }
 
 /// `POST /subscribe/confirm/{token}`: double opt-in done.
-pub(crate) async fn confirm_submit(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let s = app::confirm(&state.app, &ctx.caller, &token).await?;
-    let email = s.email.to_string();
-    let message = if s.state == SubscriptionState::Active {
-        i18n::t_with(ctx.lang, "confirm-done", &[("email", &email)])
+pub(crate) async fn confirm_submit(v: Visit) -> AppResult<Response> {
+    let s = app::confirm(&v.state.app, &v.ctx.caller, &v.token).await?;
+    let key = if s.state == SubscriptionState::Active {
+        "confirm-done"
     } else {
-        i18n::t_with(ctx.lang, "confirm-unsubscribed", &[("email", &email)])
+        "confirm-unsubscribed"
     };
-    let path = format!("/subscribe/confirm/{token}");
     let link = Link {
         heading: "confirm-done-title",
-        message,
+        message: v.t_email(key, &s.email.to_string()),
         button: None,
         note: Some("confirm-done-note"),
     };
-    Ok(link_page(&state, &ctx, &headers, path, link))
+    Ok(v.show(v.path("/subscribe/confirm"), link))
 }
 
 /// `GET /unsubscribe/{token}`: a button; opening the link changes nothing.
-pub(crate) async fn unsubscribe_page(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let r = app::subscriber(&state.app, &token).await?;
+pub(crate) async fn unsubscribe_page(v: Visit) -> AppResult<Response> {
+    let r = app::subscriber(&v.state.app, &v.token).await?;
     let email = r.subscriber.email.to_string();
-    let path = format!("/unsubscribe/{token}");
-    let (message, action) = if r.subscriber.state == SubscriptionState::Unsubscribed {
-        (
-            i18n::t_with(ctx.lang, "unsubscribe-already", &[("email", &email)]),
-            None,
-        )
+    let path = v.path("/unsubscribe");
+    let (key, action) = if r.subscriber.state == SubscriptionState::Unsubscribed {
+        ("unsubscribe-already", None)
     } else {
-        (
-            i18n::t_with(ctx.lang, "unsubscribe-ask", &[("email", &email)]),
-            Some(path.clone()),
-        )
+        ("unsubscribe-ask", Some(path.clone()))
     };
     let link = Link {
         heading: "unsubscribe-title",
-        message,
+        message: v.t_email(key, &email),
         button: action.map(|a| (a, "unsubscribe-button")),
         note: None,
     };
-    Ok(link_page(&state, &ctx, &headers, path, link))
+    Ok(v.show(path, link))
 }
 
 /// `POST /unsubscribe/{token}`: the page's button, or a mail client's RFC 8058 one-click
 /// request (`List-Unsubscribe=One-Click`, no cookies). The body is not read: whatever it
 /// says, the link's holder asked to leave.
-pub(crate) async fn unsubscribe_submit(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let s = app::unsubscribe(&state.app, &ctx.caller, &token).await?;
-    let email = s.email.to_string();
-    let path = format!("/unsubscribe/{token}");
-    let link = Link {
-        heading: "unsubscribe-done-title",
-        message: i18n::t_with(ctx.lang, "unsubscribe-done", &[("email", &email)]),
-        button: None,
-        note: None,
-    };
-    Ok(link_page(&state, &ctx, &headers, path, link))
+pub(crate) async fn unsubscribe_submit(v: Visit) -> AppResult<Response> {
+    let s = app::unsubscribe(&v.state.app, &v.ctx.caller, &v.token).await?;
+    let message = v.t_email("unsubscribe-done", &s.email.to_string());
+    Ok(v.done(v.path("/unsubscribe"), "unsubscribe-done-title", message))
 }
 
 /// `GET /ack/{token}`: a button; opening the link records nothing (mail scanners open
 /// links). A link acknowledged already says when; an unknown one is not found.
-pub(crate) async fn ack_page(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let delivery = app::acknowledgement(&state.app, &token).await?;
-    let path = format!("/ack/{token}");
+pub(crate) async fn ack_page(v: Visit) -> AppResult<Response> {
+    let delivery = app::acknowledgement(&v.state.app, &v.token).await?;
+    let path = v.path("/ack");
     if let Some(at) = delivery.acked_at {
-        return Ok(ack_done(&state, &ctx, &headers, path, at));
+        return Ok(ack_done(&v, path, at));
     }
     let link = Link {
         heading: "ack-title",
-        message: ctx.t("ack-ask"),
+        message: v.ctx.t("ack-ask"),
         button: Some((path.clone(), "ack-button")),
         note: None,
     };
-    Ok(link_page(&state, &ctx, &headers, path, link))
+    Ok(v.show(path, link))
 }
 
-fn ack_done(
-    state: &WebState,
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    path: String,
-    at: Timestamp,
-) -> Response {
-    let link = Link {
-        heading: "ack-done-title",
-        message: format!("{} ({})", ctx.t("ack-done"), when(at)),
-        button: None,
-        note: None,
-    };
-    link_page(state, ctx, headers, path, link)
+fn ack_done(v: &Visit, path: String, at: Timestamp) -> Response {
+    let message = format!("{} ({})", v.ctx.t("ack-done"), when(at));
+    v.done(path, "ack-done-title", message)
 }
 
 /// `POST /ack/{token}`: records the acknowledgement (the first one counts).
-pub(crate) async fn ack_submit(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let delivery = app::acknowledge(&state.app, &ctx.caller, &token).await?;
-    let path = format!("/ack/{token}");
-    let at = delivery.acked_at.unwrap_or_else(|| state.app.now());
-    Ok(ack_done(&state, &ctx, &headers, path, at))
+pub(crate) async fn ack_submit(v: Visit) -> AppResult<Response> {
+    let delivery = app::acknowledge(&v.state.app, &v.ctx.caller, &v.token).await?;
+    let at = delivery.acked_at.unwrap_or_else(|| v.state.app.now());
+    Ok(ack_done(&v, v.path("/ack"), at))
 }
