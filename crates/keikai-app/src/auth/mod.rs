@@ -12,8 +12,10 @@ mod password;
 mod sign_in;
 
 use keikai_domain::{Action, ApiToken, Principal, TokenSecret, User, UserId};
-use keikai_store::{Session, StoreError};
+use keikai_store::StoreError;
 
+// A browser session as the store keeps it (the web door reads its CSRF token and expiry).
+pub use keikai_store::Session;
 pub use password::{hash_password, verify_password};
 pub use sign_in::{SignIn, SignedIn, sign_in};
 

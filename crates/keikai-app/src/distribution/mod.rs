@@ -29,6 +29,8 @@ use keikai_domain::edition::Edition;
 use keikai_store::EditionRecord;
 
 pub use bounces::record_bounce;
+// The records the doors show, as the store keeps them.
+pub use keikai_store::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 pub use delivery::{
     Deliveries, queued_delivery, record_delivery, record_webhook_attempt, webhook_enabled,
 };

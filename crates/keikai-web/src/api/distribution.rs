@@ -24,7 +24,7 @@ use keikai_domain::subscription::{
     Trigger, WebhookEndpoint,
 };
 use keikai_domain::{BranchId, ListId, Locale};
-use keikai_store::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
+use keikai_app::distribution::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

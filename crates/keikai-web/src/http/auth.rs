@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use keikai_app::auth::{self, Authenticated};
 use keikai_app::secret::constant_time_eq;
 use keikai_domain::{Actor, ApiToken, User};
-use keikai_store::Session;
+use keikai_app::auth::Session;
 
 use crate::http::error::{AppError, AppResult, Surface};
 use crate::http::state::WebState;

@@ -3,7 +3,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keikai_domain::DomainError;
-use keikai_store::StoreError;
 use serde::Serialize;
 
 /// Whether a request came to the API or to the UI; errors answer in the same language.
@@ -109,28 +108,6 @@ impl From<DomainError> for AppError {
     fn from(e: DomainError) -> Self {
         let field = e.field();
         Self::invalid(field, e.to_string())
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::not_found(),
-            StoreError::Conflict(m) => Self::conflict(m),
-            StoreError::Invalid(e) => e.into(),
-            StoreError::Reference(m) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_reference", m)
-            }
-            StoreError::Unavailable(m) => {
-                tracing::error!(error = %m, "database unavailable");
-                Self::unavailable("the database is unavailable")
-            }
-            other => {
-                // The detail goes to the log, not to the client: it may name tables or hosts.
-                tracing::error!(error = %other, "store error");
-                Self::internal("internal error")
-            }
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered, Section, Templates};
 use keikai_domain::subscription::{Filter, Trigger, WebhookEndpoint, default_triggers};
 use keikai_domain::{Action, ListId, Locale};
-use keikai_store::DeliveryState;
+use keikai_app::distribution::DeliveryState;
 use serde::Deserialize;
 
 use crate::api::distribution::{
