@@ -20,75 +20,59 @@ macro_rules! advisory_store_impl {
                 .map_err(|e| StoreError::Other(format!("cannot encode release {}: {e}", r.id())))
         }
 
-        #[derive(sqlx::FromRow)]
-        struct ArtifactWithBytes {
-            #[sqlx(flatten)]
-            meta: codec::ArtifactRow,
-            bytes: Vec<u8>,
-        }
-
-        /// The projection columns of an advisory.
-        struct AdvisoryCols {
-            published_tlp: Option<&'static str>,
-            version: i64,
-            search_text: String,
-            public_search_text: String,
-            published_at: Option<Ts>,
-            current_release_date: Option<Ts>,
-        }
-
-        fn advisory_cols(a: &Advisory) -> AdvisoryCols {
+        /// Binds an advisory's columns from `state` on, in the order both INSERT_ADVISORY and
+        /// UPDATE_ADVISORY list them (`created_at` only for the INSERT): the aggregate's JSON
+        /// and the projections that lists and search read.
+        fn bind_advisory<'q>(
+            query: sqlx::query::Query<'q, Db, Args>,
+            a: &Advisory,
+            created_at: Option<Timestamp>,
+        ) -> Result<sqlx::query::Query<'q, Db, Args>> {
             let latest = a.latest_version();
-            AdvisoryCols {
-                published_tlp: latest.map(|v| v.content.tlp.as_str()),
-                version: a.versions.len() as i64,
-                search_text: a.search_text(),
-                // Public search sees the published text only, never a later draft.
-                public_search_text: latest
-                    .map(|v| {
-                        let mut s = a.tracking_id.clone();
-                        for (_, t) in v.content.outline() {
-                            s.push('\n');
-                            s.push_str(&t);
-                        }
-                        keikai_domain::case::normalize_search(&s)
-                    })
-                    .unwrap_or_default(),
-                published_at: ts_opt(a.versions.first().map(|v| v.at)),
-                current_release_date: ts_opt(latest.map(|v| v.at)),
-            }
+            // Public search sees the published text only, never a later draft.
+            let public_search_text = latest
+                .map(|v| {
+                    let mut s = a.tracking_id.clone();
+                    for (_, t) in v.content.outline() {
+                        s.push('\n');
+                        s.push_str(&t);
+                    }
+                    keikai_domain::case::normalize_search(&s)
+                })
+                .unwrap_or_default();
+            let query = query
+                .bind(a.state.as_str())
+                .bind(a.release.map(|r| r.as_uuid()))
+                .bind(latest.map(|v| v.content.tlp.as_str()))
+                .bind(a.versions.len() as i64)
+                .bind(a.search_text())
+                .bind(public_search_text)
+                .bind(a.revision)
+                .bind(advisory_json(a)?);
+            let query = match created_at {
+                Some(t) => query.bind(Ts::from(t)),
+                None => query,
+            };
+            Ok(query
+                .bind(Ts::from(a.updated_at))
+                .bind(ts_opt(a.versions.first().map(|v| v.at)))
+                .bind(ts_opt(latest.map(|v| v.at))))
         }
 
         /// Saves an advisory inside `tx`, optimistically.
         async fn update_advisory_in(tx: &mut Tx, a: &Advisory) -> Result<Advisory> {
             let mut saved = a.clone();
             saved.revision = a.revision + 1;
-            let c = advisory_cols(a);
-            let updated = sqlx::query(sql::UPDATE_ADVISORY)
+            let query = sqlx::query(sql::UPDATE_ADVISORY)
                 .bind(a.id.as_uuid())
-                .bind(a.revision)
-                .bind(a.state.as_str())
-                .bind(a.release.map(|r| r.as_uuid()))
-                .bind(c.published_tlp)
-                .bind(c.version)
-                .bind(c.search_text)
-                .bind(c.public_search_text)
-                .bind(saved.revision)
-                .bind(advisory_json(&saved)?)
-                .bind(Ts::from(a.updated_at))
-                .bind(c.published_at)
-                .bind(c.current_release_date)
+                .bind(a.revision);
+            let updated = bind_advisory(query, &saved, None)?
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| {
-                    db_or(e, None, Some("the advisory's release does not exist".to_owned()))
-                })?
+                .map_err(missing("the advisory's release"))?
                 .rows_affected();
             if updated == 0 {
-                let stale = format!(
-                    "advisory {} was changed by someone else since it was read; reload it and try again",
-                    a.tracking_id
-                );
+                let stale = stale(format_args!("advisory {}", a.tracking_id));
                 return Err(not_updated(tx, sql::ADVISORY_EXISTS, a.id.as_uuid(), stale).await);
             }
             Ok(saved)
@@ -130,59 +114,31 @@ macro_rules! advisory_store_impl {
                 Ok(n)
             }
 
-            async fn create_advisory(
-                &self,
-                advisory: &Advisory,
-                fx: &Effects,
-            ) -> Result<Advisory> {
+            async fn create_advisory(&self, advisory: &Advisory, fx: &Effects) -> Result<Advisory> {
                 let mut a = advisory.clone();
                 a.revision = 1;
-                let c = advisory_cols(&a);
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::INSERT_ADVISORY)
+                let query = sqlx::query(sql::INSERT_ADVISORY)
                     .bind(a.id.as_uuid())
                     .bind(a.tracking_id.as_str())
-                    .bind(a.case_id.map(|c| c.as_uuid()))
-                    .bind(a.state.as_str())
-                    .bind(a.release.map(|r| r.as_uuid()))
-                    .bind(c.published_tlp)
-                    .bind(c.version)
-                    .bind(c.search_text)
-                    .bind(c.public_search_text)
-                    .bind(a.revision)
-                    .bind(advisory_json(&a)?)
-                    .bind(Ts::from(a.created_at))
-                    .bind(Ts::from(a.updated_at))
-                    .bind(c.published_at)
-                    .bind(c.current_release_date)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            Some(format!("advisory {} already exists", a.tracking_id)),
-                            Some("the advisory's case or release does not exist".to_owned()),
-                        )
-                    })?;
-                finish(tx, fx).await?;
+                    .bind(a.case_id.map(|c| c.as_uuid()));
+                let query = bind_advisory(query, &a, Some(a.created_at))?;
+                execute_with_or(query, self.writer(), fx, |e| {
+                    db_or(
+                        e,
+                        Some(format!("advisory {} already exists", a.tracking_id)),
+                        Some("the advisory's case or release does not exist".to_owned()),
+                    )
+                })
+                .await?;
                 Ok(a)
             }
 
             async fn get_advisory(&self, id: AdvisoryId) -> Result<Advisory> {
-                one(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_ADVISORY).bind(id.as_uuid()),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_ADVISORY, id.as_uuid(), self.reader()).await
             }
 
             async fn advisory_by_tracking_id(&self, tracking_id: &str) -> Result<Advisory> {
-                one(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::ADVISORY_BY_TRACKING_ID)
-                        .bind(tracking_id),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::ADVISORY_BY_TRACKING_ID, tracking_id, self.reader()).await
             }
 
             async fn save_advisory(&self, advisory: &Advisory, fx: &Effects) -> Result<Advisory> {
@@ -219,20 +175,13 @@ macro_rules! advisory_store_impl {
                             .push(" ESCAPE '\\'");
                     }
                 }
-                qb.push(if f.public_only {
-                    " ORDER BY current_release_date DESC, tracking_id DESC LIMIT "
+                let order = if f.public_only {
+                    " ORDER BY current_release_date DESC, tracking_id DESC"
                 } else {
-                    " ORDER BY updated_at DESC, tracking_id DESC LIMIT "
-                })
-                .push_bind(i64::from(f.limit.clamp(1, 5000)))
-                .push(" OFFSET ")
-                .push_bind(i64::from(f.offset));
-                let rows: Vec<codec::JsonRow> = qb
-                    .build_query_as()
-                    .fetch_all(self.reader())
-                    .await
-                    .map_err(db)?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                    " ORDER BY updated_at DESC, tracking_id DESC"
+                };
+                let limit = f.limit.clamp(1, 5000);
+                page::<codec::JsonRow, _>(qb, order, limit, f.offset, self.reader()).await
             }
 
             async fn create_release(&self, release: &Release, fx: &Effects) -> Result<Release> {
@@ -242,8 +191,7 @@ macro_rules! advisory_store_impl {
                     keikai_domain::release::ReleaseKind::Monthly => "monthly",
                     keikai_domain::release::ReleaseKind::OutOfBand => "out_of_band",
                 };
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::INSERT_RELEASE)
+                let query = sqlx::query(sql::INSERT_RELEASE)
                     .bind(r.id().as_uuid())
                     .bind(kind)
                     .bind(r.state().as_str())
@@ -251,26 +199,19 @@ macro_rules! advisory_store_impl {
                     .bind(r.title())
                     .bind(r.revision)
                     .bind(release_json(&r)?)
-                    .bind(Ts::from(fx.at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                finish(tx, fx).await?;
+                    .bind(Ts::from(fx.at));
+                execute_with(query, self.writer(), fx).await?;
                 Ok(r)
             }
 
             async fn get_release(&self, id: ReleaseId) -> Result<Release> {
-                one(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_RELEASE).bind(id.as_uuid()),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_RELEASE, id.as_uuid(), self.reader()).await
             }
 
             async fn list_releases(&self, include_published: bool) -> Result<Vec<Release>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::LIST_RELEASES)
-                        .bind(i64::from(include_published)),
+                all_by(
+                    sql::LIST_RELEASES,
+                    i64::from(include_published),
                     self.reader(),
                 )
                 .await
@@ -284,11 +225,7 @@ macro_rules! advisory_store_impl {
             }
 
             async fn due_releases(&self, now: Timestamp) -> Result<Vec<Release>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::DUE_RELEASES).bind(Ts::from(now)),
-                    self.reader(),
-                )
-                .await
+                all_by(sql::DUE_RELEASES, Ts::from(now), self.reader()).await
             }
 
             async fn publish_release(
@@ -342,14 +279,11 @@ macro_rules! advisory_store_impl {
                 version: u32,
                 name: &str,
             ) -> Result<(ArtifactMeta, Vec<u8>)> {
-                let row: ArtifactWithBytes = sqlx::query_as(sql::GET_ARTIFACT)
+                let query = sqlx::query_as::<_, codec::ArtifactBytesRow>(sql::GET_ARTIFACT)
                     .bind(advisory.as_uuid())
                     .bind(i64::from(version))
-                    .bind(name)
-                    .fetch_one(self.reader())
-                    .await
-                    .map_err(db)?;
-                Ok((row.meta.try_into()?, row.bytes))
+                    .bind(name);
+                one(query, self.reader()).await
             }
 
             async fn public_artifact(
@@ -358,47 +292,34 @@ macro_rules! advisory_store_impl {
                 version: Option<u32>,
                 name: &str,
             ) -> Result<(ArtifactMeta, Vec<u8>)> {
-                let row: ArtifactWithBytes = sqlx::query_as(sql::PUBLIC_ARTIFACT)
+                let query = sqlx::query_as::<_, codec::ArtifactBytesRow>(sql::PUBLIC_ARTIFACT)
                     .bind(tracking_id)
                     .bind(version.map(i64::from))
-                    .bind(name)
-                    .fetch_one(self.reader())
-                    .await
-                    .map_err(db)?;
-                Ok((row.meta.try_into()?, row.bytes))
+                    .bind(name);
+                one(query, self.reader()).await
             }
 
             async fn public_latest_artifact_by_name(
                 &self,
                 name: &str,
             ) -> Result<(ArtifactMeta, Vec<u8>)> {
-                let row: ArtifactWithBytes = sqlx::query_as(sql::PUBLIC_LATEST_ARTIFACT_BY_NAME)
-                    .bind(name)
-                    .fetch_one(self.reader())
-                    .await
-                    .map_err(db)?;
-                Ok((row.meta.try_into()?, row.bytes))
+                one_by(sql::PUBLIC_LATEST_ARTIFACT_BY_NAME, name, self.reader()).await
             }
 
             async fn list_artifacts(
                 &self,
                 advisory: Option<AdvisoryId>,
             ) -> Result<Vec<ArtifactMeta>> {
-                all(
-                    sqlx::query_as::<_, codec::ArtifactRow>(sql::LIST_ARTIFACTS)
-                        .bind(advisory.map(|a| a.as_uuid())),
+                all_by(
+                    sql::LIST_ARTIFACTS,
+                    advisory.map(|a| a.as_uuid()),
                     self.reader(),
                 )
                 .await
             }
 
             async fn setting(&self, name: &str) -> Result<Option<String>> {
-                let row: Option<(String,)> = sqlx::query_as(sql::GET_SETTING)
-                    .bind(name)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(db)?;
-                Ok(row.map(|r| r.0))
+                text(sql::GET_SETTING, name, self.reader()).await
             }
 
             async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String> {
@@ -408,12 +329,9 @@ macro_rules! advisory_store_impl {
                     .execute(self.writer())
                     .await
                     .map_err(db)?;
-                let (v,): (String,) = sqlx::query_as(sql::GET_SETTING)
-                    .bind(name)
-                    .fetch_one(self.writer())
-                    .await
-                    .map_err(db)?;
-                Ok(v)
+                text(sql::GET_SETTING, name, self.writer())
+                    .await?
+                    .ok_or(StoreError::NotFound)
             }
         }
     };

@@ -7,9 +7,7 @@
 
 macro_rules! case_store_impl {
     ($store:ident) => {
-        use keikai_domain::case::{
-            AttachmentMeta, Case, CaseIndex, CaseMessage, Visibility,
-        };
+        use keikai_domain::case::{AttachmentMeta, Case, CaseIndex, CaseMessage, Visibility};
         use keikai_domain::{AttachmentId, CaseId, CaseScope, MessageId};
         use sha2::Digest;
         use $crate::{CaseFilter, CaseStore, CaseSummary, NewMessage, Notification};
@@ -182,14 +180,14 @@ macro_rules! case_store_impl {
             })
         }
 
-        /// Saves a case inside `tx` if its stored revision is still `case.revision`;
-        /// returns it with its new revision.
-        async fn update_case_in(tx: &mut Tx, case: &Case, index: &CaseIndex) -> Result<Case> {
-            let mut saved = case.clone();
-            saved.revision = case.revision + 1;
-            let updated = sqlx::query(sql::UPDATE_CASE)
-                .bind(case.id.as_uuid())
-                .bind(case.revision)
+        /// Binds the case columns that lists filter and sort by, from `state` to `team_id`, in
+        /// the order both INSERT_CASE and UPDATE_CASE list them.
+        fn bind_case_columns<'q>(
+            query: sqlx::query::Query<'q, Db, Args>,
+            case: &'q Case,
+            index: &'q CaseIndex,
+        ) -> sqlx::query::Query<'q, Db, Args> {
+            query
                 .bind(case.state.as_str())
                 .bind(case.title.as_str())
                 .bind(index.severity.as_deref())
@@ -197,6 +195,17 @@ macro_rules! case_store_impl {
                 .bind(case.emergency.is_some())
                 .bind(case.owner.map(|u| u.as_uuid()))
                 .bind(case.assignment.as_ref().map(|a| a.team.as_uuid()))
+        }
+
+        /// Saves a case inside `tx` if its stored revision is still `case.revision`;
+        /// returns it with its new revision.
+        async fn update_case_in(tx: &mut Tx, case: &Case, index: &CaseIndex) -> Result<Case> {
+            let mut saved = case.clone();
+            saved.revision = case.revision + 1;
+            let query = sqlx::query(sql::UPDATE_CASE)
+                .bind(case.id.as_uuid())
+                .bind(case.revision);
+            let updated = bind_case_columns(query, case, index)
                 .bind(ts_opt(index.next_deadline))
                 .bind(index.search_text.as_str())
                 .bind(saved.revision)
@@ -207,10 +216,7 @@ macro_rules! case_store_impl {
                 .map_err(|e| case_reference(e, case))?
                 .rows_affected();
             if updated == 0 {
-                let stale = format!(
-                    "case {} was changed by someone else since it was read; reload it and try again",
-                    case.number
-                );
+                let stale = stale(format_args!("case {}", case.number));
                 return Err(not_updated(tx, sql::CASE_EXISTS, case.id.as_uuid(), stale).await);
             }
             write_case_products(tx, case.id, index).await?;
@@ -235,17 +241,11 @@ macro_rules! case_store_impl {
                 let mut case = case.clone();
                 case.number = number;
                 case.revision = 1;
-                sqlx::query(sql::INSERT_CASE)
+                let query = sqlx::query(sql::INSERT_CASE)
                     .bind(case.id.as_uuid())
                     .bind(number)
-                    .bind(case.report.kind.as_str())
-                    .bind(case.state.as_str())
-                    .bind(case.title.as_str())
-                    .bind(index.severity.as_deref())
-                    .bind(index.severity_rank)
-                    .bind(case.emergency.is_some())
-                    .bind(case.owner.map(|u| u.as_uuid()))
-                    .bind(case.assignment.as_ref().map(|a| a.team.as_uuid()))
+                    .bind(case.report.kind.as_str());
+                bind_case_columns(query, &case, index)
                     .bind(case.report.reporter_user.map(|u| u.as_uuid()))
                     .bind(tracking_hash)
                     .bind(ts_opt(index.next_deadline))
@@ -266,22 +266,23 @@ macro_rules! case_store_impl {
             }
 
             async fn get_case(&self, id: CaseId) -> Result<Case> {
-                let q = sqlx::query_as::<_, codec::CaseRow>(sql::GET_CASE).bind(id.as_uuid());
-                one(q, self.reader()).await
+                one_by(sql::GET_CASE, id.as_uuid(), self.reader()).await
             }
 
             async fn case_by_number(&self, number: i64) -> Result<Case> {
-                let q = sqlx::query_as::<_, codec::CaseRow>(sql::CASE_BY_NUMBER).bind(number);
-                one(q, self.reader()).await
+                one_by(sql::CASE_BY_NUMBER, number, self.reader()).await
             }
 
             async fn case_by_tracking_hash(&self, tracking_hash: &str) -> Result<Case> {
-                let q = sqlx::query_as::<_, codec::CaseRow>(sql::CASE_BY_TRACKING_HASH)
-                    .bind(tracking_hash);
-                one(q, self.reader()).await
+                one_by(sql::CASE_BY_TRACKING_HASH, tracking_hash, self.reader()).await
             }
 
-            async fn save_case(&self, case: &Case, index: &CaseIndex, fx: &Effects) -> Result<Case> {
+            async fn save_case(
+                &self,
+                case: &Case,
+                index: &CaseIndex,
+                fx: &Effects,
+            ) -> Result<Case> {
                 let mut tx = begin(self.writer()).await?;
                 let saved = update_case_in(&mut tx, case, index).await?;
                 finish(tx, fx).await?;
@@ -291,18 +292,11 @@ macro_rules! case_store_impl {
             async fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>> {
                 let mut qb = sqlx::QueryBuilder::<Db>::new(sql::LIST_CASES);
                 push_filters(&mut qb, filter);
-                qb.push(
-                    " ORDER BY emergency DESC, next_deadline IS NULL, next_deadline, number DESC LIMIT ",
-                )
-                .push_bind(i64::from(filter.limit.clamp(1, 1000)))
-                .push(" OFFSET ")
-                .push_bind(i64::from(filter.offset));
-                let rows: Vec<codec::CaseSummaryRow> = qb
-                    .build_query_as()
-                    .fetch_all(self.reader())
+                let order =
+                    " ORDER BY emergency DESC, next_deadline IS NULL, next_deadline, number DESC";
+                let limit = filter.limit.clamp(1, 1000);
+                page::<codec::CaseSummaryRow, _>(qb, order, limit, filter.offset, self.reader())
                     .await
-                    .map_err(db)?;
-                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn count_cases(&self, filter: &CaseFilter) -> Result<u64> {
@@ -360,9 +354,7 @@ macro_rules! case_store_impl {
             }
 
             async fn get_attachment(&self, id: AttachmentId) -> Result<(AttachmentMeta, Vec<u8>)> {
-                let q = sqlx::query_as::<_, codec::AttachmentBytesRow>(sql::GET_ATTACHMENT)
-                    .bind(id.as_uuid());
-                one(q, self.reader()).await
+                one_by(sql::GET_ATTACHMENT, id.as_uuid(), self.reader()).await
             }
 
             async fn notifications(

@@ -101,6 +101,38 @@ fn parse<T, E: Display>(
     f(value).map_err(|e| corrupt(column, value, e))
 }
 
+/// An integer column read into a narrower type that must hold it.
+fn narrow<T: TryFrom<i64>>(column: &str, n: i64) -> Result<T, StoreError>
+where
+    T::Error: Display,
+{
+    T::try_from(n).map_err(|e| corrupt(column, &n.to_string(), e))
+}
+
+/// A domain type as read from the database: the row type it is converted from, so that
+/// reading by key need not name it.
+pub(crate) trait Stored: Sized {
+    type Row: TryInto<Self, Error = StoreError>;
+}
+
+/// `TryFrom<$row> for $target`, the conversion of a row type to its domain type (`$body`
+/// reads the row as `$r`), and `$target`'s [`Stored`] row.
+macro_rules! row_into {
+    ($row:ident, $target:ty, |$r:ident| $body:expr) => {
+        impl TryFrom<$row> for $target {
+            type Error = StoreError;
+
+            fn try_from($r: $row) -> Result<Self, StoreError> {
+                $body
+            }
+        }
+
+        impl Stored for $target {
+            type Row = $row;
+        }
+    };
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct OrgRow {
     id: Uuid,
@@ -109,18 +141,12 @@ pub(crate) struct OrgRow {
     created_at: Ts,
 }
 
-impl TryFrom<OrgRow> for Organisation {
-    type Error = StoreError;
-
-    fn try_from(r: OrgRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: OrgId::from_uuid(r.id),
-            name: parse("organisations.name", &r.name, OrgName::parse)?,
-            kind: parse("organisations.kind", &r.kind, str::parse)?,
-            created_at: r.created_at.get(),
-        })
-    }
-}
+row_into!(OrgRow, Organisation, |r| Ok(Self {
+    id: OrgId::from_uuid(r.id),
+    name: parse("organisations.name", &r.name, OrgName::parse)?,
+    kind: parse("organisations.kind", &r.kind, str::parse)?,
+    created_at: r.created_at.get(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -132,23 +158,17 @@ pub(crate) struct UserRow {
     disabled_at: Option<Ts>,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-
-    fn try_from(r: UserRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: UserId::from_uuid(r.id),
-            email: parse("users.email", &r.email, Email::parse)?,
-            display_name: parse("users.display_name", &r.display_name, DisplayName::parse)?,
-            locale: r
-                .locale
-                .map(|l| parse("users.locale", &l, str::parse::<Locale>))
-                .transpose()?,
-            created_at: r.created_at.get(),
-            disabled_at: r.disabled_at.map(Ts::get),
-        })
-    }
-}
+row_into!(UserRow, User, |r| Ok(Self {
+    id: UserId::from_uuid(r.id),
+    email: parse("users.email", &r.email, Email::parse)?,
+    display_name: parse("users.display_name", &r.display_name, DisplayName::parse)?,
+    locale: r
+        .locale
+        .map(|l| parse("users.locale", &l, str::parse::<Locale>))
+        .transpose()?,
+    created_at: r.created_at.get(),
+    disabled_at: r.disabled_at.map(Ts::get),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CredentialsRow {
@@ -157,16 +177,10 @@ pub(crate) struct CredentialsRow {
     password_hash: String,
 }
 
-impl TryFrom<CredentialsRow> for crate::Credentials {
-    type Error = StoreError;
-
-    fn try_from(r: CredentialsRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            user: r.user.try_into()?,
-            password_hash: r.password_hash,
-        })
-    }
-}
+row_into!(CredentialsRow, crate::Credentials, |r| Ok(Self {
+    user: r.user.try_into()?,
+    password_hash: r.password_hash,
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MembershipRow {
@@ -174,16 +188,10 @@ pub(crate) struct MembershipRow {
     role: String,
 }
 
-impl TryFrom<MembershipRow> for Membership {
-    type Error = StoreError;
-
-    fn try_from(r: MembershipRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            org_id: OrgId::from_uuid(r.org_id),
-            role: parse("memberships.role", &r.role, str::parse)?,
-        })
-    }
-}
+row_into!(MembershipRow, Membership, |r| Ok(Self {
+    org_id: OrgId::from_uuid(r.org_id),
+    role: parse("memberships.role", &r.role, str::parse)?,
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
@@ -194,19 +202,13 @@ pub(crate) struct SessionRow {
     expires_at: Ts,
 }
 
-impl TryFrom<SessionRow> for crate::Session {
-    type Error = StoreError;
-
-    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id_hash: r.id_hash,
-            user_id: UserId::from_uuid(r.user_id),
-            csrf_token: r.csrf_token,
-            created_at: r.created_at.get(),
-            expires_at: r.expires_at.get(),
-        })
-    }
-}
+row_into!(SessionRow, crate::Session, |r| Ok(Self {
+    id_hash: r.id_hash,
+    user_id: UserId::from_uuid(r.user_id),
+    csrf_token: r.csrf_token,
+    created_at: r.created_at.get(),
+    expires_at: r.expires_at.get(),
+}));
 
 /// Scopes are stored as a comma-separated list ("read,write").
 pub(crate) fn scopes_to_text(scopes: &[Scope]) -> String {
@@ -236,22 +238,16 @@ pub(crate) struct TokenRow {
     revoked_at: Option<Ts>,
 }
 
-impl TryFrom<TokenRow> for ApiToken {
-    type Error = StoreError;
-
-    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: TokenId::from_uuid(r.id),
-            user_id: UserId::from_uuid(r.user_id),
-            name: r.name,
-            scopes: scopes_from_text(&r.scopes)?,
-            created_at: r.created_at.get(),
-            expires_at: r.expires_at.map(Ts::get),
-            last_used_at: r.last_used_at.map(Ts::get),
-            revoked_at: r.revoked_at.map(Ts::get),
-        })
-    }
-}
+row_into!(TokenRow, ApiToken, |r| Ok(Self {
+    id: TokenId::from_uuid(r.id),
+    user_id: UserId::from_uuid(r.user_id),
+    name: r.name,
+    scopes: scopes_from_text(&r.scopes)?,
+    created_at: r.created_at.get(),
+    expires_at: r.expires_at.map(Ts::get),
+    last_used_at: r.last_used_at.map(Ts::get),
+    revoked_at: r.revoked_at.map(Ts::get),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct BranchRow {
@@ -262,19 +258,13 @@ pub(crate) struct BranchRow {
     created_at: Ts,
 }
 
-impl TryFrom<BranchRow> for Branch {
-    type Error = StoreError;
-
-    fn try_from(r: BranchRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: BranchId::from_uuid(r.id),
-            parent_id: r.parent_id.map(BranchId::from_uuid),
-            category: parse("branches.category", &r.category, str::parse)?,
-            name: parse("branches.name", &r.name, BranchName::parse)?,
-            created_at: r.created_at.get(),
-        })
-    }
-}
+row_into!(BranchRow, Branch, |r| Ok(Self {
+    id: BranchId::from_uuid(r.id),
+    parent_id: r.parent_id.map(BranchId::from_uuid),
+    category: parse("branches.category", &r.category, str::parse)?,
+    name: parse("branches.name", &r.name, BranchName::parse)?,
+    created_at: r.created_at.get(),
+}));
 
 /// Reads an enum column fetched on its own (an organisation's kind, a branch's category).
 pub(crate) fn parse_enum<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, StoreError>
@@ -402,17 +392,13 @@ pub(crate) struct CaseRow {
     number: i64,
 }
 
-impl TryFrom<CaseRow> for keikai_domain::case::Case {
-    type Error = StoreError;
-
-    fn try_from(r: CaseRow) -> Result<Self, StoreError> {
-        let mut case: Self = serde_json::from_str(&r.data)
-            .map_err(|e| corrupt("cases.data", &format!("case {}", r.number), e))?;
-        case.revision = r.revision;
-        case.number = r.number;
-        Ok(case)
-    }
-}
+row_into!(CaseRow, keikai_domain::case::Case, |r| {
+    let mut case: Self = serde_json::from_str(&r.data)
+        .map_err(|e| corrupt("cases.data", &format!("case {}", r.number), e))?;
+    case.revision = r.revision;
+    case.number = r.number;
+    Ok(case)
+});
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CaseSummaryRow {
@@ -430,26 +416,20 @@ pub(crate) struct CaseSummaryRow {
     updated_at: Ts,
 }
 
-impl TryFrom<CaseSummaryRow> for crate::CaseSummary {
-    type Error = StoreError;
-
-    fn try_from(r: CaseSummaryRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: keikai_domain::CaseId::from_uuid(r.id),
-            number: r.number,
-            title: r.title,
-            kind: parse("cases.kind", &r.kind, str::parse)?,
-            state: parse("cases.state", &r.state, str::parse)?,
-            severity: r.severity,
-            emergency: r.emergency,
-            owner: r.owner_id.map(UserId::from_uuid),
-            team: r.team_id.map(OrgId::from_uuid),
-            next_deadline: r.next_deadline.map(Ts::get),
-            created_at: r.created_at.get(),
-            updated_at: r.updated_at.get(),
-        })
-    }
-}
+row_into!(CaseSummaryRow, crate::CaseSummary, |r| Ok(Self {
+    id: keikai_domain::CaseId::from_uuid(r.id),
+    number: r.number,
+    title: r.title,
+    kind: parse("cases.kind", &r.kind, str::parse)?,
+    state: parse("cases.state", &r.state, str::parse)?,
+    severity: r.severity,
+    emergency: r.emergency,
+    owner: r.owner_id.map(UserId::from_uuid),
+    team: r.team_id.map(OrgId::from_uuid),
+    next_deadline: r.next_deadline.map(Ts::get),
+    created_at: r.created_at.get(),
+    updated_at: r.updated_at.get(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
@@ -462,22 +442,16 @@ pub(crate) struct MessageRow {
     created_at: Ts,
 }
 
-impl TryFrom<MessageRow> for keikai_domain::case::CaseMessage {
-    type Error = StoreError;
-
-    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: keikai_domain::MessageId::from_uuid(r.id),
-            case_id: keikai_domain::CaseId::from_uuid(r.case_id),
-            visibility: parse("case_messages.visibility", &r.visibility, str::parse)?,
-            author: r.author_id.map(UserId::from_uuid),
-            from_reporter: r.from_reporter,
-            body: r.body,
-            created_at: r.created_at.get(),
-            attachments: Vec::new(),
-        })
-    }
-}
+row_into!(MessageRow, keikai_domain::case::CaseMessage, |r| Ok(Self {
+    id: keikai_domain::MessageId::from_uuid(r.id),
+    case_id: keikai_domain::CaseId::from_uuid(r.case_id),
+    visibility: parse("case_messages.visibility", &r.visibility, str::parse)?,
+    author: r.author_id.map(UserId::from_uuid),
+    from_reporter: r.from_reporter,
+    body: r.body,
+    created_at: r.created_at.get(),
+    attachments: Vec::new(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AttachmentRow {
@@ -492,23 +466,19 @@ pub(crate) struct AttachmentRow {
     created_at: Ts,
 }
 
-impl TryFrom<AttachmentRow> for keikai_domain::case::AttachmentMeta {
-    type Error = StoreError;
-
-    fn try_from(r: AttachmentRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: keikai_domain::AttachmentId::from_uuid(r.id),
-            case_id: keikai_domain::CaseId::from_uuid(r.case_id),
-            message_id: r.message_id.map(keikai_domain::MessageId::from_uuid),
-            visibility: parse("attachments.visibility", &r.visibility, str::parse)?,
-            file_name: r.file_name,
-            content_type: r.content_type,
-            size: r.size,
-            sha256: r.sha256,
-            created_at: r.created_at.get(),
-        })
+row_into!(AttachmentRow, keikai_domain::case::AttachmentMeta, |r| Ok(
+    Self {
+        id: keikai_domain::AttachmentId::from_uuid(r.id),
+        case_id: keikai_domain::CaseId::from_uuid(r.case_id),
+        message_id: r.message_id.map(keikai_domain::MessageId::from_uuid),
+        visibility: parse("attachments.visibility", &r.visibility, str::parse)?,
+        file_name: r.file_name,
+        content_type: r.content_type,
+        size: r.size,
+        sha256: r.sha256,
+        created_at: r.created_at.get(),
     }
-}
+));
 
 /// An attachment's metadata and bytes.
 #[derive(sqlx::FromRow)]
@@ -518,13 +488,11 @@ pub(crate) struct AttachmentBytesRow {
     bytes: Vec<u8>,
 }
 
-impl TryFrom<AttachmentBytesRow> for (keikai_domain::case::AttachmentMeta, Vec<u8>) {
-    type Error = StoreError;
-
-    fn try_from(r: AttachmentBytesRow) -> Result<Self, StoreError> {
-        Ok((r.meta.try_into()?, r.bytes))
-    }
-}
+row_into!(
+    AttachmentBytesRow,
+    (keikai_domain::case::AttachmentMeta, Vec<u8>),
+    |r| Ok((r.meta.try_into()?, r.bytes))
+);
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct NotificationRow {
@@ -537,21 +505,15 @@ pub(crate) struct NotificationRow {
     read_at: Option<Ts>,
 }
 
-impl TryFrom<NotificationRow> for crate::Notification {
-    type Error = StoreError;
-
-    fn try_from(r: NotificationRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.id,
-            user_id: UserId::from_uuid(r.user_id),
-            case_id: r.case_id.map(keikai_domain::CaseId::from_uuid),
-            kind: r.kind,
-            text: r.text,
-            created_at: r.created_at.get(),
-            read_at: r.read_at.map(Ts::get),
-        })
-    }
-}
+row_into!(NotificationRow, crate::Notification, |r| Ok(Self {
+    id: r.id,
+    user_id: UserId::from_uuid(r.user_id),
+    case_id: r.case_id.map(keikai_domain::CaseId::from_uuid),
+    kind: r.kind,
+    text: r.text,
+    created_at: r.created_at.get(),
+    read_at: r.read_at.map(Ts::get),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
@@ -566,23 +528,17 @@ pub(crate) struct AuditRow {
     hash: String,
 }
 
-impl TryFrom<AuditRow> for keikai_domain::audit::AuditEntry {
-    type Error = StoreError;
-
-    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            seq: r.seq,
-            at: r.at.get(),
-            actor: r.actor,
-            action: r.action,
-            subject: r.subject,
-            before: r.before_json,
-            after: r.after_json,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        })
-    }
-}
+row_into!(AuditRow, keikai_domain::audit::AuditEntry, |r| Ok(Self {
+    seq: r.seq,
+    at: r.at.get(),
+    actor: r.actor,
+    action: r.action,
+    subject: r.subject,
+    before: r.before_json,
+    after: r.after_json,
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+}));
 
 /// An aggregate kept as JSON (advisories, releases) with the store's revision beside it.
 #[derive(sqlx::FromRow)]
@@ -591,26 +547,26 @@ pub(crate) struct JsonRow {
     revision: i64,
 }
 
-impl TryFrom<JsonRow> for keikai_domain::advisory::Advisory {
-    type Error = StoreError;
-
-    fn try_from(r: JsonRow) -> Result<Self, StoreError> {
-        let mut a: Self = serde_json::from_str(&r.data)
-            .map_err(|e| corrupt("advisories.data", "an advisory", e))?;
-        a.revision = r.revision;
-        Ok(a)
-    }
+/// Aggregates kept as JSON (advisories, releases, the partner programme's), with the store's
+/// revision beside them.
+macro_rules! json_aggregates {
+    ($($t:ty => $column:literal, $what:literal;)+) => {
+        $(row_into!(JsonRow, $t, |r| {
+            let mut v: Self =
+                serde_json::from_str(&r.data).map_err(|e| corrupt($column, $what, e))?;
+            v.revision = r.revision;
+            Ok(v)
+        });)+
+    };
 }
 
-impl TryFrom<JsonRow> for keikai_domain::release::Release {
-    type Error = StoreError;
-
-    fn try_from(r: JsonRow) -> Result<Self, StoreError> {
-        let mut release: Self =
-            serde_json::from_str(&r.data).map_err(|e| corrupt("releases.data", "a release", e))?;
-        release.revision = r.revision;
-        Ok(release)
-    }
+json_aggregates! {
+    keikai_domain::advisory::Advisory => "advisories.data", "an advisory";
+    keikai_domain::release::Release => "releases.data", "a release";
+    keikai_domain::partner::Agreement => "partner_agreements.data", "an agreement";
+    keikai_domain::partner::PartnerEdition => "partner_editions.data", "a partner edition";
+    keikai_domain::partner::Question => "partner_questions.data", "a question";
+    keikai_domain::partner::Alert => "partner_alerts.data", "an alert";
 }
 
 #[derive(sqlx::FromRow)]
@@ -624,59 +580,28 @@ pub(crate) struct ArtifactRow {
     created_at: Ts,
 }
 
-impl TryFrom<ArtifactRow> for crate::ArtifactMeta {
-    type Error = StoreError;
+row_into!(ArtifactRow, crate::ArtifactMeta, |r| Ok(Self {
+    advisory_id: keikai_domain::AdvisoryId::from_uuid(r.advisory_id),
+    version: narrow("artifacts.version", r.version)?,
+    name: r.name,
+    content_type: r.content_type,
+    sha256: r.sha256,
+    size: u64::try_from(r.size).unwrap_or(0),
+    created_at: r.created_at.get(),
+}));
 
-    fn try_from(r: ArtifactRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            advisory_id: keikai_domain::AdvisoryId::from_uuid(r.advisory_id),
-            version: u32::try_from(r.version)
-                .map_err(|e| corrupt("artifacts.version", &r.version.to_string(), e))?,
-            name: r.name,
-            content_type: r.content_type,
-            sha256: r.sha256,
-            size: u64::try_from(r.size).unwrap_or(0),
-            created_at: r.created_at.get(),
-        })
-    }
+/// An artifact's metadata and bytes.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ArtifactBytesRow {
+    #[sqlx(flatten)]
+    meta: ArtifactRow,
+    bytes: Vec<u8>,
 }
 
-/// JSON aggregates of the partner programme, with the store's revision beside them.
-macro_rules! json_aggregate {
-    ($t:ty, $column:literal, $what:literal) => {
-        impl TryFrom<JsonRow> for $t {
-            type Error = StoreError;
-
-            fn try_from(r: JsonRow) -> Result<Self, StoreError> {
-                let mut v: Self =
-                    serde_json::from_str(&r.data).map_err(|e| corrupt($column, $what, e))?;
-                v.revision = r.revision;
-                Ok(v)
-            }
-        }
-    };
-}
-
-json_aggregate!(
-    keikai_domain::partner::Agreement,
-    "partner_agreements.data",
-    "an agreement"
-);
-json_aggregate!(
-    keikai_domain::partner::PartnerEdition,
-    "partner_editions.data",
-    "a partner edition"
-);
-json_aggregate!(
-    keikai_domain::partner::Question,
-    "partner_questions.data",
-    "a question"
-);
-json_aggregate!(
-    keikai_domain::partner::Alert,
-    "partner_alerts.data",
-    "an alert"
-);
+row_into!(ArtifactBytesRow, (crate::ArtifactMeta, Vec<u8>), |r| Ok((
+    r.meta.try_into()?,
+    r.bytes
+)));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccessRow {
@@ -691,26 +616,17 @@ pub(crate) struct AccessRow {
     detail: String,
 }
 
-impl TryFrom<AccessRow> for crate::AccessRecord {
-    type Error = StoreError;
-
-    fn try_from(r: AccessRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: r.id,
-            at: r.at.get(),
-            user_id: UserId::from_uuid(r.user_id),
-            org_id: OrgId::from_uuid(r.org_id),
-            kind: r
-                .kind
-                .parse()
-                .map_err(|e| corrupt("partner_access.kind", &r.kind, e))?,
-            release_id: r.release_id.map(keikai_domain::ReleaseId::from_uuid),
-            advisory_id: r.advisory_id.map(keikai_domain::AdvisoryId::from_uuid),
-            alert_id: r.alert_id,
-            detail: r.detail,
-        })
-    }
-}
+row_into!(AccessRow, crate::AccessRecord, |r| Ok(Self {
+    id: r.id,
+    at: r.at.get(),
+    user_id: UserId::from_uuid(r.user_id),
+    org_id: OrgId::from_uuid(r.org_id),
+    kind: parse("partner_access.kind", &r.kind, str::parse)?,
+    release_id: r.release_id.map(keikai_domain::ReleaseId::from_uuid),
+    advisory_id: r.advisory_id.map(keikai_domain::AdvisoryId::from_uuid),
+    alert_id: r.alert_id,
+    detail: r.detail,
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AlertAckRow {
@@ -720,18 +636,12 @@ pub(crate) struct AlertAckRow {
     at: Ts,
 }
 
-impl TryFrom<AlertAckRow> for crate::AlertAck {
-    type Error = StoreError;
-
-    fn try_from(r: AlertAckRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            alert_id: r.alert_id,
-            user_id: UserId::from_uuid(r.user_id),
-            org_id: OrgId::from_uuid(r.org_id),
-            at: r.at.get(),
-        })
-    }
-}
+row_into!(AlertAckRow, crate::AlertAck, |r| Ok(Self {
+    alert_id: r.alert_id,
+    user_id: UserId::from_uuid(r.user_id),
+    org_id: OrgId::from_uuid(r.org_id),
+    at: r.at.get(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PackageDeliveryRow {
@@ -741,18 +651,12 @@ pub(crate) struct PackageDeliveryRow {
     recipients: i64,
 }
 
-impl TryFrom<PackageDeliveryRow> for crate::PackageDelivery {
-    type Error = StoreError;
-
-    fn try_from(r: PackageDeliveryRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            release_id: keikai_domain::ReleaseId::from_uuid(r.release_id),
-            tier: r.tier,
-            delivered_at: r.delivered_at.get(),
-            recipients: r.recipients,
-        })
-    }
-}
+row_into!(PackageDeliveryRow, crate::PackageDelivery, |r| Ok(Self {
+    release_id: keikai_domain::ReleaseId::from_uuid(r.release_id),
+    tier: r.tier,
+    delivered_at: r.delivered_at.get(),
+    recipients: r.recipients,
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PartnerContactRow {
@@ -761,16 +665,10 @@ pub(crate) struct PartnerContactRow {
     user: UserRow,
 }
 
-impl TryFrom<PartnerContactRow> for crate::PartnerContact {
-    type Error = StoreError;
-
-    fn try_from(r: PartnerContactRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            org_id: OrgId::from_uuid(r.org_id),
-            user: r.user.try_into()?,
-        })
-    }
-}
+row_into!(PartnerContactRow, crate::PartnerContact, |r| Ok(Self {
+    org_id: OrgId::from_uuid(r.org_id),
+    user: r.user.try_into()?,
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct JobRow {
@@ -789,29 +687,25 @@ pub(crate) struct JobRow {
     finished_at: Option<Ts>,
 }
 
-impl TryFrom<JobRow> for crate::Job {
-    type Error = StoreError;
-
-    fn try_from(r: JobRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: keikai_domain::JobId::from_uuid(r.id),
-            payload: serde_json::from_str(&r.payload)
-                .map_err(|e| corrupt("jobs.payload", &format!("job {}", r.key), e))?,
-            state: parse("jobs.state", &r.state, str::parse)?,
-            attempts: u32::try_from(r.attempts)
-                .map_err(|e| corrupt("jobs.attempts", &r.attempts.to_string(), e))?,
-            kind: r.kind,
-            key: r.key,
-            run_at: r.run_at.get(),
-            locked_by: r.locked_by,
-            locked_until: r.locked_until.map(Ts::get),
-            last_error: r.last_error,
-            created_at: r.created_at.get(),
-            updated_at: r.updated_at.get(),
-            finished_at: r.finished_at.map(Ts::get),
-        })
-    }
-}
+row_into!(JobRow, crate::Job, |r| Ok(Self {
+    id: keikai_domain::JobId::from_uuid(r.id),
+    payload: serde_json::from_str(&r.payload).map_err(|e| corrupt(
+        "jobs.payload",
+        &format!("job {}", r.key),
+        e
+    ))?,
+    state: parse("jobs.state", &r.state, str::parse)?,
+    attempts: narrow("jobs.attempts", r.attempts)?,
+    kind: r.kind,
+    key: r.key,
+    run_at: r.run_at.get(),
+    locked_by: r.locked_by,
+    locked_until: r.locked_until.map(Ts::get),
+    last_error: r.last_error,
+    created_at: r.created_at.get(),
+    updated_at: r.updated_at.get(),
+    finished_at: r.finished_at.map(Ts::get),
+}));
 
 // Distribution.
 
@@ -845,13 +739,9 @@ pub(crate) struct ListRow {
     data: String,
 }
 
-impl TryFrom<ListRow> for keikai_domain::subscription::AudienceList {
-    type Error = StoreError;
-
-    fn try_from(r: ListRow) -> Result<Self, StoreError> {
-        serde_json::from_str(&r.data).map_err(|e| corrupt("audience_lists.data", "a list", e))
-    }
-}
+row_into!(ListRow, keikai_domain::subscription::AudienceList, |r| {
+    serde_json::from_str(&r.data).map_err(|e| corrupt("audience_lists.data", "a list", e))
+});
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct WebhookRow {
@@ -861,10 +751,10 @@ pub(crate) struct WebhookRow {
     disabled_reason: Option<String>,
 }
 
-impl TryFrom<WebhookRow> for keikai_domain::subscription::WebhookEndpoint {
-    type Error = StoreError;
-
-    fn try_from(r: WebhookRow) -> Result<Self, StoreError> {
+row_into!(
+    WebhookRow,
+    keikai_domain::subscription::WebhookEndpoint,
+    |r| {
         let mut w: Self = serde_json::from_str(&r.data)
             .map_err(|e| corrupt("webhook_endpoints.data", "a webhook endpoint", e))?;
         // The health columns are written without rewriting `data`.
@@ -873,7 +763,7 @@ impl TryFrom<WebhookRow> for keikai_domain::subscription::WebhookEndpoint {
         w.disabled_reason = r.disabled_reason;
         Ok(w)
     }
-}
+);
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EditionRow {
@@ -883,19 +773,12 @@ pub(crate) struct EditionRow {
     updated_at: Ts,
 }
 
-impl TryFrom<EditionRow> for crate::EditionRecord {
-    type Error = StoreError;
-
-    fn try_from(r: EditionRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            data: serde_json::from_str(&r.data)
-                .map_err(|e| corrupt("editions.data", "an edition", e))?,
-            name: r.name,
-            revision: r.revision,
-            updated_at: r.updated_at.get(),
-        })
-    }
-}
+row_into!(EditionRow, crate::EditionRecord, |r| Ok(Self {
+    data: serde_json::from_str(&r.data).map_err(|e| corrupt("editions.data", "an edition", e))?,
+    name: r.name,
+    revision: r.revision,
+    updated_at: r.updated_at.get(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
@@ -907,21 +790,18 @@ pub(crate) struct EventRow {
     created_at: Ts,
 }
 
-impl TryFrom<EventRow> for crate::DistributionEvent {
-    type Error = StoreError;
-
-    fn try_from(r: EventRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            data: serde_json::from_str(&r.data)
-                .map_err(|e| corrupt("distribution_events.data", "an event", e))?,
-            id: r.id,
-            key: r.key,
-            kind: r.kind,
-            title: r.title,
-            created_at: r.created_at.get(),
-        })
-    }
-}
+row_into!(EventRow, crate::DistributionEvent, |r| Ok(Self {
+    data: serde_json::from_str(&r.data).map_err(|e| corrupt(
+        "distribution_events.data",
+        "an event",
+        e
+    ))?,
+    id: r.id,
+    key: r.key,
+    kind: r.kind,
+    title: r.title,
+    created_at: r.created_at.get(),
+}));
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct DeliveryRow {
@@ -943,35 +823,28 @@ pub(crate) struct DeliveryRow {
     updated_at: Ts,
 }
 
-impl TryFrom<DeliveryRow> for crate::DeliveryRecord {
-    type Error = StoreError;
-
-    fn try_from(r: DeliveryRow) -> Result<Self, StoreError> {
-        let channel = match r.channel.as_str() {
-            "mail" => crate::Channel::Mail,
-            "webhook" => crate::Channel::Webhook,
-            other => return Err(corrupt("deliveries.channel", other, "not a channel")),
-        };
-        Ok(Self {
-            id: r.id,
-            event_id: r.event_id,
-            channel,
-            recipient_id: r.recipient_id,
-            list_id: keikai_domain::ListId::from_uuid(r.list_id),
-            address: r.address,
-            locale: parse("deliveries.locale", &r.locale, str::parse::<Locale>)?,
-            state: r
-                .state
-                .parse()
-                .map_err(|e: String| corrupt("deliveries.state", &r.state, e))?,
-            attempts: u32::try_from(r.attempts).unwrap_or(0),
-            error: r.error,
-            message_id: r.message_id,
-            ack_token: r.ack_token,
-            acked_at: r.acked_at.map(Ts::get),
-            queued_at: r.queued_at.get(),
-            sent_at: r.sent_at.map(Ts::get),
-            updated_at: r.updated_at.get(),
-        })
-    }
-}
+row_into!(DeliveryRow, crate::DeliveryRecord, |r| {
+    let channel = match r.channel.as_str() {
+        "mail" => crate::Channel::Mail,
+        "webhook" => crate::Channel::Webhook,
+        other => return Err(corrupt("deliveries.channel", other, "not a channel")),
+    };
+    Ok(Self {
+        id: r.id,
+        event_id: r.event_id,
+        channel,
+        recipient_id: r.recipient_id,
+        list_id: keikai_domain::ListId::from_uuid(r.list_id),
+        address: r.address,
+        locale: parse("deliveries.locale", &r.locale, str::parse::<Locale>)?,
+        state: parse("deliveries.state", &r.state, str::parse)?,
+        attempts: u32::try_from(r.attempts).unwrap_or(0),
+        error: r.error,
+        message_id: r.message_id,
+        ack_token: r.ack_token,
+        acked_at: r.acked_at.map(Ts::get),
+        queued_at: r.queued_at.get(),
+        sent_at: r.sent_at.map(Ts::get),
+        updated_at: r.updated_at.get(),
+    })
+});

@@ -15,10 +15,6 @@ macro_rules! distribution_store_impl {
         /// PostgreSQL's 65,535 parameters.
         const DELIVERY_CHUNK: usize = 1000;
 
-        fn to_json(what: &str, encoded: serde_json::Result<String>) -> Result<String> {
-            encoded.map_err(|e| StoreError::Other(format!("cannot encode {what}: {e}")))
-        }
-
         async fn lists_of(
             ex: &mut <Db as sqlx::Database>::Connection,
             id: uuid::Uuid,
@@ -51,6 +47,24 @@ macro_rules! distribution_store_impl {
             Ok(Some(record))
         }
 
+        fn subscribed_already(email: &Email) -> impl FnOnce(sqlx::Error) -> StoreError {
+            move |e| db_or(e, Some(format!("{email} is subscribed already")), None)
+        }
+
+        /// A page of subscribers (on `list`, or all), or of their memberships: the
+        /// statements share their parameters.
+        fn subscriber_page<R>(
+            sql: &'static str,
+            list: Option<uuid::Uuid>,
+            limit: i64,
+            offset: i64,
+        ) -> sqlx::query::QueryAs<'static, Db, R, Args>
+        where
+            R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>,
+        {
+            sqlx::query_as(sql).bind(list).bind(limit).bind(offset)
+        }
+
         async fn insert_subscriber_in(
             tx: &mut Tx,
             s: &NewSubscription,
@@ -66,13 +80,7 @@ macro_rules! distribution_store_impl {
                 .bind(Ts::from(now))
                 .execute(&mut **tx)
                 .await
-                .map_err(|e| {
-                    db_or(
-                        e,
-                        Some(format!("{} is subscribed already", sub.email)),
-                        None,
-                    )
-                })?;
+                .map_err(subscribed_already(&sub.email))?;
             add_members_in(tx, sub.id, &s.lists).await
         }
 
@@ -93,11 +101,7 @@ macro_rules! distribution_store_impl {
             sql: &'static str,
             key: impl sqlx::Encode<'static, Db> + sqlx::Type<Db> + Send + 'static,
         ) -> Result<DeliveryRecord> {
-            one(
-                sqlx::query_as::<_, codec::DeliveryRow>(sql).bind(key),
-                store.reader(),
-            )
-            .await
+            one_by(sql, key, store.reader()).await
         }
 
         #[async_trait]
@@ -157,13 +161,7 @@ macro_rules! distribution_store_impl {
                     .bind(Ts::from(fx.at))
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            Some(format!("{} is subscribed already", subscriber.email)),
-                            None,
-                        )
-                    })?;
+                    .map_err(subscribed_already(&subscriber.email))?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -203,19 +201,14 @@ macro_rules! distribution_store_impl {
                 let list = list.map(|l| l.as_uuid());
                 let (limit, offset) = (i64::from(limit.min(10_000)), i64::from(offset));
                 let mut tx = self.reader().begin().await.map_err(db)?;
-                let rows: Vec<codec::SubscriberRow> = sqlx::query_as(sql::LIST_SUBSCRIBERS)
-                    .bind(list)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                let rows: Vec<codec::SubscriberRow> =
+                    subscriber_page(sql::LIST_SUBSCRIBERS, list, limit, offset)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db)?;
                 // One read for the page's memberships, not one per subscriber.
                 let members: Vec<(uuid::Uuid, uuid::Uuid)> =
-                    sqlx::query_as(sql::LIST_SUBSCRIBERS_MEMBERS)
-                        .bind(list)
-                        .bind(limit)
-                        .bind(offset)
+                    subscriber_page(sql::LIST_SUBSCRIBERS_MEMBERS, list, limit, offset)
                         .fetch_all(&mut *tx)
                         .await
                         .map_err(db)?;
@@ -246,66 +239,36 @@ macro_rules! distribution_store_impl {
             }
 
             async fn save_list(&self, list: &AudienceList, fx: &Effects) -> Result<()> {
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::UPSERT_LIST)
+                let query = sqlx::query(sql::UPSERT_LIST)
                     .bind(list.id.as_uuid())
                     .bind(list.name.as_str())
                     .bind(to_json("a list", serde_json::to_string(list))?)
-                    .bind(Ts::from(fx.at))
-                    .execute(&mut *tx)
+                    .bind(Ts::from(fx.at));
+                let taken = || format!("a list is already named \"{}\"", list.name);
+                execute_with_or(query, self.writer(), fx, |e| db_or(e, Some(taken()), None))
                     .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            Some(format!("a list is already named \"{}\"", list.name)),
-                            None,
-                        )
-                    })?;
-                finish(tx, fx).await.map(drop)
+                    .map(drop)
             }
 
             async fn get_list(&self, id: ListId) -> Result<AudienceList> {
-                one(
-                    sqlx::query_as::<_, codec::ListRow>(sql::GET_LIST).bind(id.as_uuid()),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_LIST, id.as_uuid(), self.reader()).await
             }
 
             async fn list_lists(&self) -> Result<Vec<AudienceList>> {
-                let mut lists: Vec<AudienceList> = all(
-                    sqlx::query_as::<_, codec::ListRow>(sql::LIST_LISTS),
-                    self.reader(),
-                )
-                .await?;
+                let mut lists: Vec<AudienceList> = all_of(sql::LIST_LISTS, self.reader()).await?;
                 // Created order is kept among equal priorities: the older list wins.
                 lists.sort_by_key(|l| l.priority);
                 Ok(lists)
             }
 
             async fn delete_list(&self, id: ListId, fx: &Effects) -> Result<()> {
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::DELETE_LIST)
-                    .bind(id.as_uuid())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                finish(tx, fx).await.map(drop)
+                let query = sqlx::query(sql::DELETE_LIST).bind(id.as_uuid());
+                update_with(query, self.writer(), fx).await
             }
 
             async fn audience(&self) -> Result<Audience> {
                 let mut tx = self.reader().begin().await.map_err(db)?;
-                let lists: Vec<codec::ListRow> = sqlx::query_as(sql::LIST_LISTS)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                let mut lists = lists
-                    .into_iter()
-                    .map(TryInto::try_into)
-                    .collect::<Result<Vec<AudienceList>>>()?;
+                let mut lists: Vec<AudienceList> = all_of(sql::LIST_LISTS, &mut *tx).await?;
                 lists.sort_by_key(|l| l.priority);
                 let members: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(sql::ALL_MEMBERS)
                     .fetch_all(&mut *tx)
@@ -333,14 +296,8 @@ macro_rules! distribution_store_impl {
                         subscribers[*i].lists.push(*list);
                     }
                 }
-                let webhooks: Vec<codec::WebhookRow> = sqlx::query_as(sql::ENABLED_WEBHOOKS)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                let webhooks = webhooks
-                    .into_iter()
-                    .map(TryInto::try_into)
-                    .collect::<Result<Vec<WebhookEndpoint>>>()?;
+                let webhooks: Vec<WebhookEndpoint> =
+                    all_of(sql::ENABLED_WEBHOOKS, &mut *tx).await?;
                 Ok(Audience {
                     lists,
                     members,
@@ -357,50 +314,29 @@ macro_rules! distribution_store_impl {
                 fx: &Effects,
             ) -> Result<i64> {
                 let revision = expected_revision + 1;
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::UPSERT_EDITION)
+                let query = sqlx::query(sql::UPSERT_EDITION)
                     .bind(name)
                     .bind(revision)
                     .bind(to_json("an edition", serde_json::to_string(data))?)
                     .bind(Ts::from(fx.at))
-                    // A new edition (revision 0) must not overwrite an existing one.
-                    .bind(if expected_revision == 0 {
-                        -1
-                    } else {
-                        expected_revision
-                    })
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "the edition \"{name}\" was changed meanwhile; reload and try again"
-                    )));
-                }
-                finish(tx, fx).await?;
+                    .bind(replaceable_revision(expected_revision));
+                update_with_or(query, self.writer(), fx, db, || {
+                    changed_meanwhile(&format!("the edition \"{name}\""))
+                })
+                .await?;
                 Ok(revision)
             }
 
             async fn get_edition(&self, name: &str) -> Result<Option<EditionRecord>> {
-                let row: Option<codec::EditionRow> = sqlx::query_as(sql::GET_EDITION)
-                    .bind(name)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(db)?;
-                row.map(TryInto::try_into).transpose()
+                optional_by(sql::GET_EDITION, name, self.reader()).await
             }
 
             async fn list_editions(&self) -> Result<Vec<EditionRecord>> {
-                all(
-                    sqlx::query_as::<_, codec::EditionRow>(sql::LIST_EDITIONS),
-                    self.reader(),
-                )
-                .await
+                all_of(sql::LIST_EDITIONS, self.reader()).await
             }
 
             async fn save_webhook(&self, endpoint: &WebhookEndpoint, fx: &Effects) -> Result<()> {
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::UPSERT_WEBHOOK)
+                let query = sqlx::query(sql::UPSERT_WEBHOOK)
                     .bind(endpoint.id)
                     .bind(endpoint.list_id.as_uuid())
                     .bind(to_json(
@@ -411,27 +347,18 @@ macro_rules! distribution_store_impl {
                     .bind(i64::from(endpoint.consecutive_failures))
                     .bind(endpoint.disabled_reason.as_deref())
                     .bind(Ts::from(endpoint.created_at))
-                    .bind(Ts::from(fx.at))
-                    .execute(&mut *tx)
+                    .bind(Ts::from(fx.at));
+                execute_with_or(query, self.writer(), fx, missing("the list"))
                     .await
-                    .map_err(|e| db_or(e, None, Some("the list does not exist".to_owned())))?;
-                finish(tx, fx).await.map(drop)
+                    .map(drop)
             }
 
             async fn get_webhook(&self, id: uuid::Uuid) -> Result<WebhookEndpoint> {
-                one(
-                    sqlx::query_as::<_, codec::WebhookRow>(sql::GET_WEBHOOK).bind(id),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_WEBHOOK, id, self.reader()).await
             }
 
             async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>> {
-                all(
-                    sqlx::query_as::<_, codec::WebhookRow>(sql::LIST_WEBHOOKS),
-                    self.reader(),
-                )
-                .await
+                all_of(sql::LIST_WEBHOOKS, self.reader()).await
             }
 
             async fn record_webhook_attempt(
@@ -515,29 +442,15 @@ macro_rules! distribution_store_impl {
             }
 
             async fn get_event(&self, id: uuid::Uuid) -> Result<DistributionEvent> {
-                one(
-                    sqlx::query_as::<_, codec::EventRow>(sql::GET_EVENT).bind(id),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_EVENT, id, self.reader()).await
             }
 
             async fn event_by_key(&self, key: &str) -> Result<Option<DistributionEvent>> {
-                let row: Option<codec::EventRow> = sqlx::query_as(sql::EVENT_BY_KEY)
-                    .bind(key)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(db)?;
-                row.map(TryInto::try_into).transpose()
+                optional_by(sql::EVENT_BY_KEY, key, self.reader()).await
             }
 
             async fn list_events(&self, limit: u32) -> Result<Vec<DistributionEvent>> {
-                all(
-                    sqlx::query_as::<_, codec::EventRow>(sql::LIST_EVENTS)
-                        .bind(i64::from(limit.min(1000))),
-                    self.reader(),
-                )
-                .await
+                all_by(sql::LIST_EVENTS, i64::from(limit.min(1000)), self.reader()).await
             }
 
             async fn get_delivery(&self, id: uuid::Uuid) -> Result<DeliveryRecord> {

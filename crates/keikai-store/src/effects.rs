@@ -261,8 +261,7 @@ macro_rules! effects_impl {
             }
 
             async fn audit_for(&self, subject: &str) -> Result<Vec<AuditEntry>> {
-                let q = sqlx::query_as::<_, codec::AuditRow>(sql::AUDIT_FOR).bind(subject);
-                all(q, self.reader()).await
+                all_by(sql::AUDIT_FOR, subject, self.reader()).await
             }
 
             async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {

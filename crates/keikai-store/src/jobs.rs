@@ -73,15 +73,8 @@ macro_rules! job_store_impl {
                     .push(", updated_at = ")
                     .push_bind(Ts::from(now))
                     .push(sql::CLAIM_JOBS_RETURNING);
-                let rows: Vec<codec::JobRow> = qb
-                    .build_query_as()
-                    .fetch_all(self.writer())
-                    .await
-                    .map_err(db)?;
-                let mut jobs = rows
-                    .into_iter()
-                    .map(TryInto::try_into)
-                    .collect::<Result<Vec<Job>>>()?;
+                let mut jobs: Vec<Job> =
+                    all(qb.build_query_as::<codec::JobRow>(), self.writer()).await?;
                 // RETURNING gives no order.
                 jobs.sort_by(|a, b| (a.run_at, a.id).cmp(&(b.run_at, b.id)));
                 Ok(jobs)
@@ -156,19 +149,11 @@ macro_rules! job_store_impl {
             }
 
             async fn get_job(&self, id: JobId) -> Result<Job> {
-                one(
-                    sqlx::query_as::<_, codec::JobRow>(sql::GET_JOB).bind(id.as_uuid()),
-                    self.writer(),
-                )
-                .await
+                one_by(sql::GET_JOB, id.as_uuid(), self.writer()).await
             }
 
             async fn get_job_by_key(&self, key: &str) -> Result<Job> {
-                one(
-                    sqlx::query_as::<_, codec::JobRow>(sql::GET_JOB_BY_KEY).bind(key),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_JOB_BY_KEY, key, self.reader()).await
             }
 
             async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>> {

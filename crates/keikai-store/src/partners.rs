@@ -6,10 +6,6 @@ macro_rules! partner_store_impl {
         use keikai_domain::partner::{Agreement, Alert, PartnerEdition, Question};
         use $crate::{AccessRecord, AlertAck, PackageDelivery, PartnerContact, PartnerStore};
 
-        fn partner_json(what: &str, encoded: serde_json::Result<String>) -> Result<String> {
-            encoded.map_err(|e| StoreError::Other(format!("cannot encode {what}: {e}")))
-        }
-
         #[async_trait]
         impl PartnerStore for $store {
             async fn save_agreement(
@@ -19,49 +15,31 @@ macro_rules! partner_store_impl {
             ) -> Result<Agreement> {
                 let mut saved = agreement.clone();
                 saved.revision = agreement.revision + 1;
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::UPSERT_AGREEMENT)
+                let query = sqlx::query(sql::UPSERT_AGREEMENT)
                     .bind(agreement.org_id.as_uuid())
                     .bind(&agreement.tier)
                     .bind(Ts::from(agreement.expires_at))
                     .bind(saved.revision)
-                    .bind(partner_json("an agreement", serde_json::to_string(&saved))?)
+                    .bind(to_json("an agreement", serde_json::to_string(&saved))?)
                     .bind(Ts::from(fx.at))
-                    // A new agreement (revision 0) must not overwrite an existing one.
-                    .bind(if agreement.revision == 0 {
-                        -1
-                    } else {
-                        agreement.revision
-                    })
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        db_or(e, None, Some("the organisation does not exist".to_owned()))
-                    })?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(
-                        "the agreement was changed meanwhile; reload and try again".to_owned(),
-                    ));
-                }
-                finish(tx, fx).await?;
+                    .bind(replaceable_revision(agreement.revision));
+                update_with_or(
+                    query,
+                    self.writer(),
+                    fx,
+                    missing("the organisation"),
+                    || changed_meanwhile("the agreement"),
+                )
+                .await?;
                 Ok(saved)
             }
 
             async fn agreement(&self, org: OrgId) -> Result<Option<Agreement>> {
-                let row: Option<codec::JsonRow> = sqlx::query_as(sql::GET_AGREEMENT)
-                    .bind(org.as_uuid())
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(db)?;
-                row.map(Agreement::try_from).transpose()
+                optional_by(sql::GET_AGREEMENT, org.as_uuid(), self.reader()).await
             }
 
             async fn list_agreements(&self) -> Result<Vec<Agreement>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::LIST_AGREEMENTS),
-                    self.reader(),
-                )
-                .await
+                all_of(sql::LIST_AGREEMENTS, self.reader()).await
             }
 
             async fn save_partner_edition(
@@ -71,30 +49,16 @@ macro_rules! partner_store_impl {
             ) -> Result<PartnerEdition> {
                 let mut saved = edition.clone();
                 saved.revision = edition.revision + 1;
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::UPSERT_PARTNER_EDITION)
+                let query = sqlx::query(sql::UPSERT_PARTNER_EDITION)
                     .bind(edition.advisory_id.as_uuid())
                     .bind(saved.revision)
-                    .bind(partner_json(
-                        "a partner edition",
-                        serde_json::to_string(&saved),
-                    )?)
+                    .bind(to_json("a partner edition", serde_json::to_string(&saved))?)
                     .bind(Ts::from(fx.at))
-                    .bind(if edition.revision == 0 {
-                        -1
-                    } else {
-                        edition.revision
-                    })
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| db_or(e, None, Some("the advisory does not exist".to_owned())))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(
-                        "the partner edition was changed meanwhile; reload and try again"
-                            .to_owned(),
-                    ));
-                }
-                finish(tx, fx).await?;
+                    .bind(replaceable_revision(edition.revision));
+                update_with_or(query, self.writer(), fx, missing("the advisory"), || {
+                    changed_meanwhile("the partner edition")
+                })
+                .await?;
                 Ok(saved)
             }
 
@@ -102,72 +66,50 @@ macro_rules! partner_store_impl {
                 &self,
                 advisory: AdvisoryId,
             ) -> Result<Option<PartnerEdition>> {
-                let row: Option<codec::JsonRow> = sqlx::query_as(sql::GET_PARTNER_EDITION)
-                    .bind(advisory.as_uuid())
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(db)?;
-                row.map(PartnerEdition::try_from).transpose()
+                optional_by(sql::GET_PARTNER_EDITION, advisory.as_uuid(), self.reader()).await
             }
 
             async fn create_question(&self, question: &Question, fx: &Effects) -> Result<Question> {
                 let mut saved = question.clone();
                 saved.revision = 1;
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::INSERT_QUESTION)
+                let query = sqlx::query(sql::INSERT_QUESTION)
                     .bind(question.id)
                     .bind(question.release_id.as_uuid())
                     .bind(question.advisory_id.as_uuid())
                     .bind(question.org_id.as_uuid())
                     .bind(saved.revision)
-                    .bind(partner_json("a question", serde_json::to_string(&saved))?)
-                    .bind(Ts::from(question.asked_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            None,
-                            Some("the release, advisory or organisation does not exist".to_owned()),
-                        )
-                    })?;
-                finish(tx, fx).await?;
+                    .bind(to_json("a question", serde_json::to_string(&saved))?)
+                    .bind(Ts::from(question.asked_at));
+                let missing = missing("the release, advisory or organisation");
+                execute_with_or(query, self.writer(), fx, missing).await?;
                 Ok(saved)
             }
 
             async fn save_question(&self, question: &Question, fx: &Effects) -> Result<Question> {
                 let mut saved = question.clone();
                 saved.revision = question.revision + 1;
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::UPDATE_QUESTION)
+                let query = sqlx::query(sql::UPDATE_QUESTION)
                     .bind(question.id)
                     .bind(question.revision)
                     .bind(saved.revision)
-                    .bind(partner_json("a question", serde_json::to_string(&saved))?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(
+                    .bind(to_json("a question", serde_json::to_string(&saved))?);
+                update_with_or(query, self.writer(), fx, db, || {
+                    StoreError::Conflict(
                         "the question was answered meanwhile; reload and try again".to_owned(),
-                    ));
-                }
-                finish(tx, fx).await?;
+                    )
+                })
+                .await?;
                 Ok(saved)
             }
 
             async fn get_question(&self, id: uuid::Uuid) -> Result<Question> {
-                one(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_QUESTION).bind(id),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_QUESTION, id, self.reader()).await
             }
 
             async fn list_questions(&self, release: Option<ReleaseId>) -> Result<Vec<Question>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::LIST_QUESTIONS)
-                        .bind(release.map(|r| r.as_uuid())),
+                all_by(
+                    sql::LIST_QUESTIONS,
+                    release.map(|r| r.as_uuid()),
                     self.reader(),
                 )
                 .await
@@ -176,32 +118,20 @@ macro_rules! partner_store_impl {
             async fn create_alert(&self, alert: &Alert, fx: &Effects) -> Result<Alert> {
                 let mut saved = alert.clone();
                 saved.revision = 1;
-                let mut tx = begin(self.writer()).await?;
-                sqlx::query(sql::INSERT_ALERT)
+                let query = sqlx::query(sql::INSERT_ALERT)
                     .bind(alert.id)
-                    .bind(partner_json("an alert", serde_json::to_string(&saved))?)
-                    .bind(Ts::from(alert.sent_at))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                finish(tx, fx).await?;
+                    .bind(to_json("an alert", serde_json::to_string(&saved))?)
+                    .bind(Ts::from(alert.sent_at));
+                execute_with(query, self.writer(), fx).await?;
                 Ok(saved)
             }
 
             async fn get_alert(&self, id: uuid::Uuid) -> Result<Alert> {
-                one(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::GET_ALERT).bind(id),
-                    self.reader(),
-                )
-                .await
+                one_by(sql::GET_ALERT, id, self.reader()).await
             }
 
             async fn list_alerts(&self) -> Result<Vec<Alert>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::LIST_ALERTS),
-                    self.reader(),
-                )
-                .await
+                all_of(sql::LIST_ALERTS, self.reader()).await
             }
 
             async fn acknowledge_alert(&self, ack: &AlertAck) -> Result<bool> {
@@ -212,22 +142,12 @@ macro_rules! partner_store_impl {
                     .bind(Ts::from(ack.at))
                     .execute(self.writer())
                     .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            None,
-                            Some("the alert, user or organisation does not exist".to_owned()),
-                        )
-                    })?;
+                    .map_err(missing("the alert, user or organisation"))?;
                 Ok(done.rows_affected() == 1)
             }
 
             async fn alert_acks(&self, alert: uuid::Uuid) -> Result<Vec<AlertAck>> {
-                all(
-                    sqlx::query_as::<_, codec::AlertAckRow>(sql::LIST_ALERT_ACKS).bind(alert),
-                    self.reader(),
-                )
-                .await
+                all_by(sql::LIST_ALERT_ACKS, alert, self.reader()).await
             }
 
             async fn log_access(&self, r: &AccessRecord) -> Result<()> {
@@ -243,13 +163,7 @@ macro_rules! partner_store_impl {
                     .bind(&r.detail)
                     .execute(self.writer())
                     .await
-                    .map_err(|e| {
-                        db_or(
-                            e,
-                            None,
-                            Some("the user or organisation does not exist".to_owned()),
-                        )
-                    })?;
+                    .map_err(missing("the user or organisation"))?;
                 Ok(())
             }
 
@@ -272,44 +186,31 @@ macro_rules! partner_store_impl {
                 d: &PackageDelivery,
                 fx: &Effects,
             ) -> Result<bool> {
-                let mut tx = begin(self.writer()).await?;
-                let done = sqlx::query(sql::INSERT_PACKAGE_DELIVERY)
+                let query = sqlx::query(sql::INSERT_PACKAGE_DELIVERY)
                     .bind(d.release_id.as_uuid())
                     .bind(&d.tier)
                     .bind(Ts::from(d.delivered_at))
-                    .bind(d.recipients)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| db_or(e, None, Some("the release does not exist".to_owned())))?;
-                if done.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                finish(tx, fx).await?;
-                Ok(true)
+                    .bind(d.recipients);
+                execute_if_changed(query, self.writer(), fx, missing("the release")).await
             }
 
             async fn package_deliveries(&self, release: ReleaseId) -> Result<Vec<PackageDelivery>> {
-                all(
-                    sqlx::query_as::<_, codec::PackageDeliveryRow>(sql::LIST_PACKAGE_DELIVERIES)
-                        .bind(release.as_uuid()),
+                all_by(
+                    sql::LIST_PACKAGE_DELIVERIES,
+                    release.as_uuid(),
                     self.reader(),
                 )
                 .await
             }
 
             async fn releases_to_deliver(&self, since: Timestamp) -> Result<Vec<Release>> {
-                all(
-                    sqlx::query_as::<_, codec::JsonRow>(sql::RELEASES_TO_DELIVER)
-                        .bind(Ts::from(since)),
-                    self.reader(),
-                )
-                .await
+                all_by(sql::RELEASES_TO_DELIVER, Ts::from(since), self.reader()).await
             }
 
             async fn partner_contacts(&self) -> Result<Vec<PartnerContact>> {
-                all(
-                    sqlx::query_as::<_, codec::PartnerContactRow>(sql::PARTNER_CONTACTS)
-                        .bind(Role::PartnerContact.as_str()),
+                all_by(
+                    sql::PARTNER_CONTACTS,
+                    Role::PartnerContact.as_str(),
                     self.reader(),
                 )
                 .await

@@ -70,33 +70,66 @@ macro_rules! impl_store {
                 Some(format!("a sibling branch is already named \"{name}\""))
             }
 
-            /// One row, as its domain type; `NotFound` when there is none.
-            async fn one<R, T>(
-                query: sqlx::query::QueryAs<'_, Db, R, Args>,
-                pool: &Pool,
-            ) -> Result<T>
-            where
+            /// A row type read by sqlx that converts into the domain type `T`.
+            trait RowOf<T>:
+                Send
+                + Unpin
+                + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>
+                + TryInto<T, Error = StoreError>
+            {
+            }
+
+            impl<R, T> RowOf<T> for R where
                 R: Send
                     + Unpin
                     + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>
-                    + TryInto<T, Error = StoreError>,
+                    + TryInto<T, Error = StoreError>
             {
-                query.fetch_one(pool).await.map_err(db)?.try_into()
+            }
+
+            /// A value bound as a statement's key.
+            trait Key<'q>: sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send + 'q {}
+
+            impl<'q, K> Key<'q> for K where K: sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send + 'q {}
+
+            /// One row, as its domain type; `NotFound` when there is none.
+            async fn one<'e, R, T>(
+                query: sqlx::query::QueryAs<'e, Db, R, Args>,
+                ex: impl sqlx::Executor<'e, Database = Db>,
+            ) -> Result<T>
+            where
+                R: RowOf<T>,
+            {
+                query.fetch_one(ex).await.map_err(db)?.try_into()
             }
 
             /// Every row, as domain types.
-            async fn all<R, T>(
-                query: sqlx::query::QueryAs<'_, Db, R, Args>,
-                pool: &Pool,
+            async fn all<'e, R, T>(
+                query: sqlx::query::QueryAs<'e, Db, R, Args>,
+                ex: impl sqlx::Executor<'e, Database = Db>,
             ) -> Result<Vec<T>>
             where
-                R: Send
-                    + Unpin
-                    + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>
-                    + TryInto<T, Error = StoreError>,
+                R: RowOf<T>,
             {
-                let rows = query.fetch_all(pool).await.map_err(db)?;
+                let rows = query.fetch_all(ex).await.map_err(db)?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            /// Ends a list query built up to its filters with `order` and a page of `limit` rows
+            /// from `offset`, and runs it.
+            async fn page<R: RowOf<T>, T>(
+                mut qb: sqlx::QueryBuilder<Db>,
+                order: &str,
+                limit: u32,
+                offset: u32,
+                pool: &Pool,
+            ) -> Result<Vec<T>> {
+                qb.push(order)
+                    .push(" LIMIT ")
+                    .push_bind(i64::from(limit))
+                    .push(" OFFSET ")
+                    .push_bind(i64::from(offset));
+                all(qb.build_query_as::<R>(), pool).await
             }
 
             async fn count<'e>(
@@ -110,6 +143,15 @@ macro_rules! impl_store {
             /// Runs a statement, giving the number of rows it changed.
             async fn execute(query: sqlx::query::Query<'_, Db, Args>, pool: &Pool) -> Result<u64> {
                 Ok(query.execute(pool).await.map_err(db)?.rows_affected())
+            }
+
+            /// Runs a statement with a single key, giving the number of rows it changed.
+            async fn execute_by<'q>(
+                sql: &'static str,
+                key: impl Key<'q>,
+                pool: &Pool,
+            ) -> Result<u64> {
+                execute(sqlx::query(sql).bind(key), pool).await
             }
 
             /// Runs an UPDATE or DELETE by key; `NotFound` when it changed nothing.
@@ -127,8 +169,23 @@ macro_rules! impl_store {
                 pool: &Pool,
                 fx: &Effects,
             ) -> Result<u64> {
+                execute_with_or(query, pool, fx, db).await
+            }
+
+            /// `execute_with`, with `on_error` saying what the statement's database errors
+            /// mean.
+            async fn execute_with_or(
+                query: sqlx::query::Query<'_, Db, Args>,
+                pool: &Pool,
+                fx: &Effects,
+                on_error: impl FnOnce(sqlx::Error) -> StoreError,
+            ) -> Result<u64> {
                 let mut tx = begin(pool).await?;
-                let n = query.execute(&mut *tx).await.map_err(db)?.rows_affected();
+                let n = query
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(on_error)?
+                    .rows_affected();
                 finish(tx, fx).await?;
                 Ok(n)
             }
@@ -140,11 +197,122 @@ macro_rules! impl_store {
                 pool: &Pool,
                 fx: &Effects,
             ) -> Result<()> {
-                let mut tx = begin(pool).await?;
-                if query.execute(&mut *tx).await.map_err(db)?.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
+                update_with_or(query, pool, fx, db, || StoreError::NotFound).await
+            }
+
+            /// `update_with`, with `on_error` saying what the statement's database errors
+            /// mean and `unchanged` the error (nothing written) when it changed nothing: an
+            /// optimistic write finding the row saved meanwhile.
+            async fn update_with_or(
+                query: sqlx::query::Query<'_, Db, Args>,
+                pool: &Pool,
+                fx: &Effects,
+                on_error: impl FnOnce(sqlx::Error) -> StoreError,
+                unchanged: impl FnOnce() -> StoreError,
+            ) -> Result<()> {
+                match execute_if_changed(query, pool, fx, on_error).await? {
+                    true => Ok(()),
+                    false => Err(unchanged()),
                 }
-                finish(tx, fx).await.map(drop)
+            }
+
+            /// Runs a statement with `fx` in one transaction if it changes a row, and says
+            /// whether it did; when it changes nothing, nothing is written.
+            async fn execute_if_changed(
+                query: sqlx::query::Query<'_, Db, Args>,
+                pool: &Pool,
+                fx: &Effects,
+                on_error: impl FnOnce(sqlx::Error) -> StoreError,
+            ) -> Result<bool> {
+                let mut tx = begin(pool).await?;
+                let n = query.execute(&mut *tx).await.map_err(on_error)?;
+                if n.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                finish(tx, fx).await?;
+                Ok(true)
+            }
+
+            /// Maps a statement's FOREIGN KEY violation to `Reference("{what} does not exist")`.
+            fn missing(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+                move |e| db_or(e, None, Some(format!("{what} does not exist")))
+            }
+
+            /// `Conflict`: someone saved `what` after it was read.
+            fn changed_meanwhile(what: &str) -> StoreError {
+                StoreError::Conflict(format!(
+                    "{what} was changed meanwhile; reload and try again"
+                ))
+            }
+
+            /// An aggregate's JSON, or why it cannot be written.
+            fn to_json(what: &str, encoded: serde_json::Result<String>) -> Result<String> {
+                encoded.map_err(|e| StoreError::Other(format!("cannot encode {what}: {e}")))
+            }
+
+            /// The revision an upsert expects to replace: a new row (revision 0) must not
+            /// overwrite an existing one, which no stored revision (-1) ensures.
+            fn replaceable_revision(revision: i64) -> i64 {
+                if revision == 0 { -1 } else { revision }
+            }
+
+            /// One row by a single key, as its domain type; `NotFound` when there is none.
+            async fn one_by<'q, T: codec::Stored>(
+                sql: &'static str,
+                key: impl Key<'q>,
+                pool: &Pool,
+            ) -> Result<T>
+            where
+                T::Row: RowOf<T>,
+            {
+                one(sqlx::query_as::<_, T::Row>(sql).bind(key), pool).await
+            }
+
+            /// Every row of a query without parameters, as domain types.
+            async fn all_of<'e, T: codec::Stored>(
+                sql: &'static str,
+                ex: impl sqlx::Executor<'e, Database = Db>,
+            ) -> Result<Vec<T>>
+            where
+                T::Row: RowOf<T>,
+            {
+                all(sqlx::query_as::<_, T::Row>(sql), ex).await
+            }
+
+            /// Every row for a single key, as domain types.
+            async fn all_by<'q, T: codec::Stored>(
+                sql: &'static str,
+                key: impl Key<'q>,
+                pool: &Pool,
+            ) -> Result<Vec<T>>
+            where
+                T::Row: RowOf<T>,
+            {
+                all(sqlx::query_as::<_, T::Row>(sql).bind(key), pool).await
+            }
+
+            /// The row by a single key, as its domain type, if there is one.
+            async fn optional_by<'q, T: codec::Stored>(
+                sql: &'static str,
+                key: impl Key<'q>,
+                pool: &Pool,
+            ) -> Result<Option<T>>
+            where
+                T::Row: RowOf<T>,
+            {
+                let row: Option<T::Row> = sqlx::query_as(sql)
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db)?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            /// What an optimistic save of `what` says when someone saved it after it was read.
+            fn stale(what: std::fmt::Arguments<'_>) -> String {
+                format!(
+                    "{what} was changed by someone else since it was read; reload it and try again"
+                )
             }
 
             /// Why an optimistic UPDATE of row `id` changed nothing: `NotFound` when there is
@@ -168,11 +336,14 @@ macro_rules! impl_store {
             }
 
             /// A single text column by key, `None` when there is no such row.
-            async fn text<'e>(
+            async fn text<'q, 'e>(
                 sql: &'static str,
-                key: uuid::Uuid,
+                key: impl Key<'q>,
                 ex: impl sqlx::Executor<'e, Database = Db>,
-            ) -> Result<Option<String>> {
+            ) -> Result<Option<String>>
+            where
+                'q: 'e,
+            {
                 let row: Option<(String,)> = sqlx::query_as(sql)
                     .bind(key)
                     .fetch_optional(ex)
@@ -273,19 +444,11 @@ macro_rules! impl_store {
                 }
 
                 async fn get_org(&self, id: OrgId) -> Result<Organisation> {
-                    one(
-                        sqlx::query_as::<_, codec::OrgRow>(sql::GET_ORG).bind(id.as_uuid()),
-                        self.reader(),
-                    )
-                    .await
+                    one_by(sql::GET_ORG, id.as_uuid(), self.reader()).await
                 }
 
                 async fn list_orgs(&self) -> Result<Vec<Organisation>> {
-                    all(
-                        sqlx::query_as::<_, codec::OrgRow>(sql::LIST_ORGS),
-                        self.reader(),
-                    )
-                    .await
+                    all_of(sql::LIST_ORGS, self.reader()).await
                 }
             }
 
@@ -307,25 +470,15 @@ macro_rules! impl_store {
                 }
 
                 async fn get_user(&self, id: UserId) -> Result<User> {
-                    one(
-                        sqlx::query_as::<_, codec::UserRow>(sql::GET_USER).bind(id.as_uuid()),
-                        self.reader(),
-                    )
-                    .await
+                    one_by(sql::GET_USER, id.as_uuid(), self.reader()).await
                 }
 
                 async fn credentials_by_email(&self, email: &Email) -> Result<Credentials> {
-                    let query =
-                        sqlx::query_as::<_, codec::CredentialsRow>(sql::CREDENTIALS_BY_EMAIL);
-                    one(query.bind(email.as_str()), self.reader()).await
+                    one_by(sql::CREDENTIALS_BY_EMAIL, email.as_str(), self.reader()).await
                 }
 
                 async fn list_users(&self) -> Result<Vec<User>> {
-                    all(
-                        sqlx::query_as::<_, codec::UserRow>(sql::LIST_USERS),
-                        self.reader(),
-                    )
-                    .await
+                    all_of(sql::LIST_USERS, self.reader()).await
                 }
 
                 async fn count_users(&self) -> Result<u64> {
@@ -408,8 +561,7 @@ macro_rules! impl_store {
                 }
 
                 async fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
-                    let query = sqlx::query_as::<_, codec::MembershipRow>(sql::LIST_MEMBERSHIPS);
-                    all(query.bind(user.as_uuid()), self.reader()).await
+                    all_by(sql::LIST_MEMBERSHIPS, user.as_uuid(), self.reader()).await
                 }
 
                 async fn internal_users_with_roles(&self, roles: &[Role]) -> Result<Vec<User>> {
@@ -484,28 +636,17 @@ macro_rules! impl_store {
                 /// Deleting a session that is already gone is not an error: signing out twice
                 /// (two tabs, a retried request) must succeed.
                 async fn delete_session(&self, id_hash: &str) -> Result<()> {
-                    execute(
-                        sqlx::query(sql::DELETE_SESSION).bind(id_hash),
-                        self.writer(),
-                    )
-                    .await
-                    .map(drop)
+                    execute_by(sql::DELETE_SESSION, id_hash, self.writer())
+                        .await
+                        .map(drop)
                 }
 
                 async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
-                    execute(
-                        sqlx::query(sql::DELETE_USER_SESSIONS).bind(user.as_uuid()),
-                        self.writer(),
-                    )
-                    .await
+                    execute_by(sql::DELETE_USER_SESSIONS, user.as_uuid(), self.writer()).await
                 }
 
                 async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
-                    execute(
-                        sqlx::query(sql::DELETE_EXPIRED_SESSIONS).bind(Ts::from(now)),
-                        self.writer(),
-                    )
-                    .await
+                    execute_by(sql::DELETE_EXPIRED_SESSIONS, Ts::from(now), self.writer()).await
                 }
             }
 
@@ -532,18 +673,15 @@ macro_rules! impl_store {
                 }
 
                 async fn token_by_hash(&self, secret_hash: &str) -> Result<ApiToken> {
-                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::TOKEN_BY_HASH);
-                    one(query.bind(secret_hash), self.reader()).await
+                    one_by(sql::TOKEN_BY_HASH, secret_hash, self.reader()).await
                 }
 
                 async fn list_tokens(&self, user: UserId) -> Result<Vec<ApiToken>> {
-                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::LIST_TOKENS);
-                    all(query.bind(user.as_uuid()), self.reader()).await
+                    all_by(sql::LIST_TOKENS, user.as_uuid(), self.reader()).await
                 }
 
                 async fn get_token(&self, id: TokenId) -> Result<ApiToken> {
-                    let query = sqlx::query_as::<_, codec::TokenRow>(sql::GET_TOKEN);
-                    one(query.bind(id.as_uuid()), self.reader()).await
+                    one_by(sql::GET_TOKEN, id.as_uuid(), self.reader()).await
                 }
 
                 async fn revoke_token(&self, id: TokenId, fx: &Effects) -> Result<()> {
@@ -600,16 +738,11 @@ macro_rules! impl_store {
                 }
 
                 async fn get_branch(&self, id: BranchId) -> Result<Branch> {
-                    let query = sqlx::query_as::<_, codec::BranchRow>(sql::GET_BRANCH);
-                    one(query.bind(id.as_uuid()), self.reader()).await
+                    one_by(sql::GET_BRANCH, id.as_uuid(), self.reader()).await
                 }
 
                 async fn list_branches(&self) -> Result<Vec<Branch>> {
-                    all(
-                        sqlx::query_as::<_, codec::BranchRow>(sql::LIST_BRANCHES),
-                        self.reader(),
-                    )
-                    .await
+                    all_of(sql::LIST_BRANCHES, self.reader()).await
                 }
 
                 async fn rename_branch(
@@ -688,17 +821,15 @@ macro_rules! impl_store {
                 }
 
                 async fn clear_attempts(&self, key: &str) -> Result<()> {
-                    execute(
-                        sqlx::query(sql::CLEAR_RATE_LIMIT_ATTEMPTS).bind(key),
-                        self.writer(),
-                    )
-                    .await
-                    .map(drop)
+                    execute_by(sql::CLEAR_RATE_LIMIT_ATTEMPTS, key, self.writer())
+                        .await
+                        .map(drop)
                 }
 
                 async fn prune_attempts(&self, before: Timestamp) -> Result<u64> {
-                    execute(
-                        sqlx::query(sql::PRUNE_RATE_LIMIT_ATTEMPTS).bind(Ts::from(before)),
+                    execute_by(
+                        sql::PRUNE_RATE_LIMIT_ATTEMPTS,
+                        Ts::from(before),
                         self.writer(),
                     )
                     .await

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
 
 use crate::{Backend, Store};
 
@@ -30,6 +30,12 @@ enum Inner {
         name: String,
         dropped: bool,
     },
+}
+
+/// Why running SQL outside the store failed.
+enum RawError {
+    Connect(sqlx::Error),
+    Run(sqlx::Error),
 }
 
 impl TestDatabase {
@@ -109,43 +115,26 @@ impl TestDatabase {
     /// Runs SQL statements directly, outside the store: for tests that play the part of
     /// someone editing the database behind Keikai's back (tampering with the audit log).
     pub async fn execute_raw(&self, sql: &str) {
-        let sql = AssertSqlSafe(sql.to_owned());
-        match self.backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
-                sqlx::raw_sql(sql)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("raw SQL failed: {e}"));
-            }
-            Backend::Postgres => {
-                let mut conn = PgConnection::connect(&self.url)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
-                sqlx::raw_sql(sql)
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("raw SQL failed: {e}"));
-            }
+        match self.run_raw(sql).await {
+            Ok(()) => {}
+            Err(RawError::Connect(e)) => panic!("cannot connect to the test database: {e}"),
+            Err(RawError::Run(e)) => panic!("raw SQL failed: {e}"),
         }
     }
 
     /// Like [`Self::execute_raw`], but gives the error instead of panicking.
     pub async fn try_execute_raw(&self, sql: &str) -> Result<(), String> {
-        let sql = AssertSqlSafe(sql.to_owned());
-        let r = match self.backend {
-            Backend::Sqlite => match sqlx::SqliteConnection::connect(&self.url).await {
-                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
-                Err(e) => Err(e),
-            },
-            Backend::Postgres => match PgConnection::connect(&self.url).await {
-                Ok(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
-                Err(e) => Err(e),
-            },
-        };
-        r.map_err(|e| e.to_string())
+        self.run_raw(sql).await.map_err(|e| match e {
+            RawError::Connect(e) | RawError::Run(e) => e.to_string(),
+        })
+    }
+
+    /// Connects outside the store and runs `sql`, saying which of the two failed.
+    async fn run_raw(&self, sql: &str) -> Result<(), RawError> {
+        match self.backend {
+            Backend::Sqlite => run_raw_on::<SqliteConnection>(&self.url, sql).await,
+            Backend::Postgres => run_raw_on::<PgConnection>(&self.url, sql).await,
+        }
     }
 
     /// Drops a PostgreSQL test database now (ending its connections). Dropping the struct
@@ -188,6 +177,21 @@ impl Drop for TestDatabase {
             });
         let _ = dropper.join();
     }
+}
+
+/// Connects to `url` with a connection of type `C` and runs `sql`.
+async fn run_raw_on<C>(url: &str, sql: &str) -> Result<(), RawError>
+where
+    C: Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut conn = C::connect(url).await.map_err(RawError::Connect)?;
+    let sql = AssertSqlSafe(sql.to_owned());
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .map_err(RawError::Run)?;
+    Ok(())
 }
 
 async fn drop_database(server_url: &str, name: &str) {

@@ -645,6 +645,42 @@ impl NewJob {
     }
 }
 
+/// `ALL`, `as_str`, `Display` and `FromStr` for an enum stored as text, from its variants
+/// and their texts; `what` names the enum in the error for a text that is none of them.
+macro_rules! text_enum {
+    ($t:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $t {
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = String;
+
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
+                    format!(
+                        concat!("\"{}\" is not ", $what, " ({})"),
+                        s,
+                        [$($text),+].join(", ")
+                    )
+                })
+            }
+        }
+    };
+}
+
 /// Where a job is: queued (waiting for `run_at`), running (claimed by a worker until its
 /// lease runs out), done, or dead (failed for good, or out of attempts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -655,35 +691,12 @@ pub enum JobState {
     Dead,
 }
 
-impl JobState {
-    pub const ALL: [Self; 4] = [Self::Queued, Self::Running, Self::Done, Self::Dead];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Dead => "dead",
-        }
-    }
-}
-
-impl std::fmt::Display for JobState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for JobState {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("\"{s}\" is not a job state (queued, running, done, dead)"))
-    }
-}
+text_enum!(JobState, "a job state", {
+    Queued => "queued",
+    Running => "running",
+    Done => "done",
+    Dead => "dead",
+});
 
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -856,37 +869,12 @@ pub enum DeliveryState {
     Bounced,
 }
 
-impl DeliveryState {
-    pub const ALL: [Self; 4] = [Self::Queued, Self::Sent, Self::Failed, Self::Bounced];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-            Self::Bounced => "bounced",
-        }
-    }
-}
-
-impl std::fmt::Display for DeliveryState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for DeliveryState {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                format!("\"{s}\" is not a delivery state (queued, sent, failed, bounced)")
-            })
-    }
-}
+text_enum!(DeliveryState, "a delivery state", {
+    Queued => "queued",
+    Sent => "sent",
+    Failed => "failed",
+    Bounced => "bounced",
+});
 
 /// One recipient of an event, as the fan-out plans it.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::{
     ApiToken, BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, Membership, OrgId,
-    OrgKind, OrgName, ProductTree, Role, Scope, TokenId, User, UserId,
+    OrgKind, OrgName, Organisation, ProductTree, Role, Scope, TokenId, User, UserId,
 };
 use keikai_store::testing::TestDatabase;
 use keikai_store::{
@@ -65,6 +65,22 @@ async fn add_user(store: &Arc<dyn Store>, email: &str) -> User {
         .unwrap()
 }
 
+/// A new user holding `role` in `org`.
+async fn add_member(store: &Arc<dyn Store>, email: &str, org: OrgId, role: Role) -> User {
+    let member = [Membership { org_id: org, role }];
+    store
+        .create_user(&new_user(email), &member, &fx(0))
+        .await
+        .unwrap()
+}
+
+async fn add_org(store: &Arc<dyn Store>, name: &str, kind: OrgKind) -> Organisation {
+    store
+        .create_org(&new_org(name, kind), &fx(0))
+        .await
+        .unwrap()
+}
+
 async fn setup() -> (TestDatabase, Arc<dyn Store>) {
     let db = TestDatabase::create().await;
     let store = db.store().await;
@@ -101,13 +117,8 @@ async fn organisations() {
         assert_eq!(store.get_org(org.id).await.unwrap(), org);
         made.push(org);
     }
-    let names: Vec<String> = store
-        .list_orgs()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.name.to_string())
-        .collect();
+    let orgs = store.list_orgs().await.unwrap();
+    let names: Vec<&str> = orgs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(
         names,
         ["Alpha Corp", "Beta Partner", "JPCERT/CC", "警戒株式会社"]
@@ -353,14 +364,8 @@ async fn memberships() {
             .await
             .unwrap();
     }
-    assert!(
-        !store
-            .memberships(user.id)
-            .await
-            .unwrap()
-            .iter()
-            .any(|m| m.role == Role::Admin)
-    );
+    let left = store.memberships(user.id).await.unwrap();
+    assert!(!left.iter().any(|m| m.role == Role::Admin));
     db.drop_now().await;
 }
 
@@ -417,13 +422,9 @@ async fn bootstrap_admin() {
     // Any existing user, admin or not, stops a bootstrap.
     let (db, store) = setup().await;
     add_user(&store, "someone@example.com").await;
-    assert!(
-        store
-            .bootstrap_admin(&own, &new_user("admin@example.com"), &fx(1))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let admin = new_user("admin@example.com");
+    let refused = store.bootstrap_admin(&own, &admin, &fx(1)).await;
+    assert!(refused.unwrap().is_none());
     assert!(store.list_orgs().await.unwrap().is_empty());
     db.drop_now().await;
 }
@@ -663,6 +664,10 @@ async fn branches() {
         let branch = new_branch(parent, category, name);
         async move { store.create_branch(&branch, &fx(0)).await }
     };
+    let created = |parent, category, name: &str| {
+        let attempt = create(parent, category, name);
+        async move { attempt.await.unwrap() }
+    };
     let new_vendor = new_branch(None, C::Vendor, "警戒株式会社");
     let vendor = store.create_branch(&new_vendor, &fx(0)).await.unwrap();
     assert_eq!(
@@ -674,16 +679,10 @@ async fn branches() {
         (vendor.parent_id, vendor.name.as_str()),
         (None, "警戒株式会社")
     );
-    let family = create(Some(vendor.id), C::ProductFamily, "ルーター")
-        .await
-        .unwrap();
-    let product = create(Some(family.id), C::ProductName, "ルーター X")
-        .await
-        .unwrap();
-    let v1 = create(Some(product.id), C::ProductVersion, "1.0")
-        .await
-        .unwrap();
-    let arch = create(Some(v1.id), C::Architecture, "arm64").await.unwrap();
+    let family = created(Some(vendor.id), C::ProductFamily, "ルーター").await;
+    let product = created(Some(family.id), C::ProductName, "ルーター X").await;
+    let v1 = created(Some(product.id), C::ProductVersion, "1.0").await;
+    let arch = created(Some(v1.id), C::Architecture, "arm64").await;
     assert_eq!(store.get_branch(product.id).await.unwrap(), product);
 
     // Placement rules, checked against the parent's category.
@@ -715,15 +714,9 @@ async fn branches() {
         create(None, C::Vendor, "警戒株式会社").await,
         StoreError::Conflict(_)
     );
-    let other = create(Some(family.id), C::ProductName, "ルーター Y")
-        .await
-        .unwrap();
-    let other_v1 = create(Some(other.id), C::ProductVersion, "1.0")
-        .await
-        .unwrap();
-    let v2 = create(Some(product.id), C::ProductVersion, "2.0")
-        .await
-        .unwrap();
+    let other = created(Some(family.id), C::ProductName, "ルーター Y").await;
+    let other_v1 = created(Some(other.id), C::ProductVersion, "1.0").await;
+    let v2 = created(Some(product.id), C::ProductVersion, "2.0").await;
 
     let renamed = store
         .rename_branch(v2.id, &BranchName::parse("2.0.1").unwrap(), &fx(0))
@@ -780,9 +773,7 @@ async fn branches() {
         StoreError::NotFound
     );
     // The freed name can be used again.
-    create(Some(product.id), C::ProductVersion, "1.0")
-        .await
-        .unwrap();
+    created(Some(product.id), C::ProductVersion, "1.0").await;
     db.drop_now().await;
 }
 
@@ -844,29 +835,16 @@ async fn schema_checks_and_migration() {
 const FUTURE: i64 = 99_990_101_000_000;
 
 async fn insert_future_migration(db: &TestDatabase) {
-    const SQL: &str = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                       VALUES ($1, 'from a newer Keikai', TRUE, $2, 0)";
-    let checksum = vec![0u8; 48];
-    match db.backend() {
-        Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-            sqlx::query(SQL)
-                .bind(FUTURE)
-                .bind(checksum)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-            sqlx::query(SQL)
-                .bind(FUTURE)
-                .bind(checksum)
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
+    // A checksum of 48 zero bytes, in each backend's spelling.
+    let checksum = match db.backend() {
+        Backend::Sqlite => "zeroblob(48)",
+        Backend::Postgres => "decode(repeat('00', 48), 'hex')",
+    };
+    db.execute_raw(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES ({FUTURE}, 'from a newer Keikai', TRUE, {checksum}, 0)"
+    ))
+    .await;
 }
 
 /// The migrations table as sqlx creates it, without any of our migrations applied.
@@ -1046,10 +1024,7 @@ mod cases {
     async fn lists_filter_by_scope_state_deadline_and_text() {
         let (_db, store) = setup().await;
         let reporter = add_user(&store, "r@example.com").await;
-        let team = store
-            .create_org(&new_org("Router team", OrgKind::Own), &fx(0))
-            .await
-            .unwrap();
+        let team = add_org(&store, "Router team", OrgKind::Own).await;
         let mut mine = open(&store, "認証回避の脆弱性", Some(reporter.id), 0).await;
         let other = open(&store, "Heap overflow in ＰＡＲＳＥＲ", None, 1).await;
         let change = mine.assign(&team, "look", t(2)).unwrap();
@@ -1134,14 +1109,8 @@ mod cases {
             }],
         };
         let change = Change::new("case.note", case.subject(), (), "note");
-        store
-            .add_message(
-                &note,
-                None,
-                &Effects::new(AuditActor::System, t(1)).with_audit(change.clone()),
-            )
-            .await
-            .unwrap();
+        let noted = Effects::new(AuditActor::System, t(1)).with_audit(change.clone());
+        store.add_message(&note, None, &noted).await.unwrap();
         let reply = NewMessage {
             visibility: Visibility::Reporter,
             body: "Thanks".into(),
@@ -1153,14 +1122,8 @@ mod cases {
             }],
             ..note.clone()
         };
-        store
-            .add_message(
-                &reply,
-                None,
-                &Effects::new(AuditActor::Reporter, t(2)).with_audit(change.clone()),
-            )
-            .await
-            .unwrap();
+        let replied = Effects::new(AuditActor::Reporter, t(2)).with_audit(change.clone());
+        store.add_message(&reply, None, &replied).await.unwrap();
         let side = store
             .list_messages(case.id, Some(Visibility::Reporter))
             .await
@@ -1233,20 +1196,9 @@ mod cases {
     #[tokio::test]
     async fn notifications_are_written_with_the_case() {
         let (_db, store) = setup().await;
-        let org = store
-            .create_org(&new_org("PSIRT", OrgKind::Own), &fx(0))
-            .await
-            .unwrap();
-        let analyst = add_user(&store, "a@example.com").await;
-        store
-            .add_membership(analyst.id, org.id, Role::PsirtAnalyst, &fx(0))
-            .await
-            .unwrap();
-        let engineer = add_user(&store, "e@example.com").await;
-        store
-            .add_membership(engineer.id, org.id, Role::ProductEngineer, &fx(0))
-            .await
-            .unwrap();
+        let org = add_org(&store, "PSIRT", OrgKind::Own).await;
+        let analyst = add_member(&store, "a@example.com", org.id, Role::PsirtAnalyst).await;
+        add_member(&store, "e@example.com", org.id, Role::ProductEngineer).await;
         let on_call = store
             .internal_users_with_roles(&[Role::Admin, Role::PsirtAnalyst])
             .await
@@ -1489,18 +1441,22 @@ mod advisories {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, b.id);
         // Nothing is public before publication, whatever the search.
-        let public = store
-            .list_advisories(&AdvisoryFilter {
-                public_only: true,
-                limit: 10,
-                ..AdvisoryFilter::default()
-            })
-            .await
-            .unwrap();
+        let public = publicly_listed(&store, None).await;
         assert!(public.is_empty());
         let history = store.audit_for(&a.subject()).await.unwrap();
         let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["advisory.created", "advisory.edited"]);
+    }
+
+    /// The first ten advisories public search lists for `text` (all public ones when `None`).
+    async fn publicly_listed(store: &Arc<dyn Store>, text: Option<&str>) -> Vec<Advisory> {
+        let filter = AdvisoryFilter {
+            public_only: true,
+            text: text.map(Into::into),
+            limit: 10,
+            ..AdvisoryFilter::default()
+        };
+        store.list_advisories(&filter).await.unwrap()
     }
 
     /// Prepares an approved advisory scheduled for a new release.
@@ -1522,15 +1478,20 @@ mod advisories {
         (a, r)
     }
 
-    fn publish(
+    /// Publishes `r` with `a` and its `files` at `t(at)` in one write, as a release manager
+    /// who read them both: the release marked published and the advisory published in it.
+    async fn publish(
+        store: &Arc<dyn Store>,
         a: &Advisory,
         r: &Release,
         at: i64,
-    ) -> (Advisory, Release, Vec<keikai_domain::audit::Change>) {
+        files: Vec<NewArtifact>,
+    ) -> Result<(), StoreError> {
         let (mut a, mut r) = (a.clone(), r.clone());
         let c1 = r.mark_published(t(at)).unwrap();
         let c2 = a.publish(r.id(), t(at)).unwrap();
-        (a, r, vec![c1, c2])
+        let fx = Effects::system(r.published_at().unwrap()).with_changes([c1, c2]);
+        store.publish_release(&r, &[(a, files)], &fx).await
     }
 
     fn files(tag: &str) -> Vec<NewArtifact> {
@@ -1558,25 +1519,10 @@ mod advisories {
             .await
             .unwrap();
         assert_eq!(listed.len(), 1);
-        let (pa, pr, changes) = publish(&a, &r, 100);
-        store
-            .publish_release(
-                &pr,
-                &[(pa.clone(), files("one"))],
-                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
-            )
-            .await
-            .unwrap();
+        publish(&store, &a, &r, 100, files("one")).await.unwrap();
         // A second publisher that read the same release is refused and writes nothing.
-        let (pa2, pr2, changes2) = publish(&a, &r, 101);
         assert_err!(
-            store
-                .publish_release(
-                    &pr2,
-                    &[(pa2, files("two"))],
-                    &Effects::system(pr2.published_at().unwrap()).with_changes(changes2.to_vec())
-                )
-                .await,
+            publish(&store, &a, &r, 101, files("two")).await,
             StoreError::Conflict(_)
         );
         assert!(store.due_releases(t(200)).await.unwrap().is_empty());
@@ -1585,15 +1531,7 @@ mod advisories {
         assert_eq!(meta.size, 11);
         assert_eq!(meta.sha256.len(), 64);
         assert_eq!(store.list_artifacts(None).await.unwrap().len(), 1);
-        let public = store
-            .list_advisories(&AdvisoryFilter {
-                public_only: true,
-                text: Some("overflow".into()),
-                limit: 10,
-                ..AdvisoryFilter::default()
-            })
-            .await
-            .unwrap();
+        let public = publicly_listed(&store, Some("overflow")).await;
         assert_eq!(public.len(), 1);
         assert_eq!(public[0].versions.len(), 1);
         let published = store.get_release(r.id()).await.unwrap();
@@ -1604,18 +1542,11 @@ mod advisories {
     async fn a_failed_publication_leaves_nothing_behind() {
         let (_db, store) = setup().await;
         let (a, r) = scheduled(&store).await;
-        let (pa, pr, changes) = publish(&a, &r, 100);
         // Two files of one name: the second insert fails, so the whole release rolls back.
         let mut twice = files("x");
         twice.extend(files("y"));
         assert_err!(
-            store
-                .publish_release(
-                    &pr,
-                    &[(pa, twice)],
-                    &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec())
-                )
-                .await,
+            publish(&store, &a, &r, 100, twice).await,
             StoreError::Conflict(_)
         );
         assert_eq!(store.due_releases(t(100)).await.unwrap().len(), 1);
@@ -1630,15 +1561,7 @@ mod advisories {
     async fn artifacts_are_immutable() {
         let (db, store) = setup().await;
         let (a, r) = scheduled(&store).await;
-        let (pa, pr, changes) = publish(&a, &r, 100);
-        store
-            .publish_release(
-                &pr,
-                &[(pa, files("one"))],
-                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
-            )
-            .await
-            .unwrap();
+        publish(&store, &a, &r, 100, files("one")).await.unwrap();
         assert!(
             db.try_execute_raw("UPDATE artifacts SET name = 'x'")
                 .await
@@ -1672,15 +1595,7 @@ mod advisories {
                 .await,
             StoreError::NotFound
         );
-        let (pa, pr, changes) = publish(&a, &r, 100);
-        store
-            .publish_release(
-                &pr,
-                &[(pa, files("one"))],
-                &Effects::system(pr.published_at().unwrap()).with_changes(changes.to_vec()),
-            )
-            .await
-            .unwrap();
+        publish(&store, &a, &r, 100, files("one")).await.unwrap();
         let (_, bytes) = store
             .public_artifact(&a.tracking_id, None, "doc.json")
             .await
@@ -1714,20 +1629,12 @@ mod advisories {
             .save_advisory(&b, &Effects::system(b.updated_at))
             .await
             .unwrap();
-        let (pb, pr2, changes) = publish(&b, &r2, 300);
         let amber_files = vec![NewArtifact {
             name: "amber.json".into(),
             content_type: "application/json".into(),
             bytes: b"{}".to_vec(),
         }];
-        store
-            .publish_release(
-                &pr2,
-                &[(pb, amber_files)],
-                &Effects::system(pr2.published_at().unwrap()).with_changes(changes.to_vec()),
-            )
-            .await
-            .unwrap();
+        publish(&store, &b, &r2, 300, amber_files).await.unwrap();
         assert_err!(
             store
                 .public_artifact(&b.tracking_id, None, "amber.json")
@@ -1738,14 +1645,7 @@ mod advisories {
             store.public_latest_artifact_by_name("amber.json").await,
             StoreError::NotFound
         );
-        let public = store
-            .list_advisories(&AdvisoryFilter {
-                public_only: true,
-                limit: 10,
-                ..AdvisoryFilter::default()
-            })
-            .await
-            .unwrap();
+        let public = publicly_listed(&store, None).await;
         assert_eq!(public.len(), 1, "only the TLP:CLEAR one");
     }
 }
@@ -1770,11 +1670,13 @@ mod partners {
         )
     }
 
+    /// A change by `user` at `at`.
+    fn by(user: UserId, at: Timestamp) -> Effects {
+        Effects::new(AuditActor::User(user), at).with_audit(change("x"))
+    }
+
     async fn partner(store: &Arc<dyn Store>, name: &str, tier: &str) -> Agreement {
-        let org = store
-            .create_org(&new_org(name, OrgKind::Partner), &fx(0))
-            .await
-            .unwrap();
+        let org = add_org(store, name, OrgKind::Partner).await;
         let a = Agreement::record(
             org.id,
             AgreementInput {
@@ -1871,10 +1773,7 @@ mod partners {
         )
         .unwrap();
         let saved = store
-            .save_partner_edition(
-                &edition,
-                &Effects::new(AuditActor::User(author.id), t(1)).with_audit(change("x")),
-            )
+            .save_partner_edition(&edition, &by(author.id, t(1)))
             .await
             .unwrap();
         assert_eq!(saved.revision, 1);
@@ -1884,10 +1783,7 @@ mod partners {
         );
         assert_err!(
             store
-                .save_partner_edition(
-                    &edition,
-                    &Effects::new(AuditActor::User(author.id), t(2)).with_audit(change("x"))
-                )
+                .save_partner_edition(&edition, &by(author.id, t(2)))
                 .await,
             StoreError::Conflict(_)
         );
@@ -1903,10 +1799,7 @@ mod partners {
         )
         .unwrap();
         let q = store
-            .create_question(
-                &q,
-                &Effects::new(AuditActor::User(asker.id), q.asked_at).with_audit(change("x")),
-            )
+            .create_question(&q, &by(asker.id, q.asked_at))
             .await
             .unwrap();
         let mut answered = q.clone();
@@ -1914,19 +1807,11 @@ mod partners {
             .answer(author.id, "445 only.", Audience::Everyone, t(4))
             .unwrap();
         store
-            .save_question(
-                &answered,
-                &Effects::new(AuditActor::User(author.id), t(4)).with_audit(change("x")),
-            )
+            .save_question(&answered, &by(author.id, t(4)))
             .await
             .unwrap();
         assert_err!(
-            store
-                .save_question(
-                    &answered,
-                    &Effects::new(AuditActor::User(author.id), t(4)).with_audit(change("x"))
-                )
-                .await,
+            store.save_question(&answered, &by(author.id, t(4))).await,
             StoreError::Conflict(_)
         );
         let listed = store.list_questions(Some(r.id())).await.unwrap();
@@ -1958,10 +1843,7 @@ mod partners {
         )
         .unwrap();
         let alert = store
-            .create_alert(
-                &alert,
-                &Effects::new(AuditActor::User(author.id), alert.sent_at).with_audit(change("x")),
-            )
+            .create_alert(&alert, &by(author.id, alert.sent_at))
             .await
             .unwrap();
         assert_eq!(store.get_alert(alert.id).await.unwrap(), alert);
@@ -2027,15 +1909,8 @@ mod partners {
                 .unwrap();
         }
         // Someone of ours, and a disabled contact, are no partner contacts to write to.
-        let own = store
-            .create_org(&new_org("Ourselves", OrgKind::Own), &fx(0))
-            .await
-            .unwrap();
-        let analyst = add_user(&store, "analyst@example.com").await;
-        store
-            .add_membership(analyst.id, own.id, Role::PsirtAnalyst, &fx(1))
-            .await
-            .unwrap();
+        let own = add_org(&store, "Ourselves", OrgKind::Own).await;
+        add_member(&store, "analyst@example.com", own.id, Role::PsirtAnalyst).await;
         store
             .set_disabled(gone.id, Some(t(2)), &fx(2))
             .await
@@ -2150,6 +2025,22 @@ mod jobs {
         store.get_job_by_key(key).await.unwrap()
     }
 
+    /// Inserts `jobs` as effects of their own at `t(at)`; gives how many were new.
+    async fn enqueue(store: &Arc<dyn Store>, at: i64, jobs: &[NewJob]) -> u64 {
+        store
+            .commit(&Effects::system(t(at)).with_jobs(jobs.to_vec()))
+            .await
+            .unwrap()
+    }
+
+    /// Claims up to `limit` due `mail` jobs for `worker` at `t(at)`, with a minute's lease.
+    async fn claim_mail(store: &Arc<dyn Store>, worker: &str, at: i64, limit: u32) -> Vec<Job> {
+        store
+            .claim_jobs(worker, &["mail"], t(at), MIN, limit)
+            .await
+            .unwrap()
+    }
+
     /// Finished runs of a kind go; queued and running ones, and other kinds, stay.
     #[tokio::test]
     async fn finished_jobs_of_a_kind_are_pruned() {
@@ -2160,10 +2051,7 @@ mod jobs {
             job("schedule.tick", "s3", t(0)),
             job("mail", "m1", t(0)),
         ];
-        store
-            .commit(&Effects::system(t(0)).with_jobs(jobs.to_vec()))
-            .await
-            .unwrap();
+        enqueue(&store, 0, &jobs).await;
         let kinds = ["schedule.tick", "mail"];
         let claimed = store.claim_jobs("w", &kinds, t(1), MIN, 10).await.unwrap();
         let id = |key: &str| claimed.iter().find(|j| j.key == key).unwrap().id;
@@ -2187,35 +2075,17 @@ mod jobs {
     async fn enqueueing_is_idempotent() {
         let (db, store) = setup().await;
         let first = [job("mail", "m1", t(0)), job("mail.partner", "m2", t(0))];
-        assert_eq!(
-            store
-                .commit(&Effects::system(t(0)).with_jobs(first.to_vec()))
-                .await
-                .unwrap(),
-            2
-        );
+        assert_eq!(enqueue(&store, 0, &first).await, 2);
         // The same keys again (a retried request, another instance): nothing new, and the
         // stored jobs keep their first payload and time.
         let mut again = first.to_vec();
         again[0].payload = json!({ "changed": true });
         again[0].run_at = t(99);
         again.push(job("webhook", "w1", t(5)));
-        assert_eq!(
-            store
-                .commit(&Effects::system(t(1)).with_jobs(again.to_vec()))
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(enqueue(&store, 1, &again).await, 1);
         // A key twice in one batch counts once.
         let twice = [job("mail", "m3", t(0)), job("mail", "m3", t(0))];
-        assert_eq!(
-            store
-                .commit(&Effects::system(t(1)).with_jobs(twice.to_vec()))
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(enqueue(&store, 1, &twice).await, 1);
 
         let m1 = by_key(&store, "m1").await;
         assert_eq!(m1.kind, "mail");
@@ -2315,16 +2185,10 @@ mod jobs {
             job("mail", "later", t(100)),
             job("webhook", "hook", t(0)),
         ];
-        store
-            .commit(&Effects::system(t(0)).with_jobs(jobs.to_vec()))
-            .await
-            .unwrap();
+        enqueue(&store, 0, &jobs).await;
 
         // Only the kinds asked for, only what is due.
-        let claimed = store
-            .claim_jobs("w1", &["mail"], t(10), MIN, 10)
-            .await
-            .unwrap();
+        let claimed = claim_mail(&store, "w1", 10, 10).await;
         assert_eq!(claimed.len(), 1);
         let c = &claimed[0];
         assert_eq!(c.key, "now");
@@ -2334,13 +2198,7 @@ mod jobs {
         );
         assert_eq!(by_key(&store, "now").await, *c);
         // Nothing twice, nothing without a kind.
-        assert!(
-            store
-                .claim_jobs("w1", &["mail"], t(10), MIN, 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim_mail(&store, "w1", 10, 10).await.is_empty());
         assert!(
             store
                 .claim_jobs("w1", &[], t(1000), MIN, 10)
@@ -2370,13 +2228,7 @@ mod jobs {
         );
 
         // A job due later is claimed at its time, not before.
-        assert!(
-            store
-                .claim_jobs("w1", &["mail"], t(99), MIN, 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim_mail(&store, "w1", 99, 10).await.is_empty());
         let later = store
             .claim_jobs("w1", &["mail", "webhook"], t(100), MIN, 1)
             .await
@@ -2405,17 +2257,8 @@ mod jobs {
             ),
             (JobState::Queued, t(200), 1, Some("451 try again"), None)
         );
-        assert!(
-            store
-                .claim_jobs("w2", &["mail"], t(199), MIN, 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let again = store
-            .claim_jobs("w2", &["mail"], t(200), MIN, 10)
-            .await
-            .unwrap();
+        assert!(claim_mail(&store, "w2", 199, 10).await.is_empty());
+        let again = claim_mail(&store, "w2", 200, 10).await;
         assert_eq!((again[0].key.as_str(), again[0].attempts), ("later", 2));
         // Failing for good: dead, with the reason kept.
         store
@@ -2428,11 +2271,7 @@ mod jobs {
             (JobState::Dead, Some("550 no such user"), Some(t(201)))
         );
         assert!(
-            store
-                .claim_jobs("w2", &["mail"], t(100_000), MIN, 10)
-                .await
-                .unwrap()
-                .is_empty(),
+            claim_mail(&store, "w2", 100_000, 10).await.is_empty(),
             "dead jobs are never claimed"
         );
         assert_err!(
@@ -2462,28 +2301,13 @@ mod jobs {
     #[tokio::test]
     async fn an_expired_lease_passes_the_job_to_another_worker() {
         let (db, store) = setup().await;
-        store
-            .commit(&Effects::system(t(0)).with_jobs([job("mail", "m", t(0))]))
-            .await
-            .unwrap();
-        let mine = store
-            .claim_jobs("w1", &["mail"], t(0), MIN, 10)
-            .await
-            .unwrap();
+        enqueue(&store, 0, &[job("mail", "m", t(0))]).await;
+        let mine = claim_mail(&store, "w1", 0, 10).await;
         assert_eq!(mine.len(), 1);
         // While the lease holds, no one else gets it.
-        assert!(
-            store
-                .claim_jobs("w2", &["mail"], t(59), MIN, 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claim_mail(&store, "w2", 59, 10).await.is_empty());
         // w1 stalls past its lease; w2 takes the job over.
-        let theirs = store
-            .claim_jobs("w2", &["mail"], t(60), MIN, 10)
-            .await
-            .unwrap();
+        let theirs = claim_mail(&store, "w2", 60, 10).await;
         assert_eq!(theirs.len(), 1);
         assert_eq!(theirs[0].id, mine[0].id);
         assert_eq!(
@@ -2514,18 +2338,9 @@ mod jobs {
         let batch: Vec<NewJob> = (0..5)
             .map(|i| job("mail", &format!("b-{i}"), t(0)))
             .collect();
-        store
-            .commit(&Effects::system(t(0)).with_jobs(batch.to_vec()))
-            .await
-            .unwrap();
-        let mine = store
-            .claim_jobs("w1", &["mail"], t(0), MIN, 3)
-            .await
-            .unwrap();
-        let theirs = store
-            .claim_jobs("w2", &["mail"], t(0), MIN, 10)
-            .await
-            .unwrap();
+        enqueue(&store, 0, &batch).await;
+        let mine = claim_mail(&store, "w1", 0, 3).await;
+        let theirs = claim_mail(&store, "w2", 0, 10).await;
         assert_eq!((mine.len(), theirs.len()), (3, 2));
         assert_eq!(store.complete_jobs(&[], "w1", t(1)).await.unwrap(), 0);
         // w1 names its own jobs, one of w2's and an unknown one: only its own are done.
@@ -2567,10 +2382,7 @@ mod jobs {
                 let worker = format!("w{w}");
                 let mut got = Vec::new();
                 loop {
-                    let jobs = store
-                        .claim_jobs(&worker, &["mail"], t(10), MIN, 7)
-                        .await
-                        .unwrap();
+                    let jobs = claim_mail(&store, &worker, 10, 7).await;
                     if jobs.is_empty() {
                         break;
                     }
@@ -2626,6 +2438,17 @@ mod distribution {
             serde_json::Value::Null,
             serde_json::Value::Null,
         )
+    }
+
+    /// Saves the edition "eng" read at `expected`, as a change at `t(at)`.
+    async fn save_eng(
+        store: &Arc<dyn Store>,
+        data: &serde_json::Value,
+        expected: i64,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        let fx = Effects::system(t(at)).with_audit(change());
+        store.save_edition("eng", data, expected, &fx).await
     }
 
     pub(super) fn list(name: &str, priority: u32) -> AudienceList {
@@ -2909,36 +2732,13 @@ mod distribution {
     #[tokio::test]
     async fn editions_save_optimistically_and_webhooks_are_disabled_after_failures() {
         let (_db, store) = setup().await;
-        let r1 = store
-            .save_edition(
-                "eng",
-                &json!({"a": 1}),
-                0,
-                &Effects::system(t(0)).with_audit(change()),
-            )
-            .await
-            .unwrap();
+        let r1 = save_eng(&store, &json!({"a": 1}), 0, 0).await.unwrap();
         assert_eq!(r1, 1);
         assert_err!(
-            store
-                .save_edition(
-                    "eng",
-                    &json!({"a": 2}),
-                    0,
-                    &Effects::system(t(1)).with_audit(change())
-                )
-                .await,
+            save_eng(&store, &json!({"a": 2}), 0, 1).await,
             StoreError::Conflict(_)
         );
-        store
-            .save_edition(
-                "eng",
-                &json!({"a": 3}),
-                1,
-                &Effects::system(t(2)).with_audit(change()),
-            )
-            .await
-            .unwrap();
+        save_eng(&store, &json!({"a": 3}), 1, 2).await.unwrap();
         let e = store.get_edition("eng").await.unwrap().unwrap();
         assert_eq!((e.revision, e.data), (2, json!({"a": 3})));
         assert_eq!(store.list_editions().await.unwrap().len(), 1);
@@ -3068,10 +2868,7 @@ mod atomicity {
     #[tokio::test]
     async fn a_user_and_their_memberships() {
         let (db, store, witness) = world().await;
-        let own = store
-            .create_org(&new_org("PSIRT", OrgKind::Own), &fx(0))
-            .await
-            .unwrap();
+        let own = add_org(&store, "PSIRT", OrgKind::Own).await;
         let user = new_user("gone@example.com");
         let admin = Membership {
             org_id: own.id,
@@ -3087,21 +2884,12 @@ mod atomicity {
     #[tokio::test]
     async fn a_branch() {
         let (db, store, witness) = world().await;
+        let poison = poisoned(witness);
         let vendor = new_branch(None, BranchCategory::Vendor, "Vendor");
-        refused(
-            &store,
-            witness,
-            store.create_branch(&vendor, &poisoned(witness)),
-        )
-        .await;
+        refused(&store, witness, store.create_branch(&vendor, &poison)).await;
         assert_err!(store.get_branch(vendor.id).await, StoreError::NotFound);
         let kept = store.create_branch(&vendor, &fx(0)).await.unwrap();
-        refused(
-            &store,
-            witness,
-            store.delete_branch(kept.id, &poisoned(witness)),
-        )
-        .await;
+        refused(&store, witness, store.delete_branch(kept.id, &poison)).await;
         assert_eq!(store.get_branch(kept.id).await.unwrap(), kept);
         db.drop_now().await;
     }
@@ -3109,6 +2897,7 @@ mod atomicity {
     #[tokio::test]
     async fn a_token() {
         let (db, store, witness) = world().await;
+        let poison = poisoned(witness);
         let token = NewToken {
             id: TokenId::new(),
             user_id: witness,
@@ -3117,20 +2906,10 @@ mod atomicity {
             secret_hash: "hash".into(),
             expires_at: None,
         };
-        refused(
-            &store,
-            witness,
-            store.create_token(&token, &poisoned(witness)),
-        )
-        .await;
+        refused(&store, witness, store.create_token(&token, &poison)).await;
         assert_err!(store.get_token(token.id).await, StoreError::NotFound);
         store.create_token(&token, &fx(0)).await.unwrap();
-        refused(
-            &store,
-            witness,
-            store.revoke_token(token.id, &poisoned(witness)),
-        )
-        .await;
+        refused(&store, witness, store.revoke_token(token.id, &poison)).await;
         assert_eq!(store.get_token(token.id).await.unwrap().revoked_at, None);
         db.drop_now().await;
     }
