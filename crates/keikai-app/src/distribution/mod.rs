@@ -30,7 +30,6 @@ use keikai_store::EditionRecord;
 
 pub use bounces::record_bounce;
 // The records the doors show, as the store keeps them.
-pub use keikai_store::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 pub use delivery::{
     Deliveries, queued_delivery, record_delivery, record_webhook_attempt, webhook_enabled,
 };
@@ -40,6 +39,7 @@ pub use editions::{
     editions, preview, save_edition,
 };
 pub use fan_out::fan_out;
+pub use keikai_store::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 pub use lists::{SaveList, delete_list, lists, save_list};
 pub use reports::{
     DELIVERIES_CSV_HEADER, EventReport, EventSummary, Overview, event_report, events, overview,

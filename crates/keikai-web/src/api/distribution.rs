@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use keikai_app::distribution::{
     self as app, AddSubscriber, EarlyWarning, NewWebhook, PatchSubscriber, SaveList, StoredEdition,
 };
+use keikai_app::distribution::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered};
 use keikai_domain::subscription::import::RejectedRow;
@@ -24,7 +25,6 @@ use keikai_domain::subscription::{
     Trigger, WebhookEndpoint,
 };
 use keikai_domain::{BranchId, ListId, Locale};
-use keikai_app::distribution::{DeliveryCounts, DeliveryRecord, DeliveryState, SubscriberRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

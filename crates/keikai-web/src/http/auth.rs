@@ -6,10 +6,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use keikai_app::auth::Session;
 use keikai_app::auth::{self, Authenticated};
 use keikai_app::secret::constant_time_eq;
 use keikai_domain::{Actor, ApiToken, User};
-use keikai_app::auth::Session;
 
 use crate::http::error::{AppError, AppResult, Surface};
 use crate::http::state::WebState;

@@ -11,12 +11,12 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use keikai_app::distribution::DeliveryState;
 use keikai_app::distribution::{self as app, DELIVERIES_CSV_HEADER};
 use keikai_domain::advisory::{Localized, Tlp};
 use keikai_domain::edition::{Edition, Rendered, Section, Templates};
 use keikai_domain::subscription::{Filter, Trigger, WebhookEndpoint, default_triggers};
 use keikai_domain::{Action, ListId, Locale};
-use keikai_app::distribution::DeliveryState;
 use serde::Deserialize;
 
 use crate::api::distribution::{
