@@ -134,63 +134,27 @@ impl fmt::Debug for Password {
     }
 }
 
-/// The user interface languages.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    En,
-    Ja,
+crate::names! {
+    /// The user interface languages.
+    #[derive(PartialOrd, Ord)]
+    pub enum Locale("locale", "a supported language") {
+        En = "en",
+        Ja = "ja",
+    }
 }
 
-crate::names!(Locale, "locale", "a supported language" {
-    En = "en",
-    Ja = "ja",
-});
-
-/// What a person may do, held per organisation.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Admin,
-    PsirtAnalyst,
-    ProductEngineer,
-    PartnerContact,
-    CustomerContact,
-    Reporter,
+crate::names! {
+    /// What a person may do, held per organisation.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role("role", "a role") {
+        Admin = "admin",
+        PsirtAnalyst = "psirt-analyst",
+        ProductEngineer = "product-engineer",
+        PartnerContact = "partner-contact",
+        CustomerContact = "customer-contact",
+        Reporter = "reporter",
+    }
 }
-
-crate::names!(Role, "role", "a role" {
-    Admin = "admin",
-    PsirtAnalyst = "psirt-analyst",
-    ProductEngineer = "product-engineer",
-    PartnerContact = "partner-contact",
-    CustomerContact = "customer-contact",
-    Reporter = "reporter",
-});
 
 impl Role {
     /// Internal roles belong to our own organisation, contact roles to the organisation they

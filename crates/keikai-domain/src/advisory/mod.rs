@@ -29,37 +29,15 @@ use crate::org::text_field;
 use crate::user::Locale;
 use crate::{AdvisoryId, BranchId, CaseId, DomainError, ReleaseId, UserId, VulnerabilityId};
 
-/// Where an advisory is on its way to publication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AdvisoryState {
-    /// Being written or revised.
-    Draft,
-    /// Approved and waiting for its release.
-    Scheduled,
-    /// Published; the latest version is what the public sees.
-    Published,
-}
-
-impl AdvisoryState {
-    pub const ALL: [Self; 3] = [Self::Draft, Self::Scheduled, Self::Published];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Published => "published",
-        }
-    }
-}
-
-impl std::str::FromStr for AdvisoryState {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("state", format!("\"{s}\" is not a state")))
+crate::names! {
+    /// Where an advisory is on its way to publication.
+    pub enum AdvisoryState("state", "an advisory state") {
+        /// Being written or revised.
+        Draft = "draft",
+        /// Approved and waiting for its release.
+        Scheduled = "scheduled",
+        /// Published; the latest version is what the public sees.
+        Published = "published",
     }
 }
 
@@ -76,39 +54,12 @@ pub struct Edit {
     pub content: Content,
 }
 
-/// What a reviewer said about one edit of the draft.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Comment,
-    Approve,
-    RequestChanges,
-}
-
-impl Verdict {
-    pub const ALL: [Self; 3] = [Self::Comment, Self::Approve, Self::RequestChanges];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Comment => "comment",
-            Self::Approve => "approve",
-            Self::RequestChanges => "request_changes",
-        }
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "verdict",
-                    format!("\"{s}\" is not one of comment, approve, request_changes"),
-                )
-            })
+crate::names! {
+    /// What a reviewer said about one edit of the draft.
+    pub enum Verdict("verdict", "a verdict") {
+        Comment = "comment",
+        Approve = "approve",
+        RequestChanges = "request_changes",
     }
 }
 

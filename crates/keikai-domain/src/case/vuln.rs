@@ -293,49 +293,30 @@ impl Default for SeverityScale {
     }
 }
 
-/// A product's relation to a vulnerability, as CSAF's `product_status` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatusKind {
-    FirstAffected,
-    KnownAffected,
-    LastAffected,
-    KnownNotAffected,
-    UnderInvestigation,
-    FirstFixed,
-    Fixed,
-    Recommended,
+crate::names! {
+    /// A product's relation to a vulnerability, as CSAF's `product_status` names it.
+    pub enum ProductStatusKind("status", "a CSAF product status") {
+        FirstAffected = "first_affected",
+        KnownAffected = "known_affected",
+        LastAffected = "last_affected",
+        KnownNotAffected = "known_not_affected",
+        UnderInvestigation = "under_investigation",
+        FirstFixed = "first_fixed",
+        Fixed = "fixed",
+        Recommended = "recommended",
+    }
 }
 
-crate::names!(ProductStatusKind, "status", "a CSAF product status" {
-    FirstAffected = "first_affected",
-    KnownAffected = "known_affected",
-    LastAffected = "last_affected",
-    KnownNotAffected = "known_not_affected",
-    UnderInvestigation = "under_investigation",
-    FirstFixed = "first_fixed",
-    Fixed = "fixed",
-    Recommended = "recommended",
-});
-
-/// Why a product is not affected: CSAF's flag labels (the VEX justifications).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Justification {
-    ComponentNotPresent,
-    VulnerableCodeNotPresent,
-    VulnerableCodeCannotBeControlledByAdversary,
-    VulnerableCodeNotInExecutePath,
-    InlineMitigationsAlreadyExist,
+crate::names! {
+    /// Why a product is not affected: CSAF's flag labels (the VEX justifications).
+    pub enum Justification("justification", "a CSAF justification") {
+        ComponentNotPresent = "component_not_present",
+        VulnerableCodeNotPresent = "vulnerable_code_not_present",
+        VulnerableCodeCannotBeControlledByAdversary = "vulnerable_code_cannot_be_controlled_by_adversary",
+        VulnerableCodeNotInExecutePath = "vulnerable_code_not_in_execute_path",
+        InlineMitigationsAlreadyExist = "inline_mitigations_already_exist",
+    }
 }
-
-crate::names!(Justification, "justification", "a CSAF justification" {
-    ComponentNotPresent = "component_not_present",
-    VulnerableCodeNotPresent = "vulnerable_code_not_present",
-    VulnerableCodeCannotBeControlledByAdversary = "vulnerable_code_cannot_be_controlled_by_adversary",
-    VulnerableCodeNotInExecutePath = "vulnerable_code_not_in_execute_path",
-    InlineMitigationsAlreadyExist = "inline_mitigations_already_exist",
-});
 
 /// The status of one product version for one vulnerability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -374,24 +355,16 @@ impl ProductStatus {
     }
 }
 
-/// CSAF's remediation categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RemediationCategory {
-    VendorFix,
-    Workaround,
-    Mitigation,
-    NoneAvailable,
-    NoFixPlanned,
+crate::names! {
+    /// CSAF's remediation categories.
+    pub enum RemediationCategory("category", "a CSAF remediation category") {
+        VendorFix = "vendor_fix",
+        Workaround = "workaround",
+        Mitigation = "mitigation",
+        NoneAvailable = "none_available",
+        NoFixPlanned = "no_fix_planned",
+    }
 }
-
-crate::names!(RemediationCategory, "category", "a CSAF remediation category" {
-    VendorFix = "vendor_fix",
-    Workaround = "workaround",
-    Mitigation = "mitigation",
-    NoneAvailable = "none_available",
-    NoFixPlanned = "no_fix_planned",
-});
 
 /// A draft remediation (fix, workaround or mitigation) that the advisory will reuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
