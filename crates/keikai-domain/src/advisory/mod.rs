@@ -422,6 +422,20 @@ impl Advisory {
         ))
     }
 
+    /// Records an edit that changes one vulnerability of the content.
+    fn edit_vulnerability(
+        &mut self,
+        vulnerability: VulnerabilityId,
+        editor: UserId,
+        note: &str,
+        now: Timestamp,
+        change: impl FnOnce(&mut Vulnerability) -> Result<(), DomainError>,
+    ) -> Result<Change, DomainError> {
+        let mut content = self.content.clone();
+        change(content.vulnerability_mut(vulnerability)?)?;
+        self.record(content, None, editor, note, now)
+    }
+
     /// Replaces one language's narrative and the remediation details in that language
     /// (`remediation_details[i]` for the i-th remediation across vulnerabilities, in order;
     /// fewer entries leave the rest unchanged).
@@ -502,12 +516,12 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        v.product_statuses
-            .retain(|s| s.branch_id != status.branch_id);
-        v.product_statuses.push(status);
-        self.record(content, None, editor, "product status", now)
+        self.edit_vulnerability(vulnerability, editor, "product status", now, |v| {
+            v.product_statuses
+                .retain(|s| s.branch_id != status.branch_id);
+            v.product_statuses.push(status);
+            Ok(())
+        })
     }
 
     /// Removes a product version from a vulnerability's statuses.
@@ -518,10 +532,10 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        v.product_statuses.retain(|s| s.branch_id != branch);
-        self.record(content, None, editor, "product status removed", now)
+        self.edit_vulnerability(vulnerability, editor, "product status removed", now, |v| {
+            v.product_statuses.retain(|s| s.branch_id != branch);
+            Ok(())
+        })
     }
 
     /// Adds a remediation; its details are written in `lang` and copied to the other
@@ -535,11 +549,12 @@ impl Advisory {
         now: Timestamp,
     ) -> Result<Change, DomainError> {
         let r = Remediation::from_input(input)?;
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        check_products(v, &r.branch_ids, "branch_ids")?;
-        v.remediations.push(r);
-        let change = self.record(content, None, editor, "remediation added", now)?;
+        let change =
+            self.edit_vulnerability(vulnerability, editor, "remediation added", now, |v| {
+                check_products(v, &r.branch_ids, "branch_ids")?;
+                v.remediations.push(r);
+                Ok(())
+            })?;
         let other = other(lang);
         if !self.content.text.get(other).is_empty() && !self.outdated.contains(&other) {
             self.outdated.push(other);
@@ -554,13 +569,9 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        if index >= v.remediations.len() {
-            return Err(DomainError::invalid("remediation", "no such remediation"));
-        }
-        v.remediations.remove(index);
-        self.record(content, None, editor, "remediation removed", now)
+        self.edit_vulnerability(vulnerability, editor, "remediation removed", now, |v| {
+            remove_at(&mut v.remediations, index, "remediation")
+        })
     }
 
     /// Sets a CVSS vector for some products (empty: every affected product without its
@@ -573,31 +584,31 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        check_products(v, &branch_ids, "branch_ids")?;
-        let version = vector.cvss().version();
-        let mut ids = branch_ids.clone();
-        ids.sort();
-        v.scores.retain(|s| {
-            let mut other = s.branch_ids.clone();
-            other.sort();
-            !(s.vector.cvss().version() == version && other == ids)
-        });
-        // One score per CVSS version and product (CSAF 6.1.7).
-        for b in &branch_ids {
-            if v.scores
-                .iter()
-                .any(|s| s.vector.cvss().version() == version && s.branch_ids.contains(b))
-            {
-                return Err(DomainError::invalid(
-                    "branch_ids",
-                    format!("{b} already has a score of this CVSS version"),
-                ));
+        self.edit_vulnerability(vulnerability, editor, "score", now, |v| {
+            check_products(v, &branch_ids, "branch_ids")?;
+            let version = vector.cvss().version();
+            let mut ids = branch_ids.clone();
+            ids.sort();
+            v.scores.retain(|s| {
+                let mut other = s.branch_ids.clone();
+                other.sort();
+                !(s.vector.cvss().version() == version && other == ids)
+            });
+            // One score per CVSS version and product (CSAF 6.1.7).
+            for b in &branch_ids {
+                if v.scores
+                    .iter()
+                    .any(|s| s.vector.cvss().version() == version && s.branch_ids.contains(b))
+                {
+                    return Err(DomainError::invalid(
+                        "branch_ids",
+                        format!("{b} already has a score of this CVSS version"),
+                    ));
+                }
             }
-        }
-        v.scores.push(Score { vector, branch_ids });
-        self.record(content, None, editor, "score", now)
+            v.scores.push(Score { vector, branch_ids });
+            Ok(())
+        })
     }
 
     pub fn remove_score(
@@ -607,13 +618,9 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        if index >= v.scores.len() {
-            return Err(DomainError::invalid("score", "no such score"));
-        }
-        v.scores.remove(index);
-        self.record(content, None, editor, "score removed", now)
+        self.edit_vulnerability(vulnerability, editor, "score removed", now, |v| {
+            remove_at(&mut v.scores, index, "score")
+        })
     }
 
     /// Replaces the vulnerabilities with the case's current ones (after triage changed).
@@ -867,6 +874,15 @@ impl Advisory {
         }
         crate::case::normalize_search(&s)
     }
+}
+
+/// Removes the item at `index`; an index past the end is "no such `what`".
+fn remove_at<T>(list: &mut Vec<T>, index: usize, what: &'static str) -> Result<(), DomainError> {
+    if index >= list.len() {
+        return Err(DomainError::invalid(what, format!("no such {what}")));
+    }
+    list.remove(index);
+    Ok(())
 }
 
 fn other(lang: Locale) -> Locale {
