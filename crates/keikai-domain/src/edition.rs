@@ -83,7 +83,6 @@ const MAX_SUBJECT_CHARS: usize = 500;
 
 crate::names! {
     /// A part of an advisory an audience may or may not get.
-    #[derive(PartialOrd, Ord)]
     pub enum Section("sections", "a section") {
         Summary = "summary",
         /// The vendor's severity and the highest CVSS base score.

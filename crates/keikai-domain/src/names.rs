@@ -13,11 +13,12 @@ pub fn expected(names: &[&str]) -> String {
 
 /// Declares an enum from its table: `names! { /// Docs. pub enum Kind("field", "a kind of
 /// thing") { A = "a", B = "b" } }` gives the enum (deriving `Debug`, `Clone`, `Copy`,
-/// `PartialEq`, `Eq`, `Hash`, serde and `ToSchema`, plus any attributes written before it),
-/// `Kind::ALL`, `Kind::as_str`, `Display`, and `FromStr` (surrounding white space ignored)
-/// refusing anything else with a [`DomainError`](crate::DomainError) on `field`: `"x" is not
-/// a kind of thing (expected a or b)`. Serde renames each variant to its name in the table, so
-/// the JSON, the database and the forms cannot disagree.
+/// `PartialEq`, `Eq`, `PartialOrd` and `Ord` in table order, `Hash`, serde and `ToSchema`, plus
+/// any attributes written before it), `Kind::ALL`, `Kind::as_str`, `Display`, and `FromStr`
+/// (surrounding white space ignored) refusing anything else with a
+/// [`DomainError`](crate::DomainError) on `field`: `"x" is not a kind of thing (expected a or
+/// b)`. Serde renames each variant to its name in the table, so the JSON, the database and the
+/// forms cannot disagree.
 #[macro_export]
 macro_rules! names {
     (
@@ -33,6 +34,8 @@ macro_rules! names {
             Copy,
             PartialEq,
             Eq,
+            PartialOrd,
+            Ord,
             Hash,
             ::serde::Serialize,
             ::serde::Deserialize,

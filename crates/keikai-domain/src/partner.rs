@@ -18,7 +18,6 @@ use crate::{AdvisoryId, Branch, BranchId, DomainError, OrgId, ReleaseId, UserId}
 
 crate::names! {
     /// What kind of organisation a partner is.
-    #[derive(PartialOrd, Ord)]
     pub enum PartnerType("partner_type", "a partner type") {
         SecurityVendor = "security_vendor",
         Csirt = "csirt",

@@ -119,7 +119,6 @@ impl Filter {
 
 crate::names! {
     /// What sets off a distribution; each list says which it receives.
-    #[derive(PartialOrd, Ord)]
     pub enum Trigger("triggers", "a trigger") {
         /// A new advisory is published.
         Publication = "publication",

@@ -136,7 +136,6 @@ impl fmt::Debug for Password {
 
 crate::names! {
     /// The user interface languages.
-    #[derive(PartialOrd, Ord)]
     pub enum Locale("locale", "a supported language") {
         En = "en",
         Ja = "ja",
@@ -145,7 +144,6 @@ crate::names! {
 
 crate::names! {
     /// What a person may do, held per organisation.
-    #[derive(PartialOrd, Ord)]
     pub enum Role("role", "a role") {
         Admin = "admin",
         PsirtAnalyst = "psirt-analyst",

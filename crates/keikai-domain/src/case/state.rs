@@ -3,7 +3,6 @@
 crate::names! {
     /// Where a case stands. The happy path runs from `New` to `Closed`; `Rejected`, `Duplicate`
     /// and `OnHold` leave it.
-    #[derive(PartialOrd, Ord)]
     pub enum CaseState("state", "a case state") {
         New = "new",
         Triage = "triage",
