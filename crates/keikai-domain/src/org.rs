@@ -1,7 +1,5 @@
 //! Organisations: our own PSIRT, partners under agreement, customers and coordinators.
 
-use std::fmt;
-
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -26,19 +24,11 @@ crate::names! {
 #[serde(transparent)]
 pub struct OrgName(String);
 
+crate::text::checked_text!(OrgName);
+
 impl OrgName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrgName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -2,7 +2,6 @@
 //! product → version) whose leaves are the products an advisory can name.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -81,19 +80,11 @@ impl BranchCategory {
 #[serde(transparent)]
 pub struct BranchName(String);
 
+crate::text::checked_text!(BranchName);
+
 impl BranchName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BranchName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

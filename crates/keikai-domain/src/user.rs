@@ -16,19 +16,7 @@ use crate::{DomainError, OrgId, OrgKind, UserId};
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
-impl TryFrom<String> for Email {
-    type Error = DomainError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> Self {
-        e.0
-    }
-}
+crate::text::checked_text!(Email, parse);
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
@@ -63,16 +51,6 @@ impl Email {
         }
         Ok(Self(t))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// How a person is shown to others.
@@ -80,19 +58,11 @@ impl fmt::Display for Email {
 #[serde(transparent)]
 pub struct DisplayName(String);
 
+crate::text::checked_text!(DisplayName);
+
 impl DisplayName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("display_name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DisplayName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

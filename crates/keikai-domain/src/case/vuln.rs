@@ -1,8 +1,6 @@
 //! A vulnerability as triage records it: identifiers, scores, severity, exploitation and the
 //! status of each product version, in CSAF's vocabulary so that the advisory can reuse it.
 
-use std::fmt;
-
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +11,8 @@ use crate::{BranchId, DomainError, VulnerabilityId};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct CveId(String);
+
+crate::text::checked_text!(CveId, parse);
 
 impl CveId {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
@@ -34,29 +34,6 @@ impl CveId {
                 format!("\"{}\" is not a CVE id such as CVE-2024-3094", s.trim()),
             ))
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for CveId {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<CveId> for String {
-    fn from(c: CveId) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Display for CveId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -97,6 +74,8 @@ impl Cwe {
 #[serde(try_from = "String", into = "String")]
 pub struct CvssVector(String);
 
+crate::text::checked_text!(CvssVector);
+
 impl CvssVector {
     /// Parses a vector of one of `versions`; `field` names the input in errors.
     pub fn parse(
@@ -124,10 +103,6 @@ impl CvssVector {
     pub fn cvss(&self) -> keikai_cvss::Cvss {
         // Constructed only from a vector that parsed, and the canonical form re-parses.
         keikai_cvss::parse(&self.0).unwrap_or_else(|_| unreachable!("validated CVSS vector"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The most specific score the vector gives: environmental, then temporal, then base
