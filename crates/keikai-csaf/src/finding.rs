@@ -25,17 +25,26 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(
+    fn new(
         test_id: &'static str,
+        severity: Severity,
         path: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Self {
             test_id,
-            severity: Severity::Error,
+            severity,
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    pub fn error(
+        test_id: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(test_id, Severity::Error, path, message)
     }
 
     pub fn warning(
@@ -43,12 +52,7 @@ impl Finding {
         path: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            test_id,
-            severity: Severity::Warning,
-            path: path.into(),
-            message: message.into(),
-        }
+        Self::new(test_id, Severity::Warning, path, message)
     }
 
     pub fn info(
@@ -56,12 +60,7 @@ impl Finding {
         path: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            test_id,
-            severity: Severity::Info,
-            path: path.into(),
-            message: message.into(),
-        }
+        Self::new(test_id, Severity::Info, path, message)
     }
 }
 

@@ -10,7 +10,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{csaf_corpus, json_files, read_json, testcases};
+use common::{assert_empty, csaf_corpus, json_files, read_json, testcases};
 use keikai_csaf::{Preset, Severity, ValidationOptions, run_test, validate};
 
 /// Tests that need the network (6.3.6, 6.3.7) or a spell checker (6.3.8): the crate runs them
@@ -120,12 +120,7 @@ fn oasis_per_test() {
         scored - mismatches.len(),
         scored - failures
     );
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 #[test]
@@ -181,12 +176,7 @@ fn oasis_verdicts() {
         cases.len() - mismatches.len(),
         cases.len()
     );
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 /// The 19 CSAF documents among the OASIS examples are valid (the BSI library agrees; PyPI
@@ -215,10 +205,5 @@ fn oasis_examples_are_valid() {
         }
     }
     assert_eq!(files.len(), 19, "examples changed");
-    assert!(
-        mismatches.is_empty(),
-        "{} invalid examples:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "invalid examples");
 }

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Instant;
 
-use common::{cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases};
+use common::{
+    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases,
+};
 use keikai_csaf::CsafDocument;
 use serde::Deserialize;
 use serde_json::Value;
@@ -82,12 +84,7 @@ fn oasis_examples_round_trip() {
                 .map(|why| format!("{}: {why}", path.display()))
         })
         .collect();
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 /// Every test document round-trips, except the three 6.1.8 files: they lack properties the CVSS
@@ -119,12 +116,7 @@ fn oasis_validator_test_files_round_trip() {
             (Err(why), true) => mismatches.push(format!("{name}: {why}")),
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 #[test]
@@ -169,12 +161,7 @@ fn cisa_documents_round_trip() {
          deserialize from &Value alone {deserialize:?}; to_value alone {serialize:?}",
         docs.len()
     );
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 #[test]

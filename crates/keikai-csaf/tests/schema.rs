@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Instant;
 
-use common::{cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases};
+use common::{
+    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases,
+};
 use keikai_csaf::{Finding, Severity, schema_validator, strict_schema_findings};
 use serde_json::{Value, json};
 
@@ -52,12 +54,7 @@ fn oasis_test_files_pass_the_schema_except_6_1_8() {
         started.elapsed()
     );
     assert_eq!(names.iter().filter(|n| n.contains("-6-1-08-0")).count(), 3);
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 /// The 6.1.8 files lack required CVSS properties; the findings must say which, per version.
@@ -118,12 +115,7 @@ fn oasis_test_files_pass_the_strict_schema_except_6_2_20_01() {
             mismatches.push(format!("{name}: {}", summary(&findings)));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 #[test]
@@ -140,12 +132,7 @@ fn oasis_examples_pass_the_schema() {
             (!findings.is_empty()).then(|| format!("{}: {}", path.display(), summary(&findings)))
         })
         .collect();
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 #[test]
@@ -174,12 +161,7 @@ fn cisa_documents_pass_the_schema() {
         started.elapsed()
     );
     assert_eq!(valid, docs.len(), "is_valid disagrees with validate");
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }
 
 fn minimal() -> Value {

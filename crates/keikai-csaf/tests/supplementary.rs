@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{csaf_corpus, read_json, testcases};
+use common::{assert_empty, csaf_corpus, read_json, testcases};
 use keikai_csaf::{ValidationOptions, run_test, test_ids};
 
 /// Files where we deliberately disagree with csaf-rs, with the reason from the CSAF 2.0 text.
@@ -71,10 +71,5 @@ fn csaf_rs_supplementary_per_test() {
         "csaf-rs supplementary per test: {}/{scored} agree, {disagreed} deliberate disagreements",
         scored - mismatches.len()
     );
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_empty(&mismatches, "mismatches");
 }

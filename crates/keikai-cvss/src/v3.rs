@@ -142,22 +142,17 @@ impl Vector {
         } else {
             6.42 * iss
         };
-        let pr = if changed {
-            &PR_CHANGED_W
-        } else {
-            &PR_UNCHANGED_W
-        };
-        let exploitability = 8.22
-            * w(&AV_W, self.code(AV))
-            * w(&AC_W, self.code(AC))
-            * w(pr, self.code(PR))
-            * w(&UI_W, self.code(UI));
+        let exploitability = exploitability(
+            changed,
+            self.code(AV),
+            self.code(AC),
+            self.code(PR),
+            self.code(UI),
+        );
         if impact <= 0.0 {
             0.0
-        } else if changed {
-            roundup(f64::min(1.08 * (impact + exploitability), 10.0))
         } else {
-            roundup(f64::min(impact + exploitability, 10.0))
+            roundup(capped(impact, exploitability, changed))
         }
     }
 
@@ -184,24 +179,17 @@ impl Vector {
         } else {
             7.52 * (miss - 0.029) - 3.25 * (miss * 0.9731 - 0.02).powi(13)
         };
-        let pr = if changed {
-            &PR_CHANGED_W
-        } else {
-            &PR_UNCHANGED_W
-        };
-        let exploitability = 8.22
-            * w(&AV_W, self.modified(MAV, AV))
-            * w(&AC_W, self.modified(MAC, AC))
-            * w(pr, self.modified(MPR, PR))
-            * w(&UI_W, self.modified(MUI, UI));
+        let exploitability = exploitability(
+            changed,
+            self.modified(MAV, AV),
+            self.modified(MAC, AC),
+            self.modified(MPR, PR),
+            self.modified(MUI, UI),
+        );
         if impact <= 0.0 {
             0.0
-        } else if changed {
-            roundup(
-                roundup(f64::min(1.08 * (impact + exploitability), 10.0)) * self.temporal_factor(),
-            )
         } else {
-            roundup(roundup(f64::min(impact + exploitability, 10.0)) * self.temporal_factor())
+            roundup(roundup(capped(impact, exploitability, changed)) * self.temporal_factor())
         }
     }
 
@@ -218,6 +206,23 @@ impl Vector {
             environmental_severity: Some(severity_v3(environmental)),
         }
     }
+}
+
+/// The exploitability sub-score; privileges weigh more when the scope changes.
+fn exploitability(scope_changed: bool, av: u8, ac: u8, pr: u8, ui: u8) -> f64 {
+    let pr_weights = if scope_changed {
+        &PR_CHANGED_W
+    } else {
+        &PR_UNCHANGED_W
+    };
+    8.22 * w(&AV_W, av) * w(&AC_W, ac) * w(pr_weights, pr) * w(&UI_W, ui)
+}
+
+/// Impact plus exploitability (times 1.08 when the scope changes), at most 10, not yet
+/// rounded.
+fn capped(impact: f64, exploitability: f64, scope_changed: bool) -> f64 {
+    let sum = impact + exploitability;
+    f64::min(if scope_changed { 1.08 * sum } else { sum }, 10.0)
 }
 
 fn w(weights: &[f64], code: u8) -> f64 {

@@ -203,6 +203,8 @@ pub const fn served_as(t: &SniffedType) -> ServeAs {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AttachmentName(String);
 
+crate::text::checked_text!(AttachmentName);
+
 impl AttachmentName {
     pub const MAX_CHARS: usize = 200;
     /// The name given when nothing usable is left.
@@ -226,10 +228,6 @@ impl AttachmentName {
     /// Never fails: a name with nothing usable becomes [`AttachmentName::FALLBACK`].
     pub fn sanitise(raw: &str) -> Self {
         Self::parse(raw).unwrap_or_else(|_| Self(Self::FALLBACK.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// A `Content-Disposition` value (RFC 6266): `filename` holds an ASCII stand-in for old
@@ -262,12 +260,6 @@ impl AttachmentName {
         } else {
             format!("{}{ext}", Self::FALLBACK)
         }
-    }
-}
-
-impl fmt::Display for AttachmentName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -52,7 +52,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -82,85 +81,21 @@ const FUEL: u64 = 500_000;
 /// The longest subject, in characters.
 const MAX_SUBJECT_CHARS: usize = 500;
 
-/// A part of an advisory an audience may or may not get.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Section {
-    Summary,
-    /// The vendor's severity and the highest CVSS base score.
-    Severity,
-    AffectedProducts,
-    /// Vendor fixes, and the statements that none is available or planned.
-    Remediations,
-    /// Workarounds and mitigations.
-    Workarounds,
-    Faq,
-    Acknowledgments,
-    RevisionHistory,
-    References,
-}
-
-impl Section {
-    pub const ALL: [Self; 9] = [
-        Self::Summary,
-        Self::Severity,
-        Self::AffectedProducts,
-        Self::Remediations,
-        Self::Workarounds,
-        Self::Faq,
-        Self::Acknowledgments,
-        Self::RevisionHistory,
-        Self::References,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Summary => "summary",
-            Self::Severity => "severity",
-            Self::AffectedProducts => "affected_products",
-            Self::Remediations => "remediations",
-            Self::Workarounds => "workarounds",
-            Self::Faq => "faq",
-            Self::Acknowledgments => "acknowledgments",
-            Self::RevisionHistory => "revision_history",
-            Self::References => "references",
-        }
-    }
-}
-
-impl fmt::Display for Section {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Section {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == t)
-            .ok_or_else(|| {
-                let all: Vec<&str> = Self::ALL.iter().map(|x| x.as_str()).collect();
-                DomainError::invalid(
-                    "sections",
-                    format!("\"{t}\" is not a section (one of {})", all.join(", ")),
-                )
-            })
+crate::names! {
+    /// A part of an advisory an audience may or may not get.
+    pub enum Section("sections", "a section") {
+        Summary = "summary",
+        /// The vendor's severity and the highest CVSS base score.
+        Severity = "severity",
+        AffectedProducts = "affected_products",
+        /// Vendor fixes, and the statements that none is available or planned.
+        Remediations = "remediations",
+        /// Workarounds and mitigations.
+        Workarounds = "workarounds",
+        Faq = "faq",
+        Acknowledgments = "acknowledgments",
+        RevisionHistory = "revision_history",
+        References = "references",
     }
 }
 
@@ -296,63 +231,27 @@ pub struct RecipientView {
     pub preferences_url: Option<String>,
 }
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// The first version of an advisory.
-    Publication,
-    /// A later version of an advisory.
-    Revision,
-    /// The advisories of a release, together.
-    ReleaseSummary,
-    /// The PSIRT's own warning ahead of an advisory (e.g. exploitation in the wild).
-    EarlyWarning,
-    /// The advisories of a day or a week.
-    Digest,
-}
-
-impl EventKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Publication => "publication",
-            Self::Revision => "revision",
-            Self::ReleaseSummary => "release_summary",
-            Self::EarlyWarning => "early_warning",
-            Self::Digest => "digest",
-        }
+crate::names! {
+    /// What happened.
+    pub enum EventKind("kind", "an event kind") {
+        /// The first version of an advisory.
+        Publication = "publication",
+        /// A later version of an advisory.
+        Revision = "revision",
+        /// The advisories of a release, together.
+        ReleaseSummary = "release_summary",
+        /// The PSIRT's own warning ahead of an advisory (e.g. exploitation in the wild).
+        EarlyWarning = "early_warning",
+        /// The advisories of a day or a week.
+        Digest = "digest",
     }
 }
 
-/// How often a digest goes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DigestPeriod {
-    Daily,
-    Weekly,
-}
-
-impl DigestPeriod {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Daily => "daily",
-            Self::Weekly => "weekly",
-        }
-    }
-}
-
-impl FromStr for DigestPeriod {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "daily" => Ok(Self::Daily),
-            "weekly" => Ok(Self::Weekly),
-            other => Err(DomainError::invalid(
-                "period",
-                format!("\"{other}\" is not a digest period (daily or weekly)"),
-            )),
-        }
+crate::names! {
+    /// How often a digest goes out.
+    pub enum DigestPeriod("period", "a digest period") {
+        Daily = "daily",
+        Weekly = "weekly",
     }
 }
 

@@ -18,6 +18,7 @@ pub mod product;
 pub mod release;
 pub mod security_txt;
 pub mod subscription;
+mod text;
 pub mod token;
 pub mod user;
 

@@ -11,13 +11,44 @@ pub fn expected(names: &[&str]) -> String {
     }
 }
 
-/// For an enum written out beside it: `names!(Kind, "field", "a kind of thing" { A = "a", B =
-/// "b" })` gives `Kind::ALL`, `Kind::as_str`, `Display`, and `FromStr` (surrounding white
-/// space ignored) refusing anything else with a [`DomainError`](crate::DomainError) on
-/// `field`: `"x" is not a kind of thing (expected a or b)`.
+/// Declares an enum from its table: `names! { /// Docs. pub enum Kind("field", "a kind of
+/// thing") { A = "a", B = "b" } }` gives the enum (deriving `Debug`, `Clone`, `Copy`,
+/// `PartialEq`, `Eq`, `PartialOrd` and `Ord` in table order, `Hash`, serde and `ToSchema`, plus
+/// any attributes written before it), `Kind::ALL`, `Kind::as_str`, `Display`, and `FromStr`
+/// (surrounding white space ignored) refusing anything else with a
+/// [`DomainError`](crate::DomainError) on `field`: `"x" is not a kind of thing (expected a or
+/// b)`. Serde renames each variant to its name in the table, so the JSON, the database and the
+/// forms cannot disagree.
 #[macro_export]
 macro_rules! names {
-    ($name:ident, $field:literal, $what:literal { $( $variant:ident = $text:literal ),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident($field:literal, $what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:tt ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::utoipa::ToSchema,
+        )]
+        $vis enum $name {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $text)]
+                $variant,
+            )+
+        }
+
         impl $name {
             /// Every value, in the order of the table.
             pub const ALL: [Self; [$( $text ),+].len()] = [$( Self::$variant ),+];
@@ -60,14 +91,13 @@ macro_rules! names {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    enum Pet {
-        Cat,
-        Dog,
-        Hamster,
+    names! {
+        enum Pet("pet", "a pet") {
+            Cat = "cat",
+            Dog = "dog",
+            Hamster = "hamster",
+        }
     }
-
-    names!(Pet, "pet", "a pet" { Cat = "cat", Dog = "dog", Hamster = "hamster" });
 
     #[test]
     fn names_round_trip_and_refusals_say_what_is_expected() {
@@ -80,6 +110,10 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "pet: \"fish\" is not a pet (expected cat, dog or hamster)"
+        );
+        assert_eq!(
+            serde_json::to_value(Pet::Hamster).ok(),
+            Some(serde_json::Value::from("hamster"))
         );
         assert_eq!(expected(&["a", "b"]), "a or b");
     }

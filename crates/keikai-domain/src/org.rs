@@ -1,51 +1,34 @@
 //! Organisations: our own PSIRT, partners under agreement, customers and coordinators.
 
-use std::fmt;
-
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::{DomainError, OrgId};
 
-/// What an organisation is to us. It bounds which roles its members may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgKind {
-    /// The organisation that runs this Keikai (its PSIRT and product teams).
-    Own,
-    /// Receives advance information under an agreement.
-    Partner,
-    /// Runs our products and tracks patches.
-    Customer,
-    /// A CERT or CSIRT that coordinates disclosure (e.g. JPCERT/CC).
-    Coordinator,
+crate::names! {
+    /// What an organisation is to us. It bounds which roles its members may hold.
+    pub enum OrgKind("kind", "an organisation kind") {
+        /// The organisation that runs this Keikai (its PSIRT and product teams).
+        Own = "own",
+        /// Receives advance information under an agreement.
+        Partner = "partner",
+        /// Runs our products and tracks patches.
+        Customer = "customer",
+        /// A CERT or CSIRT that coordinates disclosure (e.g. JPCERT/CC).
+        Coordinator = "coordinator",
+    }
 }
-
-crate::names!(OrgKind, "kind", "an organisation kind" {
-    Own = "own",
-    Partner = "partner",
-    Customer = "customer",
-    Coordinator = "coordinator",
-});
 
 /// An organisation's name: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct OrgName(String);
 
+crate::text::checked_text!(OrgName);
+
 impl OrgName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrgName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -16,34 +16,15 @@ use crate::org::text_field;
 use crate::release::{Release, ReleaseState};
 use crate::{AdvisoryId, Branch, BranchId, DomainError, OrgId, ReleaseId, UserId};
 
-/// What kind of organisation a partner is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerType {
-    SecurityVendor,
-    Csirt,
-    Government,
-    Other,
+crate::names! {
+    /// What kind of organisation a partner is.
+    pub enum PartnerType("partner_type", "a partner type") {
+        SecurityVendor = "security_vendor",
+        Csirt = "csirt",
+        Government = "government",
+        Other = "other",
+    }
 }
-
-crate::names!(PartnerType, "partner_type", "a partner type" {
-    SecurityVendor = "security_vendor",
-    Csirt = "csirt",
-    Government = "government",
-    Other = "other",
-});
 
 /// A tier of the programme: how long before a release its partners receive the package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -323,21 +304,11 @@ pub fn delivery_at(release: &Release, tier: &Tier) -> Option<Timestamp> {
     release.scheduled_at().checked_sub(tier.lead).ok()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AgreementStatus {
-    Valid,
-    Expired,
-    Revoked,
-}
-
-impl AgreementStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Valid => "valid",
-            Self::Expired => "expired",
-            Self::Revoked => "revoked",
-        }
+crate::names! {
+    pub enum AgreementStatus("status", "an agreement status") {
+        Valid = "valid",
+        Expired = "expired",
+        Revoked = "revoked",
     }
 }
 
@@ -657,24 +628,16 @@ impl Alert {
     }
 }
 
-/// What a partner did with advance information; the access trail records each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessKind {
-    ViewPackage,
-    ViewAdvisory,
-    Download,
-    ViewAlert,
-    AcknowledgeAlert,
+crate::names! {
+    /// What a partner did with advance information; the access trail records each.
+    pub enum AccessKind("kind", "an access kind") {
+        ViewPackage = "view_package",
+        ViewAdvisory = "view_advisory",
+        Download = "download",
+        ViewAlert = "view_alert",
+        AcknowledgeAlert = "acknowledge_alert",
+    }
 }
-
-crate::names!(AccessKind, "kind", "an access kind" {
-    ViewPackage = "view_package",
-    ViewAdvisory = "view_advisory",
-    Download = "download",
-    ViewAlert = "view_alert",
-    AcknowledgeAlert = "acknowledge_alert",
-});
 
 /// A file name that carries the receiving organisation, e.g.
 /// `keikai-2026-0001.partner.example-cert.json`: the name's letters and digits (any script),

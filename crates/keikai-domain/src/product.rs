@@ -2,46 +2,30 @@
 //! product → version) whose leaves are the products an advisory can name.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::org::text_field;
 use crate::{BranchId, DomainError};
 
-/// CSAF 2.0 branch categories (`/$defs/branches_t/items/properties/category`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BranchCategory {
-    Architecture,
-    HostName,
-    Language,
-    Legacy,
-    PatchLevel,
-    ProductFamily,
-    ProductName,
-    ProductVersion,
-    ProductVersionRange,
-    ServicePack,
-    Specification,
-    Vendor,
+crate::names! {
+    /// CSAF 2.0 branch categories (`/$defs/branches_t/items/properties/category`).
+    pub enum BranchCategory("category", "a branch category") {
+        Architecture = "architecture",
+        HostName = "host_name",
+        Language = "language",
+        Legacy = "legacy",
+        PatchLevel = "patch_level",
+        ProductFamily = "product_family",
+        ProductName = "product_name",
+        ProductVersion = "product_version",
+        ProductVersionRange = "product_version_range",
+        ServicePack = "service_pack",
+        Specification = "specification",
+        Vendor = "vendor",
+    }
 }
-
-crate::names!(BranchCategory, "category", "a branch category" {
-    Architecture = "architecture",
-    HostName = "host_name",
-    Language = "language",
-    Legacy = "legacy",
-    PatchLevel = "patch_level",
-    ProductFamily = "product_family",
-    ProductName = "product_name",
-    ProductVersion = "product_version",
-    ProductVersionRange = "product_version_range",
-    ServicePack = "service_pack",
-    Specification = "specification",
-    Vendor = "vendor",
-});
 
 impl BranchCategory {
     /// Where a branch of this category may sit. CSAF itself allows any nesting; a catalogue
@@ -96,19 +80,11 @@ impl BranchCategory {
 #[serde(transparent)]
 pub struct BranchName(String);
 
+crate::text::checked_text!(BranchName);
+
 impl BranchName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BranchName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

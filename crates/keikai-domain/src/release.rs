@@ -204,20 +204,11 @@ pub enum ReleaseKind {
     OutOfBand,
 }
 
-/// Whether a release has gone out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReleaseState {
-    Planned,
-    Published,
-}
-
-impl ReleaseState {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Planned => "planned",
-            Self::Published => "published",
-        }
+crate::names! {
+    /// Whether a release has gone out.
+    pub enum ReleaseState("state", "a release state") {
+        Planned = "planned",
+        Published = "published",
     }
 }
 

@@ -11,8 +11,6 @@
 //! - no value holds a line break, control character or space, so no value can inject a
 //!   field of its own.
 
-use std::fmt;
-
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -63,6 +61,8 @@ impl UriField {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct SecurityUri(String);
+
+crate::text::checked_text!(SecurityUri);
 
 impl SecurityUri {
     /// Checks a URI for a field. `plain_http` admits `http://` where `https://` is expected;
@@ -136,10 +136,6 @@ impl SecurityUri {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     fn is_plain_http(&self) -> bool {
         self.0
             .get(..5)
@@ -147,16 +143,12 @@ impl SecurityUri {
     }
 }
 
-impl fmt::Display for SecurityUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A BCP 47 language tag such as `en`, `ja` or `pt-BR` (checked for shape, not looked up).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct LanguageTag(String);
+
+crate::text::checked_text!(LanguageTag);
 
 impl LanguageTag {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
@@ -181,16 +173,6 @@ impl LanguageTag {
             return Err(bad());
         }
         Ok(Self(v.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for LanguageTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

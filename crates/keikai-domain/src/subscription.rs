@@ -8,8 +8,6 @@
 //! edition. A subscriber on no matching list receives nothing.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -21,32 +19,21 @@ use crate::{BranchId, DomainError, Email, ListId, Locale, SubscriberId};
 
 pub mod import;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriberKind {
-    /// Someone of our own organisation (e.g. an engineer who needs the internal supplement).
-    Internal,
-    External,
+crate::names! {
+    pub enum SubscriberKind("kind", "a subscriber kind") {
+        /// Someone of our own organisation (e.g. an engineer who needs the internal supplement).
+        Internal = "internal",
+        External = "external",
+    }
 }
 
-/// Where a subscription stands: double opt-in makes it active; unsubscribing ends it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubscriptionState {
-    /// Waiting for the address to confirm (double opt-in).
-    Pending,
-    Active,
-    Unsubscribed,
-}
-
-impl SubscriptionState {
-    /// The name used in the database, the API and the UI's labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Unsubscribed => "unsubscribed",
-        }
+crate::names! {
+    /// Where a subscription stands: double opt-in makes it active; unsubscribing ends it.
+    pub enum SubscriptionState("state", "a subscription state") {
+        /// Waiting for the address to confirm (double opt-in).
+        Pending = "pending",
+        Active = "active",
+        Unsubscribed = "unsubscribed",
     }
 }
 
@@ -130,78 +117,19 @@ impl Filter {
     }
 }
 
-/// What sets off a distribution; each list says which it receives.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// A new advisory is published.
-    Publication,
-    /// A published advisory gets a new version.
-    Revision,
-    /// A release (e.g. the monthly train) went out: one summary of all its advisories.
-    ReleaseSummary,
-    /// An early warning written by the PSIRT (e.g. an exploited bug before its fix).
-    EarlyWarning,
-    DailyDigest,
-    WeeklyDigest,
-}
-
-impl Trigger {
-    pub const ALL: [Self; 6] = [
-        Self::Publication,
-        Self::Revision,
-        Self::ReleaseSummary,
-        Self::EarlyWarning,
-        Self::DailyDigest,
-        Self::WeeklyDigest,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Publication => "publication",
-            Self::Revision => "revision",
-            Self::ReleaseSummary => "release_summary",
-            Self::EarlyWarning => "early_warning",
-            Self::DailyDigest => "daily_digest",
-            Self::WeeklyDigest => "weekly_digest",
-        }
-    }
-}
-
-impl fmt::Display for Trigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Trigger {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s.trim())
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "triggers",
-                    format!(
-                        "\"{s}\" is not a trigger (publication, revision, release_summary, \
-                         early_warning, daily_digest, weekly_digest)"
-                    ),
-                )
-            })
+crate::names! {
+    /// What sets off a distribution; each list says which it receives.
+    pub enum Trigger("triggers", "a trigger") {
+        /// A new advisory is published.
+        Publication = "publication",
+        /// A published advisory gets a new version.
+        Revision = "revision",
+        /// A release (e.g. the monthly train) went out: one summary of all its advisories.
+        ReleaseSummary = "release_summary",
+        /// An early warning written by the PSIRT (e.g. an exploited bug before its fix).
+        EarlyWarning = "early_warning",
+        DailyDigest = "daily_digest",
+        WeeklyDigest = "weekly_digest",
     }
 }
 
@@ -448,30 +376,6 @@ pub fn plan(
         .collect();
     out.sort_by_key(|d| d.subscriber);
     out
-}
-
-impl fmt::Display for SubscriberKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Internal => "internal",
-            Self::External => "external",
-        })
-    }
-}
-
-impl FromStr for SubscriberKind {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "internal" => Ok(Self::Internal),
-            "external" => Ok(Self::External),
-            other => Err(DomainError::invalid(
-                "kind",
-                format!("\"{other}\" is not a subscriber kind (internal or external)"),
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

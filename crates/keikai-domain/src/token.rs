@@ -4,25 +4,20 @@
 use std::fmt;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::org::text_field;
 use crate::{DomainError, TokenId, UserId};
 
-/// What a token may be used for. A token never grants more than its owner's roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Read what the owner may read.
-    Read,
-    /// Also change what the owner may change.
-    Write,
+crate::names! {
+    /// What a token may be used for. A token never grants more than its owner's roles.
+    pub enum Scope("scopes", "a scope") {
+        /// Read what the owner may read.
+        Read = "read",
+        /// Also change what the owner may change.
+        Write = "write",
+    }
 }
-
-crate::names!(Scope, "scopes", "a scope" {
-    Read = "read",
-    Write = "write",
-});
 
 /// The secret part of a token as presented by a client: `kk_` followed by 43 base64url
 /// characters (32 random bytes). The prefix lets secret scanners recognise leaked tokens.

@@ -16,19 +16,7 @@ use crate::{DomainError, OrgId, OrgKind, UserId};
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
-impl TryFrom<String> for Email {
-    type Error = DomainError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> Self {
-        e.0
-    }
-}
+crate::text::checked_text!(Email, parse);
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
@@ -63,16 +51,6 @@ impl Email {
         }
         Ok(Self(t))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// How a person is shown to others.
@@ -80,19 +58,11 @@ impl fmt::Display for Email {
 #[serde(transparent)]
 pub struct DisplayName(String);
 
+crate::text::checked_text!(DisplayName);
+
 impl DisplayName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         text_field("display_name", s, 200).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DisplayName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -134,63 +104,25 @@ impl fmt::Debug for Password {
     }
 }
 
-/// The user interface languages.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    En,
-    Ja,
+crate::names! {
+    /// The user interface languages.
+    pub enum Locale("locale", "a supported language") {
+        En = "en",
+        Ja = "ja",
+    }
 }
 
-crate::names!(Locale, "locale", "a supported language" {
-    En = "en",
-    Ja = "ja",
-});
-
-/// What a person may do, held per organisation.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Admin,
-    PsirtAnalyst,
-    ProductEngineer,
-    PartnerContact,
-    CustomerContact,
-    Reporter,
+crate::names! {
+    /// What a person may do, held per organisation.
+    pub enum Role("role", "a role") {
+        Admin = "admin",
+        PsirtAnalyst = "psirt-analyst",
+        ProductEngineer = "product-engineer",
+        PartnerContact = "partner-contact",
+        CustomerContact = "customer-contact",
+        Reporter = "reporter",
+    }
 }
-
-crate::names!(Role, "role", "a role" {
-    Admin = "admin",
-    PsirtAnalyst = "psirt-analyst",
-    ProductEngineer = "product-engineer",
-    PartnerContact = "partner-contact",
-    CustomerContact = "customer-contact",
-    Reporter = "reporter",
-});
 
 impl Role {
     /// Internal roles belong to our own organisation, contact roles to the organisation they

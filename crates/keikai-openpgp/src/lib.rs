@@ -166,30 +166,26 @@ impl ProviderKey {
     /// An ASCII-armoured detached signature of `data` (`-----BEGIN PGP SIGNATURE-----`), the
     /// content of the `.asc` file next to the document.
     pub fn sign_detached(&self, data: &[u8]) -> Result<String> {
-        let signature = DetachedSignature::sign_binary_data(
-            rand_08::rngs::OsRng,
-            &self.key.primary_key,
-            &Password::empty(),
-            HashAlgorithm::Sha256,
-            data,
-        )
-        .map_err(Error::Sign)?;
-        signature
-            .to_armored_string(ArmorOptions::default())
-            .map_err(Error::Armor)
+        self.armored_signature(data, false)
     }
 
     /// Like [`Self::sign_detached`], but a text signature (type 0x01): line ends count as
     /// CRLF whether `data` has CRLF or LF. PGP/MIME (RFC 3156) uses these, since a mail reader
     /// may hand the signed part to the verifier with either.
     pub fn sign_detached_text(&self, data: &[u8]) -> Result<String> {
-        let signature = DetachedSignature::sign_text_data(
-            rand_08::rngs::OsRng,
-            &self.key.primary_key,
-            &Password::empty(),
-            HashAlgorithm::Sha256,
-            data,
-        )
+        self.armored_signature(data, true)
+    }
+
+    /// A detached SHA-256 signature of `data`, binary or text, armoured.
+    fn armored_signature(&self, data: &[u8], text: bool) -> Result<String> {
+        let rng = rand_08::rngs::OsRng;
+        let key = &self.key.primary_key;
+        let password = Password::empty();
+        let signature = if text {
+            DetachedSignature::sign_text_data(rng, key, &password, HashAlgorithm::Sha256, data)
+        } else {
+            DetachedSignature::sign_binary_data(rng, key, &password, HashAlgorithm::Sha256, data)
+        }
         .map_err(Error::Sign)?;
         signature
             .to_armored_string(ArmorOptions::default())

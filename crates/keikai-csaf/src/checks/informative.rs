@@ -389,7 +389,7 @@ pub(crate) fn t_6_3_8(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let Some(checker) = ctx.spell_checker else {
         return;
     };
-    let Some(lang) = ctx.doc.pointer("/document/lang").and_then(Value::as_str) else {
+    let Some(lang) = ctx.text("/document/lang") else {
         return;
     };
     for (path, text) in texts(ctx) {

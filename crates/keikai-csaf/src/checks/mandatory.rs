@@ -281,7 +281,7 @@ pub(crate) fn t_6_1_11(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 pub(crate) fn t_6_1_12(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for key in ["lang", "source_lang"] {
         let path = format!("/document/{key}");
-        if let Some(tag) = ctx.doc.pointer(&path).and_then(Value::as_str)
+        if let Some(tag) = ctx.text(&path)
             && let Some(reason) = langtag::invalid_reason(tag)
         {
             out.push(err(
@@ -385,16 +385,8 @@ pub(crate) fn t_6_1_14(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.1.15 Translator: a translator's document has `source_lang`.
 pub(crate) fn t_6_1_15(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    if ctx
-        .doc
-        .pointer("/document/publisher/category")
-        .and_then(Value::as_str)
-        == Some("translator")
-        && ctx
-            .doc
-            .pointer("/document/source_lang")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
+    if ctx.text("/document/publisher/category") == Some("translator")
+        && ctx.text("/document/source_lang").is_none_or(str::is_empty)
     {
         out.push(err(
             "6.1.15",
@@ -928,11 +920,8 @@ pub(crate) fn t_6_1_27_11(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.1.28 Translation: `source_lang` differs from `lang` (tags compare case-insensitively).
 pub(crate) fn t_6_1_28(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let lang = ctx.doc.pointer("/document/lang").and_then(Value::as_str);
-    let source = ctx
-        .doc
-        .pointer("/document/source_lang")
-        .and_then(Value::as_str);
+    let lang = ctx.text("/document/lang");
+    let source = ctx.text("/document/source_lang");
     if let (Some(l), Some(s)) = (lang, source)
         && l.eq_ignore_ascii_case(s)
     {

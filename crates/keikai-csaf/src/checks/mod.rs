@@ -210,11 +210,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The string at a JSON pointer, if there is one.
+    pub(crate) fn text(&self, pointer: &str) -> Option<&'a str> {
+        self.doc.pointer(pointer).and_then(Value::as_str)
+    }
+
     /// `/document/category`, if it is a string.
     pub(crate) fn category(&self) -> Option<&'a str> {
-        self.doc
-            .pointer("/document/category")
-            .and_then(Value::as_str)
+        self.text("/document/category")
     }
 
     pub(crate) fn vulnerabilities(&self) -> &'a [Value] {

@@ -120,7 +120,7 @@ fn release_date_check(
     newest: bool,
 ) {
     let path = format!("/document/tracking/{key}");
-    let Some(given) = ctx.doc.pointer(&path).and_then(Value::as_str) else {
+    let Some(given) = ctx.text(&path) else {
         return;
     };
     let Ok(instant) = parse_rfc3339(given) else {
@@ -221,10 +221,7 @@ pub(crate) use crate::distribution::file_name;
 
 /// 6.2.11 Missing Canonical URL: a `self` reference `https://…/<file name of the document>`.
 pub(crate) fn t_6_2_11(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let id = ctx
-        .doc
-        .pointer("/document/tracking/id")
-        .and_then(Value::as_str);
+    let id = ctx.text("/document/tracking/id");
     let expected = id.map(file_name);
     let ok = expected.as_ref().is_some_and(|name| {
         arr(ctx.doc.pointer("/document/references"))
@@ -249,12 +246,7 @@ pub(crate) fn t_6_2_11(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.2.12 Missing Document Language.
 pub(crate) fn t_6_2_12(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    if ctx
-        .doc
-        .pointer("/document/lang")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
+    if ctx.text("/document/lang").is_none_or(str::is_empty) {
         out.push(warn(
             "6.2.12",
             "/document/lang",

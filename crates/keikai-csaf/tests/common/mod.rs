@@ -96,3 +96,14 @@ pub(crate) fn cisa_documents(csaf: &Path) -> Vec<Value> {
         })
         .collect()
 }
+
+/// Fails listing every entry of `mismatches`, one a line, counted as `what` (e.g. "mismatches").
+#[track_caller]
+pub(crate) fn assert_empty(mismatches: &[String], what: &str) {
+    assert!(
+        mismatches.is_empty(),
+        "{} {what}:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}

@@ -108,40 +108,21 @@ impl Text {
     }
 }
 
-/// The Traffic Light Protocol label of the advisory (TLP 2.0 names). Only `clear` advisories
-/// are published on the public site; CSAF 2.0 calls that label `WHITE`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Tlp {
-    #[default]
-    Clear,
-    Green,
-    Amber,
-    AmberStrict,
-    Red,
+crate::names! {
+    /// The Traffic Light Protocol label of the advisory (TLP 2.0 names). Only `clear` advisories
+    /// are published on the public site; CSAF 2.0 calls that label `WHITE`.
+    #[derive(Default)]
+    pub enum Tlp("tlp", "a TLP label") {
+        #[default]
+        Clear = "clear",
+        Green = "green",
+        Amber = "amber",
+        AmberStrict = "amber_strict",
+        Red = "red",
+    }
 }
 
 impl Tlp {
-    pub const ALL: [Self; 5] = [
-        Self::Clear,
-        Self::Green,
-        Self::Amber,
-        Self::AmberStrict,
-        Self::Red,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Clear => "clear",
-            Self::Green => "green",
-            Self::Amber => "amber",
-            Self::AmberStrict => "amber_strict",
-            Self::Red => "red",
-        }
-    }
-
     /// The label as TLP 2.0 writes it, e.g. `TLP:AMBER+STRICT`.
     pub const fn label(self) -> &'static str {
         match self {
@@ -156,21 +137,6 @@ impl Tlp {
     /// Whether anyone may read it: only these reach the public site, feeds and export.
     pub const fn is_public(self) -> bool {
         matches!(self, Self::Clear)
-    }
-}
-
-impl std::str::FromStr for Tlp {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "tlp",
-                    format!("\"{s}\" is not one of clear, green, amber, amber_strict, red"),
-                )
-            })
     }
 }
 

@@ -29,37 +29,15 @@ use crate::org::text_field;
 use crate::user::Locale;
 use crate::{AdvisoryId, BranchId, CaseId, DomainError, ReleaseId, UserId, VulnerabilityId};
 
-/// Where an advisory is on its way to publication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AdvisoryState {
-    /// Being written or revised.
-    Draft,
-    /// Approved and waiting for its release.
-    Scheduled,
-    /// Published; the latest version is what the public sees.
-    Published,
-}
-
-impl AdvisoryState {
-    pub const ALL: [Self; 3] = [Self::Draft, Self::Scheduled, Self::Published];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Scheduled => "scheduled",
-            Self::Published => "published",
-        }
-    }
-}
-
-impl std::str::FromStr for AdvisoryState {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("state", format!("\"{s}\" is not a state")))
+crate::names! {
+    /// Where an advisory is on its way to publication.
+    pub enum AdvisoryState("state", "an advisory state") {
+        /// Being written or revised.
+        Draft = "draft",
+        /// Approved and waiting for its release.
+        Scheduled = "scheduled",
+        /// Published; the latest version is what the public sees.
+        Published = "published",
     }
 }
 
@@ -76,39 +54,12 @@ pub struct Edit {
     pub content: Content,
 }
 
-/// What a reviewer said about one edit of the draft.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Comment,
-    Approve,
-    RequestChanges,
-}
-
-impl Verdict {
-    pub const ALL: [Self; 3] = [Self::Comment, Self::Approve, Self::RequestChanges];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Comment => "comment",
-            Self::Approve => "approve",
-            Self::RequestChanges => "request_changes",
-        }
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "verdict",
-                    format!("\"{s}\" is not one of comment, approve, request_changes"),
-                )
-            })
+crate::names! {
+    /// What a reviewer said about one edit of the draft.
+    pub enum Verdict("verdict", "a verdict") {
+        Comment = "comment",
+        Approve = "approve",
+        RequestChanges = "request_changes",
     }
 }
 
@@ -471,6 +422,20 @@ impl Advisory {
         ))
     }
 
+    /// Records an edit that changes one vulnerability of the content.
+    fn edit_vulnerability(
+        &mut self,
+        vulnerability: VulnerabilityId,
+        editor: UserId,
+        note: &str,
+        now: Timestamp,
+        change: impl FnOnce(&mut Vulnerability) -> Result<(), DomainError>,
+    ) -> Result<Change, DomainError> {
+        let mut content = self.content.clone();
+        change(content.vulnerability_mut(vulnerability)?)?;
+        self.record(content, None, editor, note, now)
+    }
+
     /// Replaces one language's narrative and the remediation details in that language
     /// (`remediation_details[i]` for the i-th remediation across vulnerabilities, in order;
     /// fewer entries leave the rest unchanged).
@@ -551,12 +516,12 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        v.product_statuses
-            .retain(|s| s.branch_id != status.branch_id);
-        v.product_statuses.push(status);
-        self.record(content, None, editor, "product status", now)
+        self.edit_vulnerability(vulnerability, editor, "product status", now, |v| {
+            v.product_statuses
+                .retain(|s| s.branch_id != status.branch_id);
+            v.product_statuses.push(status);
+            Ok(())
+        })
     }
 
     /// Removes a product version from a vulnerability's statuses.
@@ -567,10 +532,10 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        v.product_statuses.retain(|s| s.branch_id != branch);
-        self.record(content, None, editor, "product status removed", now)
+        self.edit_vulnerability(vulnerability, editor, "product status removed", now, |v| {
+            v.product_statuses.retain(|s| s.branch_id != branch);
+            Ok(())
+        })
     }
 
     /// Adds a remediation; its details are written in `lang` and copied to the other
@@ -584,11 +549,12 @@ impl Advisory {
         now: Timestamp,
     ) -> Result<Change, DomainError> {
         let r = Remediation::from_input(input)?;
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        check_products(v, &r.branch_ids, "branch_ids")?;
-        v.remediations.push(r);
-        let change = self.record(content, None, editor, "remediation added", now)?;
+        let change =
+            self.edit_vulnerability(vulnerability, editor, "remediation added", now, |v| {
+                check_products(v, &r.branch_ids, "branch_ids")?;
+                v.remediations.push(r);
+                Ok(())
+            })?;
         let other = other(lang);
         if !self.content.text.get(other).is_empty() && !self.outdated.contains(&other) {
             self.outdated.push(other);
@@ -603,13 +569,9 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        if index >= v.remediations.len() {
-            return Err(DomainError::invalid("remediation", "no such remediation"));
-        }
-        v.remediations.remove(index);
-        self.record(content, None, editor, "remediation removed", now)
+        self.edit_vulnerability(vulnerability, editor, "remediation removed", now, |v| {
+            remove_at(&mut v.remediations, index, "remediation")
+        })
     }
 
     /// Sets a CVSS vector for some products (empty: every affected product without its
@@ -622,31 +584,31 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        check_products(v, &branch_ids, "branch_ids")?;
-        let version = vector.cvss().version();
-        let mut ids = branch_ids.clone();
-        ids.sort();
-        v.scores.retain(|s| {
-            let mut other = s.branch_ids.clone();
-            other.sort();
-            !(s.vector.cvss().version() == version && other == ids)
-        });
-        // One score per CVSS version and product (CSAF 6.1.7).
-        for b in &branch_ids {
-            if v.scores
-                .iter()
-                .any(|s| s.vector.cvss().version() == version && s.branch_ids.contains(b))
-            {
-                return Err(DomainError::invalid(
-                    "branch_ids",
-                    format!("{b} already has a score of this CVSS version"),
-                ));
+        self.edit_vulnerability(vulnerability, editor, "score", now, |v| {
+            check_products(v, &branch_ids, "branch_ids")?;
+            let version = vector.cvss().version();
+            let mut ids = branch_ids.clone();
+            ids.sort();
+            v.scores.retain(|s| {
+                let mut other = s.branch_ids.clone();
+                other.sort();
+                !(s.vector.cvss().version() == version && other == ids)
+            });
+            // One score per CVSS version and product (CSAF 6.1.7).
+            for b in &branch_ids {
+                if v.scores
+                    .iter()
+                    .any(|s| s.vector.cvss().version() == version && s.branch_ids.contains(b))
+                {
+                    return Err(DomainError::invalid(
+                        "branch_ids",
+                        format!("{b} already has a score of this CVSS version"),
+                    ));
+                }
             }
-        }
-        v.scores.push(Score { vector, branch_ids });
-        self.record(content, None, editor, "score", now)
+            v.scores.push(Score { vector, branch_ids });
+            Ok(())
+        })
     }
 
     pub fn remove_score(
@@ -656,13 +618,9 @@ impl Advisory {
         editor: UserId,
         now: Timestamp,
     ) -> Result<Change, DomainError> {
-        let mut content = self.content.clone();
-        let v = content.vulnerability_mut(vulnerability)?;
-        if index >= v.scores.len() {
-            return Err(DomainError::invalid("score", "no such score"));
-        }
-        v.scores.remove(index);
-        self.record(content, None, editor, "score removed", now)
+        self.edit_vulnerability(vulnerability, editor, "score removed", now, |v| {
+            remove_at(&mut v.scores, index, "score")
+        })
     }
 
     /// Replaces the vulnerabilities with the case's current ones (after triage changed).
@@ -916,6 +874,15 @@ impl Advisory {
         }
         crate::case::normalize_search(&s)
     }
+}
+
+/// Removes the item at `index`; an index past the end is "no such `what`".
+fn remove_at<T>(list: &mut Vec<T>, index: usize, what: &'static str) -> Result<(), DomainError> {
+    if index >= list.len() {
+        return Err(DomainError::invalid(what, format!("no such {what}")));
+    }
+    list.remove(index);
+    Ok(())
 }
 
 fn other(lang: Locale) -> Locale {

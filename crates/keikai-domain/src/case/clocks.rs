@@ -6,27 +6,14 @@ use serde::Serialize;
 
 use super::{Case, CaseKind, CraReport, SeverityScale};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    Acknowledge,
-    Triage,
-    Fix,
-    CraEarlyWarning,
-    CraNotification,
-    CraFinalReport,
-}
-
-impl ClockKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Acknowledge => "acknowledge",
-            Self::Triage => "triage",
-            Self::Fix => "fix",
-            Self::CraEarlyWarning => "cra_early_warning",
-            Self::CraNotification => "cra_notification",
-            Self::CraFinalReport => "cra_final_report",
-        }
+crate::names! {
+    pub enum ClockKind("clock", "a case clock") {
+        Acknowledge = "acknowledge",
+        Triage = "triage",
+        Fix = "fix",
+        CraEarlyWarning = "cra_early_warning",
+        CraNotification = "cra_notification",
+        CraFinalReport = "cra_final_report",
     }
 }
 

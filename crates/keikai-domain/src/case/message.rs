@@ -8,35 +8,12 @@ use serde::{Deserialize, Serialize};
 use super::vuln::long_text;
 use crate::{AttachmentId, CaseId, DomainError, MessageId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Seen by the PSIRT and the team the case is routed to; never by the reporter.
-    Internal,
-    /// The conversation with the reporter.
-    Reporter,
-}
-
-impl Visibility {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Internal => "internal",
-            Self::Reporter => "reporter",
-        }
-    }
-}
-
-impl std::str::FromStr for Visibility {
-    type Err = DomainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "internal" => Ok(Self::Internal),
-            "reporter" => Ok(Self::Reporter),
-            other => Err(DomainError::invalid(
-                "visibility",
-                format!("\"{other}\" is not a visibility (internal or reporter)"),
-            )),
-        }
+crate::names! {
+    pub enum Visibility("visibility", "a visibility") {
+        /// Seen by the PSIRT and the team the case is routed to; never by the reporter.
+        Internal = "internal",
+        /// The conversation with the reporter.
+        Reporter = "reporter",
     }
 }
 

@@ -56,22 +56,14 @@ pub struct Emergency {
     pub declared_at: Timestamp,
 }
 
-/// How the fix will ship.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReleaseTrack {
-    /// The monthly release (second Tuesday).
-    #[default]
-    Monthly,
-    OutOfBand,
-}
-
-impl ReleaseTrack {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Monthly => "monthly",
-            Self::OutOfBand => "out_of_band",
-        }
+crate::names! {
+    /// How the fix will ship.
+    #[derive(Default)]
+    pub enum ReleaseTrack("release_track", "a release track") {
+        /// The monthly release (second Tuesday).
+        #[default]
+        Monthly = "monthly",
+        OutOfBand = "out_of_band",
     }
 }
 
@@ -88,20 +80,14 @@ pub struct Milestones {
     pub closed_at: Option<Timestamp>,
 }
 
-/// The EU Cyber Resilience Act (Article 14) reports on an actively exploited vulnerability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CraReport {
-    EarlyWarning,
-    Notification,
-    FinalReport,
+crate::names! {
+    /// The EU Cyber Resilience Act (Article 14) reports on an actively exploited vulnerability.
+    pub enum CraReport("report", "a CRA report") {
+        EarlyWarning = "early_warning",
+        Notification = "notification",
+        FinalReport = "final_report",
+    }
 }
-
-crate::names!(CraReport, "report", "a CRA report" {
-    EarlyWarning = "early_warning",
-    Notification = "notification",
-    FinalReport = "final_report",
-});
 
 /// When each CRA report was marked sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -54,6 +54,8 @@ impl Credit {
 #[serde(try_from = "String", into = "String")]
 pub struct ReporterKey(String);
 
+crate::text::checked_text!(ReporterKey, parse);
+
 impl ReporterKey {
     const BEGIN: &'static str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
     const END: &'static str = "-----END PGP PUBLIC KEY BLOCK-----";
@@ -81,23 +83,6 @@ impl ReporterKey {
             ));
         }
         Ok(Self(t))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for ReporterKey {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ReporterKey> for String {
-    fn from(k: ReporterKey) -> Self {
-        k.0
     }
 }
 

@@ -1,48 +1,21 @@
 //! The case workflow: the states a case moves through and the moves allowed between them.
 
-use serde::{Deserialize, Serialize};
-
-/// Where a case stands. The happy path runs from `New` to `Closed`; `Rejected`, `Duplicate`
-/// and `OnHold` leave it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    New,
-    Triage,
-    Investigating,
-    Remediation,
-    AwaitingRelease,
-    Published,
-    Closed,
-    Rejected,
-    Duplicate,
-    OnHold,
+crate::names! {
+    /// Where a case stands. The happy path runs from `New` to `Closed`; `Rejected`, `Duplicate`
+    /// and `OnHold` leave it.
+    pub enum CaseState("state", "a case state") {
+        New = "new",
+        Triage = "triage",
+        Investigating = "investigating",
+        Remediation = "remediation",
+        AwaitingRelease = "awaiting_release",
+        Published = "published",
+        Closed = "closed",
+        Rejected = "rejected",
+        Duplicate = "duplicate",
+        OnHold = "on_hold",
+    }
 }
-
-crate::names!(CaseState, "state", "a case state" {
-    New = "new",
-    Triage = "triage",
-    Investigating = "investigating",
-    Remediation = "remediation",
-    AwaitingRelease = "awaiting_release",
-    Published = "published",
-    Closed = "closed",
-    Rejected = "rejected",
-    Duplicate = "duplicate",
-    OnHold = "on_hold",
-});
 
 impl CaseState {
     /// Whether work on the case is finished (its SLA clocks stop).
@@ -98,19 +71,14 @@ impl CaseState {
     }
 }
 
-/// What entered the queue: a vulnerability report, or a customer's question such as "are we
-/// affected by CVE-…?".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseKind {
-    Report,
-    Question,
+crate::names! {
+    /// What entered the queue: a vulnerability report, or a customer's question such as "are we
+    /// affected by CVE-…?".
+    pub enum CaseKind("kind", "a kind of case") {
+        Report = "report",
+        Question = "question",
+    }
 }
-
-crate::names!(CaseKind, "kind", "a kind of case" {
-    Report = "report",
-    Question = "question",
-});
 
 #[cfg(test)]
 mod tests {

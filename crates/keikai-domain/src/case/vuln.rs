@@ -1,8 +1,6 @@
 //! A vulnerability as triage records it: identifiers, scores, severity, exploitation and the
 //! status of each product version, in CSAF's vocabulary so that the advisory can reuse it.
 
-use std::fmt;
-
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +11,8 @@ use crate::{BranchId, DomainError, VulnerabilityId};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct CveId(String);
+
+crate::text::checked_text!(CveId, parse);
 
 impl CveId {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
@@ -34,29 +34,6 @@ impl CveId {
                 format!("\"{}\" is not a CVE id such as CVE-2024-3094", s.trim()),
             ))
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for CveId {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<CveId> for String {
-    fn from(c: CveId) -> Self {
-        c.0
-    }
-}
-
-impl fmt::Display for CveId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -97,6 +74,8 @@ impl Cwe {
 #[serde(try_from = "String", into = "String")]
 pub struct CvssVector(String);
 
+crate::text::checked_text!(CvssVector);
+
 impl CvssVector {
     /// Parses a vector of one of `versions`; `field` names the input in errors.
     pub fn parse(
@@ -124,10 +103,6 @@ impl CvssVector {
     pub fn cvss(&self) -> keikai_cvss::Cvss {
         // Constructed only from a vector that parsed, and the canonical form re-parses.
         keikai_cvss::parse(&self.0).unwrap_or_else(|_| unreachable!("validated CVSS vector"))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The most specific score the vector gives: environmental, then temporal, then base
@@ -293,49 +268,30 @@ impl Default for SeverityScale {
     }
 }
 
-/// A product's relation to a vulnerability, as CSAF's `product_status` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatusKind {
-    FirstAffected,
-    KnownAffected,
-    LastAffected,
-    KnownNotAffected,
-    UnderInvestigation,
-    FirstFixed,
-    Fixed,
-    Recommended,
+crate::names! {
+    /// A product's relation to a vulnerability, as CSAF's `product_status` names it.
+    pub enum ProductStatusKind("status", "a CSAF product status") {
+        FirstAffected = "first_affected",
+        KnownAffected = "known_affected",
+        LastAffected = "last_affected",
+        KnownNotAffected = "known_not_affected",
+        UnderInvestigation = "under_investigation",
+        FirstFixed = "first_fixed",
+        Fixed = "fixed",
+        Recommended = "recommended",
+    }
 }
 
-crate::names!(ProductStatusKind, "status", "a CSAF product status" {
-    FirstAffected = "first_affected",
-    KnownAffected = "known_affected",
-    LastAffected = "last_affected",
-    KnownNotAffected = "known_not_affected",
-    UnderInvestigation = "under_investigation",
-    FirstFixed = "first_fixed",
-    Fixed = "fixed",
-    Recommended = "recommended",
-});
-
-/// Why a product is not affected: CSAF's flag labels (the VEX justifications).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Justification {
-    ComponentNotPresent,
-    VulnerableCodeNotPresent,
-    VulnerableCodeCannotBeControlledByAdversary,
-    VulnerableCodeNotInExecutePath,
-    InlineMitigationsAlreadyExist,
+crate::names! {
+    /// Why a product is not affected: CSAF's flag labels (the VEX justifications).
+    pub enum Justification("justification", "a CSAF justification") {
+        ComponentNotPresent = "component_not_present",
+        VulnerableCodeNotPresent = "vulnerable_code_not_present",
+        VulnerableCodeCannotBeControlledByAdversary = "vulnerable_code_cannot_be_controlled_by_adversary",
+        VulnerableCodeNotInExecutePath = "vulnerable_code_not_in_execute_path",
+        InlineMitigationsAlreadyExist = "inline_mitigations_already_exist",
+    }
 }
-
-crate::names!(Justification, "justification", "a CSAF justification" {
-    ComponentNotPresent = "component_not_present",
-    VulnerableCodeNotPresent = "vulnerable_code_not_present",
-    VulnerableCodeCannotBeControlledByAdversary = "vulnerable_code_cannot_be_controlled_by_adversary",
-    VulnerableCodeNotInExecutePath = "vulnerable_code_not_in_execute_path",
-    InlineMitigationsAlreadyExist = "inline_mitigations_already_exist",
-});
 
 /// The status of one product version for one vulnerability.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -374,24 +330,16 @@ impl ProductStatus {
     }
 }
 
-/// CSAF's remediation categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RemediationCategory {
-    VendorFix,
-    Workaround,
-    Mitigation,
-    NoneAvailable,
-    NoFixPlanned,
+crate::names! {
+    /// CSAF's remediation categories.
+    pub enum RemediationCategory("category", "a CSAF remediation category") {
+        VendorFix = "vendor_fix",
+        Workaround = "workaround",
+        Mitigation = "mitigation",
+        NoneAvailable = "none_available",
+        NoFixPlanned = "no_fix_planned",
+    }
 }
-
-crate::names!(RemediationCategory, "category", "a CSAF remediation category" {
-    VendorFix = "vendor_fix",
-    Workaround = "workaround",
-    Mitigation = "mitigation",
-    NoneAvailable = "none_available",
-    NoFixPlanned = "no_fix_planned",
-});
 
 /// A draft remediation (fix, workaround or mitigation) that the advisory will reuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
