@@ -188,7 +188,7 @@ async fn token(app: &TestApp, user: UserId) -> String {
 
 /// A page (or any GET) as a browser session sees it: status and body.
 async fn page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = app.get_as(&s, path).await;
+    let res = app.get_as(s, path).await;
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
