@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use keikai_domain::audit::{ChainVerifier, GENESIS};
+use keikai_app::Caller;
+use keikai_app::admin::audit::{self, Verification};
 
 use crate::UserError;
+use crate::admin::app_error;
 use crate::config::Config;
-use crate::serve::open_store;
-
-/// Entries read per query: the chain is checked page by page, so its length is no limit.
-const PAGE: u32 = 1000;
+use crate::serve::{application, open_store};
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
@@ -27,35 +26,14 @@ pub async fn run(config: &Config, cmd: AuditCommand) -> anyhow::Result<ExitCode>
         .check_schema()
         .await
         .map_err(|e| UserError(e.to_string()))?;
-    let mut verifier = ChainVerifier::new();
-    let mut after = 0;
-    loop {
-        let page = store.audit_page(after, PAGE).await?;
-        for entry in &page {
-            if let Err(broken) = verifier.push(entry) {
-                store.close().await;
-                eprintln!("audit log broken: {broken}");
-                return Ok(ExitCode::from(1));
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = last.seq,
-            _ => break,
-        }
-    }
-    // An empty log records its head as entry 0 with the genesis hash.
-    let head = store
-        .audit_head()
-        .await?
-        .filter(|(seq, hash)| !(*seq == 0 && hash == GENESIS));
+    let verification = audit::verify(&application(config, store.clone()), &Caller::cli()).await;
     store.close().await;
-    match verifier.finish(head.as_ref().map(|(s, h)| (*s, h.as_str()))) {
-        Ok(n) => {
-            let hash = head.as_ref().map_or(GENESIS, |(_, h)| h.as_str());
-            println!("audit log intact: {n} entries, head {hash}");
+    match verification.map_err(app_error)? {
+        Verification::Intact { entries, head } => {
+            println!("audit log intact: {entries} entries, head {head}");
             Ok(ExitCode::SUCCESS)
         }
-        Err(broken) => {
+        Verification::Broken(broken) => {
             eprintln!("audit log broken: {broken}");
             Ok(ExitCode::from(1))
         }
