@@ -6,6 +6,20 @@ macro_rules! partner_store_impl {
         use keikai_domain::partner::{Agreement, Alert, PartnerEdition, Question};
         use $crate::{AccessRecord, AlertAck, PackageDelivery, PartnerContact, PartnerStore};
 
+        /// The insert of one access-trail line.
+        fn access_query(r: &AccessRecord) -> sqlx::query::Query<'_, Db, Args> {
+            sqlx::query(sql::INSERT_ACCESS)
+                .bind(r.id)
+                .bind(Ts::from(r.at))
+                .bind(r.user_id.as_uuid())
+                .bind(r.org_id.as_uuid())
+                .bind(r.kind.as_str())
+                .bind(r.release_id.map(|x| x.as_uuid()))
+                .bind(r.advisory_id.map(|x| x.as_uuid()))
+                .bind(r.alert_id)
+                .bind(&r.detail)
+        }
+
         #[async_trait]
         impl PartnerStore for $store {
             async fn save_agreement(
@@ -134,15 +148,26 @@ macro_rules! partner_store_impl {
                 all_of(sql::LIST_ALERTS, self.reader()).await
             }
 
-            async fn acknowledge_alert(&self, ack: &AlertAck) -> Result<bool> {
+            async fn acknowledge_alert(
+                &self,
+                ack: &AlertAck,
+                access: &AccessRecord,
+                fx: &Effects,
+            ) -> Result<bool> {
+                let mut tx = begin(self.writer()).await?;
                 let done = sqlx::query(sql::INSERT_ALERT_ACK)
                     .bind(ack.alert_id)
                     .bind(ack.user_id.as_uuid())
                     .bind(ack.org_id.as_uuid())
                     .bind(Ts::from(ack.at))
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await
                     .map_err(missing("the alert, user or organisation"))?;
+                access_query(access)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(missing("the user or organisation"))?;
+                finish(tx, fx).await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -150,20 +175,14 @@ macro_rules! partner_store_impl {
                 all_by(sql::LIST_ALERT_ACKS, alert, self.reader()).await
             }
 
-            async fn log_access(&self, r: &AccessRecord) -> Result<()> {
-                sqlx::query(sql::INSERT_ACCESS)
-                    .bind(r.id)
-                    .bind(Ts::from(r.at))
-                    .bind(r.user_id.as_uuid())
-                    .bind(r.org_id.as_uuid())
-                    .bind(r.kind.as_str())
-                    .bind(r.release_id.map(|x| x.as_uuid()))
-                    .bind(r.advisory_id.map(|x| x.as_uuid()))
-                    .bind(r.alert_id)
-                    .bind(&r.detail)
-                    .execute(self.writer())
-                    .await
-                    .map_err(missing("the user or organisation"))?;
+            async fn log_access(&self, r: &AccessRecord, fx: &Effects) -> Result<()> {
+                execute_with_or(
+                    access_query(r),
+                    self.writer(),
+                    fx,
+                    missing("the user or organisation"),
+                )
+                .await?;
                 Ok(())
             }
 

@@ -590,11 +590,18 @@ pub trait PartnerStore: Send + Sync {
     async fn get_alert(&self, id: uuid::Uuid) -> Result<Alert>;
     /// Newest first.
     async fn list_alerts(&self) -> Result<Vec<Alert>>;
-    /// Records an acknowledgement; `false` when this user had acknowledged already.
-    async fn acknowledge_alert(&self, ack: &AlertAck) -> Result<bool>;
+    /// Records an acknowledgement, the access-trail line `access` and `fx` in one
+    /// transaction; `false` when this user had acknowledged already (the line is kept all
+    /// the same: the trail records every visit).
+    async fn acknowledge_alert(
+        &self,
+        ack: &AlertAck,
+        access: &AccessRecord,
+        fx: &Effects,
+    ) -> Result<bool>;
     async fn alert_acks(&self, alert: uuid::Uuid) -> Result<Vec<AlertAck>>;
-    /// Appends to the access trail.
-    async fn log_access(&self, record: &AccessRecord) -> Result<()>;
+    /// Appends to the access trail, with `fx`, in one transaction.
+    async fn log_access(&self, record: &AccessRecord, fx: &Effects) -> Result<()>;
     /// Newest first; of one organisation or all.
     async fn list_access(&self, org: Option<OrgId>, limit: i64) -> Result<Vec<AccessRecord>>;
     /// Claims the delivery of `tier`'s package of `release` and writes `fx` (the jobs of its

@@ -1659,7 +1659,7 @@ mod partners {
         PartnerEdition, PartnerEditionInput, PartnerType, ProductScope, Question, Tiers,
     };
     use keikai_domain::release::Release;
-    use keikai_store::{AccessRecord, AlertAck, PackageDelivery};
+    use keikai_store::{AccessRecord, AlertAck, NewNotification, PackageDelivery};
 
     fn change(action: &'static str) -> Change {
         Change::new(
@@ -1854,17 +1854,46 @@ mod partners {
             org_id: a.org_id,
             at: t(6),
         };
-        assert!(store.acknowledge_alert(&ack).await.unwrap());
+        let mut seen = AccessRecord::new(t(6), asker.id, a.org_id, AccessKind::AcknowledgeAlert);
+        seen.alert_id = Some(alert.id);
+        // A failure after the acknowledgement (a notice for nobody) keeps neither it nor its
+        // line in the trail.
+        let poisoned = by(asker.id, t(6)).with_notices([NewNotification {
+            user_id: UserId::new(),
+            case_id: None,
+            kind: "test".into(),
+            text: "nobody".into(),
+        }]);
+        assert_err!(
+            store.acknowledge_alert(&ack, &seen, &poisoned).await,
+            StoreError::Reference(_)
+        );
+        assert!(store.alert_acks(alert.id).await.unwrap().is_empty());
+        assert!(store.list_access(None, 10).await.unwrap().is_empty());
+
+        assert!(
+            store
+                .acknowledge_alert(&ack, &seen, &by(asker.id, t(6)))
+                .await
+                .unwrap()
+        );
+        let again = AccessRecord::new(t(7), asker.id, a.org_id, AccessKind::AcknowledgeAlert);
         assert!(
             !store
-                .acknowledge_alert(&AlertAck {
-                    at: t(7),
-                    ..ack.clone()
-                })
+                .acknowledge_alert(
+                    &AlertAck {
+                        at: t(7),
+                        ..ack.clone()
+                    },
+                    &again,
+                    &by(asker.id, t(7))
+                )
                 .await
                 .unwrap()
         );
         assert_eq!(store.alert_acks(alert.id).await.unwrap(), vec![ack]);
+        // Both visits are in the trail, the repeated one too.
+        assert_eq!(store.list_access(None, 10).await.unwrap().len(), 2);
     }
 
     #[tokio::test]
@@ -1875,9 +1904,9 @@ mod partners {
         let b = partner(&store, "Other CERT", "2").await;
         let mut first = AccessRecord::new(t(1), user.id, a.org_id, AccessKind::Download);
         first.detail = "file.json".into();
-        store.log_access(&first).await.unwrap();
+        store.log_access(&first, &by(user.id, t(1))).await.unwrap();
         let second = AccessRecord::new(t(2), user.id, b.org_id, AccessKind::ViewPackage);
-        store.log_access(&second).await.unwrap();
+        store.log_access(&second, &by(user.id, t(2))).await.unwrap();
         assert_eq!(
             store.list_access(None, 10).await.unwrap(),
             vec![second.clone(), first.clone()]

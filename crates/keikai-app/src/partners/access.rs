@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use keikai_domain::audit::AuditActor;
 use keikai_domain::partner::AccessKind;
 use keikai_domain::{Action, AdvisoryId, OrgId, ReleaseId, UserId};
-use keikai_store::{AccessRecord, StoreError};
+use keikai_store::{AccessRecord, Effects, StoreError};
 
 use super::Seat;
 use crate::{App, Caller, Result};
@@ -21,10 +22,27 @@ pub(super) async fn record(
     kind: AccessKind,
     f: impl FnOnce(&mut AccessRecord),
 ) -> Result<()> {
+    app.store()
+        .log_access(&line(app, seat, kind, f), &effects(app, seat))
+        .await?;
+    Ok(())
+}
+
+/// The effects of what the seat's contact does now (none yet beyond the trail's line).
+pub(super) fn effects(app: &App, seat: &Seat) -> Effects {
+    Effects::new(AuditActor::User(seat.user), app.now())
+}
+
+/// The trail's line for what the seat's contact does now.
+pub(super) fn line(
+    app: &App,
+    seat: &Seat,
+    kind: AccessKind,
+    f: impl FnOnce(&mut AccessRecord),
+) -> AccessRecord {
     let mut r = AccessRecord::new(app.now(), seat.user, seat.org.id, kind);
     f(&mut r);
-    app.store().log_access(&r).await?;
-    Ok(())
+    r
 }
 
 /// One line of the access trail, with names.

@@ -12,7 +12,7 @@ use keikai_domain::{Action, OrgId, UserId};
 use keikai_store::AlertAck;
 use serde_json::json;
 
-use super::access::{org_names, record};
+use super::access::{effects, line, org_names, record};
 use super::mail::{Contacts, alert_mail};
 use super::{Seat, seat};
 use crate::outbox::Links;
@@ -163,18 +163,18 @@ pub async fn acknowledge(app: &App, who: &Caller, alert: uuid::Uuid) -> Result<b
     if !a.recipients.contains(&seat.org.id) {
         return Err(Error::NotFound);
     }
-    let first = app
-        .store()
-        .acknowledge_alert(&AlertAck {
-            alert_id: a.id,
-            user_id: seat.user,
-            org_id: seat.org.id,
-            at: app.now(),
-        })
-        .await?;
-    record(app, &seat, AccessKind::AcknowledgeAlert, |r| {
+    // The acknowledgement and its line in the trail commit together.
+    let access = line(app, &seat, AccessKind::AcknowledgeAlert, |r| {
         r.alert_id = Some(a.id);
-    })
-    .await?;
-    Ok(first)
+    });
+    let ack = AlertAck {
+        alert_id: a.id,
+        user_id: seat.user,
+        org_id: seat.org.id,
+        at: access.at,
+    };
+    Ok(app
+        .store()
+        .acknowledge_alert(&ack, &access, &effects(app, &seat))
+        .await?)
 }
