@@ -322,13 +322,26 @@ macro_rules! advisory_store_impl {
                 text(sql::GET_SETTING, name, self.reader()).await
             }
 
-            async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String> {
-                sqlx::query(sql::INSERT_SETTING_IF_ABSENT)
+            async fn put_setting_if_absent(
+                &self,
+                name: &str,
+                value: &str,
+                fx: &Effects,
+            ) -> Result<String> {
+                let mut tx = begin(self.writer()).await?;
+                let inserted = sqlx::query(sql::INSERT_SETTING_IF_ABSENT)
                     .bind(name)
                     .bind(value)
-                    .execute(self.writer())
+                    .execute(&mut *tx)
                     .await
-                    .map_err(db)?;
+                    .map_err(db)?
+                    .rows_affected();
+                if inserted == 1 {
+                    finish(tx, fx).await?;
+                } else {
+                    // Another writer was first: nothing of this one is kept.
+                    drop(tx);
+                }
                 text(sql::GET_SETTING, name, self.writer())
                     .await?
                     .ok_or(StoreError::NotFound)

@@ -505,9 +505,10 @@ pub trait AdvisoryStore: Send + Sync {
     async fn list_artifacts(&self, advisory: Option<AdvisoryId>) -> Result<Vec<ArtifactMeta>>;
 
     async fn setting(&self, name: &str) -> Result<Option<String>>;
-    /// Stores `value` unless the setting exists; returns what is stored (the first writer
-    /// wins, so instances that start together agree).
-    async fn put_setting_if_absent(&self, name: &str, value: &str) -> Result<String>;
+    /// Stores `value` unless the setting exists, with `fx` when it does (one transaction);
+    /// returns what is stored. The first writer wins, so instances that start together
+    /// agree, and only the winner's effects are written.
+    async fn put_setting_if_absent(&self, name: &str, value: &str, fx: &Effects) -> Result<String>;
 }
 
 /// One entry of the partner access trail.

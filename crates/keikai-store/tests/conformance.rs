@@ -1576,13 +1576,28 @@ mod advisories {
         let (db, store) = setup().await;
         let other = db.connect().await;
         assert_eq!(store.setting("key").await.unwrap(), None);
+        let fx = |who: &str| {
+            Effects::system(t(1)).with_audit(keikai_domain::audit::Change::new(
+                "test.setting",
+                "key",
+                (),
+                who,
+            ))
+        };
+        let head = store.audit_head().await.unwrap();
+        let (one, two) = (fx("one"), fx("two"));
         let (x, y) = tokio::join!(
-            store.put_setting_if_absent("key", "one"),
-            other.put_setting_if_absent("key", "two")
+            store.put_setting_if_absent("key", "one", &one),
+            other.put_setting_if_absent("key", "two", &two)
         );
         let (x, y) = (x.unwrap(), y.unwrap());
         assert_eq!(x, y);
-        assert_eq!(store.setting("key").await.unwrap(), Some(x));
+        assert_eq!(store.setting("key").await.unwrap(), Some(x.clone()));
+        // Only the winner's effects were written.
+        let entries = store.audit_for("key").await.unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].after, serde_json::json!(x).to_string());
+        assert_ne!(store.audit_head().await.unwrap(), head);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use keikai_domain::Action;
+use keikai_domain::audit::Change;
 use keikai_openpgp::ProviderKey;
 
 use crate::{App, Caller, Error, Result};
@@ -28,8 +29,10 @@ pub async fn provider_key(app: &App) -> Result<Arc<ProviderKey>> {
             let armored = key
                 .to_armored_secret()
                 .map_err(|e| Error::internal(format!("cannot encode the signing key: {e}")))?;
+            let made = key_change("publishing.key_created", &key);
+            let fx = app.effects(&Caller::system()).with_audit(made);
             app.store()
-                .put_setting_if_absent(KEY_SETTING, &armored)
+                .put_setting_if_absent(KEY_SETTING, &armored, &fx)
                 .await?
         }
     };
@@ -49,9 +52,12 @@ pub async fn import_key(app: &App, who: &Caller, armored: &str) -> Result<String
     let normalised = key
         .to_armored_secret()
         .map_err(|e| Error::internal(format!("cannot encode the signing key: {e}")))?;
+    let fx = app
+        .effects(who)
+        .with_audit(key_change("publishing.key_imported", &key));
     let stored = app
         .store()
-        .put_setting_if_absent(KEY_SETTING, &normalised)
+        .put_setting_if_absent(KEY_SETTING, &normalised, &fx)
         .await?;
     if stored != normalised {
         return Err(Error::conflict(
@@ -59,4 +65,14 @@ pub async fn import_key(app: &App, who: &Caller, armored: &str) -> Result<String
         ));
     }
     Ok(key.fingerprint())
+}
+
+/// The audit entry of a provider key coming into use: its fingerprint, never the key.
+fn key_change(action: &'static str, key: &ProviderKey) -> Change {
+    Change::new(
+        action,
+        "provider-key",
+        (),
+        serde_json::json!({ "fingerprint": key.fingerprint() }),
+    )
 }

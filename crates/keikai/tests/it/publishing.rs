@@ -1244,4 +1244,14 @@ async fn key_import_installs_a_key_once_and_key_show_prints_it() {
         String::from_utf8_lossy(&out.stderr).contains("a provider key exists already"),
         "{out:?}"
     );
+    // The import is audited, with the operator and the key's fingerprint; the refused
+    // second one left nothing.
+    let entries = app.store.audit_for("provider-key").await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].action, "publishing.key_imported");
+    assert_eq!(entries[0].actor, "cli");
+    assert!(
+        entries[0].after.contains(&ours.fingerprint()),
+        "{entries:?}"
+    );
 }
