@@ -246,6 +246,8 @@ case-overdue = Overdue
 case-duplicate-of = Duplicate of
 case-created = Opened
 case-updated = updated
+# A list's column header (case-updated is the inline "updated …").
+list-updated = Updated
 case-report = Report
 case-product = Product
 case-catalogue-entry = Catalogue entry

@@ -246,6 +246,8 @@ case-overdue = 期限超過
 case-duplicate-of = 重複元
 case-created = 受付
 case-updated = 更新
+# A list's column header (case-updated is the inline "updated …").
+list-updated = 更新日時
 case-report = 報告内容
 case-product = 製品
 case-catalogue-entry = カタログ上の製品
