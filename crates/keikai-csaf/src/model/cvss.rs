@@ -134,115 +134,326 @@ pub enum CvssConversionError {
     NotFinite { vector: String },
 }
 
-fn score(value: f64, vector: &str) -> Result<Number, CvssConversionError> {
-    Number::from_f64(value).ok_or_else(|| CvssConversionError::NotFinite {
-        vector: vector.to_owned(),
-    })
+/// One CVSS metric as a JSON property (FIRST's schemas) and as a vector component: what
+/// `from_cvss` writes for a vector, and what the validator's CVSS tests (6.1.10, 6.2.19) compare.
+pub(crate) struct Metric {
+    pub(crate) property: &'static str,
+    pub(crate) abbrev: &'static str,
+    /// JSON value and its vector code.
+    pub(crate) values: &'static [(&'static str, &'static str)],
+    /// Base metrics must be in the vector; the others default to "not defined".
+    pub(crate) base: bool,
 }
 
-/// The JSON name of a metric value code, per the FIRST JSON schemas.
-fn name(code: Option<&str>, names: &[(&str, &'static str)]) -> Option<String> {
-    let code = code?;
-    names
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| (*n).to_owned())
+const fn metric(
+    property: &'static str,
+    abbrev: &'static str,
+    values: &'static [(&'static str, &'static str)],
+    base: bool,
+) -> Metric {
+    Metric {
+        property,
+        abbrev,
+        values,
+        base,
+    }
 }
 
-const V3_AV: &[(&str, &str)] = &[
-    ("N", "NETWORK"),
-    ("A", "ADJACENT_NETWORK"),
-    ("L", "LOCAL"),
-    ("P", "PHYSICAL"),
-    ("X", "NOT_DEFINED"),
-];
-const V3_AC: &[(&str, &str)] = &[("L", "LOW"), ("H", "HIGH"), ("X", "NOT_DEFINED")];
-const V3_PR: &[(&str, &str)] = &[
-    ("N", "NONE"),
-    ("L", "LOW"),
-    ("H", "HIGH"),
-    ("X", "NOT_DEFINED"),
-];
-const V3_UI: &[(&str, &str)] = &[("N", "NONE"), ("R", "REQUIRED"), ("X", "NOT_DEFINED")];
-const V3_S: &[(&str, &str)] = &[("U", "UNCHANGED"), ("C", "CHANGED"), ("X", "NOT_DEFINED")];
-const V3_CIA: &[(&str, &str)] = &[
-    ("H", "HIGH"),
-    ("L", "LOW"),
-    ("N", "NONE"),
-    ("X", "NOT_DEFINED"),
-];
-const V3_E: &[(&str, &str)] = &[
-    ("X", "NOT_DEFINED"),
-    ("H", "HIGH"),
-    ("F", "FUNCTIONAL"),
-    ("P", "PROOF_OF_CONCEPT"),
-    ("U", "UNPROVEN"),
-];
-const V3_RL: &[(&str, &str)] = &[
-    ("X", "NOT_DEFINED"),
-    ("U", "UNAVAILABLE"),
-    ("W", "WORKAROUND"),
-    ("T", "TEMPORARY_FIX"),
-    ("O", "OFFICIAL_FIX"),
-];
-const V3_RC: &[(&str, &str)] = &[
-    ("X", "NOT_DEFINED"),
-    ("C", "CONFIRMED"),
-    ("R", "REASONABLE"),
-    ("U", "UNKNOWN"),
+const V3_CIA: &[(&str, &str)] = &[("NONE", "N"), ("LOW", "L"), ("HIGH", "H")];
+const V3_MCIA: &[(&str, &str)] = &[
+    ("NONE", "N"),
+    ("LOW", "L"),
+    ("HIGH", "H"),
+    ("NOT_DEFINED", "X"),
 ];
 const V3_REQ: &[(&str, &str)] = &[
-    ("X", "NOT_DEFINED"),
-    ("H", "HIGH"),
-    ("M", "MEDIUM"),
-    ("L", "LOW"),
+    ("LOW", "L"),
+    ("MEDIUM", "M"),
+    ("HIGH", "H"),
+    ("NOT_DEFINED", "X"),
 ];
 
-const V2_AV: &[(&str, &str)] = &[("L", "LOCAL"), ("A", "ADJACENT_NETWORK"), ("N", "NETWORK")];
-const V2_AC: &[(&str, &str)] = &[("H", "HIGH"), ("M", "MEDIUM"), ("L", "LOW")];
-const V2_AU: &[(&str, &str)] = &[("M", "MULTIPLE"), ("S", "SINGLE"), ("N", "NONE")];
-const V2_CIA: &[(&str, &str)] = &[("N", "NONE"), ("P", "PARTIAL"), ("C", "COMPLETE")];
-const V2_E: &[(&str, &str)] = &[
-    ("U", "UNPROVEN"),
-    ("POC", "PROOF_OF_CONCEPT"),
-    ("F", "FUNCTIONAL"),
-    ("H", "HIGH"),
-    ("ND", "NOT_DEFINED"),
+/// CVSS 3.0 and 3.1 (the two FIRST schemas name and spell the metrics identically).
+pub(crate) static V3: &[Metric] = &[
+    metric(
+        "attackVector",
+        "AV",
+        &[
+            ("NETWORK", "N"),
+            ("ADJACENT_NETWORK", "A"),
+            ("LOCAL", "L"),
+            ("PHYSICAL", "P"),
+        ],
+        true,
+    ),
+    metric(
+        "attackComplexity",
+        "AC",
+        &[("LOW", "L"), ("HIGH", "H")],
+        true,
+    ),
+    metric(
+        "privilegesRequired",
+        "PR",
+        &[("NONE", "N"), ("LOW", "L"), ("HIGH", "H")],
+        true,
+    ),
+    metric(
+        "userInteraction",
+        "UI",
+        &[("NONE", "N"), ("REQUIRED", "R")],
+        true,
+    ),
+    metric("scope", "S", &[("UNCHANGED", "U"), ("CHANGED", "C")], true),
+    metric("confidentialityImpact", "C", V3_CIA, true),
+    metric("integrityImpact", "I", V3_CIA, true),
+    metric("availabilityImpact", "A", V3_CIA, true),
+    metric(
+        "exploitCodeMaturity",
+        "E",
+        &[
+            ("UNPROVEN", "U"),
+            ("PROOF_OF_CONCEPT", "P"),
+            ("FUNCTIONAL", "F"),
+            ("HIGH", "H"),
+            ("NOT_DEFINED", "X"),
+        ],
+        false,
+    ),
+    metric(
+        "remediationLevel",
+        "RL",
+        &[
+            ("OFFICIAL_FIX", "O"),
+            ("TEMPORARY_FIX", "T"),
+            ("WORKAROUND", "W"),
+            ("UNAVAILABLE", "U"),
+            ("NOT_DEFINED", "X"),
+        ],
+        false,
+    ),
+    metric(
+        "reportConfidence",
+        "RC",
+        &[
+            ("UNKNOWN", "U"),
+            ("REASONABLE", "R"),
+            ("CONFIRMED", "C"),
+            ("NOT_DEFINED", "X"),
+        ],
+        false,
+    ),
+    metric("confidentialityRequirement", "CR", V3_REQ, false),
+    metric("integrityRequirement", "IR", V3_REQ, false),
+    metric("availabilityRequirement", "AR", V3_REQ, false),
+    metric(
+        "modifiedAttackVector",
+        "MAV",
+        &[
+            ("NETWORK", "N"),
+            ("ADJACENT_NETWORK", "A"),
+            ("LOCAL", "L"),
+            ("PHYSICAL", "P"),
+            ("NOT_DEFINED", "X"),
+        ],
+        false,
+    ),
+    metric(
+        "modifiedAttackComplexity",
+        "MAC",
+        &[("LOW", "L"), ("HIGH", "H"), ("NOT_DEFINED", "X")],
+        false,
+    ),
+    metric(
+        "modifiedPrivilegesRequired",
+        "MPR",
+        &[
+            ("NONE", "N"),
+            ("LOW", "L"),
+            ("HIGH", "H"),
+            ("NOT_DEFINED", "X"),
+        ],
+        false,
+    ),
+    metric(
+        "modifiedUserInteraction",
+        "MUI",
+        &[("NONE", "N"), ("REQUIRED", "R"), ("NOT_DEFINED", "X")],
+        false,
+    ),
+    metric(
+        "modifiedScope",
+        "MS",
+        &[("UNCHANGED", "U"), ("CHANGED", "C"), ("NOT_DEFINED", "X")],
+        false,
+    ),
+    metric("modifiedConfidentialityImpact", "MC", V3_MCIA, false),
+    metric("modifiedIntegrityImpact", "MI", V3_MCIA, false),
+    metric("modifiedAvailabilityImpact", "MA", V3_MCIA, false),
 ];
-const V2_RL: &[(&str, &str)] = &[
-    ("OF", "OFFICIAL_FIX"),
-    ("TF", "TEMPORARY_FIX"),
-    ("W", "WORKAROUND"),
-    ("U", "UNAVAILABLE"),
-    ("ND", "NOT_DEFINED"),
-];
-const V2_RC: &[(&str, &str)] = &[
-    ("UC", "UNCONFIRMED"),
-    ("UR", "UNCORROBORATED"),
-    ("C", "CONFIRMED"),
-    ("ND", "NOT_DEFINED"),
-];
-const V2_CDP: &[(&str, &str)] = &[
-    ("N", "NONE"),
-    ("L", "LOW"),
-    ("LM", "LOW_MEDIUM"),
-    ("MH", "MEDIUM_HIGH"),
-    ("H", "HIGH"),
-    ("ND", "NOT_DEFINED"),
-];
-const V2_TD: &[(&str, &str)] = &[
-    ("N", "NONE"),
-    ("L", "LOW"),
-    ("M", "MEDIUM"),
-    ("H", "HIGH"),
-    ("ND", "NOT_DEFINED"),
-];
+
+const V2_CIA: &[(&str, &str)] = &[("NONE", "N"), ("PARTIAL", "P"), ("COMPLETE", "C")];
 const V2_REQ: &[(&str, &str)] = &[
-    ("L", "LOW"),
-    ("M", "MEDIUM"),
-    ("H", "HIGH"),
-    ("ND", "NOT_DEFINED"),
+    ("LOW", "L"),
+    ("MEDIUM", "M"),
+    ("HIGH", "H"),
+    ("NOT_DEFINED", "ND"),
 ];
+
+pub(crate) static V2: &[Metric] = &[
+    metric(
+        "accessVector",
+        "AV",
+        &[("LOCAL", "L"), ("ADJACENT_NETWORK", "A"), ("NETWORK", "N")],
+        true,
+    ),
+    metric(
+        "accessComplexity",
+        "AC",
+        &[("HIGH", "H"), ("MEDIUM", "M"), ("LOW", "L")],
+        true,
+    ),
+    metric(
+        "authentication",
+        "Au",
+        &[("MULTIPLE", "M"), ("SINGLE", "S"), ("NONE", "N")],
+        true,
+    ),
+    metric("confidentialityImpact", "C", V2_CIA, true),
+    metric("integrityImpact", "I", V2_CIA, true),
+    metric("availabilityImpact", "A", V2_CIA, true),
+    metric(
+        "exploitability",
+        "E",
+        &[
+            ("UNPROVEN", "U"),
+            ("PROOF_OF_CONCEPT", "POC"),
+            ("FUNCTIONAL", "F"),
+            ("HIGH", "H"),
+            ("NOT_DEFINED", "ND"),
+        ],
+        false,
+    ),
+    metric(
+        "remediationLevel",
+        "RL",
+        &[
+            ("OFFICIAL_FIX", "OF"),
+            ("TEMPORARY_FIX", "TF"),
+            ("WORKAROUND", "W"),
+            ("UNAVAILABLE", "U"),
+            ("NOT_DEFINED", "ND"),
+        ],
+        false,
+    ),
+    metric(
+        "reportConfidence",
+        "RC",
+        &[
+            ("UNCONFIRMED", "UC"),
+            ("UNCORROBORATED", "UR"),
+            ("CONFIRMED", "C"),
+            ("NOT_DEFINED", "ND"),
+        ],
+        false,
+    ),
+    metric(
+        "collateralDamagePotential",
+        "CDP",
+        &[
+            ("NONE", "N"),
+            ("LOW", "L"),
+            ("LOW_MEDIUM", "LM"),
+            ("MEDIUM_HIGH", "MH"),
+            ("HIGH", "H"),
+            ("NOT_DEFINED", "ND"),
+        ],
+        false,
+    ),
+    metric(
+        "targetDistribution",
+        "TD",
+        &[
+            ("NONE", "N"),
+            ("LOW", "L"),
+            ("MEDIUM", "M"),
+            ("HIGH", "H"),
+            ("NOT_DEFINED", "ND"),
+        ],
+        false,
+    ),
+    metric("confidentialityRequirement", "CR", V2_REQ, false),
+    metric("integrityRequirement", "IR", V2_REQ, false),
+    metric("availabilityRequirement", "AR", V2_REQ, false),
+];
+
+/// A vector as both conversions read it: its canonical text, the JSON names of its metric values
+/// (per the metric table of its version) and its scores.
+struct Reading<'a> {
+    cvss: &'a keikai_cvss::Cvss,
+    table: &'static [Metric],
+    vector: String,
+    scores: keikai_cvss::Scores,
+}
+
+impl<'a> Reading<'a> {
+    /// Reads `cvss` for `target` (`cvss_v2` or `cvss_v3`), which takes it only if `fits`.
+    fn new(
+        cvss: &'a keikai_cvss::Cvss,
+        fits: bool,
+        target: &'static str,
+        table: &'static [Metric],
+    ) -> Result<Self, CvssConversionError> {
+        let vector = cvss.vector_string();
+        if !fits {
+            return Err(CvssConversionError::WrongVersion {
+                vector,
+                version: cvss.version(),
+                target,
+            });
+        }
+        Ok(Self {
+            cvss,
+            table,
+            vector,
+            scores: cvss.scores(),
+        })
+    }
+
+    /// The JSON name of the value the vector gives metric `abbrev`, per the FIRST JSON schemas.
+    fn name(&self, abbrev: &str) -> Option<String> {
+        let code = self.cvss.metric(abbrev)?;
+        let metric = self.table.iter().find(|m| m.abbrev == abbrev)?;
+        metric
+            .values
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map(|(n, _)| (*n).to_owned())
+    }
+
+    /// Whether the vector gives any of the metrics `group`.
+    fn has_any(&self, group: &[&str]) -> bool {
+        group.iter().any(|a| self.cvss.metric(a).is_some())
+    }
+
+    fn score(&self, value: f64) -> Result<Number, CvssConversionError> {
+        Number::from_f64(value).ok_or_else(|| CvssConversionError::NotFinite {
+            vector: self.vector.clone(),
+        })
+    }
+
+    /// A temporal or environmental score: only when the vector has metrics of its group.
+    fn group_score(
+        &self,
+        value: Option<f64>,
+        present: bool,
+    ) -> Result<Option<Number>, CvssConversionError> {
+        match value {
+            Some(v) if present => self.score(v).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
 
 impl CvssV3 {
     /// The `cvss_v3` object of a CVSS 3.0/3.1 vector: the canonical vector string, every metric
@@ -251,68 +462,55 @@ impl CvssV3 {
     /// only when the vector has metrics of that group.
     pub fn from_cvss(cvss: &keikai_cvss::Cvss) -> Result<Self, CvssConversionError> {
         use keikai_cvss::Version;
-        let vector = cvss.vector_string();
-        if !matches!(cvss.version(), Version::V3_0 | Version::V3_1) {
-            return Err(CvssConversionError::WrongVersion {
-                vector,
-                version: cvss.version(),
-                target: "cvss_v3",
-            });
-        }
-        let m = |abbrev: &str, names: &[(&str, &'static str)]| name(cvss.metric(abbrev), names);
-        let any = |abbrevs: &[&str]| abbrevs.iter().any(|a| cvss.metric(a).is_some());
-        let scores = cvss.scores();
+        let fits = matches!(cvss.version(), Version::V3_0 | Version::V3_1);
+        let r = Reading::new(cvss, fits, "cvss_v3", V3)?;
+        let m = |abbrev: &str| r.name(abbrev);
+        let scores = &r.scores;
         let severity = |s: Option<keikai_cvss::Severity>| s.map(|s| s.as_str().to_owned());
-        let temporal = any(&["E", "RL", "RC"]);
-        let environmental = any(&[
+        let temporal = r.has_any(&["E", "RL", "RC"]);
+        let environmental = r.has_any(&[
             "CR", "IR", "AR", "MAV", "MAC", "MPR", "MUI", "MS", "MC", "MI", "MA",
         ]);
         Ok(Self {
             version: cvss.version().as_str().to_owned(),
-            attack_vector: m("AV", V3_AV),
-            attack_complexity: m("AC", V3_AC),
-            privileges_required: m("PR", V3_PR),
-            user_interaction: m("UI", V3_UI),
-            scope: m("S", V3_S),
-            confidentiality_impact: m("C", V3_CIA),
-            integrity_impact: m("I", V3_CIA),
-            availability_impact: m("A", V3_CIA),
-            base_score: score(scores.base, &vector)?,
+            attack_vector: m("AV"),
+            attack_complexity: m("AC"),
+            privileges_required: m("PR"),
+            user_interaction: m("UI"),
+            scope: m("S"),
+            confidentiality_impact: m("C"),
+            integrity_impact: m("I"),
+            availability_impact: m("A"),
+            base_score: r.score(scores.base)?,
             base_severity: severity(scores.base_severity)
                 .unwrap_or_else(|| keikai_cvss::severity_v3(scores.base).as_str().to_owned()),
-            exploit_code_maturity: m("E", V3_E),
-            remediation_level: m("RL", V3_RL),
-            report_confidence: m("RC", V3_RC),
-            temporal_score: match scores.temporal {
-                Some(t) if temporal => Some(score(t, &vector)?),
-                _ => None,
-            },
+            exploit_code_maturity: m("E"),
+            remediation_level: m("RL"),
+            report_confidence: m("RC"),
+            temporal_score: r.group_score(scores.temporal, temporal)?,
             temporal_severity: if temporal {
                 severity(scores.temporal_severity)
             } else {
                 None
             },
-            confidentiality_requirement: m("CR", V3_REQ),
-            integrity_requirement: m("IR", V3_REQ),
-            availability_requirement: m("AR", V3_REQ),
-            modified_attack_vector: m("MAV", V3_AV),
-            modified_attack_complexity: m("MAC", V3_AC),
-            modified_privileges_required: m("MPR", V3_PR),
-            modified_user_interaction: m("MUI", V3_UI),
-            modified_scope: m("MS", V3_S),
-            modified_confidentiality_impact: m("MC", V3_CIA),
-            modified_integrity_impact: m("MI", V3_CIA),
-            modified_availability_impact: m("MA", V3_CIA),
-            environmental_score: match scores.environmental {
-                Some(e) if environmental => Some(score(e, &vector)?),
-                _ => None,
-            },
+            confidentiality_requirement: m("CR"),
+            integrity_requirement: m("IR"),
+            availability_requirement: m("AR"),
+            modified_attack_vector: m("MAV"),
+            modified_attack_complexity: m("MAC"),
+            modified_privileges_required: m("MPR"),
+            modified_user_interaction: m("MUI"),
+            modified_scope: m("MS"),
+            modified_confidentiality_impact: m("MC"),
+            modified_integrity_impact: m("MI"),
+            modified_availability_impact: m("MA"),
+            environmental_score: r.group_score(scores.environmental, environmental)?,
             environmental_severity: if environmental {
                 severity(scores.environmental_severity)
             } else {
                 None
             },
-            vector_string: vector,
+            vector_string: r.vector.clone(),
             extra: Extra::new(),
         })
     }
@@ -321,45 +519,32 @@ impl CvssV3 {
 impl CvssV2 {
     /// The `cvss_v2` object of a CVSS 2.0 vector (see [`CvssV3::from_cvss`]).
     pub fn from_cvss(cvss: &keikai_cvss::Cvss) -> Result<Self, CvssConversionError> {
-        let vector = cvss.vector_string();
-        if cvss.version() != keikai_cvss::Version::V2_0 {
-            return Err(CvssConversionError::WrongVersion {
-                vector,
-                version: cvss.version(),
-                target: "cvss_v2",
-            });
-        }
-        let m = |abbrev: &str, names: &[(&str, &'static str)]| name(cvss.metric(abbrev), names);
-        let any = |abbrevs: &[&str]| abbrevs.iter().any(|a| cvss.metric(a).is_some());
-        let scores = cvss.scores();
-        let temporal = any(&["E", "RL", "RC"]);
-        let environmental = any(&["CDP", "TD", "CR", "IR", "AR"]);
+        let fits = cvss.version() == keikai_cvss::Version::V2_0;
+        let r = Reading::new(cvss, fits, "cvss_v2", V2)?;
+        let m = |abbrev: &str| r.name(abbrev);
+        let scores = &r.scores;
+        let temporal = r.has_any(&["E", "RL", "RC"]);
+        let environmental = r.has_any(&["CDP", "TD", "CR", "IR", "AR"]);
         Ok(Self {
             version: "2.0".to_owned(),
-            access_vector: m("AV", V2_AV),
-            access_complexity: m("AC", V2_AC),
-            authentication: m("Au", V2_AU),
-            confidentiality_impact: m("C", V2_CIA),
-            integrity_impact: m("I", V2_CIA),
-            availability_impact: m("A", V2_CIA),
-            base_score: score(scores.base, &vector)?,
-            exploitability: m("E", V2_E),
-            remediation_level: m("RL", V2_RL),
-            report_confidence: m("RC", V2_RC),
-            temporal_score: match scores.temporal {
-                Some(t) if temporal => Some(score(t, &vector)?),
-                _ => None,
-            },
-            collateral_damage_potential: m("CDP", V2_CDP),
-            target_distribution: m("TD", V2_TD),
-            confidentiality_requirement: m("CR", V2_REQ),
-            integrity_requirement: m("IR", V2_REQ),
-            availability_requirement: m("AR", V2_REQ),
-            environmental_score: match scores.environmental {
-                Some(e) if environmental => Some(score(e, &vector)?),
-                _ => None,
-            },
-            vector_string: vector,
+            access_vector: m("AV"),
+            access_complexity: m("AC"),
+            authentication: m("Au"),
+            confidentiality_impact: m("C"),
+            integrity_impact: m("I"),
+            availability_impact: m("A"),
+            base_score: r.score(scores.base)?,
+            exploitability: m("E"),
+            remediation_level: m("RL"),
+            report_confidence: m("RC"),
+            temporal_score: r.group_score(scores.temporal, temporal)?,
+            collateral_damage_potential: m("CDP"),
+            target_distribution: m("TD"),
+            confidentiality_requirement: m("CR"),
+            integrity_requirement: m("IR"),
+            availability_requirement: m("AR"),
+            environmental_score: r.group_score(scores.environmental, environmental)?,
+            vector_string: r.vector.clone(),
             extra: Extra::new(),
         })
     }
