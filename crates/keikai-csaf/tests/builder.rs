@@ -78,9 +78,7 @@ fn assert_valid(doc: &CsafDocument) -> Value {
 #[test]
 fn one_product_one_vulnerability() {
     let mut b = advisory();
-    let router = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
+    let router = router(&mut b);
     b.add_vulnerability(
         VulnerabilityBuilder::new()
             .cve("CVE-2024-12345")
@@ -265,20 +263,24 @@ fn several_products_and_vulnerabilities() {
 
 #[test]
 fn revisions_are_sorted_and_set_the_tracking_dates_and_version() {
+    // The document of `b`'s revisions, with one product of the given status.
+    let valid_with = |mut b: AdvisoryBuilder, status: Status| {
+        let p = b
+            .add_product(Product::new("Example Inc.", "App", "5"))
+            .unwrap();
+        b.add_vulnerability(
+            VulnerabilityBuilder::new()
+                .description("x")
+                .status(status, [&p]),
+        );
+        assert_valid(&b.build().unwrap())
+    };
     let mut b = AdvisoryBuilder::new("EXAMPLE-2024-0002", "Updated advisory", publisher());
     b.revision("2024-05-01T00:00:00Z", "2.0.0", "Fixed versions added.")
         .revision("2024-03-01T00:00:00Z", "1.0.0", "Initial version.")
         .revision("2024-03-05T00:00:00+02:00", "1.0.1", "Typo fixed.")
         .revision("2024-04-01T00:00:00Z", "1.1.0", "CVSS vectors added.");
-    let p = b
-        .add_product(Product::new("Example Inc.", "App", "5"))
-        .unwrap();
-    b.add_vulnerability(
-        VulnerabilityBuilder::new()
-            .description("x")
-            .status(Status::UnderInvestigation, [&p]),
-    );
-    let value = assert_valid(&b.build().unwrap());
+    let value = valid_with(b, Status::UnderInvestigation);
     let tracking = &value["document"]["tracking"];
     assert_eq!(tracking["version"], "2.0.0");
     assert_eq!(tracking["initial_release_date"], "2024-03-01T00:00:00Z");
@@ -297,25 +299,21 @@ fn revisions_are_sorted_and_set_the_tracking_dates_and_version() {
         .revision("2024-03-01T00:00:00Z", "0", "Draft.")
         .revision("2024-03-02T00:00:00Z", "1", "Reviewed.")
         .revision("2024-03-02T00:00:00Z", "2", "Same timestamp, later number.");
-    let p = b
-        .add_product(Product::new("Example Inc.", "App", "5"))
-        .unwrap();
-    b.add_vulnerability(
-        VulnerabilityBuilder::new()
-            .description("x")
-            .status(Status::KnownAffected, [&p]),
-    );
-    let value = assert_valid(&b.build().unwrap());
+    let value = valid_with(b, Status::KnownAffected);
     assert_eq!(value["document"]["tracking"]["version"], "2");
     assert_eq!(value["document"]["tracking"]["status"], "draft");
+}
+
+/// Adds the product most tests use, Example Inc. Router X 1.0.
+fn router(b: &mut AdvisoryBuilder) -> ProductId {
+    b.add_product(Product::new("Example Inc.", "Router X", "1.0"))
+        .unwrap()
 }
 
 /// A builder with one product and a vulnerability template, to break one thing at a time.
 fn with_product() -> (AdvisoryBuilder, ProductId) {
     let mut b = advisory();
-    let p = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
+    let p = router(&mut b);
     (b, p)
 }
 
@@ -325,310 +323,274 @@ fn vuln(p: &ProductId) -> VulnerabilityBuilder {
         .status(Status::KnownAffected, [p])
 }
 
-#[test]
-fn inputs_that_cannot_be_valid_are_refused() {
-    let foreign = ProductId::from("CSAFPID-9999");
-    let mut failures = Vec::new();
-    let mut check = |name: &str,
-                     result: Result<CsafDocument, BuildError>,
-                     expected: &dyn Fn(&BuildError) -> bool| {
-        match result {
-            Ok(_) => failures.push(format!("{name}: built a document")),
-            Err(e) if expected(&e) => assert!(!e.to_string().is_empty()),
-            Err(e) => failures.push(format!("{name}: unexpected error {e:?}")),
-        }
-    };
+/// Whether an error is the one a case expects.
+type Expected = fn(&BuildError) -> bool;
 
-    let (mut b, _) = with_product();
-    b.add_vulnerability(vuln(&foreign));
-    check(
-        "unknown product",
-        b.build(),
-        &|e| matches!(e, BuildError::UnknownProduct { id, .. } if id == "CSAFPID-9999"),
-    );
+/// An input the builder must refuse: its name, what building gave and the error expected.
+type Refusal = (&'static str, Result<CsafDocument, BuildError>, Expected);
 
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).status(Status::Fixed, [&p]));
-    check("contradicting status", b.build(), &|e| {
-        matches!(e, BuildError::ContradictingStatus { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(
-        vuln(&p)
-            .cvss(VECTOR, [&p])
-            .cvss("CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", [&p]),
-    );
-    check(
-        "two 3.1 scores",
-        b.build(),
-        &|e| matches!(e, BuildError::DuplicateScore { version, .. } if version == "3.1"),
-    );
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).cvss("CVSS:3.1/AV:N", [&p]));
-    check("invalid vector", b.build(), &|e| {
-        matches!(e, BuildError::Cvss { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).cvss(
-        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
-        [&p],
-    ));
-    check("CVSS 4.0", b.build(), &|e| {
-        matches!(e, BuildError::CvssVersion { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).cve("CVE-2024-1111"))
-        .add_vulnerability(vuln(&p).cve("CVE-2024-1111"));
-    check("duplicate CVE", b.build(), &|e| {
-        matches!(e, BuildError::DuplicateCve { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).cve("CVE-24-1"));
-    check("bad CVE", b.build(), &|e| {
-        matches!(e, BuildError::Format { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).cwe("CWE-999999"));
-    check("unknown CWE", b.build(), &|e| {
-        matches!(e, BuildError::UnknownCwe { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(VulnerabilityBuilder::new().status(Status::KnownAffected, [&p]));
-    check("no vulnerability note", b.build(), &|e| {
-        matches!(e, BuildError::MissingVulnerabilityNote { .. })
-    });
-
-    let (mut b, _) = with_product();
-    b.add_vulnerability(VulnerabilityBuilder::new().description("x"));
-    check("no product status", b.build(), &|e| {
-        matches!(e, BuildError::MissingProductStatus { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).remediation(RemediationInput::workaround("Do this.", [])));
-    check("remediation without products", b.build(), &|e| {
-        matches!(e, BuildError::Empty { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(
-        vuln(&p).remediation(RemediationInput::vendor_fix("Update.", [&p]).url("example.com/fix")),
-    );
-    check("remediation URL", b.build(), &|e| {
-        matches!(e, BuildError::Uri { .. })
-    });
-
-    let (b, _) = with_product();
-    check("no vulnerability", b.build(), &|e| {
-        matches!(e, BuildError::NoVulnerabilities)
-    });
-
-    let mut b = advisory();
-    b.add_vulnerability(VulnerabilityBuilder::new().description("x"));
-    check("no product", b.build(), &|e| {
-        matches!(e, BuildError::NoProducts)
-    });
-
-    let (mut b, p) = with_product();
-    b.lang("english");
-    b.add_vulnerability(vuln(&p));
-    check("bad lang", b.build(), &|e| {
-        matches!(e, BuildError::Lang { .. })
-    });
-
-    let (mut b, p) = with_product();
-    b.lang("qq-XX");
-    b.add_vulnerability(vuln(&p));
-    check("unregistered lang", b.build(), &|e| {
-        matches!(e, BuildError::Lang { .. })
-    });
-
-    let mut b = AdvisoryBuilder::new(
-        "EXAMPLE-2024-0001",
-        "Übersetzung",
-        Publisher::new(
-            PublisherCategory::Translator,
-            "Translator",
-            "https://translator.example",
-        ),
-    );
-    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
-    let p = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
-    b.add_vulnerability(vuln(&p));
-    check("translator without source_lang", b.build(), &|e| {
-        matches!(e, BuildError::MissingSourceLang)
-    });
-
-    let (mut b, p) = with_product();
-    b.add_vulnerability(vuln(&p).acknowledgment(acknowledge(Vec::<String>::new(), None)));
-    check("empty acknowledgment", b.build(), &|e| {
-        matches!(e, BuildError::EmptyAcknowledgment { .. })
-    });
-
-    let mut b = AdvisoryBuilder::new(" EXAMPLE-1", "Title", publisher());
-    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
-    let p = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
-    b.add_vulnerability(vuln(&p));
-    check("tracking id with whitespace", b.build(), &|e| {
-        matches!(e, BuildError::Whitespace { .. })
-    });
-
-    let mut b = AdvisoryBuilder::new(
-        "EXAMPLE-1",
-        "Title",
-        Publisher::new(PublisherCategory::Vendor, "Example", "example.com"),
-    );
-    b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
-    let p = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
-    b.add_vulnerability(vuln(&p));
-    check("namespace not a URI", b.build(), &|e| {
-        matches!(e, BuildError::Uri { .. })
-    });
-
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn products_that_cannot_be_valid_are_refused() {
-    let mut b = advisory();
-    assert!(matches!(
-        b.add_product(Product::new("Example Inc.", "Router X", "all versions")),
-        Err(BuildError::VersionRange { .. })
-    ));
-    assert!(matches!(
-        b.add_product(Product::new("Example Inc.", "Router X", "< 1.2")),
-        Err(BuildError::VersionRange { .. })
-    ));
-    assert!(
-        b.add_product(Product::version_range("Example Inc.", "Router X", "< 1.2"))
-            .is_ok()
-    );
-    assert!(matches!(
-        b.add_product(Product::new("", "Router X", "1")),
-        Err(BuildError::Empty { .. })
-    ));
-    assert!(matches!(
-        b.add_product(Product::new("Example Inc.", "Router X", "1").purl("npm/example")),
-        Err(BuildError::Format { .. })
-    ));
-    assert!(matches!(
-        b.add_product(Product::new("Example Inc.", "Router X", "1").cpe("cpe:router")),
-        Err(BuildError::Format { .. })
-    ));
-}
-
-#[test]
-fn revision_histories_that_cannot_be_valid_are_refused() {
-    let build = |status: DocumentStatus, revisions: &[(&str, &str)]| {
-        let mut b = AdvisoryBuilder::new("EXAMPLE-1", "Title", publisher());
-        b.status(status);
-        for (date, number) in revisions {
-            b.revision(*date, *number, "Summary.");
-        }
-        let p = b
-            .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-            .unwrap();
-        b.add_vulnerability(vuln(&p));
-        b.build()
-    };
-    let d = |day: u32| format!("2024-03-{day:02}T00:00:00Z");
-    let (d1, d2, d3) = (d(1), d(2), d(3));
-    let final_ = DocumentStatus::Final;
-    type Case = (
-        &'static str,
-        Result<CsafDocument, BuildError>,
-        fn(&BuildError) -> bool,
-    );
-    let cases: Vec<Case> = vec![
-        ("none", build(final_.clone(), &[]), |e| {
-            matches!(e, BuildError::NoRevision)
-        }),
-        (
-            "mixed",
-            build(final_.clone(), &[(&d1, "1"), (&d2, "2.0.0")]),
-            |e| matches!(e, BuildError::MixedVersioning { .. }),
-        ),
-        (
-            "duplicate",
-            build(final_.clone(), &[(&d1, "1"), (&d2, "1")]),
-            |e| matches!(e, BuildError::DuplicateRevision { .. }),
-        ),
-        (
-            "order",
-            build(final_.clone(), &[(&d1, "2"), (&d2, "1")]),
-            |e| matches!(e, BuildError::RevisionOrder { .. }),
-        ),
-        (
-            "gap",
-            build(final_.clone(), &[(&d1, "1"), (&d2, "3")]),
-            |e| matches!(e, BuildError::RevisionGap { .. }),
-        ),
-        (
-            "major gap",
-            build(final_.clone(), &[(&d1, "1.0.0"), (&d2, "3.0.0")]),
-            |e| matches!(e, BuildError::RevisionGap { .. }),
-        ),
-        (
-            "first",
-            build(final_.clone(), &[(&d1, "2"), (&d2, "3")]),
-            |e| matches!(e, BuildError::FirstRevision { .. }),
-        ),
-        (
-            "pre-release",
-            build(DocumentStatus::Draft, &[(&d1, "1.0.0-rc.1")]),
-            |e| matches!(e, BuildError::PreRelease { .. }),
-        ),
-        (
-            "not a version",
-            build(final_.clone(), &[(&d1, "1.0")]),
-            |e| matches!(e, BuildError::VersionNumber { .. }),
-        ),
-        (
-            "bad date",
-            build(final_.clone(), &[("2024-03-01", "1")]),
-            |e| matches!(e, BuildError::Date { .. }),
-        ),
-        (
-            "0 but final",
-            build(final_.clone(), &[(&d1, "0"), (&d3, "1")]),
-            |e| matches!(e, BuildError::UnreleasedVersion { .. }),
-        ),
-        (
-            "0.9 but interim",
-            build(DocumentStatus::Interim, &[(&d1, "0.9.0")]),
-            |e| matches!(e, BuildError::UnreleasedVersion { .. }),
-        ),
-    ];
+/// Fails naming every case that built a document or gave another error than expected.
+#[track_caller]
+fn assert_refused(cases: Vec<Refusal>) {
     let failures: Vec<String> = cases
         .into_iter()
         .filter_map(|(name, result, expected)| match result {
-            Err(e) if expected(&e) => None,
-            other => Some(format!("{name}: {other:?}")),
+            Ok(_) => Some(format!("{name}: built a document")),
+            Err(e) if expected(&e) && !e.to_string().is_empty() => None,
+            Err(e) => Some(format!("{name}: unexpected error {e:?}")),
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
+fn inputs_that_cannot_be_valid_are_refused() {
+    let foreign = ProductId::from("CSAFPID-9999");
+    // The one-product builder with the vulnerability `make` gives for its product.
+    let with_vuln = |make: &dyn Fn(&ProductId) -> VulnerabilityBuilder| {
+        let (mut b, p) = with_product();
+        b.add_vulnerability(make(&p));
+        b.build()
+    };
+    let with_lang = |lang: &str| {
+        let (mut b, p) = with_product();
+        b.lang(lang);
+        b.add_vulnerability(vuln(&p));
+        b.build()
+    };
+    // A document that is fine but for its tracking id or publisher.
+    let with_header = |tracking_id: &str, publisher: Publisher| {
+        let mut b = AdvisoryBuilder::new(tracking_id, "Title", publisher);
+        b.revision("2024-03-01T12:00:00Z", "1", "Initial version.");
+        let p = router(&mut b);
+        b.add_vulnerability(vuln(&p));
+        b.build()
+    };
+    let no_product = {
+        let mut b = advisory();
+        b.add_vulnerability(VulnerabilityBuilder::new().description("x"));
+        b.build()
+    };
+    assert_refused(vec![
+        (
+            "unknown product",
+            with_vuln(&|_| vuln(&foreign)),
+            |e| matches!(e, BuildError::UnknownProduct { id, .. } if id == "CSAFPID-9999"),
+        ),
+        (
+            "contradicting status",
+            with_vuln(&|p| vuln(p).status(Status::Fixed, [p])),
+            |e| matches!(e, BuildError::ContradictingStatus { .. }),
+        ),
+        (
+            "two 3.1 scores",
+            with_vuln(&|p| {
+                vuln(p)
+                    .cvss(VECTOR, [p])
+                    .cvss("CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", [p])
+            }),
+            |e| matches!(e, BuildError::DuplicateScore { version, .. } if version == "3.1"),
+        ),
+        (
+            "invalid vector",
+            with_vuln(&|p| vuln(p).cvss("CVSS:3.1/AV:N", [p])),
+            |e| matches!(e, BuildError::Cvss { .. }),
+        ),
+        (
+            "CVSS 4.0",
+            with_vuln(&|p| {
+                vuln(p).cvss(
+                    "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                    [p],
+                )
+            }),
+            |e| matches!(e, BuildError::CvssVersion { .. }),
+        ),
+        (
+            "duplicate CVE",
+            {
+                let (mut b, p) = with_product();
+                b.add_vulnerability(vuln(&p).cve("CVE-2024-1111"))
+                    .add_vulnerability(vuln(&p).cve("CVE-2024-1111"));
+                b.build()
+            },
+            |e| matches!(e, BuildError::DuplicateCve { .. }),
+        ),
+        ("bad CVE", with_vuln(&|p| vuln(p).cve("CVE-24-1")), |e| {
+            matches!(e, BuildError::Format { .. })
+        }),
+        (
+            "unknown CWE",
+            with_vuln(&|p| vuln(p).cwe("CWE-999999")),
+            |e| matches!(e, BuildError::UnknownCwe { .. }),
+        ),
+        (
+            "no vulnerability note",
+            with_vuln(&|p| VulnerabilityBuilder::new().status(Status::KnownAffected, [p])),
+            |e| matches!(e, BuildError::MissingVulnerabilityNote { .. }),
+        ),
+        (
+            "no product status",
+            with_vuln(&|_| VulnerabilityBuilder::new().description("x")),
+            |e| matches!(e, BuildError::MissingProductStatus { .. }),
+        ),
+        (
+            "remediation without products",
+            with_vuln(&|p| vuln(p).remediation(RemediationInput::workaround("Do this.", []))),
+            |e| matches!(e, BuildError::Empty { .. }),
+        ),
+        (
+            "remediation URL",
+            with_vuln(&|p| {
+                vuln(p).remediation(
+                    RemediationInput::vendor_fix("Update.", [p]).url("example.com/fix"),
+                )
+            }),
+            |e| matches!(e, BuildError::Uri { .. }),
+        ),
+        ("no vulnerability", with_product().0.build(), |e| {
+            matches!(e, BuildError::NoVulnerabilities)
+        }),
+        ("no product", no_product, |e| {
+            matches!(e, BuildError::NoProducts)
+        }),
+        ("bad lang", with_lang("english"), |e| {
+            matches!(e, BuildError::Lang { .. })
+        }),
+        ("unregistered lang", with_lang("qq-XX"), |e| {
+            matches!(e, BuildError::Lang { .. })
+        }),
+        (
+            "translator without source_lang",
+            with_header(
+                "EXAMPLE-2024-0001",
+                Publisher::new(
+                    PublisherCategory::Translator,
+                    "Translator",
+                    "https://translator.example",
+                ),
+            ),
+            |e| matches!(e, BuildError::MissingSourceLang),
+        ),
+        (
+            "empty acknowledgment",
+            with_vuln(&|p| vuln(p).acknowledgment(acknowledge(Vec::<String>::new(), None))),
+            |e| matches!(e, BuildError::EmptyAcknowledgment { .. }),
+        ),
+        (
+            "tracking id with whitespace",
+            with_header(" EXAMPLE-1", publisher()),
+            |e| matches!(e, BuildError::Whitespace { .. }),
+        ),
+        (
+            "namespace not a URI",
+            with_header(
+                "EXAMPLE-1",
+                Publisher::new(PublisherCategory::Vendor, "Example", "example.com"),
+            ),
+            |e| matches!(e, BuildError::Uri { .. }),
+        ),
+    ]);
+}
+
+#[test]
+fn products_that_cannot_be_valid_are_refused() {
+    let mut b = advisory();
+    assert!(
+        b.add_product(Product::version_range("Example Inc.", "Router X", "< 1.2"))
+            .is_ok()
+    );
+    let cases: [(Product, Expected); 5] = [
+        (
+            Product::new("Example Inc.", "Router X", "all versions"),
+            |e| matches!(e, BuildError::VersionRange { .. }),
+        ),
+        (Product::new("Example Inc.", "Router X", "< 1.2"), |e| {
+            matches!(e, BuildError::VersionRange { .. })
+        }),
+        (Product::new("", "Router X", "1"), |e| {
+            matches!(e, BuildError::Empty { .. })
+        }),
+        (
+            Product::new("Example Inc.", "Router X", "1").purl("npm/example"),
+            |e| matches!(e, BuildError::Format { .. }),
+        ),
+        (
+            Product::new("Example Inc.", "Router X", "1").cpe("cpe:router"),
+            |e| matches!(e, BuildError::Format { .. }),
+        ),
+    ];
+    for (product, expected) in cases {
+        let result = b.add_product(product.clone());
+        assert!(
+            matches!(&result, Err(e) if expected(e)),
+            "{product:?}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn revision_histories_that_cannot_be_valid_are_refused() {
+    let build_as = |status: DocumentStatus, revisions: &[(&str, &str)]| {
+        let mut b = AdvisoryBuilder::new("EXAMPLE-1", "Title", publisher());
+        b.status(status);
+        for (date, number) in revisions {
+            b.revision(*date, *number, "Summary.");
+        }
+        let p = router(&mut b);
+        b.add_vulnerability(vuln(&p));
+        b.build()
+    };
+    let build = |revisions: &[(&str, &str)]| build_as(DocumentStatus::Final, revisions);
+    let d = |day: u32| format!("2024-03-{day:02}T00:00:00Z");
+    let (d1, d2, d3) = (d(1), d(2), d(3));
+    assert_refused(vec![
+        ("none", build(&[]), |e| matches!(e, BuildError::NoRevision)),
+        ("mixed", build(&[(&d1, "1"), (&d2, "2.0.0")]), |e| {
+            matches!(e, BuildError::MixedVersioning { .. })
+        }),
+        ("duplicate", build(&[(&d1, "1"), (&d2, "1")]), |e| {
+            matches!(e, BuildError::DuplicateRevision { .. })
+        }),
+        ("order", build(&[(&d1, "2"), (&d2, "1")]), |e| {
+            matches!(e, BuildError::RevisionOrder { .. })
+        }),
+        ("gap", build(&[(&d1, "1"), (&d2, "3")]), |e| {
+            matches!(e, BuildError::RevisionGap { .. })
+        }),
+        ("major gap", build(&[(&d1, "1.0.0"), (&d2, "3.0.0")]), |e| {
+            matches!(e, BuildError::RevisionGap { .. })
+        }),
+        ("first", build(&[(&d1, "2"), (&d2, "3")]), |e| {
+            matches!(e, BuildError::FirstRevision { .. })
+        }),
+        (
+            "pre-release",
+            build_as(DocumentStatus::Draft, &[(&d1, "1.0.0-rc.1")]),
+            |e| matches!(e, BuildError::PreRelease { .. }),
+        ),
+        ("not a version", build(&[(&d1, "1.0")]), |e| {
+            matches!(e, BuildError::VersionNumber { .. })
+        }),
+        ("bad date", build(&[("2024-03-01", "1")]), |e| {
+            matches!(e, BuildError::Date { .. })
+        }),
+        ("0 but final", build(&[(&d1, "0"), (&d3, "1")]), |e| {
+            matches!(e, BuildError::UnreleasedVersion { .. })
+        }),
+        (
+            "0.9 but interim",
+            build_as(DocumentStatus::Interim, &[(&d1, "0.9.0")]),
+            |e| matches!(e, BuildError::UnreleasedVersion { .. }),
+        ),
+    ]);
+}
+
+#[test]
 fn threats_and_flags() {
     use keikai_csaf::model::{FlagLabel, ThreatCategory};
     let mut b = advisory();
-    let old = b
-        .add_product(Product::new("Example Inc.", "Router X", "1.0"))
-        .unwrap();
+    let old = router(&mut b);
     let other = b
         .add_product(Product::new("Example Inc.", "Switch Y", "2.0"))
         .unwrap();
