@@ -23,7 +23,7 @@ use keikai_csaf::distribution::{
 };
 use keikai_csaf::model::Publisher;
 use keikai_csaf::model::enums::PublisherCategory;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn ts(text: &str) -> Timestamp {
     text.parse().expect("a valid timestamp in the test")
@@ -296,17 +296,15 @@ fn distribution_cisa_documents_land_where_cisa_put_them() {
     assert!(updated.windows(2).all(|w| w[0] >= w[1]));
 }
 
-#[test]
-fn distribution_service_document_equals_the_oasis_example() {
-    let Some(csaf) = csaf_corpus("examples/ROLIE/example-02-service.json") else {
-        return;
-    };
+/// The spec's example 2 of 7.1.16 (`examples/ROLIE/example-02-service.json`), built from its
+/// parts.
+fn spec_service_document() -> Value {
     let collection = |title: &str, href: &str, tlp: Option<&str>| RolieCollection {
         title: title.to_owned(),
         href: href.to_owned(),
         tlp_label: tlp.map(str::to_owned),
     };
-    let doc = rolie_service_document(&[
+    rolie_service_document(&[
         RolieWorkspace {
             title: "Public CSAF feed".to_owned(),
             collections: vec![collection(
@@ -330,9 +328,42 @@ fn distribution_service_document_equals_the_oasis_example() {
                 ),
             ],
         },
-    ]);
+    ])
+}
+
+/// The spec's example, reproduced exactly (without the corpus).
+#[test]
+fn distribution_service_document_matches_the_spec_example() {
+    let info = json!({"scheme": "urn:ietf:params:rolie:category:information-type", "term": "csaf"});
+    let expected = json!({"service": {"workspace": [
+        {"title": "Public CSAF feed", "collection": [{
+            "title": "Example CSAF feed (TLP:WHITE)",
+            "href": "https://psirt.domain.tld/advisories/csaf/feed-tlp-white.json",
+            "categories": {"category": [info]}
+        }]},
+        {"title": "Private CSAF feeds", "collection": [
+            {
+                "title": "Example CSAF feed (TLP:AMBER)",
+                "href": "https://psirt.domain.tld/advisories/tlp-amber/csaf/feed-tlp-amber.json",
+                "categories": {"category": [info, {"scheme": "https://www.first.org/tlp/", "term": "AMBER"}]}
+            },
+            {
+                "title": "Example CSAF feed (TLP:RED)",
+                "href": "https://psirt.domain.tld/advisories/tlp-red/csaf/feed-tlp-red.json",
+                "categories": {"category": [info, {"scheme": "https://www.first.org/tlp/", "term": "RED"}]}
+            }
+        ]}
+    ]}});
+    assert_eq!(spec_service_document(), expected);
+}
+
+#[test]
+fn distribution_service_document_equals_the_oasis_example() {
+    let Some(csaf) = csaf_corpus("examples/ROLIE/example-02-service.json") else {
+        return;
+    };
     assert_eq!(
-        doc,
+        spec_service_document(),
         read_json(&csaf.join("examples/ROLIE/example-02-service.json"))
     );
 }

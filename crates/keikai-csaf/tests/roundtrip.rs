@@ -1,16 +1,19 @@
 //! `Value` → `CsafDocument` → `Value` must give back the same JSON for every real document we
-//! have: the OASIS examples, the OASIS validator test files and the 2,383 CISA advisories.
+//! have: the OASIS examples, the OASIS validator test files and the 2,383 CISA advisories; and,
+//! without the corpus, for a small document with extra properties and unknown vocabulary.
 
 mod common;
 
 use std::time::Instant;
 
 use common::{
-    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases,
+    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, minimal_document,
+    read_json, testcases,
 };
 use keikai_csaf::CsafDocument;
+use keikai_csaf::model::{DocumentCategory, DocumentStatus};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The first JSON pointer where two values differ, with both sides.
 fn first_difference(a: &Value, b: &Value, pointer: &mut String) -> Option<String> {
@@ -184,4 +187,53 @@ fn first_difference_reports_the_pointer() {
         first_difference(&x, &y, &mut pointer).unwrap(),
         "/s: 7 became 7.0"
     );
+}
+
+/// [`minimal_document`] with what the model must carry through unchanged: `$schema`, a vendor's
+/// property, empty arrays and an integer score.
+fn minimal_with_extras() -> Value {
+    let mut doc = minimal_document();
+    doc["$schema"] = json!("https://docs.oasis-open.org/csaf/csaf/v2.0/csaf_json_schema.json");
+    doc["document"]["tracking"]["x_vendor"] = json!({"nested": [1, 2.5, null, true]});
+    doc["product_tree"] = json!({"branches": [], "relationships": []});
+    doc["vulnerabilities"] = json!([{"notes": [], "scores": [{"products": [], "cvss_v3": {
+        "version": "3.1",
+        "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "baseScore": 10,
+        "baseSeverity": "CRITICAL"
+    }}]}]);
+    doc
+}
+
+#[test]
+fn round_trips_extra_properties_empty_arrays_and_integer_scores() {
+    let original = minimal_with_extras();
+    let doc = CsafDocument::from_value(original.clone()).expect("valid shape");
+    assert_eq!(doc.document.category, DocumentCategory::Base);
+    assert!(doc.extra.contains_key("$schema"));
+    assert_eq!(doc.to_value().expect("serializes"), original);
+}
+
+#[test]
+fn unknown_vocabulary_is_kept() {
+    let mut original = minimal_with_extras();
+    original["document"]["category"] = json!("vendor_specific_profile");
+    original["document"]["tracking"]["status"] = json!("withdrawn");
+    let doc = CsafDocument::from_value(original.clone()).expect("valid shape");
+    assert_eq!(
+        doc.document.tracking.status,
+        DocumentStatus::Unknown("withdrawn".to_owned())
+    );
+    assert_eq!(doc.to_value().expect("serializes"), original);
+}
+
+#[test]
+fn missing_required_property_names_it() {
+    let mut original = minimal_with_extras();
+    original["document"]
+        .as_object_mut()
+        .expect("object")
+        .remove("title");
+    let err = CsafDocument::from_value(original).expect_err("title is required");
+    assert!(err.to_string().contains("`title`"), "{err}");
 }

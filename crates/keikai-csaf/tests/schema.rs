@@ -6,7 +6,8 @@ mod common;
 use std::time::Instant;
 
 use common::{
-    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, read_json, testcases,
+    assert_empty, cisa_documents, csaf_corpus, json_files, listed_files, minimal_document,
+    read_json, testcases,
 };
 use keikai_csaf::{Finding, Severity, schema_validator, strict_schema_findings};
 use serde_json::{Value, json};
@@ -164,25 +165,6 @@ fn cisa_documents_pass_the_schema() {
     assert_empty(&mismatches, "mismatches");
 }
 
-fn minimal() -> Value {
-    json!({
-        "document": {
-            "category": "csaf_base",
-            "csaf_version": "2.0",
-            "publisher": {"category": "vendor", "name": "Example", "namespace": "https://example.com"},
-            "title": "Minimal",
-            "tracking": {
-                "current_release_date": "2024-01-01T00:00:00Z",
-                "id": "EX-1",
-                "initial_release_date": "2024-01-01T00:00:00Z",
-                "revision_history": [{"date": "2024-01-01T00:00:00Z", "number": "1", "summary": "Initial"}],
-                "status": "final",
-                "version": "1"
-            }
-        }
-    })
-}
-
 fn messages(doc: &Value) -> Vec<(String, String)> {
     schema_validator()
         .validate(doc)
@@ -197,13 +179,13 @@ fn pair(path: &str, message: &str) -> (String, String) {
 
 #[test]
 fn minimal_document_is_valid() {
-    assert_eq!(messages(&minimal()), []);
-    assert!(schema_validator().is_valid(&minimal()));
+    assert_eq!(messages(&minimal_document()), []);
+    assert!(schema_validator().is_valid(&minimal_document()));
 }
 
 #[test]
 fn common_violations_are_explained() {
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["document"].as_object_mut().unwrap().remove("title");
     doc["document"]["tracking"]["status"] = json!("published");
     doc["document"]["tracking"]["current_release_date"] = json!("2024-01-01");
@@ -256,7 +238,7 @@ fn common_violations_are_explained() {
 
 #[test]
 fn wrong_types_and_duplicates_are_explained() {
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["document"]["title"] = json!(42);
     doc["product_tree"] = json!({"full_product_names": [{"name": "A", "product_id": "A"}]});
     doc["vulnerabilities"] = json!({"cve": "CVE-2024-1234"});
@@ -275,7 +257,7 @@ fn wrong_types_and_duplicates_are_explained() {
             ),
         ]
     );
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["vulnerabilities"] = json!([{"product_status": {"fixed": ["A", "B", "A"]}}]);
     assert_eq!(
         messages(&doc),
@@ -288,7 +270,7 @@ fn wrong_types_and_duplicates_are_explained() {
 
 #[test]
 fn cvss_v3_is_checked_against_its_declared_version() {
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["vulnerabilities"] = json!([{"scores": [{"products": ["A"], "cvss_v3": {
         "version": "3.1",
         "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
@@ -326,7 +308,7 @@ fn cvss_v3_is_checked_against_its_declared_version() {
 
 #[test]
 fn strict_findings_name_each_extra_property() {
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["document"]["x_internal"] = json!(true);
     doc["document"]["tracking"]["a/b"] = json!(1);
     doc["vulnerabilities"] = json!([{"scores": [{"products": ["A"], "cvss_v3": {
@@ -365,7 +347,7 @@ fn strict_findings_name_each_extra_property() {
 
 #[test]
 fn hostile_values_do_not_blow_up_messages() {
-    let mut doc = minimal();
+    let mut doc = minimal_document();
     doc["document"]["title"] = json!(["x".repeat(100_000)]);
     let findings = schema_validator().validate(&doc);
     assert_eq!(findings.len(), 1);

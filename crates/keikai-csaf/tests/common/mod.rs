@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The `csaf` folder of the corpus, if `needed` (a path inside it, `""` for the folder itself)
 /// exists; otherwise says that the test skips.
@@ -106,4 +106,24 @@ pub(crate) fn assert_empty(mismatches: &[String], what: &str) {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// The smallest valid CSAF document: a `csaf_base` with one revision.
+pub(crate) fn minimal_document() -> Value {
+    json!({
+        "document": {
+            "category": "csaf_base",
+            "csaf_version": "2.0",
+            "publisher": {"category": "vendor", "name": "Example", "namespace": "https://example.com"},
+            "title": "Minimal",
+            "tracking": {
+                "current_release_date": "2024-01-01T00:00:00Z",
+                "id": "EX-1",
+                "initial_release_date": "2024-01-01T00:00:00Z",
+                "revision_history": [{"date": "2024-01-01T00:00:00Z", "number": "1", "summary": "Initial"}],
+                "status": "final",
+                "version": "1"
+            }
+        }
+    })
 }
