@@ -291,15 +291,9 @@ pub(crate) fn t_6_2_19(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::run_alone as run;
     use super::*;
     use serde_json::json;
-
-    fn run(check: super::super::Check, doc: &Value) -> Vec<Finding> {
-        let ctx = Ctx::new(doc, None, None);
-        let mut out = Vec::new();
-        check(&ctx, &mut out);
-        out
-    }
 
     fn doc_with(cvss: Value) -> Value {
         json!({"vulnerabilities": [{"scores": [{"products": ["P"], "cvss_v3": cvss}],

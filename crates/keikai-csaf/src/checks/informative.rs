@@ -48,28 +48,18 @@ pub(crate) fn t_6_3_2(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// 6.3.3 Missing CVE.
 pub(crate) fn t_6_3_3(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        if !has(v, "cve") {
-            out.push(info(
-                "6.3.3",
-                format!("/vulnerabilities/{vi}"),
-                "the vulnerability has no CVE id",
-            ));
-        }
-    }
+    out.extend(
+        ctx.vulnerabilities_without(&["cve"])
+            .map(|path| info("6.3.3", path, "the vulnerability has no CVE id")),
+    );
 }
 
 /// 6.3.4 Missing CWE.
 pub(crate) fn t_6_3_4(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        if !has(v, "cwe") {
-            out.push(info(
-                "6.3.4",
-                format!("/vulnerabilities/{vi}"),
-                "the vulnerability has no CWE",
-            ));
-        }
-    }
+    out.extend(
+        ctx.vulnerabilities_without(&["cwe"])
+            .map(|path| info("6.3.4", path, "the vulnerability has no CWE")),
+    );
 }
 
 /// 6.3.5 Use of Short Hash: hash values have at least 64 characters.

@@ -784,15 +784,13 @@ pub(crate) fn t_6_1_27_5(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if !advisory_or_vex(ctx) {
         return;
     }
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        if !has(v, "notes") {
-            out.push(err(
-                "6.1.27.5",
-                format!("/vulnerabilities/{vi}"),
-                "this profile needs notes in every vulnerability",
-            ));
-        }
-    }
+    out.extend(ctx.vulnerabilities_without(&["notes"]).map(|path| {
+        err(
+            "6.1.27.5",
+            path,
+            "this profile needs notes in every vulnerability",
+        )
+    }));
 }
 
 /// 6.1.27.6 Product Status (security advisory).
@@ -800,15 +798,16 @@ pub(crate) fn t_6_1_27_6(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if profile(ctx.category()) != Some(Profile::SecurityAdvisory) {
         return;
     }
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        if !has(v, "product_status") {
-            out.push(err(
-                "6.1.27.6",
-                format!("/vulnerabilities/{vi}"),
-                "a security advisory needs product_status in every vulnerability",
-            ));
-        }
-    }
+    out.extend(
+        ctx.vulnerabilities_without(&["product_status"])
+            .map(|path| {
+                err(
+                    "6.1.27.6",
+                    path,
+                    "a security advisory needs product_status in every vulnerability",
+                )
+            }),
+    );
 }
 
 /// 6.1.27.7 VEX Product Status: fixed, known_affected, known_not_affected or
@@ -849,15 +848,13 @@ pub(crate) fn t_6_1_27_8(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if profile(ctx.category()) != Some(Profile::Vex) {
         return;
     }
-    for (vi, v) in ctx.vulnerabilities().iter().enumerate() {
-        if !has(v, "cve") && !has(v, "ids") {
-            out.push(err(
-                "6.1.27.8",
-                format!("/vulnerabilities/{vi}"),
-                "a VEX document needs cve or ids in every vulnerability",
-            ));
-        }
-    }
+    out.extend(ctx.vulnerabilities_without(&["cve", "ids"]).map(|path| {
+        err(
+            "6.1.27.8",
+            path,
+            "a VEX document needs cve or ids in every vulnerability",
+        )
+    }));
 }
 
 /// 6.1.27.9 Impact Statement (VEX): each known_not_affected product has a flag or an `impact`
@@ -1060,14 +1057,13 @@ pub(crate) fn t_6_1_33(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::run_alone;
     use super::*;
     use serde_json::json;
 
+    /// The paths of the findings of `check` on `doc`.
     fn run(check: super::super::Check, doc: &Value) -> Vec<String> {
-        let ctx = Ctx::new(doc, None, None);
-        let mut out = Vec::new();
-        check(&ctx, &mut out);
-        out.into_iter().map(|f| f.path).collect()
+        run_alone(check, doc).into_iter().map(|f| f.path).collect()
     }
 
     #[test]
@@ -1101,9 +1097,7 @@ mod tests {
         let doc = json!({"document": {"tracking": {"revision_history": [
             {"date": "2021-07-21T10:00:00Z", "number": "2.0.0"},
             {"date": "2021-07-22T10:00:00Z", "number": "5.1.0"}]}}});
-        let ctx = Ctx::new(&doc, None, None);
-        let mut out = Vec::new();
-        t_6_1_21(&ctx, &mut out);
+        let out = run_alone(t_6_1_21, &doc);
         let msgs: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(
             msgs,

@@ -26,6 +26,15 @@ use crate::validator::{SpellChecker, UrlChecker};
 /// One test: reads the context, appends its findings.
 pub(crate) type Check = fn(&Ctx<'_>, &mut Vec<Finding>);
 
+/// The findings of one check on `doc`, without URL or spell checker (for the checks' unit tests).
+#[cfg(test)]
+pub(crate) fn run_alone(check: Check, doc: &Value) -> Vec<Finding> {
+    let ctx = Ctx::new(doc, None, None);
+    let mut out = Vec::new();
+    check(&ctx, &mut out);
+    out
+}
+
 /// The three groups of section 6; they decide the severity of a finding and the preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Group {
@@ -222,6 +231,19 @@ impl<'a> Ctx<'a> {
 
     pub(crate) fn vulnerabilities(&self) -> &'a [Value] {
         arr(self.doc.get("vulnerabilities"))
+    }
+
+    /// The pointers of the vulnerabilities that have none of `keys` (the tests that require a
+    /// property in every vulnerability).
+    pub(crate) fn vulnerabilities_without<'k>(
+        &self,
+        keys: &'k [&str],
+    ) -> impl Iterator<Item = String> + use<'a, 'k> {
+        self.vulnerabilities()
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !keys.iter().any(|k| has(v, k)))
+            .map(|(vi, _)| format!("/vulnerabilities/{vi}"))
     }
 
     /// All branches in document order (pre-order), walked without recursion so that no
