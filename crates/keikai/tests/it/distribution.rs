@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use jiff::SignedDuration;
 use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND, WEBHOOK_JOB_KIND};
-use keikai_domain::advisory::Tlp;
 use keikai_domain::{Clock, Email};
 use keikai_jobs::distribution::{
     DeliveryHandler, DistributionWebhookHandler, DistributionWebhookHooks, FanoutHandler,
@@ -119,17 +118,8 @@ fn by_recipient(mail: &[ReceivedMail]) -> BTreeMap<String, Vec<&ReceivedMail>> {
 
 /// Publishes one advisory (EXA-…) in a release, as the scheduler would.
 async fn publish_one(f: &Fixture, title: &str) {
-    let a = f.advisory(title, Tlp::Clear).await;
-    let r = f.release(60).await;
-    f.approve_and_schedule(&a, &r).await;
-    let application = f.application(f.app.store.clone());
-    let outcome = keikai_app::publishing::publish_release(
-        &application,
-        &keikai_app::Caller::system(),
-        r.id(),
-    )
-    .await
-    .unwrap();
+    let (_, r) = f.scheduled(title, 60).await;
+    let outcome = f.publish(&r).await;
     assert_eq!(outcome.published.len(), 1, "{:?}", outcome.skipped);
 }
 

@@ -4,13 +4,13 @@
 
 use jiff::{SignedDuration, Timestamp};
 use keikai_domain::advisory::Tlp;
-use keikai_domain::audit::Change;
-use keikai_domain::release::{Release, ReleaseKind, ReleaseState};
+use keikai_domain::release::ReleaseState;
+use keikai_store::Backend;
 use keikai_store::testing::TestDatabase;
-use keikai_store::{Backend, Effects};
 use serde_json::{Value, json};
 
 use crate::process::{Server, keikai};
+use crate::publishing::plan_release;
 use crate::support::{csrf_of, page_text};
 
 #[test]
@@ -167,21 +167,8 @@ fn exactly_one_instance_publishes_a_due_release() {
     let release = rt.block_on(async {
         let advisory = f.advisory("Due release", Tlp::Clear).await;
         let now = Timestamp::now();
-        let release = Release::plan(
-            ReleaseKind::OutOfBand,
-            now + SignedDuration::from_secs(3),
-            "Out-of-band release",
-            &keikai_app::AppConfig::default().publishing.schedule,
-            now,
-        )
-        .unwrap();
-        let change = Change::new("release.planned", release.subject(), (), ());
-        let release = f
-            .app
-            .store
-            .create_release(&release, &Effects::system(now).with_audit(change))
-            .await
-            .unwrap();
+        let at = now + SignedDuration::from_secs(3);
+        let release = plan_release(&f.app, now, at, "Out-of-band release").await;
         f.approve_and_schedule(&advisory, &release).await;
         release
     });

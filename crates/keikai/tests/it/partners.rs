@@ -11,8 +11,8 @@ use keikai_store::Effects;
 use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
 
-use crate::publishing::{Fixture, branch, fixture};
-use crate::support::{NowTs, TestApp, assert_valid_csaf, call_text, send_mail};
+use crate::publishing::{Fixture, PUBLIC_ENTRY_POINTS, branch, fixture};
+use crate::support::{Api, As, NowTs, TestApp, assert_valid_csaf, send_mail};
 
 const ROUTER_SECRET: &str = "PARTNER-ONLY-ROUTER-7f3a";
 const OFFICE_SECRET: &str = "PARTNER-ONLY-OFFICE-9c2e";
@@ -54,43 +54,46 @@ async fn partner_org(app: &TestApp, name: &str) -> (OrgId, UserId, String) {
     (org, user, token)
 }
 
+/// The body of `PUT /api/v1/partners/{org}/agreement`: signed and expiring that many days
+/// from now (negative: in the past).
+fn agreement(app: &TestApp, kind: &str, tier: &str, scope: Value, days: (i64, i64)) -> Value {
+    let at = |d: i64| (app.clock.now_ts() + SignedDuration::from_hours(24 * d)).to_string();
+    json!({
+        "partner_type": kind,
+        "tier": tier,
+        "scope": scope,
+        "signed_at": at(days.0),
+        "expires_at": at(days.1),
+    })
+}
+
 /// A partner with an agreement of `tier` over `scope`, signed a year ago, valid for `days`.
 async fn partner(f: &Fixture, name: &str, tier: &str, scope: Value, days: i64) -> Partner {
-    let (org, user, token) = partner_org(&f.app, name).await;
-    let now = f.app.clock.now_ts();
-    let (status, body) = call_text(
-        &f.app,
-        &f.analyst_token,
-        "PUT",
-        &format!("/api/v1/partners/{org}/agreement"),
-        Some(json!({
-            "partner_type": "csirt",
-            "tier": tier,
-            "scope": scope,
-            "signed_at": (now - SignedDuration::from_hours(24 * 365)).to_string(),
-            "expires_at": (now + SignedDuration::from_hours(24 * days)).to_string(),
-        })),
-    )
-    .await;
+    let (org, _, token) = partner_org(&f.app, name).await;
+    let body = agreement(&f.app, "csirt", tier, scope, (-365, days));
+    let (status, body) = f
+        .app
+        .api(&f.analyst_token)
+        .put(&format!("/api/v1/partners/{org}/agreement"), body)
+        .await;
     assert_eq!(status, 200, "{body}");
-    let _ = user;
     Partner { org, token }
 }
 
 async fn edition(f: &Fixture, a: &Advisory, secret: &str) {
-    let (status, body) = call_text(
-        &f.app,
-        &f.analyst_token,
-        "PUT",
-        &format!("/api/v1/advisories/{}/partner-edition", a.id),
-        Some(json!({
-            "technical_details": { "en": format!("Details {secret}"), "ja": "" },
-            "detection_guidance": { "en": "", "ja": format!("検知 {secret}") },
-            "indicators": [format!("sha256:{secret}")],
-            "tlp": "amber",
-        })),
-    )
-    .await;
+    let (status, body) = f
+        .app
+        .api(&f.analyst_token)
+        .put(
+            &format!("/api/v1/advisories/{}/partner-edition", a.id),
+            json!({
+                "technical_details": { "en": format!("Details {secret}"), "ja": "" },
+                "detection_guidance": { "en": "", "ja": format!("検知 {secret}") },
+                "indicators": [format!("sha256:{secret}")],
+                "tlp": "amber",
+            }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -126,6 +129,27 @@ struct World {
     revoked: Partner,
 }
 
+impl World {
+    /// The API as the PSIRT's analyst sees it.
+    fn psirt(&self) -> Api<'_> {
+        self.f.app.api(&self.f.analyst_token)
+    }
+
+    /// The API as a partner's contact sees it.
+    fn partner<'a>(&'a self, p: &'a Partner) -> Api<'a> {
+        self.f.app.api(&p.token)
+    }
+
+    /// Sends an alert to tier 1 as the PSIRT; returns the report.
+    async fn alert(&self, title: &str, body: &str) -> Value {
+        let alert =
+            json!({ "title": title, "body": body, "tlp": "amber", "groups": { "tiers": ["1"] } });
+        let (status, report) = self.psirt().post("/api/v1/partners/alerts", alert).await;
+        assert_eq!(status, 201, "{report}");
+        report
+    }
+}
+
 async fn world() -> World {
     let f = fixture().await;
     // The fixture's product is "Router X" (versions `old`, `new`); add an Office product.
@@ -149,26 +173,17 @@ async fn world() -> World {
     let router = f.approve_and_schedule(&router, &release).await;
     let office_adv = f.approve_and_schedule(&office_adv, &release).await;
 
-    let p1 = partner(
-        &f,
-        "Router CERT",
-        "1",
-        json!({ "kind": "areas", "branches": [router_product] }),
-        365,
-    )
-    .await;
+    let router_scope = json!({ "kind": "areas", "branches": [router_product] });
+    let p1 = partner(&f, "Router CERT", "1", router_scope, 365).await;
     let p2 = partner(&f, "Tier Two Labs", "2", json!({ "kind": "all" }), 365).await;
     let expired = partner(&f, "Lapsed Agency", "1", json!({ "kind": "all" }), 1).await;
     let revoked = partner(&f, "Revoked Vendor", "1", json!({ "kind": "all" }), 365).await;
-    let (status, body) = call_text(
-        &f.app,
-        &f.analyst_token,
-        "POST",
-        &format!("/api/v1/partners/{}/revoke", revoked.org),
-        Some(json!({ "reason": "Breach of the agreement" })),
+    revoke(
+        &f.app.api(&f.analyst_token),
+        revoked.org,
+        "Breach of the agreement",
     )
     .await;
-    assert_eq!(status, 200, "{body}");
     // Two days pass: the expired agreement ran out.
     f.app.clock.advance(SignedDuration::from_hours(36));
     World {
@@ -181,6 +196,17 @@ async fn world() -> World {
         expired,
         revoked,
     }
+}
+
+/// Revokes an organisation's agreement through the API.
+async fn revoke(psirt: &Api<'_>, org: OrgId, reason: &str) {
+    let (status, body) = psirt
+        .post(
+            &format!("/api/v1/partners/{org}/revoke"),
+            json!({ "reason": reason }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 fn package_paths(w: &World) -> Vec<String> {
@@ -205,19 +231,11 @@ fn package_paths(w: &World) -> Vec<String> {
 /// Every place where partner content could leak to someone else.
 fn crawl_paths(w: &World) -> Vec<String> {
     let mut out = package_paths(w);
+    out.extend(PUBLIC_ENTRY_POINTS.map(str::to_owned));
     out.extend(
         [
             "/",
-            "/advisories",
-            "/advisories?lang=ja",
-            "/advisories/feed.atom",
-            "/advisories/feed.ja.atom",
-            "/api/v1/public/advisories",
-            "/.well-known/csaf/provider-metadata.json",
-            "/.well-known/csaf/white/index.txt",
-            "/.well-known/csaf/white/changes.csv",
             "/.well-known/csaf/white/csaf-feed-tlp-white.json",
-            "/.well-known/security.txt",
             "/api/v1/partners",
             "/api/v1/partners/questions",
             "/api/v1/partners/alerts",
@@ -252,18 +270,10 @@ fn crawl_paths(w: &World) -> Vec<String> {
     out
 }
 
+/// `GET path` with a bearer token, or as an anonymous visitor: status and body.
 async fn fetch(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String) {
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut req = c.get(app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+    let who = token.map_or(As::Nobody, As::Token);
+    app.api_as(who).text("GET", path, None).await
 }
 
 /// Asserts that none of `secrets` appears anywhere `token` (or an anonymous visitor) can
@@ -287,6 +297,12 @@ async fn assert_sealed(w: &World, who: &str, token: Option<&str>, secrets: &[&st
     }
 }
 
+/// The release's package as a partner's contact gets it: status and body.
+async fn package(w: &World, p: &Partner) -> (u16, String) {
+    let path = format!("/api/v1/partner/packages/{}", w.release.id());
+    w.partner(p).text("GET", &path, None).await
+}
+
 #[tokio::test]
 async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     let w = world().await;
@@ -294,39 +310,24 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
     let r = w.release.id();
 
     // Tier 1, Router scope: the Router advisory with its partner edition, not Office.
-    let (status, body) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
-    assert_eq!(status, 200, "{body}");
-    let list: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1, "{body}");
+    let (status, list) = w.partner(&w.p1).get("/api/v1/partner/packages").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["advisories"], 1);
     assert_eq!(list[0]["tlp"], "amber");
-    let (status, body) = call_text(
-        app,
-        &w.p1.token,
-        "GET",
-        &format!("/api/v1/partner/packages/{r}"),
-        None,
-    )
-    .await;
+    let (status, body) = package(&w, &w.p1).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(ROUTER_SECRET), "{body}");
     assert!(!body.contains(OFFICE_SECRET), "{body}");
     assert!(!body.contains(&w.office.tracking_id), "{body}");
     // The Office advisory is out of scope: its CSAF is "not found" for this partner.
-    let (status, _) = fetch(
-        app,
-        Some(&w.p1.token),
-        &format!("/partner/releases/{r}/advisories/{}/csaf", w.office.id),
-    )
-    .await;
+    let csaf = |a: &Advisory| format!("/partner/releases/{r}/advisories/{}/csaf", a.id);
+    let (status, _) = fetch(app, Some(&w.p1.token), &csaf(&w.office)).await;
     assert_eq!(status, 404);
 
     // The download names the receiving organisation in its file name and distribution text.
     let res = reqwest::Client::new()
-        .get(app.url(&format!(
-            "/partner/releases/{r}/advisories/{}/csaf",
-            w.router.id
-        )))
+        .get(app.url(&csaf(&w.router)))
         .bearer_auth(&w.p1.token)
         .send()
         .await
@@ -376,14 +377,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
 
     // A day before the release tier 2 gets both advisories.
     app.clock.advance(SignedDuration::from_hours(24));
-    let (status, body) = call_text(
-        app,
-        &w.p2.token,
-        "GET",
-        &format!("/api/v1/partner/packages/{r}"),
-        None,
-    )
-    .await;
+    let (status, body) = package(&w, &w.p2).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(ROUTER_SECRET) && body.contains(OFFICE_SECRET));
 
@@ -395,30 +389,15 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
         .strftime("%Y-%m-%dT%H:%M")
         .to_string();
     let s = app.session_for(w.f.reviewer).await;
-    let res = TestApp::plain_client()
-        .post(app.url(&format!("/releases/{r}/reschedule")))
-        .header("cookie", s.header())
-        .form(&[
-            ("local_time", local.as_str()),
-            ("zone", "UTC"),
-            ("csrf", &s.csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let reschedule = [("local_time", local.as_str()), ("zone", "UTC")];
+    let (status, _, body) = app
+        .post_form(&s, &format!("/releases/{r}/reschedule"), &reschedule)
+        .await;
+    assert_eq!(status, 303, "{body}");
     assert_sealed(&w, "tier 2 after the move", Some(&w.p2.token), &all).await;
 
     // Revoking tier 1's agreement takes its access away on the next request.
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        &format!("/api/v1/partners/{}/revoke", w.p1.org),
-        Some(json!({ "reason": "Programme left" })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    revoke(&w.psirt(), w.p1.org, "Programme left").await;
     assert_sealed(&w, "tier 1 after revocation", Some(&w.p1.token), &all).await;
 
     // The access trail has the download, with the file name, and exports as CSV.
@@ -442,71 +421,42 @@ async fn after_the_release_the_public_gets_the_public_edition_only() {
     let w = world().await;
     let app = &w.f.app;
     let application = w.f.application(app.store.clone());
-    keikai_app::publishing::publish_release(
-        &application,
-        &keikai_app::Caller::system(),
-        w.release.id(),
-    )
-    .await
-    .unwrap();
+    w.f.publish(&w.release).await;
     // Public files exist now, and carry no partner content.
-    let (status, _) = fetch(
-        app,
-        None,
-        &format!("/advisories/{}/en.html", w.router.tracking_id),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let public = format!("/advisories/{}/en.html", w.router.tracking_id);
+    assert_eq!(fetch(app, None, &public).await.0, 200);
+    let all = [ROUTER_SECRET, OFFICE_SECRET];
+    let mut files = Vec::new();
     for m in app.store.list_artifacts(None).await.unwrap() {
         let (_, bytes) = app
             .store
             .artifact(m.advisory_id, m.version, &m.name)
             .await
             .unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains(ROUTER_SECRET) && !text.contains(OFFICE_SECRET),
-            "{}",
-            m.name
-        );
+        files.push((format!("the artifact {}", m.name), bytes));
     }
-    let all = [ROUTER_SECRET, OFFICE_SECRET];
     // What `keikai export` writes for a static server carries none of it either.
     let tree = keikai_app::public::tree(&application).await.unwrap();
     assert!(tree.len() > 10, "{}", tree.len());
-    for file in &tree {
-        let text = String::from_utf8_lossy(&file.bytes);
+    files.extend(
+        tree.into_iter()
+            .map(|file| (format!("the export's {}", file.path), file.bytes)),
+    );
+    for (what, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
         for secret in all {
-            assert!(
-                !text.contains(secret),
-                "{secret} in the export's {}",
-                file.path
-            );
+            assert!(!text.contains(secret), "{secret} in {what}");
         }
     }
     assert_sealed(&w, "an anonymous visitor", None, &all).await;
     assert_sealed(&w, "an expired partner", Some(&w.expired.token), &all).await;
     // Tier 1 keeps its package of the release that went out.
-    let (status, body) = call_text(
-        app,
-        &w.p1.token,
-        "GET",
-        &format!("/api/v1/partner/packages/{}", w.release.id()),
-        None,
-    )
-    .await;
+    let (status, body) = package(&w, &w.p1).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(ROUTER_SECRET) && !body.contains(OFFICE_SECRET));
     // A release that goes out early brings every tier's time forward to it: tier 2, whose
     // day had not come, gets its package now (and only what its scope allows).
-    let (status, body) = call_text(
-        app,
-        &w.p2.token,
-        "GET",
-        &format!("/api/v1/partner/packages/{}", w.release.id()),
-        None,
-    )
-    .await;
+    let (status, body) = package(&w, &w.p2).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(ROUTER_SECRET) && body.contains(OFFICE_SECRET));
 }
@@ -516,123 +466,61 @@ async fn questions_and_answers_reach_only_their_audience() {
     let w = world().await;
     let app = &w.f.app;
     let r = w.release.id();
+    let p1 = w.partner(&w.p1);
     // Tier 2 needs its time to see the package.
     app.clock.advance(SignedDuration::from_hours(24));
-    let path = format!(
-        "/api/v1/partner/packages/{r}/advisories/{}/questions",
-        w.router.id
-    );
-    let (status, body) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &path,
-        Some(json!({ "text": QUESTION_SECRET })),
-    )
-    .await;
+    let questions =
+        |a: &Advisory| format!("/api/v1/partner/packages/{r}/advisories/{}/questions", a.id);
+    let path = questions(&w.router);
+    let (status, body) = p1.post(&path, json!({ "text": QUESTION_SECRET })).await;
     assert_eq!(status, 201, "{body}");
-    // Out of scope or unseen: no asking.
-    let (status, _) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &format!(
-            "/api/v1/partner/packages/{r}/advisories/{}/questions",
-            w.office.id
-        ),
-        Some(json!({ "text": "x" })),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = call_text(
-        app,
-        &w.expired.token,
-        "POST",
-        &path,
-        Some(json!({ "text": "x" })),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &path,
-        Some(json!({ "text": "  " })),
-    )
-    .await;
-    assert_eq!(status, 422);
+    // Out of scope or unseen: no asking; nor an empty question.
+    for (who, path, text, want) in [
+        (&p1, questions(&w.office), "x", 404),
+        (&w.partner(&w.expired), path.clone(), "x", 404),
+        (&p1, path.clone(), "  ", 422),
+    ] {
+        let (status, body) = who.post(&path, json!({ "text": text })).await;
+        assert_eq!(status, want, "{path} {text:?}: {body}");
+    }
 
-    let (_, qs) = call_text(
-        app,
-        &w.f.analyst_token,
-        "GET",
-        "/api/v1/partners/questions",
-        None,
-    )
-    .await;
-    let qs: Value = serde_json::from_str(&qs).unwrap();
+    let (_, qs) = w.psirt().get("/api/v1/partners/questions").await;
     let id = qs[0]["id"].as_str().unwrap().to_owned();
     let answer = format!("/api/v1/partners/questions/{id}/answers");
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        &answer,
-        Some(json!({ "text": PRIVATE_ANSWER, "audience": "asker" })),
-    )
-    .await;
+    let private = json!({ "text": PRIVATE_ANSWER, "audience": "asker" });
+    let (status, body) = w.psirt().post(&answer, private).await;
     assert_eq!(status, 200, "{body}");
-    let package = format!("/api/v1/partner/packages/{r}");
-    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = package(&w, &w.p1).await;
     assert!(
         mine.contains(QUESTION_SECRET) && mine.contains(PRIVATE_ANSWER),
         "{mine}"
     );
-    let (status, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
+    let (status, theirs) = package(&w, &w.p2).await;
     assert_eq!(status, 200);
     assert!(
         !theirs.contains(QUESTION_SECRET) && !theirs.contains(PRIVATE_ANSWER),
         "{theirs}"
     );
     // An answer to everyone reaches tier 2, without the private answer and without the asker.
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        &answer,
-        Some(json!({ "text": "Port 445 only.", "audience": "everyone" })),
-    )
-    .await;
+    let public = json!({ "text": "Port 445 only.", "audience": "everyone" });
+    let (status, body) = w.psirt().post(&answer, public).await;
     assert_eq!(status, 200, "{body}");
-    let (_, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
+    let (_, theirs) = package(&w, &w.p2).await;
     assert!(theirs.contains("Port 445 only."), "{theirs}");
     assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
     assert!(!theirs.contains("Router CERT"), "{theirs}");
     // Partners never reach the PSIRT's question list.
-    let (status, _) = call_text(app, &w.p1.token, "GET", "/api/v1/partners/questions", None).await;
-    assert_eq!(status, 404);
+    assert_eq!(p1.get("/api/v1/partners/questions").await.0, 404);
 }
 
 #[tokio::test]
 async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
     let w = world().await;
     let app = &w.f.app;
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        "/api/v1/partners/alerts",
-        Some(json!({
-            "title": "Worm outbreak",
-            "body": "Block port 445 at the perimeter now.",
-            "tlp": "amber",
-            "groups": { "tiers": ["1"] },
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let report: Value = serde_json::from_str(&body).unwrap();
+    let (p1, p2) = (w.partner(&w.p1), w.partner(&w.p2));
+    let report = w
+        .alert("Worm outbreak", "Block port 445 at the perimeter now.")
+        .await;
     let recipients = report["alert"]["recipients"].as_array().unwrap();
     assert_eq!(
         recipients,
@@ -640,32 +528,17 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
         "expired, revoked and tier 2 get none"
     );
     let id = report["alert"]["id"].as_str().unwrap().to_owned();
-    let (_, theirs) = call_text(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    let ack = format!("/api/v1/partner/alerts/{id}/ack");
+    let (_, theirs) = p2.text("GET", "/api/v1/partner/alerts", None).await;
     assert!(!theirs.contains("Worm outbreak"), "{theirs}");
-    let (status, _) = call_text(
-        app,
-        &w.p2.token,
-        "POST",
-        &format!("/api/v1/partner/alerts/{id}/ack"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (_, mine) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/alerts", None).await;
+    assert_eq!(p2.send("POST", &ack, None).await.0, 404);
+    let (_, mine) = p1.text("GET", "/api/v1/partner/alerts", None).await;
     assert!(mine.contains("Worm outbreak"), "{mine}");
     let (status, page) = fetch(app, Some(&w.p1.token), "/partner").await;
     assert_eq!(status, 200);
     assert!(page.contains("Worm outbreak"), "{page}");
     // Both views are in the access trail.
-    let (_, trail) = call_text(
-        app,
-        &w.f.analyst_token,
-        "GET",
-        "/api/v1/partners/access",
-        None,
-    )
-    .await;
-    let trail: Value = serde_json::from_str(&trail).unwrap();
+    let (_, trail) = w.psirt().get("/api/v1/partners/access").await;
     let views = trail
         .as_array()
         .unwrap()
@@ -674,58 +547,22 @@ async fn alerts_reach_the_chosen_valid_partners_and_report_who_acknowledged() {
         .count();
     assert_eq!(views, 2, "{trail}");
     // Before anyone acknowledges, the report names tier 1's organisation as silent.
-    let (_, list) = call_text(
-        app,
-        &w.f.analyst_token,
-        "GET",
-        "/api/v1/partners/alerts",
-        None,
-    )
-    .await;
-    let list: Value = serde_json::from_str(&list).unwrap();
+    let (_, list) = w.psirt().get("/api/v1/partners/alerts").await;
     assert_eq!(list[0]["not_acknowledged"][0]["name"], "Router CERT");
-    let (status, body) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &format!("/api/v1/partner/alerts/{id}/ack"),
-        None,
-    )
-    .await;
+    let (status, body) = p1.send("POST", &ack, None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["first"], true);
-    let (_, again) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &format!("/api/v1/partner/alerts/{id}/ack"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        serde_json::from_str::<Value>(&again).unwrap()["first"],
-        false
-    );
-    let (_, list) = call_text(
-        app,
-        &w.f.analyst_token,
-        "GET",
-        "/api/v1/partners/alerts",
-        None,
-    )
-    .await;
-    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(body["first"], true);
+    let (_, again) = p1.send("POST", &ack, None).await;
+    assert_eq!(again["first"], false);
+    let (_, list) = w.psirt().get("/api/v1/partners/alerts").await;
     assert_eq!(list[0]["not_acknowledged"], json!([]));
     assert_eq!(list[0]["acknowledged"][0]["organisation"], "Router CERT");
     // A public alert, or one to nobody, is refused with the field named.
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        "/api/v1/partners/alerts",
-        Some(json!({ "title": "x", "body": "y", "tlp": "clear", "groups": { "tiers": ["1"] } })),
-    )
-    .await;
+    let public = json!({ "title": "x", "body": "y", "tlp": "clear", "groups": { "tiers": ["1"] } });
+    let (status, body) = w
+        .psirt()
+        .text("POST", "/api/v1/partners/alerts", Some(public))
+        .await;
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("tlp"), "{body}");
     // The PSIRT's overview page shows the report.
@@ -743,16 +580,8 @@ fn day(t: jiff::Timestamp) -> String {
 
 /// Asserts that the audit log holds `action` on `subject` by the fixture's author.
 async fn audited(w: &World, action: &str, subject: &str) {
-    let (status, log) = call_text(
-        &w.f.app,
-        &w.f.analyst_token,
-        "GET",
-        "/api/v1/audit?limit=1000",
-        None,
-    )
-    .await;
+    let (status, log) = w.psirt().get("/api/v1/audit?limit=1000").await;
     assert_eq!(status, 200, "{log}");
-    let log: Value = serde_json::from_str(&log).unwrap();
     let actor = format!("user:{}", w.f.author);
     assert!(
         log.as_array().unwrap().iter().any(|e| e["action"] == action
@@ -771,6 +600,25 @@ fn org_row(html: &str, org: OrgId) -> &str {
     &rest[..rest.find("</tr>").unwrap()]
 }
 
+/// Posts forms that are refused: each must answer 422 with a page that contains every one of
+/// its `needles`.
+async fn refused_forms(
+    app: &TestApp,
+    s: &crate::support::SessionCookie,
+    forms: &[(&str, Vec<(&str, &str)>, &[&str])],
+) {
+    for (path, fields, needles) in forms {
+        let (status, _, html) = app.post_form(s, path, fields).await;
+        assert_eq!(status, 422, "{path} {fields:?}: {html}");
+        for needle in *needles {
+            assert!(
+                html.contains(needle),
+                "{path} {fields:?} lacks {needle}: {html}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_psirt_records_and_revokes_agreements_through_forms() {
     let w = world().await;
@@ -779,64 +627,41 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
     let now = app.clock.now_ts();
     let (org, _, token) = partner_org(app, "Evil <b>Partner</b> & Co").await;
     let path = format!("/partners/{org}/agreement");
+    let partner = app.api(&token);
 
     // Bad input shows the page again with the field named, and records nothing.
     let signed = day(now - SignedDuration::from_hours(24 * 30));
     let expires = day(now + SignedDuration::from_hours(24 * 365));
     let before = day(now - SignedDuration::from_hours(24 * 60));
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &path,
-            &[
-                ("partner_type", "csirt"),
-                ("tier", "1"),
-                ("scope", "all"),
-                ("signed_at", &signed),
-                ("expires_at", &before),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(
-        html.contains("expires_at: must be after the signing date"),
-        "{html}"
-    );
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &path,
-            &[
-                ("partner_type", "csirt"),
-                ("tier", "9"),
-                ("scope", "all"),
-                ("signed_at", &signed),
-                ("expires_at", &expires),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(
-        html.contains("tier: ") && html.contains("is not a configured tier"),
-        "{html}"
-    );
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &path,
-            &[
-                ("partner_type", "csirt"),
-                ("tier", "1"),
-                ("scope", "all"),
-                ("signed_at", "next tuesday"),
-                ("expires_at", &expires),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("signed_at: "), "{html}");
+    fn form<'a>(tier: &'a str, signed_at: &'a str, expires_at: &'a str) -> Vec<(&'a str, &'a str)> {
+        vec![
+            ("partner_type", "csirt"),
+            ("tier", tier),
+            ("scope", "all"),
+            ("signed_at", signed_at),
+            ("expires_at", expires_at),
+        ]
+    }
+    refused_forms(
+        app,
+        &s,
+        &[
+            (
+                &path,
+                form("1", &signed, &before),
+                &["expires_at: must be after the signing date"],
+            ),
+            (
+                &path,
+                form("9", &signed, &expires),
+                &["tier: ", "is not a configured tier"],
+            ),
+            (&path, form("1", "next tuesday", &expires), &["signed_at: "]),
+        ],
+    )
+    .await;
     assert!(app.store.agreement(org).await.unwrap().is_none());
-    let (status, _) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, _) = partner.get("/api/v1/partner/packages").await;
     assert_eq!(status, 404, "no agreement, no portal");
 
     // A valid agreement over the Router product (a multi-select of branches).
@@ -874,41 +699,28 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
         !html.contains("<b>Partner</b>"),
         "markup in names is escaped"
     );
-    let (status, body) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, body) = partner.text("GET", "/api/v1/partner/packages", None).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(&w.release.id().to_string()), "{body}");
     // The audit trail has the entry the API writes, by the signed-in analyst.
-    audited(
-        &w,
-        "partner.agreement.recorded",
-        &format!("organisation/{org}"),
-    )
-    .await;
+    let subject = format!("organisation/{org}");
+    audited(&w, "partner.agreement.recorded", &subject).await;
 
     // Revoking: the reason is required; then the portal is gone for that partner.
     let revoke = format!("/partners/{org}/revoke");
-    let (status, _, html) = app.post_form(&s, &revoke, &[("reason", "  ")]).await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("reason: "), "{html}");
+    refused_forms(app, &s, &[(&revoke, vec![("reason", "  ")], &["reason: "])]).await;
     let (status, loc, body) = app
         .post_form(&s, &revoke, &[("reason", "Shared <i>embargoed</i> data")])
         .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
-    let (status, _) = call_text(app, &token, "GET", "/api/v1/partner/packages", None).await;
-    assert_eq!(status, 404);
-    let (status, _) = fetch(app, Some(&token), "/partner").await;
-    assert_eq!(status, 404);
+    assert_eq!(partner.get("/api/v1/partner/packages").await.0, 404);
+    assert_eq!(fetch(app, Some(&token), "/partner").await.0, 404);
     let (_, html) = app.get_page(&s, "/partners").await;
     assert!(org_row(&html, org).contains("agreement-revoked"));
-    audited(
-        &w,
-        "partner.agreement.revoked",
-        &format!("organisation/{org}"),
-    )
-    .await;
+    audited(&w, "partner.agreement.revoked", &subject).await;
     // Another partner's portal is untouched.
-    let (status, _) = call_text(app, &w.p1.token, "GET", "/api/v1/partner/packages", None).await;
+    let (status, _) = w.partner(&w.p1).get("/api/v1/partner/packages").await;
     assert_eq!(status, 200);
 }
 
@@ -920,24 +732,21 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     let r = w.release.id();
 
     // An alert with an empty body is refused with the field named.
-    let (status, _, html) = app
-        .post_form(
-            &s,
+    refused_forms(
+        app,
+        &s,
+        &[(
             "/partners/alerts",
-            &[
+            vec![
                 ("title", "Worm"),
                 ("body", " "),
                 ("tlp", "red"),
                 ("tier", "1"),
             ],
-        )
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("body: must not be empty"), "{html}");
-    assert!(
-        html.contains("value=\"Worm\""),
-        "what was typed is kept: {html}"
-    );
+            &["body: must not be empty", "value=\"Worm\""],
+        )],
+    )
+    .await;
     assert!(app.store.list_alerts().await.unwrap().is_empty());
     // To tier 2 and CSIRTs: p2 (tier 2) and p1 (a CSIRT); not the expired or revoked ones.
     let (status, loc, body) = app
@@ -963,7 +772,10 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     want.sort();
     assert_eq!(got, want);
     assert_eq!(alerts[0].tlp, Tlp::AmberStrict);
-    let (_, mine) = call_text(app, &w.p2.token, "GET", "/api/v1/partner/alerts", None).await;
+    let (_, mine) = w
+        .partner(&w.p2)
+        .text("GET", "/api/v1/partner/alerts", None)
+        .await;
     assert!(mine.contains("Block port 445."), "{mine}");
     let (_, html) = app.get_page(&s, "/partners").await;
     assert!(
@@ -973,22 +785,18 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert!(!html.contains("<script>outbreak"), "{html}");
 
     // A question from tier 1, answered through the form to the asker only.
-    let (status, body) = call_text(
-        app,
-        &w.p1.token,
-        "POST",
-        &format!(
-            "/api/v1/partner/packages/{r}/advisories/{}/questions",
-            w.router.id
-        ),
-        Some(json!({ "text": "Is <em>1.1</em> affected?" })),
-    )
-    .await;
+    let (status, body) = w
+        .partner(&w.p1)
+        .post(
+            &format!(
+                "/api/v1/partner/packages/{r}/advisories/{}/questions",
+                w.router.id
+            ),
+            json!({ "text": "Is <em>1.1</em> affected?" }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
-    let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = body["id"].as_str().unwrap().to_owned();
     let (_, html) = app.get_page(&s, "/partners").await;
     let q = &html[html
         .find(&format!("id=\"question-{id}\""))
@@ -1002,11 +810,8 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         "{q}"
     );
     let answer = format!("/partners/questions/{id}/answers");
-    let (status, _, html) = app
-        .post_form(&s, &answer, &[("text", " "), ("audience", "asker")])
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("text: must not be empty"), "{html}");
+    let empty = vec![("text", " "), ("audience", "asker")];
+    refused_forms(app, &s, &[(&answer, empty, &["text: must not be empty"])]).await;
     let (status, loc, body) = app
         .post_form(
             &s,
@@ -1016,14 +821,13 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#question-{id}"));
-    let package = format!("/api/v1/partner/packages/{r}");
-    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = package(&w, &w.p1).await;
     assert!(mine.contains(PRIVATE_ANSWER), "{mine}");
     let (_, html) = app.get_page(&s, "/partners").await;
     assert!(html.contains(PRIVATE_ANSWER), "{html}");
     // Tier 2 sees the package a day later, without the answer to the asker.
     app.clock.advance(SignedDuration::from_hours(24));
-    let (status, theirs) = call_text(app, &w.p2.token, "GET", &package, None).await;
+    let (status, theirs) = package(&w, &w.p2).await;
     assert_eq!(status, 200, "{theirs}");
     assert!(!theirs.contains(PRIVATE_ANSWER), "{theirs}");
     // Sessions lapse when idle; the analyst signs in again.
@@ -1036,14 +840,19 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert!(html.contains("id=\"partner-edition-form\""), "{html}");
     assert!(html.contains(ROUTER_SECRET), "the current edition is shown");
     let form = format!("{editor}/partner-edition");
-    let (status, _, html) = app.post_form(&s, &form, &[("tlp", "amber")]).await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("technical_details: "), "{html}");
-    let (status, _, html) = app
-        .post_form(&s, &form, &[("technical_details_en", "x"), ("tlp", "red")])
-        .await;
-    assert_eq!(status, 422, "{html}");
-    assert!(html.contains("tlp: "), "{html}");
+    refused_forms(
+        app,
+        &s,
+        &[
+            (&form, vec![("tlp", "amber")], &["technical_details: "]),
+            (
+                &form,
+                vec![("technical_details_en", "x"), ("tlp", "red")],
+                &["tlp: "],
+            ),
+        ],
+    )
+    .await;
     let (status, loc, body) = app
         .post_form(
             &s,
@@ -1068,7 +877,7 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         .unwrap();
     assert_eq!(e.indicators, vec!["sha256:aaa", "sha256:bbb"]);
     assert_eq!(e.tlp, Tlp::AmberStrict);
-    let (_, mine) = call_text(app, &w.p1.token, "GET", &package, None).await;
+    let (_, mine) = package(&w, &w.p1).await;
     assert!(
         mine.contains("FORM-EDITION-DETAILS") && mine.contains("sha256:bbb"),
         "{mine}"
@@ -1085,24 +894,22 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     );
 
     // Audit entries as the API writes them, by the signed-in analyst.
-    audited(
-        &w,
-        "partner.alert.sent",
-        &format!("partner-alert/{}", alerts[0].id),
-    )
-    .await;
-    audited(
-        &w,
-        "partner.question.answered",
-        &format!("partner-question/{id}"),
-    )
-    .await;
-    audited(
-        &w,
-        "partner.edition.written",
-        &format!("advisory/{}", w.router.id),
-    )
-    .await;
+    for (action, subject) in [
+        (
+            "partner.alert.sent",
+            format!("partner-alert/{}", alerts[0].id),
+        ),
+        (
+            "partner.question.answered",
+            format!("partner-question/{id}"),
+        ),
+        (
+            "partner.edition.written",
+            format!("advisory/{}", w.router.id),
+        ),
+    ] {
+        audited(&w, action, &subject).await;
+    }
 }
 
 /// The portal's routes: 404 for everyone without a valid agreement.
@@ -1127,25 +934,25 @@ pub(crate) async fn prepare(
         return None;
     }
     let now = app.clock.now_ts();
-    let agreement = |tier: &str| {
-        json!({
-            "partner_type": "security_vendor",
-            "tier": tier,
-            "scope": { "kind": "all" },
-            "signed_at": (now - SignedDuration::from_hours(24)).to_string(),
-            "expires_at": (now + SignedDuration::from_hours(24 * 365)).to_string(),
-        })
+    let new_org = || async {
+        let name = format!("Matrix partner {}", uuid::Uuid::now_v7().simple());
+        partner_org(app, &name).await.0
+    };
+    let valid = |tier: &str| {
+        agreement(
+            app,
+            "security_vendor",
+            tier,
+            json!({ "kind": "all" }),
+            (-1, 365),
+        )
     };
     // A partner organisation with a valid tier-1 agreement, written through the store.
     let with_agreement = || async {
-        let (org, _, _) = partner_org(
-            app,
-            &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
-        )
-        .await;
+        let org = new_org().await;
         let a = keikai_domain::partner::Agreement::record(
             org,
-            serde_json::from_value(agreement("1")).unwrap(),
+            serde_json::from_value(valid("1")).unwrap(),
             &keikai_domain::partner::Tiers::default(),
             now,
             None,
@@ -1158,103 +965,73 @@ pub(crate) async fn prepare(
             .unwrap();
         org
     };
+    let advisory =
+        || crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false);
     let unknown = uuid::Uuid::now_v7().to_string();
-    let form = |pairs: &[(&str, String)]| {
+    let form = |pairs: &[(&str, &str)]| {
         Body::Form(
             pairs
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
     };
-    let day = |t: jiff::Timestamp| {
-        t.to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-            .strftime("%Y-%m-%d")
-            .to_string()
-    };
+    let with = |id: String| template.replace("{org}", &id).replace("{id}", &id);
     let (path, body) = match (method, template) {
         ("POST", "/partners/{org}/agreement") => {
-            let (org, _, _) = partner_org(
-                app,
-                &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
-            )
-            .await;
+            let days = |d: i64| day(now + SignedDuration::from_hours(24 * d));
+            let (signed, expires) = (days(-2), days(365));
             (
-                template.replace("{org}", &org.to_string()),
+                with(new_org().await.to_string()),
                 form(&[
-                    ("partner_type", "csirt".to_owned()),
-                    ("tier", "2".to_owned()),
-                    ("scope", "all".to_owned()),
-                    ("signed_at", day(now - SignedDuration::from_hours(48))),
-                    (
-                        "expires_at",
-                        day(now + SignedDuration::from_hours(24 * 365)),
-                    ),
+                    ("partner_type", "csirt"),
+                    ("tier", "2"),
+                    ("scope", "all"),
+                    ("signed_at", &signed),
+                    ("expires_at", &expires),
                 ]),
             )
         }
         ("POST", "/partners/{org}/revoke") => (
-            template.replace("{org}", &with_agreement().await.to_string()),
-            form(&[("reason", "matrix".to_owned())]),
+            with(with_agreement().await.to_string()),
+            form(&[("reason", "matrix")]),
         ),
-        ("POST", "/editor/advisories/{id}/partner-edition") => {
-            let m =
-                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
-                    .await;
-            (
-                template.replace("{id}", &m.id.to_string()),
-                form(&[
-                    ("indicators", "matrix".to_owned()),
-                    ("tlp", "amber".to_owned()),
-                ]),
-            )
-        }
+        ("POST", "/editor/advisories/{id}/partner-edition") => (
+            with(advisory().await.id.to_string()),
+            form(&[("indicators", "matrix"), ("tlp", "amber")]),
+        ),
         ("POST", "/partners/alerts") => {
             with_agreement().await;
             (
                 template.to_owned(),
                 form(&[
-                    ("title", "Matrix alert".to_owned()),
-                    ("body", "matrix".to_owned()),
-                    ("tlp", "amber".to_owned()),
-                    ("tier", "1".to_owned()),
+                    ("title", "Matrix alert"),
+                    ("body", "matrix"),
+                    ("tlp", "amber"),
+                    ("tier", "1"),
                 ]),
             )
         }
         ("PUT", "/api/v1/partners/{org}/agreement") => {
-            let (org, _, _) = partner_org(
-                app,
-                &format!("Matrix partner {}", uuid::Uuid::now_v7().simple()),
-            )
-            .await;
-            (
-                template.replace("{org}", &org.to_string()),
-                Body::Json(agreement("2")),
-            )
+            (with(new_org().await.to_string()), Body::Json(valid("2")))
         }
         ("POST", "/api/v1/partners/{org}/revoke") => (
-            template.replace("{org}", &with_agreement().await.to_string()),
+            with(with_agreement().await.to_string()),
             Body::Json(json!({ "reason": "matrix" })),
         ),
         (_, "/api/v1/advisories/{id}/partner-edition") => {
-            let m =
-                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
-                    .await;
             let body = if method == "PUT" {
                 Body::Json(json!({ "indicators": ["matrix"], "tlp": "amber" }))
             } else {
                 Body::Empty
             };
-            (template.replace("{id}", &m.id.to_string()), body)
+            (with(advisory().await.id.to_string()), body)
         }
         (
             "POST",
             "/api/v1/partners/questions/{id}/answers" | "/partners/questions/{id}/answers",
         ) => {
-            let m =
-                crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false)
-                    .await;
+            let m = advisory().await;
             let org = with_agreement().await;
             let (asker, _) = app.user_with_role(Role::PartnerContact).await;
             let q =
@@ -1268,12 +1045,9 @@ pub(crate) async fn prepare(
             let body = if template.starts_with("/api/") {
                 Body::Json(json!({ "text": "matrix", "audience": "everyone" }))
             } else {
-                form(&[
-                    ("text", "matrix".to_owned()),
-                    ("audience", "everyone".to_owned()),
-                ])
+                form(&[("text", "matrix"), ("audience", "everyone")])
             };
-            (template.replace("{id}", &q.id.to_string()), body)
+            (with(q.id.to_string()), body)
         }
         ("POST", "/api/v1/partners/alerts") => {
             with_agreement().await;
@@ -1295,7 +1069,7 @@ pub(crate) async fn prepare(
             let body = match (method, template.starts_with("/api/")) {
                 ("GET", _) => Body::Empty,
                 (_, true) => Body::Json(json!({ "text": "matrix" })),
-                (_, false) => Body::Form(vec![("text".to_owned(), "matrix".to_owned())]),
+                (_, false) => form(&[("text", "matrix")]),
             };
             (path, body)
         }
@@ -1303,9 +1077,8 @@ pub(crate) async fn prepare(
     Some((path, body))
 }
 
-async fn contact_email(app: &TestApp, token: &str) -> String {
-    let (_, me) = call_text(app, token, "GET", "/api/v1/me", None).await;
-    let me: Value = serde_json::from_str(&me).unwrap();
+async fn contact_email(w: &World, p: &Partner) -> String {
+    let (_, me) = w.partner(p).get("/api/v1/me").await;
     me["email"]
         .as_str()
         .or_else(|| me["user"]["email"].as_str())
@@ -1334,7 +1107,7 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
         0
     );
     send_mail(app, &sink).await;
-    let p1_mail = contact_email(app, &w.p1.token).await;
+    let p1_mail = contact_email(&w, &w.p1).await;
     let got = sink.received();
     assert_eq!(got.len(), 1, "only the valid tier-1 partner's contact");
     assert_eq!(got[0].rcpt_to, std::slice::from_ref(&p1_mail));
@@ -1366,26 +1139,13 @@ async fn packages_and_alerts_are_mailed_once_at_their_time_to_their_contacts_onl
     send_mail(app, &sink).await;
     let got = sink.received();
     assert_eq!(got.len(), 2);
-    let p2_mail = contact_email(app, &w.p2.token).await;
+    let p2_mail = contact_email(&w, &w.p2).await;
     assert_eq!(got[1].rcpt_to, [p2_mail]);
     let text = got[1].text_body().unwrap();
     assert!(text.contains(&w.router.tracking_id) && text.contains(&w.office.tracking_id));
 
     // An alert goes out at once, to tier 1's valid partners.
-    let (status, body) = call_text(
-        app,
-        &w.f.analyst_token,
-        "POST",
-        "/api/v1/partners/alerts",
-        Some(json!({
-            "title": "Worm outbreak",
-            "body": "Block port 445 now.",
-            "tlp": "amber",
-            "groups": { "tiers": ["1"] },
-        })),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    w.alert("Worm outbreak", "Block port 445 now.").await;
     send_mail(app, &sink).await;
     send_mail(app, &sink).await;
     let got = sink.received();

@@ -36,6 +36,37 @@ fn config() -> keikai_app::AppConfig {
     c
 }
 
+/// What [`Fixture::public_amber_and_draft`] makes.
+pub(crate) struct Mix {
+    pub(crate) public: Advisory,
+    pub(crate) amber: Advisory,
+    pub(crate) draft: Advisory,
+    pub(crate) release: Release,
+}
+
+/// An out-of-band release planned at `now` for `at`, stored with its audit entry.
+pub(crate) async fn plan_release(
+    app: &TestApp,
+    now: Timestamp,
+    at: Timestamp,
+    title: &str,
+) -> Release {
+    let r = Release::plan(
+        ReleaseKind::OutOfBand,
+        at,
+        title,
+        &keikai_app::AppConfig::default().publishing.schedule,
+        now,
+    )
+    .unwrap();
+    let change =
+        keikai_domain::audit::Change::new("release.planned", r.subject(), Value::Null, Value::Null);
+    app.store
+        .create_release(&r, &Effects::system(now).with_audit(change))
+        .await
+        .unwrap()
+}
+
 pub(crate) struct Fixture {
     pub(crate) app: TestApp,
     pub(crate) author: UserId,
@@ -188,23 +219,45 @@ impl Fixture {
     }
 
     pub(crate) async fn release(&self, in_minutes: i64) -> Release {
-        let r = Release::plan(
-            ReleaseKind::OutOfBand,
-            self.now() + SignedDuration::from_mins(in_minutes),
-            "Out-of-band release",
-            &keikai_app::AppConfig::default().publishing.schedule,
-            self.now(),
-        )
-        .unwrap();
-        let change = keikai_domain::audit::Change::new(
-            "release.planned",
-            r.subject(),
-            Value::Null,
-            Value::Null,
-        );
-        self.app
-            .store
-            .create_release(&r, &Effects::system(self.now()).with_audit(change.clone()))
+        let at = self.now() + SignedDuration::from_mins(in_minutes);
+        plan_release(&self.app, self.now(), at, "Out-of-band release").await
+    }
+
+    /// A draft (see [`Fixture::advisory`]), approved and scheduled into a new release.
+    pub(crate) async fn scheduled(&self, title: &str, in_minutes: i64) -> (Advisory, Release) {
+        let a = self.advisory(title, Tlp::Clear).await;
+        let r = self.release(in_minutes).await;
+        (self.approve_and_schedule(&a, &r).await, r)
+    }
+
+    /// A public advisory (TLP:CLEAR) and one for partners (TLP:AMBER), approved and scheduled
+    /// in a release `in_minutes` from now, and a draft that is in none; the titles of the
+    /// last two carry markers that must never be public.
+    pub(crate) async fn public_amber_and_draft(&self, in_minutes: i64) -> Mix {
+        let public = self
+            .advisory("Stack overflow in Router X", Tlp::Clear)
+            .await;
+        let amber = self
+            .advisory(&format!("Partner notice {AMBER_MARKER}"), Tlp::Amber)
+            .await;
+        let draft = self
+            .advisory(&format!("Embargoed {DRAFT_MARKER}"), Tlp::Clear)
+            .await;
+        let release = self.release(in_minutes).await;
+        self.approve_and_schedule(&public, &release).await;
+        self.approve_and_schedule(&amber, &release).await;
+        Mix {
+            public,
+            amber,
+            draft,
+            release,
+        }
+    }
+
+    /// Publishes a release as the scheduler would.
+    pub(crate) async fn publish(&self, r: &Release) -> keikai_app::publishing::Outcome {
+        let application = self.application(self.app.store.clone());
+        keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
             .await
             .unwrap()
     }
@@ -251,9 +304,7 @@ async fn each_slot_of_the_schedule_is_run_by_one_instance() {
     use keikai_store::{JobFilter, JobState, Store};
 
     let f = fixture().await;
-    let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
-    let r = f.release(60).await;
-    f.approve_and_schedule(&a, &r).await;
+    let (a, r) = f.scheduled("Stack overflow in Router X", 60).await;
     let second: Arc<dyn Store> = f.app.db.connect().await;
     let one = f.application(f.app.store.clone());
     let two = f.application(second.clone());
@@ -325,9 +376,7 @@ async fn each_slot_of_the_schedule_is_run_by_one_instance() {
 #[tokio::test]
 async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     let f = fixture().await;
-    let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
-    let r = f.release(60).await;
-    f.approve_and_schedule(&a, &r).await;
+    let (a, _) = f.scheduled("Stack overflow in Router X", 60).await;
     // Two instances, each with its own connection to the one database.
     let one = f.application(f.app.store.clone());
     let two = f.application(f.app.db.connect().await);
@@ -393,27 +442,30 @@ async fn a_release_goes_out_at_its_time_exactly_once_with_two_instances() {
     );
 }
 
+/// Where a visitor enters the public site: the lists, the feeds, the public API, the CSAF
+/// provider's files and security.txt.
+pub(crate) const PUBLIC_ENTRY_POINTS: [&str; 11] = [
+    "/advisories",
+    "/advisories?lang=ja",
+    "/advisories/feed.atom",
+    "/advisories/feed.ja.atom",
+    "/api/v1/public/advisories",
+    "/.well-known/csaf/provider-metadata.json",
+    "/.well-known/csaf/service.json",
+    "/.well-known/csaf/white/index.txt",
+    "/.well-known/csaf/white/changes.csv",
+    "/.well-known/csaf/white/feed-tlp-white.json",
+    "/.well-known/security.txt",
+];
+
 /// Fetches everything a visitor can reach from the public entry points, following links.
 async fn crawl(f: &Fixture) -> Vec<(String, Vec<u8>)> {
-    let starts = [
-        "/advisories",
-        "/advisories?lang=ja",
-        "/advisories/feed.atom",
-        "/advisories/feed.ja.atom",
-        "/api/v1/public/advisories",
-        "/.well-known/csaf/provider-metadata.json",
-        "/.well-known/csaf/service.json",
-        "/.well-known/csaf/white/index.txt",
-        "/.well-known/csaf/white/changes.csv",
-        "/.well-known/csaf/white/feed-tlp-white.json",
-        "/.well-known/security.txt",
-    ];
     let link = regex::Regex::new(
         r#"(?:href|src)="([^"]+)"|"(https://psirt\.example\.com/[^"]+)"|<link>([^<]+)</link>"#,
     )
     .unwrap();
     let mut seen = HashSet::new();
-    let mut queue: Vec<String> = starts.iter().map(|s| (*s).to_owned()).collect();
+    let mut queue: Vec<String> = PUBLIC_ENTRY_POINTS.map(str::to_owned).to_vec();
     let mut out = Vec::new();
     while let Some(path) = queue.pop() {
         if !seen.insert(path.clone()) {
@@ -461,16 +513,12 @@ fn leaks(files: &[(String, Vec<u8>)]) -> Vec<String> {
 #[tokio::test]
 async fn published_files_are_valid_and_nothing_unpublished_is_reachable() {
     let f = fixture().await;
-    let public = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
-    let amber = f
-        .advisory(&format!("Partner notice {AMBER_MARKER}"), Tlp::Amber)
-        .await;
-    let draft = f
-        .advisory(&format!("Embargoed {DRAFT_MARKER}"), Tlp::Clear)
-        .await;
-    let r = f.release(5).await;
-    f.approve_and_schedule(&public, &r).await;
-    f.approve_and_schedule(&amber, &r).await;
+    let Mix {
+        public,
+        amber,
+        draft,
+        release: r,
+    } = f.public_amber_and_draft(5).await;
     // Published through the API, before its time (an out-of-band "publish now").
     let res = reqwest::Client::new()
         .post(f.app.url(&format!("/api/v1/releases/{}/publish", r.id())))
@@ -763,28 +811,14 @@ pub(crate) async fn prepare(
     use crate::matrix::Body;
     if template.ends_with("/releases/{id}/publish") {
         // A fresh planned release for each caller: publishing consumes it.
-        let r = Release::plan(
-            ReleaseKind::OutOfBand,
-            app.clock.now_ts() + SignedDuration::from_hours(1),
+        let now = app.clock.now_ts();
+        let r = plan_release(
+            app,
+            now,
+            now + SignedDuration::from_hours(1),
             "Matrix release",
-            &keikai_app::AppConfig::default().publishing.schedule,
-            app.clock.now_ts(),
         )
-        .unwrap();
-        let change = keikai_domain::audit::Change::new(
-            "release.planned",
-            r.subject(),
-            Value::Null,
-            Value::Null,
-        );
-        let r = app
-            .store
-            .create_release(
-                &r,
-                &Effects::system(app.clock.now_ts()).with_audit(change.clone()),
-            )
-            .await
-            .unwrap();
+        .await;
         return Some((template.replace("{id}", &r.id().to_string()), Body::Empty));
     }
     if !(template.starts_with("/.well-known/csaf/")
@@ -883,21 +917,13 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         )
         .await
         .unwrap();
-    let r = Release::plan(
-        ReleaseKind::OutOfBand,
+    let r = plan_release(
+        app,
+        now,
         now + SignedDuration::from_mins(1),
         "Sample release",
-        &application.config().publishing.schedule,
-        now,
     )
-    .unwrap();
-    let change =
-        keikai_domain::audit::Change::new("release.planned", r.subject(), Value::Null, Value::Null);
-    let r = app
-        .store
-        .create_release(&r, &Effects::system(now).with_audit(change.clone()))
-        .await
-        .unwrap();
+    .await;
     let mut a = a;
     let c1 = a.review(reviewer, Verdict::Approve, "", now).unwrap();
     let c2 = a.schedule(r.id(), now).unwrap();
@@ -922,13 +948,8 @@ async fn published_sample(app: &TestApp) -> (String, String) {
 #[tokio::test]
 async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     let f = fixture().await;
-    let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
-    let r1 = f.release(10).await;
-    f.approve_and_schedule(&a, &r1).await;
-    let application = f.application(f.app.store.clone());
-    keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r1.id())
-        .await
-        .unwrap();
+    let (a, r1) = f.scheduled("Stack overflow in Router X", 10).await;
+    f.publish(&r1).await;
     let tid = &a.tracking_id;
     let csaf = "/.well-known/csaf/white/2026/exa-2026-0001.json";
     let (_, v1_doc) = f
@@ -976,14 +997,7 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
         .unwrap();
     let r2 = f.release(10).await;
     f.approve_and_schedule(&a, &r2).await;
-    let out = keikai_app::publishing::publish_release(
-        &application,
-        &keikai_app::Caller::system(),
-        r2.id(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.published[0].version, 2);
+    assert_eq!(f.publish(&r2).await.published[0].version, 2);
 
     let (status, doc) = f.body(csaf).await;
     assert_eq!(status, 200);
@@ -1045,20 +1059,13 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
 #[tokio::test]
 async fn the_export_matches_the_site_and_passes_the_peer_validators() {
     let f = fixture().await;
-    let a = f.advisory("Stack overflow in Router X", Tlp::Clear).await;
-    let draft = f
-        .advisory(&format!("Embargoed {DRAFT_MARKER}"), Tlp::Clear)
-        .await;
-    let amber = f
-        .advisory(&format!("Partner {AMBER_MARKER}"), Tlp::Amber)
-        .await;
-    let r = f.release(10).await;
-    f.approve_and_schedule(&a, &r).await;
-    f.approve_and_schedule(&amber, &r).await;
-    let application = f.application(f.app.store.clone());
-    keikai_app::publishing::publish_release(&application, &keikai_app::Caller::system(), r.id())
-        .await
-        .unwrap();
+    let Mix {
+        amber,
+        draft,
+        release,
+        ..
+    } = f.public_amber_and_draft(10).await;
+    f.publish(&release).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("keikai.toml");
     std::fs::write(

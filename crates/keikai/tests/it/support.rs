@@ -420,22 +420,106 @@ pub fn assert_content_type(res: &reqwest::Response, prefix: &str) {
     assert!(ct.starts_with(prefix), "content type {ct}, not {prefix}");
 }
 
-/// Sends a JSON request with a bearer token; returns the status and the body as text.
-pub async fn call_text(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, String) {
-    let mut req = TestApp::plain_client()
-        .request(method.parse().unwrap(), app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
+/// Who sends an API request.
+#[derive(Debug, Clone, Copy)]
+pub enum As<'a> {
+    /// A browser session; the CSRF header goes along on every request.
+    Session(&'a SessionCookie),
+    /// A bearer token.
+    Token(&'a str),
+    Nobody,
+}
+
+/// The JSON API as one caller sees it, below a path (`/api/v1/cases/7`, or nothing).
+#[derive(Clone)]
+pub struct Api<'a> {
+    pub app: &'a TestApp,
+    pub who: As<'a>,
+    prefix: String,
+}
+
+impl TestApp {
+    /// The API as the holder of a bearer token sees it.
+    pub fn api<'a>(&'a self, token: &'a str) -> Api<'a> {
+        self.api_as(As::Token(token))
     }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
+
+    pub fn api_as<'a>(&'a self, who: As<'a>) -> Api<'a> {
+        Api {
+            app: self,
+            who,
+            prefix: String::new(),
+        }
+    }
+}
+
+impl Api<'_> {
+    /// The same caller's view below `path`: `api.under("/api/v1/cases/7").get("/history")`.
+    pub fn under(&self, path: &str) -> Self {
+        Api {
+            prefix: format!("{}{path}", self.prefix),
+            ..self.clone()
+        }
+    }
+
+    /// Sends a request with an optional JSON body; returns the status and the body as text.
+    pub async fn text(&self, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
+        let url = self.app.url(&format!("{}{path}", self.prefix));
+        let mut req = TestApp::plain_client().request(method.parse().unwrap(), url);
+        match self.who {
+            As::Session(s) => {
+                req = req
+                    .header("cookie", s.header())
+                    .header(keikai_web::http::auth::CSRF_HEADER, &s.csrf);
+            }
+            As::Token(t) => req = req.bearer_auth(t),
+            As::Nobody => {}
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Sends a request; returns the status and the body parsed (`null` when empty, a JSON
+    /// string when it is not JSON).
+    pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let (status, text) = self.text(method, path, body).await;
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("POST", path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("PUT", path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("PATCH", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send("DELETE", path, None).await
+    }
+
+    /// `GET path`, which must answer 200; returns the body.
+    pub async fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
 }
 
 /// Sends a JSON request with a bearer token; returns the status and the body (as a JSON
@@ -447,7 +531,7 @@ pub async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let (status, text) = call_text(app, token, method, path, body).await;
+    let (status, text) = app.api(token).text(method, path, body).await;
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
