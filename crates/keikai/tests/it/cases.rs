@@ -2,20 +2,20 @@
 //! which case, internal notes kept from the reporter, escaping, search, clocks, emergencies
 //! and optimistic saves.
 
-use keikai_domain::audit::Change;
+use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::case::{
-    Case, CaseIndex, RemediationCategory, RemediationDraft, Report, ReportInput, SeverityScale,
-    Visibility, VulnerabilityInput,
+    Case, CaseIndex, CaseMessage, RemediationCategory, RemediationDraft, Report, ReportInput,
+    SeverityScale, Visibility, VulnerabilityInput,
 };
 use keikai_domain::{
-    BranchCategory, BranchId, BranchName, OrgId, OrgKind, OrgName, Role, Scope, UserId,
-    VulnerabilityId,
+    BranchCategory, BranchId, CaseId, OrgId, OrgKind, OrgName, Role, Scope, UserId, VulnerabilityId,
 };
 use keikai_store::Effects;
-use keikai_store::{NewAttachment, NewBranch, NewMessage, NewOrganisation};
+use keikai_store::{NewAttachment, NewMessage, NewOrganisation};
 use serde_json::{Value, json};
 
-use crate::support::{NowTs, SessionCookie, TestApp, call};
+use crate::publishing::branch;
+use crate::support::{NowTs, SessionCookie, TestApp};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -36,22 +36,57 @@ pub(crate) async fn open_case(
 ) -> Case {
     let report = Report::from_input(input, reporter).unwrap();
     let (case, change) = Case::open(report, app.clock.now_ts());
-    store_case(
-        app,
-        &case,
-        &CaseIndex::of(&case, &SeverityScale::default()),
-        change,
-    )
-    .await
+    store_case(app, &case, None, change).await
 }
 
-/// Stores a new case as Keikai would, with the audit entry of its opening.
-async fn store_case(app: &TestApp, case: &Case, index: &CaseIndex, opened: Change) -> Case {
+/// Stores a new case as Keikai would (with the hash of its tracking secret, if it has one),
+/// with the audit entry of its opening.
+pub(crate) async fn store_case(
+    app: &TestApp,
+    case: &Case,
+    tracking_hash: Option<&str>,
+    opened: Change,
+) -> Case {
+    let index = CaseIndex::of(case, &SeverityScale::default());
     let fx = Effects::system(case.updated_at).with_audit(opened);
     app.store
-        .create_case(case, index, None, None, &fx)
+        .create_case(case, &index, tracking_hash, None, &fx)
         .await
         .unwrap()
+}
+
+/// Adds a message to a case as Keikai would, audited as `action` by `actor`.
+pub(crate) async fn add_message(
+    app: &TestApp,
+    actor: AuditActor,
+    action: &'static str,
+    message: &NewMessage,
+) -> CaseMessage {
+    let subject = format!("case/{}", message.case_id);
+    let change = Change::new(action, subject, Value::Null, json!({}));
+    let fx = Effects::new(actor, app.clock.now_ts()).with_audit(change);
+    app.store.add_message(message, None, &fx).await.unwrap()
+}
+
+/// A message on a case from Keikai itself, with no files: to change into any other.
+pub(crate) fn message(case_id: CaseId, visibility: Visibility, body: &str) -> NewMessage {
+    NewMessage {
+        case_id,
+        visibility,
+        author: None,
+        from_reporter: false,
+        body: body.to_owned(),
+        attachments: Vec::new(),
+    }
+}
+
+/// A text file to attach to a message.
+pub(crate) fn text_file(name: &str, bytes: &[u8]) -> NewAttachment {
+    NewAttachment {
+        file_name: name.into(),
+        content_type: "text/plain; charset=utf-8".into(),
+        bytes: bytes.to_vec(),
+    }
 }
 
 /// A product team (an organisation of our own) with a fresh name.
@@ -78,33 +113,10 @@ pub(crate) async fn engineer_of(app: &TestApp, team: OrgId) -> UserId {
 
 /// A product version in the catalogue: Vendor / Product / 1.0.
 pub(crate) async fn product_version(app: &TestApp) -> BranchId {
-    let mut parent = None;
-    let mut id = None;
-    for (category, name) in [
-        (
-            BranchCategory::Vendor,
-            format!("Keikai {}", uuid::Uuid::now_v7().simple()),
-        ),
-        (BranchCategory::ProductName, "Router".to_owned()),
-        (BranchCategory::ProductVersion, "1.0".to_owned()),
-    ] {
-        let b = app
-            .store
-            .create_branch(
-                &NewBranch {
-                    id: BranchId::new(),
-                    parent_id: parent,
-                    category,
-                    name: BranchName::parse(&name).unwrap(),
-                },
-                &Effects::system(app.clock.now_ts()),
-            )
-            .await
-            .unwrap();
-        parent = Some(b.id);
-        id = Some(b.id);
-    }
-    id.unwrap()
+    let name = format!("Keikai {}", uuid::Uuid::now_v7().simple());
+    let vendor = branch(app, None, BranchCategory::Vendor, &name).await;
+    let product = branch(app, Some(vendor), BranchCategory::ProductName, "Router").await;
+    branch(app, Some(product), BranchCategory::ProductVersion, "1.0").await
 }
 
 /// A case with something for every case route to act on.
@@ -148,30 +160,11 @@ pub(crate) async fn full_case(app: &TestApp, reporter: UserId, team: OrgId) -> F
     .unwrap();
     case.add_remediation(vid, draft, now).unwrap();
     let (task, _) = case.add_task("Reproduce", None, None, now).unwrap();
-    let index = CaseIndex::of(&case, &scale);
-    let case = store_case(app, &case, &index, change).await;
-    let note = NewMessage {
-        case_id: case.id,
-        visibility: Visibility::Internal,
-        author: None,
-        from_reporter: false,
-        body: "internal note".into(),
-        attachments: vec![NewAttachment {
-            file_name: "poc.txt".into(),
-            content_type: "text/plain; charset=utf-8".into(),
-            bytes: b"proof of concept".to_vec(),
-        }],
-    };
-    let change = Change::new("case.note_added", case.subject(), Value::Null, json!({}));
-    let message = app
-        .store
-        .add_message(
-            &note,
-            None,
-            &Effects::system(now).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
+    let case = store_case(app, &case, None, change).await;
+    let mut note = message(case.id, Visibility::Internal, "internal note");
+    note.attachments
+        .push(text_file("poc.txt", b"proof of concept"));
+    let message = add_message(app, AuditActor::System, "case.note_added", &note).await;
     FullCase {
         number: case.number,
         vulnerability: vid,
@@ -186,10 +179,10 @@ async fn token(app: &TestApp, user: UserId) -> String {
         .1
 }
 
-/// A page (or any GET) as a browser session sees it: status and body.
-async fn page(app: &TestApp, s: &SessionCookie, path: &str) -> (u16, String) {
-    let res = app.get_as(s, path).await;
-    (res.status().as_u16(), res.text().await.unwrap())
+/// A PSIRT analyst with a read+write token.
+pub(crate) async fn psirt_analyst(app: &TestApp) -> (UserId, String) {
+    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    (analyst, token(app, analyst).await)
 }
 
 /// Posts a form as a browser session (with its CSRF token).
@@ -264,10 +257,9 @@ fn numbers(list: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn a_case_runs_the_whole_workflow_and_each_step_is_in_its_history() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
-    let case = open_case(&app, &report("Login bypass"), None).await;
-    let n = case.number;
+    let (analyst, t) = psirt_analyst(&app).await;
+    let n = open_case(&app, &report("Login bypass"), None).await.number;
+    let case = app.api(&t).under(&format!("/api/v1/cases/{n}"));
     let path = [
         "triage",
         "investigating",
@@ -277,19 +269,11 @@ async fn a_case_runs_the_whole_workflow_and_each_step_is_in_its_history() {
         "closed",
     ];
     for to in path {
-        let (status, body) = call(
-            &app,
-            &t,
-            "POST",
-            &format!("/api/v1/cases/{n}/transitions"),
-            Some(json!({ "state": to })),
-        )
-        .await;
+        let (status, body) = case.post("/transitions", json!({ "state": to })).await;
         assert_eq!(status, 200, "to {to}: {body}");
         assert_eq!(body["state"], to);
     }
-    let (status, history) =
-        call(&app, &t, "GET", &format!("/api/v1/cases/{n}/history"), None).await;
+    let (status, history) = case.get("/history").await;
     assert_eq!(status, 200, "{history}");
     let entries = history.as_array().unwrap();
     assert_eq!(entries[0]["action"], "case.opened");
@@ -306,24 +290,15 @@ async fn a_case_runs_the_whole_workflow_and_each_step_is_in_its_history() {
             )
         })
         .collect();
-    let expected_from = [
-        "new",
-        "triage",
-        "investigating",
-        "remediation",
-        "awaiting_release",
-        "published",
-    ];
+    let expected_from = ["new"].into_iter().chain(path[..5].iter().copied());
     assert_eq!(moves.len(), 6, "{moves:?}");
-    for ((from, to, actor), (want_from, want_to)) in
-        moves.iter().zip(expected_from.iter().zip(path))
-    {
-        assert_eq!((from.as_str(), to.as_str()), (*want_from, want_to));
+    for ((from, to, actor), (want_from, want_to)) in moves.iter().zip(expected_from.zip(path)) {
+        assert_eq!((from.as_str(), to.as_str()), (want_from, want_to));
         assert_eq!(actor, &format!("user:{analyst}"));
     }
     // The history page shows the same entries, with who did them.
     let s = app.session_for(analyst).await;
-    let (status, html) = page(&app, &s, &format!("/cases/{n}/history")).await;
+    let (status, html) = app.get_page(&s, &format!("/cases/{n}/history")).await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("case.transition").count(), 6, "{html}");
     assert!(html.contains("psirt-analyst"), "the actor's name is shown");
@@ -332,18 +307,14 @@ async fn a_case_runs_the_whole_workflow_and_each_step_is_in_its_history() {
 #[tokio::test]
 async fn a_forbidden_transition_is_refused_with_the_allowed_states_and_stores_nothing() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (_, t) = psirt_analyst(&app).await;
     let opened = open_case(&app, &report("Skipping ahead"), None).await;
-    let n = opened.number;
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/transitions"),
-        Some(json!({ "state": "published" })),
-    )
-    .await;
+    let case = app
+        .api(&t)
+        .under(&format!("/api/v1/cases/{}", opened.number));
+    let (status, body) = case
+        .post("/transitions", json!({ "state": "published" }))
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "state");
     let msg = body["error"]["message"].as_str().unwrap();
@@ -352,57 +323,45 @@ async fn a_forbidden_transition_is_refused_with_the_allowed_states_and_stores_no
         "{msg}"
     );
     // Unknown state names and a bad duplicate target are named too.
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/transitions"),
-        Some(json!({ "state": "done" })),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"]["field"].clone()),
-        (422, json!("state"))
-    );
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/transitions"),
-        Some(json!({ "state": "duplicate", "reason": "same as", "duplicate_of": 999_999 })),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"]["field"].clone()),
-        (422, json!("duplicate_of"))
-    );
-    let (_, case) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}"), None).await;
-    assert_eq!(case["state"], "new");
-    assert_eq!(case["revision"], opened.revision);
-    let (_, history) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}/history"), None).await;
+    for (body, field) in [
+        (json!({ "state": "done" }), "state"),
+        (
+            json!({ "state": "duplicate", "reason": "same as", "duplicate_of": 999_999 }),
+            "duplicate_of",
+        ),
+    ] {
+        let (status, answer) = case.post("/transitions", body.clone()).await;
+        assert_eq!(
+            (status, answer["error"]["field"].clone()),
+            (422, json!(field)),
+            "{body}"
+        );
+    }
+    let (_, detail) = case.get("").await;
+    assert_eq!(detail["state"], "new");
+    assert_eq!(detail["revision"], opened.revision);
+    let (_, history) = case.get("/history").await;
     assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
 }
 
 #[tokio::test]
 async fn a_duplicate_names_a_case_that_exists() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
     let first = open_case(&app, &report("Original"), None).await.number;
     let second = open_case(&app, &report("Same again"), None).await.number;
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{second}/transitions"),
-        Some(json!({ "state": "duplicate", "reason": "reported twice", "duplicate_of": first.to_string() })),
-    )
-    .await;
+    let (status, body) = app
+        .api(&t)
+        .post(
+            &format!("/api/v1/cases/{second}/transitions"),
+            json!({ "state": "duplicate", "reason": "reported twice", "duplicate_of": first.to_string() }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let first_id = app.store.case_by_number(first).await.unwrap().id;
     assert_eq!(body["internal"]["case"]["duplicate_of"], json!(first_id));
     let s = app.session_for(analyst).await;
-    let (_, html) = page(&app, &s, &format!("/cases/{second}")).await;
+    let (_, html) = app.get_page(&s, &format!("/cases/{second}")).await;
     assert!(
         html.contains(&format!("href=\"/cases/{first}\"")),
         "the page links the original"
@@ -414,100 +373,72 @@ async fn a_duplicate_names_a_case_that_exists() {
 #[tokio::test]
 async fn a_product_engineer_sees_only_their_teams_cases_and_may_note_but_not_triage() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (_, t) = psirt_analyst(&app).await;
+    let api = app.api(&t);
     let (team_a, team_b) = (team(&app, "Team A").await, team(&app, "Team B").await);
     let engineer = engineer_of(&app, team_a).await;
     let ours = open_case(&app, &report("Ours"), None).await.number;
     let theirs = open_case(&app, &report("Theirs"), None).await.number;
     let nobodys = open_case(&app, &report("Unassigned"), None).await.number;
     for (n, team) in [(ours, team_a), (theirs, team_b)] {
-        let (status, body) = call(
-            &app,
-            &t,
-            "POST",
-            &format!("/api/v1/cases/{n}/assignment"),
-            Some(json!({ "team": team.to_string(), "instructions": "check the login code" })),
-        )
-        .await;
+        let assignment =
+            json!({ "team": team.to_string(), "instructions": "check the login code" });
+        let (status, body) = api
+            .post(&format!("/api/v1/cases/{n}/assignment"), assignment)
+            .await;
         assert_eq!(status, 200, "{body}");
     }
     let et = token(&app, engineer).await;
-    let (status, list) = call(&app, &et, "GET", "/api/v1/cases", None).await;
+    let eng = app.api(&et);
+    let (status, list) = eng.get("/api/v1/cases").await;
     assert_eq!(status, 200);
     assert_eq!(numbers(&list), vec![ours]);
     assert_eq!(list["total"], 1);
     let es = app.session_for(engineer).await;
-    let (_, html) = page(&app, &es, "/cases").await;
+    let (_, html) = app.get_page(&es, "/cases").await;
     assert!(html.contains(&format!("data-case=\"{ours}\"")));
+    let note = |body: &str| json!({ "visibility": "internal", "body": body });
     for other in [theirs, nobodys] {
         assert!(!html.contains(&format!("data-case=\"{other}\"")));
-        for path in [
-            format!("/api/v1/cases/{other}"),
-            format!("/api/v1/cases/{other}/messages"),
-            format!("/api/v1/cases/{other}/history"),
-        ] {
-            assert_eq!(call(&app, &et, "GET", &path, None).await.0, 404, "{path}");
+        let case = eng.under(&format!("/api/v1/cases/{other}"));
+        for path in ["", "/messages", "/history"] {
+            assert_eq!(case.get(path).await.0, 404, "{other}{path}");
         }
-        assert_eq!(page(&app, &es, &format!("/cases/{other}")).await.0, 404);
-        let (status, _) = call(
-            &app,
-            &et,
-            "POST",
-            &format!("/api/v1/cases/{other}/messages"),
-            Some(json!({ "visibility": "internal", "body": "hello" })),
-        )
-        .await;
-        assert_eq!(status, 404);
+        assert_eq!(app.get_page(&es, &format!("/cases/{other}")).await.0, 404);
+        assert_eq!(case.post("/messages", note("hello")).await.0, 404);
     }
     // Their own team's case: notes yes, triage no.
-    let (status, body) = call(
-        &app,
-        &et,
-        "POST",
-        &format!("/api/v1/cases/{ours}/messages"),
-        Some(json!({ "visibility": "internal", "body": "reproduced on 1.0" })),
-    )
-    .await;
+    let case = eng.under(&format!("/api/v1/cases/{ours}"));
+    let (status, body) = case.post("/messages", note("reproduced on 1.0")).await;
     assert_eq!(status, 201, "{body}");
+    let page = format!("/cases/{ours}");
     let (status, _) = form(
         &app,
         &es,
-        &format!("/cases/{ours}/notes"),
+        &format!("{page}/notes"),
         &[("body", "and on 1.1")],
     )
     .await;
     assert_eq!(status, 303);
-    let (status, _) = call(
-        &app,
-        &et,
-        "POST",
-        &format!("/api/v1/cases/{ours}/transitions"),
-        Some(json!({ "state": "triage" })),
-    )
-    .await;
+    let (status, _) = case
+        .post("/transitions", json!({ "state": "triage" }))
+        .await;
     assert_eq!(status, 404);
     let (status, _) = form(
         &app,
         &es,
-        &format!("/cases/{ours}/transition"),
+        &format!("{page}/transition"),
         &[("state", "triage")],
     )
     .await;
     assert_eq!(status, 404);
-    let (_, case) = call(&app, &t, "GET", &format!("/api/v1/cases/{ours}"), None).await;
-    assert_eq!(case["state"], "new");
-    let (_, messages) = call(
-        &app,
-        &t,
-        "GET",
-        &format!("/api/v1/cases/{ours}/messages"),
-        None,
-    )
-    .await;
+    let ours_as_psirt = api.under(&format!("/api/v1/cases/{ours}"));
+    let (_, detail) = ours_as_psirt.get("").await;
+    assert_eq!(detail["state"], "new");
+    let (_, messages) = ours_as_psirt.get("/messages").await;
     assert_eq!(messages.as_array().unwrap().len(), 2, "{messages}");
     // The page offers the engineer the note form but no state change.
-    let (_, html) = page(&app, &es, &format!("/cases/{ours}")).await;
+    let (_, html) = app.get_page(&es, &page).await;
     assert!(html.contains("id=\"note-form\""));
     assert!(!html.contains("id=\"transition-form\""));
 }
@@ -515,9 +446,8 @@ async fn a_product_engineer_sees_only_their_teams_cases_and_may_note_but_not_tri
 #[tokio::test]
 async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
     let (reporter, _) = app.user_with_role(Role::Reporter).await;
-    let t = token(&app, analyst).await;
     let mine = open_case(&app, &report("My report"), Some(reporter))
         .await
         .number;
@@ -525,15 +455,15 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
     let not_mine = open_case(&app, &report("Someone else's"), Some(other_reporter))
         .await
         .number;
+    let case = app.api(&t).under(&format!("/api/v1/cases/{mine}"));
     let marker = format!("INTERNAL-{}", uuid::Uuid::now_v7().simple());
-    let (status, _) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{mine}/messages"),
-        Some(json!({ "visibility": "internal", "body": format!("{marker} do not tell the reporter") })),
-    )
-    .await;
+    let internal = format!("{marker} do not tell the reporter");
+    let (status, _) = case
+        .post(
+            "/messages",
+            json!({ "visibility": "internal", "body": internal }),
+        )
+        .await;
     assert_eq!(status, 201);
     let analyst_session = app.session_for(analyst).await;
     let (status, _) = multipart(
@@ -545,25 +475,25 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
     )
     .await;
     assert_eq!(status, 303);
-    let (status, _) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{mine}/messages"),
-        Some(json!({ "visibility": "reporter", "body": "Thank you, we are looking into it." })),
-    )
-    .await;
+    let thanks = "Thank you, we are looking into it.";
+    let (status, _) = case
+        .post(
+            "/messages",
+            json!({ "visibility": "reporter", "body": thanks }),
+        )
+        .await;
     assert_eq!(status, 201);
     // The first answer acknowledged the case.
-    let (_, case) = call(&app, &t, "GET", &format!("/api/v1/cases/{mine}"), None).await;
+    let (_, detail) = case.get("").await;
     assert!(
-        case["internal"]["case"]["milestones"]["acknowledged_at"].is_string(),
-        "{case}"
+        detail["internal"]["case"]["milestones"]["acknowledged_at"].is_string(),
+        "{detail}"
     );
 
     let rt = token(&app, reporter).await;
+    let rep = app.api(&rt);
     let rs = app.session_for(reporter).await;
-    let (_, list) = call(&app, &rt, "GET", "/api/v1/cases", None).await;
+    let (_, list) = rep.get("/api/v1/cases").await;
     assert_eq!(numbers(&list), vec![mine]);
     let mut seen = Vec::new();
     for path in [
@@ -571,7 +501,7 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
         format!("/api/v1/cases/{mine}/messages"),
         "/api/v1/cases".to_owned(),
     ] {
-        let (status, body) = call(&app, &rt, "GET", &path, None).await;
+        let (status, body) = rep.get(&path).await;
         assert_eq!(status, 200, "{path}");
         seen.push((path, body.to_string()));
     }
@@ -580,38 +510,30 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
         "/cases".to_owned(),
         "/".to_owned(),
     ] {
-        let (status, body) = page(&app, &rs, &path).await;
+        let (status, body) = app.get_page(&rs, &path).await;
         assert_eq!(status, 200, "{path}");
         seen.push((path, body));
     }
     for (path, body) in &seen {
-        assert!(
-            !body.contains(&marker),
-            "{path} shows an internal note to the reporter"
-        );
-        assert!(
-            !body.contains("internal.html"),
-            "{path} lists an internal file"
-        );
+        for (secret, what) in [
+            (marker.as_str(), "an internal note"),
+            ("internal.html", "an internal file"),
+        ] {
+            assert!(!body.contains(secret), "{path} shows the reporter {what}");
+        }
     }
-    let (_, detail) = call(&app, &rt, "GET", &format!("/api/v1/cases/{mine}"), None).await;
+    let mine_as_reporter = rep.under(&format!("/api/v1/cases/{mine}"));
+    let (_, detail) = mine_as_reporter.get("").await;
     assert!(detail.get("internal").is_none(), "{detail}");
-    let (_, messages) = call(
-        &app,
-        &rt,
-        "GET",
-        &format!("/api/v1/cases/{mine}/messages"),
-        None,
-    )
-    .await;
+    let (_, messages) = mine_as_reporter.get("/messages").await;
     assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
     assert_eq!(messages[0]["visibility"], "reporter");
     assert!(
         messages[0]["author"].is_null(),
         "staff names stay internal: {messages}"
     );
-    let (_, html) = page(&app, &rs, &format!("/cases/{mine}")).await;
-    assert!(html.contains("Thank you, we are looking into it."));
+    let (_, html) = app.get_page(&rs, &format!("/cases/{mine}")).await;
+    assert!(html.contains(thanks));
     for internal_part in [
         "note-form",
         "transition-form",
@@ -637,46 +559,28 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
         .flat_map(|m| m.attachments)
         .next()
         .unwrap();
+    let file_page = format!("/cases/{mine}/attachments/{}", internal_file.id);
     for path in [
         format!("/cases/{mine}/history"),
-        format!("/cases/{mine}/attachments/{}", internal_file.id),
+        file_page.clone(),
         format!("/cases/{not_mine}"),
     ] {
-        assert_eq!(page(&app, &rs, &path).await.0, 404, "{path}");
+        assert_eq!(app.get_page(&rs, &path).await.0, 404, "{path}");
     }
     for path in [
         format!("/api/v1/cases/{mine}/history"),
         format!("/api/v1/cases/{not_mine}"),
         format!("/api/v1/cases/{not_mine}/messages"),
     ] {
-        assert_eq!(call(&app, &rt, "GET", &path, None).await.0, 404, "{path}");
+        assert_eq!(rep.get(&path).await.0, 404, "{path}");
     }
     // The reporter answers in the conversation, and cannot write an internal note.
-    let (status, _) = form(
-        &app,
-        &rs,
-        &format!("/cases/{mine}/messages"),
-        &[("body", "Here is more detail.")],
-    )
-    .await;
+    let more = [("body", "Here is more detail.")];
+    let (status, _) = form(&app, &rs, &format!("/cases/{mine}/messages"), &more).await;
     assert_eq!(status, 303);
-    let (status, _) = call(
-        &app,
-        &rt,
-        "POST",
-        &format!("/api/v1/cases/{mine}/messages"),
-        Some(json!({ "visibility": "internal", "body": "sneaky" })),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (_, messages) = call(
-        &app,
-        &t,
-        "GET",
-        &format!("/api/v1/cases/{mine}/messages"),
-        None,
-    )
-    .await;
+    let sneaky = json!({ "visibility": "internal", "body": "sneaky" });
+    assert_eq!(mine_as_reporter.post("/messages", sneaky).await.0, 404);
+    let (_, messages) = case.get("/messages").await;
     let from_reporter: Vec<&Value> = messages
         .as_array()
         .unwrap()
@@ -687,31 +591,20 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
     assert_eq!(from_reporter[0]["visibility"], "reporter");
 
     // The PSIRT downloads the internal file: never inline, never sniffed, sandboxed.
-    let res = app
-        .get_as(
-            &analyst_session,
-            &format!("/cases/{mine}/attachments/{}", internal_file.id),
-        )
-        .await;
+    let res = app.get_as(&analyst_session, &file_page).await;
     assert_eq!(res.status(), 200);
     let h = |n: &str| res.headers().get(n).unwrap().to_str().unwrap().to_owned();
-    assert!(
-        h("content-disposition").starts_with("attachment;"),
-        "{}",
-        h("content-disposition")
-    );
-    assert!(h("content-disposition").contains("internal.html"));
+    let disposition = h("content-disposition");
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(disposition.contains("internal.html"));
     assert_ne!(
         h("content-type"),
         "text/html",
         "markup is never served as HTML"
     );
     assert_eq!(h("x-content-type-options"), "nosniff");
-    assert!(
-        h("content-security-policy").starts_with("sandbox"),
-        "{}",
-        h("content-security-policy")
-    );
+    let csp = h("content-security-policy");
+    assert!(csp.starts_with("sandbox"), "{csp}");
     assert_eq!(h("cache-control"), "private, no-store");
     assert_eq!(
         res.bytes().await.unwrap().as_ref(),
@@ -722,8 +615,7 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
 #[tokio::test]
 async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
     let x = "<script>alert('x')</script>";
     let input = ReportInput {
         title: format!("title {x}"),
@@ -741,41 +633,36 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
         ..Default::default()
     };
     let n = open_case(&app, &input, None).await.number;
-    let base = format!("/api/v1/cases/{n}");
-    let (status, saved) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("{base}/vulnerabilities"),
-        Some(json!({ "title": format!("vuln {x}") })),
-    )
-    .await;
+    let case = app.api(&t).under(&format!("/api/v1/cases/{n}"));
+    let (status, saved) = case
+        .post("/vulnerabilities", json!({ "title": format!("vuln {x}") }))
+        .await;
     assert_eq!(status, 201, "{saved}");
     let vid = saved["id"].as_str().unwrap().to_owned();
     let team = team(&app, "Team").await;
     for (path, body) in [
         (
-            format!("{base}/assignment"),
+            "/assignment",
             json!({ "team": team.to_string(), "instructions": format!("instructions {x}") }),
         ),
         (
-            format!("{base}/messages"),
+            "/messages",
             json!({ "visibility": "internal", "body": format!("note {x}") }),
         ),
         (
-            format!("{base}/messages"),
+            "/messages",
             json!({ "visibility": "reporter", "body": format!("message {x}") }),
         ),
         (
-            format!("{base}/emergency"),
+            "/emergency",
             json!({ "declared": true, "reason": format!("reason {x}") }),
         ),
         (
-            format!("{base}/transitions"),
+            "/transitions",
             json!({ "state": "on_hold", "reason": format!("hold {x}") }),
         ),
     ] {
-        let (status, body) = call(&app, &t, "POST", &path, Some(body)).await;
+        let (status, body) = case.post(path, body).await;
         assert!(status == 200 || status == 201, "{path}: {body}");
     }
     let s = app.session_for(analyst).await;
@@ -801,7 +688,7 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
         "/cases?open=false".to_owned(),
         format!("/cases/{n}/history"),
     ] {
-        let (status, html) = page(&app, &s, &path).await;
+        let (status, html) = app.get_page(&s, &path).await;
         assert_eq!(status, 200, "{path}");
         assert!(
             !html.contains("<script>alert"),
@@ -813,7 +700,7 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
             "{path} does not show the text"
         );
     }
-    let (_, html) = page(&app, &s, &format!("/cases/{n}")).await;
+    let (_, html) = app.get_page(&s, &format!("/cases/{n}")).await;
     for field in [
         "title",
         "product",
@@ -845,22 +732,19 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
 #[tokio::test]
 async fn search_finds_japanese_and_english_text() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
-    let ja = open_case(&app, &report("管理画面の認証回避"), None)
-        .await
-        .number;
+    let (analyst, t) = psirt_analyst(&app).await;
+    let ja = open_case(&app, &report("管理画面の認証回避"), None).await;
     let en = open_case(
         &app,
         &report("Buffer overflow in the firmware parser"),
         None,
     )
-    .await
-    .number;
+    .await;
     let mut wide = report("ＸＳＳの脆弱性");
     // Half-width katakana: NFKC folds it to the usual forms.
     wide.description = "ﾛｸﾞｲﾝ画面".into();
     let fullwidth = open_case(&app, &wide, None).await.number;
+    let (ja, en) = (ja.number, en.number);
     let cases = [
         ("認証回避", vec![ja]),
         ("overflow", vec![en]),
@@ -876,12 +760,14 @@ async fn search_finds_japanese_and_english_text() {
         let mut url = reqwest::Url::parse(&app.url("/api/v1/cases")).unwrap();
         url.query_pairs_mut().append_pair("q", q);
         let path = format!("{}?{}", url.path(), url.query().unwrap());
-        let (status, list) = call(&app, &t, "GET", &path, None).await;
+        let (status, list) = app.api(&t).get(&path).await;
         assert_eq!(status, 200, "{list}");
         assert_eq!(numbers(&list), want, "search {q}");
     }
     let s = app.session_for(analyst).await;
-    let (_, html) = page(&app, &s, "/cases?q=%E8%AA%8D%E8%A8%BC%E5%9B%9E%E9%81%BF").await;
+    let (_, html) = app
+        .get_page(&s, "/cases?q=%E8%AA%8D%E8%A8%BC%E5%9B%9E%E9%81%BF")
+        .await;
     assert!(html.contains("管理画面の認証回避"));
     assert!(!html.contains("Buffer overflow"));
     assert!(
@@ -893,8 +779,8 @@ async fn search_finds_japanese_and_english_text() {
 #[tokio::test]
 async fn lists_filter_and_bad_filters_are_named() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (_, t) = psirt_analyst(&app).await;
+    let api = app.api(&t);
     let a = open_case(&app, &report("First"), None).await.number;
     let b = open_case(&app, &report("Second"), None).await.number;
     let mut q = report("A question");
@@ -903,36 +789,23 @@ async fn lists_filter_and_bad_filters_are_named() {
     let c_case = open_case(&app, &q, None).await;
     let c = c_case.number;
     let version = product_version(&app).await;
-    let (_, saved) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{a}/vulnerabilities"),
-        Some(json!({ "title": "RCE", "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" })),
-    )
-    .await;
+    let critical =
+        json!({ "title": "RCE", "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" });
+    let (_, saved) = api
+        .post(&format!("/api/v1/cases/{a}/vulnerabilities"), critical)
+        .await;
     let vid = saved["id"].as_str().unwrap();
     assert_eq!(
         saved["case"]["internal"]["case"]["vulnerabilities"][0]["vendor_severity"],
         "Critical"
     );
-    let (status, body) = call(
-        &app,
-        &t,
-        "PUT",
-        &format!("/api/v1/cases/{a}/vulnerabilities/{vid}/product-statuses"),
-        Some(json!({ "branch_id": version.to_string(), "status": "known_affected" })),
-    )
-    .await;
+    let affected = json!({ "branch_id": version.to_string(), "status": "known_affected" });
+    let statuses = format!("/api/v1/cases/{a}/vulnerabilities/{vid}/product-statuses");
+    let (status, body) = api.put(&statuses, affected).await;
     assert_eq!(status, 200, "{body}");
-    call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{b}/transitions"),
-        Some(json!({ "state": "rejected", "reason": "not a bug" })),
-    )
-    .await;
+    let rejected = json!({ "state": "rejected", "reason": "not a bug" });
+    api.post(&format!("/api/v1/cases/{b}/transitions"), rejected)
+        .await;
     for (query, want) in [
         ("", vec![a, c]),
         ("?open=false", vec![a, b, c]),
@@ -942,7 +815,7 @@ async fn lists_filter_and_bad_filters_are_named() {
         (&format!("?product={version}") as &str, vec![a]),
         ("?emergency=true", vec![]),
     ] {
-        let (status, list) = call(&app, &t, "GET", &format!("/api/v1/cases{query}"), None).await;
+        let (status, list) = api.get(&format!("/api/v1/cases{query}")).await;
         assert_eq!(status, 200, "{query}: {list}");
         assert_eq!(numbers(&list), want, "{query}");
     }
@@ -955,7 +828,7 @@ async fn lists_filter_and_bad_filters_are_named() {
         ("?overdue=perhaps", "overdue"),
         ("?page=0", "page"),
     ] {
-        let (status, body) = call(&app, &t, "GET", &format!("/api/v1/cases{query}"), None).await;
+        let (status, body) = api.get(&format!("/api/v1/cases{query}")).await;
         assert_eq!(
             (status, body["error"]["field"].as_str()),
             (422, Some(field)),
@@ -963,6 +836,7 @@ async fn lists_filter_and_bad_filters_are_named() {
         );
     }
     // Bad vulnerability input names its field, and nothing is stored.
+    let case = api.under(&format!("/api/v1/cases/{c}"));
     for (body, field) in [
         (
             json!({ "title": "x", "cvss_v3": "CVSS:3.1/AV:X" }),
@@ -977,21 +851,14 @@ async fn lists_filter_and_bad_filters_are_named() {
         (json!({ "title": "" }), "title"),
         (json!({ "cve": "CVE-2024-3094" }), "title"),
     ] {
-        let (status, res) = call(
-            &app,
-            &t,
-            "POST",
-            &format!("/api/v1/cases/{c}/vulnerabilities"),
-            Some(body.clone()),
-        )
-        .await;
+        let (status, res) = case.post("/vulnerabilities", body.clone()).await;
         assert_eq!(
             (status, res["error"]["field"].as_str()),
             (422, Some(field)),
             "{body}: {res}"
         );
     }
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{c}"), None).await;
+    let (_, detail) = case.get("").await;
     assert_eq!(detail["internal"]["case"]["vulnerabilities"], json!([]));
     assert_eq!(detail["revision"], c_case.revision);
 }
@@ -999,50 +866,54 @@ async fn lists_filter_and_bad_filters_are_named() {
 #[tokio::test]
 async fn overdue_cases_are_found_once_the_clock_passes_their_deadline() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
-    let early = open_case(&app, &report("Waiting for an answer"), None)
-        .await
-        .number;
-    let (_, list) = call(&app, &t, "GET", "/api/v1/cases?overdue=true", None).await;
+    let (analyst, t) = psirt_analyst(&app).await;
+    let api = app.api(&t);
+    let early = open_case(&app, &report("Waiting for an answer"), None).await;
+    let early = early.number;
+    let (_, list) = api.get("/api/v1/cases?overdue=true").await;
     assert_eq!(numbers(&list), Vec::<i64>::new());
     // An unrated case must be acknowledged within 72 hours.
     app.clock.advance(jiff::SignedDuration::from_hours(73));
     let late = open_case(&app, &report("Just arrived"), None).await.number;
-    let (_, list) = call(&app, &t, "GET", "/api/v1/cases?overdue=true", None).await;
+    let (_, list) = api.get("/api/v1/cases?overdue=true").await;
     assert_eq!(numbers(&list), vec![early]);
-    let (_, all) = call(&app, &t, "GET", "/api/v1/cases", None).await;
+    let (_, all) = api.get("/api/v1/cases").await;
     for c in all["cases"].as_array().unwrap() {
         let n = c["number"].as_i64().unwrap();
         assert_eq!(c["overdue"], n == early, "case {n}");
         assert!(n == early || n == late);
     }
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{early}"), None).await;
+    let case = api.under(&format!("/api/v1/cases/{early}"));
+    let (_, detail) = case.get("").await;
     let clocks = detail["internal"]["clocks"].as_array().unwrap();
     assert_eq!(clocks[0]["kind"], "acknowledge");
     assert_eq!(clocks[0]["status"], "overdue");
     let s = app.session_for(analyst).await;
-    let (_, html) = page(&app, &s, "/cases?overdue=true").await;
+    let (_, html) = app.get_page(&s, "/cases?overdue=true").await;
     assert!(
         html.contains(&format!("data-case=\"{early}\" class=\"overdue\"")),
         "{html}"
     );
-    let (_, dash) = page(&app, &s, "/").await;
-    assert!(
-        dash.contains("id=\"tile-overdue\"><span class=\"n\">1</span>"),
-        "{dash}"
-    );
+    assert_tile(&app, &s, "overdue", 1).await;
     // Acknowledging (the first answer to the reporter) stops that clock.
-    call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{early}/messages"),
-        Some(json!({ "visibility": "reporter", "body": "received" })),
+    case.post(
+        "/messages",
+        json!({ "visibility": "reporter", "body": "received" }),
     )
     .await;
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{early}"), None).await;
+    let (_, detail) = case.get("").await;
     assert_eq!(detail["internal"]["clocks"][0]["status"], "met_late");
+}
+
+/// Asserts the number on a dashboard tile (`overdue`, `unread`, …).
+async fn assert_tile(app: &TestApp, s: &SessionCookie, tile: &str, want: u32) {
+    let (_, dash) = app.get_page(s, "/").await;
+    assert!(
+        dash.contains(&format!(
+            "id=\"tile-{tile}\"><span class=\"n\">{want}</span>"
+        )),
+        "{tile} is not {want}: {dash}"
+    );
 }
 
 // ---------------------------------------------------------------- emergencies and CRA
@@ -1050,23 +921,18 @@ async fn overdue_cases_are_found_once_the_clock_passes_their_deadline() {
 #[tokio::test]
 async fn an_emergency_notifies_the_psirt_and_only_the_psirt() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
+    let api = app.api(&t);
     let (other_analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (engineer, _) = app.user_with_role(Role::ProductEngineer).await;
     let (reporter, _) = app.user_with_role(Role::Reporter).await;
     let admin = app.user_id(crate::support::ADMIN_EMAIL).await;
-    let t = token(&app, analyst).await;
     let n = open_case(&app, &report("Zero-day in the wild"), Some(reporter))
         .await
         .number;
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/emergency"),
-        Some(json!({ "declared": true, "reason": "exploited in the wild" })),
-    )
-    .await;
+    let case = api.under(&format!("/api/v1/cases/{n}"));
+    let declared = json!({ "declared": true, "reason": "exploited in the wild" });
+    let (status, body) = case.post("/emergency", declared).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["internal"]["case"]["track"], "out_of_band");
     for (user, want) in [
@@ -1083,19 +949,12 @@ async fn an_emergency_notifies_the_psirt_and_only_the_psirt() {
             assert!(n0.text.contains("exploited in the wild"), "{}", n0.text);
         }
     }
-    let (_, list) = call(&app, &t, "GET", "/api/v1/cases?emergency=true", None).await;
+    let (_, list) = api.get("/api/v1/cases?emergency=true").await;
     assert_eq!(numbers(&list), vec![n]);
     let s = app.session_for(other_analyst).await;
-    let (_, dash) = page(&app, &s, "/").await;
-    assert!(
-        dash.contains("id=\"tile-emergencies\"><span class=\"n\">1</span>"),
-        "{dash}"
-    );
-    assert!(
-        dash.contains("id=\"tile-unread\"><span class=\"n\">1</span>"),
-        "{dash}"
-    );
-    let (_, history) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}/history"), None).await;
+    assert_tile(&app, &s, "emergencies", 1).await;
+    assert_tile(&app, &s, "unread", 1).await;
+    let (_, history) = case.get("/history").await;
     assert!(
         history
             .as_array()
@@ -1117,20 +976,11 @@ async fn an_emergency_notifies_the_psirt_and_only_the_psirt() {
         app.store.notifications(analyst, true).await.unwrap().len(),
         1
     );
-    let (_, dash) = page(&app, &s, "/").await;
-    assert!(
-        dash.contains("id=\"tile-unread\"><span class=\"n\">0</span>"),
-        "{dash}"
-    );
+    assert_tile(&app, &s, "unread", 0).await;
     // Ending it needs no reason; ending it twice is refused.
-    let path = format!("/api/v1/cases/{n}/emergency");
-    assert_eq!(
-        call(&app, &t, "POST", &path, Some(json!({ "declared": false })))
-            .await
-            .0,
-        200
-    );
-    let (status, body) = call(&app, &t, "POST", &path, Some(json!({ "declared": false }))).await;
+    let ended = json!({ "declared": false });
+    assert_eq!(case.post("/emergency", ended.clone()).await.0, 200);
+    let (status, body) = case.post("/emergency", ended).await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
         (422, Some("emergency"))
@@ -1140,9 +990,9 @@ async fn an_emergency_notifies_the_psirt_and_only_the_psirt() {
 #[tokio::test]
 async fn cra_clocks_start_when_a_vulnerability_is_exploited_and_stop_when_marked_sent() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
     let n = open_case(&app, &report("Exploited"), None).await.number;
+    let case = app.api(&t).under(&format!("/api/v1/cases/{n}"));
     let kinds = |detail: &Value| -> Vec<String> {
         detail["internal"]["clocks"]
             .as_array()
@@ -1151,25 +1001,21 @@ async fn cra_clocks_start_when_a_vulnerability_is_exploited_and_stop_when_marked
             .map(|c| c["kind"].as_str().unwrap().to_owned())
             .collect()
     };
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}"), None).await;
+    let (_, detail) = case.get("").await;
     assert!(
         !kinds(&detail).iter().any(|k| k.starts_with("cra_")),
         "{detail}"
     );
-    let (status, saved) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/vulnerabilities"),
-        Some(json!({ "title": "Auth bypass", "exploited": true })),
-    )
-    .await;
+    let exploited = json!({ "title": "Auth bypass", "exploited": true });
+    let (status, saved) = case.post("/vulnerabilities", exploited).await;
     assert_eq!(status, 201, "{saved}");
+    let clock = |detail: &Value, k: &str| {
+        let clocks = detail["internal"]["clocks"].as_array().unwrap();
+        clocks.iter().find(|c| c["kind"] == k).unwrap().clone()
+    };
     let detail = &saved["case"];
-    let clocks = detail["internal"]["clocks"].as_array().unwrap();
-    let clock = |k: &str| clocks.iter().find(|c| c["kind"] == k).unwrap().clone();
     let now = app.clock.now_ts();
-    let due: jiff::Timestamp = clock("cra_early_warning")["due"]
+    let due: jiff::Timestamp = clock(detail, "cra_early_warning")["due"]
         .as_str()
         .unwrap()
         .parse()
@@ -1179,58 +1025,29 @@ async fn cra_clocks_start_when_a_vulnerability_is_exploited_and_stop_when_marked
         off.abs() < jiff::SignedDuration::from_secs(1),
         "{due} vs {now}"
     );
-    assert_eq!(clock("cra_early_warning")["status"], "due");
-    assert_eq!(clock("cra_notification")["status"], "due");
-    assert_eq!(clock("cra_final_report")["status"], "waiting");
+    assert_eq!(clock(detail, "cra_early_warning")["status"], "due");
+    assert_eq!(clock(detail, "cra_notification")["status"], "due");
+    assert_eq!(clock(detail, "cra_final_report")["status"], "waiting");
     let s = app.session_for(analyst).await;
-    let (_, html) = page(&app, &s, &format!("/cases/{n}")).await;
+    let (_, html) = app.get_page(&s, &format!("/cases/{n}")).await;
     assert!(
         html.contains("data-cra=\"early_warning\""),
         "mark-sent button"
     );
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/cra/early_warning"),
-        Some(json!({})),
-    )
-    .await;
+    let (status, body) = case.post("/cra/early_warning", json!({})).await;
     assert_eq!(status, 200, "{body}");
-    let sent = body["internal"]["clocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["kind"] == "cra_early_warning")
-        .unwrap()
-        .clone();
-    assert_eq!(sent["status"], "met");
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/cra/final_report"),
-        Some(json!({})),
-    )
-    .await;
+    assert_eq!(clock(&body, "cra_early_warning")["status"], "met");
+    let (status, body) = case.post("/cra/final_report", json!({})).await;
     assert_eq!(
         (status, body["error"]["field"].as_str()),
         (422, Some("report")),
         "{body}"
     );
-    let (status, _) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/cra/weekly_report"),
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!(status, 404);
+    assert_eq!(case.post("/cra/weekly_report", json!({})).await.0, 404);
     // The UI button marks the notification sent.
     let (status, _) = form(&app, &s, &format!("/cases/{n}/cra/notification"), &[]).await;
     assert_eq!(status, 303);
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}"), None).await;
+    let (_, detail) = case.get("").await;
     assert!(
         detail["internal"]["case"]["cra_sent"]["notification"].is_string(),
         "{detail}"
@@ -1242,40 +1059,23 @@ async fn cra_clocks_start_when_a_vulnerability_is_exploited_and_stop_when_marked
 #[tokio::test]
 async fn a_change_based_on_a_stale_revision_is_refused_with_409() {
     let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let t = token(&app, analyst).await;
+    let (analyst, t) = psirt_analyst(&app).await;
     let n = open_case(&app, &report("Two analysts at once"), None)
         .await
         .number;
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}"), None).await;
+    let case = app.api(&t).under(&format!("/api/v1/cases/{n}"));
+    let (_, detail) = case.get("").await;
     let revision = detail["revision"].as_i64().unwrap();
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/transitions"),
-        Some(json!({ "state": "triage", "revision": revision })),
-    )
-    .await;
+    let triage = json!({ "state": "triage", "revision": revision });
+    let (status, body) = case.post("/transitions", triage).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["revision"].as_i64().unwrap() > revision);
     // Another change made from the same, now stale, view.
-    let (status, body) = call(
-        &app,
-        &t,
-        "POST",
-        &format!("/api/v1/cases/{n}/transitions"),
-        Some(json!({ "state": "rejected", "reason": "spam", "revision": revision })),
-    )
-    .await;
+    let reject = json!({ "state": "rejected", "reason": "spam", "revision": revision });
+    let (status, body) = case.post("/transitions", reject).await;
     assert_eq!(status, 409, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("reload"),
-        "{body}"
-    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("reload"), "{body}");
     // The same in the browser: the form carried the old revision.
     let s = app.session_for(analyst).await;
     let (status, html) = form(
@@ -1290,7 +1090,7 @@ async fn a_change_based_on_a_stale_revision_is_refused_with_409() {
     .await;
     assert_eq!(status, 409);
     assert!(html.contains("reload"), "{html}");
-    let (_, detail) = call(&app, &t, "GET", &format!("/api/v1/cases/{n}"), None).await;
+    let (_, detail) = case.get("").await;
     assert_eq!(detail["state"], "triage");
     // Concurrent saves without a revision: each either succeeds or is told to reload.
     let mut tasks = tokio::task::JoinSet::new();
@@ -1315,6 +1115,19 @@ async fn a_change_based_on_a_stale_revision_is_refused_with_409() {
     }
 }
 
+/// Posts each form in turn; each must answer `want` (with the path named when one does not).
+async fn forms_answer(
+    app: &TestApp,
+    s: &SessionCookie,
+    want: u16,
+    steps: &[(String, Vec<(&str, &str)>)],
+) {
+    for (path, fields) in steps {
+        let (status, body) = form(app, s, path, fields).await;
+        assert_eq!(status, want, "{path}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn the_case_page_works_through_its_forms() {
     let app = TestApp::spawn().await;
@@ -1324,35 +1137,27 @@ async fn the_case_page_works_through_its_forms() {
     let n = open_case(&app, &report("Through the forms"), None)
         .await
         .number;
-    let (status, html) = page(&app, &s, &format!("/cases/{n}")).await;
+    let page = format!("/cases/{n}");
+    let (status, html) = app.get_page(&s, &page).await;
     assert_eq!(status, 200);
     assert!(
         html.contains("class=\"cvss-calc\""),
         "the CVSS calculator is embedded"
     );
     assert!(html.contains("Keikai Router"));
-    let (status, body) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities"),
-        &[
-            ("title", "Stored XSS"),
-            ("cwe", "79"),
-            ("cvss_v3", "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N"),
-            ("cvss_v3-AV", "N"),
-            ("vendor_severity", ""),
-        ],
-    )
-    .await;
+    let vulnerabilities = format!("{page}/vulnerabilities");
+    let xss = [
+        ("title", "Stored XSS"),
+        ("cwe", "79"),
+        ("cvss_v3", "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N"),
+        ("cvss_v3-AV", "N"),
+        ("vendor_severity", ""),
+    ];
+    let (status, body) = form(&app, &s, &vulnerabilities, &xss).await;
     assert_eq!(status, 303, "{body}");
     // A bad vector shows the form again with the error and what was typed.
-    let (status, html) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities"),
-        &[("title", "Typo"), ("cvss_v4", "CVSS:4.0/AV:Q")],
-    )
-    .await;
+    let typo = [("title", "Typo"), ("cvss_v4", "CVSS:4.0/AV:Q")];
+    let (status, html) = form(&app, &s, &vulnerabilities, &typo).await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">cvss_v4:"), "{html}");
     assert!(html.contains("value=\"Typo\""), "the title is kept");
@@ -1362,120 +1167,75 @@ async fn the_case_page_works_through_its_forms() {
     assert_eq!(v.cwe.as_ref().unwrap().id, "CWE-79");
     assert_eq!(v.vendor_severity.as_deref(), Some("Moderate"));
     let vid = v.id;
-    let (status, _) = form(
+    let vuln = format!("{page}/vulnerabilities/{vid}");
+    let (version, analyst_id) = (version.to_string(), analyst.to_string());
+    forms_answer(
         &app,
         &s,
-        &format!("/cases/{n}/vulnerabilities/{vid}/statuses"),
+        303,
         &[
-            ("branch_id", &version.to_string()),
-            ("status", "known_not_affected"),
-            ("justification", "component_not_present"),
+            (
+                format!("{vuln}/statuses"),
+                vec![
+                    ("branch_id", &version),
+                    ("status", "known_not_affected"),
+                    ("justification", "component_not_present"),
+                ],
+            ),
+            (format!("{page}/owner"), vec![("owner", &analyst_id)]),
+            (
+                format!("{page}/tasks"),
+                vec![
+                    ("title", "Write the fix"),
+                    ("owner", &analyst_id),
+                    ("due", "2030-01-31"),
+                ],
+            ),
         ],
     )
     .await;
-    assert_eq!(status, 303);
-    let (status, html) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities/{vid}/statuses"),
-        &[
-            ("branch_id", &BranchId::new().to_string()),
-            ("status", "fixed"),
-        ],
-    )
-    .await;
+    let unknown_branch = BranchId::new().to_string();
+    let unknown_status = [("branch_id", unknown_branch.as_str()), ("status", "fixed")];
+    let (status, html) = form(&app, &s, &format!("{vuln}/statuses"), &unknown_status).await;
     assert_eq!(status, 422);
     assert!(html.contains("role=\"alert\">branch_id:"), "{html}");
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/owner"),
-        &[("owner", &analyst.to_string())],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/tasks"),
-        &[
-            ("title", "Write the fix"),
-            ("owner", &analyst.to_string()),
-            ("due", "2030-01-31"),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/tasks"),
-        &[("title", "Bad date"), ("due", "soon")],
-    )
-    .await;
+    let bad_date = [("title", "Bad date"), ("due", "soon")];
+    let (status, _) = form(&app, &s, &format!("{page}/tasks"), &bad_date).await;
     assert_eq!(status, 422);
     let case = app.store.case_by_number(n).await.unwrap();
     assert_eq!(case.owner, Some(analyst));
     assert_eq!(case.tasks.len(), 1);
     let task = case.tasks[0].id;
-    let (status, _) = form(
+    forms_answer(
         &app,
         &s,
-        &format!("/cases/{n}/tasks/{task}/done"),
-        &[("done", "true")],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/emergency"),
-        &[("reason", "exploited")],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, _) = form(&app, &s, &format!("/cases/{n}/emergency/end"), &[]).await;
-    assert_eq!(status, 303);
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities/{vid}/remediations"),
+        303,
         &[
-            ("category", "mitigation"),
-            ("details", "Disable the feature"),
-            ("url", "https://example.com/kb/1"),
+            (format!("{page}/tasks/{task}/done"), vec![("done", "true")]),
+            (format!("{page}/emergency"), vec![("reason", "exploited")]),
+            (format!("{page}/emergency/end"), vec![]),
+            (
+                format!("{vuln}/remediations"),
+                vec![
+                    ("category", "mitigation"),
+                    ("details", "Disable the feature"),
+                    ("url", "https://example.com/kb/1"),
+                ],
+            ),
+            (format!("{vuln}/remediations/0/delete"), vec![]),
         ],
     )
     .await;
-    assert_eq!(status, 303);
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities/{vid}/remediations/0/delete"),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 303);
-    let (status, html) = page(&app, &s, &format!("/cases/{n}?edit={vid}")).await;
+    let (status, html) = app.get_page(&s, &format!("{page}?edit={vid}")).await;
     assert_eq!(status, 200);
-    assert!(
-        html.contains(&format!("action=\"/cases/{n}/vulnerabilities/{vid}\"")),
-        "edit form"
-    );
+    assert!(html.contains(&format!("action=\"{vuln}\"")), "edit form");
     assert!(html.contains("value=\"Stored XSS\""));
-    let (status, _) = form(
-        &app,
-        &s,
-        &format!("/cases/{n}/vulnerabilities/{vid}/delete"),
-        &[],
-    )
-    .await;
-    assert_eq!(status, 303);
+    forms_answer(&app, &s, 303, &[(format!("{vuln}/delete"), vec![])]).await;
     let case = app.store.case_by_number(n).await.unwrap();
     assert!(case.vulnerabilities.is_empty());
     assert!(case.tasks[0].done_at.is_some());
     assert!(case.emergency.is_none());
-    let (_, history) = page(&app, &s, &format!("/cases/{n}/history")).await;
+    let (_, history) = app.get_page(&s, &format!("{page}/history")).await;
     for action in [
         "case.vulnerability_saved",
         "case.product_status",

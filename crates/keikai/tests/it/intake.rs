@@ -6,10 +6,11 @@ use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{Case, CaseIndex, CaseState, Credit, Report, ReportInput, Visibility};
 use keikai_domain::{CaseScope, Role, Scope};
 use keikai_store::Effects;
-use keikai_store::{CaseFilter, NewAttachment, NewMessage};
+use keikai_store::{CaseFilter, NewMessage};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::cases::{add_message, message, store_case, text_file};
 use crate::matrix::Body;
 use crate::support::{NowTs, TestApp, csrf_of, location};
 
@@ -31,49 +32,18 @@ pub(crate) async fn tracked_case(app: &TestApp) -> (String, String) {
         description: "A fixture report.".into(),
         ..ReportInput::default()
     };
-    let now = app.clock.now_ts();
-    let (case, change) = Case::open(Report::from_input(&input, None).unwrap(), now);
-    let index = CaseIndex::of(&case, &keikai_domain::case::SeverityScale::default());
+    let (case, change) = Case::open(
+        Report::from_input(&input, None).unwrap(),
+        app.clock.now_ts(),
+    );
     let secret = keikai_app::secret::random_secret();
     let hash = keikai_app::secret::sha256_hex(&secret);
-    let case = app
-        .store
-        .create_case(
-            &case,
-            &index,
-            Some(&hash),
-            None,
-            &Effects::system(case.updated_at).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
-    let message = NewMessage {
-        case_id: case.id,
-        visibility: Visibility::Reporter,
-        author: None,
-        from_reporter: true,
-        body: "Files sent with the report.".into(),
-        attachments: vec![NewAttachment {
-            file_name: "poc.txt".into(),
-            content_type: "text/plain; charset=utf-8".into(),
-            bytes: b"curl -d x http://router/".to_vec(),
-        }],
-    };
-    let change = keikai_domain::audit::Change::new(
-        "case.message_added",
-        case.subject(),
-        Value::Null,
-        json!({}),
-    );
-    let saved = app
-        .store
-        .add_message(
-            &message,
-            None,
-            &Effects::system(now).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
+    let case = store_case(app, &case, Some(&hash), change).await;
+    let mut sent = message(case.id, Visibility::Reporter, "Files sent with the report.");
+    sent.from_reporter = true;
+    sent.attachments
+        .push(text_file("poc.txt", b"curl -d x http://router/"));
+    let saved = add_message(app, AuditActor::System, "case.message_added", &sent).await;
     (secret, saved.attachments[0].id.to_string())
 }
 
@@ -126,7 +96,15 @@ fn multipart(csrf: &str, fields: Vec<(String, String)>, files: &[(&str, Vec<u8>)
     form
 }
 
-async fn submit(app: &TestApp, client: &reqwest::Client, form: Form) -> (u16, String) {
+/// Submits the report form: a good report with `changes`, and `files`.
+async fn submit_report(
+    app: &TestApp,
+    client: &reqwest::Client,
+    csrf: &str,
+    changes: &[(&str, &str)],
+    files: &[(&str, Vec<u8>)],
+) -> (u16, String) {
+    let form = multipart(csrf, fields(changes), files);
     let res = client
         .post(app.url("/report"))
         .multipart(form)
@@ -135,6 +113,30 @@ async fn submit(app: &TestApp, client: &reqwest::Client, form: Form) -> (u16, St
         .unwrap();
     let status = res.status().as_u16();
     (status, res.text().await.unwrap())
+}
+
+/// Posts a form of a page `client` holds (`csrf` is the page's token).
+async fn post_page_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    client.post(app.url(path)).form(&form).send().await.unwrap()
+}
+
+/// `POST /api/v1/reports`, anonymously or with a token.
+async fn report_api(app: &TestApp, token: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut req = TestApp::plain_client()
+        .post(app.url("/api/v1/reports"))
+        .json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
 }
 
 /// The portal's path on the done page.
@@ -188,12 +190,8 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
     assert!(!form_page.contains("name=\"branch_id\""));
 
     let poc = b"GET /admin HTTP/1.1\r\nHost: router\r\n".to_vec();
-    let (status, done) = submit(
-        &app,
-        &client,
-        multipart(&csrf, fields(&[]), &[("poc.txt", poc.clone())]),
-    )
-    .await;
+    let (status, done) =
+        submit_report(&app, &client, &csrf, &[], &[("poc.txt", poc.clone())]).await;
     assert_eq!(status, 200, "{done}");
     let path = tracking_path(&done);
     let secret = secret_of(&path).to_owned();
@@ -222,15 +220,7 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
         .store_token(analyst, &[Scope::Read, Scope::Write], None)
         .await
         .1;
-    let list: Value = TestApp::plain_client()
-        .get(app.url("/api/v1/cases"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.api(&token).get("/api/v1/cases").await;
     assert!(
         list["cases"]
             .as_array()
@@ -247,43 +237,16 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
     // An internal note (with a file) and a PSIRT answer to the reporter.
     let note_marker = unique("INTERNAL-NOTE");
     let answer_marker = unique("PSIRT-ANSWER");
-    let change =
-        keikai_domain::audit::Change::new("test.message", case.subject(), Value::Null, json!({}));
-    let note = app
-        .store
-        .add_message(
-            &NewMessage {
-                case_id: case.id,
-                visibility: Visibility::Internal,
-                author: Some(analyst),
-                from_reporter: false,
-                body: note_marker.clone(),
-                attachments: vec![NewAttachment {
-                    file_name: "internal-analysis.txt".into(),
-                    content_type: "text/plain; charset=utf-8".into(),
-                    bytes: b"root cause: missing check".to_vec(),
-                }],
-            },
-            None,
-            &Effects::new(AuditActor::User(analyst), app.clock.now_ts()).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
-    app.store
-        .add_message(
-            &NewMessage {
-                case_id: case.id,
-                visibility: Visibility::Reporter,
-                author: Some(analyst),
-                from_reporter: false,
-                body: answer_marker.clone(),
-                attachments: Vec::new(),
-            },
-            None,
-            &Effects::new(AuditActor::User(analyst), app.clock.now_ts()).with_audit(change.clone()),
-        )
-        .await
-        .unwrap();
+    let by_analyst = |visibility, body: &str| NewMessage {
+        author: Some(analyst),
+        ..message(case.id, visibility, body)
+    };
+    let mut note = by_analyst(Visibility::Internal, &note_marker);
+    let analysis = text_file("internal-analysis.txt", b"root cause: missing check");
+    note.attachments.push(analysis);
+    let answer = by_analyst(Visibility::Reporter, &answer_marker);
+    let note = add_message(&app, AuditActor::User(analyst), "test.message", &note).await;
+    add_message(&app, AuditActor::User(analyst), "test.message", &answer).await;
 
     // The portal: status, the report, the file, the answer; never the note.
     let res = client.get(app.url(&path)).send().await.unwrap();
@@ -361,17 +324,13 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
     assert_eq!(stored.visibility, Visibility::Reporter);
 
     // The reporter changes their credit; the change is audited as theirs.
-    let res = client
-        .post(app.url(&format!("{path}/credit")))
-        .form(&[
-            ("csrf", page_csrf.as_str()),
-            ("credit", "named"),
-            ("credit_name", "Aiko Tanaka"),
-            ("credit_organisation", "Example Lab"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let credit_form = format!("{path}/credit");
+    let named = [
+        ("credit", "named"),
+        ("credit_name", "Aiko Tanaka"),
+        ("credit_organisation", "Example Lab"),
+    ];
+    let res = post_page_form(&app, &client, &credit_form, &page_csrf, &named).await;
     assert_eq!(res.status(), 303);
     let case = case_of(&app, &secret).await;
     assert_eq!(
@@ -395,16 +354,8 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
         "{audit:?}"
     );
     // A credit the domain refuses re-renders the portal naming the field.
-    let res = client
-        .post(app.url(&format!("{path}/credit")))
-        .form(&[
-            ("csrf", page_csrf.as_str()),
-            ("credit", "named"),
-            ("credit_name", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let nameless = [("credit", "named"), ("credit_name", "")];
+    let res = post_page_form(&app, &client, &credit_form, &page_csrf, &nameless).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("credit_name"));
 }
@@ -424,10 +375,12 @@ async fn bad_fields_are_named_the_input_is_kept_and_nothing_is_stored() {
     ];
     for (field, name, value) in cases {
         let kept = unique("kept-impact");
-        let (status, page) = submit(
+        let (status, page) = submit_report(
             &app,
             &client,
-            multipart(&csrf, fields(&[(name, value), ("impact", &kept)]), &[]),
+            &csrf,
+            &[(name, value), ("impact", &kept)],
+            &[],
         )
         .await;
         assert_eq!(status, 422, "{field}: {page}");
@@ -441,12 +394,7 @@ async fn bad_fields_are_named_the_input_is_kept_and_nothing_is_stored() {
         assert!(page.contains("id=\"report-form\""), "{field}: not the form");
     }
     // The private key's message says what matters.
-    let (_, page) = submit(
-        &app,
-        &client,
-        multipart(&csrf, fields(&[("pgp_key", PRIVATE_KEY)]), &[]),
-    )
-    .await;
+    let (_, page) = submit_report(&app, &client, &csrf, &[("pgp_key", PRIVATE_KEY)], &[]).await;
     assert!(page.contains("private key"), "{page}");
     assert_eq!(
         case_count(&app).await,
@@ -454,19 +402,17 @@ async fn bad_fields_are_named_the_input_is_kept_and_nothing_is_stored() {
         "a refused report was stored"
     );
     // A public key is fine, and so is a question without a product.
-    let (status, page) = submit(
+    let (status, page) = submit_report(
         &app,
         &client,
-        multipart(
-            &csrf,
-            fields(&[
-                ("pgp_key", PUBLIC_KEY),
-                ("kind", "question"),
-                ("product", ""),
-                ("cve", "CVE-2024-3094"),
-            ]),
-            &[],
-        ),
+        &csrf,
+        &[
+            ("pgp_key", PUBLIC_KEY),
+            ("kind", "question"),
+            ("product", ""),
+            ("cve", "CVE-2024-3094"),
+        ],
+        &[],
     )
     .await;
     assert_eq!(status, 200, "{page}");
@@ -481,14 +427,12 @@ async fn an_oversized_file_is_refused_by_name_and_nothing_is_stored() {
     let before = case_count(&app).await;
     let limit = keikai_domain::attachment::AttachmentPolicy::default().max_bytes;
     let big = vec![b'a'; usize::try_from(limit).unwrap() + 1];
-    let (status, page) = submit(
+    let (status, page) = submit_report(
         &app,
         &client,
-        multipart(
-            &csrf,
-            fields(&[]),
-            &[("small.txt", b"ok".to_vec()), ("huge-dump.bin", big)],
-        ),
+        &csrf,
+        &[],
+        &[("small.txt", b"ok".to_vec()), ("huge-dump.bin", big)],
     )
     .await;
     assert_eq!(status, 422, "{page}");
@@ -499,20 +443,11 @@ async fn an_oversized_file_is_refused_by_name_and_nothing_is_stored() {
     assert_eq!(case_count(&app).await, before);
 
     // An empty file, and an empty file input, are told apart.
-    let (status, page) = submit(
-        &app,
-        &client,
-        multipart(&csrf, fields(&[]), &[("empty.txt", Vec::new())]),
-    )
-    .await;
+    let (status, page) =
+        submit_report(&app, &client, &csrf, &[], &[("empty.txt", Vec::new())]).await;
     assert_eq!(status, 422);
     assert!(page.contains("empty.txt"), "{page}");
-    let (status, _) = submit(
-        &app,
-        &client,
-        multipart(&csrf, fields(&[]), &[("", Vec::new())]),
-    )
-    .await;
+    let (status, _) = submit_report(&app, &client, &csrf, &[], &[("", Vec::new())]).await;
     assert_eq!(status, 200, "an empty file input must not count as a file");
     assert_eq!(case_count(&app).await, before + 1);
 }
@@ -522,24 +457,22 @@ async fn html_and_svg_files_are_served_as_opaque_downloads() {
     let app = TestApp::spawn().await;
     let client = TestApp::client();
     let (_, csrf) = open_form(&app, &client).await;
-    let (status, done) = submit(
+    let (status, done) = submit_report(
         &app,
         &client,
-        multipart(
-            &csrf,
-            fields(&[]),
-            &[
-                (
-                    "page.html",
-                    b"<html><script>alert(1)</script></html>".to_vec(),
-                ),
-                (
-                    "image.svg",
-                    b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
-                ),
-                ("shot.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
-            ],
-        ),
+        &csrf,
+        &[],
+        &[
+            (
+                "page.html",
+                b"<html><script>alert(1)</script></html>".to_vec(),
+            ),
+            (
+                "image.svg",
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+            ),
+            ("shot.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ],
     )
     .await;
     assert_eq!(status, 200, "{done}");
@@ -606,14 +539,12 @@ async fn markup_in_every_text_field_is_escaped_on_the_portal() {
         .map(|(f, s)| (f.as_str(), s.as_str()))
         .collect();
     changes.push(("credit", "named"));
-    let (status, done) = submit(
+    let (status, done) = submit_report(
         &app,
         &client,
-        multipart(
-            &csrf,
-            fields(&changes),
-            &[("<img src=x onerror=alert(1)>.txt", b"x".to_vec())],
-        ),
+        &csrf,
+        &changes,
+        &[("<img src=x onerror=alert(1)>.txt", b"x".to_vec())],
     )
     .await;
     assert_eq!(status, 200, "{done}");
@@ -621,12 +552,9 @@ async fn markup_in_every_text_field_is_escaped_on_the_portal() {
     let (_, portal) = get_text(&client, &app.url(&path)).await;
     let page_csrf = csrf_of(&portal);
     let reply = script("reply");
-    let res = client
-        .post(app.url(&format!("{path}/messages")))
-        .form(&[("csrf", page_csrf.as_str()), ("body", reply.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let messages = format!("{path}/messages");
+    let reply = [("body", reply.as_str())];
+    let res = post_page_form(&app, &client, &messages, &page_csrf, &reply).await;
     assert_eq!(res.status(), 303);
     let (_, portal) = get_text(&client, &app.url(&path)).await;
     assert!(
@@ -729,58 +657,31 @@ async fn the_language_switch_returns_to_the_portal() {
     let path = format!("/track/{secret}");
     let (_, portal) = get_text(&client, &app.url(&path)).await;
     assert!(portal.contains(&format!("name=\"back\" value=\"{path}\"")));
-    let res = client
-        .post(app.url("/language"))
-        .form(&[
-            ("csrf", csrf_of(&portal).as_str()),
-            ("locale", "ja"),
-            ("back", path.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let ja = [("locale", "ja"), ("back", path.as_str())];
+    let res = post_page_form(&app, &client, "/language", &csrf_of(&portal), &ja).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), path);
     let (_, portal) = get_text(&client, &app.url(&path)).await;
     assert!(portal.contains("受付済み"), "{portal}");
     // Only paths of this site.
-    let res = client
-        .post(app.url("/language"))
-        .form(&[
-            ("csrf", csrf_of(&portal).as_str()),
-            ("locale", "en"),
-            ("back", "//evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let elsewhere = [("locale", "en"), ("back", "//evil.example/")];
+    let res = post_page_form(&app, &client, "/language", &csrf_of(&portal), &elsewhere).await;
     assert_eq!(location(&res), "/");
 }
 
 #[tokio::test]
 async fn anonymous_reports_are_limited_per_address() {
     let app = TestApp::spawn().await;
-    let client = TestApp::plain_client();
     let body = json!({
         "title": "Rate limited",
         "product": "Keikai Router",
         "description": "One of many.",
     });
     for i in 0..keikai_app::cases::intake::ANONYMOUS_REPORTS_PER_WINDOW {
-        let res = client
-            .post(app.url("/api/v1/reports"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = report_api(&app, None, &body).await;
         assert_eq!(res.status(), 201, "report {i}");
     }
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = report_api(&app, None, &body).await;
     assert_eq!(res.status(), 429);
     let err: Value = res.json().await.unwrap();
     assert!(
@@ -793,7 +694,7 @@ async fn anonymous_reports_are_limited_per_address() {
     // The form says so too, and keeps what was typed.
     let browser = TestApp::client();
     let (_, csrf) = open_form(&app, &browser).await;
-    let (status, page) = submit(&app, &browser, multipart(&csrf, fields(&[]), &[])).await;
+    let (status, page) = submit_report(&app, &browser, &csrf, &[], &[]).await;
     assert_eq!(status, 429);
     assert!(page.contains("too many reports"));
     assert!(page.contains("Authentication bypass in the admin page"));
@@ -803,22 +704,11 @@ async fn anonymous_reports_are_limited_per_address() {
         .store_token(user, &[Scope::Read, Scope::Write], None)
         .await
         .1;
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = report_api(&app, Some(&token), &body).await;
     assert_eq!(res.status(), 201);
     // An hour later the address may report again.
     app.clock.advance(SignedDuration::from_mins(61));
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = report_api(&app, None, &body).await;
     assert_eq!(res.status(), 201);
 }
 
@@ -827,20 +717,16 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
     let app = TestApp::spawn().await;
     let client = TestApp::plain_client();
     let before = case_count(&app).await;
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .json(&json!({
-            "title": "Exploited RCE",
-            "product": "Keikai Router",
-            "description": "Seen in the wild.",
-            "exploited": true,
-            "credit": "named",
-            "credit_name": "Aiko",
-            "language": "ja",
-        }))
-        .send()
-        .await
-        .unwrap();
+    let exploited = json!({
+        "title": "Exploited RCE",
+        "product": "Keikai Router",
+        "description": "Seen in the wild.",
+        "exploited": true,
+        "credit": "named",
+        "credit_name": "Aiko",
+        "language": "ja",
+    });
+    let res = report_api(&app, None, &exploited).await;
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     let token = body["tracking_token"].as_str().unwrap();
@@ -871,12 +757,8 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
             .is_empty(),
         "users made after the report were notified"
     );
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .json(&json!({ "title": "Exploited again", "product": "X", "description": "d", "exploited": true }))
-        .send()
-        .await
-        .unwrap();
+    let again = json!({ "title": "Exploited again", "product": "X", "description": "d", "exploited": true });
+    let res = report_api(&app, None, &again).await;
     assert_eq!(res.status(), 201);
     let notes = app.store.notifications(analyst, true).await.unwrap();
     assert_eq!(notes.len(), 1, "{notes:?}");
@@ -922,12 +804,7 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
             json!({ "title": "t", "description": "d", "branch_id": uuid::Uuid::now_v7() }),
         ),
     ] {
-        let res = client
-            .post(app.url("/api/v1/reports"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res = report_api(&app, None, &body).await;
         assert_eq!(res.status(), 422, "{field}");
         let err: Value = res.json().await.unwrap();
         let named = err["error"]["field"].as_str().unwrap_or_default();
@@ -946,21 +823,9 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
         .1;
     let read = app.store_token(reporter, &[Scope::Read], None).await.1;
     let good = json!({ "title": "Mine", "product": "X", "description": "d" });
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&read)
-        .json(&good)
-        .send()
-        .await
-        .unwrap();
+    let res = report_api(&app, Some(&read), &good).await;
     assert_eq!(res.status(), 403);
-    let res = client
-        .post(app.url("/api/v1/reports"))
-        .bearer_auth(&write)
-        .json(&good)
-        .send()
-        .await
-        .unwrap();
+    let res = report_api(&app, Some(&write), &good).await;
     assert_eq!(res.status(), 201);
     let token: Value = res.json().await.unwrap();
     let case = case_of(&app, token["tracking_token"].as_str().unwrap()).await;
@@ -972,19 +837,8 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
 #[tokio::test]
 async fn only_internal_users_choose_from_the_catalogue() {
     let app = TestApp::spawn().await;
-    let branch = app
-        .store
-        .create_branch(
-            &keikai_store::NewBranch {
-                id: keikai_domain::BranchId::new(),
-                parent_id: None,
-                category: keikai_domain::BranchCategory::Vendor,
-                name: keikai_domain::BranchName::parse("Unreleased Vendor X").unwrap(),
-            },
-            &Effects::system(app.clock.now_ts()),
-        )
-        .await
-        .unwrap();
+    let vendor = keikai_domain::BranchCategory::Vendor;
+    let branch = crate::publishing::branch(&app, None, vendor, "Unreleased Vendor X").await;
     let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (customer, _) = app.user_with_role(Role::CustomerContact).await;
     for (who, user, sees) in [("analyst", analyst, true), ("customer", customer, false)] {
@@ -997,7 +851,7 @@ async fn only_internal_users_choose_from_the_catalogue() {
     let session = app.session_for(analyst).await;
     let form = multipart(
         &session.csrf,
-        fields(&[("branch_id", &branch.id.to_string())]),
+        fields(&[("branch_id", &branch.to_string())]),
         &[],
     );
     let res = TestApp::plain_client()
@@ -1010,7 +864,7 @@ async fn only_internal_users_choose_from_the_catalogue() {
     assert_eq!(res.status(), 200);
     let done = res.text().await.unwrap();
     let case = case_of(&app, secret_of(&tracking_path(&done))).await;
-    assert_eq!(case.report.branch_id, Some(branch.id));
+    assert_eq!(case.report.branch_id, Some(branch));
     assert_eq!(case.report.reporter_user, Some(analyst));
 }
 
@@ -1021,11 +875,11 @@ async fn the_form_needs_its_csrf_token() {
     let (_, csrf) = open_form(&app, &client).await;
     let before = case_count(&app).await;
     for token in ["", "forged-token-value"] {
-        let (status, _) = submit(&app, &client, multipart(token, fields(&[]), &[])).await;
+        let (status, _) = submit_report(&app, &client, token, &[], &[]).await;
         assert_eq!(status, 403, "{token:?}");
     }
     // A client that never opened the form has no cookie to match.
-    let (status, _) = submit(&app, &TestApp::client(), multipart(&csrf, fields(&[]), &[])).await;
+    let (status, _) = submit_report(&app, &TestApp::client(), &csrf, &[], &[]).await;
     assert_eq!(status, 403);
     assert_eq!(case_count(&app).await, before);
     // A Japanese visitor gets the form in Japanese.
