@@ -6,17 +6,16 @@
 use jiff::SignedDuration;
 use keikai_domain::advisory::{Advisory, RemediationInput, Verdict};
 use keikai_domain::case::{CvssVector, ProductStatus, ProductStatusKind};
-use keikai_domain::release::{Release, ReleaseKind};
 use keikai_domain::{
     AdvisoryId, BranchId, Locale, OrgId, ReleaseId, Role, Scope, UserId, VulnerabilityId,
 };
 use keikai_store::Effects;
 use serde_json::{Value, json};
 
-use crate::cases::{full_case, product_version};
+use crate::cases::{FullCase, full_case, product_version};
 use crate::matrix::{Body, Fixture, form};
-use crate::support::call;
-use crate::support::{NowTs, TestApp};
+use crate::publishing::plan_release;
+use crate::support::{Api, NowTs, SessionCookie, TestApp};
 
 // ---------------------------------------------------------------- helpers
 
@@ -33,20 +32,16 @@ async fn analysts(app: &TestApp) -> ((UserId, String), (UserId, String)) {
     ((a, token(app, a).await), (b, token(app, b).await))
 }
 
-/// An advisory made from a fresh case through the API; returns the response body.
-async fn from_case(app: &TestApp, tok: &str) -> Value {
+/// An advisory made from a fresh case through the API: the case and the response body.
+async fn from_case(api: &Api<'_>) -> (FullCase, Value) {
+    let app = api.app;
     let (reporter, _) = app.user_with_role(Role::Reporter).await;
     let case = full_case(app, reporter, app.own_org).await;
-    let (status, body) = call(
-        app,
-        tok,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": case.number })),
-    )
-    .await;
+    let (status, body) = api
+        .post("/api/v1/advisories", json!({ "case": case.number }))
+        .await;
     assert_eq!(status, 201, "{body}");
-    body
+    (case, body)
 }
 
 fn id_of(body: &Value) -> String {
@@ -57,29 +52,49 @@ fn revision_of(body: &Value) -> i64 {
     body["advisory"]["revision"].as_i64().unwrap()
 }
 
-async fn plan_out_of_band(app: &TestApp, tok: &str, days: i64, title: &str) -> String {
-    let at = app.clock.now_ts() + SignedDuration::from_hours(24 * days);
-    let (status, body) = call(
-        app,
-        tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "out_of_band", "scheduled_at": at.to_string(), "title": title })),
-    )
-    .await;
+async fn plan_out_of_band(api: &Api<'_>, days: i64, title: &str) -> String {
+    let at = api.app.clock.now_ts() + SignedDuration::from_hours(24 * days);
+    let release = json!({ "kind": "out_of_band", "scheduled_at": at.to_string(), "title": title });
+    let (status, body) = api.post("/api/v1/releases", release).await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_str().unwrap().to_owned()
 }
 
-async fn review(app: &TestApp, tok: &str, id: &str, verdict: &str, text: &str) -> (u16, Value) {
-    call(
-        app,
-        tok,
-        "POST",
-        &format!("/api/v1/advisories/{id}/reviews"),
-        Some(json!({ "verdict": verdict, "text": text })),
-    )
-    .await
+async fn review(api: &Api<'_>, id: &str, verdict: &str, text: &str) -> (u16, Value) {
+    let review = json!({ "verdict": verdict, "text": text });
+    api.post(&format!("/api/v1/advisories/{id}/reviews"), review)
+        .await
+}
+
+/// Asserts an API refusal: the status and the field named.
+#[track_caller]
+fn assert_refused((status, body): &(u16, Value), want: u16, field: &str) {
+    assert_eq!(*status, want, "{body}");
+    assert_eq!(body["error"]["field"], field, "{body}");
+}
+
+/// Posts editor forms that are refused: each must answer `want` and, when `field` is not
+/// empty, show the page again with that field named. Returns the pages.
+async fn refused_forms(
+    app: &TestApp,
+    s: &SessionCookie,
+    want: u16,
+    forms: &[(String, Vec<(&str, &str)>, &str)],
+) -> Vec<String> {
+    let mut pages = Vec::new();
+    for (path, fields, field) in forms {
+        let (status, _, html) = app.post_form(s, path, fields).await;
+        assert_eq!(status, want, "{path} {fields:?}: {html}");
+        if !field.is_empty() {
+            let alert = format!("role=\"alert\">{field}:");
+            assert!(
+                html.contains(&alert),
+                "{path} {fields:?}: no {alert} in {html}"
+            );
+        }
+        pages.push(html);
+    }
+    pages
 }
 
 // ---------------------------------------------------------------- tests
@@ -88,17 +103,8 @@ async fn review(app: &TestApp, tok: &str, id: &str, verdict: &str, text: &str) -
 async fn an_advisory_is_made_from_a_case_once_through_the_api() {
     let app = TestApp::spawn().await;
     let ((author, tok), _) = analysts(&app).await;
-    let (reporter, _) = app.user_with_role(Role::Reporter).await;
-    let case = full_case(&app, reporter, app.own_org).await;
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": case.number })),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    let api = app.api(&tok);
+    let (case, body) = from_case(&api).await;
     let a = &body["advisory"];
     let year = app.clock.now_ts().to_zoned(jiff::tz::TimeZone::UTC).year();
     assert_eq!(a["tracking_id"], format!("KEIKAI-{year:04}-0001"));
@@ -110,53 +116,26 @@ async fn an_advisory_is_made_from_a_case_once_through_the_api() {
     assert_eq!(vulns[0]["remediations"].as_array().unwrap().len(), 1);
     assert_eq!(a["edits"][0]["editor"], author.to_string());
     // Asking again returns the same advisory instead of a second one.
-    let (status, again) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": case.number })),
-    )
-    .await;
+    let (status, again) = api
+        .post("/api/v1/advisories", json!({ "case": case.number }))
+        .await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["advisory"]["id"], a["id"]);
-    let (status, bad) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": 99_999 })),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(bad["error"]["field"], "case");
+    let bad = api
+        .post("/api/v1/advisories", json!({ "case": 99_999 }))
+        .await;
+    assert_refused(&bad, 422, "case");
     // By id and by tracking id; the list has it once.
     let tracking = a["tracking_id"].as_str().unwrap();
     for key in [a["id"].as_str().unwrap(), tracking] {
-        let (status, got) = call(
-            &app,
-            &tok,
-            "GET",
-            &format!("/api/v1/advisories/{key}"),
-            None,
-        )
-        .await;
+        let (status, got) = api.get(&format!("/api/v1/advisories/{key}")).await;
         assert_eq!(status, 200, "{key}");
         assert_eq!(got["advisory"]["id"], a["id"]);
         assert_eq!(got["readiness"]["review"], "not_reviewed");
     }
-    let (status, list) = call(&app, &tok, "GET", "/api/v1/advisories", None).await;
-    assert_eq!(status, 200);
+    let list = api.ok("/api/v1/advisories").await;
     assert_eq!(list["advisories"].as_array().unwrap().len(), 1);
-    let (status, list) = call(
-        &app,
-        &tok,
-        "GET",
-        "/api/v1/advisories?state=published",
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let list = api.ok("/api/v1/advisories?state=published").await;
     assert!(list["advisories"].as_array().unwrap().is_empty());
     // The case page links to it instead of offering to make another.
     let s = app.session_for(author).await;
@@ -186,89 +165,65 @@ async fn an_advisory_is_made_from_a_case_once_through_the_api() {
 async fn only_someone_other_than_the_authors_approves_and_an_edit_drops_the_approval() {
     let app = TestApp::spawn().await;
     let ((_, author), (_, reviewer)) = analysts(&app).await;
-    let created = from_case(&app, &author).await;
+    let (author, reviewer) = (app.api(&author), app.api(&reviewer));
+    let (_, created) = from_case(&author).await;
     let id = id_of(&created);
-    let (status, body) = review(&app, &author, &id, "approve", "").await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["field"], "verdict");
-    let (status, body) = review(&app, &reviewer, &id, "request_changes", "").await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "text");
-    let (status, body) = review(&app, &reviewer, &id, "request_changes", "Name the versions").await;
+    assert_refused(&review(&author, &id, "approve", "").await, 422, "verdict");
+    assert_refused(
+        &review(&reviewer, &id, "request_changes", "").await,
+        422,
+        "text",
+    );
+    let (status, body) = review(&reviewer, &id, "request_changes", "Name the versions").await;
     assert_eq!(status, 200);
     assert_eq!(body["readiness"]["review"], "changes_requested");
-    let (status, body) = review(&app, &reviewer, &id, "approve", "").await;
+    let (status, body) = review(&reviewer, &id, "approve", "").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["readiness"]["review"], "approved");
     // The author changes the English text: the approval was for the edit before.
-    let (status, body) = call(
-        &app,
-        &author,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/text/en"),
-        Some(json!({
-            "title": "SQL injection in Keikai Router",
-            "summary": "An attacker can read the database.",
-            "revision": revision_of(&body),
-        })),
-    )
-    .await;
+    let advisory = author.under(&format!("/api/v1/advisories/{id}"));
+    let text = json!({
+        "title": "SQL injection in Keikai Router",
+        "summary": "An attacker can read the database.",
+        "revision": revision_of(&body),
+    });
+    let (status, body) = advisory.put("/text/en", text).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["readiness"]["review"], "not_reviewed");
     // A stale revision is refused.
-    let (status, stale) = call(
-        &app,
-        &author,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/facts"),
-        Some(json!({ "tlp": "green", "revision": revision_of(&body) - 1 })),
-    )
-    .await;
+    let stale = json!({ "tlp": "green", "revision": revision_of(&body) - 1 });
+    let (status, stale) = advisory.put("/facts", stale).await;
     assert_eq!(status, 409, "{stale}");
     // Once the reviewer edits, they are an author too and may not approve any more.
-    let (status, body) = call(
-        &app,
-        &reviewer,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/facts"),
-        Some(json!({ "tlp": "green", "references": [{ "url": "https://example.com/kb/1", "summary": "Notice" }] })),
-    )
-    .await;
+    let facts = json!({ "tlp": "green", "references": [{ "url": "https://example.com/kb/1", "summary": "Notice" }] });
+    let (status, body) = reviewer
+        .put(&format!("/api/v1/advisories/{id}/facts"), facts)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["advisory"]["content"]["tlp"], "green");
-    let (status, body) = review(&app, &reviewer, &id, "approve", "").await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "verdict");
-    let (status, body) = call(
-        &app,
-        &author,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/facts"),
-        Some(json!({ "references": [{ "url": "not a url", "summary": "x" }] })),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "references.url");
+    assert_refused(&review(&reviewer, &id, "approve", "").await, 422, "verdict");
+    let not_a_url = json!({ "references": [{ "url": "not a url", "summary": "x" }] });
+    assert_refused(
+        &advisory.put("/facts", not_a_url).await,
+        422,
+        "references.url",
+    );
 }
 
 #[tokio::test]
 async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
     let app = TestApp::spawn().await;
     let ((author, tok), _) = analysts(&app).await;
-    let created = from_case(&app, &tok).await;
+    let api = app.api(&tok);
+    let (_, created) = from_case(&api).await;
     let id = id_of(&created);
-    let (status, body) = call(
-        &app,
-        &tok,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/text/ja"),
-        Some(json!({
-            "title": "Keikai Router における SQL インジェクション",
-            "summary": "データベースを読み取られるおそれがあります。",
-            "faqs": [{ "question": "影響を受けますか", "answer": "1.0 が影響を受けます" }],
-        })),
-    )
-    .await;
+    let advisory = api.under(&format!("/api/v1/advisories/{id}"));
+    let ja = json!({
+        "title": "Keikai Router における SQL インジェクション",
+        "summary": "データベースを読み取られるおそれがあります。",
+        "faqs": [{ "question": "影響を受けますか", "answer": "1.0 が影響を受けます" }],
+    });
+    let (status, body) = advisory.put("/text/ja", ja).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["readiness"]["en"], "outdated");
     assert_eq!(body["readiness"]["ja"], "current");
@@ -311,15 +266,7 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
         !html.contains("data-field=\"en.title\""),
         "English did not change"
     );
-    let (status, diff) = call(
-        &app,
-        &tok,
-        "GET",
-        &format!("/api/v1/advisories/{id}/edits/2"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let diff = advisory.ok("/edits/2").await;
     let title = diff["fields"]
         .as_array()
         .unwrap()
@@ -330,15 +277,7 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
         title["lines"][0],
         json!({ "op": "removed", "line": "Full case" })
     );
-    let (status, _) = call(
-        &app,
-        &tok,
-        "GET",
-        &format!("/api/v1/advisories/{id}/edits/9"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
+    assert_eq!(advisory.get("/edits/9").await.0, 404);
     // The translator confirms English is still right.
     let (status, loc, body) = app
         .post_form(
@@ -357,41 +296,27 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
 async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory() {
     let app = TestApp::spawn().await;
     let ((author_id, author), (_, reviewer)) = analysts(&app).await;
-    let created = from_case(&app, &author).await;
+    let (author, reviewer) = (app.api(&author), app.api(&reviewer));
+    let (_, created) = from_case(&author).await;
     let id = id_of(&created);
     let tracking = created["advisory"]["tracking_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let release = plan_out_of_band(&app, &author, 7, "Emergency fix").await;
-    let schedule_path = format!("/api/v1/advisories/{id}/schedule");
+    let release = plan_out_of_band(&author, 7, "Emergency fix").await;
+    let advisory = author.under(&format!("/api/v1/advisories/{id}"));
     let schedule_body = json!({ "release": release });
-    let (status, body) = call(
-        &app,
-        &author,
-        "POST",
-        &schedule_path,
-        Some(schedule_body.clone()),
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["field"], "review");
-    let (status, _) = review(&app, &reviewer, &id, "approve", "Looks right").await;
+    let refused = advisory.post("/schedule", schedule_body.clone()).await;
+    assert_refused(&refused, 422, "review");
+    let (status, _) = review(&reviewer, &id, "approve", "Looks right").await;
     assert_eq!(status, 200);
-    let (status, body) = call(&app, &author, "POST", &schedule_path, Some(schedule_body)).await;
+    let (status, body) = advisory.post("/schedule", schedule_body).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["advisory"]["state"], "scheduled");
     assert_eq!(body["advisory"]["release"], release);
     assert_eq!(body["readiness"]["ready"], true);
-    let (status, rel) = call(
-        &app,
-        &author,
-        "GET",
-        &format!("/api/v1/releases/{release}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let rel_path = format!("/api/v1/releases/{release}");
+    let rel = author.ok(&rel_path).await;
     assert_eq!(rel["release"]["kind"], "out_of_band");
     let row = &rel["advisories"][0];
     assert_eq!(row["tracking_id"], tracking.as_str());
@@ -401,7 +326,8 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(row["readiness"]["fixed"], true);
     assert_eq!(row["readiness"]["ready"], true);
     let s = app.session_for(author_id).await;
-    let (status, html) = app.get_page(&s, &format!("/releases/{release}")).await;
+    let page = format!("/releases/{release}");
+    let (status, html) = app.get_page(&s, &page).await;
     assert_eq!(status, 200);
     assert!(
         html.contains(&format!("<tr data-advisory=\"{tracking}\">")),
@@ -414,18 +340,11 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
         "{html}"
     );
     // An edit after scheduling takes it back to draft: still in the release, but not ready.
-    let (status, body) = call(
-        &app,
-        &author,
-        "PUT",
-        &format!("/api/v1/advisories/{id}/facts"),
-        Some(json!({ "tlp": "amber" })),
-    )
-    .await;
+    let (status, body) = advisory.put("/facts", json!({ "tlp": "amber" })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["advisory"]["state"], "draft");
     assert_eq!(body["readiness"]["ready"], false);
-    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
+    let (_, html) = app.get_page(&s, &page).await;
     assert!(html.contains(&format!(
         "<tr data-advisory=\"{tracking}\" class=\"not-ready\">"
     )));
@@ -436,26 +355,12 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
         .datetime()
         .strftime("%Y-%m-%dT%H:%M")
         .to_string();
+    let reschedule = [("local_time", later.as_str()), ("zone", "UTC")];
     let (status, loc, body) = app
-        .post_form(
-            &s,
-            &format!("/releases/{release}/reschedule"),
-            &[("local_time", &later), ("zone", "UTC")],
-        )
+        .post_form(&s, &format!("{page}/reschedule"), &reschedule)
         .await;
-    assert_eq!(
-        (status, loc.as_str()),
-        (303, format!("/releases/{release}").as_str()),
-        "{body}"
-    );
-    let (_, rel) = call(
-        &app,
-        &author,
-        "GET",
-        &format!("/api/v1/releases/{release}"),
-        None,
-    )
-    .await;
+    assert_eq!((status, loc.as_str()), (303, page.as_str()), "{body}");
+    let (_, rel) = author.get(&rel_path).await;
     assert_eq!(rel["advisories"][0]["tracking_id"], tracking.as_str());
     assert!(
         rel["release"]["scheduled_at"]
@@ -464,56 +369,23 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
             .starts_with(&later[..10])
     );
     // Only planned releases take advisories.
-    let (status, body) = call(
-        &app,
-        &author,
-        "POST",
-        &format!("/api/v1/advisories/{id}/schedule"),
-        Some(json!({ "release": ReleaseId::new().to_string() })),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "release");
+    let nowhere = json!({ "release": ReleaseId::new().to_string() });
+    assert_refused(&advisory.post("/schedule", nowhere).await, 422, "release");
     // "Publish now" sends the release out at once; the advisory edited after its approval
     // stays unpublished, and a second press is refused.
-    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
+    let (_, html) = app.get_page(&s, &page).await;
     assert!(html.contains("id=\"publish-now-form\""), "{html}");
-    let (status, loc, body) = app
-        .post_form(&s, &format!("/releases/{release}/publish"), &[])
-        .await;
-    assert_eq!(
-        (status, loc.as_str()),
-        (303, format!("/releases/{release}").as_str()),
-        "{body}"
-    );
-    let (_, html) = app.get_page(&s, &format!("/releases/{release}")).await;
+    let (status, loc, body) = app.post_form(&s, &format!("{page}/publish"), &[]).await;
+    assert_eq!((status, loc.as_str()), (303, page.as_str()), "{body}");
+    let (_, html) = app.get_page(&s, &page).await;
     assert!(!html.contains("id=\"publish-now-form\""), "{html}");
-    let (_, rel) = call(
-        &app,
-        &author,
-        "GET",
-        &format!("/api/v1/releases/{release}"),
-        None,
-    )
-    .await;
+    let (_, rel) = author.get(&rel_path).await;
     assert_eq!(rel["release"]["state"], "published", "{rel}");
-    let (_, adv) = call(
-        &app,
-        &author,
-        "GET",
-        &format!("/api/v1/advisories/{id}"),
-        None,
-    )
-    .await;
+    let (_, adv) = advisory.get("").await;
     assert_eq!(adv["advisory"]["state"], "draft", "{adv}");
-    let (status, body) = call(
-        &app,
-        &author,
-        "POST",
-        &format!("/api/v1/releases/{release}/publish"),
-        None,
-    )
-    .await;
+    let (status, body) = author
+        .send("POST", &format!("{rel_path}/publish"), None)
+        .await;
     assert_eq!(status, 409, "{body}");
 }
 
@@ -521,69 +393,42 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
 async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewers_zone() {
     let app = TestApp::spawn().await;
     let ((analyst, tok), _) = analysts(&app).await;
+    let api = app.api(&tok);
     let schedule = keikai_app::AppConfig::default().publishing.schedule;
     let now = app.clock.now_ts();
     let next = schedule.next_monthly_after(now).unwrap();
     let wrong = next + SignedDuration::from_hours(1);
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "monthly", "scheduled_at": wrong.to_string() })),
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["field"], "scheduled_at");
     let past = now - SignedDuration::from_hours(1);
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "out_of_band", "scheduled_at": past.to_string() })),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "scheduled_at");
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "weekly", "month": "2030-01" })),
-    )
-    .await;
-    assert_eq!(status, 422);
-    assert_eq!(body["error"]["field"], "kind");
+    for (release, field) in [
+        (
+            json!({ "kind": "monthly", "scheduled_at": wrong.to_string() }),
+            "scheduled_at",
+        ),
+        (
+            json!({ "kind": "out_of_band", "scheduled_at": past.to_string() }),
+            "scheduled_at",
+        ),
+        (json!({ "kind": "weekly", "month": "2030-01" }), "kind"),
+    ] {
+        let (status, body) = api.post("/api/v1/releases", release.clone()).await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (422, Some(field)),
+            "{release}: {body}"
+        );
+    }
     let local = next.to_zoned(schedule.zone().clone());
     let month = format!("{:04}-{:02}", local.year(), local.month());
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "monthly", "month": month })),
-    )
-    .await;
+    let monthly = json!({ "kind": "monthly", "month": month });
+    let (status, body) = api.post("/api/v1/releases", monthly.clone()).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["scheduled_at"], next.to_string());
     assert_eq!(body["title"], format!("Monthly release {month}"));
     assert_eq!(body["scheduled_at_local"], schedule.display(next));
-    let (status, list) = call(&app, &tok, "GET", "/api/v1/releases", None).await;
-    assert_eq!(status, 200);
+    let list = api.ok("/api/v1/releases").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     // One train a month.
-    let (status, body) = call(
-        &app,
-        &tok,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "monthly", "month": month })),
-    )
-    .await;
-    assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["field"], "month");
+    assert_refused(&api.post("/api/v1/releases", monthly).await, 422, "month");
     // Shown in the schedule's zone and, for a Japanese-speaking viewer, in Japan's.
     app.store
         .set_locale(
@@ -619,34 +464,33 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
         .await;
     assert_eq!(status, 303, "{body}");
     assert!(loc.starts_with("/releases/"), "{loc}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            "/releases",
-            &[
-                ("kind", "out_of_band"),
-                ("local_time", "2001-01-01T10:00"),
-                ("zone", "Asia/Tokyo"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">scheduled_at:"), "{html}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            "/releases",
-            &[
-                ("kind", "out_of_band"),
-                ("local_time", "2099-01-01T10:00"),
-                ("zone", "Mars/Olympus"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">zone:"), "{html}");
+    let out_of_band = |local_time, zone| {
+        vec![
+            ("kind", "out_of_band"),
+            ("local_time", local_time),
+            ("zone", zone),
+        ]
+    };
+    let pages = refused_forms(
+        &app,
+        &s,
+        422,
+        &[
+            (
+                "/releases".to_owned(),
+                out_of_band("2001-01-01T10:00", "Asia/Tokyo"),
+                "scheduled_at",
+            ),
+            (
+                "/releases".to_owned(),
+                out_of_band("2099-01-01T10:00", "Mars/Olympus"),
+                "zone",
+            ),
+        ],
+    )
+    .await;
     assert!(
-        html.contains("value=\"Mars/Olympus\""),
+        pages[1].contains("value=\"Mars/Olympus\""),
         "what was typed is kept"
     );
 }
@@ -655,48 +499,24 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
 async fn markup_in_titles_is_escaped_on_every_page() {
     let app = TestApp::spawn().await;
     let ((author_id, author), (_, reviewer)) = analysts(&app).await;
+    let (author, reviewer) = (app.api(&author), app.api(&reviewer));
     let evil = "<script>alert(1)</script>";
-    let (status, body) = call(
-        &app,
-        &author,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "language": "en", "title": evil, "summary": "<img src=x onerror=alert(2)>" })),
-    )
-    .await;
+    let blank =
+        json!({ "language": "en", "title": evil, "summary": "<img src=x onerror=alert(2)>" });
+    let (status, body) = author.post("/api/v1/advisories", blank).await;
     assert_eq!(status, 201, "{body}");
     let id = id_of(&body);
     // A vulnerability for it to be schedulable: from a case whose title is markup too.
-    let (reporter, _) = app.user_with_role(Role::Reporter).await;
-    let case = full_case(&app, reporter, app.own_org).await;
-    let (_, from_case) = call(
-        &app,
-        &author,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": case.number })),
-    )
-    .await;
+    let (case, from_case) = from_case(&author).await;
     let case_adv = id_of(&from_case);
-    let (status, _) = call(
-        &app,
-        &author,
-        "PUT",
-        &format!("/api/v1/advisories/{case_adv}/text/en"),
-        Some(json!({ "title": evil, "summary": "<b>summary</b>" })),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let release = plan_out_of_band(&app, &author, 3, "<b>bold</b> release").await;
-    review(&app, &reviewer, &case_adv, "approve", "<i>ok</i>").await;
-    let (status, body) = call(
-        &app,
-        &author,
-        "POST",
-        &format!("/api/v1/advisories/{case_adv}/schedule"),
-        Some(json!({ "release": release })),
-    )
-    .await;
+    let advisory = author.under(&format!("/api/v1/advisories/{case_adv}"));
+    let text = json!({ "title": evil, "summary": "<b>summary</b>" });
+    assert_eq!(advisory.put("/text/en", text).await.0, 200);
+    let release = plan_out_of_band(&author, 3, "<b>bold</b> release").await;
+    review(&reviewer, &case_adv, "approve", "<i>ok</i>").await;
+    let (status, body) = advisory
+        .post("/schedule", json!({ "release": release }))
+        .await;
     assert_eq!(status, 200, "{body}");
     let s = app.session_for(author_id).await;
     for path in [
@@ -743,34 +563,25 @@ async fn every_editor_form_works_once() {
     let (status, html) = app.get_page(&s, "/editor/advisories").await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"new-advisory-form\""));
+    let draft = |title, summary| vec![("language", "ja"), ("title", title), ("summary", summary)];
     let (status, loc, _) = app
-        .post_form(
-            &s,
-            "/editor/advisories",
-            &[
-                ("language", "ja"),
-                ("title", "空の下書き"),
-                ("summary", "概要"),
-            ],
-        )
+        .post_form(&s, "/editor/advisories", &draft("空の下書き", "概要"))
         .await;
     assert_eq!(status, 303);
     assert!(loc.starts_with("/editor/advisories/"), "{loc}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            "/editor/advisories",
-            &[
-                ("language", "ja"),
-                ("title", "概要のない下書き"),
-                ("summary", ""),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">summary:"), "{html}");
+    let pages = refused_forms(
+        &app,
+        &s,
+        422,
+        &[(
+            "/editor/advisories".to_owned(),
+            draft("概要のない下書き", ""),
+            "summary",
+        )],
+    )
+    .await;
     assert!(
-        html.contains("value=\"概要のない下書き\""),
+        pages[0].contains("value=\"概要のない下書き\""),
         "the title is kept"
     );
     // From the case page's button.
@@ -888,65 +699,47 @@ async fn every_editor_form_works_once() {
     assert!(html.contains(" / Router / 1.0</td>"), "{html}");
     // Bad input: the page again with the field named, what was typed kept.
     let revision = rev().await;
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{base}/text/en"),
-            &[
-                ("title", "Only a title"),
-                ("summary", ""),
-                ("revision", &revision),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">summary:"), "{html}");
-    assert!(html.contains("value=\"Only a title\""));
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{v}/scores"),
-            &[("vector", "CVSS:3.1/AV:Q"), ("revision", &revision)],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">vector:"), "{html}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{v}/statuses"),
-            &[
-                ("branch_id", &BranchId::new().to_string()),
-                ("status", "fixed"),
-                ("revision", &revision),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(html.contains("role=\"alert\">branch_id:"), "{html}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{base}/facts"),
-            &[
-                ("references", "https://example.com/x"),
-                ("revision", &revision),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert!(
-        html.contains("role=\"alert\">references.summary:"),
-        "{html}"
-    );
-    let (status, _, _) = app
-        .post_form(
-            &s,
-            &format!("{base}/facts"),
-            &[("tlp", "red"), ("revision", "0")],
-        )
-        .await;
-    assert_eq!(status, 409, "a stale revision");
+    let unknown_branch = BranchId::new().to_string();
+    let at = |fields: &[(&'static str, &'static str)]| {
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        fields.push(("revision", revision.as_str()));
+        fields
+    };
+    let pages = refused_forms(
+        &app,
+        &s,
+        422,
+        &[
+            (
+                format!("{base}/text/en"),
+                at(&[("title", "Only a title"), ("summary", "")]),
+                "summary",
+            ),
+            (
+                format!("{v}/scores"),
+                at(&[("vector", "CVSS:3.1/AV:Q")]),
+                "vector",
+            ),
+            (
+                format!("{v}/statuses"),
+                [("branch_id", unknown_branch.as_str())]
+                    .into_iter()
+                    .chain(at(&[("status", "fixed")]))
+                    .collect(),
+                "branch_id",
+            ),
+            (
+                format!("{base}/facts"),
+                at(&[("references", "https://example.com/x")]),
+                "references.summary",
+            ),
+        ],
+    )
+    .await;
+    assert!(pages[0].contains("value=\"Only a title\""));
+    // A stale revision.
+    let stale = vec![("tlp", "red"), ("revision", "0")];
+    refused_forms(&app, &s, 409, &[(format!("{base}/facts"), stale, "")]).await;
     // Status removal, refresh from the case, review, schedule, unschedule.
     for path in [
         format!("{v}/statuses/{version}/delete"),
@@ -970,61 +763,47 @@ async fn every_editor_form_works_once() {
         .await;
     assert_eq!(status, 303);
     let release: ReleaseId = loc.trim_start_matches("/releases/").parse().unwrap();
+    let release = release.to_string();
     let revision = rev().await;
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{base}/schedule"),
-            &[("release", &release.to_string()), ("revision", &revision)],
-        )
-        .await;
-    assert_eq!(status, 422, "not approved yet");
-    assert!(html.contains("role=\"alert\">review:"), "{html}");
-    let (status, _, html) = app
-        .post_form(
-            &s,
-            &format!("{base}/reviews"),
-            &[
-                ("verdict", "approve"),
-                ("text", ""),
-                ("revision", &revision),
-            ],
-        )
-        .await;
-    assert_eq!(status, 422, "the author may not approve");
-    assert!(html.contains("role=\"alert\">verdict:"), "{html}");
+    fn approve(revision: &str) -> Vec<(&str, &str)> {
+        vec![("verdict", "approve"), ("text", ""), ("revision", revision)]
+    }
+    // Not approved yet, and the author may not approve.
+    refused_forms(
+        &app,
+        &s,
+        422,
+        &[
+            (
+                format!("{base}/schedule"),
+                vec![
+                    ("release", release.as_str()),
+                    ("revision", revision.as_str()),
+                ],
+                "review",
+            ),
+            (format!("{base}/reviews"), approve(&revision), "verdict"),
+        ],
+    )
+    .await;
+    let comment = [
+        ("verdict", "comment"),
+        ("text", "Please add the KB"),
+        ("revision", &revision),
+    ];
     let (status, _, _) = app
-        .post_form(
-            &r,
-            &format!("{base}/reviews"),
-            &[
-                ("verdict", "comment"),
-                ("text", "Please add the KB"),
-                ("revision", &revision),
-            ],
-        )
+        .post_form(&r, &format!("{base}/reviews"), &comment)
         .await;
     assert_eq!(status, 303);
     let (status, _, _) = app
-        .post_form(
-            &r,
-            &format!("{base}/reviews"),
-            &[
-                ("verdict", "approve"),
-                ("text", ""),
-                ("revision", &rev().await),
-            ],
-        )
+        .post_form(&r, &format!("{base}/reviews"), &approve(&rev().await))
         .await;
     assert_eq!(status, 303);
     let (status, loc, body) = app
         .post_form(
             &s,
             &format!("{base}/schedule"),
-            &[
-                ("release", &release.to_string()),
-                ("revision", &rev().await),
-            ],
+            &[("release", &release), ("revision", &rev().await)],
         )
         .await;
     assert_eq!(status, 303, "{body}");
@@ -1043,6 +822,7 @@ async fn every_editor_form_works_once() {
     assert!(app.store.get_advisory(aid).await.unwrap().release.is_none());
     // Published (as the publisher would), then revised.
     let mut a = app.store.get_advisory(aid).await.unwrap();
+    let release: ReleaseId = release.parse().unwrap();
     a.schedule(release, app.clock.now_ts()).unwrap();
     let change = a.publish(release, app.clock.now_ts()).unwrap();
     app.store
@@ -1109,26 +889,8 @@ pub(crate) async fn matrix_advisory(
     published: bool,
 ) -> MatrixAdvisory {
     let now = app.clock.now_ts();
-    let schedule = keikai_app::AppConfig::default().publishing.schedule;
-    let release = Release::plan(
-        ReleaseKind::OutOfBand,
-        now + SignedDuration::from_hours(24 * 7),
-        &format!("Matrix release {}", uuid::Uuid::now_v7().simple()),
-        &schedule,
-        now,
-    )
-    .unwrap();
-    let change = keikai_domain::audit::Change::new(
-        "release.planned",
-        release.subject(),
-        Value::Null,
-        json!({}),
-    );
-    let release = app
-        .store
-        .create_release(&release, &Effects::system(now).with_audit(change.clone()))
-        .await
-        .unwrap();
+    let title = format!("Matrix release {}", uuid::Uuid::now_v7().simple());
+    let release = plan_release(app, now, now + SignedDuration::from_hours(24 * 7), &title).await;
     let full = full_case(app, reporter, team).await;
     let case = app.store.case_by_number(full.number).await.unwrap();
     let author = UserId::new();
