@@ -4,48 +4,7 @@
 use keikai_domain::{OrgKind, Role};
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN_EMAIL, NowTs, PASSWORD, SessionCookie, TestApp};
-
-/// How a request authenticates.
-#[derive(Clone, Copy)]
-enum As<'a> {
-    /// A browser session; the CSRF header goes along on every request.
-    Session(&'a SessionCookie),
-    Token(&'a str),
-    Nobody,
-}
-
-/// Sends a JSON request and returns the status with the body parsed (`null` when empty).
-async fn call(
-    app: &TestApp,
-    who: As<'_>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = TestApp::plain_client().request(method.parse().unwrap(), app.url(path));
-    match who {
-        As::Session(s) => {
-            req = req
-                .header("cookie", s.header())
-                .header(keikai_web::http::auth::CSRF_HEADER, &s.csrf)
-        }
-        As::Token(t) => req = req.bearer_auth(t),
-        As::Nobody => {}
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    (status, value)
-}
+use crate::support::{ADMIN_EMAIL, Api, As, NowTs, PASSWORD, SessionCookie, TestApp};
 
 /// Sends a body as it is, with the given content type (or none).
 async fn raw(
@@ -74,36 +33,66 @@ async fn admin_app() -> (TestApp, SessionCookie) {
     (app, admin)
 }
 
-/// Asserts an error answer: status, code and the field it names.
+/// What an error answer says: its status, code and the field it names.
+type Refusal<'a> = (u16, &'a str, Option<&'a str>);
+
+const NOT_FOUND: Refusal = (404, "not_found", None);
+const CONFLICT: Refusal = (409, "conflict", None);
+const FORBIDDEN: Refusal = (403, "forbidden", None);
+const UNAUTHENTICATED: Refusal = (401, "unauthenticated", None);
+const BAD_REQUEST: Refusal = (400, "bad_request", None);
+
+fn invalid(field: &str) -> Refusal<'_> {
+    (422, "invalid_field", Some(field))
+}
+
+/// Asserts an error answer in the one format; `request` names what was sent.
 #[track_caller]
-fn assert_error(got: &(u16, Value), status: u16, code: &str, field: Option<&str>) {
+fn assert_error(request: &str, got: &(u16, Value), (status, code, field): Refusal<'_>) {
     let (s, body) = got;
-    assert_eq!(*s, status, "{body}");
+    assert_eq!(*s, status, "{request}: {body}");
     let e = &body["error"];
-    assert_eq!(e["code"], code, "{body}");
+    assert_eq!(e["code"], code, "{request}: {body}");
     assert!(
         e["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
+        "{request}: {body}"
     );
     assert_eq!(
         e.get("field"),
         Some(&field.map_or(Value::Null, Value::from)),
-        "{body}"
+        "{request}: {body}"
     );
     assert_eq!(
         body.as_object().unwrap().len(),
         1,
-        "only `error` at the top: {body}"
+        "only `error` at the top: {request}: {body}"
     );
     assert_eq!(
         e.as_object().unwrap().len(),
         3,
-        "error has code, message, field: {body}"
+        "error has code, message, field: {request}: {body}"
     );
+}
+
+/// Sends each request in turn; each must be refused as given.
+async fn assert_refusals(api: &Api<'_>, requests: &[(&str, &str, Option<Value>, Refusal<'_>)]) {
+    for (method, path, body, refusal) in requests {
+        let got = api.send(method, path, body.clone()).await;
+        assert_error(&format!("{method} {path} {body:?}"), &got, *refusal);
+    }
 }
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
+}
+
+/// The string field `key` of each object in a JSON array.
+fn strings<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o[key].as_str().unwrap())
+        .collect()
 }
 
 // ---------------------------------------------------------------- organisations
@@ -111,80 +100,46 @@ fn id_of(v: &Value) -> String {
 #[tokio::test]
 async fn organisations_are_created_read_and_listed() {
     let (app, admin) = admin_app().await;
-    let me = As::Session(&admin);
-    let (status, org) = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/organisations",
-        Some(json!({ "name": "  Example Partner ", "kind": "partner" })),
-    )
-    .await;
+    let me = app.api_as(As::Session(&admin));
+    let partner = json!({ "name": "  Example Partner ", "kind": "partner" });
+    let (status, org) = me.post("/api/v1/organisations", partner).await;
     assert_eq!(status, 201, "{org}");
     insta::assert_json_snapshot!("created_organisation", org, { ".id" => "[id]", ".created_at" => "[ts]" });
     let id = id_of(&org);
     assert_eq!(
-        call(
-            &app,
-            me,
-            "GET",
-            &format!("/api/v1/organisations/{id}"),
-            None
-        )
-        .await,
+        me.get(&format!("/api/v1/organisations/{id}")).await,
         (200, org.clone())
     );
 
-    let (status, list) = call(&app, me, "GET", "/api/v1/organisations", None).await;
+    let (status, list) = me.get("/api/v1/organisations").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        strings(&list, "name"),
         ["Example Partner", "Keikai PSIRT"],
         "ordered by name"
     );
     assert!(list.as_array().unwrap().contains(&org));
 
     let unknown = format!("/api/v1/organisations/{}", uuid::Uuid::now_v7());
-    assert_error(
-        &call(&app, me, "GET", &unknown, None).await,
-        404,
-        "not_found",
-        None,
-    );
-    assert_error(
-        &call(&app, me, "GET", "/api/v1/organisations/42", None).await,
-        404,
-        "not_found",
-        None,
-    );
-
+    let orgs = "/api/v1/organisations";
     let long = "x".repeat(201);
-    for (body, field) in [
-        (json!({ "name": "", "kind": "partner" }), "name"),
-        (json!({ "name": "   ", "kind": "partner" }), "name"),
-        (json!({ "name": long, "kind": "partner" }), "name"),
-        (json!({ "name": "a\u{7}b", "kind": "partner" }), "name"),
-        (json!({ "name": 5, "kind": "partner" }), "name"),
-        (json!({ "kind": "partner" }), "name"),
-        (json!({ "name": "Vendor Inc" }), "kind"),
-        (json!({ "name": "Vendor Inc", "kind": "vendor" }), "kind"),
-    ] {
-        let got = call(
-            &app,
-            me,
-            "POST",
-            "/api/v1/organisations",
-            Some(body.clone()),
-        )
-        .await;
-        assert_error(&got, 422, "invalid_field", Some(field));
-    }
+    let misfit = |body: Value, field| ("POST", orgs, Some(body), invalid(field));
+    assert_refusals(
+        &me,
+        &[
+            ("GET", unknown.as_str(), None, NOT_FOUND),
+            ("GET", "/api/v1/organisations/42", None, NOT_FOUND),
+            misfit(json!({ "name": "", "kind": "partner" }), "name"),
+            misfit(json!({ "name": "   ", "kind": "partner" }), "name"),
+            misfit(json!({ "name": long, "kind": "partner" }), "name"),
+            misfit(json!({ "name": "a\u{7}b", "kind": "partner" }), "name"),
+            misfit(json!({ "name": 5, "kind": "partner" }), "name"),
+            misfit(json!({ "kind": "partner" }), "name"),
+            misfit(json!({ "name": "Vendor Inc" }), "kind"),
+            misfit(json!({ "name": "Vendor Inc", "kind": "vendor" }), "kind"),
+        ],
+    )
+    .await;
     assert_eq!(
         app.store.list_orgs().await.unwrap().len(),
         2,
@@ -197,25 +152,19 @@ async fn organisations_are_created_read_and_listed() {
 #[tokio::test]
 async fn users_are_created_with_memberships_that_fit_their_organisations() {
     let (app, admin) = admin_app().await;
-    let me = As::Session(&admin);
+    let me = app.api_as(As::Session(&admin));
     let partner = app.org(OrgKind::Partner).await.to_string();
     let coordinator = app.org(OrgKind::Coordinator).await.to_string();
     let own = app.own_org.to_string();
 
-    let (status, created) = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/users",
-        Some(json!({
-            "email": " Aiko@Example.COM ",
-            "display_name": "Aiko",
-            "password": PASSWORD,
-            "locale": "ja",
-            "memberships": [{ "org_id": partner, "role": "partner-contact" }],
-        })),
-    )
-    .await;
+    let aiko = json!({
+        "email": " Aiko@Example.COM ",
+        "display_name": "Aiko",
+        "password": PASSWORD,
+        "locale": "ja",
+        "memberships": [{ "org_id": partner, "role": "partner-contact" }],
+    });
+    let (status, created) = me.post("/api/v1/users", aiko).await;
     assert_eq!(status, 201, "{created}");
     let user = &created["user"];
     assert_eq!(
@@ -235,107 +184,74 @@ async fn users_are_created_with_memberships_that_fit_their_organisations() {
     );
     let id = id_of(user);
     assert_eq!(
-        call(&app, me, "GET", &format!("/api/v1/users/{id}"), None).await,
+        me.get(&format!("/api/v1/users/{id}")).await,
         (200, created.clone())
     );
-    let (_, list) = call(&app, me, "GET", "/api/v1/users", None).await;
-    let emails: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["email"].as_str().unwrap())
-        .collect();
+    let (_, list) = me.get("/api/v1/users").await;
     assert_eq!(
-        emails,
+        strings(&list, "email"),
         ["admin@keikai.test", "aiko@example.com"],
         "ordered by e-mail address"
     );
 
     // The person can sign in with the password given.
     let (client, _) = app.login("aiko@example.com").await;
-    assert_eq!(
-        client
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let res = client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
 
     let users_before = app.store.list_users().await.unwrap().len();
     let new_user = |email: &str, memberships: Value| json!({ "email": email, "display_name": "X", "password": PASSWORD, "memberships": memberships });
-    let taken = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/users",
-        Some(new_user("AIKO@example.com", json!([]))),
+    let kenji = |memberships: Value| new_user("kenji@example.com", memberships);
+    let users = "/api/v1/users";
+    let refused = |body: Value, refusal| ("POST", users, Some(body), refusal);
+    assert_refusals(
+        &me,
+        &[
+            refused(new_user("AIKO@example.com", json!([])), CONFLICT),
+            // A role the organisation's kind does not allow, and an organisation that does not
+            // exist: refused, naming the membership, and no user is left behind without it.
+            refused(
+                kenji(json!([{ "org_id": own, "role": "partner-contact" }])),
+                invalid("memberships[0].role"),
+            ),
+            refused(
+                kenji(
+                    json!([{ "org_id": own, "role": "product-engineer" }, { "org_id": uuid::Uuid::now_v7(), "role": "reporter" }]),
+                ),
+                invalid("memberships[1].org_id"),
+            ),
+            refused(
+                kenji(json!([{ "org_id": own, "role": "root" }])),
+                invalid("memberships[0].role"),
+            ),
+            refused(
+                kenji(json!([{ "role": "reporter" }])),
+                invalid("memberships[0].org_id"),
+            ),
+            refused(
+                kenji(json!([{ "org_id": "nope", "role": "reporter" }])),
+                invalid("memberships[0].org_id"),
+            ),
+            refused(new_user("kenji", json!([])), invalid("email")),
+            refused(
+                json!({ "display_name": "X", "password": PASSWORD }),
+                invalid("email"),
+            ),
+            refused(
+                json!({ "email": "kenji@example.com", "password": PASSWORD }),
+                invalid("display_name"),
+            ),
+            refused(
+                json!({ "email": "kenji@example.com", "display_name": "X", "password": "short" }),
+                invalid("password"),
+            ),
+            refused(
+                json!({ "email": "kenji@example.com", "display_name": "X", "password": PASSWORD, "locale": "fr" }),
+                invalid("locale"),
+            ),
+        ],
     )
     .await;
-    assert_error(&taken, 409, "conflict", None);
-    // A role the organisation's kind does not allow, and an organisation that does not exist:
-    // refused, naming the membership, and no user is left behind without it.
-    let misfit = new_user(
-        "kenji@example.com",
-        json!([{ "org_id": own, "role": "partner-contact" }]),
-    );
-    assert_error(
-        &call(&app, me, "POST", "/api/v1/users", Some(misfit)).await,
-        422,
-        "invalid_field",
-        Some("memberships[0].role"),
-    );
-    let nowhere = new_user(
-        "kenji@example.com",
-        json!([{ "org_id": own, "role": "product-engineer" }, { "org_id": uuid::Uuid::now_v7(), "role": "reporter" }]),
-    );
-    assert_error(
-        &call(&app, me, "POST", "/api/v1/users", Some(nowhere)).await,
-        422,
-        "invalid_field",
-        Some("memberships[1].org_id"),
-    );
-    for (body, field) in [
-        (
-            new_user(
-                "kenji@example.com",
-                json!([{ "org_id": own, "role": "root" }]),
-            ),
-            "memberships[0].role",
-        ),
-        (
-            new_user("kenji@example.com", json!([{ "role": "reporter" }])),
-            "memberships[0].org_id",
-        ),
-        (
-            new_user(
-                "kenji@example.com",
-                json!([{ "org_id": "nope", "role": "reporter" }]),
-            ),
-            "memberships[0].org_id",
-        ),
-        (new_user("kenji", json!([])), "email"),
-        (
-            json!({ "display_name": "X", "password": PASSWORD }),
-            "email",
-        ),
-        (
-            json!({ "email": "kenji@example.com", "password": PASSWORD }),
-            "display_name",
-        ),
-        (
-            json!({ "email": "kenji@example.com", "display_name": "X", "password": "short" }),
-            "password",
-        ),
-        (
-            json!({ "email": "kenji@example.com", "display_name": "X", "password": PASSWORD, "locale": "fr" }),
-            "locale",
-        ),
-    ] {
-        let got = call(&app, me, "POST", "/api/v1/users", Some(body)).await;
-        assert_error(&got, 422, "invalid_field", Some(field));
-    }
     assert_eq!(
         app.store.list_users().await.unwrap().len(),
         users_before,
@@ -344,67 +260,55 @@ async fn users_are_created_with_memberships_that_fit_their_organisations() {
 
     // Memberships added later follow the same rule.
     let path = format!("/api/v1/users/{id}/memberships");
-    let (status, with_two) = call(
-        &app,
-        me,
-        "POST",
-        &path,
-        Some(json!({ "org_id": coordinator, "role": "reporter" })),
-    )
-    .await;
+    let (status, with_two) = me
+        .post(&path, json!({ "org_id": coordinator, "role": "reporter" }))
+        .await;
     assert_eq!(status, 200, "{with_two}");
     assert_eq!(
         with_two["memberships"].as_array().unwrap().len(),
         2,
         "{with_two}"
     );
-    let misfit = call(
-        &app,
-        me,
-        "POST",
-        &path,
-        Some(json!({ "org_id": own, "role": "customer-contact" })),
-    )
-    .await;
-    assert_error(&misfit, 422, "invalid_field", Some("role"));
-    let nowhere = call(
-        &app,
-        me,
-        "POST",
-        &path,
-        Some(json!({ "org_id": uuid::Uuid::now_v7(), "role": "reporter" })),
-    )
-    .await;
-    assert_error(&nowhere, 422, "invalid_field", Some("org_id"));
     let nobody = format!("/api/v1/users/{}/memberships", uuid::Uuid::now_v7());
-    let got = call(
-        &app,
-        me,
-        "POST",
-        &nobody,
-        Some(json!({ "org_id": own, "role": "reporter" })),
+    assert_refusals(
+        &me,
+        &[
+            (
+                "POST",
+                path.as_str(),
+                Some(json!({ "org_id": own, "role": "customer-contact" })),
+                invalid("role"),
+            ),
+            (
+                "POST",
+                path.as_str(),
+                Some(json!({ "org_id": uuid::Uuid::now_v7(), "role": "reporter" })),
+                invalid("org_id"),
+            ),
+            (
+                "POST",
+                nobody.as_str(),
+                Some(json!({ "org_id": own, "role": "reporter" })),
+                NOT_FOUND,
+            ),
+        ],
     )
     .await;
-    assert_error(&got, 404, "not_found", None);
     assert_eq!(
-        call(&app, me, "GET", &format!("/api/v1/users/{id}"), None)
-            .await
-            .1["memberships"],
+        me.get(&format!("/api/v1/users/{id}")).await.1["memberships"],
         with_two["memberships"]
     );
 }
 
 // ---------------------------------------------------------------- product catalogue
 
-async fn branch(
-    app: &TestApp,
-    me: As<'_>,
-    parent: Option<&str>,
-    category: &str,
-    name: &str,
-) -> Value {
-    let body = json!({ "parent_id": parent, "category": category, "name": name });
-    let (status, b) = call(app, me, "POST", "/api/v1/branches", Some(body)).await;
+fn new_branch(parent: Option<&str>, category: &str, name: &str) -> Value {
+    json!({ "parent_id": parent, "category": category, "name": name })
+}
+
+async fn branch(me: &Api<'_>, parent: Option<&str>, category: &str, name: &str) -> Value {
+    let body = new_branch(parent, category, name);
+    let (status, b) = me.post("/api/v1/branches", body).await;
     assert_eq!(status, 201, "{category} {name}: {b}");
     b
 }
@@ -412,191 +316,120 @@ async fn branch(
 #[tokio::test]
 async fn branches_follow_the_placement_rules() {
     let (app, admin) = admin_app().await;
-    let me = As::Session(&admin);
-    let body = json!({ "parent_id": null, "category": "vendor", "name": "Example Corp" });
-    let (status, vendor) = call(&app, me, "POST", "/api/v1/branches", Some(body)).await;
+    let me = app.api_as(As::Session(&admin));
+    let body = new_branch(None, "vendor", "Example Corp");
+    let (status, vendor) = me.post("/api/v1/branches", body).await;
     assert_eq!(status, 201, "{vendor}");
     insta::assert_json_snapshot!("created_branch", vendor, { ".id" => "[id]", ".created_at" => "[ts]" });
     let v = id_of(&vendor);
-    let product = branch(&app, me, Some(&v), "product_name", "Router X").await;
+    let product = branch(&me, Some(&v), "product_name", "Router X").await;
     let p = id_of(&product);
     assert_eq!(product["parent_id"], v.as_str());
-    let version = branch(&app, me, Some(&p), "product_version", "1.0").await;
+    let version = branch(&me, Some(&p), "product_version", "1.0").await;
     let ver = id_of(&version);
     assert_eq!(
-        call(&app, me, "GET", &format!("/api/v1/branches/{ver}"), None).await,
+        me.get(&format!("/api/v1/branches/{ver}")).await,
         (200, version.clone())
     );
 
-    let create = |parent: Option<&str>, category: &str, name: &str| json!({ "parent_id": parent, "category": category, "name": name });
-    for (parent, category) in [
-        (None, "product_name"),
-        (None, "product_version"),
-        (Some(v.as_str()), "vendor"),
-        (Some(v.as_str()), "product_version"),
-        (Some(v.as_str()), "architecture"),
-        (Some(ver.as_str()), "product_version"),
-    ] {
-        let got = call(
-            &app,
-            me,
-            "POST",
-            "/api/v1/branches",
-            Some(create(parent, category, "Misplaced")),
-        )
-        .await;
-        assert_error(&got, 422, "invalid_field", Some("category"));
-    }
-    let unknown = uuid::Uuid::now_v7().to_string();
-    let (status, body) = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/branches",
-        Some(create(Some(&unknown), "product_name", "Orphan")),
+    let branches = "/api/v1/branches";
+    let create = |parent: Option<&str>, category: &str, name: &str, refusal: Refusal<'static>| {
+        let body = new_branch(parent, category, name);
+        ("POST", branches, Some(body), refusal)
+    };
+    let misplaced = |parent: Option<&str>, category: &str| {
+        create(parent, category, "Misplaced", invalid("category"))
+    };
+    assert_refusals(
+        &me,
+        &[
+            misplaced(None, "product_name"),
+            misplaced(None, "product_version"),
+            misplaced(Some(v.as_str()), "vendor"),
+            misplaced(Some(v.as_str()), "product_version"),
+            misplaced(Some(v.as_str()), "architecture"),
+            misplaced(Some(ver.as_str()), "product_version"),
+        ],
     )
     .await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let orphan = new_branch(Some(&unknown), "product_name", "Orphan");
+    let (status, body) = me.post(branches, orphan).await;
     assert_eq!(status, 422, "unknown parent: {body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&unknown),
-        "{body}"
-    );
-    for (body, field) in [
-        (create(Some("nope"), "product_name", "X"), "parent_id"),
-        (create(None, "vendorx", "X"), "category"),
-        (json!({ "category": "vendor" }), "name"),
-        (create(None, "vendor", ""), "name"),
-    ] {
-        let got = call(&app, me, "POST", "/api/v1/branches", Some(body)).await;
-        assert_error(&got, 422, "invalid_field", Some(field));
-    }
-
-    // Names are unique among siblings, top level included, and only there.
-    assert_error(
-        &call(
-            &app,
-            me,
-            "POST",
-            "/api/v1/branches",
-            Some(create(Some(&v), "product_name", "Router X")),
-        )
-        .await,
-        409,
-        "conflict",
-        None,
-    );
-    assert_error(
-        &call(
-            &app,
-            me,
-            "POST",
-            "/api/v1/branches",
-            Some(create(None, "vendor", "Example Corp")),
-        )
-        .await,
-        409,
-        "conflict",
-        None,
-    );
-    let other = branch(&app, me, None, "vendor", "Other Corp").await;
-    branch(&app, me, Some(&id_of(&other)), "product_name", "Router X").await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&unknown), "{body}");
+    assert_refusals(
+        &me,
+        &[
+            create(Some("nope"), "product_name", "X", invalid("parent_id")),
+            create(None, "vendorx", "X", invalid("category")),
+            (
+                "POST",
+                branches,
+                Some(json!({ "category": "vendor" })),
+                invalid("name"),
+            ),
+            create(None, "vendor", "", invalid("name")),
+            // Names are unique among siblings, top level included, and only there.
+            create(Some(v.as_str()), "product_name", "Router X", CONFLICT),
+            create(None, "vendor", "Example Corp", CONFLICT),
+        ],
+    )
+    .await;
+    let other = branch(&me, None, "vendor", "Other Corp").await;
+    branch(&me, Some(&id_of(&other)), "product_name", "Router X").await;
 
     // Renaming.
-    let rename = |name: &str| Some(json!({ "name": name }));
-    let (status, renamed) = call(
-        &app,
-        me,
-        "PATCH",
-        &format!("/api/v1/branches/{p}"),
-        rename(" Router X Pro "),
-    )
-    .await;
+    let rename = |name: &str| json!({ "name": name });
+    let (status, renamed) = me
+        .patch(&format!("{branches}/{p}"), rename(" Router X Pro "))
+        .await;
     assert_eq!(status, 200, "{renamed}");
     assert_eq!(renamed["name"], "Router X Pro");
     assert_eq!(renamed["id"], product["id"]);
     assert_eq!(
-        call(&app, me, "GET", &format!("/api/v1/branches/{p}"), None)
-            .await
-            .1["name"],
+        me.get(&format!("{branches}/{p}")).await.1["name"],
         "Router X Pro"
     );
-    let switch = id_of(&branch(&app, me, Some(&v), "product_name", "Switch").await);
-    let clash = call(
-        &app,
-        me,
-        "PATCH",
-        &format!("/api/v1/branches/{switch}"),
-        rename("Router X Pro"),
+    let switch = id_of(&branch(&me, Some(&v), "product_name", "Switch").await);
+    let switch = format!("{branches}/{switch}");
+    let nowhere = format!("{branches}/{}", uuid::Uuid::now_v7());
+    let (vendor, version) = (format!("{branches}/{v}"), format!("{branches}/{ver}"));
+    assert_refusals(
+        &me,
+        &[
+            (
+                "PATCH",
+                switch.as_str(),
+                Some(rename("Router X Pro")),
+                CONFLICT,
+            ),
+            ("PATCH", switch.as_str(), Some(rename("")), invalid("name")),
+            (
+                "PATCH",
+                nowhere.as_str(),
+                Some(rename("Anything")),
+                NOT_FOUND,
+            ),
+            // Deleting: not while children remain.
+            ("DELETE", vendor.as_str(), None, CONFLICT),
+        ],
     )
     .await;
-    assert_error(&clash, 409, "conflict", None);
-    assert_error(
-        &call(
-            &app,
-            me,
-            "PATCH",
-            &format!("/api/v1/branches/{switch}"),
-            rename(""),
-        )
-        .await,
-        422,
-        "invalid_field",
-        Some("name"),
-    );
-    let nowhere = format!("/api/v1/branches/{}", uuid::Uuid::now_v7());
-    assert_error(
-        &call(&app, me, "PATCH", &nowhere, rename("Anything")).await,
-        404,
-        "not_found",
-        None,
-    );
+    assert_eq!(me.get(&vendor).await.0, 200);
+    assert_eq!(me.delete(&version).await, (204, Value::Null));
+    assert_refusals(
+        &me,
+        &[
+            ("GET", version.as_str(), None, NOT_FOUND),
+            ("DELETE", version.as_str(), None, NOT_FOUND),
+            ("DELETE", nowhere.as_str(), None, NOT_FOUND),
+        ],
+    )
+    .await;
 
-    // Deleting: not while children remain.
-    assert_error(
-        &call(&app, me, "DELETE", &format!("/api/v1/branches/{v}"), None).await,
-        409,
-        "conflict",
-        None,
-    );
-    assert_eq!(
-        call(&app, me, "GET", &format!("/api/v1/branches/{v}"), None)
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        call(&app, me, "DELETE", &format!("/api/v1/branches/{ver}"), None).await,
-        (204, Value::Null)
-    );
-    assert_error(
-        &call(&app, me, "GET", &format!("/api/v1/branches/{ver}"), None).await,
-        404,
-        "not_found",
-        None,
-    );
-    assert_error(
-        &call(&app, me, "DELETE", &format!("/api/v1/branches/{ver}"), None).await,
-        404,
-        "not_found",
-        None,
-    );
-    assert_error(
-        &call(&app, me, "DELETE", &nowhere, None).await,
-        404,
-        "not_found",
-        None,
-    );
-
-    let (_, list) = call(&app, me, "GET", "/api/v1/branches", None).await;
-    let mut names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let (_, list) = me.get(branches).await;
+    let mut names = strings(&list, "name");
     names.sort_unstable();
     assert_eq!(
         names,
@@ -613,16 +446,16 @@ async fn branches_follow_the_placement_rules() {
 #[tokio::test]
 async fn the_product_tree_is_a_csaf_product_tree() {
     let (app, admin) = admin_app().await;
-    let me = As::Session(&admin);
-    let example = id_of(&branch(&app, me, None, "vendor", "Example Corp").await);
-    branch(&app, me, None, "vendor", "Acme").await;
-    let family = id_of(&branch(&app, me, Some(&example), "product_family", "Routers").await);
-    let router = id_of(&branch(&app, me, Some(&family), "product_name", "Router X").await);
-    let v2 = id_of(&branch(&app, me, Some(&router), "product_version", "2.0").await);
-    let v1 = id_of(&branch(&app, me, Some(&router), "product_version", "1.0").await);
-    let switch = id_of(&branch(&app, me, Some(&example), "product_name", "Switch Y").await);
+    let me = app.api_as(As::Session(&admin));
+    let example = id_of(&branch(&me, None, "vendor", "Example Corp").await);
+    branch(&me, None, "vendor", "Acme").await;
+    let family = id_of(&branch(&me, Some(&example), "product_family", "Routers").await);
+    let router = id_of(&branch(&me, Some(&family), "product_name", "Router X").await);
+    let v2 = id_of(&branch(&me, Some(&router), "product_version", "2.0").await);
+    let v1 = id_of(&branch(&me, Some(&router), "product_version", "1.0").await);
+    let switch = id_of(&branch(&me, Some(&example), "product_name", "Switch Y").await);
 
-    let (status, tree) = call(&app, me, "GET", "/api/v1/product-tree", None).await;
+    let (status, tree) = me.get("/api/v1/product-tree").await;
     assert_eq!(status, 200, "{tree}");
     // Leaves carry `product` with the product id the catalogue gives each branch; inner nodes
     // carry `branches` and nothing else.
@@ -701,15 +534,9 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
     let app = TestApp::spawn().await;
     let (user, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let session = app.session_for(user).await;
-    let me = As::Session(&session);
-    let (status, created) = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/tokens",
-        Some(json!({ "name": "CI publisher", "scopes": ["read", "write"] })),
-    )
-    .await;
+    let me = app.api_as(As::Session(&session));
+    let ci = json!({ "name": "CI publisher", "scopes": ["read", "write"] });
+    let (status, created) = me.post("/api/v1/tokens", ci).await;
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("kk_") && secret.len() == 46, "{secret}");
@@ -740,7 +567,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
     let id = id_of(&token);
 
     // Never again: not in the list, not on the profile page.
-    let (status, list) = call(&app, me, "GET", "/api/v1/tokens", None).await;
+    let (status, list) = me.get("/api/v1/tokens").await;
     assert_eq!(status, 200);
     assert_eq!(list, json!([token]));
     let profile = app.get_as(&session, "/profile").await;
@@ -758,7 +585,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
 
     // In use: it acts for its owner and records when it was last used.
     app.clock.advance(jiff::SignedDuration::from_mins(5));
-    let (status, whoami) = call(&app, As::Token(&secret), "GET", "/api/v1/me", None).await;
+    let (status, whoami) = app.api(&secret).get("/api/v1/me").await;
     assert_eq!(status, 200, "{whoami}");
     assert_eq!(whoami["user"]["id"], user.to_string());
     let stored = app.store.get_token(id.parse().unwrap()).await.unwrap();
@@ -767,29 +594,24 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
         (used - app.clock.now_ts()).get_seconds().abs() < 1,
         "{used}"
     );
-    let (_, list) = call(&app, me, "GET", "/api/v1/tokens", None).await;
+    let (_, list) = me.get("/api/v1/tokens").await;
     assert!(list[0]["last_used_at"].is_string(), "{list}");
     let new_branch = json!({ "parent_id": null, "category": "vendor", "name": "Via token" });
     assert_eq!(
-        call(
-            &app,
-            As::Token(&secret),
-            "POST",
-            "/api/v1/branches",
-            Some(new_branch)
-        )
-        .await
-        .0,
+        app.api(&secret)
+            .post("/api/v1/branches", new_branch)
+            .await
+            .0,
         201
     );
 
     // Revoked: refused from then on, on the API and in the UI.
     assert_eq!(
-        call(&app, me, "DELETE", &format!("/api/v1/tokens/{id}"), None).await,
+        me.delete(&format!("/api/v1/tokens/{id}")).await,
         (204, Value::Null)
     );
-    let got = call(&app, As::Token(&secret), "GET", "/api/v1/me", None).await;
-    assert_error(&got, 401, "unauthenticated", None);
+    let got = app.api(&secret).get("/api/v1/me").await;
+    assert_error("a revoked token", &got, UNAUTHENTICATED);
     let ui = TestApp::plain_client()
         .get(app.url("/"))
         .bearer_auth(&secret)
@@ -797,7 +619,7 @@ async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
         .await
         .unwrap();
     assert_eq!(ui.status(), 303);
-    let (_, list) = call(&app, me, "GET", "/api/v1/tokens", None).await;
+    let (_, list) = me.get("/api/v1/tokens").await;
     assert!(list[0]["revoked_at"].is_string(), "{list}");
 }
 
@@ -829,7 +651,7 @@ async fn expired_tokens_are_refused() {
     let app = TestApp::spawn().await;
     let (user, _) = app.user_with_role(Role::Reporter).await;
     let session = app.session_for(user).await;
-    let me = As::Session(&session);
+    let me = app.api_as(As::Session(&session));
     let in_an_hour = app
         .clock
         .now_ts()
@@ -837,22 +659,13 @@ async fn expired_tokens_are_refused() {
         .unwrap();
     let body =
         json!({ "name": "short-lived", "scopes": ["read"], "expires_at": in_an_hour.to_string() });
-    let (status, created) = call(&app, me, "POST", "/api/v1/tokens", Some(body)).await;
+    let (status, created) = me.post("/api/v1/tokens", body).await;
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap();
-    assert_eq!(
-        call(&app, As::Token(secret), "GET", "/api/v1/me", None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(app.api(secret).get("/api/v1/me").await.0, 200);
     app.clock.advance(jiff::SignedDuration::from_mins(61));
-    assert_error(
-        &call(&app, As::Token(secret), "GET", "/api/v1/me", None).await,
-        401,
-        "unauthenticated",
-        None,
-    );
+    let got = app.api(secret).get("/api/v1/me").await;
+    assert_error("an expired token", &got, UNAUTHENTICATED);
 
     let past = app
         .clock
@@ -860,23 +673,25 @@ async fn expired_tokens_are_refused() {
         .checked_sub(jiff::SignedDuration::from_mins(1))
         .unwrap()
         .to_string();
-    for (body, field) in [
-        (
-            json!({ "name": "t", "scopes": ["read"], "expires_at": past }),
-            "expires_at",
-        ),
-        (
-            json!({ "name": "t", "scopes": ["read"], "expires_at": "tomorrow" }),
-            "expires_at",
-        ),
-        (json!({ "name": "t", "scopes": [] }), "scopes"),
-        (json!({ "name": "t" }), "scopes"),
-        (json!({ "name": "t", "scopes": ["admin"] }), "scopes[0]"),
-        (json!({ "name": "", "scopes": ["read"] }), "name"),
-    ] {
-        let got = call(&app, me, "POST", "/api/v1/tokens", Some(body.clone())).await;
-        assert_error(&got, 422, "invalid_field", Some(field));
-    }
+    let refused = |body: Value, field| ("POST", "/api/v1/tokens", Some(body), invalid(field));
+    assert_refusals(
+        &me,
+        &[
+            refused(
+                json!({ "name": "t", "scopes": ["read"], "expires_at": past }),
+                "expires_at",
+            ),
+            refused(
+                json!({ "name": "t", "scopes": ["read"], "expires_at": "tomorrow" }),
+                "expires_at",
+            ),
+            refused(json!({ "name": "t", "scopes": [] }), "scopes"),
+            refused(json!({ "name": "t" }), "scopes"),
+            refused(json!({ "name": "t", "scopes": ["admin"] }), "scopes[0]"),
+            refused(json!({ "name": "", "scopes": ["read"] }), "name"),
+        ],
+    )
+    .await;
     assert_eq!(
         app.store.list_tokens(user).await.unwrap().len(),
         1,
@@ -898,65 +713,32 @@ async fn read_tokens_cannot_write_and_tokens_cannot_make_tokens() {
             None,
         )
         .await;
-    let reader = As::Token(&read);
+    let reader = app.api(&read);
     let vendor = json!({ "parent_id": null, "category": "vendor", "name": "Example Corp" });
-    assert_eq!(
-        call(&app, reader, "GET", "/api/v1/branches", None).await,
-        (200, json!([]))
-    );
-    assert_error(
-        &call(
-            &app,
-            reader,
-            "POST",
-            "/api/v1/branches",
-            Some(vendor.clone()),
-        )
-        .await,
-        403,
-        "forbidden",
-        None,
-    );
-    let (status, b) = call(
-        &app,
-        As::Token(&write),
-        "POST",
-        "/api/v1/branches",
-        Some(vendor),
+    assert_eq!(reader.get("/api/v1/branches").await, (200, json!([])));
+    let branches = "/api/v1/branches";
+    assert_refusals(
+        &reader,
+        &[("POST", branches, Some(vendor.clone()), FORBIDDEN)],
     )
     .await;
+    let (status, b) = app.api(&write).post(branches, vendor).await;
     assert_eq!(status, 201);
-    let path = format!("/api/v1/branches/{}", id_of(&b));
-    assert_error(
-        &call(
-            &app,
-            reader,
-            "PATCH",
-            &path,
-            Some(json!({ "name": "Renamed" })),
-        )
-        .await,
-        403,
-        "forbidden",
-        None,
-    );
-    assert_error(
-        &call(&app, reader, "DELETE", &path, None).await,
-        403,
-        "forbidden",
-        None,
-    );
-    assert_eq!(call(&app, reader, "GET", &path, None).await, (200, b));
+    let path = format!("{branches}/{}", id_of(&b));
+    let renamed = json!({ "name": "Renamed" });
+    assert_refusals(
+        &reader,
+        &[
+            ("PATCH", path.as_str(), Some(renamed), FORBIDDEN),
+            ("DELETE", path.as_str(), None, FORBIDDEN),
+        ],
+    )
+    .await;
+    assert_eq!(reader.get(&path).await, (200, b));
+    let child = json!({ "name": "child", "scopes": ["read"] });
     for t in [&read, &write] {
-        let got = call(
-            &app,
-            As::Token(t),
-            "POST",
-            "/api/v1/tokens",
-            Some(json!({ "name": "child", "scopes": ["read"] })),
-        )
-        .await;
-        assert_error(&got, 403, "forbidden", None);
+        let tokens = [("POST", "/api/v1/tokens", Some(child.clone()), FORBIDDEN)];
+        assert_refusals(&app.api(t), &tokens).await;
     }
     assert_eq!(app.store.list_tokens(analyst).await.unwrap().len(), 2);
 }
@@ -976,52 +758,21 @@ async fn only_owners_and_admins_revoke_a_token() {
     let bob_s = app.session_for(bob).await;
     let alice_s = app.session_for(alice).await;
     let admin_s = app.session_for(admin).await;
+    let (as_bob, as_alice, as_admin) = (
+        app.api_as(As::Session(&bob_s)),
+        app.api_as(As::Session(&alice_s)),
+        app.api_as(As::Session(&admin_s)),
+    );
     let path = |id: keikai_domain::TokenId| format!("/api/v1/tokens/{id}");
 
-    assert_error(
-        &call(
-            &app,
-            As::Session(&bob_s),
-            "DELETE",
-            &path(alice_token),
-            None,
-        )
-        .await,
-        404,
-        "not_found",
-        None,
-    );
+    assert_refusals(&as_bob, &[("DELETE", &path(alice_token), None, NOT_FOUND)]).await;
     assert_eq!(
-        call(&app, As::Token(&alice_secret), "GET", "/api/v1/me", None)
-            .await
-            .0,
+        app.api(&alice_secret).get("/api/v1/me").await.0,
         200,
         "still works"
     );
-    assert_eq!(
-        call(
-            &app,
-            As::Session(&alice_s),
-            "DELETE",
-            &path(alice_token),
-            None
-        )
-        .await
-        .0,
-        204
-    );
-    assert_eq!(
-        call(
-            &app,
-            As::Session(&admin_s),
-            "DELETE",
-            &path(other_token),
-            None
-        )
-        .await
-        .0,
-        204
-    );
+    assert_eq!(as_alice.delete(&path(alice_token)).await.0, 204);
+    assert_eq!(as_admin.delete(&path(other_token)).await.0, 204);
     assert!(
         app.store
             .list_tokens(alice)
@@ -1031,25 +782,14 @@ async fn only_owners_and_admins_revoke_a_token() {
             .all(|t| t.revoked_at.is_some())
     );
     let unknown = format!("/api/v1/tokens/{}", uuid::Uuid::now_v7());
-    assert_error(
-        &call(&app, As::Session(&admin_s), "DELETE", &unknown, None).await,
-        404,
-        "not_found",
-        None,
-    );
-    assert_error(
-        &call(
-            &app,
-            As::Session(&admin_s),
-            "DELETE",
-            "/api/v1/tokens/nope",
-            None,
-        )
-        .await,
-        404,
-        "not_found",
-        None,
-    );
+    assert_refusals(
+        &as_admin,
+        &[
+            ("DELETE", unknown.as_str(), None, NOT_FOUND),
+            ("DELETE", "/api/v1/tokens/nope", None, NOT_FOUND),
+        ],
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------- errors
@@ -1059,126 +799,49 @@ async fn every_refusal_uses_the_error_format() {
     let (app, admin) = admin_app().await;
     let orgs = "/api/v1/organisations";
     let valid = r#"{"name": "Example", "kind": "partner"}"#;
-    assert_error(
-        &raw(&app, &admin, orgs, Some("application/json"), r#"{"name": "#).await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(
-            &app,
-            &admin,
-            orgs,
-            Some("application/json"),
-            r#"{"name": "X", "kind": "partner""#,
-        )
-        .await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(
-            &app,
-            &admin,
-            orgs,
-            Some("application/json"),
-            "{'name': 'X'}",
-        )
-        .await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(&app, &admin, orgs, Some("application/json"), "").await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(&app, &admin, orgs, Some("text/plain"), valid).await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(
-            &app,
-            &admin,
-            orgs,
-            Some("application/x-www-form-urlencoded"),
-            valid,
-        )
-        .await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_error(
-        &raw(&app, &admin, orgs, None, valid).await,
-        400,
-        "bad_request",
-        None,
-    );
-    assert_eq!(
-        raw(
-            &app,
-            &admin,
-            orgs,
-            Some("application/json; charset=utf-8"),
-            valid
-        )
-        .await
-        .0,
-        201
-    );
+    let json = Some("application/json");
+    for (content_type, body) in [
+        (json, r#"{"name": "#),
+        (json, r#"{"name": "X", "kind": "partner""#),
+        (json, "{'name': 'X'}"),
+        (json, ""),
+        (Some("text/plain"), valid),
+        (Some("application/x-www-form-urlencoded"), valid),
+        (None, valid),
+    ] {
+        let got = raw(&app, &admin, orgs, content_type, body).await;
+        assert_error(&format!("{content_type:?} {body}"), &got, BAD_REQUEST);
+    }
+    let utf8 = Some("application/json; charset=utf-8");
+    assert_eq!(raw(&app, &admin, orgs, utf8, valid).await.0, 201);
 
-    let missing = raw(
-        &app,
-        &admin,
-        orgs,
-        Some("application/json"),
-        r#"{"kind": "partner"}"#,
-    )
-    .await;
-    assert_error(&missing, 422, "invalid_field", Some("name"));
+    let missing = raw(&app, &admin, orgs, json, r#"{"kind": "partner"}"#).await;
+    assert_error("no name", &missing, invalid("name"));
     insta::assert_json_snapshot!("error_missing_field", missing.1);
-    let wrong_enum = raw(
-        &app,
-        &admin,
-        orgs,
-        Some("application/json"),
-        r#"{"name": "X", "kind": "vendor"}"#,
-    )
-    .await;
-    assert_error(&wrong_enum, 422, "invalid_field", Some("kind"));
+    let vendor = r#"{"name": "X", "kind": "vendor"}"#;
+    let wrong_enum = raw(&app, &admin, orgs, json, vendor).await;
+    assert_error("an unknown kind", &wrong_enum, invalid("kind"));
     let message = wrong_enum.1["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("vendor") && message.contains("partner"),
         "names the value and the choices: {message}"
     );
 
-    let me = As::Session(&admin);
-    assert_error(
-        &call(&app, me, "GET", "/api/v1/no-such-thing", None).await,
-        404,
-        "not_found",
-        None,
+    let me = app.api_as(As::Session(&admin));
+    let nothing = "/api/v1/no-such-thing";
+    assert_refusals(&me, &[("GET", nothing, None, NOT_FOUND)]).await;
+    assert_refusals(
+        &app.api_as(As::Nobody),
+        &[("GET", nothing, None, NOT_FOUND)],
+    )
+    .await;
+    let put = (
+        "PUT",
+        "/api/v1/branches",
+        Some(json!({})),
+        (405, "method_not_allowed", None),
     );
-    assert_error(
-        &call(&app, As::Nobody, "GET", "/api/v1/no-such-thing", None).await,
-        404,
-        "not_found",
-        None,
-    );
-    assert_error(
-        &call(&app, me, "PUT", "/api/v1/branches", Some(json!({}))).await,
-        405,
-        "method_not_allowed",
-        None,
-    );
+    assert_refusals(&me, &[put]).await;
     let res = TestApp::plain_client()
         .delete(app.url("/api/v1/me"))
         .send()
@@ -1195,30 +858,19 @@ async fn every_refusal_uses_the_error_format() {
 #[tokio::test]
 async fn markup_in_names_is_stored_verbatim_and_escaped_in_pages() {
     let (app, admin) = admin_app().await;
-    let me = As::Session(&admin);
+    let me = app.api_as(As::Session(&admin));
     let script = "<script>alert(1)</script>";
-    let vendor = branch(&app, me, None, "vendor", script).await;
+    let vendor = branch(&me, None, "vendor", script).await;
     assert_eq!(vendor["name"], script);
-    let (_, got) = call(
-        &app,
-        me,
-        "GET",
-        &format!("/api/v1/branches/{}", id_of(&vendor)),
-        None,
-    )
-    .await;
+    let (_, got) = me
+        .get(&format!("/api/v1/branches/{}", id_of(&vendor)))
+        .await;
     assert_eq!(got["name"], script, "stored verbatim");
     let attr = r#""><img src=x onerror=alert(2)>"#;
-    branch(&app, me, Some(&id_of(&vendor)), "product_name", attr).await;
+    branch(&me, Some(&id_of(&vendor)), "product_name", attr).await;
     let org = "<b>Evil</b> & Co";
-    let (status, created) = call(
-        &app,
-        me,
-        "POST",
-        "/api/v1/organisations",
-        Some(json!({ "name": org, "kind": "partner" })),
-    )
-    .await;
+    let partner = json!({ "name": org, "kind": "partner" });
+    let (status, created) = me.post("/api/v1/organisations", partner).await;
     assert_eq!((status, created["name"].as_str()), (201, Some(org)));
 
     let page = |path: &'static str| {
