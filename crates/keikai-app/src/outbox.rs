@@ -288,6 +288,42 @@ impl DeliveryRequest {
     }
 }
 
+// ------------------------------------------------------------------------------ cases
+
+/// Brings a case up to date with a publication of its advisory; the payload is a
+/// [`PublicationFollowUp`].
+pub const FOLLOW_UP_JOB_KIND: &str = "case.follow_publication";
+
+/// One published advisory version that a case follows: written with the publication, run
+/// as Keikai itself (`keikai_app::cases::follow_publication`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationFollowUp {
+    pub case: keikai_domain::CaseId,
+    pub tracking_id: String,
+    pub version: u32,
+}
+
+impl PublicationFollowUp {
+    /// One follow-up per case and advisory version, whoever publishes it.
+    pub fn job_key(&self) -> String {
+        format!(
+            "follow-publication:{}:{}:{}",
+            self.case, self.tracking_id, self.version
+        )
+    }
+
+    pub fn to_job(&self, run_at: Timestamp) -> Result<NewJob> {
+        let payload = serde_json::to_value(self)
+            .map_err(|e| Error::Internal(format!("cannot encode the follow-up: {e}")))?;
+        Ok(NewJob::new(
+            FOLLOW_UP_JOB_KIND,
+            self.job_key(),
+            payload,
+            run_at,
+        ))
+    }
+}
+
 // ------------------------------------------------------------------------------ webhooks
 
 /// A webhook call; the payload is a [`WebhookRequest`] (see [`WebhookRequest::to_job`]).

@@ -139,6 +139,9 @@ pub enum Action {
     ManageDistribution,
     /// Run the schedule's ticks (publication, housekeeping): Keikai's own work, nobody's.
     RunSchedule,
+    /// Bring a case up to date with the publication of its advisory (its state, clocks and
+    /// the reporter's notice): a consequence of publishing, done by Keikai itself.
+    FollowPublication,
 }
 
 impl Action {
@@ -161,6 +164,7 @@ impl Action {
                 | Self::RespondAsPartner
                 | Self::ManageDistribution
                 | Self::RunSchedule
+                | Self::FollowPublication
         )
     }
 }
@@ -199,6 +203,7 @@ pub const SYSTEM_ACTIONS: &[Action] = &[
     Action::ViewDistribution,
     Action::ManageDistribution,
     Action::RunSchedule,
+    Action::FollowPublication,
 ];
 
 pub fn authorize(actor: &Actor, action: Action) -> Decision {
@@ -236,7 +241,7 @@ pub fn authorize(actor: &Actor, action: Action) -> Decision {
         // Subscribers' addresses and keys are personal data; lists and editions may carry
         // TLP-restricted events.
         Action::ViewDistribution | Action::ManageDistribution => p.has_any(PSIRT),
-        Action::RunSchedule => false,
+        Action::RunSchedule | Action::FollowPublication => false,
     };
     if !allowed {
         return Decision::NotFound;
@@ -441,11 +446,14 @@ mod tests {
     }
 
     #[test]
-    fn only_the_system_runs_the_schedule() {
-        assert_eq!(
-            authorize(&Actor::System, Action::RunSchedule),
-            Decision::Allow
-        );
+    fn only_the_system_runs_the_schedule_and_follows_publications() {
+        for action in [Action::RunSchedule, Action::FollowPublication] {
+            only_the_system(action);
+        }
+    }
+
+    fn only_the_system(action: Action) {
+        assert_eq!(authorize(&Actor::System, action), Decision::Allow);
         let everyone = [
             Role::Admin,
             Role::PsirtAnalyst,
@@ -455,12 +463,14 @@ mod tests {
             Role::Reporter,
         ];
         assert_eq!(
-            authorize(&Actor::User(user(&everyone)), Action::RunSchedule),
-            Decision::NotFound
+            authorize(&Actor::User(user(&everyone)), action),
+            Decision::NotFound,
+            "{action:?}"
         );
         assert_eq!(
-            authorize(&Actor::Anonymous, Action::RunSchedule),
-            Decision::Unauthenticated
+            authorize(&Actor::Anonymous, action),
+            Decision::Unauthenticated,
+            "{action:?}"
         );
     }
 

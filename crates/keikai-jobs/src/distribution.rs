@@ -52,7 +52,7 @@ impl From<keikai_app::Error> for JobError {
 }
 
 /// The job's payload, or a permanent error naming `what` it should have been.
-fn payload<T: DeserializeOwned>(job: &Job, what: &str) -> Result<T, JobError> {
+pub(crate) fn payload<T: DeserializeOwned>(job: &Job, what: &str) -> Result<T, JobError> {
     serde_json::from_value(job.payload.clone())
         .map_err(|e| JobError::permanent(format!("the payload is not {what}: {e}")))
 }

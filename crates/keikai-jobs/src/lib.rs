@@ -10,6 +10,7 @@
 //! out. Handlers therefore make repeats harmless or recognisable (an e-mail keeps the
 //! Message-ID its job was given, a webhook its `X-Keikai-Delivery`).
 
+pub mod cases;
 pub mod distribution;
 pub mod mail;
 pub mod schedule;

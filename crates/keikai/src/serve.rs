@@ -4,9 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use keikai_app::admin::users::{self, Bootstrap};
-use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND, WEBHOOK_JOB_KIND};
+use keikai_app::outbox::{
+    DELIVERY_JOB_KIND, FANOUT_JOB_KIND, FOLLOW_UP_JOB_KIND, WEBHOOK_JOB_KIND,
+};
 use keikai_app::{App, Caller};
 use keikai_domain::{Email, OrgName, Password, SystemClock};
+use keikai_jobs::cases::FollowUpHandler;
 use keikai_jobs::distribution::{
     DeliveryHandler, DistributionWebhookHandler, DistributionWebhookHooks, FanoutHandler,
 };
@@ -40,6 +43,13 @@ pub fn application(config: &Config, store: Arc<dyn Store>) -> App {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    // Listen before anything is written: a start that cannot listen must stop before it
+    // changes anything (the first start's administrator and one-time password would
+    // otherwise be made and printed, then lost with the exit).
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| UserError(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener.local_addr()?;
     store
         .migrate()
         .await
@@ -69,10 +79,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         jobs_stop,
     )?);
     let app = keikai_web::router(state);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| UserError(format!("cannot listen on {}: {e}", config.listen)))?;
-    let addr = listener.local_addr()?;
     // Printed on standard output so that scripts (and tests using port 0) can read it.
     println!("Keikai is listening on http://{addr}");
     tracing::info!(%addr, database = %redact_url(&config.database_url), "listening");
@@ -119,9 +125,9 @@ fn job_timeout(config: &Config) -> std::time::Duration {
     ))
 }
 
-/// Starts the job worker: distribution fan-outs and webhooks always run; mail (partner
-/// notices, subscriptions, distribution) only with an `[smtp]` relay, else it waits in the
-/// table. Every message is signed with the provider's OpenPGP key. The worker claims jobs
+/// Starts the job worker: distribution fan-outs, webhooks and the cases' follow-ups of a
+/// publication always run; mail (partner notices, subscriptions, distribution, reporters)
+/// only with an `[smtp]` relay, else it waits in the table. Every message is signed with the provider's OpenPGP key. The worker claims jobs
 /// from `store`; the distribution handlers do their work through `app`.
 fn start_jobs(
     config: &Config,
@@ -139,7 +145,11 @@ fn start_jobs(
     };
     let max_attempts = worker_config.retry.max_attempts;
     let mut worker = Worker::new(store.clone(), clock, worker_config)
-        .with_handler(FANOUT_JOB_KIND, Arc::new(FanoutHandler::new(app.clone())));
+        .with_handler(FANOUT_JOB_KIND, Arc::new(FanoutHandler::new(app.clone())))
+        .with_handler(
+            FOLLOW_UP_JOB_KIND,
+            Arc::new(FollowUpHandler::new(app.clone())),
+        );
     let policy = WebhookPolicy {
         allow_private_targets: d.webhook_allow_private_targets,
         timeout: std::time::Duration::from_secs(u64::from(d.webhook_timeout_seconds.unwrap_or(10))),

@@ -410,6 +410,13 @@ portal-state-investigating = Under investigation: we are analysing the problem.
 portal-state-remediation = Confirmed: a fix is being prepared.
 portal-state-awaiting_release = A fix is ready and waiting to be released.
 portal-state-published = The fix and our advisory have been published.
+portal-advisories = Published advisories
+portal-advisory-version = version { $version }
+case-follow-published = Our advisory { $advisory } about your report has been published: { $url }
+    Thank you for reporting the problem to us.
+case-follow-revised = Our advisory { $advisory } about your report has been updated (version { $version }): { $url }
+case-follow-mail-subject = Advisory { $advisory } published: { $title }
+case-follow-mail-footer = You can follow your report on its private page, at the address you were given when you sent it.
 portal-state-closed = Closed.
 portal-state-rejected = Closed: we found no vulnerability to fix.
 portal-state-duplicate = Handled under another report.

@@ -410,6 +410,13 @@ portal-state-investigating = 調査中: 問題を分析しています。
 portal-state-remediation = 確認済み: 修正を準備しています。
 portal-state-awaiting_release = 修正の準備ができ、リリースを待っています。
 portal-state-published = 修正とアドバイザリを公開しました。
+portal-advisories = 公開したアドバイザリ
+portal-advisory-version = 版 { $version }
+case-follow-published = ご報告いただいた問題についてのアドバイザリ { $advisory } を公開しました: { $url }
+    ご報告ありがとうございました。
+case-follow-revised = ご報告いただいた問題についてのアドバイザリ { $advisory } を更新しました（版 { $version }）: { $url }
+case-follow-mail-subject = アドバイザリ { $advisory } を公開しました: { $title }
+case-follow-mail-footer = ご報告の状況は、報告時にお知らせした専用ページでご確認いただけます。
 portal-state-closed = 完了しました。
 portal-state-rejected = 完了: 修正すべき脆弱性は見つかりませんでした。
 portal-state-duplicate = 別の報告で対応しています。

@@ -11,6 +11,7 @@
 //! administrator or a PSIRT analyst.
 
 mod commands;
+mod follow;
 pub mod intake;
 mod messages;
 
@@ -25,6 +26,8 @@ use keikai_domain::{Action, AdvisoryId, Branch, BranchId, OrgId, OrgKind, Role, 
 use keikai_store::{CaseFilter, CaseSummary, Effects, NewNotification, StoreError};
 
 pub use commands::*;
+pub use follow::follow_publication;
+pub(crate) use follow::follow_up_jobs;
 pub use messages::*;
 
 use crate::{App, Caller, Error, Result};

@@ -7,7 +7,8 @@
 //! transaction; the store then moves the release from planned to published, saves the
 //! advisories and writes the files in one transaction that only the first instance to read
 //! the release can commit (the others get a conflict and drop what they made). The fan-outs
-//! announcing the publication commit with it.
+//! announcing the publication, and the follow-up of each advisory's case
+//! ([`crate::cases::follow_publication`]), commit with it.
 //!
 //! An advisory whose files cannot all be made (its content does not make a valid document,
 //! or a file fails to serialize or render) is left out of the release with the reason in the
@@ -133,7 +134,10 @@ pub async fn publish_release(app: &App, who: &Caller, id: ReleaseId) -> Result<O
     // The distribution of what goes out commits with it (the outbox); the fan-outs run
     // after this returns.
     let published: Vec<&Advisory> = batch.iter().map(|(a, _)| a).collect();
-    let jobs = crate::distribution::publication_jobs(app, &release, &published, &products, now)?;
+    let mut jobs =
+        crate::distribution::publication_jobs(app, &release, &published, &products, now)?;
+    // Each case follows its advisory (state, clocks, the reporter told), as Keikai itself.
+    jobs.extend(crate::cases::follow_up_jobs(&published, now)?);
     match store
         .publish_release(&release, &batch, &fx.with_jobs(jobs))
         .await

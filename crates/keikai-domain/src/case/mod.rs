@@ -2,12 +2,14 @@
 //! until a fix is released. Every operation checks its rules and returns the [`Change`] the
 //! audit log records; the store saves the case and the change together.
 
+mod advisories;
 mod clocks;
 mod message;
 mod report;
 mod state;
 mod vuln;
 
+pub use advisories::CaseAdvisory;
 pub use clocks::{CaseClock, ClockKind, ClockStatus};
 pub use message::{AttachmentMeta, CaseMessage, Visibility, message_body};
 pub use report::{Credit, Report, ReportInput, ReporterKey};
@@ -138,6 +140,10 @@ pub struct Case {
     pub duplicate_of: Option<CaseId>,
     pub milestones: Milestones,
     pub cra_sent: CraSent,
+    /// The versions of advisories published for the case (a case stored before they were
+    /// recorded has none).
+    #[serde(default)]
+    pub advisories: Vec<CaseAdvisory>,
     #[schema(value_type = String)]
     pub created_at: Timestamp,
     #[schema(value_type = String)]
@@ -178,6 +184,7 @@ impl Case {
             duplicate_of: None,
             milestones: Milestones::default(),
             cra_sent: CraSent::default(),
+            advisories: Vec::new(),
             created_at: now,
             updated_at: now,
             revision: 0,
@@ -253,10 +260,9 @@ impl Case {
         self.held_from = (to == CaseState::OnHold).then_some(from);
         self.state = to;
         self.duplicate_of = duplicate_of;
+        // The acknowledge clock is met by an answer to the reporter (`acknowledge`), never by
+        // a move: a case can be triaged without the reporter hearing anything.
         let m = &mut self.milestones;
-        if from == CaseState::New {
-            m.acknowledged_at.get_or_insert(now);
-        }
         if matches!(to, CaseState::Investigating | CaseState::Remediation)
             || (to == CaseState::Closed && self.report.kind == CaseKind::Question)
         {

@@ -3,7 +3,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::{OrgName, Organisation};
 
-fn t(hours: i64) -> Timestamp {
+pub(super) fn t(hours: i64) -> Timestamp {
     Timestamp::UNIX_EPOCH + SignedDuration::from_hours(1_000_000 + hours)
 }
 
@@ -18,11 +18,11 @@ fn report(kind: &str) -> Report {
     Report::from_input(&input, None).unwrap()
 }
 
-fn case() -> Case {
+pub(super) fn case() -> Case {
     Case::open(report("report"), t(0)).0
 }
 
-fn go(c: &mut Case, to: CaseState, at: i64) {
+pub(super) fn go(c: &mut Case, to: CaseState, at: i64) {
     c.transition(to, "", None, t(at)).unwrap();
 }
 
@@ -108,7 +108,10 @@ fn hold_resumes_where_it_was() {
 fn milestones_follow_the_path() {
     let mut c = case();
     go(&mut c, CaseState::Triage, 1);
-    assert_eq!(c.milestones.acknowledged_at, Some(t(1)));
+    assert_eq!(
+        c.milestones.acknowledged_at, None,
+        "moving to triage tells the reporter nothing"
+    );
     go(&mut c, CaseState::Investigating, 2);
     assert_eq!(c.milestones.triaged_at, Some(t(2)));
     go(&mut c, CaseState::Remediation, 3);
@@ -149,6 +152,13 @@ fn sla_clocks_use_the_highest_severity() {
     assert_eq!(clocks[2].due, Some(t(30 * 24)));
     assert_eq!(c.next_deadline(&scale), Some(t(24)));
     go(&mut c, CaseState::Triage, 31);
+    let clocks = c.clocks(&scale, t(32));
+    assert_eq!(
+        clocks[0].status,
+        ClockStatus::Overdue,
+        "a move is not an answer to the reporter"
+    );
+    assert!(c.acknowledge(t(31)).is_some());
     let clocks = c.clocks(&scale, t(32));
     assert_eq!(clocks[0].status, ClockStatus::MetLate);
     assert_eq!(c.next_deadline(&scale), Some(t(72)));

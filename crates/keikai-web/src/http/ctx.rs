@@ -84,4 +84,8 @@ impl Ctx {
     pub fn t(&self, key: &str) -> String {
         i18n::t(self.lang, key)
     }
+
+    pub fn t_with(&self, key: &str, args: &[(&'static str, &str)]) -> String {
+        i18n::t_with(self.lang, key, args)
+    }
 }

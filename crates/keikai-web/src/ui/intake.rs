@@ -363,6 +363,8 @@ struct PortalTemplate {
     state: &'static str,
     state_label: String,
     duplicate: bool,
+    /// The advisories published for the report: (tracking id, version label).
+    advisories: Vec<(String, String)>,
     facts: Vec<(String, String)>,
     messages: Vec<MessageView>,
     draft: String,
@@ -498,6 +500,15 @@ async fn portal_page(
         state: case.state.as_str(),
         state_label: ctx.t(&format!("portal-state-{}", case.state.as_str())),
         duplicate: case.state == CaseState::Duplicate,
+        advisories: case
+            .published_advisories()
+            .into_iter()
+            .map(|a| {
+                let n = a.version.to_string();
+                let version = ctx.t_with("portal-advisory-version", &[("version", &n)]);
+                (a.tracking_id.clone(), version)
+            })
+            .collect(),
         facts: facts(ctx, &case),
         messages,
         draft,
