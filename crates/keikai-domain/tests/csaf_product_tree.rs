@@ -1,5 +1,6 @@
-//! The catalogue's product tree is a CSAF 2.0 `product_tree`: a document carrying it passes
-//! the CSAF schema and every test of the full preset that concerns products.
+//! The catalogue's product tree: leaves become products, and the tree is a CSAF 2.0
+//! `product_tree` (a document carrying it passes the CSAF schema and every test of the full
+//! preset that concerns products).
 
 #![allow(clippy::unwrap_used, reason = "test helpers")]
 
@@ -16,6 +17,46 @@ fn branch(parent: Option<&Branch>, category: BranchCategory, name: &str) -> Bran
         name: BranchName::parse(name).unwrap(),
         created_at: Timestamp::UNIX_EPOCH,
     }
+}
+
+#[test]
+fn leaves_become_products() {
+    let v = branch(None, BranchCategory::Vendor, "Example Corp");
+    let p = branch(Some(&v), BranchCategory::ProductName, "Router X");
+    let v1 = branch(Some(&p), BranchCategory::ProductVersion, "1.0");
+    let v2 = branch(Some(&p), BranchCategory::ProductVersion, "2.0");
+    let orphan = Branch {
+        parent_id: Some(BranchId::new()),
+        ..branch(None, BranchCategory::ProductName, "lost")
+    };
+    let tree = ProductTree::from_branches(&[v2.clone(), v.clone(), orphan, p.clone(), v1.clone()]);
+    assert_eq!(tree.branches.len(), 1);
+    let router = &tree.branches[0].branches[0];
+    assert_eq!(router.product, None);
+    let names: Vec<_> = router
+        .branches
+        .iter()
+        .map(|b| b.product.as_ref().unwrap().name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Example Corp Router X 1.0", "Example Corp Router X 2.0"]
+    );
+    assert_eq!(
+        router.branches[0].product.as_ref().unwrap().product_id,
+        v1.product_id()
+    );
+    assert_eq!(tree.count_products(), 2);
+    let mut seen = Vec::new();
+    tree.walk(&mut |n, depth, path| seen.push((depth, path.join("/"), n.name.clone())));
+    assert_eq!(
+        seen[0],
+        (0, "Example Corp".to_owned(), "Example Corp".to_owned())
+    );
+    assert_eq!(
+        seen[3],
+        (2, "Example Corp/Router X/2.0".to_owned(), "2.0".to_owned())
+    );
 }
 
 #[test]

@@ -752,15 +752,11 @@ impl Advisory {
     pub fn schedule(&mut self, release: ReleaseId, now: Timestamp) -> Result<Change, DomainError> {
         self.ensure_editable()?;
         self.check_publishable()?;
-        let before = (self.state, self.release);
-        self.state = AdvisoryState::Scheduled;
-        self.release = Some(release);
-        self.updated_at = now;
-        Ok(Change::new(
+        Ok(self.plan(
             "advisory.scheduled",
-            self.subject(),
-            json!({ "state": before.0, "release": before.1 }),
-            json!({ "state": self.state, "release": release }),
+            AdvisoryState::Scheduled,
+            Some(release),
+            now,
         ))
     }
 
@@ -773,16 +769,27 @@ impl Advisory {
             ));
         }
         self.ensure_editable()?;
-        let before = (self.state, self.release);
-        self.state = AdvisoryState::Draft;
-        self.release = None;
+        Ok(self.plan("advisory.unscheduled", AdvisoryState::Draft, None, now))
+    }
+
+    /// Sets the state and the release it is planned for, with the audit change `action`.
+    fn plan(
+        &mut self,
+        action: &'static str,
+        state: AdvisoryState,
+        release: Option<ReleaseId>,
+        now: Timestamp,
+    ) -> Change {
+        let before = json!({ "state": self.state, "release": self.release });
+        self.state = state;
+        self.release = release;
         self.updated_at = now;
-        Ok(Change::new(
-            "advisory.unscheduled",
+        Change::new(
+            action,
             self.subject(),
-            json!({ "state": before.0, "release": before.1 }),
-            json!({ "state": self.state, "release": null }),
-        ))
+            before,
+            json!({ "state": self.state, "release": self.release }),
+        )
     }
 
     /// The version that publishing with `release` at `at` would add: the next number, the
