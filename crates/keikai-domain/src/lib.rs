@@ -18,6 +18,8 @@ pub mod product;
 pub mod release;
 pub mod security_txt;
 pub mod subscription;
+#[cfg(test)]
+mod testing;
 mod text;
 pub mod token;
 pub mod user;

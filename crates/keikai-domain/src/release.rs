@@ -388,14 +388,11 @@ impl Release {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ts;
     use jiff::SignedDuration;
 
     fn schedule(t: &str, z: &str) -> ReleaseSchedule {
         ReleaseSchedule::parse(t, z).expect("valid schedule")
-    }
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().expect("valid timestamp")
     }
 
     fn zone(name: &str) -> TimeZone {

@@ -624,9 +624,13 @@ fn quoted(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::ts;
 
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
+    /// The least a file needs: a contact, and an expiry at the end of 2021.
+    fn minimal() -> SecurityTxtBuilder {
+        SecurityTxt::builder()
+            .contact("mailto:security@example.com")
+            .expires(ts("2021-12-31T00:00:00Z"))
     }
 
     /// The example values of RFC 9116 §2.5, in one file.
@@ -686,45 +690,71 @@ mod tests {
     #[test]
     fn refusals_name_the_field() {
         let now = ts("2021-06-01T00:00:00Z");
-        let base = || SecurityTxt::builder().expires(ts("2021-12-31T00:00:00Z"));
-        let field = |b: SecurityTxtBuilder| b.build(now).unwrap_err().field();
-        assert_eq!(field(base()), "contact", "no contact");
-        assert_eq!(
-            field(base().contact("http://example.com/report")),
-            "contact"
-        );
-        assert_eq!(field(base().contact("ftp://example.com/report")), "contact");
-        assert_eq!(field(base().contact("security@example.com")), "contact");
-        assert_eq!(field(base().contact("mailto:nobody")), "contact");
-        assert_eq!(field(base().contact("https:///no-host")), "contact");
-        assert_eq!(field(base().contact("tel:call-us")), "contact");
-        let ok = || base().contact("mailto:security@example.com");
-        assert_eq!(field(ok().policy("http://example.com/p")), "policy");
-        assert_eq!(field(ok().policy("mailto:a@example.com")), "policy");
-        assert_eq!(field(ok().encryption("http://example.com/k")), "encryption");
-        assert_eq!(field(ok().canonical("http://example.com/s")), "canonical");
-        assert_eq!(field(ok().hiring("")), "hiring");
-        assert_eq!(field(ok().csaf("http://example.com/c.json")), "csaf");
-        assert_eq!(
-            field(ok().preferred_language("en_US")),
-            "preferred_languages"
-        );
-        assert_eq!(field(ok().preferred_language("e")), "preferred_languages");
-        assert_eq!(
-            field(SecurityTxt::builder().contact("mailto:a@example.com")),
-            "expires"
-        );
-        ok().build(now).unwrap();
+        let no_contact = SecurityTxt::builder().expires(ts("2021-12-31T00:00:00Z"));
+        let bad_contacts = [
+            "http://example.com/report",
+            "ftp://example.com/report",
+            "security@example.com",
+            "mailto:nobody",
+            "https:///no-host",
+            "tel:call-us",
+        ];
+        let mut cases = vec![("no contact", no_contact.clone(), "contact")];
+        for uri in bad_contacts {
+            cases.push((uri, no_contact.clone().contact(uri), "contact"));
+        }
+        cases.extend([
+            (
+                "http policy",
+                minimal().policy("http://example.com/p"),
+                "policy",
+            ),
+            (
+                "mailto policy",
+                minimal().policy("mailto:a@example.com"),
+                "policy",
+            ),
+            (
+                "http key",
+                minimal().encryption("http://example.com/k"),
+                "encryption",
+            ),
+            (
+                "http canonical",
+                minimal().canonical("http://example.com/s"),
+                "canonical",
+            ),
+            ("empty hiring", minimal().hiring(""), "hiring"),
+            (
+                "http csaf",
+                minimal().csaf("http://example.com/c.json"),
+                "csaf",
+            ),
+            (
+                "en_US",
+                minimal().preferred_language("en_US"),
+                "preferred_languages",
+            ),
+            (
+                "e",
+                minimal().preferred_language("e"),
+                "preferred_languages",
+            ),
+            (
+                "no expiry",
+                SecurityTxt::builder().contact("mailto:a@example.com"),
+                "expires",
+            ),
+        ]);
+        for (what, builder, field) in cases {
+            assert_eq!(builder.build(now).unwrap_err().field(), field, "{what}");
+        }
+        minimal().build(now).unwrap();
     }
 
     #[test]
     fn no_value_can_inject_a_line() {
         let now = ts("2021-06-01T00:00:00Z");
-        let base = || {
-            SecurityTxt::builder()
-                .contact("mailto:security@example.com")
-                .expires(ts("2021-12-31T00:00:00Z"))
-        };
         for evil in [
             "https://example.com/\nContact: https://evil.example",
             "https://example.com/\r\nExpires: 2099-01-01T00:00:00Z",
@@ -733,23 +763,21 @@ mod tests {
             "https://example.com/ x",
             "https://example.com/\u{7f}",
         ] {
-            let e = base().policy(evil).build(now).unwrap_err();
+            let e = minimal().policy(evil).build(now).unwrap_err();
             assert_eq!(e.field(), "policy", "{evil:?}");
             assert!(!e.to_string().contains('\n'), "{e}");
             assert_eq!(
-                base().contact(evil).build(now).unwrap_err().field(),
+                minimal().contact(evil).build(now).unwrap_err().field(),
                 "contact"
             );
         }
-        let e = base().preferred_language("en\nContact: x").build(now);
+        let e = minimal().preferred_language("en\nContact: x").build(now);
         assert_eq!(e.unwrap_err().field(), "preferred_languages");
     }
 
     #[test]
     fn a_stale_file_is_refused() {
-        let b = SecurityTxt::builder()
-            .contact("mailto:security@example.com")
-            .expires(ts("2021-12-31T00:00:00Z"));
+        let b = minimal();
         assert!(b.clone().build(ts("2021-12-30T23:59:59Z")).is_ok());
         for now in ["2021-12-31T00:00:00Z", "2022-01-01T00:00:00Z"] {
             let e = b.clone().build(ts(now)).unwrap_err();
@@ -819,12 +847,9 @@ mod tests {
             SecurityTxtSettings::new(url, &input).unwrap_err().field()
         };
         let url = "https://psirt.example.com";
-        assert_eq!(new("ftp://x", SecurityTxtInput::default()), "public_url");
-        assert_eq!(new("https://", SecurityTxtInput::default()), "public_url");
-        assert_eq!(
-            new("https://x/?a=b", SecurityTxtInput::default()),
-            "public_url"
-        );
+        for bad in ["ftp://x", "https://", "https://x/?a=b"] {
+            assert_eq!(new(bad, SecurityTxtInput::default()), "public_url", "{bad}");
+        }
         let days = |d| SecurityTxtInput {
             expires_days: Some(d),
             ..SecurityTxtInput::default()

@@ -5,47 +5,23 @@ use uuid::Uuid;
 use super::*;
 use crate::ReleaseId;
 use crate::advisory::{Content, Faq, Localized, Reference, Score};
-use crate::case::{CveId, CvssVector, Cwe, ProductStatus};
-use crate::product::BranchName;
+use crate::case::{CveId, Cwe};
+use crate::testing::{
+    ROUTER, V1_0, V2_0, V2_1, VENDOR, branch, id, loc, router_catalogue, status, ts, vector,
+};
 use crate::user::Locale;
 use crate::{UserId, VulnerabilityId};
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
-
-fn id(n: u128) -> BranchId {
-    BranchId::from_uuid(Uuid::from_u128(n))
-}
-
-fn branch(n: u128, parent: Option<u128>, category: BranchCategory, name: &str) -> Branch {
-    Branch {
-        id: id(n),
-        parent_id: parent.map(id),
-        category,
-        name: BranchName::parse(name).expect("name"),
-        created_at: Timestamp::UNIX_EPOCH,
-    }
-}
-
-const VENDOR: u128 = 0x10;
-const ROUTER: u128 = 0x11;
-const V1_0: u128 = 0x12;
-const V2_0: u128 = 0x13;
-const V2_1: u128 = 0x14;
 const FAMILY: u128 = 0x20;
 const SWITCH: u128 = 0x21;
 const SWITCH_OLD: u128 = 0x22;
 const SWITCH_ARM: u128 = 0x23;
 
+/// Router X, and a family of switches whose old versions (a range) come for one architecture.
 fn catalogue() -> Vec<Branch> {
     use BranchCategory as C;
-    vec![
-        branch(V2_1, Some(ROUTER), C::ProductVersion, "2.1"),
-        branch(VENDOR, None, C::Vendor, "Example Corp"),
-        branch(ROUTER, Some(VENDOR), C::ProductName, "Router X"),
-        branch(V1_0, Some(ROUTER), C::ProductVersion, "1.0"),
-        branch(V2_0, Some(ROUTER), C::ProductVersion, "2.0"),
+    let mut branches = router_catalogue();
+    branches.extend([
         branch(FAMILY, Some(VENDOR), C::ProductFamily, "Switches"),
         branch(SWITCH, Some(FAMILY), C::ProductName, "Switch Y"),
         branch(
@@ -55,7 +31,12 @@ fn catalogue() -> Vec<Branch> {
             "vers:semver/<3.2.0",
         ),
         branch(SWITCH_ARM, Some(SWITCH_OLD), C::Architecture, "arm64"),
-    ]
+    ]);
+    branches
+}
+
+fn names() -> ProductNames {
+    ProductNames::from_branches(&catalogue())
 }
 
 const CNA: Uuid = Uuid::from_u128(0x0b5b_d4b1_5f6e_4a2c_9e1d_2f3c_4b5a_6d7e);
@@ -71,14 +52,6 @@ fn publisher() -> PublisherInfo {
     }
 }
 
-fn status(b: u128, kind: ProductStatusKind, j: Option<Justification>) -> ProductStatus {
-    ProductStatus::new(id(b), kind, j).expect("status")
-}
-
-fn vector(s: &str) -> CvssVector {
-    CvssVector::try_from(s.to_owned()).expect("vector")
-}
-
 fn remediation(
     category: RemediationCategory,
     en: &str,
@@ -90,10 +63,7 @@ fn remediation(
 ) -> Remediation {
     Remediation {
         category,
-        details: Localized {
-            en: en.to_owned(),
-            ja: ja.to_owned(),
-        },
+        details: loc(en, ja),
         fixed_version: fixed_version.map(str::to_owned),
         kb: kb.map(str::to_owned),
         url: url.map(str::to_owned),
@@ -286,7 +256,10 @@ fn advisory() -> Advisory {
     a
 }
 
-fn full_report(doc: &CsafDocument) -> (Value, keikai_csaf::Report) {
+/// The document as JSON and its findings under the full preset; fails, saying `what` it is,
+/// unless the document is valid.
+#[track_caller]
+fn valid_report(doc: &CsafDocument, what: &str) -> (Value, keikai_csaf::Report) {
     let value = serde_json::to_value(doc).expect("json");
     let report = validate(
         &value,
@@ -295,7 +268,17 @@ fn full_report(doc: &CsafDocument) -> (Value, keikai_csaf::Report) {
             ..Default::default()
         },
     );
+    assert!(report.valid, "{what}: {:#?}", report.findings);
     (value, report)
+}
+
+/// The string `key` of each object of the array `list`.
+fn strings<'v>(list: &'v Value, key: &str) -> Vec<&'v str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list}"))
+        .iter()
+        .filter_map(|item| item[key].as_str())
+        .collect()
 }
 
 /// Which findings of the full preset the published document still has, as
@@ -313,7 +296,7 @@ fn remaining(report: &keikai_csaf::Report) -> Vec<(&'static str, Severity)> {
 
 #[test]
 fn product_names_follow_the_catalogue() {
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     assert_eq!(
         names.get(id(V2_0)).expect("2.0"),
         &ProductName {
@@ -352,10 +335,9 @@ fn product_names_follow_the_catalogue() {
 #[test]
 fn publication_csaf_document_is_valid_and_complete() {
     let a = advisory();
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let doc = csaf_document(&a, &a.versions[1], &names, &publisher()).expect("csaf");
-    let (value, report) = full_report(&doc);
-    assert!(report.valid, "{:#?}", report.findings);
+    let (value, report) = valid_report(&doc, "version 2");
     assert!(
         !report
             .findings
@@ -475,12 +457,11 @@ fn publication_csaf_document_is_valid_and_complete() {
 #[test]
 fn publication_csaf_of_an_earlier_version_stops_at_it() {
     let a = advisory();
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let doc = csaf_document(&a, &a.versions[0], &names, &publisher()).expect("csaf");
     assert_eq!(doc.document.tracking.version, "1");
     assert_eq!(doc.document.tracking.revision_history.len(), 1);
-    let (value, report) = full_report(&doc);
-    assert!(report.valid, "{:#?}", report.findings);
+    let (value, _) = valid_report(&doc, "version 1");
     assert_eq!(
         value["vulnerabilities"][0]["remediations"]
             .as_array()
@@ -501,7 +482,7 @@ fn publication_csaf_of_an_earlier_version_stops_at_it() {
 
 #[test]
 fn publication_tlp_labels_and_their_urls() {
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     for (tlp, label) in [
         (Tlp::Clear, "WHITE"),
         (Tlp::Green, "GREEN"),
@@ -512,8 +493,7 @@ fn publication_tlp_labels_and_their_urls() {
         let mut a = advisory();
         a.versions[1].content.tlp = tlp;
         let doc = csaf_document(&a, &a.versions[1], &names, &publisher()).expect("csaf");
-        let (value, report) = full_report(&doc);
-        assert!(report.valid, "{tlp:?}: {:#?}", report.findings);
+        let (value, _) = valid_report(&doc, &format!("{tlp:?}"));
         assert_eq!(value["document"]["distribution"]["tlp"]["label"], label);
         assert_eq!(value["document"]["distribution"]["tlp"]["url"], TLP_URL);
         let json_url = value["document"]["references"]
@@ -530,7 +510,7 @@ fn publication_tlp_labels_and_their_urls() {
 
 #[test]
 fn publication_errors_name_what_is_wrong() {
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let mut a = advisory();
     a.versions[1].content.text.en = Text::default();
     let err = csaf_document(&a, &a.versions[1], &names, &publisher()).expect_err("no English");
@@ -611,7 +591,7 @@ fn publication_errors_name_what_is_wrong() {
 #[test]
 fn publication_cve_records_validate() {
     let a = advisory();
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let records = cve_records(&a, &a.versions[1], &names, &publisher()).expect("records");
     assert_eq!(
         records
@@ -635,13 +615,7 @@ fn publication_cve_records_validate() {
         cna["title"],
         "Authentication bypass in the web management interface"
     );
-    let langs: Vec<&str> = cna["descriptions"]
-        .as_array()
-        .expect("descriptions")
-        .iter()
-        .filter_map(|d| d["lang"].as_str())
-        .collect();
-    assert_eq!(langs, ["en", "ja"]);
+    assert_eq!(strings(&cna["descriptions"], "lang"), ["en", "ja"]);
     assert!(
         cna["descriptions"][1]["value"]
             .as_str()
@@ -687,14 +661,8 @@ fn publication_cve_records_validate() {
         cna["references"][0]["url"],
         "https://psirt.example.com/advisories/EXAMPLE-2026-0001"
     );
-    let credits: Vec<&str> = cna["credits"]
-        .as_array()
-        .expect("credits")
-        .iter()
-        .filter_map(|c| c["value"].as_str())
-        .collect();
     assert_eq!(
-        credits,
+        strings(&cna["credits"], "value"),
         ["Hanako Yamada (Example Security Lab)", "JPCERT/CC"]
     );
 
@@ -712,7 +680,7 @@ fn publication_cve_records_validate() {
 
 #[test]
 fn publication_cve_ranges() {
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let arm = names.get(id(SWITCH_ARM)).expect("arm");
     // The architecture refines the range, so the range is not readable as one.
     assert_eq!(
@@ -725,43 +693,29 @@ fn publication_cve_ranges() {
         version: version.to_owned(),
         range: true,
     };
-    let read = |version: &str| {
-        let v = cve_version(&range(version), cve5::Status::Affected);
-        (v.version, v.version_type, v.upper)
-    };
     use cve5::UpperBound::{LessThan, LessThanOrEqual};
-    assert_eq!(
-        read("vers:semver/<3.2.0"),
+    let upper = |bound: fn(String) -> cve5::UpperBound, version: &str| Some(bound(version.into()));
+    // The range, and the version, version type and upper bound of the CVE record.
+    for (version, want) in [
         (
-            "0".to_owned(),
-            Some("semver".to_owned()),
-            Some(LessThan("3.2.0".to_owned()))
-        )
-    );
-    assert_eq!(
-        read("vers:generic/>=1.0|<=1.4"),
+            "vers:semver/<3.2.0",
+            ("0", Some("semver"), upper(LessThan, "3.2.0")),
+        ),
         (
-            "1.0".to_owned(),
-            Some("generic".to_owned()),
-            Some(LessThanOrEqual("1.4".to_owned()))
-        )
-    );
-    assert_eq!(
-        read("< 2.0"),
-        (
-            "0".to_owned(),
-            Some("custom".to_owned()),
-            Some(LessThan("2.0".to_owned()))
-        )
-    );
-    assert_eq!(
-        read("all versions"),
-        ("all versions".to_owned(), None, None)
-    );
-    assert_eq!(
-        read("vers:generic/>=1.0"),
-        ("vers:generic/>=1.0".to_owned(), None, None)
-    );
+            "vers:generic/>=1.0|<=1.4",
+            ("1.0", Some("generic"), upper(LessThanOrEqual, "1.4")),
+        ),
+        ("< 2.0", ("0", Some("custom"), upper(LessThan, "2.0"))),
+        ("all versions", ("all versions", None, None)),
+        ("vers:generic/>=1.0", ("vers:generic/>=1.0", None, None)),
+    ] {
+        let v = cve_version(&range(version), cve5::Status::Affected);
+        assert_eq!(
+            (v.version.as_str(), v.version_type.as_deref(), v.upper),
+            want,
+            "{version}"
+        );
+    }
 
     // A range product in a CVE record validates.
     let mut a = advisory();
@@ -784,8 +738,7 @@ fn publication_cve_ranges() {
         })
     );
     let doc = csaf_document(&a, &v, &names, &publisher()).expect("csaf with a range");
-    let (_, report) = full_report(&doc);
-    assert!(report.valid, "{:#?}", report.findings);
+    valid_report(&doc, "with a range");
 }
 
 #[test]
@@ -834,7 +787,7 @@ fn publication_partner_csaf_is_amber_interim_and_names_its_receiver() {
         None,
     )
     .expect("edition");
-    let names = ProductNames::from_branches(&catalogue());
+    let names = names();
     let doc = partner_csaf_document(
         &a,
         &upcoming,
@@ -847,8 +800,7 @@ fn publication_partner_csaf_is_amber_interim_and_names_its_receiver() {
         },
     )
     .expect("csaf");
-    let (value, report) = full_report(&doc);
-    assert!(report.valid, "{:#?}", report.findings);
+    let (value, report) = valid_report(&doc, "partner document");
     // 6.2.11 (canonical URL) warns by design: the partner file is not in the public
     // distribution, and its name carries the receiving organisation, unlike CSAF 5.1's rule.
     assert_eq!(

@@ -1,9 +1,6 @@
 use super::*;
 use crate::case::{ProductStatusKind, RemediationCategory};
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
+use crate::testing::ts;
 
 fn text(title: &str) -> Text {
     Text {
@@ -48,34 +45,49 @@ fn draft(author: UserId) -> Advisory {
     .0
 }
 
+/// A draft, its author, and when the test works on it (the next day).
+fn fresh() -> (Advisory, UserId, Timestamp) {
+    let author = UserId::new();
+    (draft(author), author, ts("2026-01-02T00:00:00Z"))
+}
+
+/// `reviewer` approves the current edit.
+fn approve(a: &mut Advisory, reviewer: UserId, now: Timestamp) {
+    a.review(reviewer, Verdict::Approve, "", now)
+        .expect("approve");
+}
+
+/// Whether the English and the Japanese text are current.
+fn translations(a: &Advisory) -> (TranslationState, TranslationState) {
+    (
+        a.translation_state(Locale::En),
+        a.translation_state(Locale::Ja),
+    )
+}
+
 #[test]
 fn the_author_cannot_approve_but_someone_else_can() {
-    let (author, reviewer) = (UserId::new(), UserId::new());
-    let mut a = draft(author);
-    let now = ts("2026-01-02T00:00:00Z");
+    let (mut a, author, now) = fresh();
+    let reviewer = UserId::new();
     let err = a.review(author, Verdict::Approve, "", now).unwrap_err();
     assert_eq!(err.field(), "verdict");
     assert_eq!(a.review_state(), ReviewState::NotReviewed);
-    a.review(reviewer, Verdict::Approve, "", now)
-        .expect("approve");
+    approve(&mut a, reviewer, now);
     assert_eq!(a.review_state(), ReviewState::Approved);
 }
 
 #[test]
 fn an_edit_after_approval_needs_a_new_review_and_leaves_the_schedule() {
-    let (author, reviewer) = (UserId::new(), UserId::new());
-    let mut a = draft(author);
-    let b = BranchId::new();
-    with_vulnerability(&mut a, b);
-    let now = ts("2026-01-02T00:00:00Z");
+    let (mut a, author, now) = fresh();
+    let reviewer = UserId::new();
+    with_vulnerability(&mut a, BranchId::new());
     let release = ReleaseId::new();
     assert_eq!(
         a.schedule(release, now).unwrap_err().field(),
         "review",
         "an unreviewed draft cannot be scheduled"
     );
-    a.review(reviewer, Verdict::Approve, "", now)
-        .expect("approve");
+    approve(&mut a, reviewer, now);
     a.schedule(release, now).expect("schedule");
     assert!(a.readiness().ready);
     a.edit_text(Locale::En, text("Overflow in Router X"), &[], author, now)
@@ -89,9 +101,8 @@ fn an_edit_after_approval_needs_a_new_review_and_leaves_the_schedule() {
 
 #[test]
 fn a_reviewer_who_edits_becomes_an_author() {
-    let (author, reviewer) = (UserId::new(), UserId::new());
-    let mut a = draft(author);
-    let now = ts("2026-01-02T00:00:00Z");
+    let (mut a, _, now) = fresh();
+    let reviewer = UserId::new();
     a.edit_text(
         Locale::En,
         text("Changed by the reviewer"),
@@ -105,9 +116,8 @@ fn a_reviewer_who_edits_becomes_an_author() {
 
 #[test]
 fn changes_requested_then_approved() {
-    let (author, reviewer) = (UserId::new(), UserId::new());
-    let mut a = draft(author);
-    let now = ts("2026-01-02T00:00:00Z");
+    let (mut a, author, now) = fresh();
+    let reviewer = UserId::new();
     assert!(
         a.review(reviewer, Verdict::RequestChanges, "", now)
             .is_err(),
@@ -127,17 +137,14 @@ fn changes_requested_then_approved() {
     a.edit_text(Locale::En, text("Overflow in Router 1.0"), &[], author, now)
         .expect("edit");
     assert_eq!(a.review_state(), ReviewState::NotReviewed);
-    a.review(reviewer, Verdict::Approve, "", now)
-        .expect("approve");
+    approve(&mut a, reviewer, now);
     assert_eq!(a.review_state(), ReviewState::Approved);
 }
 
 #[test]
 fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it() {
-    let author = UserId::new();
+    let (mut a, author, now) = fresh();
     let translator = UserId::new();
-    let mut a = draft(author);
-    let now = ts("2026-01-02T00:00:00Z");
     assert_eq!(a.translation_state(Locale::Ja), TranslationState::Missing);
     a.edit_text(
         Locale::Ja,
@@ -165,8 +172,10 @@ fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it()
         now,
     )
     .expect("en");
-    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Outdated);
-    assert_eq!(a.translation_state(Locale::En), TranslationState::Current);
+    assert_eq!(
+        translations(&a),
+        (TranslationState::Current, TranslationState::Outdated)
+    );
     // The translator's update clears it and does not outdate the English original.
     a.edit_text(
         Locale::Ja,
@@ -176,8 +185,10 @@ fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it()
         now,
     )
     .expect("ja update");
-    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Current);
-    assert_eq!(a.translation_state(Locale::En), TranslationState::Current);
+    assert_eq!(
+        translations(&a),
+        (TranslationState::Current, TranslationState::Current)
+    );
     assert!(a.confirm_translation(Locale::Ja, author, now).is_err());
 }
 
@@ -189,8 +200,7 @@ fn publishing_snapshots_the_content_and_revisions_need_a_summary() {
     let v = with_vulnerability(&mut a, b);
     let t0 = ts("2026-02-10T18:00:00Z");
     let r1 = ReleaseId::new();
-    a.review(reviewer, Verdict::Approve, "", t0)
-        .expect("approve");
+    approve(&mut a, reviewer, t0);
     a.schedule(r1, t0).expect("schedule");
     assert!(a.publish(ReleaseId::new(), t0).is_err(), "another release");
     a.publish(r1, t0).expect("publish");
@@ -216,8 +226,7 @@ fn publishing_snapshots_the_content_and_revisions_need_a_summary() {
     let r2 = ReleaseId::new();
     assert!(a.schedule(r2, t0).is_err(), "needs a new approval");
     a.review(author, Verdict::Approve, "", t0).unwrap_err();
-    a.review(reviewer, Verdict::Approve, "", t0)
-        .expect("approve");
+    approve(&mut a, reviewer, t0);
     a.schedule(r2, t0).expect("schedule");
     // What partners receive before the release is what the release publishes.
     let upcoming = a.upcoming_version(r2, ts("2026-02-11T00:00:00Z"));
@@ -242,11 +251,9 @@ fn publishing_snapshots_the_content_and_revisions_need_a_summary() {
 
 #[test]
 fn remediations_are_checked() {
-    let author = UserId::new();
-    let mut a = draft(author);
+    let (mut a, author, now) = fresh();
     let b = BranchId::new();
     let v = with_vulnerability(&mut a, b);
-    let now = ts("2026-01-02T00:00:00Z");
     let fix = RemediationInput {
         category: "vendor_fix".to_owned(),
         details: "Update.".to_owned(),
@@ -293,14 +300,12 @@ fn remediations_are_checked() {
 #[test]
 fn one_score_per_cvss_version_and_product() {
     use keikai_cvss::Version::*;
-    let author = UserId::new();
-    let mut a = draft(author);
+    let (mut a, author, now) = fresh();
     let (b1, b2) = (BranchId::new(), BranchId::new());
     let v = with_vulnerability(&mut a, b1);
     a.content.vulnerabilities[0]
         .product_statuses
         .push(ProductStatus::new(b2, ProductStatusKind::KnownAffected, None).expect("status"));
-    let now = ts("2026-01-02T00:00:00Z");
     let base = CvssVector::parse(
         "cvss_v3",
         "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
@@ -338,9 +343,7 @@ fn one_score_per_cvss_version_and_product() {
 
 #[test]
 fn diffs_show_changed_lines_of_changed_fields() {
-    let author = UserId::new();
-    let mut a = draft(author);
-    let now = ts("2026-01-02T00:00:00Z");
+    let (mut a, author, now) = fresh();
     let mut t = text("Overflow in Router");
     t.description = "line one\nline 2".to_owned();
     a.edit_text(Locale::En, t, &[], author, now).expect("edit");

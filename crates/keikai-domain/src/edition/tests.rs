@@ -4,55 +4,12 @@ use uuid::Uuid;
 
 use super::*;
 use crate::advisory::{AdvisoryState, Content, Remediation, Score, Text};
-use crate::case::{CveId, CvssVector, ProductStatus, ProductStatusKind};
-use crate::product::{Branch, BranchCategory, BranchName};
+use crate::case::{CveId, ProductStatusKind};
+use crate::testing::{V1_0, V2_0, V2_1, id, loc, router_catalogue, status, ts, vector};
 use crate::{AdvisoryId, ReleaseId, VulnerabilityId};
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn id(n: u128) -> BranchId {
-    BranchId::from_uuid(Uuid::from_u128(n))
-}
-
-const VENDOR: u128 = 0x10;
-const ROUTER: u128 = 0x11;
-const V1_0: u128 = 0x12;
-const V2_0: u128 = 0x13;
-const V2_1: u128 = 0x14;
-
 fn names() -> ProductNames {
-    let b = |n: u128, parent: Option<u128>, category, name: &str| Branch {
-        id: id(n),
-        parent_id: parent.map(id),
-        category,
-        name: BranchName::parse(name).unwrap_or_else(|e| panic!("{e}")),
-        created_at: Timestamp::UNIX_EPOCH,
-    };
-    use BranchCategory as C;
-    ProductNames::from_branches(&[
-        b(VENDOR, None, C::Vendor, "Example Corp"),
-        b(ROUTER, Some(VENDOR), C::ProductName, "Router X"),
-        b(V1_0, Some(ROUTER), C::ProductVersion, "1.0"),
-        b(V2_0, Some(ROUTER), C::ProductVersion, "2.0"),
-        b(V2_1, Some(ROUTER), C::ProductVersion, "2.1"),
-    ])
-}
-
-fn loc(en: &str, ja: &str) -> Localized<String> {
-    Localized {
-        en: en.to_owned(),
-        ja: ja.to_owned(),
-    }
-}
-
-fn vector(s: &str) -> CvssVector {
-    CvssVector::try_from(s.to_owned()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn status(b: u128, kind: ProductStatusKind) -> ProductStatus {
-    ProductStatus::new(id(b), kind, None).unwrap_or_else(|e| panic!("{e}"))
+    ProductNames::from_branches(&router_catalogue())
 }
 
 fn fix() -> Remediation {
@@ -112,9 +69,9 @@ fn content() -> Content {
                 exploited: true,
                 publicly_disclosed: false,
                 product_statuses: vec![
-                    status(V1_0, K::KnownAffected),
-                    status(V2_0, K::KnownAffected),
-                    status(V2_1, K::Fixed),
+                    status(V1_0, K::KnownAffected, None),
+                    status(V2_0, K::KnownAffected, None),
+                    status(V2_1, K::Fixed, None),
                 ],
                 remediations: vec![fix()],
             },
@@ -129,7 +86,10 @@ fn content() -> Content {
                 }],
                 exploited: false,
                 publicly_disclosed: false,
-                product_statuses: vec![status(V2_0, K::KnownAffected), status(V2_1, K::Fixed)],
+                product_statuses: vec![
+                    status(V2_0, K::KnownAffected, None),
+                    status(V2_1, K::Fixed, None),
+                ],
                 remediations: vec![
                     fix(),
                     Remediation {
@@ -224,6 +184,21 @@ fn engineers() -> Edition {
     }
 }
 
+/// Version `version` (0-based) of `a` as an advisory item of a summary or digest.
+fn item(a: &Advisory, version: usize) -> AdvisoryItem {
+    AdvisoryItem::new(a, &a.versions[version], &names(), BASE)
+}
+
+/// The publication of version `version` (0-based) of `a`.
+fn publication(a: &Advisory, version: usize) -> EventView {
+    EventView::publication(a, &a.versions[version], &names(), BASE)
+}
+
+/// The first publication of [`advisory`].
+fn first_publication() -> EventView {
+    publication(&advisory(), 0)
+}
+
 fn render_ok(e: &Edition, event: &EventView, lang: Locale) -> Rendered {
     render(e, event, &recipient(), lang).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -283,7 +258,7 @@ fn the_built_in_templates_pass_the_check_with_any_sections() {
         ..engineers()
     };
     own.check().unwrap_or_else(|e| panic!("{e}"));
-    let event = EventView::publication(&advisory(), &advisory().versions[0], &names(), BASE);
+    let event = first_publication();
     assert_eq!(
         render_ok(&own, &event, Locale::Ja),
         render_ok(&engineers(), &event, Locale::Ja)
@@ -292,8 +267,7 @@ fn the_built_in_templates_pass_the_check_with_any_sections() {
 
 #[test]
 fn a_publication_in_english_and_japanese() {
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let e = edition("everyone");
     let en = render_ok(&e, &event, Locale::En);
     let ja = render_ok(&e, &event, Locale::Ja);
@@ -316,7 +290,7 @@ fn a_restricted_revision_for_engineers_with_supplement_and_ack_link() {
     for v in &mut a.versions {
         v.content.tlp = Tlp::Amber;
     }
-    let event = EventView::publication(&a, &a.versions[1], &names(), BASE);
+    let event = publication(&a, 1);
     assert_eq!(event.kind, EventKind::Revision);
     // The public site does not show it: no link.
     assert_eq!(event.url, None);
@@ -335,8 +309,7 @@ fn a_restricted_revision_for_engineers_with_supplement_and_ack_link() {
 
 #[test]
 fn sections_left_out_are_not_shown() {
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let mut e = edition("customers");
     e.sections = [
         Section::Summary,
@@ -377,7 +350,7 @@ fn html_escapes_advisory_text_and_plain_text_does_not() {
     let mut a = advisory();
     a.versions[0].content.text.en.title = "<script>alert(1)</script> & more".to_owned();
     a.versions[0].content.text.en.summary = "<img src=x onerror=alert(2)>".to_owned();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = publication(&a, 0);
     let en = render_ok(&engineers(), &event, Locale::En);
     assert!(!en.html.contains("<script>"), "{}", en.html);
     assert!(!en.html.contains("<img"), "{}", en.html);
@@ -439,8 +412,7 @@ fn an_empty_template_means_the_built_in_one() {
         .text
         .ja = "{{ lang }}: {{ event.title }}".to_owned();
     e.check().unwrap_or_else(|e| panic!("{e}"));
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let plain = edition("custom");
     let ja = render_ok(&e, &event, Locale::Ja);
     assert_eq!(ja.text, "ja: Router X における認証回避の脆弱性");
@@ -487,8 +459,7 @@ fn a_subject_is_one_line() {
     assert_eq!(err.field(), "templates.subject.en");
     assert!(err.to_string().contains("one line"), "{err}");
     // At send time the line breaks are folded rather than failing the delivery.
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let r = render_ok(&e, &event, Locale::En);
     assert_eq!(r.subject, "Authentication bypass in Router X second line");
     let e = with_templates("{{ '' }}", "t", "h");
@@ -497,8 +468,7 @@ fn a_subject_is_one_line() {
 
 #[test]
 fn the_ack_link_only_when_the_edition_asks_and_the_unsubscribe_link_always() {
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let ack = "https://psirt.example.com/ack/abc";
     let unsubscribe = "https://psirt.example.com/unsubscribe/abc";
     let escaped = |u: &str| u.replace('/', "&#x2f;");
@@ -523,8 +493,7 @@ fn the_ack_link_only_when_the_edition_asks_and_the_unsubscribe_link_always() {
 
 #[test]
 fn times_are_shown_in_the_recipients_zone() {
-    let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = first_publication();
     let tokyo = render_ok(&edition("x"), &event, Locale::En);
     assert!(
         tokyo.text.contains("Published: 2026-12-08 10:00 JST"),
@@ -547,7 +516,7 @@ fn times_are_shown_in_the_recipients_zone() {
 #[test]
 fn a_publication_carries_what_the_filters_need() {
     let a = advisory();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = publication(&a, 0);
     assert_eq!(event.kind, EventKind::Publication);
     assert_eq!(event.key, "advisory:KEIKAI-2026-0001:v1");
     assert_eq!(
@@ -573,7 +542,7 @@ fn a_publication_carries_what_the_filters_need() {
     assert_eq!(item.workarounds[0].products, ["Example Corp Router X 2.0"]);
     let history: Vec<u32> = item.revisions.iter().map(|r| r.number).collect();
     assert_eq!(history, [1]);
-    let v2 = EventView::publication(&a, &a.versions[1], &names(), BASE);
+    let v2 = publication(&a, 1);
     let history: Vec<u32> = v2.advisories[0]
         .revisions
         .iter()
@@ -586,7 +555,7 @@ fn a_publication_carries_what_the_filters_need() {
 fn an_untranslated_advisory_is_shown_in_its_other_language() {
     let mut a = advisory();
     a.versions[0].content.text.ja = Text::default();
-    let event = EventView::publication(&a, &a.versions[0], &names(), BASE);
+    let event = publication(&a, 0);
     assert_eq!(event.languages, [Locale::En].into());
     let ja = render_ok(&edition("x"), &event, Locale::Ja);
     assert!(ja.subject.ends_with("Authentication bypass in Router X"));
@@ -607,14 +576,9 @@ fn summaries_and_digests_gather_their_advisories() {
         v.content.vulnerabilities[0].scores[0].vector =
             vector("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N");
         v.content.vulnerabilities[0].product_statuses =
-            vec![status(V2_1, ProductStatusKind::KnownAffected)];
+            vec![status(V2_1, ProductStatusKind::KnownAffected, None)];
     }
-    let items = || {
-        vec![
-            AdvisoryItem::new(&a, &a.versions[0], &names(), BASE),
-            AdvisoryItem::new(&b, &b.versions[1], &names(), BASE),
-        ]
-    };
+    let items = || vec![item(&a, 0), item(&b, 1)];
     let schedule = crate::release::ReleaseSchedule::parse("10:00", "Asia/Tokyo")
         .unwrap_or_else(|e| panic!("{e}"));
     let release = Release::plan(
@@ -672,7 +636,7 @@ fn summaries_and_digests_gather_their_advisories() {
 #[test]
 fn a_long_digest_fits_the_limits() {
     let a = advisory();
-    let items = vec![AdvisoryItem::new(&a, &a.versions[1], &names(), BASE); 100];
+    let items = vec![item(&a, 1); 100];
     let digest = EventView::digest(
         DigestPeriod::Weekly,
         ts("2026-12-07T15:00:00Z"),

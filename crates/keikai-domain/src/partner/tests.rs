@@ -1,10 +1,6 @@
 use super::*;
 use crate::release::{ReleaseKind, ReleaseSchedule};
-use crate::{BranchCategory, BranchName};
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
+use crate::testing::{tree, ts};
 
 fn agreement(tier: &str, scope: ProductScope, now: Timestamp) -> Agreement {
     Agreement::record(
@@ -131,33 +127,14 @@ fn agreements_refuse_unknown_tiers_empty_scopes_and_backwards_dates() {
 
 #[test]
 fn a_scope_covers_advisories_affecting_anything_beneath_its_areas() {
-    let now = ts("2026-12-01T00:00:00Z");
-    let branch = |parent: Option<BranchId>, category, name: &str| Branch {
-        id: BranchId::new(),
-        parent_id: parent,
-        category,
-        name: BranchName::parse(name).unwrap(),
-        created_at: now,
-    };
-    let vendor = branch(None, BranchCategory::Vendor, "Example");
-    let router = branch(Some(vendor.id), BranchCategory::ProductName, "Router");
-    let router_1 = branch(Some(router.id), BranchCategory::ProductVersion, "1.0");
-    let office = branch(Some(vendor.id), BranchCategory::ProductName, "Office");
-    let office_1 = branch(Some(office.id), BranchCategory::ProductVersion, "1.0");
-    let tree = BranchParents::new(&[
-        vendor.clone(),
-        router.clone(),
-        router_1.clone(),
-        office.clone(),
-        office_1.clone(),
-    ]);
-    let routers = ProductScope::Areas([router.id].into());
-    assert!(routers.covers(&[router_1.id], &tree));
-    assert!(!routers.covers(&[office_1.id], &tree));
-    assert!(routers.covers(&[office_1.id, router_1.id], &tree));
-    assert!(!routers.covers(&[], &tree));
-    assert!(ProductScope::Areas([vendor.id].into()).covers(&[office_1.id], &tree));
-    assert!(ProductScope::All.covers(&[office_1.id], &tree));
+    let t = tree();
+    let routers = ProductScope::Areas([t.router].into());
+    assert!(routers.covers(&[t.router_1], &t.parents));
+    assert!(!routers.covers(&[t.office_1], &t.parents));
+    assert!(routers.covers(&[t.office_1, t.router_1], &t.parents));
+    assert!(!routers.covers(&[], &t.parents));
+    assert!(ProductScope::Areas([t.vendor].into()).covers(&[t.office_1], &t.parents));
+    assert!(ProductScope::All.covers(&[t.office_1], &t.parents));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::{Branch, BranchCategory, BranchName};
+use crate::testing::{Tree, tree};
 
 fn ts() -> Timestamp {
     "2026-12-01T00:00:00Z".parse().unwrap()
@@ -36,38 +36,20 @@ fn list(name: &str, priority: u32, filter: Filter) -> AudienceList {
     }
 }
 
-struct Tree {
-    parents: BranchParents,
-    router: BranchId,
-    router_1: BranchId,
-    office_1: BranchId,
+/// The subscribers by id, as `plan` takes them.
+fn by_id(subscribers: &[&Subscriber]) -> HashMap<SubscriberId, Subscriber> {
+    subscribers.iter().map(|s| (s.id, (*s).clone())).collect()
 }
 
-fn tree() -> Tree {
-    let b = |parent: Option<BranchId>, category, name: &str| Branch {
-        id: BranchId::new(),
-        parent_id: parent,
-        category,
-        name: BranchName::parse(name).unwrap(),
-        created_at: ts(),
-    };
-    let vendor = b(None, BranchCategory::Vendor, "Example");
-    let router = b(Some(vendor.id), BranchCategory::ProductName, "Router");
-    let router_1 = b(Some(router.id), BranchCategory::ProductVersion, "1.0");
-    let office = b(Some(vendor.id), BranchCategory::ProductName, "Office");
-    let office_1 = b(Some(office.id), BranchCategory::ProductVersion, "1.0");
-    Tree {
-        parents: BranchParents::new(&[
-            vendor,
-            router.clone(),
-            router_1.clone(),
-            office,
-            office_1.clone(),
-        ]),
-        router: router.id,
-        router_1: router_1.id,
-        office_1: office_1.id,
-    }
+/// The plan for `e` when `s` is the one member of the one list `l`.
+fn plan_one(e: &EventFacts, l: &AudienceList, s: &Subscriber, t: &Tree) -> Vec<Delivery> {
+    plan(
+        e,
+        std::slice::from_ref(l),
+        &[(l.id, s.id)],
+        &by_id(&[s]),
+        &t.parents,
+    )
 }
 
 fn event(affected: Vec<BranchId>, score: f64) -> EventFacts {
@@ -101,7 +83,7 @@ fn a_person_on_several_lists_gets_one_message_in_the_highest_priority_edition() 
         // External subscribers never get an internal-only list's edition.
         (engineers.id, bob.id),
     ];
-    let subs: HashMap<_, _> = [(alice.id, alice.clone()), (bob.id, bob.clone())].into();
+    let subs = by_id(&[&alice, &bob]);
     let lists = [everyone.clone(), engineers.clone(), customers.clone()];
     let plan = plan(
         &event(vec![t.router_1], 9.8),
@@ -149,13 +131,10 @@ fn filters_decide_which_lists_an_event_reaches() {
         .iter()
         .map(|l| (l.id, s.id))
         .collect();
-    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
     let lists = [routers.clone(), critical.clone(), exploited.clone()];
-    let to = |e: &EventFacts| {
-        plan(e, &lists, &members, &subs, &t.parents)
-            .first()
-            .map(|d| d.list)
-    };
+    let plan_for =
+        |s: &Subscriber, e: &EventFacts| plan(e, &lists, &members, &by_id(&[s]), &t.parents);
+    let to = |e: &EventFacts| plan_for(&s, e).first().map(|d| d.list);
     assert_eq!(to(&event(vec![t.router_1], 5.0)), Some(routers.id));
     assert_eq!(to(&event(vec![t.office_1], 9.1)), Some(critical.id));
     assert_eq!(to(&event(vec![t.office_1], 5.0)), None);
@@ -168,30 +147,10 @@ fn filters_decide_which_lists_an_event_reaches() {
     // A subscriber's own filter narrows further; one who unsubscribed gets nothing.
     let mut picky = s.clone();
     picky.filter.min_score = Some(9.5);
-    let subs2: HashMap<_, _> = [(s.id, picky)].into();
-    assert!(
-        plan(
-            &event(vec![t.router_1], 9.0),
-            &lists,
-            &members,
-            &subs2,
-            &t.parents
-        )
-        .is_empty()
-    );
+    assert!(plan_for(&picky, &event(vec![t.router_1], 9.0)).is_empty());
     let mut gone = s.clone();
     gone.state = SubscriptionState::Unsubscribed;
-    let subs3: HashMap<_, _> = [(s.id, gone)].into();
-    assert!(
-        plan(
-            &event(vec![t.router_1], 9.9),
-            &lists,
-            &members,
-            &subs3,
-            &t.parents
-        )
-        .is_empty()
-    );
+    assert!(plan_for(&gone, &event(vec![t.router_1], 9.9)).is_empty());
 }
 
 #[test]
@@ -199,16 +158,9 @@ fn a_language_the_subscriber_does_not_read_falls_back_to_one_the_event_has() {
     let t = tree();
     let l = list("all", 1, Filter::default());
     let s = subscriber("s@example.jp", SubscriberKind::External, Locale::Ja);
-    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
     let mut e = event(vec![t.router_1], 5.0);
     e.languages = [Locale::En].into();
-    let p = plan(
-        &e,
-        std::slice::from_ref(&l),
-        &[(l.id, s.id)],
-        &subs,
-        &t.parents,
-    );
+    let p = plan_one(&e, &l, &s, &t);
     assert_eq!(p[0].locale, Locale::En);
     // A list for Japanese readers only does not send an English-only event.
     let ja_only = list(
@@ -219,16 +171,7 @@ fn a_language_the_subscriber_does_not_read_falls_back_to_one_the_event_has() {
             ..Filter::default()
         },
     );
-    assert!(
-        plan(
-            &e,
-            std::slice::from_ref(&ja_only),
-            &[(ja_only.id, s.id)],
-            &subs,
-            &t.parents
-        )
-        .is_empty()
-    );
+    assert!(plan_one(&e, &ja_only, &s, &t).is_empty());
 }
 
 #[test]
@@ -283,7 +226,7 @@ fn a_list_receives_only_the_triggers_it_chose() {
     let each = list("each", 2, Filter::default());
     let alice = subscriber("alice@example.com", SubscriberKind::External, Locale::En);
     let members = vec![(summaries.id, alice.id), (each.id, alice.id)];
-    let subs: HashMap<_, _> = [(alice.id, alice.clone())].into();
+    let subs = by_id(&[&alice]);
     let lists = [summaries.clone(), each.clone()];
     let publication = event(vec![t.router_1], 5.0);
     let got = plan(&publication, &lists, &members, &subs, &t.parents);
@@ -338,14 +281,7 @@ fn a_new_subscriber_narrows_nothing_so_an_amber_list_reaches_them() {
         tlp: Tlp::Amber,
         ..event(vec![t.router_1], 5.0)
     };
-    let subs: HashMap<_, _> = [(s.id, s.clone())].into();
-    let got = plan(
-        &event,
-        std::slice::from_ref(&amber),
-        &[(amber.id, s.id)],
-        &subs,
-        &t.parents,
-    );
+    let got = plan_one(&event, &amber, &s, &t);
     assert_eq!(
         got.len(),
         1,
