@@ -453,36 +453,40 @@ mod tests {
         }
     }
 
+    /// The monthly release of each `(month, instant)` of 2026 is at that instant.
+    #[track_caller]
+    fn assert_monthly_2026(s: &ReleaseSchedule, expected: &[(i8, &str)]) {
+        for &(month, at) in expected {
+            assert_eq!(
+                s.monthly_release(2026, month).expect("in range"),
+                ts(at),
+                "2026-{month:02}"
+            );
+        }
+    }
+
     #[test]
     fn monthly_release_follows_daylight_saving_time() {
         let s = schedule("10:00", "America/Los_Angeles");
-        // February 10 2026 is PST (UTC-8).
-        assert_eq!(
-            s.monthly_release(2026, 2).expect("in range"),
-            ts("2026-02-10T18:00:00Z")
-        );
-        // DST starts March 8 2026, so March 10 is PDT (UTC-7).
-        assert_eq!(
-            s.monthly_release(2026, 3).expect("in range"),
-            ts("2026-03-10T17:00:00Z")
-        );
-        // DST ends November 1 2026; December 8 is PST again.
-        assert_eq!(
-            s.monthly_release(2026, 12).expect("in range"),
-            ts("2026-12-08T18:00:00Z")
+        assert_monthly_2026(
+            &s,
+            &[
+                // February 10 2026 is PST (UTC-8).
+                (2, "2026-02-10T18:00:00Z"),
+                // DST starts March 8 2026, so March 10 is PDT (UTC-7).
+                (3, "2026-03-10T17:00:00Z"),
+                // DST ends November 1 2026; December 8 is PST again.
+                (12, "2026-12-08T18:00:00Z"),
+            ],
         );
     }
 
     #[test]
     fn tokyo_has_no_daylight_saving_time() {
         let s = schedule("10:00", "Asia/Tokyo");
-        assert_eq!(
-            s.monthly_release(2026, 2).expect("in range"),
-            ts("2026-02-10T01:00:00Z")
-        );
-        assert_eq!(
-            s.monthly_release(2026, 7).expect("in range"),
-            ts("2026-07-14T01:00:00Z")
+        assert_monthly_2026(
+            &s,
+            &[(2, "2026-02-10T01:00:00Z"), (7, "2026-07-14T01:00:00Z")],
         );
     }
 

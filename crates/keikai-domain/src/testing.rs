@@ -98,6 +98,15 @@ pub(crate) fn vector(s: &str) -> CvssVector {
     CvssVector::try_from(s.to_owned()).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
+/// Router X 1.0 and 2.0 affected, 2.1 fixed.
+pub(crate) fn fixed_in_2_1() -> Vec<ProductStatus> {
+    vec![
+        status(V1_0, ProductStatusKind::KnownAffected, None),
+        status(V2_0, ProductStatusKind::KnownAffected, None),
+        status(V2_1, ProductStatusKind::Fixed, None),
+    ]
+}
+
 /// The status of the product version numbered `b` (see [`id`]).
 pub(crate) fn status(
     b: u128,

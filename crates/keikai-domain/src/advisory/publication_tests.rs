@@ -7,7 +7,8 @@ use crate::ReleaseId;
 use crate::advisory::{Content, Faq, Localized, Reference, Score};
 use crate::case::{CveId, Cwe};
 use crate::testing::{
-    ROUTER, V1_0, V2_0, V2_1, VENDOR, branch, id, loc, router_catalogue, status, ts, vector,
+    ROUTER, V1_0, V2_0, V2_1, VENDOR, branch, fixed_in_2_1, id, loc, router_catalogue, status, ts,
+    vector,
 };
 use crate::user::Locale;
 use crate::{UserId, VulnerabilityId};
@@ -96,11 +97,7 @@ fn content_v1() -> Content {
         ],
         exploited: true,
         publicly_disclosed: false,
-        product_statuses: vec![
-            status(V1_0, K::KnownAffected, None),
-            status(V2_0, K::KnownAffected, None),
-            status(V2_1, K::Fixed, None),
-        ],
+        product_statuses: fixed_in_2_1(),
         remediations: vec![remediation(
             RemediationCategory::VendorFix,
             "Download the firmware from the support portal.",

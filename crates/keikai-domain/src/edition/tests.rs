@@ -5,7 +5,9 @@ use uuid::Uuid;
 use super::*;
 use crate::advisory::{AdvisoryState, Content, Remediation, Score, Text};
 use crate::case::{CveId, ProductStatusKind};
-use crate::testing::{V1_0, V2_0, V2_1, id, loc, router_catalogue, status, ts, vector};
+use crate::testing::{
+    V1_0, V2_0, V2_1, fixed_in_2_1, id, loc, router_catalogue, status, ts, vector,
+};
 use crate::{AdvisoryId, ReleaseId, VulnerabilityId};
 
 fn names() -> ProductNames {
@@ -68,11 +70,7 @@ fn content() -> Content {
                 }],
                 exploited: true,
                 publicly_disclosed: false,
-                product_statuses: vec![
-                    status(V1_0, K::KnownAffected, None),
-                    status(V2_0, K::KnownAffected, None),
-                    status(V2_1, K::Fixed, None),
-                ],
+                product_statuses: fixed_in_2_1(),
                 remediations: vec![fix()],
             },
             Vulnerability {
