@@ -11,7 +11,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::Timestamp;
 use keikai_app::advisories::{
     self as app, AddRemediation, Entry, NewAdvisory, SCORE_VERSIONS, SetProductStatus, SetScore,
 };
@@ -19,11 +18,9 @@ use keikai_domain::advisory::{
     Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Reference,
     RemediationInput, ReviewState, Tlp, TranslationState, Verdict,
 };
-use keikai_domain::case::{
-    CvssVector, Justification, ProductStatus, ProductStatusKind, RemediationCategory,
-};
+use keikai_domain::case::{CvssVector, ProductStatus};
 use keikai_domain::partner::{PartnerEdition, PartnerEditionInput};
-use keikai_domain::{Action, AdvisoryId, BranchCategory, BranchId, Locale, VulnerabilityId};
+use keikai_domain::{Action, AdvisoryId, BranchId, Locale, VulnerabilityId};
 use serde::Deserialize;
 
 use crate::api::advisories::{
@@ -36,15 +33,11 @@ use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::forms::{Pairs, field, fields, revision};
 use crate::http::i18n;
 use crate::http::state::WebState;
-use crate::ui::cases::branch_paths;
 use crate::ui::layout::{Page, render, submit};
-
-/// Options of a `<select>`: (value, label).
-type Options = Vec<(String, String)>;
-
-pub(crate) fn at(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
-}
+use crate::ui::view::{
+    Options, StatusRow, VulnChoices, at, branch_paths, cwe_text, product_name, severity_names,
+    status_rows,
+};
 
 pub(crate) fn state_label(lang: Locale, s: AdvisoryState) -> String {
     i18n::t(lang, &format!("advisory-state-{}", s.as_str()))
@@ -123,23 +116,36 @@ pub(crate) fn readiness_view(lang: Locale, a: &Advisory) -> ReadinessView {
     }
 }
 
-// ---------------------------------------------------------------- the list
-
-struct ListRow {
-    id: String,
-    tracking_id: String,
-    title: String,
-    state: &'static str,
-    state_label: String,
-    r: ReadinessView,
-    updated_at: String,
+/// An advisory in a list (the editor's, a release's): what it is, its state and readiness.
+pub(crate) struct AdvisoryRow {
+    pub(crate) id: String,
+    pub(crate) tracking_id: String,
+    pub(crate) title: String,
+    pub(crate) state: &'static str,
+    pub(crate) state_label: String,
+    pub(crate) r: ReadinessView,
+    pub(crate) updated_at: String,
 }
+
+pub(crate) fn advisory_row(lang: Locale, a: &Advisory) -> AdvisoryRow {
+    AdvisoryRow {
+        id: a.id.to_string(),
+        tracking_id: a.tracking_id.clone(),
+        title: a.title(lang).to_owned(),
+        state: a.state.as_str(),
+        state_label: state_label(lang, a.state),
+        r: readiness_view(lang, a),
+        updated_at: at(a.updated_at),
+    }
+}
+
+// ---------------------------------------------------------------- the list
 
 #[derive(Template)]
 #[template(path = "advisories.html")]
 struct ListTemplate {
     page: Page,
-    rows: Vec<ListRow>,
+    rows: Vec<AdvisoryRow>,
     q: String,
     state: String,
     states: Options,
@@ -189,18 +195,7 @@ async fn list_page(
     let lang = ctx.lang;
     let (found, more) = app::list(&s.app, &ctx.caller, &q.query()?).await?;
     let page_no = q.page_number().unwrap_or(1);
-    let rows = found
-        .iter()
-        .map(|a| ListRow {
-            id: a.id.to_string(),
-            tracking_id: a.tracking_id.clone(),
-            title: a.title(lang).to_owned(),
-            state: a.state.as_str(),
-            state_label: state_label(lang, a.state),
-            r: readiness_view(lang, a),
-            updated_at: at(a.updated_at),
-        })
-        .collect();
+    let rows = found.iter().map(|a| advisory_row(lang, a)).collect();
     let (qs, ss) = (
         q.q.clone().unwrap_or_default(),
         q.state.clone().unwrap_or_default(),
@@ -312,13 +307,6 @@ struct LangColumn {
     impact: String,
     faqs: Vec<FaqSlot>,
     remediations: Vec<RemediationText>,
-}
-
-struct StatusRow {
-    branch_id: String,
-    product: String,
-    status: &'static str,
-    justification: &'static str,
 }
 
 struct ScoreRow {
@@ -454,10 +442,7 @@ struct EditorTemplate {
     references: String,
     acknowledgments: String,
     vulns: Vec<VulnBlock>,
-    product_versions: Options,
-    statuses: Vec<&'static str>,
-    justifications: Vec<&'static str>,
-    categories: Vec<&'static str>,
+    choices: VulnChoices,
     languages: Options,
     reviews: Vec<ReviewRow>,
     verdicts: Options,
@@ -523,10 +508,6 @@ fn parse_acknowledgments(text: &str) -> Vec<Acknowledgment> {
             }
         })
         .collect()
-}
-
-fn product_name(paths: &HashMap<BranchId, String>, id: BranchId) -> String {
-    paths.get(&id).cloned().unwrap_or_else(|| id.to_string())
 }
 
 fn products_text(lang: Locale, paths: &HashMap<BranchId, String>, ids: &[BranchId]) -> String {
@@ -648,12 +629,6 @@ async fn editor_page(
             )
         })
         .collect();
-    let mut product_versions: Options = branches
-        .iter()
-        .filter(|b| b.category == BranchCategory::ProductVersion)
-        .map(|b| (b.id.to_string(), product_name(&paths, b.id)))
-        .collect();
-    product_versions.sort_by(|x, y| x.1.cmp(&y.1));
     let current = a.current_edit();
     let text_draft = drafts.text.as_ref();
     let columns = [Locale::Ja, Locale::En]
@@ -671,23 +646,10 @@ async fn editor_page(
             id: v.id.to_string(),
             title: v.title.clone(),
             cve: v.cve.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-            cwe: v
-                .cwe
-                .as_ref()
-                .map(|c| format!("{} {}", c.id, c.name))
-                .unwrap_or_default(),
+            cwe: cwe_text(v.cwe.as_ref()),
             exploited: v.exploited,
             publicly_disclosed: v.publicly_disclosed,
-            statuses: v
-                .product_statuses
-                .iter()
-                .map(|s| StatusRow {
-                    branch_id: s.branch_id.to_string(),
-                    product: product_name(&paths, s.branch_id),
-                    status: s.status.as_str(),
-                    justification: s.justification.map_or("", Justification::as_str),
-                })
-                .collect(),
+            statuses: status_rows(&v.product_statuses, &paths),
             scores: v
                 .scores
                 .iter()
@@ -766,22 +728,11 @@ async fn editor_page(
         tlp: a.content.tlp.as_str(),
         tlps: Tlp::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         severity: a.content.severity.clone().unwrap_or_default(),
-        severities: config
-            .severity_scale
-            .levels()
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
+        severities: severity_names(&s.app),
         references,
         acknowledgments,
         vulns,
-        product_versions,
-        statuses: ProductStatusKind::ALL.iter().map(|s| s.as_str()).collect(),
-        justifications: Justification::ALL.iter().map(|j| j.as_str()).collect(),
-        categories: RemediationCategory::ALL
-            .iter()
-            .map(|c| c.as_str())
-            .collect(),
+        choices: VulnChoices::new(&branches, &paths),
         languages: languages(lang),
         reviews: a
             .reviews

@@ -14,13 +14,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use jiff::Timestamp;
 use keikai_domain::attachment::{AttachmentName, AttachmentPolicy};
 use keikai_domain::case::{
-    Case, CaseClock, CaseMessage, CaseState, ClockKind, ClockStatus, CraReport, Credit,
-    Justification, ProductStatusKind, RemediationCategory, Visibility, VulnerabilityInput,
+    Case, CaseClock, CaseMessage, CaseState, ClockKind, ClockStatus, CraReport, Credit, Visibility,
+    VulnerabilityInput,
 };
-use keikai_domain::{Branch, BranchCategory, BranchId, UserId};
+use keikai_domain::{BranchId, UserId};
 use serde::Deserialize;
 
 use keikai_app::cases::{self as app, CaseNumber, Upload};
@@ -37,39 +36,14 @@ use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::cvss::{CvssCalculator, CvssFamily};
 use crate::ui::layout::{Page, render, submit};
-
-fn at(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
-}
+use crate::ui::view::{
+    Options, StatusRow, VulnChoices, at, branch_paths, cwe_text, product_versions, severity_names,
+    status_rows,
+};
 
 fn state_label(lang: keikai_domain::Locale, s: CaseState) -> String {
     i18n::t(lang, &format!("case-state-{}", s.as_str()))
 }
-
-/// "Vendor / Product / 1.0" for every branch of the catalogue.
-pub(crate) fn branch_paths(branches: &[Branch]) -> HashMap<BranchId, String> {
-    let by_id: HashMap<BranchId, &Branch> = branches.iter().map(|b| (b.id, b)).collect();
-    branches
-        .iter()
-        .map(|b| {
-            let mut names = vec![b.name.as_str()];
-            let mut parent = b.parent_id;
-            // The depth bound guards against a cycle in damaged data.
-            for _ in 0..32 {
-                let Some(p) = parent.and_then(|id| by_id.get(&id)) else {
-                    break;
-                };
-                names.push(p.name.as_str());
-                parent = p.parent_id;
-            }
-            names.reverse();
-            (b.id, names.join(" / "))
-        })
-        .collect()
-}
-
-/// Options of a `<select>`: (value, label).
-type Options = Vec<(String, String)>;
 
 // ---------------------------------------------------------------- the list
 
@@ -192,7 +166,7 @@ pub async fn list(
     let internal = choices.is_some();
     let (products, owners, teams) = match choices {
         Some(c) => (
-            product_versions(&c.branches),
+            product_versions(&c.branches, &branch_paths(&c.branches)),
             user_options(&c.internal_users),
             team_options(&c.teams),
         ),
@@ -221,41 +195,13 @@ pub async fn list(
                 )
             })
             .collect(),
-        severities: severity_names(&state),
+        severities: severity_names(&state.app),
         products,
         owners,
         teams,
         internal,
     };
     Ok(render(StatusCode::OK, &tpl))
-}
-
-fn severity_names(state: &WebState) -> Vec<String> {
-    state
-        .app
-        .config()
-        .severity_scale
-        .levels()
-        .iter()
-        .map(|l| l.name.clone())
-        .collect()
-}
-
-/// The product versions of the catalogue, by path.
-fn product_versions(branches: &[Branch]) -> Options {
-    let paths = branch_paths(branches);
-    let mut out: Options = branches
-        .iter()
-        .filter(|b| b.category == BranchCategory::ProductVersion)
-        .map(|b| {
-            (
-                b.id.to_string(),
-                paths.get(&b.id).cloned().unwrap_or_default(),
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
 }
 
 fn user_options(users: &[keikai_domain::User]) -> Options {
@@ -390,12 +336,6 @@ fn head(
     }
 }
 
-struct StatusView {
-    branch: String,
-    status: &'static str,
-    justification: &'static str,
-}
-
 struct RemediationView {
     index: usize,
     category: &'static str,
@@ -413,7 +353,7 @@ struct VulnView {
     severity: String,
     publicly_disclosed: bool,
     exploited_since: String,
-    statuses: Vec<StatusView>,
+    statuses: Vec<StatusRow>,
     remediations: Vec<RemediationView>,
 }
 
@@ -540,10 +480,7 @@ struct CaseTemplate {
     vulns: Vec<VulnView>,
     form: Option<VulnForm>,
     severities: Vec<String>,
-    product_versions: Options,
-    statuses: Vec<&'static str>,
-    justifications: Vec<&'static str>,
-    remediation_categories: Vec<&'static str>,
+    choices: VulnChoices,
     assignment: Option<(String, String, String)>,
     teams: Options,
     owner: String,
@@ -708,11 +645,7 @@ async fn case_page(
             id: v.id.to_string(),
             title: v.title.clone(),
             cve: v.cve.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-            cwe: v
-                .cwe
-                .as_ref()
-                .map(|c| format!("{} {}", c.id, c.name))
-                .unwrap_or_default(),
+            cwe: cwe_text(v.cwe.as_ref()),
             cvss_v3: v
                 .cvss_v3
                 .as_ref()
@@ -724,18 +657,7 @@ async fn case_page(
             severity: v.vendor_severity.clone().unwrap_or_default(),
             publicly_disclosed: v.exploitation.publicly_disclosed,
             exploited_since: v.exploitation.exploited_since.map(at).unwrap_or_default(),
-            statuses: v
-                .product_statuses
-                .iter()
-                .map(|s| StatusView {
-                    branch: paths
-                        .get(&s.branch_id)
-                        .cloned()
-                        .unwrap_or_else(|| s.branch_id.to_string()),
-                    status: s.status.as_str(),
-                    justification: s.justification.map_or("", Justification::as_str),
-                })
-                .collect(),
+            statuses: status_rows(&v.product_statuses, &paths),
             remediations: v
                 .remediations
                 .iter()
@@ -777,14 +699,8 @@ async fn case_page(
         } else {
             None
         },
-        severities: severity_names(state),
-        product_versions: product_versions(&ws.branches),
-        statuses: ProductStatusKind::ALL.iter().map(|s| s.as_str()).collect(),
-        justifications: Justification::ALL.iter().map(|j| j.as_str()).collect(),
-        remediation_categories: RemediationCategory::ALL
-            .iter()
-            .map(|c| c.as_str())
-            .collect(),
+        severities: severity_names(&state.app),
+        choices: VulnChoices::new(&ws.branches, &paths),
         assignment,
         teams: team_options(&ws.teams),
         owner: name_of(case.owner),
@@ -1343,24 +1259,6 @@ pub async fn add_message(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keikai_domain::BranchName;
-
-    #[test]
-    fn branch_paths_follow_parents() {
-        let t = Timestamp::UNIX_EPOCH;
-        let branch = |parent: Option<BranchId>, category, name: &str| Branch {
-            id: BranchId::new(),
-            parent_id: parent,
-            category,
-            name: BranchName::parse(name).unwrap(),
-            created_at: t,
-        };
-        let v = branch(None, BranchCategory::Vendor, "Keikai");
-        let p = branch(Some(v.id), BranchCategory::ProductName, "Router");
-        let r = branch(Some(p.id), BranchCategory::ProductVersion, "1.0");
-        let paths = branch_paths(&[r.clone(), v, p]);
-        assert_eq!(paths[&r.id], "Keikai / Router / 1.0");
-    }
 
     #[test]
     fn page_links_keep_the_filters() {

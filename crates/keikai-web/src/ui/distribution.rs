@@ -10,7 +10,6 @@ use askama::Template;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::Timestamp;
 use keikai_app::distribution::DeliveryState;
 use keikai_app::distribution::{self as app, DELIVERIES_CSV_HEADER};
 use keikai_domain::advisory::{Localized, Tlp};
@@ -29,6 +28,7 @@ use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::layout::{Page, after_submit, attempt, render};
+use crate::ui::view::{at, branch_options};
 
 // ---------------------------------------------------------------- small helpers
 
@@ -42,10 +42,6 @@ pub(crate) fn flag(pairs: &Pairs, name: &str) -> bool {
 /// Browsers send text areas with CRLF line ends; templates and mail text use LF.
 pub(crate) fn text_area(pairs: &Pairs, name: &str) -> String {
     field(pairs, name).replace("\r\n", "\n")
-}
-
-pub(crate) fn when(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The label of a value (`{prefix}-{value}` in the Fluent files), or the value itself when
@@ -415,11 +411,7 @@ async fn overview_page(
     let o = app::overview(&state.app, &ctx.caller, OVERVIEW_EVENTS).await?;
     let lang = ctx.lang;
     // Product branches as `(id, "Vendor / Product / Version")`, sorted by path.
-    let mut branches: Vec<(String, String)> = crate::ui::cases::branch_paths(&o.branches)
-        .into_iter()
-        .map(|(id, path)| (id.to_string(), path))
-        .collect();
-    branches.sort_by(|a, b| a.1.cmp(&b.1));
+    let branches = branch_options(&o.branches);
     let paths: HashMap<String, String> = branches.iter().cloned().collect();
     let list_names: HashMap<ListId, String> = o
         .lists
@@ -486,7 +478,7 @@ async fn overview_page(
         .map(|s| EventRow {
             id: s.event.id.to_string(),
             kind: label(lang, "dist-kind", &s.event.kind),
-            created: when(s.event.created_at),
+            created: at(s.event.created_at),
             title: s.event.title,
             counts: s.counts.into(),
         })
@@ -1252,8 +1244,8 @@ pub(crate) async fn report(
             state_class: d.state.as_str().to_owned(),
             attempts: d.attempts,
             error: d.error.clone().unwrap_or_default(),
-            sent_at: d.sent_at.map(when).unwrap_or_default(),
-            acknowledged_at: d.acked_at.map(when).unwrap_or_default(),
+            sent_at: d.sent_at.map(at).unwrap_or_default(),
+            acknowledged_at: d.acked_at.map(at).unwrap_or_default(),
         })
         .collect::<Vec<_>>();
     let e = &r.summary.event;
@@ -1264,7 +1256,7 @@ pub(crate) async fn report(
         id: e.id.to_string(),
         title: e.title.clone(),
         kind: label(lang, "dist-kind", &e.kind),
-        created: when(e.created_at),
+        created: at(e.created_at),
         counts: r.summary.counts.into(),
         shown: rows.len(),
         matching: r.deliveries.len(),

@@ -16,3 +16,4 @@ pub mod profile;
 pub mod public_site;
 pub mod releases;
 pub mod subscription;
+pub mod view;

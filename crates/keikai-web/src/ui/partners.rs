@@ -26,6 +26,7 @@ use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::state::WebState;
 use crate::ui::layout::{Page, render, submit};
+use crate::ui::view::branch_options;
 
 /// A time as the release schedule's zone shows it, and in the viewer's zone when that
 /// differs.
@@ -169,11 +170,7 @@ async fn overview_page(
         .iter()
         .map(|t| (t.name.clone(), format!("{:#}", t.lead)))
         .collect();
-    let mut branches: Vec<(String, String)> = crate::ui::cases::branch_paths(&o.branches)
-        .into_iter()
-        .map(|(id, path)| (id.to_string(), path))
-        .collect();
-    branches.sort_by(|a, b| a.1.cmp(&b.1));
+    let branches = branch_options(&o.branches);
     let questions = o
         .questions
         .into_iter()

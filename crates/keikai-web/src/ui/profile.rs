@@ -17,6 +17,7 @@ use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
 use crate::http::state::WebState;
 use crate::ui::layout::{Page, render, safe_next};
+use crate::ui::view::at;
 
 struct TokenRow {
     id: String,
@@ -54,11 +55,8 @@ async fn profile_page(
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            created_at: t.created_at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
-            last_used: t.last_used_at.map_or_else(
-                || ctx.t("tokens-never"),
-                |l| l.strftime("%Y-%m-%d %H:%M UTC").to_string(),
-            ),
+            created_at: at(t.created_at),
+            last_used: t.last_used_at.map_or_else(|| ctx.t("tokens-never"), at),
             revoked: t.revoked_at.is_some(),
         })
         .collect();

@@ -19,8 +19,9 @@ use crate::http::error::AppResult;
 use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::i18n::{self, viewer_zone};
 use crate::http::state::WebState;
-use crate::ui::advisories::{ReadinessView, at, readiness_view, state_label};
+use crate::ui::advisories::{AdvisoryRow, advisory_row};
 use crate::ui::layout::{Page, render, submit};
+use crate::ui::view::at;
 
 struct ReleaseRow {
     id: String,
@@ -142,15 +143,6 @@ pub async fn plan_release(
 
 // ---------------------------------------------------------------- one release
 
-struct ReadinessRow {
-    id: String,
-    tracking_id: String,
-    title: String,
-    state: &'static str,
-    state_label: String,
-    r: ReadinessView,
-}
-
 #[derive(Template)]
 #[template(path = "release.html")]
 struct ReleaseTemplate {
@@ -159,7 +151,7 @@ struct ReleaseTemplate {
     revision: i64,
     monthly: bool,
     planned: bool,
-    rows: Vec<ReadinessRow>,
+    rows: Vec<AdvisoryRow>,
     ready: usize,
     month: String,
     local_time: String,
@@ -178,17 +170,7 @@ async fn release_page(
     let (release, list) = app::readiness(&s.app, &ctx.caller, id).await?;
     let schedule = &s.app.config().publishing.schedule;
     let local = release.scheduled_at().to_zoned(schedule.zone().clone());
-    let rows: Vec<ReadinessRow> = list
-        .iter()
-        .map(|a| ReadinessRow {
-            id: a.id.to_string(),
-            tracking_id: a.tracking_id.clone(),
-            title: a.title(lang).to_owned(),
-            state: a.state.as_str(),
-            state_label: state_label(lang, a.state),
-            r: readiness_view(lang, a),
-        })
-        .collect();
+    let rows: Vec<AdvisoryRow> = list.iter().map(|a| advisory_row(lang, a)).collect();
     let mut page = ctx.page("release-title");
     page.title = release.title().to_owned();
     page.error = error;

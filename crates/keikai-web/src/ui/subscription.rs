@@ -20,8 +20,9 @@ use crate::http::extract::UiForm;
 use crate::http::forms::{Pairs, field, fields, form_csrf, no_store, with_cookie};
 use crate::http::i18n;
 use crate::http::state::WebState;
-use crate::ui::distribution::{field_message, text_area, when};
+use crate::ui::distribution::{field_message, text_area};
 use crate::ui::layout::{Page, Visit, attempt, render};
+use crate::ui::view::at;
 
 const TIME_ZONES: &[&str] = &[
     "UTC",
@@ -347,8 +348,8 @@ pub(crate) async fn ack_page(v: Visit) -> AppResult<Response> {
     Ok(v.show(path, link))
 }
 
-fn ack_done(v: &Visit, path: String, at: Timestamp) -> Response {
-    let message = format!("{} ({})", v.ctx.t("ack-done"), when(at));
+fn ack_done(v: &Visit, path: String, acked: Timestamp) -> Response {
+    let message = format!("{} ({})", v.ctx.t("ack-done"), at(acked));
     v.done(path, "ack-done-title", message)
 }
 
