@@ -12,6 +12,7 @@ use keikai_app::secret::constant_time_eq;
 use keikai_domain::{Actor, ApiToken, User};
 
 use crate::http::error::{AppError, AppResult, Surface};
+use crate::http::extract::content_type;
 use crate::http::state::WebState;
 
 pub const SESSION_COOKIE: &str = "keikai_session";
@@ -190,10 +191,7 @@ async fn check_csrf(identity: &Identity, headers: &HeaderMap, body: Body) -> App
             Err(refused())
         };
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = content_type(headers);
     if content_type.starts_with("multipart/form-data") {
         // A form with files cannot carry a header without script; its `csrf` field is read
         // from the parts, and the body passed on unchanged.

@@ -83,6 +83,12 @@ impl AppError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
+
+    /// A mistake in what a form sent (a client error, but not "not found"): a page shows the
+    /// form again with it, where anything else becomes an error page.
+    pub(crate) fn is_form_mistake(&self) -> bool {
+        self.status.is_client_error() && self.status != StatusCode::NOT_FOUND
+    }
 }
 
 impl From<keikai_app::Error> for AppError {

@@ -2,6 +2,7 @@
 //! refusing what does not fit with an error naming the field.
 
 use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
@@ -63,11 +64,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for UiForm<T> {
     }
 }
 
-fn has_content_type(req: &Request, expected: &str) -> bool {
-    req.headers()
-        .get(axum::http::header::CONTENT_TYPE)
+/// The `Content-Type` a request names (empty when none, or unreadable).
+pub(crate) fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(expected))
+        .unwrap_or_default()
+}
+
+/// Whether a request's body is of the type `expected` (parameters such as `charset` aside).
+pub(crate) fn has_content_type(req: &Request, expected: &str) -> bool {
+    content_type(req.headers()).starts_with(expected)
 }
 
 async fn read_body(req: Request, limit: usize) -> AppResult<axum::body::Bytes> {

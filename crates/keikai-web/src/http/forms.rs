@@ -61,9 +61,16 @@ pub(crate) fn form_csrf(ctx: &Ctx, headers: &HeaderMap, secure: bool) -> (String
     (value, Some(cookie))
 }
 
-pub(crate) fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
-    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+/// Adds a cookie to a response (besides any it sets already).
+pub(crate) fn append_cookie(res: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub(crate) fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
+    if let Some(c) = cookie {
+        append_cookie(&mut res, &c);
     }
     res
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use keikai_domain::attachment::{AttachmentName, AttachmentPolicy};
 use keikai_domain::case::{
@@ -30,7 +30,7 @@ use crate::api::cases::{
 };
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{UiForm, lenient_i64};
+use crate::http::extract::{UiForm, has_content_type, lenient_i64};
 use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::WebState;
@@ -1149,12 +1149,7 @@ impl FromRequest<WebState> for MessageForm {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Self::Rejection> {
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-        if !multipart {
+        if !has_content_type(&req, "multipart/form-data") {
             let UiForm(t) = UiForm::<TextOnly>::from_request(req, state).await?;
             return Ok(Self {
                 body: t.body,

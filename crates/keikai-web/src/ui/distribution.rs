@@ -23,7 +23,7 @@ use crate::api::distribution::{
 };
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::UiForm;
+use crate::http::extract::{UiForm, content_type};
 use crate::http::forms::{Pairs, csv_download, field, fields};
 use crate::http::i18n;
 use crate::http::state::WebState;
@@ -971,7 +971,7 @@ pub(crate) async fn preview(
             s.preview = Some(rendered);
             edition_view_page(&state, &ctx, &name, s, None, None, StatusCode::OK).await
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if e.is_form_mistake() => {
             let msg = field_message(ctx.lang, "dist-field", &e);
             edition_view_page(&state, &ctx, &name, s, None, Some(msg), e.status).await
         }
@@ -1087,12 +1087,7 @@ pub(crate) async fn subscribers(
 /// The CSV of an import form: the uploaded `file` (multipart), or the `csv` text pasted
 /// into the form; and whether it is a dry run.
 async fn import_text(req: Request, state: &WebState) -> AppResult<(String, bool)> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = content_type(req.headers()).to_owned();
     let utf8 = |bytes: Vec<u8>| {
         String::from_utf8(bytes).map_err(|e| {
             AppError::invalid(
@@ -1172,7 +1167,7 @@ pub(crate) async fn import(
             };
             Ok(render(StatusCode::OK, &tpl))
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if e.is_form_mistake() => {
             let msg = field_message(ctx.lang, "dist-field", &e);
             subscribers_page(
                 &state,

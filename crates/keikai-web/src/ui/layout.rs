@@ -141,9 +141,7 @@ where
 {
     match result {
         Ok(_) => Ok(Redirect::to(target).into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            rerender(e.message, e.status).await
-        }
+        Err(e) if e.is_form_mistake() => rerender(e.message, e.status).await,
         Err(e) => Err(e),
     }
 }

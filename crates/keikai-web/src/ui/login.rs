@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use keikai_app::Error;
 use keikai_app::auth::{self, SignIn, SignedIn};
@@ -14,6 +14,7 @@ use crate::http::auth::{PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie_value, s
 use crate::http::ctx::Ctx;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
+use crate::http::forms::append_cookie;
 use crate::http::state::{ClientAddr, WebState};
 use crate::ui::layout::{Page, render, safe_next};
 
@@ -86,12 +87,6 @@ fn login_form(
         append_cookie(&mut res, &cookie);
     }
     res
-}
-
-fn append_cookie(res: &mut Response, cookie: &str) {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
 }
 
 #[derive(Deserialize)]

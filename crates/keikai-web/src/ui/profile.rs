@@ -15,6 +15,7 @@ use crate::http::auth::{LANG_COOKIE, set_cookie};
 use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
+use crate::http::forms::append_cookie;
 use crate::http::state::WebState;
 use crate::ui::layout::{Page, render, safe_next};
 use crate::ui::view::at;
@@ -188,8 +189,6 @@ pub async fn set_language(
         state.config.secure_cookies,
         false,
     );
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+    append_cookie(&mut res, &c);
     Ok(res)
 }
