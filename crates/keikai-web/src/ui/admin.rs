@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use keikai_app::admin::users::{Directory, NewAccount};
 use keikai_app::admin::{organisations, products, users};
+use keikai_app::{App, Caller};
 use keikai_domain::{
     Action, BranchCategory, BranchId, BranchName, DisplayName, Email, Membership, OrgId, OrgKind,
     OrgName, Organisation, Password, Role,
@@ -60,21 +61,18 @@ impl AdminPage {
 
 /// One form's work: the command as the form gave it, then the use case that takes it. On
 /// success the browser goes back to the page; a mistake shows the page again with the error.
-async fn act<C, T, F>(
+async fn act<C, T>(
     state: &WebState,
     ctx: &Ctx,
     page: AdminPage,
     command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-{
+    run: impl AsyncFnOnce(&App, &Caller, C) -> keikai_app::Result<T>,
+) -> AppResult<Response> {
     submit(
         command,
-        run,
+        async |c| run(&state.app, &ctx.caller, c).await,
         |_| page.path().to_owned(),
-        |msg, status| page.show(state, ctx, Some(msg), status),
+        async |msg, status| page.show(state, ctx, Some(msg), status).await,
     )
     .await
 }
@@ -172,9 +170,13 @@ pub async fn create_branch(
     ctx: Ctx,
     UiForm(form): UiForm<BranchForm>,
 ) -> AppResult<Response> {
-    act(&state, &ctx, AdminPage::Products, form.command(), |c| {
-        products::add(&state.app, &ctx.caller, c)
-    })
+    act(
+        &state,
+        &ctx,
+        AdminPage::Products,
+        form.command(),
+        products::add,
+    )
     .await
 }
 
@@ -184,10 +186,7 @@ pub async fn delete_branch(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = ctx.id(&id)?;
-    act(&state, &ctx, AdminPage::Products, Ok(id), |id| {
-        products::delete(&state.app, &ctx.caller, id)
-    })
-    .await
+    act(&state, &ctx, AdminPage::Products, Ok(id), products::delete).await
 }
 
 // ---------------------------------------------------------------- organisations
@@ -264,7 +263,7 @@ pub async fn create_org(
         &ctx,
         AdminPage::Organisations,
         form.command(),
-        |(name, kind)| organisations::create(&state.app, &ctx.caller, name, kind),
+        async |a, who, (name, kind)| organisations::create(a, who, name, kind).await,
     )
     .await
 }
@@ -371,9 +370,13 @@ pub async fn create_user(
     ctx: Ctx,
     UiForm(form): UiForm<UserForm>,
 ) -> AppResult<Response> {
-    act(&state, &ctx, AdminPage::Users, form.command(), |c| {
-        users::create(&state.app, &ctx.caller, c)
-    })
+    act(
+        &state,
+        &ctx,
+        AdminPage::Users,
+        form.command(),
+        users::create,
+    )
     .await
 }
 
@@ -385,8 +388,8 @@ async fn set_user_disabled(
     disabled: bool,
 ) -> AppResult<Response> {
     let id = ctx.id(id)?;
-    act(state, ctx, AdminPage::Users, Ok(id), |id| {
-        users::set_disabled(&state.app, &ctx.caller, id, disabled)
+    act(state, ctx, AdminPage::Users, Ok(id), async |a, who, id| {
+        users::set_disabled(a, who, id, disabled).await
     })
     .await
 }
@@ -429,8 +432,12 @@ pub async fn add_membership(
     UiForm(form): UiForm<MembershipForm>,
 ) -> AppResult<Response> {
     let id = ctx.id(&id)?;
-    act(&state, &ctx, AdminPage::Users, form.command(), |m| {
-        users::add_membership(&state.app, &ctx.caller, id, m)
-    })
+    act(
+        &state,
+        &ctx,
+        AdminPage::Users,
+        form.command(),
+        async |a, who, m| users::add_membership(a, who, id, m).await,
+    )
     .await
 }

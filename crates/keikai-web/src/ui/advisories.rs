@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use keikai_app::advisories::{
     self as app, AddRemediation, Entry, NewAdvisory, SCORE_VERSIONS, SetProductStatus, SetScore,
 };
+use keikai_app::{App, Caller};
 use keikai_domain::advisory::{
     Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Reference,
     RemediationInput, ReviewState, Tlp, TranslationState, Verdict,
@@ -33,7 +34,7 @@ use crate::http::extract::{UiForm, lenient_i64};
 use crate::http::forms::{Pairs, field, fields, revision};
 use crate::http::i18n;
 use crate::http::state::WebState;
-use crate::ui::layout::{Page, render, submit};
+use crate::ui::layout::{Page, Posted, render, submit};
 use crate::ui::view::{
     Options, StatusRow, VulnChoices, at, branch_paths, cwe_text, product_name, severity_names,
     status_rows,
@@ -924,24 +925,37 @@ fn at_section(anchor: &str) -> Section<'_> {
 
 /// One editor form: the command it made runs through its use case; success goes back to the
 /// editor at `anchor`, a mistake shows the editor again with the error and what was typed.
-async fn act<C, F>(
-    s: &WebState,
-    ctx: &Ctx,
-    id: &str,
+async fn act<C, T: OfAdvisory>(
+    p: &Posted,
     (anchor, drafts): Section<'_>,
     command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<Advisory>>,
-{
+    run: impl AsyncFnOnce(&App, &Caller, C) -> keikai_app::Result<T>,
+) -> AppResult<Response> {
+    let (s, ctx) = (&p.state, &p.ctx);
     submit(
         command,
-        run,
-        |a| format!("{}#{anchor}", editor_url(a.id)),
-        |msg, status| editor_page(s, ctx, id, drafts, Some(msg), status),
+        async |c| run(&s.app, &ctx.caller, c).await,
+        |done| format!("{}#{anchor}", editor_url(done.advisory_id())),
+        async |msg, status| editor_page(s, ctx, &p.key, drafts, Some(msg), status).await,
     )
     .await
+}
+
+/// What an editor form changes: the advisory, or its partner edition.
+trait OfAdvisory {
+    fn advisory_id(&self) -> AdvisoryId;
+}
+
+impl OfAdvisory for Advisory {
+    fn advisory_id(&self) -> AdvisoryId {
+        self.id
+    }
+}
+
+impl OfAdvisory for PartnerEdition {
+    fn advisory_id(&self) -> AdvisoryId {
+        self.advisory_id
+    }
 }
 
 #[derive(Deserialize)]
@@ -951,12 +965,11 @@ pub struct RevisionForm {
 }
 
 pub async fn edit_text(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, lang)): Path<(String, String)>,
+    p: Posted,
+    Path((_, lang)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    let of: Locale = ctx.id(&lang)?;
+    let of: Locale = p.ctx.id(&lang)?;
     let questions = fields(&pairs, "faq_question");
     let answers = fields(&pairs, "faq_answer");
     let input = TextInput {
@@ -977,52 +990,40 @@ pub async fn edit_text(
             revision,
             ..input.clone()
         }
-        .command(&id, of)
+        .command(&p.key, of)
     });
     let drafts = Drafts {
         text: Some((of, input)),
         ..Drafts::default()
     };
     let anchor = format!("text-{of}");
-    act(&s, &ctx, &id, (&anchor, drafts), cmd, |c| {
-        app::edit_text(&s.app, &ctx.caller, c)
-    })
-    .await
+    act(&p, (&anchor, drafts), cmd, app::edit_text).await
 }
 
 /// `POST /editor/advisories/{id}/partner-edition`: the partner edition, through the same
 /// service as the API.
-pub async fn partner_edition(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<EditionForm>,
-) -> AppResult<Response> {
+pub async fn partner_edition(p: Posted, UiForm(form): UiForm<EditionForm>) -> AppResult<Response> {
     // The partner programme's use case asks the policy (ManagePartners) first.
-    ctx.signed_in()?;
+    p.ctx.signed_in()?;
     let input = form.input();
     let drafts = Drafts {
         edition: Some(form),
         ..Drafts::default()
     };
-    submit(
-        input,
-        |input| keikai_app::partners::put_edition(&state.app, &ctx.caller, &id, input),
-        |e| format!("{}#partner-edition", editor_url(e.advisory_id)),
-        |msg, status| editor_page(&state, &ctx, &id, drafts, Some(msg), status),
-    )
+    act(&p, ("partner-edition", drafts), input, async |a, who, i| {
+        keikai_app::partners::put_edition(a, who, &p.key, i).await
+    })
     .await
 }
 
 pub async fn confirm_translation(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, lang)): Path<(String, String)>,
+    p: Posted,
+    Path((_, lang)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let lang: Locale = ctx.id(&lang)?;
-    act(&s, &ctx, &id, at_section("texts"), Ok(lang), |l| {
-        app::confirm_translation(&s.app, &ctx.caller, &id, l, form.revision)
+    let lang: Locale = p.ctx.id(&lang)?;
+    act(&p, at_section("texts"), Ok(lang), async |a, who, l| {
+        app::confirm_translation(a, who, &p.key, l, form.revision).await
     })
     .await
 }
@@ -1041,12 +1042,7 @@ pub struct FactsForm {
     revision: Option<i64>,
 }
 
-pub async fn edit_facts(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<FactsForm>,
-) -> AppResult<Response> {
+pub async fn edit_facts(p: Posted, UiForm(form): UiForm<FactsForm>) -> AppResult<Response> {
     let facts = FactsInput {
         tlp: Some(form.tlp.clone()),
         severity: Some(form.severity.clone()),
@@ -1057,8 +1053,8 @@ pub async fn edit_facts(
         facts: Some((form.references, form.acknowledgments)),
         ..Drafts::default()
     };
-    act(&s, &ctx, &id, ("facts", drafts), Ok(facts), |f| {
-        app::edit_facts(&s.app, &ctx.caller, &id, f, form.revision)
+    act(&p, ("facts", drafts), Ok(facts), async |a, who, f| {
+        app::edit_facts(a, who, &p.key, f, form.revision).await
     })
     .await
 }
@@ -1070,36 +1066,31 @@ fn vulnerability(ctx: &Ctx, vid: &str) -> AppResult<(VulnerabilityId, String)> {
 }
 
 pub async fn set_product_status(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, vid)): Path<(String, String)>,
+    p: Posted,
+    Path((_, vid)): Path<(String, String)>,
     UiForm(form): UiForm<ProductStatusInput>,
 ) -> AppResult<Response> {
-    let (v, anchor) = vulnerability(&ctx, &vid)?;
+    let (v, anchor) = vulnerability(&p.ctx, &vid)?;
     let cmd = form.parts().and_then(|(branch, status, justification)| {
         Ok(SetProductStatus {
-            advisory: id.clone(),
+            advisory: p.key.clone(),
             vulnerability: v,
             status: ProductStatus::new(branch, status, justification)?,
             revision: form.revision,
         })
     });
-    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
-        app::set_product_status(&s.app, &ctx.caller, c)
-    })
-    .await
+    act(&p, at_section(&anchor), cmd, app::set_product_status).await
 }
 
 pub async fn remove_product_status(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, vid, branch)): Path<(String, String, String)>,
+    p: Posted,
+    Path((_, vid, branch)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let (v, anchor) = vulnerability(&ctx, &vid)?;
-    let branch: BranchId = ctx.id(&branch)?;
-    act(&s, &ctx, &id, at_section(&anchor), Ok(branch), |b| {
-        app::remove_product_status(&s.app, &ctx.caller, &id, v, b, form.revision)
+    let (v, anchor) = vulnerability(&p.ctx, &vid)?;
+    let branch: BranchId = p.ctx.id(&branch)?;
+    act(&p, at_section(&anchor), Ok(branch), async |a, who, b| {
+        app::remove_product_status(a, who, &p.key, v, b, form.revision).await
     })
     .await
 }
@@ -1147,47 +1138,38 @@ fn remediation(
 }
 
 pub async fn add_remediation(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, vid)): Path<(String, String)>,
+    p: Posted,
+    Path((_, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    let (v, anchor) = vulnerability(&ctx, &vid)?;
-    let cmd = remediation(&ctx, &id, v, &pairs);
-    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
-        app::add_remediation(&s.app, &ctx.caller, c)
-    })
-    .await
+    let (v, anchor) = vulnerability(&p.ctx, &vid)?;
+    let cmd = remediation(&p.ctx, &p.key, v, &pairs);
+    act(&p, at_section(&anchor), cmd, app::add_remediation).await
 }
 
 /// The remediation or score a removal's path names, and the editor's anchor for it.
 fn entry(
-    ctx: &Ctx,
-    (id, vid, index): (String, String, String),
+    p: &Posted,
+    (_, vid, index): (String, String, String),
     revision: Option<i64>,
 ) -> AppResult<(Entry, String)> {
-    let (v, anchor) = vulnerability(ctx, &vid)?;
+    let (v, anchor) = vulnerability(&p.ctx, &vid)?;
     let entry = Entry {
-        advisory: id,
+        advisory: p.key.clone(),
         vulnerability: v,
-        index: ctx.id(&index)?,
+        index: p.ctx.id(&index)?,
         revision,
     };
     Ok((entry, anchor))
 }
 
 pub async fn remove_remediation(
-    State(s): State<WebState>,
-    ctx: Ctx,
+    p: Posted,
     Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let (e, anchor) = entry(&ctx, path, form.revision)?;
-    let id = e.advisory.clone();
-    act(&s, &ctx, &id, at_section(&anchor), Ok(e), |e| {
-        app::remove_remediation(&s.app, &ctx.caller, e)
-    })
-    .await
+    let (e, anchor) = entry(&p, path, form.revision)?;
+    act(&p, at_section(&anchor), Ok(e), app::remove_remediation).await
 }
 
 /// A score form: a CVSS 3.x or 4.0 vector and the product versions it is for (none: every
@@ -1203,88 +1185,59 @@ fn score(id: &str, vulnerability: VulnerabilityId, pairs: &Pairs) -> AppResult<S
 }
 
 pub async fn set_score(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((id, vid)): Path<(String, String)>,
+    p: Posted,
+    Path((_, vid)): Path<(String, String)>,
     UiForm(pairs): UiForm<Pairs>,
 ) -> AppResult<Response> {
-    let (v, anchor) = vulnerability(&ctx, &vid)?;
-    let cmd = score(&id, v, &pairs);
-    act(&s, &ctx, &id, at_section(&anchor), cmd, |c| {
-        app::set_score(&s.app, &ctx.caller, c)
-    })
-    .await
+    let (v, anchor) = vulnerability(&p.ctx, &vid)?;
+    let cmd = score(&p.key, v, &pairs);
+    act(&p, at_section(&anchor), cmd, app::set_score).await
 }
 
 pub async fn remove_score(
-    State(s): State<WebState>,
-    ctx: Ctx,
+    p: Posted,
     Path(path): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let (e, anchor) = entry(&ctx, path, form.revision)?;
-    let id = e.advisory.clone();
-    act(&s, &ctx, &id, at_section(&anchor), Ok(e), |e| {
-        app::remove_score(&s.app, &ctx.caller, e)
-    })
+    let (e, anchor) = entry(&p, path, form.revision)?;
+    act(&p, at_section(&anchor), Ok(e), app::remove_score).await
+}
+
+pub async fn refresh(p: Posted, UiForm(form): UiForm<RevisionForm>) -> AppResult<Response> {
+    act(
+        &p,
+        at_section("vulnerabilities"),
+        Ok(()),
+        async |a, who, ()| app::refresh_from_case(a, who, &p.key, form.revision).await,
+    )
     .await
 }
 
-pub async fn refresh(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<RevisionForm>,
-) -> AppResult<Response> {
-    act(&s, &ctx, &id, at_section("vulnerabilities"), Ok(()), |()| {
-        app::refresh_from_case(&s.app, &ctx.caller, &id, form.revision)
-    })
-    .await
-}
-
-pub async fn review(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<ReviewInput>,
-) -> AppResult<Response> {
-    ctx.signed_in()?;
+pub async fn review(p: Posted, UiForm(form): UiForm<ReviewInput>) -> AppResult<Response> {
+    p.ctx.signed_in()?;
     let drafts = Drafts {
         review: form.text.clone(),
         ..Drafts::default()
     };
-    let cmd = form.command(&id);
-    act(&s, &ctx, &id, ("reviews", drafts), cmd, |c| {
-        app::review(&s.app, &ctx.caller, c)
-    })
-    .await
+    let cmd = form.command(&p.key);
+    act(&p, ("reviews", drafts), cmd, app::review).await
 }
 
-pub async fn schedule(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<ScheduleInput>,
-) -> AppResult<Response> {
-    ctx.signed_in()?;
+pub async fn schedule(p: Posted, UiForm(form): UiForm<ScheduleInput>) -> AppResult<Response> {
+    p.ctx.signed_in()?;
     // The form always names a release: an empty choice is a mistake, not "unschedule".
     let release = form.release().and_then(|r| {
         r.ok_or_else(|| AppError::invalid("release", "release: choose a planned release"))
     });
-    act(&s, &ctx, &id, at_section("schedule"), release, |r| {
-        app::schedule(&s.app, &ctx.caller, &id, r, form.revision)
+    act(&p, at_section("schedule"), release, async |a, who, r| {
+        app::schedule(a, who, &p.key, r, form.revision).await
     })
     .await
 }
 
-pub async fn unschedule(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    UiForm(form): UiForm<RevisionForm>,
-) -> AppResult<Response> {
-    act(&s, &ctx, &id, at_section("schedule"), Ok(()), |()| {
-        app::unschedule(&s.app, &ctx.caller, &id, form.revision)
+pub async fn unschedule(p: Posted, UiForm(form): UiForm<RevisionForm>) -> AppResult<Response> {
+    act(&p, at_section("schedule"), Ok(()), async |a, who, ()| {
+        app::unschedule(a, who, &p.key, form.revision).await
     })
     .await
 }
@@ -1298,13 +1251,11 @@ pub struct StartRevisionForm {
 }
 
 pub async fn start_revision(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
+    p: Posted,
     UiForm(form): UiForm<StartRevisionForm>,
 ) -> AppResult<Response> {
-    act(&s, &ctx, &id, at_section("versions"), Ok(()), |()| {
-        app::start_revision(&s.app, &ctx.caller, &id, &form.summary, form.revision)
+    act(&p, at_section("versions"), Ok(()), async |a, who, ()| {
+        app::start_revision(a, who, &p.key, &form.summary, form.revision).await
     })
     .await
 }

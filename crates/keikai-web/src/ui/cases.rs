@@ -23,6 +23,7 @@ use keikai_domain::{BranchId, UserId};
 use serde::Deserialize;
 
 use keikai_app::cases::{self as app, CaseNumber, Upload};
+use keikai_app::{App, Caller};
 
 use crate::api::cases::{
     AssignmentInput, CaseListQuery, OwnerInput, ProductStatusInput, RemediationInput, TaskInput,
@@ -35,7 +36,7 @@ use crate::http::forms::attachment_response;
 use crate::http::i18n;
 use crate::http::state::WebState;
 use crate::ui::cvss::{CvssCalculator, CvssFamily};
-use crate::ui::layout::{Page, render, submit};
+use crate::ui::layout::{Page, Posted, render, submit};
 use crate::ui::view::{
     Options, StatusRow, VulnChoices, at, branch_paths, cwe_text, product_versions, severity_names,
     status_rows,
@@ -815,22 +816,18 @@ pub async fn attachment(
 /// One form's work: the command as the form gave it, then the use case that takes it. On
 /// success the browser goes back to the case (at `anchor`); a mistake shows the page again
 /// with the error and what was typed.
-async fn act<C, T, F>(
-    state: &WebState,
-    ctx: &Ctx,
+async fn act<C, T>(
+    p: &Posted,
     number: CaseNumber,
     (anchor, drafts): (&str, Drafts),
     command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-{
+    run: impl AsyncFnOnce(&App, &Caller, C) -> keikai_app::Result<T>,
+) -> AppResult<Response> {
     submit(
         command,
-        run,
+        async |c| run(&p.state.app, &p.ctx.caller, c).await,
         |_| format!("/cases/{number}#{anchor}"),
-        |msg, status| case_page(state, ctx, number, drafts, Some(msg), status),
+        async |msg, status| case_page(&p.state, &p.ctx, number, drafts, Some(msg), status).await,
     )
     .await
 }
@@ -840,22 +837,13 @@ fn at_section(anchor: &str) -> (&str, Drafts) {
     (anchor, Drafts::default())
 }
 
-pub async fn transition(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    UiForm(form): UiForm<TransitionInput>,
-) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
+pub async fn transition(p: Posted, UiForm(form): UiForm<TransitionInput>) -> AppResult<Response> {
+    let n = p.id()?;
     let drafts = Drafts {
         reason: form.reason.clone(),
         ..Drafts::default()
     };
-    let cmd = form.command(n);
-    act(&s, &ctx, n, ("state", drafts), cmd, |c| {
-        app::transition(&s.app, &ctx.caller, c)
-    })
-    .await
+    act(&p, n, ("state", drafts), form.command(n), app::transition).await
 }
 
 #[derive(Deserialize)]
@@ -895,18 +883,17 @@ impl VulnerabilityForm {
     }
 }
 
+/// Adds a vulnerability (`id` none) or changes one.
 async fn save_vulnerability(
-    s: &WebState,
-    ctx: &Ctx,
-    number: &str,
+    p: &Posted,
     id: Option<String>,
     form: &VulnerabilityForm,
 ) -> AppResult<Response> {
-    let n = ctx.id(number)?;
+    let n = p.id()?;
     let input = form.input();
     let cmd = id
         .as_deref()
-        .map(|i| ctx.id(i))
+        .map(|i| p.ctx.id(i))
         .transpose()
         .map(|id| app::SaveVulnerability {
             case: n,
@@ -918,28 +905,29 @@ async fn save_vulnerability(
         vulnerability: Some((id, input)),
         ..Drafts::default()
     };
-    act(s, ctx, n, ("vulnerabilities", drafts), cmd, |c| {
-        app::save_vulnerability(&s.app, &ctx.caller, c)
-    })
+    act(
+        p,
+        n,
+        ("vulnerabilities", drafts),
+        cmd,
+        app::save_vulnerability,
+    )
     .await
 }
 
 pub async fn add_vulnerability(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
+    p: Posted,
     UiForm(form): UiForm<VulnerabilityForm>,
 ) -> AppResult<Response> {
-    save_vulnerability(&state, &ctx, &number, None, &form).await
+    save_vulnerability(&p, None, &form).await
 }
 
 pub async fn update_vulnerability(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    Path((number, id)): Path<(String, String)>,
+    p: Posted,
+    Path((_, id)): Path<(String, String)>,
     UiForm(form): UiForm<VulnerabilityForm>,
 ) -> AppResult<Response> {
-    save_vulnerability(&state, &ctx, &number, Some(id), &form).await
+    save_vulnerability(&p, Some(id), &form).await
 }
 
 #[derive(Deserialize)]
@@ -949,112 +937,90 @@ pub struct RevisionForm {
 }
 
 pub async fn remove_vulnerability(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, id)): Path<(String, String)>,
+    p: Posted,
+    Path((_, id)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(
-        &s,
-        &ctx,
-        n,
-        at_section("vulnerabilities"),
-        ctx.id(&id),
-        |v| app::remove_vulnerability(&s.app, &ctx.caller, n, v, form.revision),
-    )
+    let n = p.id()?;
+    let section = at_section("vulnerabilities");
+    act(&p, n, section, p.ctx.id(&id), async |a, who, v| {
+        app::remove_vulnerability(a, who, n, v, form.revision).await
+    })
     .await
 }
 
 pub async fn set_product_status(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, id)): Path<(String, String)>,
+    p: Posted,
+    Path((_, id)): Path<(String, String)>,
     UiForm(form): UiForm<ProductStatusInput>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    let cmd = ctx.id(&id).and_then(|v| form.command(n, v));
-    act(&s, &ctx, n, at_section("vulnerabilities"), cmd, |c| {
-        app::set_product_status(&s.app, &ctx.caller, c)
-    })
-    .await
+    let n = p.id()?;
+    let cmd = p.ctx.id(&id).and_then(|v| form.command(n, v));
+    let section = at_section("vulnerabilities");
+    act(&p, n, section, cmd, app::set_product_status).await
 }
 
 pub async fn add_remediation(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, id)): Path<(String, String)>,
+    p: Posted,
+    Path((_, id)): Path<(String, String)>,
     UiForm(form): UiForm<RemediationInput>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    let cmd = ctx.id(&id).and_then(|v| form.command(n, v));
-    act(&s, &ctx, n, at_section("vulnerabilities"), cmd, |c| {
-        app::add_remediation(&s.app, &ctx.caller, c)
-    })
+    let n = p.id()?;
+    let cmd = p.ctx.id(&id).and_then(|v| form.command(n, v));
+    act(
+        &p,
+        n,
+        at_section("vulnerabilities"),
+        cmd,
+        app::add_remediation,
+    )
     .await
 }
 
 pub async fn remove_remediation(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, id, index)): Path<(String, String, String)>,
+    p: Posted,
+    Path((_, id, index)): Path<(String, String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    let target = ctx.id(&id).and_then(|v| Ok((v, ctx.id::<usize>(&index)?)));
-    act(
-        &s,
-        &ctx,
-        n,
-        at_section("vulnerabilities"),
-        target,
-        |(v, i)| app::remove_remediation(&s.app, &ctx.caller, n, v, i, form.revision),
-    )
+    let n = p.id()?;
+    let target = p
+        .ctx
+        .id(&id)
+        .and_then(|v| Ok((v, p.ctx.id::<usize>(&index)?)));
+    let section = at_section("vulnerabilities");
+    act(&p, n, section, target, async |a, who, (v, i)| {
+        app::remove_remediation(a, who, n, v, i, form.revision).await
+    })
     .await
 }
 
-pub async fn assign(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    UiForm(form): UiForm<AssignmentInput>,
-) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
+pub async fn assign(p: Posted, UiForm(form): UiForm<AssignmentInput>) -> AppResult<Response> {
+    let n = p.id()?;
     act(
-        &s,
-        &ctx,
+        &p,
         n,
         at_section("assignment"),
         form.command(n),
-        |c| app::assign(&s.app, &ctx.caller, c),
+        app::assign,
     )
     .await
 }
 
-pub async fn set_owner(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    UiForm(form): UiForm<OwnerInput>,
-) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(&s, &ctx, n, at_section("assignment"), form.owner(), |o| {
-        app::set_owner(&s.app, &ctx.caller, n, o, form.revision)
-    })
+pub async fn set_owner(p: Posted, UiForm(form): UiForm<OwnerInput>) -> AppResult<Response> {
+    let n = p.id()?;
+    act(
+        &p,
+        n,
+        at_section("assignment"),
+        form.owner(),
+        async |a, who, o| app::set_owner(a, who, n, o, form.revision).await,
+    )
     .await
 }
 
-pub async fn add_task(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    UiForm(form): UiForm<TaskInput>,
-) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(&s, &ctx, n, at_section("tasks"), form.command(n), |c| {
-        app::add_task(&s.app, &ctx.caller, c)
-    })
-    .await
+pub async fn add_task(p: Posted, UiForm(form): UiForm<TaskInput>) -> AppResult<Response> {
+    let n = p.id()?;
+    act(&p, n, at_section("tasks"), form.command(n), app::add_task).await
 }
 
 #[derive(Deserialize)]
@@ -1067,16 +1033,19 @@ pub struct TaskDoneForm {
 }
 
 pub async fn set_task_done(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, id)): Path<(String, String)>,
+    p: Posted,
+    Path((_, id)): Path<(String, String)>,
     UiForm(form): UiForm<TaskDoneForm>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
+    let n = p.id()?;
     let done = form.done.as_deref() != Some("false");
-    act(&s, &ctx, n, at_section("tasks"), ctx.id(&id), |task| {
-        app::set_task_done(&s.app, &ctx.caller, n, task, done, form.revision)
-    })
+    act(
+        &p,
+        n,
+        at_section("tasks"),
+        p.ctx.id(&id),
+        async |a, who, task| app::set_task_done(a, who, n, task, done, form.revision).await,
+    )
     .await
 }
 
@@ -1089,46 +1058,42 @@ pub struct EmergencyForm {
 }
 
 pub async fn declare_emergency(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
+    p: Posted,
     UiForm(form): UiForm<EmergencyForm>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(&s, &ctx, n, at_section("emergency"), Ok(()), |()| {
-        app::declare_emergency(&s.app, &ctx.caller, n, &form.reason, form.revision)
-    })
+    let n = p.id()?;
+    act(
+        &p,
+        n,
+        at_section("emergency"),
+        Ok(()),
+        async |a, who, ()| app::declare_emergency(a, who, n, &form.reason, form.revision).await,
+    )
     .await
 }
 
-pub async fn end_emergency(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    UiForm(form): UiForm<RevisionForm>,
-) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(&s, &ctx, n, at_section("emergency"), Ok(()), |()| {
-        app::end_emergency(&s.app, &ctx.caller, n, form.revision)
-    })
+pub async fn end_emergency(p: Posted, UiForm(form): UiForm<RevisionForm>) -> AppResult<Response> {
+    let n = p.id()?;
+    act(
+        &p,
+        n,
+        at_section("emergency"),
+        Ok(()),
+        async |a, who, ()| app::end_emergency(a, who, n, form.revision).await,
+    )
     .await
 }
 
 pub async fn mark_cra_sent(
-    State(s): State<WebState>,
-    ctx: Ctx,
-    Path((number, report)): Path<(String, String)>,
+    p: Posted,
+    Path((_, report)): Path<(String, String)>,
     UiForm(form): UiForm<RevisionForm>,
 ) -> AppResult<Response> {
-    let n = ctx.id(&number)?;
-    act(
-        &s,
-        &ctx,
-        n,
-        at_section("clocks"),
-        cra_report(&ctx, &report),
-        |r| app::mark_cra_sent(&s.app, &ctx.caller, n, r, form.revision),
-    )
+    let n = p.id()?;
+    let report = cra_report(&p.ctx, &report);
+    act(&p, n, at_section("clocks"), report, async |a, who, r| {
+        app::mark_cra_sent(a, who, n, r, form.revision).await
+    })
     .await
 }
 
@@ -1197,13 +1162,11 @@ impl FromRequest<WebState> for MessageForm {
 }
 
 async fn post_message(
-    s: &WebState,
-    ctx: &Ctx,
-    number: &str,
+    p: &Posted,
     visibility: Visibility,
     form: MessageForm,
 ) -> AppResult<Response> {
-    let n = ctx.id(number)?;
+    let n = p.id()?;
     let (anchor, drafts) = match visibility {
         Visibility::Internal => (
             "notes",
@@ -1227,28 +1190,15 @@ async fn post_message(
         uploads: form.uploads,
         too_large: Vec::new(),
     };
-    act(s, ctx, n, (anchor, drafts), Ok(cmd), |c| {
-        app::add_message(&s.app, &ctx.caller, c)
-    })
-    .await
+    act(p, n, (anchor, drafts), Ok(cmd), app::add_message).await
 }
 
-pub async fn add_note(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    form: MessageForm,
-) -> AppResult<Response> {
-    post_message(&state, &ctx, &number, Visibility::Internal, form).await
+pub async fn add_note(p: Posted, form: MessageForm) -> AppResult<Response> {
+    post_message(&p, Visibility::Internal, form).await
 }
 
-pub async fn add_message(
-    State(state): State<WebState>,
-    ctx: Ctx,
-    Path(number): Path<String>,
-    form: MessageForm,
-) -> AppResult<Response> {
-    post_message(&state, &ctx, &number, Visibility::Reporter, form).await
+pub async fn add_message(p: Posted, form: MessageForm) -> AppResult<Response> {
+    post_message(&p, Visibility::Reporter, form).await
 }
 
 #[cfg(test)]

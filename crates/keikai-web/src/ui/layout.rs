@@ -131,14 +131,11 @@ pub(crate) fn safe_next(next: &str) -> &str {
 /// Post/redirect/get: on success the browser goes to `target`; a mistake in the form shows the
 /// page again with the message (and its status); anything else, including a resource that
 /// does not exist, becomes an error page.
-pub(crate) async fn after_submit<T, Fut>(
+pub(crate) async fn after_submit<T>(
     result: AppResult<T>,
     target: &str,
-    rerender: impl FnOnce(String, StatusCode) -> Fut,
-) -> AppResult<Response>
-where
-    Fut: Future<Output = AppResult<Response>>,
-{
+    rerender: impl AsyncFnOnce(String, StatusCode) -> AppResult<Response>,
+) -> AppResult<Response> {
     match result {
         Ok(_) => Ok(Redirect::to(target).into_response()),
         Err(e) if e.is_form_mistake() => rerender(e.message, e.status).await,
@@ -147,13 +144,10 @@ where
 }
 
 /// Runs a use case on the command a form made, when the form made one.
-pub(crate) async fn attempt<C, T, F>(
+pub(crate) async fn attempt<C, T>(
     command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
-) -> AppResult<T>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-{
+    run: impl AsyncFnOnce(C) -> keikai_app::Result<T>,
+) -> AppResult<T> {
     match command {
         Ok(c) => run(c).await.map_err(AppError::from),
         Err(e) => Err(e),
@@ -161,14 +155,11 @@ where
 }
 
 /// [`after_submit`] where success goes to the page of what the form made or changed.
-pub(crate) async fn after_submit_to<T, Fut>(
+pub(crate) async fn after_submit_to<T>(
     result: AppResult<T>,
     target: impl FnOnce(&T) -> String,
-    rerender: impl FnOnce(String, StatusCode) -> Fut,
-) -> AppResult<Response>
-where
-    Fut: Future<Output = AppResult<Response>>,
-{
+    rerender: impl AsyncFnOnce(String, StatusCode) -> AppResult<Response>,
+) -> AppResult<Response> {
     let to = result.as_ref().map(target).unwrap_or_default();
     after_submit(result, &to, rerender).await
 }
@@ -176,17 +167,53 @@ where
 /// One form's work from end to end: [`attempt`] the use case on the command the form made,
 /// then [`after_submit_to`] the page of what it made or changed, or the page again with the
 /// mistake.
-pub(crate) async fn submit<C, T, F, Fut>(
+pub(crate) async fn submit<C, T>(
     command: AppResult<C>,
-    run: impl FnOnce(C) -> F,
+    run: impl AsyncFnOnce(C) -> keikai_app::Result<T>,
     target: impl FnOnce(&T) -> String,
-    rerender: impl FnOnce(String, StatusCode) -> Fut,
-) -> AppResult<Response>
-where
-    F: Future<Output = keikai_app::Result<T>>,
-    Fut: Future<Output = AppResult<Response>>,
-{
+    rerender: impl AsyncFnOnce(String, StatusCode) -> AppResult<Response>,
+) -> AppResult<Response> {
     after_submit_to(attempt(command, run).await, target, rerender).await
+}
+
+/// A form posted on the page of one record (a case, an advisory draft): the state, who asks
+/// and the record's key, the first parameter of the path. The key is left as the path gives
+/// it, for the handler to read once the form has been: a malformed form is refused before a
+/// malformed key, as with any other handler.
+pub struct Posted {
+    pub state: WebState,
+    pub ctx: Ctx,
+    pub key: String,
+}
+
+impl FromRequestParts<WebState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let key = params
+            .into_iter()
+            .next()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        Ok(Self {
+            state: state.clone(),
+            ctx,
+            key,
+        })
+    }
+}
+
+impl Posted {
+    /// The record's key as an id (see [`Ctx::id`]).
+    pub fn id<T: std::str::FromStr>(&self) -> AppResult<T> {
+        self.ctx.id(&self.key)
+    }
 }
 
 /// A visit to a page whose address holds a secret (a reporter's portal, the links in
@@ -203,17 +230,12 @@ impl FromRequestParts<WebState> for Visit {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
-        let ctx = Ctx::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let Path(token) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let Posted { state, ctx, key } = Posted::from_request_parts(parts, state).await?;
         Ok(Self {
-            state: state.clone(),
+            state,
             ctx,
             headers: parts.headers.clone(),
-            token,
+            token: key,
         })
     }
 }

@@ -331,10 +331,11 @@ pub async fn revoke(
     UiForm(form): UiForm<RevokeInput>,
 ) -> AppResult<Response> {
     let org: OrgId = ctx.id(&org)?;
-    let (a, who) = (&state.app, &ctx.caller);
     submit(
         Ok(form),
-        |form: RevokeInput| async move { app::revoke_agreement(a, who, org, &form.reason).await },
+        async |form: RevokeInput| {
+            app::revoke_agreement(&state.app, &ctx.caller, org, &form.reason).await
+        },
         |a| format!("/partners#org-{}", a.org_id),
         |msg, status| overview_page(&state, &ctx, OverviewDrafts::default(), Some(msg), status),
     )
@@ -440,7 +441,7 @@ pub async fn answer(
     };
     submit(
         input,
-        |input| app::answer(&state.app, &ctx.caller, input.command(question)),
+        |input: AnswerInput| app::answer(&state.app, &ctx.caller, input.command(question)),
         |q| format!("/partners#question-{}", q.id),
         |msg, status| overview_page(&state, &ctx, drafts, Some(msg), status),
     )
