@@ -251,6 +251,26 @@ impl Visit {
         link_page(&self.state, &self.ctx, &self.headers, path, link)
     }
 
+    /// The page behind the link under `prefix` before anything is done: a heading, a
+    /// message, and the button that does it (labelled `button`) when there is something to
+    /// do.
+    fn ask(
+        &self,
+        prefix: &str,
+        heading: &'static str,
+        message: String,
+        button: Option<&'static str>,
+    ) -> Response {
+        let path = self.path(prefix);
+        let link = Link {
+            heading,
+            message,
+            button: button.map(|label| (path.clone(), label)),
+            note: None,
+        };
+        self.show(path, link)
+    }
+
     /// The page behind the link at `path` once it is done: a heading and a message.
     fn done(&self, path: String, heading: &'static str, message: String) -> Response {
         let link = Link {
@@ -270,20 +290,13 @@ impl Visit {
 /// `GET /subscribe/confirm/{token}`: a button; opening the link changes nothing.
 pub(crate) async fn confirm_page(v: Visit) -> AppResult<Response> {
     let r = app::subscriber(&v.state.app, &v.token).await?;
-    let email = r.subscriber.email.to_string();
-    let path = v.path("/subscribe/confirm");
-    let (key, action) = match r.subscriber.state {
-        SubscriptionState::Pending => ("confirm-ask", Some(path.clone())),
+    let (key, button) = match r.subscriber.state {
+        SubscriptionState::Pending => ("confirm-ask", Some("confirm-button")),
         SubscriptionState::Active => ("confirm-already", None),
         SubscriptionState::Unsubscribed => ("confirm-unsubscribed", None),
     };
-    let link = Link {
-        heading: "confirm-title",
-        message: v.t_email(key, &email),
-        button: action.map(|a| (a, "confirm-button")),
-        note: None,
-    };
-    Ok(v.show(path, link))
+    let message = v.t_email(key, &r.subscriber.email.to_string());
+    Ok(v.ask("/subscribe/confirm", "confirm-title", message, button))
 }
 
 /// `POST /subscribe/confirm/{token}`: double opt-in done.
@@ -306,20 +319,13 @@ pub(crate) async fn confirm_submit(v: Visit) -> AppResult<Response> {
 /// `GET /unsubscribe/{token}`: a button; opening the link changes nothing.
 pub(crate) async fn unsubscribe_page(v: Visit) -> AppResult<Response> {
     let r = app::subscriber(&v.state.app, &v.token).await?;
-    let email = r.subscriber.email.to_string();
-    let path = v.path("/unsubscribe");
-    let (key, action) = if r.subscriber.state == SubscriptionState::Unsubscribed {
+    let (key, button) = if r.subscriber.state == SubscriptionState::Unsubscribed {
         ("unsubscribe-already", None)
     } else {
-        ("unsubscribe-ask", Some(path.clone()))
+        ("unsubscribe-ask", Some("unsubscribe-button"))
     };
-    let link = Link {
-        heading: "unsubscribe-title",
-        message: v.t_email(key, &email),
-        button: action.map(|a| (a, "unsubscribe-button")),
-        note: None,
-    };
-    Ok(v.show(path, link))
+    let message = v.t_email(key, &r.subscriber.email.to_string());
+    Ok(v.ask("/unsubscribe", "unsubscribe-title", message, button))
 }
 
 /// `POST /unsubscribe/{token}`: the page's button, or a mail client's RFC 8058 one-click
@@ -335,17 +341,10 @@ pub(crate) async fn unsubscribe_submit(v: Visit) -> AppResult<Response> {
 /// links). A link acknowledged already says when; an unknown one is not found.
 pub(crate) async fn ack_page(v: Visit) -> AppResult<Response> {
     let delivery = app::acknowledgement(&v.state.app, &v.token).await?;
-    let path = v.path("/ack");
-    if let Some(at) = delivery.acked_at {
-        return Ok(ack_done(&v, path, at));
+    if let Some(acked) = delivery.acked_at {
+        return Ok(ack_done(&v, v.path("/ack"), acked));
     }
-    let link = Link {
-        heading: "ack-title",
-        message: v.ctx.t("ack-ask"),
-        button: Some((path.clone(), "ack-button")),
-        note: None,
-    };
-    Ok(v.show(path, link))
+    Ok(v.ask("/ack", "ack-title", v.ctx.t("ack-ask"), Some("ack-button")))
 }
 
 fn ack_done(v: &Visit, path: String, acked: Timestamp) -> Response {
