@@ -19,12 +19,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if !has_content_type(&req, "application/json") {
-            return Err(AppError::bad_request(
-                "send the body as JSON with Content-Type: application/json",
-            ));
-        }
-        let bytes = read_body(req, MAX_JSON_BYTES).await?;
+        let bytes = body_of(
+            req,
+            "application/json",
+            "send the body as JSON with Content-Type: application/json",
+        )
+        .await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(v) => Ok(Self(v)),
@@ -48,12 +48,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for UiForm<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        if !has_content_type(&req, "application/x-www-form-urlencoded") {
-            return Err(AppError::bad_request(
-                "send the form as application/x-www-form-urlencoded",
-            ));
-        }
-        let bytes = read_body(req, MAX_JSON_BYTES).await?;
+        let bytes = body_of(
+            req,
+            "application/x-www-form-urlencoded",
+            "send the form as application/x-www-form-urlencoded",
+        )
+        .await?;
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
         serde_path_to_error::deserialize::<_, T>(de)
             .map(Self)
@@ -77,10 +77,19 @@ pub(crate) fn has_content_type(req: &Request, expected: &str) -> bool {
     content_type(req.headers()).starts_with(expected)
 }
 
-async fn read_body(req: Request, limit: usize) -> AppResult<axum::body::Bytes> {
-    axum::body::to_bytes(req.into_body(), limit)
+/// The body of a request of the type `expected` (at most [`MAX_JSON_BYTES`]); one of another
+/// type is refused with `refusal`.
+async fn body_of(
+    req: Request,
+    expected: &str,
+    refusal: &'static str,
+) -> AppResult<axum::body::Bytes> {
+    if !has_content_type(&req, expected) {
+        return Err(AppError::bad_request(refusal));
+    }
+    axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
         .await
-        .map_err(|_| AppError::bad_request(format!("body larger than {limit} bytes")))
+        .map_err(|_| AppError::bad_request(format!("body larger than {MAX_JSON_BYTES} bytes")))
 }
 
 /// serde reports a missing field at the parent's path; name the field itself.
