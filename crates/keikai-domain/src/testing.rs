@@ -3,11 +3,13 @@
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use crate::BranchId;
-use crate::advisory::Localized;
-use crate::case::{CvssVector, Justification, ProductStatus, ProductStatusKind};
+use crate::advisory::{Localized, Remediation, Score, Vulnerability};
+use crate::case::{
+    CveId, CvssVector, Justification, ProductStatus, ProductStatusKind, RemediationCategory,
+};
 use crate::partner::BranchParents;
 use crate::product::{Branch, BranchCategory, BranchName};
+use crate::{BranchId, VulnerabilityId};
 
 /// A timestamp written in a test (RFC 3339).
 pub(crate) fn ts(s: &str) -> Timestamp {
@@ -114,4 +116,43 @@ pub(crate) fn status(
     justification: Option<Justification>,
 ) -> ProductStatus {
     ProductStatus::new(id(b), kind, justification).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The vulnerability numbered `n` (a stable id) with its title and CVE, and nothing else yet:
+/// no CWE, scores, statuses or remediations, neither exploited nor public.
+pub(crate) fn vulnerability(n: u128, title: &str, cve: &str) -> Vulnerability {
+    Vulnerability {
+        id: VulnerabilityId::from_uuid(Uuid::from_u128(n)),
+        title: title.to_owned(),
+        cve: Some(CveId::parse(cve).unwrap_or_else(|e| panic!("{cve}: {e}"))),
+        cwe: None,
+        scores: Vec::new(),
+        exploited: false,
+        publicly_disclosed: false,
+        product_statuses: Vec::new(),
+        remediations: Vec::new(),
+    }
+}
+
+/// A score of every affected product.
+pub(crate) fn score(v: &str) -> Score {
+    Score {
+        vector: vector(v),
+        branch_ids: Vec::new(),
+    }
+}
+
+/// Router X firmware 2.1 (KB123), for every affected product.
+pub(crate) fn firmware_fix() -> Remediation {
+    Remediation {
+        category: RemediationCategory::VendorFix,
+        details: loc(
+            "Download the firmware from the support portal.",
+            "サポートポータルからファームウェアをダウンロードしてください。",
+        ),
+        fixed_version: Some("2.1".to_owned()),
+        kb: Some("KB123".to_owned()),
+        url: Some("https://support.example.com/kb/123".to_owned()),
+        branch_ids: Vec::new(),
+    }
 }

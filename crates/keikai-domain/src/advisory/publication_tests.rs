@@ -4,14 +4,14 @@ use uuid::Uuid;
 
 use super::*;
 use crate::ReleaseId;
+use crate::UserId;
 use crate::advisory::{Content, Faq, Localized, Reference, Score};
-use crate::case::{CveId, Cwe};
+use crate::case::Cwe;
 use crate::testing::{
-    ROUTER, V1_0, V2_0, V2_1, VENDOR, branch, fixed_in_2_1, id, loc, router_catalogue, status, ts,
-    vector,
+    ROUTER, V1_0, V2_0, V2_1, VENDOR, branch, firmware_fix, fixed_in_2_1, id, loc,
+    router_catalogue, score, status, ts, vulnerability,
 };
 use crate::user::Locale;
-use crate::{UserId, VulnerabilityId};
 
 const FAMILY: u128 = 0x20;
 const SWITCH: u128 = 0x21;
@@ -76,48 +76,28 @@ fn remediation(
 fn content_v1() -> Content {
     use ProductStatusKind as K;
     let auth_bypass = Vulnerability {
-        id: VulnerabilityId::from_uuid(Uuid::from_u128(1)),
-        title: "Authentication bypass in the web management interface".to_owned(),
-        cve: Some(CveId::parse("CVE-2026-10001").expect("cve")),
         cwe: Some(Cwe::parse("CWE-287").expect("cwe")),
         scores: vec![
-            Score {
-                vector: vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
-                branch_ids: Vec::new(),
-            },
+            score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
             // 2.0 needs a non-default setting to be reachable.
             Score {
-                vector: vector("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H"),
                 branch_ids: vec![id(V2_0)],
+                ..score("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H")
             },
-            Score {
-                vector: vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
-                branch_ids: Vec::new(),
-            },
+            score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
         ],
         exploited: true,
-        publicly_disclosed: false,
         product_statuses: fixed_in_2_1(),
-        remediations: vec![remediation(
-            RemediationCategory::VendorFix,
-            "Download the firmware from the support portal.",
-            "サポートポータルからファームウェアをダウンロードしてください。",
-            Some("2.1"),
-            Some("KB123"),
-            Some("https://support.example.com/kb/123"),
-            &[],
-        )],
+        remediations: vec![firmware_fix()],
+        ..vulnerability(
+            1,
+            "Authentication bypass in the web management interface",
+            "CVE-2026-10001",
+        )
     };
     let xss = Vulnerability {
-        id: VulnerabilityId::from_uuid(Uuid::from_u128(2)),
-        title: "Stored cross-site scripting in the log viewer".to_owned(),
-        cve: Some(CveId::parse("CVE-2026-10002").expect("cve")),
         cwe: Some(Cwe::parse("CWE-79").expect("cwe")),
-        scores: vec![Score {
-            vector: vector("CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N"),
-            branch_ids: Vec::new(),
-        }],
-        exploited: false,
+        scores: vec![score("CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:N")],
         publicly_disclosed: true,
         product_statuses: vec![
             status(V1_0, K::KnownAffected, None),
@@ -152,6 +132,11 @@ fn content_v1() -> Content {
                 &[V1_0],
             ),
         ],
+        ..vulnerability(
+            2,
+            "Stored cross-site scripting in the log viewer",
+            "CVE-2026-10002",
+        )
     };
     Content {
         text: Localized {

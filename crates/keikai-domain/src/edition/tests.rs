@@ -3,29 +3,16 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::*;
-use crate::advisory::{AdvisoryState, Content, Remediation, Score, Text};
-use crate::case::{CveId, ProductStatusKind};
+use crate::advisory::{AdvisoryState, Content, Remediation, Text};
+use crate::case::ProductStatusKind;
 use crate::testing::{
-    V1_0, V2_0, V2_1, fixed_in_2_1, id, loc, router_catalogue, status, ts, vector,
+    V1_0, V2_0, V2_1, firmware_fix, fixed_in_2_1, id, loc, router_catalogue, score, status, ts,
+    vector, vulnerability,
 };
-use crate::{AdvisoryId, ReleaseId, VulnerabilityId};
+use crate::{AdvisoryId, ReleaseId};
 
 fn names() -> ProductNames {
     ProductNames::from_branches(&router_catalogue())
-}
-
-fn fix() -> Remediation {
-    Remediation {
-        category: RemediationCategory::VendorFix,
-        details: loc(
-            "Download the firmware from the support portal.",
-            "サポートポータルからファームウェアをダウンロードしてください。",
-        ),
-        fixed_version: Some("2.1".to_owned()),
-        kb: Some("KB123".to_owned()),
-        url: Some("https://support.example.com/kb/123".to_owned()),
-        branch_ids: Vec::new(),
-    }
 }
 
 /// Two vulnerabilities of a router; both are fixed by the same firmware.
@@ -60,36 +47,20 @@ fn content() -> Content {
         severity: Some("Critical".to_owned()),
         vulnerabilities: vec![
             Vulnerability {
-                id: VulnerabilityId::from_uuid(Uuid::from_u128(1)),
-                title: "Authentication bypass".to_owned(),
-                cve: Some(CveId::parse("CVE-2026-10001").unwrap_or_else(|e| panic!("{e}"))),
-                cwe: None,
-                scores: vec![Score {
-                    vector: vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
-                    branch_ids: Vec::new(),
-                }],
+                scores: vec![score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")],
                 exploited: true,
-                publicly_disclosed: false,
                 product_statuses: fixed_in_2_1(),
-                remediations: vec![fix()],
+                remediations: vec![firmware_fix()],
+                ..vulnerability(1, "Authentication bypass", "CVE-2026-10001")
             },
             Vulnerability {
-                id: VulnerabilityId::from_uuid(Uuid::from_u128(2)),
-                title: "Information disclosure".to_owned(),
-                cve: Some(CveId::parse("CVE-2026-10002").unwrap_or_else(|e| panic!("{e}"))),
-                cwe: None,
-                scores: vec![Score {
-                    vector: vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N"),
-                    branch_ids: Vec::new(),
-                }],
-                exploited: false,
-                publicly_disclosed: false,
+                scores: vec![score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N")],
                 product_statuses: vec![
                     status(V2_0, K::KnownAffected, None),
                     status(V2_1, K::Fixed, None),
                 ],
                 remediations: vec![
-                    fix(),
+                    firmware_fix(),
                     Remediation {
                         category: RemediationCategory::Workaround,
                         details: loc(
@@ -102,6 +73,7 @@ fn content() -> Content {
                         branch_ids: vec![id(V2_0)],
                     },
                 ],
+                ..vulnerability(2, "Information disclosure", "CVE-2026-10002")
             },
         ],
         references: vec![Reference {
