@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
-use keikai_domain::advisory::{Advisory, AdvisoryState};
+use keikai_domain::advisory::{Advisory, AdvisoryState, Readiness};
 use keikai_domain::audit::Change;
 use keikai_domain::release::{Release, ReleaseKind, ReleaseSchedule, ReleaseState};
 use keikai_domain::{Action, ReleaseId};
@@ -263,8 +263,12 @@ pub fn no_planned_release(named: impl std::fmt::Display) -> Error {
 // ---------------------------------------------------------------- readiness
 
 /// A release and every advisory planned for it, in any state (or, once it has gone out,
-/// published in it), by tracking id.
-pub async fn readiness(app: &App, who: &Caller, id: ReleaseId) -> Result<(Release, Vec<Advisory>)> {
+/// published in it), by tracking id, each with its readiness.
+pub async fn readiness(
+    app: &App,
+    who: &Caller,
+    id: ReleaseId,
+) -> Result<(Release, Vec<(Advisory, Readiness)>)> {
     who.require(Action::ViewAdvisories)?;
     let release = app.store().get_release(id).await?;
     let planned = AdvisoryFilter {
@@ -287,5 +291,6 @@ pub async fn readiness(app: &App, who: &Caller, id: ReleaseId) -> Result<(Releas
         }
     }
     list.sort_by(|a, b| a.tracking_id.cmp(&b.tracking_id));
-    Ok((release, list))
+    let readiness = crate::advisories::readiness(app, who, &list).await?;
+    Ok((release, list.into_iter().zip(readiness).collect()))
 }

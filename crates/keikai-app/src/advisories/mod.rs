@@ -14,7 +14,8 @@ mod schedule;
 mod views;
 
 use jiff::Timestamp;
-use keikai_domain::advisory::{Advisory, AdvisoryState};
+use keikai_domain::advisory::publication::ProductNames;
+use keikai_domain::advisory::{Advisory, AdvisoryState, Readiness};
 use keikai_domain::audit::Change;
 use keikai_domain::{Action, AdvisoryId, CaseId, DomainError, UserId, VulnerabilityId};
 use keikai_store::{AdvisoryFilter, Effects, StoreError};
@@ -144,6 +145,33 @@ pub async fn list(app: &App, who: &Caller, query: &ListQuery) -> Result<(Vec<Adv
     let more = rows.len() > PAGE_SIZE as usize;
     rows.truncate(PAGE_SIZE as usize);
     Ok((rows, more))
+}
+
+/// The readiness of each advisory: its review and translations, and what would stop it at
+/// publication now (publication's own checks, run without signing), so that an advisory
+/// shown ready is one that publishes. A published advisory with no pending revision has
+/// nothing to check.
+pub async fn readiness(app: &App, who: &Caller, advisories: &[Advisory]) -> Result<Vec<Readiness>> {
+    who.require(Action::ViewAdvisories)?;
+    let products = ProductNames::from_branches(&app.store().list_branches().await?);
+    let publisher = &app.config().publishing.publisher;
+    let at = app.now();
+    Ok(advisories
+        .iter()
+        .map(|a| {
+            let blocker = (a.state != AdvisoryState::Published)
+                .then(|| crate::publishing::blocker(a, &products, publisher, at))
+                .flatten();
+            a.readiness(blocker)
+        })
+        .collect())
+}
+
+/// The readiness of one advisory (see [`readiness`]).
+pub async fn readiness_of(app: &App, who: &Caller, advisory: &Advisory) -> Result<Readiness> {
+    let mut one = readiness(app, who, std::slice::from_ref(advisory)).await?;
+    one.pop()
+        .ok_or_else(|| Error::Internal("no readiness for the advisory".to_owned()))
 }
 
 /// The advisory made from a case, if there is one.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use keikai_domain::advisory::{Advisory, Edit, FieldDiff};
+use keikai_domain::advisory::{Advisory, Edit, FieldDiff, Readiness};
 use keikai_domain::partner::PartnerEdition;
 use keikai_domain::release::Release;
 use keikai_domain::{Action, Branch, UserId};
@@ -17,6 +17,8 @@ use crate::{App, Caller, Error, Result};
 /// One advisory with what its editor page needs.
 pub struct EditorView {
     pub advisory: Advisory,
+    /// Its readiness, with what would stop its publication now.
+    pub readiness: Readiness,
     /// The number of the case it was made from, while that case exists.
     pub case_number: Option<i64>,
     /// The release it is planned for.
@@ -57,6 +59,7 @@ pub async fn editor(app: &App, who: &Caller, key: &str) -> Result<EditorView> {
         None
     };
     Ok(EditorView {
+        readiness: super::readiness_of(app, who, &advisory).await?,
         case_number,
         release,
         planned: store.list_releases(false).await?,

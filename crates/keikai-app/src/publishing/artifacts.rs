@@ -7,9 +7,10 @@
 //! and no file is ever empty (an empty document would otherwise be hashed, signed and kept
 //! forever).
 
-use keikai_domain::Locale;
+use jiff::Timestamp;
 use keikai_domain::advisory::publication::{self, ProductNames, PublicationError, PublisherInfo};
-use keikai_domain::advisory::{Advisory, PublishedVersion};
+use keikai_domain::advisory::{Advisory, AdvisoryState, PublishedVersion};
+use keikai_domain::{Locale, ReleaseId};
 use keikai_openpgp::ProviderKey;
 use keikai_store::NewArtifact;
 use serde::Serialize;
@@ -74,9 +75,34 @@ pub fn artifacts(
         version,
         products,
         publisher,
-        key,
+        Some(key),
         bulletin::render,
     )
+}
+
+/// What would stop the advisory's next version at publication at `at`, naming the field or
+/// file: the same checks publication runs (what the content needs beyond the document, then
+/// the CSAF document built and validated, the CVE records, the bulletins), without signing
+/// or keeping anything. The review is left out: readiness shows it on its own.
+pub fn blocker(
+    advisory: &Advisory,
+    products: &ProductNames,
+    publisher: &PublisherInfo,
+    at: Timestamp,
+) -> Option<String> {
+    if let Err(e) = advisory.check_content() {
+        return Some(e.to_string());
+    }
+    // The version as publication would make it: the advisory published in its release.
+    let mut next = advisory.clone();
+    let release = next.release.unwrap_or_else(ReleaseId::new);
+    next.state = AdvisoryState::Scheduled;
+    next.release = Some(release);
+    let version = next.upcoming_version(release, at);
+    next.versions.push(version.clone());
+    build(&next, &version, products, publisher, None, bulletin::render)
+        .err()
+        .map(|e| e.to_string())
 }
 
 fn build(
@@ -84,7 +110,7 @@ fn build(
     version: &PublishedVersion,
     products: &ProductNames,
     publisher: &PublisherInfo,
-    key: &ProviderKey,
+    key: Option<&ProviderKey>,
     render: Render,
 ) -> Result<Vec<NewArtifact>, ArtifactError> {
     let doc = publication::csaf_document(advisory, version, products, publisher)?;
@@ -93,7 +119,8 @@ fn build(
     let json = json_bytes(&file, &doc)?;
     let (sha256, sha512) = publication::digest_files(&file, &json);
     let asc = key
-        .sign_detached(&json)
+        .map(|key| key.sign_detached(&json))
+        .transpose()
         .map_err(|e| PublicationError::Signature(e.to_string()))?;
     let cves = publication::cve_records(advisory, version, products, publisher)?;
     let mut out = Vec::new();
@@ -116,11 +143,13 @@ fn build(
         TEXT,
         sha512.into_bytes(),
     )?);
-    out.push(artifact(
-        format!("{file}.asc"),
-        "application/pgp-signature",
-        asc.into_bytes(),
-    )?);
+    if let Some(asc) = asc {
+        out.push(artifact(
+            format!("{file}.asc"),
+            "application/pgp-signature",
+            asc.into_bytes(),
+        )?);
+    }
     out.push(artifact(file, JSON, json)?);
     for (cve, record) in &cves {
         let name = format!("{cve}.json");
@@ -247,10 +276,53 @@ mod tests {
                 &self.version,
                 &self.products,
                 &self.publisher,
-                &self.key,
+                Some(&self.key),
                 render,
             )
         }
+    }
+
+    #[test]
+    fn readiness_runs_publications_checks_without_signing() {
+        let f = fixture();
+        let at = f.version.at;
+        assert_eq!(
+            blocker(&f.advisory, &f.products, &f.publisher, at),
+            None,
+            "an advisory that publishes has no blocker (its review is shown on its own)"
+        );
+        // A reference whose URL is not one: accepted while editing, refused by the CSAF
+        // schema at publication, so readiness says so first.
+        let mut bad = f.advisory.clone();
+        bad.content
+            .references
+            .push(keikai_domain::advisory::Reference {
+                url: "https://example.org/?q=\"><script>alert(1)</script>".to_owned(),
+                summary: "Details".to_owned(),
+            });
+        let why = blocker(&bad, &f.products, &f.publisher, at).expect("a blocker");
+        let version = PublishedVersion {
+            content: bad.content.clone(),
+            ..f.version.clone()
+        };
+        let published = build(
+            &bad,
+            &version,
+            &f.products,
+            &f.publisher,
+            Some(&f.key),
+            bulletin::render,
+        );
+        assert_eq!(
+            published.err().map(|e| e.to_string()),
+            Some(why.clone()),
+            "readiness and publication give the same reason"
+        );
+        assert!(why.contains("reference"), "{why}");
+        let mut empty = f.advisory.clone();
+        empty.content.vulnerabilities.clear();
+        let why = blocker(&empty, &f.products, &f.publisher, at).expect("a blocker");
+        assert!(why.starts_with("vulnerabilities"), "{why}");
     }
 
     #[test]

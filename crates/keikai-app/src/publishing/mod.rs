@@ -24,7 +24,7 @@ use keikai_domain::advisory::{Advisory, AdvisoryState, ReviewState};
 use keikai_domain::{Action, ReleaseId};
 use keikai_store::{AdvisoryFilter, StoreError};
 
-pub use artifacts::{ArtifactError, artifacts, csaf_file_name, html_file_name};
+pub use artifacts::{ArtifactError, artifacts, blocker, csaf_file_name, html_file_name};
 pub use signing_key::{KEY_SETTING, import_key, provider_key};
 
 use crate::{App, Caller, Error, Result, releases};

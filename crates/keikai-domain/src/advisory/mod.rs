@@ -112,7 +112,11 @@ pub struct Readiness {
     pub ja: TranslationState,
     /// Every affected product version has a vendor fix.
     pub fixed: bool,
-    /// Nothing blocks publication at the release time.
+    /// What would stop the next version at publication, naming the field: the checks that
+    /// publication runs (the CSAF document built and validated, the CVE records, the
+    /// bulletins), run now.
+    pub blocker: Option<String>,
+    /// Scheduled, approved, and nothing blocks publication at the release time.
     pub ready: bool,
 }
 
@@ -701,7 +705,9 @@ impl Advisory {
         }
     }
 
-    pub fn readiness(&self) -> Readiness {
+    /// The readiness of the advisory, given what would stop its publication (`blocker`,
+    /// from running publication's checks; see `keikai_app::publishing::blocker`).
+    pub fn readiness(&self, blocker: Option<String>) -> Readiness {
         let review = self.review_state();
         let en = self.translation_state(Locale::En);
         let ja = self.translation_state(Locale::Ja);
@@ -715,11 +721,15 @@ impl Advisory {
             en,
             ja,
             fixed,
-            ready: self.state == AdvisoryState::Scheduled && review == ReviewState::Approved,
+            ready: self.state == AdvisoryState::Scheduled
+                && review == ReviewState::Approved
+                && blocker.is_none(),
+            blocker,
         }
     }
 
-    /// Checks what publication needs beyond approval.
+    /// Checks what publication needs beyond the document itself: an approval of the current
+    /// draft, then [`Self::check_content`].
     fn check_publishable(&self) -> Result<(), DomainError> {
         if self.review_state() != ReviewState::Approved {
             return Err(DomainError::invalid(
@@ -727,6 +737,12 @@ impl Advisory {
                 "the current draft is not approved by a reviewer who is not its author",
             ));
         }
+        self.check_content()
+    }
+
+    /// What the content needs to be published beyond a valid document: the English text, a
+    /// vulnerability, and a summary of what changed for a new version.
+    pub fn check_content(&self) -> Result<(), DomainError> {
         if self.content.text.en.is_empty() {
             return Err(DomainError::invalid(
                 "en.title",

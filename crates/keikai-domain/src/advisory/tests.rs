@@ -89,13 +89,16 @@ fn an_edit_after_approval_needs_a_new_review_and_leaves_the_schedule() {
     );
     approve(&mut a, reviewer, now);
     a.schedule(release, now).expect("schedule");
-    assert!(a.readiness().ready);
+    assert!(a.readiness(None).ready);
+    let blocked = a.readiness(Some("references: not a URL".to_owned()));
+    assert!(!blocked.ready, "what stops publication stops readiness");
+    assert_eq!(blocked.blocker.as_deref(), Some("references: not a URL"));
     a.edit_text(Locale::En, text("Overflow in Router X"), &[], author, now)
         .expect("edit");
     assert_eq!(a.state, AdvisoryState::Draft);
     assert_eq!(a.release, Some(release), "it stays planned for its release");
     assert_eq!(a.review_state(), ReviewState::NotReviewed);
-    assert!(!a.readiness().ready);
+    assert!(!a.readiness(None).ready);
     assert!(a.publish(release, now).is_err());
 }
 
@@ -280,7 +283,7 @@ fn remediations_are_checked() {
     a.add_remediation(v, &ok, Locale::En, author, now)
         .expect("fix");
     assert!(a.content.vulnerabilities[0].is_fixed());
-    assert!(a.readiness().fixed);
+    assert!(a.readiness(None).fixed);
     let bad = RemediationInput {
         category: "patch".to_owned(),
         ..RemediationInput::default()

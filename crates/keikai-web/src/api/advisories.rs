@@ -207,11 +207,12 @@ pub struct AdvisoryDetail {
     pub readiness: Readiness,
 }
 
-fn detail(advisory: Advisory) -> Json<AdvisoryDetail> {
-    Json(AdvisoryDetail {
-        readiness: advisory.readiness(),
+/// The advisory with its readiness (publication's checks run now).
+async fn detail(s: &WebState, ctx: &Ctx, advisory: Advisory) -> AppResult<Json<AdvisoryDetail>> {
+    Ok(Json(AdvisoryDetail {
+        readiness: app::readiness_of(&s.app, &ctx.caller, &advisory).await?,
         advisory,
-    })
+    }))
 }
 
 /// A row of the advisory list.
@@ -237,7 +238,7 @@ pub(crate) fn titles(a: &Advisory) -> Localized<String> {
     }
 }
 
-fn list_item(a: &Advisory) -> AdvisoryListItem {
+fn list_item((a, readiness): (&Advisory, Readiness)) -> AdvisoryListItem {
     AdvisoryListItem {
         id: a.id,
         tracking_id: a.tracking_id.clone(),
@@ -245,7 +246,7 @@ fn list_item(a: &Advisory) -> AdvisoryListItem {
         state: a.state,
         case_id: a.case_id,
         release: a.release,
-        readiness: a.readiness(),
+        readiness,
         updated_at: a.updated_at,
         revision: a.revision,
     }
@@ -285,10 +286,11 @@ pub async fn list(
     ctx.signed_in()?;
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let (rows, more) = app::list(&s.app, &ctx.caller, &q.query()?).await?;
+    let readiness = app::readiness(&s.app, &ctx.caller, &rows).await?;
     Ok(Json(AdvisoryList {
         page_size: app::PAGE_SIZE,
         more,
-        advisories: rows.iter().map(list_item).collect(),
+        advisories: rows.iter().zip(readiness).map(list_item).collect(),
     }))
 }
 
@@ -308,7 +310,7 @@ pub async fn create(
     } else {
         StatusCode::OK
     };
-    Ok((status, detail(a)))
+    Ok((status, detail(&s, &ctx, a).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/advisories/{id}", tag = "advisories",
@@ -319,7 +321,7 @@ pub async fn get_advisory(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Json<AdvisoryDetail>> {
-    Ok(detail(app::load(&s.app, &ctx.caller, &id).await?))
+    detail(&s, &ctx, app::load(&s.app, &ctx.caller, &id).await?).await
 }
 
 #[utoipa::path(put, path = "/api/v1/advisories/{id}/text/{lang}", tag = "advisories",
@@ -334,7 +336,7 @@ pub async fn edit_text(
     ApiJson(body): ApiJson<TextInput>,
 ) -> AppResult<Json<AdvisoryDetail>> {
     let cmd = body.command(&id, ctx.id(&lang)?);
-    Ok(detail(app::edit_text(&s.app, &ctx.caller, cmd).await?))
+    detail(&s, &ctx, app::edit_text(&s.app, &ctx.caller, cmd).await?).await
 }
 
 #[utoipa::path(put, path = "/api/v1/advisories/{id}/facts", tag = "advisories",
@@ -348,7 +350,7 @@ pub async fn edit_facts(
     ApiJson(body): ApiJson<FactsBody>,
 ) -> AppResult<Json<AdvisoryDetail>> {
     let a = app::edit_facts(&s.app, &ctx.caller, &id, body.facts, body.revision).await?;
-    Ok(detail(a))
+    detail(&s, &ctx, a).await
 }
 
 #[utoipa::path(post, path = "/api/v1/advisories/{id}/reviews", tag = "advisories",
@@ -364,7 +366,7 @@ pub async fn review(
 ) -> AppResult<Json<AdvisoryDetail>> {
     ctx.signed_in()?;
     let cmd = body.command(&id)?;
-    Ok(detail(app::review(&s.app, &ctx.caller, cmd).await?))
+    detail(&s, &ctx, app::review(&s.app, &ctx.caller, cmd).await?).await
 }
 
 #[utoipa::path(post, path = "/api/v1/advisories/{id}/schedule", tag = "advisories",
@@ -383,7 +385,7 @@ pub async fn schedule(
         Some(r) => app::schedule(&s.app, &ctx.caller, &id, r, body.revision).await?,
         None => app::unschedule(&s.app, &ctx.caller, &id, body.revision).await?,
     };
-    Ok(detail(a))
+    detail(&s, &ctx, a).await
 }
 
 #[utoipa::path(get, path = "/api/v1/advisories/{id}/edits/{number}", tag = "advisories",

@@ -279,13 +279,13 @@ pub async fn get_release(
     Ok(Json(ReleaseDetail {
         release: ReleaseView::of(&s.app, &release),
         advisories: list
-            .iter()
-            .map(|a| ReadinessRow {
+            .into_iter()
+            .map(|(a, readiness)| ReadinessRow {
                 id: a.id,
                 tracking_id: a.tracking_id.clone(),
-                title: titles(a),
+                title: titles(&a),
                 state: a.state,
-                readiness: a.readiness(),
+                readiness,
             })
             .collect(),
     }))

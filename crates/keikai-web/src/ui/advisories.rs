@@ -16,8 +16,8 @@ use keikai_app::advisories::{
 };
 use keikai_app::{App, Caller};
 use keikai_domain::advisory::{
-    Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Reference,
-    RemediationInput, ReviewState, Tlp, TranslationState, Verdict,
+    Acknowledgment, Advisory, AdvisoryState, FactsInput, Faq, LineChange, Localized, Readiness,
+    Reference, RemediationInput, ReviewState, Tlp, TranslationState, Verdict,
 };
 use keikai_domain::case::{CvssVector, ProductStatus};
 use keikai_domain::partner::{PartnerEdition, PartnerEditionInput};
@@ -95,10 +95,11 @@ pub(crate) struct ReadinessView {
     pub(crate) fixed_label: String,
     pub(crate) ready: bool,
     pub(crate) ready_label: String,
+    /// What would stop publication, naming the field.
+    pub(crate) blocker: Option<String>,
 }
 
-pub(crate) fn readiness_view(lang: Locale, a: &Advisory) -> ReadinessView {
-    let r = a.readiness();
+pub(crate) fn readiness_view(lang: Locale, r: Readiness) -> ReadinessView {
     ReadinessView {
         review: review_badge(lang, r.review),
         en: translation_badge(lang, r.en),
@@ -114,6 +115,7 @@ pub(crate) fn readiness_view(lang: Locale, a: &Advisory) -> ReadinessView {
         ),
         ready: r.ready,
         ready_label: yes_no(lang, r.ready),
+        blocker: r.blocker,
     }
 }
 
@@ -128,14 +130,14 @@ pub(crate) struct AdvisoryRow {
     pub(crate) updated_at: String,
 }
 
-pub(crate) fn advisory_row(lang: Locale, a: &Advisory) -> AdvisoryRow {
+pub(crate) fn advisory_row(lang: Locale, a: &Advisory, r: Readiness) -> AdvisoryRow {
     AdvisoryRow {
         id: a.id.to_string(),
         tracking_id: a.tracking_id.clone(),
         title: a.title(lang).to_owned(),
         state: a.state.as_str(),
         state_label: state_label(lang, a.state),
-        r: readiness_view(lang, a),
+        r: readiness_view(lang, r),
         updated_at: at(a.updated_at),
     }
 }
@@ -196,7 +198,12 @@ async fn list_page(
     let lang = ctx.lang;
     let (found, more) = app::list(&s.app, &ctx.caller, &q.query()?).await?;
     let page_no = q.page_number().unwrap_or(1);
-    let rows = found.iter().map(|a| advisory_row(lang, a)).collect();
+    let readiness = app::readiness(&s.app, &ctx.caller, &found).await?;
+    let rows = found
+        .iter()
+        .zip(readiness)
+        .map(|(a, r)| advisory_row(lang, a, r))
+        .collect();
     let (qs, ss) = (
         q.q.clone().unwrap_or_default(),
         q.state.clone().unwrap_or_default(),
@@ -601,6 +608,7 @@ async fn editor_page(
 ) -> AppResult<Response> {
     let app::EditorView {
         advisory: a,
+        readiness,
         case_number,
         release,
         planned,
@@ -724,7 +732,7 @@ async fn editor_page(
             created_at: at(a.created_at),
             updated_at: at(a.updated_at),
         },
-        r: readiness_view(lang, &a),
+        r: readiness_view(lang, readiness),
         columns,
         tlp: a.content.tlp.as_str(),
         tlps: Tlp::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),

@@ -170,7 +170,10 @@ async fn release_page(
     let (release, list) = app::readiness(&s.app, &ctx.caller, id).await?;
     let schedule = &s.app.config().publishing.schedule;
     let local = release.scheduled_at().to_zoned(schedule.zone().clone());
-    let rows: Vec<AdvisoryRow> = list.iter().map(|a| advisory_row(lang, a)).collect();
+    let rows: Vec<AdvisoryRow> = list
+        .into_iter()
+        .map(|(a, r)| advisory_row(lang, &a, r))
+        .collect();
     let mut page = ctx.page("release-title");
     page.title = release.title().to_owned();
     page.error = error;
