@@ -645,6 +645,17 @@ macro_rules! impl_store {
                     execute_by(sql::DELETE_USER_SESSIONS, user.as_uuid(), self.writer()).await
                 }
 
+                async fn delete_other_sessions(
+                    &self,
+                    user: UserId,
+                    keep_id_hash: &str,
+                ) -> Result<u64> {
+                    let query = sqlx::query(sql::DELETE_OTHER_SESSIONS)
+                        .bind(user.as_uuid())
+                        .bind(keep_id_hash);
+                    execute(query, self.writer()).await
+                }
+
                 async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
                     execute_by(sql::DELETE_EXPIRED_SESSIONS, Ts::from(now), self.writer()).await
                 }

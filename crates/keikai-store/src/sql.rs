@@ -74,6 +74,8 @@ pub(crate) const ACTIVE_SESSION: &str = "SELECT s.id_hash, s.user_id, s.csrf_tok
 pub(crate) const EXTEND_SESSION: &str = "UPDATE sessions SET expires_at = $2 WHERE id_hash = $1";
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
 pub(crate) const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+pub(crate) const DELETE_OTHER_SESSIONS: &str =
+    "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2";
 pub(crate) const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
 
 pub(crate) const INSERT_TOKEN: &str = concat!(

@@ -217,6 +217,9 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     /// Signs a user out everywhere (after a password reset, or when disabled).
     async fn delete_user_sessions(&self, user: UserId) -> Result<u64>;
+    /// Signs a user out everywhere but in the session `keep_id_hash` (after they changed
+    /// their own password in it).
+    async fn delete_other_sessions(&self, user: UserId, keep_id_hash: &str) -> Result<u64>;
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64>;
 }
 

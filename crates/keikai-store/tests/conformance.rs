@@ -546,7 +546,16 @@ async fn sessions() {
     assert_eq!(store.delete_expired_sessions(t(20)).await.unwrap(), 2);
     assert_eq!(store.delete_expired_sessions(t(20)).await.unwrap(), 0);
     store.create_session(&session("h6", t(300))).await.unwrap();
-    assert_eq!(store.delete_user_sessions(user.id).await.unwrap(), 2); // h1 and h6
+    store.create_session(&session("h7", t(300))).await.unwrap();
+    // A password changed in h7 ends the others, not h7.
+    assert_eq!(store.delete_other_sessions(user.id, "h7").await.unwrap(), 2); // h1 and h6
+    assert!(store.active_session("h7", t(20)).await.is_ok());
+    assert_err!(
+        store.active_session("h6", t(20)).await,
+        StoreError::NotFound
+    );
+    store.create_session(&session("h6", t(300))).await.unwrap();
+    assert_eq!(store.delete_user_sessions(user.id).await.unwrap(), 2); // h6 and h7
     assert_err!(store.active_session("h6", t(0)).await, StoreError::NotFound);
     db.drop_now().await;
 }

@@ -1,11 +1,14 @@
 //! A person's own account: who they are, their profile and language, their notices and the
 //! dashboard they start from.
 
-use keikai_domain::{Action, ApiToken, Locale, ProductTree, User};
+use keikai_domain::audit::Change;
+use keikai_domain::{Action, ApiToken, DomainError, Locale, Password, ProductTree, User};
+use keikai_store::Session;
 
 use super::users::Account;
+use crate::auth::{hash_password, verify_password};
 use crate::cases::{self, Counts};
-use crate::{App, Caller, Result};
+use crate::{App, Caller, Error, Result};
 
 /// The caller with their memberships.
 pub async fn me(app: &App, who: &Caller) -> Result<Account> {
@@ -36,6 +39,64 @@ pub async fn set_locale(app: &App, who: &Caller, locale: Option<Locale>) -> Resu
     let p = who.require_user(Action::UpdateProfile)?;
     let fx = app.effects(who);
     Ok(app.store().set_locale(p.user_id, locale, &fx).await?)
+}
+
+/// A change of one's own password, as the form or the API sends it.
+#[derive(Clone)]
+pub struct ChangePassword {
+    pub current: String,
+    pub new: String,
+    /// The new password typed again.
+    pub confirm: String,
+}
+
+/// Changes the caller's own password after checking the current one (someone at an
+/// unattended session cannot lock its owner out). Every other session of theirs ends; the
+/// one they changed it in (`keep`) stays. Returns how many sessions ended. Audited as
+/// `user.password_changed`, without the password.
+pub async fn change_password(
+    app: &App,
+    who: &Caller,
+    cmd: ChangePassword,
+    keep: Option<&Session>,
+) -> Result<u64> {
+    let p = who.require_user(Action::UpdateProfile)?;
+    who.refuse_read_only_token()?;
+    let store = app.store();
+    let user = store.get_user(p.user_id).await?;
+    let credentials = store.credentials_by_email(&user.email).await?;
+    if !verify_password(credentials.password_hash, cmd.current.clone()).await {
+        return Err(Error::invalid(
+            "current_password",
+            "current_password: this is not your current password",
+        ));
+    }
+    let new = Password::parse(&cmd.new).map_err(|e| {
+        let DomainError::Invalid { message, .. } = e;
+        Error::invalid("new_password", format!("new_password: {message}"))
+    })?;
+    if cmd.confirm != cmd.new {
+        return Err(Error::invalid(
+            "confirm_password",
+            "confirm_password: the two new passwords differ",
+        ));
+    }
+    if cmd.new == cmd.current {
+        return Err(Error::invalid(
+            "new_password",
+            "new_password: choose a password other than the current one",
+        ));
+    }
+    let hash = hash_password(&new).await?;
+    let change = Change::new("user.password_changed", format!("user/{}", user.id), (), ());
+    store
+        .set_password_hash(user.id, &hash, &app.effects(who).with_audit(change))
+        .await?;
+    let ended = match keep.filter(|s| s.user_id == user.id) {
+        Some(s) => store.delete_other_sessions(user.id, &s.id_hash).await?,
+        None => store.delete_user_sessions(user.id).await?,
+    };
+    Ok(ended)
 }
 
 /// Marks the caller's notices read; returns how many were unread.

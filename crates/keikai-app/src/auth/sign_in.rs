@@ -187,4 +187,59 @@ mod tests {
         assert_eq!(old.unwrap_err(), Error::Unauthenticated);
         assert!(sign_in(&t.app, attempt(new.expose())).await.is_ok());
     }
+
+    #[tokio::test]
+    async fn changing_ones_password_needs_the_current_one_and_ends_the_other_sessions() {
+        use crate::admin::account::{ChangePassword, change_password};
+        let t = TestApp::new().await;
+        let here = sign_in(&t.app, attempt(PASSWORD)).await.unwrap();
+        let elsewhere = sign_in(&t.app, attempt(PASSWORD)).await.unwrap();
+        let me = session(&t.app, &here.cookie).await.unwrap().unwrap();
+        let who = me.caller();
+        let new = "a new and longer passphrase";
+        let cmd = |current: &str, new: &str, confirm: &str| ChangePassword {
+            current: current.to_owned(),
+            new: new.to_owned(),
+            confirm: confirm.to_owned(),
+        };
+        for (bad, field) in [
+            (cmd("not it", new, new), "current_password"),
+            (cmd(PASSWORD, "short", "short"), "new_password"),
+            (
+                cmd(PASSWORD, new, "a new and longer passphrasE"),
+                "confirm_password",
+            ),
+            (cmd(PASSWORD, PASSWORD, PASSWORD), "new_password"),
+        ] {
+            let e = change_password(&t.app, &who, bad, me.session.as_ref())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field: f, .. } if *f == field),
+                "{field}: {e:?}"
+            );
+        }
+        let ended = change_password(&t.app, &who, cmd(PASSWORD, new, new), me.session.as_ref())
+            .await
+            .unwrap();
+        assert_eq!(ended, 1, "the other session ends");
+        assert!(session(&t.app, &here.cookie).await.unwrap().is_some());
+        assert!(session(&t.app, &elsewhere.cookie).await.unwrap().is_none());
+        assert_eq!(
+            sign_in(&t.app, attempt(PASSWORD)).await.unwrap_err(),
+            Error::Unauthenticated
+        );
+        assert!(sign_in(&t.app, attempt(new)).await.is_ok());
+        let audit = t
+            .app
+            .store()
+            .audit_for(&format!("user/{}", t.admin.id))
+            .await
+            .unwrap();
+        assert!(audit.iter().any(|e| e.action == "user.password_changed"));
+        assert!(
+            audit.iter().all(|e| !e.after.contains(new)),
+            "no password in the trail"
+        );
+    }
 }
