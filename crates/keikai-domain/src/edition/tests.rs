@@ -185,6 +185,14 @@ fn with_templates(subject: &str, text: &str, html: &str) -> Edition {
     }
 }
 
+/// Checking `e` fails on `field`, with a message that says `words`.
+#[track_caller]
+fn assert_refused(e: &Edition, field: &str, words: &str) {
+    let err = e.check().unwrap_err();
+    assert_eq!(err.field(), field);
+    assert!(err.to_string().contains(words), "{err}");
+}
+
 #[test]
 fn sections_parse_print_and_serialise_as_snake_case() {
     for s in Section::ALL {
@@ -332,14 +340,15 @@ fn html_escapes_advisory_text_and_plain_text_does_not() {
     assert!(en.text.contains("<img src=x onerror=alert(2)>"));
     assert!(en.subject.contains("<script>alert(1)</script>"));
     // An administrator cannot switch escaping off.
-    let e = with_templates(
-        "{{ event.title }}",
-        "{{ event.title }}",
-        "{{ event.title|safe }}",
+    assert_refused(
+        &with_templates(
+            "{{ event.title }}",
+            "{{ event.title }}",
+            "{{ event.title|safe }}",
+        ),
+        "templates.html.en",
+        "safe",
     );
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.html.en");
-    assert!(err.to_string().contains("safe"), "{err}");
 }
 
 #[test]
@@ -361,16 +370,18 @@ fn check_names_the_template_the_line_and_the_undefined_name() {
     assert!(msg.contains("event.titel"), "{msg}");
     assert!(msg.contains("undefined"), "{msg}");
 
-    let e = with_templates("{% if event.exploited %}x", "t", "h");
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.subject.en");
-    assert!(err.to_string().contains("line 1: syntax error"), "{err}");
+    assert_refused(
+        &with_templates("{% if event.exploited %}x", "t", "h"),
+        "templates.subject.en",
+        "line 1: syntax error",
+    );
 
     // Attributes of an absent value fail too; only a sample with it absent shows that.
-    let e = with_templates("{{ event.period.label }}", "t", "h");
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.subject.en");
-    assert!(err.to_string().contains("sample"), "{err}");
+    assert_refused(
+        &with_templates("{{ event.period.label }}", "t", "h"),
+        "templates.subject.en",
+        "sample",
+    );
 }
 
 #[test]
@@ -395,23 +406,25 @@ fn an_empty_template_means_the_built_in_one() {
 
 #[test]
 fn runaway_templates_are_stopped() {
-    let e = with_templates(
-        "s",
-        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
-        "h",
+    assert_refused(
+        &with_templates(
+            "s",
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            "h",
+        ),
+        "templates.text.en",
+        "fuel",
     );
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.text.en");
-    assert!(err.to_string().contains("fuel"), "{err}");
 
-    let e = with_templates(
-        "s",
-        "t",
-        "{% for i in range(40000) %}0123456789abcdef0123456789abcdef{% endfor %}",
+    assert_refused(
+        &with_templates(
+            "s",
+            "t",
+            "{% for i in range(40000) %}0123456789abcdef0123456789abcdef{% endfor %}",
+        ),
+        "templates.html.en",
+        "more than 1 MB",
     );
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.html.en");
-    assert!(err.to_string().contains("more than 1 MB"), "{err}");
 
     let mut e = with_templates("s", "t", "h");
     e.templates
@@ -425,9 +438,7 @@ fn runaway_templates_are_stopped() {
 #[test]
 fn a_subject_is_one_line() {
     let e = with_templates("{{ event.title }}\n\tsecond line\n", "t", "h");
-    let err = e.check().unwrap_err();
-    assert_eq!(err.field(), "templates.subject.en");
-    assert!(err.to_string().contains("one line"), "{err}");
+    assert_refused(&e, "templates.subject.en", "one line");
     // At send time the line breaks are folded rather than failing the delivery.
     let event = first_publication();
     let r = render_ok(&e, &event, Locale::En);
