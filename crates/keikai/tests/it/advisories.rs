@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::cases::{FullCase, full_case, product_version};
 use crate::matrix::{Body, Fixture, form};
 use crate::publishing::plan_release;
-use crate::support::{Api, NowTs, SessionCookie, TestApp};
+use crate::support::{Api, NowTs, TestApp};
 
 // ---------------------------------------------------------------- helpers
 
@@ -71,30 +71,6 @@ async fn review(api: &Api<'_>, id: &str, verdict: &str, text: &str) -> (u16, Val
 fn assert_refused((status, body): &(u16, Value), want: u16, field: &str) {
     assert_eq!(*status, want, "{body}");
     assert_eq!(body["error"]["field"], field, "{body}");
-}
-
-/// Posts editor forms that are refused: each must answer `want` and, when `field` is not
-/// empty, show the page again with that field named. Returns the pages.
-async fn refused_forms(
-    app: &TestApp,
-    s: &SessionCookie,
-    want: u16,
-    forms: &[(String, Vec<(&str, &str)>, &str)],
-) -> Vec<String> {
-    let mut pages = Vec::new();
-    for (path, fields, field) in forms {
-        let (status, _, html) = app.post_form(s, path, fields).await;
-        assert_eq!(status, want, "{path} {fields:?}: {html}");
-        if !field.is_empty() {
-            let alert = format!("role=\"alert\">{field}:");
-            assert!(
-                html.contains(&alert),
-                "{path} {fields:?}: no {alert} in {html}"
-            );
-        }
-        pages.push(html);
-    }
-    pages
 }
 
 // ---------------------------------------------------------------- tests
@@ -297,12 +273,34 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     let app = TestApp::spawn().await;
     let ((author_id, author), (_, reviewer)) = analysts(&app).await;
     let (author, reviewer) = (app.api(&author), app.api(&reviewer));
-    let (_, created) = from_case(&author).await;
+    let (case, created) = from_case(&author).await;
     let id = id_of(&created);
     let tracking = created["advisory"]["tracking_id"]
         .as_str()
         .unwrap()
         .to_owned();
+    // The product version it affects (the case's workaround applies to it): without a
+    // product its CSAF document would be refused at publication, so it would not be ready.
+    let s = app.session_for(author_id).await;
+    let version = product_version(&app).await.to_string();
+    let statuses = format!(
+        "/editor/advisories/{id}/vulnerabilities/{}/statuses",
+        case.vulnerability
+    );
+    let revision = app
+        .store
+        .get_advisory(id.parse().unwrap())
+        .await
+        .unwrap()
+        .revision
+        .to_string();
+    let fixed = [
+        ("branch_id", version.as_str()),
+        ("status", "known_affected"),
+        ("revision", &revision),
+    ];
+    let (status, _, body) = app.post_form(&s, &statuses, &fixed).await;
+    assert_eq!(status, 303, "{body}");
     let release = plan_out_of_band(&author, 7, "Emergency fix").await;
     let advisory = author.under(&format!("/api/v1/advisories/{id}"));
     let schedule_body = json!({ "release": release });
@@ -314,7 +312,7 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["advisory"]["state"], "scheduled");
     assert_eq!(body["advisory"]["release"], release);
-    assert_eq!(body["readiness"]["ready"], true);
+    assert_eq!(body["readiness"]["ready"], true, "{body}");
     let rel_path = format!("/api/v1/releases/{release}");
     let rel = author.ok(&rel_path).await;
     assert_eq!(rel["release"]["kind"], "out_of_band");
@@ -322,10 +320,10 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(row["tracking_id"], tracking.as_str());
     assert_eq!(row["readiness"]["review"], "approved");
     assert_eq!(row["readiness"]["en"], "current");
-    // No product is affected yet, so nothing lacks a fix.
-    assert_eq!(row["readiness"]["fixed"], true);
+    // Its one product version has a workaround but no fix yet: shown, and no blocker.
+    assert_eq!(row["readiness"]["fixed"], false);
+    assert_eq!(row["readiness"]["blocker"], Value::Null);
     assert_eq!(row["readiness"]["ready"], true);
-    let s = app.session_for(author_id).await;
     let page = format!("/releases/{release}");
     let (status, html) = app.get_page(&s, &page).await;
     assert_eq!(status, 200);
@@ -471,24 +469,24 @@ async fn a_monthly_release_must_be_at_its_months_instant_and_shows_in_the_viewer
             ("zone", zone),
         ]
     };
-    let pages = refused_forms(
-        &app,
-        &s,
-        422,
-        &[
-            (
-                "/releases".to_owned(),
-                out_of_band("2001-01-01T10:00", "Asia/Tokyo"),
-                "scheduled_at",
-            ),
-            (
-                "/releases".to_owned(),
-                out_of_band("2099-01-01T10:00", "Mars/Olympus"),
-                "zone",
-            ),
-        ],
-    )
-    .await;
+    let pages = app
+        .refused_forms(
+            &s,
+            422,
+            &[
+                (
+                    "/releases",
+                    &out_of_band("2001-01-01T10:00", "Asia/Tokyo"),
+                    &["role=\"alert\">scheduled_at:"],
+                ),
+                (
+                    "/releases",
+                    &out_of_band("2099-01-01T10:00", "Mars/Olympus"),
+                    &["role=\"alert\">zone:"],
+                ),
+            ],
+        )
+        .await;
     assert!(
         pages[1].contains("value=\"Mars/Olympus\""),
         "what was typed is kept"
@@ -569,17 +567,18 @@ async fn every_editor_form_works_once() {
         .await;
     assert_eq!(status, 303);
     assert!(loc.starts_with("/editor/advisories/"), "{loc}");
-    let pages = refused_forms(
-        &app,
-        &s,
-        422,
-        &[(
-            "/editor/advisories".to_owned(),
-            draft("概要のない下書き", ""),
-            "summary",
-        )],
-    )
-    .await;
+    let nothing_to_say = draft("概要のない下書き", "");
+    let pages = app
+        .refused_forms(
+            &s,
+            422,
+            &[(
+                "/editor/advisories",
+                &nothing_to_say,
+                &["role=\"alert\">summary:"],
+            )],
+        )
+        .await;
     assert!(
         pages[0].contains("value=\"概要のない下書き\""),
         "the title is kept"
@@ -705,41 +704,43 @@ async fn every_editor_form_works_once() {
         fields.push(("revision", revision.as_str()));
         fields
     };
-    let pages = refused_forms(
-        &app,
-        &s,
-        422,
-        &[
-            (
-                format!("{base}/text/en"),
-                at(&[("title", "Only a title"), ("summary", "")]),
-                "summary",
-            ),
-            (
-                format!("{v}/scores"),
-                at(&[("vector", "CVSS:3.1/AV:Q")]),
-                "vector",
-            ),
-            (
-                format!("{v}/statuses"),
-                [("branch_id", unknown_branch.as_str())]
-                    .into_iter()
-                    .chain(at(&[("status", "fixed")]))
-                    .collect(),
-                "branch_id",
-            ),
-            (
-                format!("{base}/facts"),
-                at(&[("references", "https://example.com/x")]),
-                "references.summary",
-            ),
-        ],
-    )
-    .await;
+    let unknown_status: Vec<_> = [("branch_id", unknown_branch.as_str())]
+        .into_iter()
+        .chain(at(&[("status", "fixed")]))
+        .collect();
+    let pages = app
+        .refused_forms(
+            &s,
+            422,
+            &[
+                (
+                    &format!("{base}/text/en"),
+                    &at(&[("title", "Only a title"), ("summary", "")]),
+                    &["role=\"alert\">summary:"],
+                ),
+                (
+                    &format!("{v}/scores"),
+                    &at(&[("vector", "CVSS:3.1/AV:Q")]),
+                    &["role=\"alert\">vector:"],
+                ),
+                (
+                    &format!("{v}/statuses"),
+                    &unknown_status,
+                    &["role=\"alert\">branch_id:"],
+                ),
+                (
+                    &format!("{base}/facts"),
+                    &at(&[("references", "https://example.com/x")]),
+                    &["role=\"alert\">references.summary:"],
+                ),
+            ],
+        )
+        .await;
     assert!(pages[0].contains("value=\"Only a title\""));
     // A stale revision.
     let stale = vec![("tlp", "red"), ("revision", "0")];
-    refused_forms(&app, &s, 409, &[(format!("{base}/facts"), stale, "")]).await;
+    app.refused_forms(&s, 409, &[(&format!("{base}/facts"), &stale, &[])])
+        .await;
     // Status removal, refresh from the case, review, schedule, unschedule.
     for path in [
         format!("{v}/statuses/{version}/delete"),
@@ -769,20 +770,20 @@ async fn every_editor_form_works_once() {
         vec![("verdict", "approve"), ("text", ""), ("revision", revision)]
     }
     // Not approved yet, and the author may not approve.
-    refused_forms(
-        &app,
+    app.refused_forms(
         &s,
         422,
         &[
             (
-                format!("{base}/schedule"),
-                vec![
-                    ("release", release.as_str()),
-                    ("revision", revision.as_str()),
-                ],
-                "review",
+                &format!("{base}/schedule"),
+                &[("release", &release), ("revision", &revision)],
+                &["role=\"alert\">review:"],
             ),
-            (format!("{base}/reviews"), approve(&revision), "verdict"),
+            (
+                &format!("{base}/reviews"),
+                &approve(&revision),
+                &["role=\"alert\">verdict:"],
+            ),
         ],
     )
     .await;
@@ -890,7 +891,7 @@ pub(crate) async fn matrix_advisory(
 ) -> MatrixAdvisory {
     let now = app.clock.now_ts();
     let title = format!("Matrix release {}", uuid::Uuid::now_v7().simple());
-    let release = plan_release(app, now, now + SignedDuration::from_hours(24 * 7), &title).await;
+    let release = plan_release(app, now, SignedDuration::from_hours(24 * 7), &title).await;
     let full = full_case(app, reporter, team).await;
     let case = app.store.case_by_number(full.number).await.unwrap();
     let author = UserId::new();

@@ -4,7 +4,7 @@
 use keikai_domain::{OrgKind, Role};
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN_EMAIL, Api, As, NowTs, PASSWORD, SessionCookie, TestApp};
+use crate::support::{ADMIN_EMAIL, Api, As, NowTs, PASSWORD, SessionCookie, TestApp, strings};
 
 /// Sends a body as it is, with the given content type (or none).
 async fn raw(
@@ -84,15 +84,6 @@ async fn assert_refusals(api: &Api<'_>, requests: &[(&str, &str, Option<Value>, 
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
-}
-
-/// The string field `key` of each object in a JSON array.
-fn strings<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o[key].as_str().unwrap())
-        .collect()
 }
 
 // ---------------------------------------------------------------- organisations

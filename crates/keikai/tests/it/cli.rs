@@ -4,10 +4,15 @@ use std::time::Instant;
 
 use crate::process::{Server, keikai, run};
 
+/// Runs `keikai` with `args` in `dir`, nothing on standard input: exit code, stdout, stderr.
+fn keikai_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    run(keikai(dir).args(args), None)
+}
+
 #[test]
 fn help_explains_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(keikai(dir.path()).arg("--help"), None);
+    let (code, out, _) = keikai_in(dir.path(), &["--help"]);
     assert_eq!(code, 0);
     for word in [
         "serve",
@@ -28,7 +33,7 @@ fn help_explains_every_command() {
         &["admin", "reset-password", "--help"],
         &["check-config", "--help"],
     ] {
-        let (code, out, err) = run(keikai(dir.path()).args(sub), None);
+        let (code, out, err) = keikai_in(dir.path(), sub);
         assert_eq!(code, 0, "{sub:?}: {err}");
         assert!(out.lines().count() > 3, "{sub:?} help is too thin:\n{out}");
     }
@@ -99,7 +104,7 @@ fn bad_configuration_is_refused_cleanly() {
         ),
     ];
     for (args, needle) in cases {
-        let (code, out, err) = run(keikai(dir.path()).args(&args), None);
+        let (code, out, err) = keikai_in(dir.path(), &args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         let line = err.trim();
         assert_eq!(
@@ -120,13 +125,13 @@ fn unreachable_database_fails_fast() {
     let dir = tempfile::tempdir().unwrap();
     let start = Instant::now();
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    let (code, _, err) = run(
-        keikai(dir.path()).args([
+    let (code, _, err) = keikai_in(
+        dir.path(),
+        &[
             "serve",
             "--database-url",
             "postgres://postgres:pw@127.0.0.1:1/keikai",
-        ]),
-        None,
+        ],
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("127.0.0.1:1"), "{err}");
@@ -138,7 +143,7 @@ fn unreachable_database_fails_fast() {
 #[test]
 fn database_from_a_newer_keikai_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(keikai(dir.path()).args(["db", "migrate"]), None);
+    let (code, _, err) = keikai_in(dir.path(), &["db", "migrate"]);
     assert_eq!(code, 0, "{err}");
     let db = dir.path().join("keikai-data/keikai.db");
     assert!(db.exists());
@@ -155,7 +160,7 @@ fn database_from_a_newer_keikai_is_refused() {
     });
     let before = std::fs::read(&db).unwrap();
     for args in [&["serve"][..], &["db", "migrate"]] {
-        let (code, _, err) = run(keikai(dir.path()).args(args), None);
+        let (code, _, err) = keikai_in(dir.path(), args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("newer"), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -198,39 +203,23 @@ fn first_start_creates_an_administrator_once() {
 #[test]
 fn admin_commands_create_users_and_reset_passwords() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(keikai(dir.path()).args(["db", "migrate"]), None);
+    let (code, _, err) = keikai_in(dir.path(), &["db", "migrate"]);
     assert_eq!(code, 0, "{err}");
+    let create_user = |email, role| ["admin", "create-user", "--email", email, "--role", role];
     // No organisation yet: the first `serve` creates it; the command says so.
-    let (code, _, err) = run(
-        keikai(dir.path()).args([
-            "admin",
-            "create-user",
-            "--email",
-            "a@example.com",
-            "--role",
-            "psirt-analyst",
-        ]),
-        None,
-    );
+    let (code, _, err) = keikai_in(dir.path(), &create_user("a@example.com", "psirt-analyst"));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("organisation"), "{err}");
     let mut cmd = keikai(dir.path());
     cmd.env("KEIKAI_ADMIN_PASSWORD", "first admin password");
     drop(Server::start(cmd));
 
-    let (code, out, err) = run(
-        keikai(dir.path()).args([
-            "admin",
-            "create-user",
-            "--email",
-            "Aiko@Example.com",
-            "--role",
-            "psirt-analyst",
-            "--name",
-            "Aiko",
-        ]),
-        None,
-    );
+    let aiko = [
+        &create_user("Aiko@Example.com", "psirt-analyst")[..],
+        &["--name", "Aiko"],
+    ]
+    .concat();
+    let (code, out, err) = keikai_in(dir.path(), &aiko);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("Created aiko@example.com (psirt-analyst in Keikai PSIRT)"),
@@ -243,63 +232,48 @@ fn admin_commands_create_users_and_reset_passwords() {
         ("p@example.com", "partner-contact", "partner-contact"),
         ("x@example.com", "root", "\"root\""),
     ] {
-        let args = ["admin", "create-user", "--email", email, "--role", role];
-        let (code, _, err) = run(keikai(dir.path()).args(args), None);
+        let args = create_user(email, role);
+        let (code, _, err) = keikai_in(dir.path(), &args);
         assert_eq!(code, 2, "{args:?} accepted");
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 
+    let reset = [
+        "admin",
+        "reset-password",
+        "--email",
+        "aiko@example.com",
+        "--password-stdin",
+    ];
     let (code, out, err) = run(
-        keikai(dir.path()).args([
-            "admin",
-            "reset-password",
-            "--email",
-            "aiko@example.com",
-            "--password-stdin",
-        ]),
+        keikai(dir.path()).args(reset),
         Some("a brand new password\n"),
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("reset"), "{out}");
-    let (code, _, err) = run(
-        keikai(dir.path()).args([
-            "admin",
-            "reset-password",
-            "--email",
-            "aiko@example.com",
-            "--password-stdin",
-        ]),
-        Some("short\n"),
-    );
+    let (code, _, err) = run(keikai(dir.path()).args(reset), Some("short\n"));
     assert_eq!(code, 2);
     assert!(err.contains("password"), "{err}");
 
     // The new password works through the login form.
     let server = Server::start(keikai(dir.path()));
-    assert!(http::blocking_login(
-        &server.url,
-        "aiko@example.com",
-        "a brand new password"
-    ));
-    assert!(!http::blocking_login(
-        &server.url,
-        "aiko@example.com",
-        "first admin password"
-    ));
+    for (password, accepted) in [
+        ("a brand new password", true),
+        ("first admin password", false),
+    ] {
+        let signed_in = http::blocking_login(&server.url, "aiko@example.com", password);
+        assert_eq!(signed_in, accepted, "{password}");
+    }
 }
 
 #[test]
 fn cvss_score_prints_json() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, _) = run(
-        keikai(dir.path()).args([
-            "cvss",
-            "score",
-            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
-        ]),
-        None,
-    );
+    let score = |vectors: &[&str]| keikai_in(dir.path(), &[&["cvss", "score"], vectors].concat());
+    let (code, out, _) = score(&[
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+    ]);
     assert_eq!(code, 0);
     let lines: Vec<serde_json::Value> = out
         .lines()
@@ -309,28 +283,13 @@ fn cvss_score_prints_json() {
     assert_eq!(lines[0]["severity"], "CRITICAL");
     assert_eq!(lines[1]["base"], 9.3);
     assert_eq!(lines[1]["version"], "4.0");
-    let (code, out, _) = run(
-        keikai(dir.path()).args([
-            "cvss",
-            "score",
-            "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-        ]),
-        None,
-    );
+    let (code, out, _) = score(&["CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]);
     assert_eq!(code, 2);
     assert!(out.contains("AV"), "{out}");
 }
 
 /// Blocking HTTP helpers for tests that drive a child process.
 mod http {
-    pub fn blocking_client() -> ::reqwest::Client {
-        ::reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(::reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-    }
-
     fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -344,21 +303,9 @@ mod http {
 
     /// Signs in through the form; true when the server accepted the password.
     pub fn blocking_login(base: &str, email: &str, password: &str) -> bool {
-        let client = blocking_client();
+        let client = crate::support::TestApp::client();
         rt().block_on(async {
-            let page = crate::support::page_text(&client, format!("{base}/login")).await;
-            let csrf = crate::support::csrf_of(&page);
-            let res = client
-                .post(format!("{base}/login"))
-                .form(&[
-                    ("csrf", csrf.as_str()),
-                    ("email", email),
-                    ("password", password),
-                    ("next", "/"),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let res = crate::support::sign_in(&client, base, email, password).await;
             res.status() == 303
         })
     }

@@ -17,7 +17,7 @@ use keikai_jobs::{Address, MAIL_JOB_KIND, MailHandler, Mailer, SmtpMailer, Worke
 use serde_json::{Value, json};
 
 use crate::publishing::{Fixture, fixture};
-use crate::support::{NowTs, TestApp, call};
+use crate::support::{Api, NowTs, TestApp, string_pairs};
 
 /// The application the worker's handlers use: the test's store and clock, with links to
 /// `https://psirt.example.com`.
@@ -77,12 +77,13 @@ pub(crate) async fn drain(w: &Worker) {
     panic!("the worker kept finding jobs");
 }
 
-async fn import(app: &TestApp, token: &str, csv: &str, dry_run: bool) -> (u16, Value) {
+/// Imports subscribers from CSV as the fixture's analyst.
+async fn import(f: &Fixture, csv: &str, dry_run: bool) -> (u16, Value) {
     let res = TestApp::client()
-        .post(app.url(&format!(
+        .post(f.app.url(&format!(
             "/api/v1/distribution/subscribers/import?dry_run={dry_run}"
         )))
-        .bearer_auth(token)
+        .bearer_auth(&f.analyst_token)
         .header("content-type", "text/csv")
         .body(csv.to_owned())
         .send()
@@ -93,16 +94,14 @@ async fn import(app: &TestApp, token: &str, csv: &str, dry_run: bool) -> (u16, V
 }
 
 async fn create_list(f: &Fixture, body: Value) -> String {
-    let (status, list) = call(
-        &f.app,
-        &f.analyst_token,
-        "POST",
-        "/api/v1/distribution/lists",
-        Some(body),
-    )
-    .await;
+    let (status, list) = distribution(f).post("/lists", body).await;
     assert_eq!(status, 201, "{list}");
     list["id"].as_str().unwrap().to_owned()
+}
+
+/// The distribution API as the fixture's analyst sees it.
+fn distribution(f: &Fixture) -> Api<'_> {
+    f.app.api(&f.analyst_token).under("/api/v1/distribution")
 }
 
 /// Messages by recipient address.
@@ -127,26 +126,24 @@ async fn publish_one(f: &Fixture, title: &str) {
 async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_first_list() {
     let f = fixture().await;
     let mut sink = SmtpSink::start().await;
-    let t = f.analyst_token.clone();
+    let dist = distribution(&f);
 
     // The engineers' edition carries an internal supplement and asks for acknowledgement.
-    let (status, body) = call(
-        &f.app,
-        &t,
-        "PUT",
-        "/api/v1/distribution/editions/engineers",
-        Some(json!({
-            "name": "engineers",
-            "title": "Engineering",
-            "sections": ["summary", "severity", "affected_products", "remediations"],
-            "supplement": {"en": "INTERNAL: patch the lab routers first.",
-                           "ja": "社内向け: 検証環境のルーターから更新してください。"},
-            "ack_requested": true,
-            "templates": null,
-            "revision": 0
-        })),
-    )
-    .await;
+    let (status, body) = dist
+        .put(
+            "/editions/engineers",
+            json!({
+                "name": "engineers",
+                "title": "Engineering",
+                "sections": ["summary", "severity", "affected_products", "remediations"],
+                "supplement": {"en": "INTERNAL: patch the lab routers first.",
+                               "ja": "社内向け: 検証環境のルーターから更新してください。"},
+                "ack_requested": true,
+                "templates": null,
+                "revision": 0
+            }),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 
     let engineers = create_list(
@@ -178,11 +175,11 @@ async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_firs
                BOB@example.org,Bob again,external,en,,everyone\r\n\
                erin@example.org,Erin,external,xx,,everyone\r\n\
                mallory@example.org,Mallory,external,en,,engineers\r\n";
-    let (status, dry) = import(&f.app, &t, csv, true).await;
+    let (status, dry) = import(&f, csv, true).await;
     assert_eq!(status, 200, "{dry}");
     assert_eq!(dry["accepted"], 3, "{dry}");
     assert_eq!(dry["created"], 0, "a dry run writes nothing: {dry}");
-    let (status, report) = import(&f.app, &t, csv, false).await;
+    let (status, report) = import(&f, csv, false).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"], 3, "{report}");
     let rejected: Vec<(u64, String)> = report["rejected"]
@@ -209,21 +206,16 @@ async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_firs
     );
     assert!(rejected[4].1.contains("internal"), "{rejected:?}");
     // Importing again adds nobody twice.
-    let (_, again) = import(&f.app, &t, csv, false).await;
+    let (_, again) = import(&f, csv, false).await;
     assert_eq!(
         (again["created"].as_u64(), again["updated"].as_u64()),
         (Some(0), Some(3))
     );
 
     // A preview renders without sending.
-    let (status, preview) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/editions/engineers/preview",
-        Some(json!({"locale": "ja"})),
-    )
-    .await;
+    let (status, preview) = dist
+        .post("/editions/engineers/preview", json!({"locale": "ja"}))
+        .await;
     assert_eq!(status, 200, "{preview}");
     assert!(
         preview["text"].as_str().unwrap().contains("社内向け"),
@@ -290,7 +282,7 @@ async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_firs
     assert!(bob.contains("Router overflow"), "{bob}");
 
     // The report: two events, every delivery sent.
-    let (status, events) = call(&f.app, &t, "GET", "/api/v1/distribution/events", None).await;
+    let (status, events) = dist.get("/events").await;
     assert_eq!(status, 200, "{events}");
     let events = events.as_array().unwrap();
     assert_eq!(events.len(), 2, "{events:?}");
@@ -299,27 +291,11 @@ async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_firs
         assert_eq!(e["counts"]["total"], 3, "{e}");
     }
     let publication = events.iter().find(|e| e["kind"] == "publication").unwrap();
-    let (_, report) = call(
-        &f.app,
-        &t,
-        "GET",
-        &format!(
-            "/api/v1/distribution/events/{}",
-            publication["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
-    let lists: BTreeMap<String, String> = report["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["address"].as_str().unwrap().to_owned(),
-                d["list"].as_str().unwrap().to_owned(),
-            )
-        })
+    let (_, report) = dist
+        .get(&format!("/events/{}", publication["id"].as_str().unwrap()))
+        .await;
+    let lists: BTreeMap<&str, &str> = string_pairs(&report["deliveries"], "address", "list")
+        .into_iter()
         .collect();
     assert_eq!(
         lists["alice@example.com"], engineers,
@@ -338,10 +314,10 @@ async fn a_publication_reaches_each_subscriber_once_in_the_edition_of_their_firs
 async fn a_refused_recipient_bounces_a_busy_relay_is_retried_and_nothing_is_sent_twice() {
     let f = fixture().await;
     let mut sink = SmtpSink::start().await;
-    let t = f.analyst_token.clone();
+    let dist = distribution(&f);
     create_list(&f, json!({"name": "all", "priority": 1})).await;
     let csv = "email,lists\nx@example.com,all\ny@example.com,all\nz@example.com,all\n";
-    let (status, report) = import(&f.app, &t, csv, false).await;
+    let (status, report) = import(&f, csv, false).await;
     assert_eq!(
         (status, report["created"].as_u64()),
         (200, Some(3)),
@@ -350,35 +326,24 @@ async fn a_refused_recipient_bounces_a_busy_relay_is_retried_and_nothing_is_sent
     sink.reject_recipient("y@example.com");
     sink.fail_next(1);
 
-    let (status, queued) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(json!({"title_en": "Exploitation of the router parser",
+    let (status, queued) = dist
+        .post(
+            "/early-warnings",
+            json!({"title_en": "Exploitation of the router parser",
                     "body_en": "Block port 4242 until the fix ships.",
-                    "exploited": true, "max_score": 9.8})),
-    )
-    .await;
+                    "exploited": true, "max_score": 9.8}),
+        )
+        .await;
     assert_eq!(status, 202, "{queued}");
     let w = worker(&f.app, &sink, true, 10);
     drain(&w).await;
 
-    let (_, events) = call(&f.app, &t, "GET", "/api/v1/distribution/events", None).await;
+    let (_, events) = dist.get("/events").await;
     let id = events[0]["id"].as_str().unwrap().to_owned();
     let report = |state: &'static str| {
-        let app = &f.app;
-        let t = t.clone();
-        let id = id.clone();
+        let (dist, id) = (&dist, id.clone());
         async move {
-            let (_, r) = call(
-                app,
-                &t,
-                "GET",
-                &format!("/api/v1/distribution/events/{id}?state={state}"),
-                None,
-            )
-            .await;
+            let (_, r) = dist.get(&format!("/events/{id}?state={state}")).await;
             r["deliveries"].as_array().unwrap().clone()
         }
     };
@@ -414,14 +379,12 @@ async fn a_refused_recipient_bounces_a_busy_relay_is_retried_and_nothing_is_sent
 
     // A bounce reported later turns a sent delivery into a bounced one.
     let sent = report("sent").await;
-    let (status, d) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/bounces",
-        Some(json!({"message_id": sent[0]["message_id"], "reason": "5.1.1 mailbox unknown"})),
-    )
-    .await;
+    let (status, d) = dist
+        .post(
+            "/bounces",
+            json!({"message_id": sent[0]["message_id"], "reason": "5.1.1 mailbox unknown"}),
+        )
+        .await;
     assert_eq!((status, d["state"].as_str()), (200, Some("bounced")), "{d}");
     sink.stop().await;
 }
@@ -468,49 +431,36 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
 async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_private_networks() {
     let f = fixture().await;
     let mut sink = SmtpSink::start().await;
-    let t = f.analyst_token.clone();
+    let dist = distribution(&f);
     let list = create_list(&f, json!({"name": "soc", "priority": 1})).await;
     let flaky = receiver(vec![500]).await;
     let broken = receiver(vec![500; 100]).await;
     let secret = "a-very-long-shared-secret";
-    let (status, hook) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/webhooks",
-        Some(json!({"list": list, "name": "SOAR", "url": flaky.url, "secret": secret})),
-    )
-    .await;
+    let (status, hook) = dist
+        .post(
+            "/webhooks",
+            json!({"list": list, "name": "SOAR", "url": flaky.url, "secret": secret}),
+        )
+        .await;
     assert_eq!(status, 201, "{hook}");
-    let (status, bad) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/webhooks",
-        Some(json!({"list": list, "name": "Broken", "url": broken.url})),
-    )
-    .await;
+    let (status, bad) = dist
+        .post(
+            "/webhooks",
+            json!({"list": list, "name": "Broken", "url": broken.url}),
+        )
+        .await;
     assert_eq!(status, 201, "{bad}");
-    let (status, invalid) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/webhooks",
-        Some(json!({"list": list, "name": "FTP", "url": "ftp://example.com/x"})),
-    )
-    .await;
+    let (status, invalid) = dist
+        .post(
+            "/webhooks",
+            json!({"list": list, "name": "FTP", "url": "ftp://example.com/x"}),
+        )
+        .await;
     assert_eq!(status, 422, "{invalid}");
     assert!(invalid.to_string().contains("url"), "{invalid}");
 
     let warn = |n: u32| json!({"title_en": format!("Warning {n}"), "body_en": "Body."});
-    let (status, _) = call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(warn(1)),
-    )
-    .await;
+    let (status, _) = dist.post("/early-warnings", warn(1)).await;
     assert_eq!(status, 202);
     let w = worker(&f.app, &sink, true, 2);
     drain(&w).await;
@@ -543,7 +493,7 @@ async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_privat
         assert_eq!(event["event"], "early_warning", "{event}");
     }
     // The broken endpoint failed twice in a row: disabled, with the reason.
-    let (_, hooks) = call(&f.app, &t, "GET", "/api/v1/distribution/webhooks", None).await;
+    let (_, hooks) = dist.get("/webhooks").await;
     let broken_state = hooks
         .as_array()
         .unwrap()
@@ -563,14 +513,7 @@ async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_privat
         "secrets are not listed"
     );
     let calls_before = broken.seen.lock().unwrap().len();
-    call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(warn(2)),
-    )
-    .await;
+    dist.post("/early-warnings", warn(2)).await;
     drain(&w).await;
     assert_eq!(
         broken.seen.lock().unwrap().len(),
@@ -580,14 +523,7 @@ async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_privat
     assert_eq!(flaky.seen.lock().unwrap().len(), 3);
 
     // Loopback targets are refused unless configured.
-    call(
-        &f.app,
-        &t,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(warn(3)),
-    )
-    .await;
+    dist.post("/early-warnings", warn(3)).await;
     let strict = worker(&f.app, &sink, false, 10);
     drain(&strict).await;
     assert_eq!(
@@ -595,16 +531,9 @@ async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_privat
         3,
         "no request reached the loopback receiver"
     );
-    let (_, events) = call(&f.app, &t, "GET", "/api/v1/distribution/events", None).await;
+    let (_, events) = dist.get("/events").await;
     let newest = events[0]["id"].as_str().unwrap();
-    let (_, report) = call(
-        &f.app,
-        &t,
-        "GET",
-        &format!("/api/v1/distribution/events/{newest}?state=failed"),
-        None,
-    )
-    .await;
+    let (_, report) = dist.get(&format!("/events/{newest}?state=failed")).await;
     let failed = report["deliveries"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{report}");
     assert!(
@@ -617,47 +546,47 @@ async fn webhooks_are_signed_retried_disabled_after_failures_and_kept_off_privat
 #[tokio::test]
 async fn bad_input_is_refused_with_the_field_named() {
     let f = fixture().await;
-    let t = f.analyst_token.clone();
+    let dist = distribution(&f);
     let cases = [
         (
             "POST",
-            "/api/v1/distribution/lists",
+            "/lists",
             json!({"name": "x", "priority": 0}),
             "priority",
         ),
         (
             "POST",
-            "/api/v1/distribution/lists",
+            "/lists",
             json!({"name": "x", "priority": 1, "filter": {"min_score": 11.0}}),
             "min_score",
         ),
         (
             "POST",
-            "/api/v1/distribution/lists",
+            "/lists",
             json!({"name": "x", "priority": 1, "triggers": ["sometimes"]}),
             "sometimes",
         ),
         (
             "POST",
-            "/api/v1/distribution/subscribers",
+            "/subscribers",
             json!({"email": "not an address"}),
             "email",
         ),
         (
             "POST",
-            "/api/v1/distribution/subscribers",
+            "/subscribers",
             json!({"email": "a@example.com", "time_zone": "Mars/Olympus"}),
             "time_zone",
         ),
         (
             "POST",
-            "/api/v1/distribution/subscribers",
+            "/subscribers",
             json!({"email": "a@example.com", "openpgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\nxyz\n-----END PGP PUBLIC KEY BLOCK-----"}),
             "openpgp_key",
         ),
         (
             "PUT",
-            "/api/v1/distribution/editions/broken",
+            "/editions/broken",
             json!({"name": "broken", "title": "Broken", "sections": [], "supplement": {"en": "", "ja": ""},
                    "ack_requested": false, "revision": 0,
                    "templates": {"subject": {"en": "{{ event.title.en", "ja": "x"},
@@ -666,20 +595,20 @@ async fn bad_input_is_refused_with_the_field_named() {
         ),
         (
             "POST",
-            "/api/v1/distribution/early-warnings",
+            "/early-warnings",
             json!({"title_en": "x", "body_en": "y", "products": ["nope"]}),
             "products",
         ),
     ];
     for (method, path, body, want) in cases {
-        let (status, answer) = call(&f.app, &t, method, path, Some(body.clone())).await;
+        let (status, answer) = dist.send(method, path, Some(body.clone())).await;
         assert_eq!(status, 422, "{path} {body}: {answer}");
         assert!(
             answer.to_string().contains(want),
             "{path}: {want} not in {answer}"
         );
     }
-    let (status, answer) = import(&f.app, &t, "name,lists\nBob,all\n", false).await;
+    let (status, answer) = import(&f, "name,lists\nBob,all\n", false).await;
     assert_eq!(status, 422, "{answer}");
     assert!(answer.to_string().contains("email"), "{answer}");
     // A reporter's token sees nothing of distribution.
@@ -688,7 +617,7 @@ async fn bad_input_is_refused_with_the_field_named() {
         .app
         .store_token(reporter, &[keikai_domain::Scope::Read], None)
         .await;
-    let (status, _) = call(&f.app, &rt, "GET", "/api/v1/distribution/subscribers", None).await;
+    let (status, _) = f.app.api(&rt).get("/api/v1/distribution/subscribers").await;
     assert_eq!(status, 404);
     let _ = f.app.clock.now_ts();
 }
@@ -697,13 +626,9 @@ async fn bad_input_is_refused_with_the_field_named() {
 async fn a_daily_digest_goes_out_once_after_its_day_to_the_lists_that_take_it() {
     let f = fixture().await;
     let mut sink = SmtpSink::start().await;
-    let t = f.analyst_token.clone();
-    create_list(
-        &f,
-        json!({"name": "digest", "priority": 1, "triggers": ["daily_digest"]}),
-    )
-    .await;
-    let (status, _) = import(&f.app, &t, "email,lists\nd@example.com,digest\n", false).await;
+    let digest = json!({"name": "digest", "priority": 1, "triggers": ["daily_digest"]});
+    create_list(&f, digest).await;
+    let (status, _) = import(&f, "email,lists\nd@example.com,digest\n", false).await;
     assert_eq!(status, 200);
     publish_one(&f, "Digest item").await;
     let application = f.application(f.app.store.clone());

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::process::{Server, keikai};
 use crate::publishing::plan_release;
-use crate::support::{csrf_of, page_text};
+use crate::support::{csrf_of, sign_in, sign_out};
 
 #[test]
 fn two_instances_share_sessions_and_data() {
@@ -53,18 +53,13 @@ fn two_instances_share_sessions_and_data() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let page = page_text(&client, a.url("/login")).await;
-        let res = client
-            .post(a.url("/login"))
-            .form(&[
-                ("csrf", csrf_of(&page).as_str()),
-                ("email", "admin@keikai.local"),
-                ("password", "shared admin password"),
-                ("next", "/"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in(
+            &client,
+            &a.url,
+            "admin@keikai.local",
+            "shared admin password",
+        )
+        .await;
         assert_eq!(res.status(), 303);
 
         let res = client.get(b.url("/")).send().await.unwrap();
@@ -117,13 +112,7 @@ fn two_instances_share_sessions_and_data() {
         assert!(orgs.iter().any(|o| o["name"] == "JPCERT/CC"), "{orgs:?}");
 
         // Signing out on B ends the session on A too.
-        let res = client
-            .post(b.url("/logout"))
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303);
+        sign_out(&client, &b.url, &csrf).await;
         let res = client.get(a.url("/api/v1/me")).send().await.unwrap();
         assert_eq!(res.status(), 401);
     });
@@ -167,8 +156,8 @@ fn exactly_one_instance_publishes_a_due_release() {
     let release = rt.block_on(async {
         let advisory = f.advisory("Due release", Tlp::Clear).await;
         let now = Timestamp::now();
-        let at = now + SignedDuration::from_secs(3);
-        let release = plan_release(&f.app, now, at, "Out-of-band release").await;
+        let after = SignedDuration::from_secs(3);
+        let release = plan_release(&f.app, now, after, "Out-of-band release").await;
         f.approve_and_schedule(&advisory, &release).await;
         release
     });

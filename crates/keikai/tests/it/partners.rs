@@ -600,25 +600,6 @@ fn org_row(html: &str, org: OrgId) -> &str {
     &rest[..rest.find("</tr>").unwrap()]
 }
 
-/// Posts forms that are refused: each must answer 422 with a page that contains every one of
-/// its `needles`.
-async fn refused_forms(
-    app: &TestApp,
-    s: &crate::support::SessionCookie,
-    forms: &[(&str, Vec<(&str, &str)>, &[&str])],
-) {
-    for (path, fields, needles) in forms {
-        let (status, _, html) = app.post_form(s, path, fields).await;
-        assert_eq!(status, 422, "{path} {fields:?}: {html}");
-        for needle in *needles {
-            assert!(
-                html.contains(needle),
-                "{path} {fields:?} lacks {needle}: {html}"
-            );
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_psirt_records_and_revokes_agreements_through_forms() {
     let w = world().await;
@@ -642,21 +623,25 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
             ("expires_at", expires_at),
         ]
     }
-    refused_forms(
-        app,
+    app.refused_forms(
         &s,
+        422,
         &[
             (
-                &path,
-                form("1", &signed, &before),
+                path.as_str(),
+                &form("1", &signed, &before),
                 &["expires_at: must be after the signing date"],
             ),
             (
                 &path,
-                form("9", &signed, &expires),
+                &form("9", &signed, &expires),
                 &["tier: ", "is not a configured tier"],
             ),
-            (&path, form("1", "next tuesday", &expires), &["signed_at: "]),
+            (
+                &path,
+                &form("1", "next tuesday", &expires),
+                &["signed_at: "],
+            ),
         ],
     )
     .await;
@@ -708,7 +693,8 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
 
     // Revoking: the reason is required; then the portal is gone for that partner.
     let revoke = format!("/partners/{org}/revoke");
-    refused_forms(app, &s, &[(&revoke, vec![("reason", "  ")], &["reason: "])]).await;
+    app.refused_forms(&s, 422, &[(&revoke, &[("reason", "  ")], &["reason: "])])
+        .await;
     let (status, loc, body) = app
         .post_form(&s, &revoke, &[("reason", "Shared <i>embargoed</i> data")])
         .await;
@@ -732,12 +718,12 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     let r = w.release.id();
 
     // An alert with an empty body is refused with the field named.
-    refused_forms(
-        app,
+    app.refused_forms(
         &s,
+        422,
         &[(
             "/partners/alerts",
-            vec![
+            &[
                 ("title", "Worm"),
                 ("body", " "),
                 ("tlp", "red"),
@@ -811,7 +797,8 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     );
     let answer = format!("/partners/questions/{id}/answers");
     let empty = vec![("text", " "), ("audience", "asker")];
-    refused_forms(app, &s, &[(&answer, empty, &["text: must not be empty"])]).await;
+    app.refused_forms(&s, 422, &[(&answer, &empty, &["text: must not be empty"])])
+        .await;
     let (status, loc, body) = app
         .post_form(
             &s,
@@ -840,14 +827,14 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     assert!(html.contains("id=\"partner-edition-form\""), "{html}");
     assert!(html.contains(ROUTER_SECRET), "the current edition is shown");
     let form = format!("{editor}/partner-edition");
-    refused_forms(
-        app,
+    app.refused_forms(
         &s,
+        422,
         &[
-            (&form, vec![("tlp", "amber")], &["technical_details: "]),
+            (&form, &[("tlp", "amber")], &["technical_details: "]),
             (
                 &form,
-                vec![("technical_details_en", "x"), ("tlp", "red")],
+                &[("technical_details_en", "x"), ("tlp", "red")],
                 &["tlp: "],
             ),
         ],

@@ -16,7 +16,7 @@ use keikai_store::Effects;
 use keikai_store::NewBranch;
 use serde_json::Value;
 
-use crate::support::{NowTs, TestApp, assert_valid_csaf};
+use crate::support::{NowTs, TestApp, assert_valid_csaf, string_pairs};
 
 /// Markers that must never appear on the public side.
 const DRAFT_MARKER: &str = "UNRELEASED-DRAFT-7f3a";
@@ -36,24 +36,16 @@ fn config() -> keikai_app::AppConfig {
     c
 }
 
-/// What [`Fixture::public_amber_and_draft`] makes.
-pub(crate) struct Mix {
-    pub(crate) public: Advisory,
-    pub(crate) amber: Advisory,
-    pub(crate) draft: Advisory,
-    pub(crate) release: Release,
-}
-
-/// An out-of-band release planned at `now` for `at`, stored with its audit entry.
+/// An out-of-band release planned at `now` for `after` that, stored with its audit entry.
 pub(crate) async fn plan_release(
     app: &TestApp,
     now: Timestamp,
-    at: Timestamp,
+    after: SignedDuration,
     title: &str,
 ) -> Release {
     let r = Release::plan(
         ReleaseKind::OutOfBand,
-        at,
+        now + after,
         title,
         &keikai_app::AppConfig::default().publishing.schedule,
         now,
@@ -209,18 +201,12 @@ impl Fixture {
                 self.now(),
             )
             .unwrap();
-        store
-            .save_advisory(
-                &a,
-                &Effects::new(AuditActor::User(self.author), a.updated_at).with_changes([c, c2]),
-            )
-            .await
-            .unwrap()
+        self.save_as(self.author, &a, [c, c2]).await
     }
 
     pub(crate) async fn release(&self, in_minutes: i64) -> Release {
-        let at = self.now() + SignedDuration::from_mins(in_minutes);
-        plan_release(&self.app, self.now(), at, "Out-of-band release").await
+        let after = SignedDuration::from_mins(in_minutes);
+        plan_release(&self.app, self.now(), after, "Out-of-band release").await
     }
 
     /// A draft (see [`Fixture::advisory`]), approved and scheduled into a new release.
@@ -232,8 +218,11 @@ impl Fixture {
 
     /// A public advisory (TLP:CLEAR) and one for partners (TLP:AMBER), approved and scheduled
     /// in a release `in_minutes` from now, and a draft that is in none; the titles of the
-    /// last two carry markers that must never be public.
-    pub(crate) async fn public_amber_and_draft(&self, in_minutes: i64) -> Mix {
+    /// last two carry markers that must never be public. Returns the three and the release.
+    async fn public_amber_and_draft(
+        &self,
+        in_minutes: i64,
+    ) -> (Advisory, Advisory, Advisory, Release) {
         let public = self
             .advisory("Stack overflow in Router X", Tlp::Clear)
             .await;
@@ -246,12 +235,7 @@ impl Fixture {
         let release = self.release(in_minutes).await;
         self.approve_and_schedule(&public, &release).await;
         self.approve_and_schedule(&amber, &release).await;
-        Mix {
-            public,
-            amber,
-            draft,
-            release,
-        }
+        (public, amber, draft, release)
     }
 
     /// Publishes a release as the scheduler would.
@@ -269,14 +253,33 @@ impl Fixture {
             .review(self.reviewer, Verdict::Approve, "", self.now())
             .unwrap();
         let c2 = a.schedule(r.id(), self.now()).unwrap();
-        self.app
-            .store
-            .save_advisory(
-                &a,
-                &Effects::new(AuditActor::User(self.reviewer), a.updated_at).with_changes([c1, c2]),
-            )
-            .await
-            .unwrap()
+        self.save_as(self.reviewer, &a, [c1, c2]).await
+    }
+
+    /// Saves an advisory as `user`, with the audit entries of its changes.
+    pub(crate) async fn save_as(
+        &self,
+        user: UserId,
+        a: &Advisory,
+        changes: impl IntoIterator<Item = keikai_domain::audit::Change>,
+    ) -> Advisory {
+        let fx = Effects::new(AuditActor::User(user), a.updated_at).with_changes(changes);
+        self.app.store.save_advisory(a, &fx).await.unwrap()
+    }
+
+    /// Starts a revision of a published advisory ("Adds a workaround.") and makes one edit
+    /// in it, as the author.
+    pub(crate) async fn revise(
+        &self,
+        a: &Advisory,
+        edit: impl FnOnce(&mut Advisory) -> keikai_domain::audit::Change,
+    ) -> Advisory {
+        let mut p = self.app.store.get_advisory(a.id).await.unwrap();
+        let started = p
+            .start_revision("Adds a workaround.", self.author, self.now())
+            .unwrap();
+        let edited = edit(&mut p);
+        self.save_as(self.author, &p, [started, edited]).await
     }
 
     /// The application on `store` (a second connection stands for a second instance).
@@ -513,57 +516,27 @@ fn leaks(files: &[(String, Vec<u8>)]) -> Vec<String> {
 #[tokio::test]
 async fn published_files_are_valid_and_nothing_unpublished_is_reachable() {
     let f = fixture().await;
-    let Mix {
-        public,
-        amber,
-        draft,
-        release: r,
-    } = f.public_amber_and_draft(5).await;
+    let (public, amber, draft, r) = f.public_amber_and_draft(5).await;
     // Published through the API, before its time (an out-of-band "publish now").
-    let res = reqwest::Client::new()
-        .post(f.app.url(&format!("/api/v1/releases/{}/publish", r.id())))
-        .bearer_auth(&f.analyst_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let outcome: Value = res.json().await.unwrap();
+    let api = f.app.api(&f.analyst_token);
+    let publish = format!("/api/v1/releases/{}/publish", r.id());
+    let (status, outcome) = api.send("POST", &publish, None).await;
+    assert_eq!(status, 200);
     assert_eq!(
         outcome["published"].as_array().unwrap().len(),
         2,
         "{outcome}"
     );
     // A second attempt is refused.
-    let res = reqwest::Client::new()
-        .post(f.app.url(&format!("/api/v1/releases/{}/publish", r.id())))
-        .bearer_auth(&f.analyst_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 409);
+    assert_eq!(api.send("POST", &publish, None).await.0, 409);
 
     // A pending revision of the public advisory, not yet published.
-    let mut p = f.app.store.get_advisory(public.id).await.unwrap();
-    let c1 = p
-        .start_revision("Adds a workaround.", f.author, f.now())
-        .unwrap();
-    let c2 = p
-        .edit_text(
-            Locale::En,
-            text(&format!("Stack overflow {REVISION_MARKER}")),
-            &[],
-            f.author,
-            f.now(),
-        )
-        .unwrap();
-    f.app
-        .store
-        .save_advisory(
-            &p,
-            &Effects::new(AuditActor::User(f.author), p.updated_at).with_changes([c1, c2]),
-        )
-        .await
-        .unwrap();
+    let pending = text(&format!("Stack overflow {REVISION_MARKER}"));
+    f.revise(&public, |p| {
+        p.edit_text(Locale::En, pending, &[], f.author, f.now())
+            .unwrap()
+    })
+    .await;
 
     let files = crawl(&f).await;
     let paths: BTreeSet<_> = files.iter().map(|(p, _)| p.clone()).collect();
@@ -812,13 +785,7 @@ pub(crate) async fn prepare(
     if template.ends_with("/releases/{id}/publish") {
         // A fresh planned release for each caller: publishing consumes it.
         let now = app.clock.now_ts();
-        let r = plan_release(
-            app,
-            now,
-            now + SignedDuration::from_hours(1),
-            "Matrix release",
-        )
-        .await;
+        let r = plan_release(app, now, SignedDuration::from_hours(1), "Matrix release").await;
         return Some((template.replace("{id}", &r.id().to_string()), Body::Empty));
     }
     if !(template.starts_with("/.well-known/csaf/")
@@ -917,13 +884,7 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         )
         .await
         .unwrap();
-    let r = plan_release(
-        app,
-        now,
-        now + SignedDuration::from_mins(1),
-        "Sample release",
-    )
-    .await;
+    let r = plan_release(app, now, SignedDuration::from_mins(1), "Sample release").await;
     let mut a = a;
     let c1 = a.review(reviewer, Verdict::Approve, "", now).unwrap();
     let c2 = a.schedule(r.id(), now).unwrap();
@@ -960,41 +921,22 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     let res = f.get(csaf).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     assert!(res.headers().contains_key("last-modified"));
-    let res = reqwest::Client::new()
-        .get(f.app.url(csaf))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let if_none_match = ("if-none-match", etag.as_str());
+    let res = f.app.fetch_with(csaf, if_none_match).await;
     assert_eq!(res.status(), 304);
 
     f.app.clock.advance(SignedDuration::from_hours(24));
-    let mut p = f.app.store.get_advisory(a.id).await.unwrap();
-    let vid = p.content.vulnerabilities[0].id;
-    let c1 = p
-        .start_revision("Adds a workaround.", f.author, f.now())
-        .unwrap();
-    let c2 = p
-        .add_remediation(
-            vid,
-            &RemediationInput {
-                category: "workaround".to_owned(),
-                details: "Block UDP port 9999.".to_owned(),
-                ..RemediationInput::default()
-            },
-            Locale::En,
-            f.author,
-            f.now(),
-        )
-        .unwrap();
-    f.app
-        .store
-        .save_advisory(
-            &p,
-            &Effects::new(AuditActor::User(f.author), p.updated_at).with_changes([c1, c2]),
-        )
-        .await
-        .unwrap();
+    let workaround = RemediationInput {
+        category: "workaround".to_owned(),
+        details: "Block UDP port 9999.".to_owned(),
+        ..RemediationInput::default()
+    };
+    f.revise(&a, |p| {
+        let vid = p.content.vulnerabilities[0].id;
+        p.add_remediation(vid, &workaround, Locale::En, f.author, f.now())
+            .unwrap()
+    })
+    .await;
     let r2 = f.release(10).await;
     f.approve_and_schedule(&a, &r2).await;
     assert_eq!(f.publish(&r2).await.published[0].version, 2);
@@ -1003,23 +945,10 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     assert_eq!(status, 200);
     let json: Value = serde_json::from_slice(&doc).unwrap();
     assert_eq!(json["document"]["tracking"]["version"], "2");
-    let history: Vec<_> = json["document"]["tracking"]["revision_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["number"].as_str().unwrap().to_owned(),
-                r["summary"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let history = &json["document"]["tracking"]["revision_history"];
     assert_eq!(
-        history,
-        [
-            ("1".to_owned(), "Initial release.".to_owned()),
-            ("2".to_owned(), "Adds a workaround.".to_owned())
-        ]
+        string_pairs(history, "number", "summary"),
+        [("1", "Initial release."), ("2", "Adds a workaround.")]
     );
     assert!(String::from_utf8_lossy(&doc).contains("Block UDP port 9999."));
     // The first version's files are still there, byte for byte.
@@ -1029,12 +958,7 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
     assert_eq!(again, v1_doc);
     assert_ne!(again, doc);
     // The distribution files follow: a new ETag, a new date in changes.csv and the feed.
-    let res = reqwest::Client::new()
-        .get(f.app.url(csaf))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = f.app.fetch_with(csaf, if_none_match).await;
     assert_eq!(res.status(), 200);
     let (_, changes) = f.body("/.well-known/csaf/white/changes.csv").await;
     assert_ne!(changes, v1_changes);
@@ -1059,12 +983,7 @@ async fn a_revision_is_a_new_version_that_keeps_the_earlier_files() {
 #[tokio::test]
 async fn the_export_matches_the_site_and_passes_the_peer_validators() {
     let f = fixture().await;
-    let Mix {
-        amber,
-        draft,
-        release,
-        ..
-    } = f.public_amber_and_draft(10).await;
+    let (_, amber, draft, release) = f.public_amber_and_draft(10).await;
     f.publish(&release).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("keikai.toml");
@@ -1154,36 +1073,44 @@ fn peer_validators(dir: &std::path::Path) {
         eprintln!("skipping the peer validators: run ../shared/bench/peers/csaf/install.sh");
         return;
     }
+    // Name, program, its runner in the kit, the runner's flag for the validator, the
+    // validator, and what its output must say.
+    let peers = [
+        (
+            "BSI csaf-validator-lib",
+            "node",
+            "run_csaf_validator_lib.mjs",
+            "--lib",
+            lib,
+            " 0 invalid",
+        ),
+        (
+            "PyPI csaf",
+            "python3",
+            "run_csaf_pypi.py",
+            "--csaf",
+            pypi,
+            "",
+        ),
+    ];
     for preset in ["basic", "full"] {
-        let out = Command::new("node")
-            .arg(kit.join("run_csaf_validator_lib.mjs"))
-            .arg("--dir")
-            .arg(dir)
-            .args(["--preset", preset, "--lib"])
-            .arg(&lib)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "BSI csaf-validator-lib ({preset}): {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(text.contains(" 0 invalid"), "{text}");
-        let out = Command::new("python3")
-            .arg(kit.join("run_csaf_pypi.py"))
-            .arg("--dir")
-            .arg(dir)
-            .args(["--preset", preset, "--csaf"])
-            .arg(&pypi)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "PyPI csaf ({preset}): {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for (name, program, runner, flag, validator, says) in &peers {
+            let out = Command::new(program)
+                .arg(kit.join(runner))
+                .arg("--dir")
+                .arg(dir)
+                .args(["--preset", preset, flag])
+                .arg(validator)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{name} ({preset}): {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(text.contains(says), "{name} ({preset}): {text}");
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The shortest path through the product: sign in, see the dashboard, sign out.
 
-use crate::support::{ADMIN_EMAIL, TestApp};
+use crate::support::{ADMIN_EMAIL, TestApp, sign_out};
 
 #[tokio::test]
 async fn sign_in_see_dashboard_sign_out() {
@@ -11,13 +11,7 @@ async fn sign_in_see_dashboard_sign_out() {
     let html = page.text().await.unwrap();
     assert!(html.contains("<h1>Dashboard</h1>"), "{html}");
 
-    let res = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    sign_out(&client, &app.base, &csrf).await;
     let res = client.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.status(), 303, "still signed in after logout");
     assert_eq!(res.headers()["location"], "/login?next=%2F");

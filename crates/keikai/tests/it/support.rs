@@ -170,18 +170,7 @@ impl TestApp {
     /// with the CSRF token that the session's forms carry.
     pub async fn login(&self, email: &str) -> (reqwest::Client, String) {
         let client = Self::client();
-        let csrf = csrf_of(&page_text(&client, self.url("/login")).await);
-        let res = client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-                ("next", "/"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let res = sign_in(&client, &self.base, email, PASSWORD).await;
         assert_eq!(res.status(), 303, "login of {email} failed");
         let csrf = csrf_of(&page_text(&client, self.url("/profile")).await);
         (client, csrf)
@@ -207,6 +196,38 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+/// Signs in through the login form of the server at `base`; `client` keeps the cookies.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let csrf = csrf_of(&page_text(client, format!("{base}/login")).await);
+    client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs out through the form (`csrf` is the session's token); must answer 303.
+pub async fn sign_out(client: &reqwest::Client, base: &str, csrf: &str) {
+    let res = client
+        .post(format!("{base}/logout"))
+        .form(&[("csrf", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
 }
 
 /// The CSRF token in a page's first form (or its meta tag).
@@ -235,6 +256,10 @@ pub fn is_json(res: &reqwest::Response) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"))
 }
+
+/// A form post that must be refused: its path, its fields, and what the page it answers
+/// with must say.
+pub type RefusedForm<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
 
 /// A session cookie and its CSRF token, for requests sent without a cookie store.
 #[derive(Debug, Clone)]
@@ -276,6 +301,29 @@ impl TestApp {
         let status = res.status().as_u16();
         let loc = location(&res);
         (status, loc, res.text().await.unwrap())
+    }
+
+    /// Posts forms that must be refused, each with a browser session: each must answer
+    /// `status`, with a page that says all its `says`. Returns the pages.
+    pub async fn refused_forms(
+        &self,
+        s: &SessionCookie,
+        status: u16,
+        forms: &[RefusedForm<'_>],
+    ) -> Vec<String> {
+        let mut pages = Vec::new();
+        for (path, fields, says) in forms {
+            let (got, _, page) = self.post_form(s, path, fields).await;
+            assert_eq!(got, status, "{path} {fields:?}: {page}");
+            for needle in *says {
+                assert!(
+                    page.contains(needle),
+                    "{path} {fields:?}: no {needle} in {page}"
+                );
+            }
+            pages.push(page);
+        }
+        pages
     }
 
     /// `GET path` with a browser session.
@@ -361,6 +409,16 @@ impl TestApp {
     pub async fn fetch(&self, path: &str) -> reqwest::Response {
         Self::plain_client()
             .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`TestApp::fetch`] with one more header (`accept-language`, `hx-request`, …).
+    pub async fn fetch_with(&self, path: &str, (name, value): (&str, &str)) -> reqwest::Response {
+        Self::plain_client()
+            .get(self.url(path))
+            .header(name, value)
             .send()
             .await
             .unwrap()
@@ -536,6 +594,20 @@ pub async fn call(
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The string field `key` of each object in a JSON array.
+pub fn strings<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o[key].as_str().unwrap())
+        .collect()
+}
+
+/// The string fields `a` and `b` of each object in a JSON array.
+pub fn string_pairs<'a>(list: &'a Value, a: &str, b: &str) -> Vec<(&'a str, &'a str)> {
+    strings(list, a).into_iter().zip(strings(list, b)).collect()
 }
 
 /// Sends every queued mail job through an SMTP sink, as `serve`'s worker would.
