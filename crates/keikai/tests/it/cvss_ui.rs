@@ -20,7 +20,18 @@ fn url(app: &TestApp, path: &str, query: &[(&str, &str)]) -> reqwest::Url {
     url
 }
 
+/// `GET path?query` in English, signed in or not.
 async fn get(
+    app: &TestApp,
+    path: &str,
+    query: &[(&str, &str)],
+    session: Option<&SessionCookie>,
+) -> Response {
+    get_in(app, path, query, session, "en").await
+}
+
+/// [`get`] in another language.
+async fn get_in(
     app: &TestApp,
     path: &str,
     query: &[(&str, &str)],
@@ -34,6 +45,29 @@ async fn get(
         req = req.header("cookie", s.header());
     }
     req.send().await.unwrap()
+}
+
+/// The calculator's fragment (`GET /cvss/score`) for `query`, as a signed-in user sees it.
+async fn fragment(app: &TestApp, s: &SessionCookie, query: &[(&str, &str)], lang: &str) -> String {
+    scored(app, s, query, lang).await.1
+}
+
+/// [`fragment`] with the status it came with.
+async fn scored(
+    app: &TestApp,
+    s: &SessionCookie,
+    query: &[(&str, &str)],
+    lang: &str,
+) -> (u16, String) {
+    let res = get_in(app, "/cvss/score", query, Some(s), lang).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// An app with a signed-in user of `role`.
+async fn signed_in(role: Role) -> (TestApp, SessionCookie) {
+    let app = TestApp::spawn().await;
+    let session = session(&app, role).await;
+    (app, session)
 }
 
 async fn session(app: &TestApp, role: Role) -> SessionCookie {
@@ -76,21 +110,14 @@ fn checked(html: &str, id: &str) -> bool {
 
 #[tokio::test]
 async fn the_fragment_shows_firsts_scores_for_known_vectors() {
-    let app = TestApp::spawn().await;
-    let analyst = session(&app, Role::PsirtAnalyst).await;
+    let (app, analyst) = signed_in(Role::PsirtAnalyst).await;
 
     // Metrics out of order and a trailing newline, as pasted: scored, and written canonically.
-    let res = get(
-        &app,
-        "/cvss/score",
-        &[
-            ("version", "3.1"),
-            ("vector", "CVSS:3.1/AC:L/AV:N/PR:N/UI:N/S:U/C:H/I:H/A:H\n"),
-        ],
-        Some(&analyst),
-        "en",
-    )
-    .await;
+    let pasted = [
+        ("version", "3.1"),
+        ("vector", "CVSS:3.1/AC:L/AV:N/PR:N/UI:N/S:U/C:H/I:H/A:H\n"),
+    ];
+    let res = get(&app, "/cvss/score", &pasted, Some(&analyst)).await;
     assert_eq!(res.status(), 200);
     assert_content_type(&res, "text/html");
     let html = res.text().await.unwrap();
@@ -115,17 +142,8 @@ async fn the_fragment_shows_firsts_scores_for_known_vectors() {
     assert!(!checked(&html, "cvss-vector-AV-L"));
 
     // CVSS 4.0 (FIRST's calculator: 9.3), and the labels in Japanese.
-    let html = get(
-        &app,
-        "/cvss/score",
-        &[("version", "4.0"), ("vector", V40_CRITICAL)],
-        Some(&analyst),
-        "ja",
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let v4 = [("version", "4.0"), ("vector", V40_CRITICAL)];
+    let html = fragment(&app, &analyst, &v4, "ja").await;
     assert_eq!(row(&html, "score"), Some(("9.3".into(), "緊急".into())));
     assert!(html.contains("CVSS-B"), "nomenclature missing");
     assert!(
@@ -134,20 +152,8 @@ async fn the_fragment_shows_firsts_scores_for_known_vectors() {
     );
 
     // Temporal metrics get their own row (CVSS 3.0 specification example: 9.8 → 9.1).
-    let html = get(
-        &app,
-        "/cvss/score",
-        &[(
-            "vector",
-            "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:F/RL:O/RC:C",
-        )],
-        Some(&analyst),
-        "en",
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let temporal = "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:F/RL:O/RC:C";
+    let html = fragment(&app, &analyst, &[("vector", temporal)], "en").await;
     assert_eq!(
         row(&html, "temporal"),
         Some(("9.1".into(), "Critical".into()))
@@ -160,8 +166,7 @@ async fn the_fragment_shows_firsts_scores_for_known_vectors() {
 
 #[tokio::test]
 async fn picked_metrics_build_the_vector() {
-    let app = TestApp::spawn().await;
-    let engineer = session(&app, Role::ProductEngineer).await;
+    let (app, engineer) = signed_in(Role::ProductEngineer).await;
     // As the component embedded in a form with a field named cvss_v3 sends it after a click.
     let mut query = vec![
         ("version", "3.1"),
@@ -181,11 +186,7 @@ async fn picked_metrics_build_the_vector() {
         ("cvss_v3-E", "X"),
     ];
     query.extend(picks);
-    let html = get(&app, "/cvss/score", &query, Some(&engineer), "en")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = fragment(&app, &engineer, &query, "en").await;
     // CVE-2013-1937 in FIRST's CVSS 3.1 examples: 6.1 Medium.
     assert_eq!(
         input_value(&html, "cvss-cvss_v3-vector").as_deref(),
@@ -203,22 +204,18 @@ async fn picked_metrics_build_the_vector() {
     assert!(checked(&html, "cvss-cvss_v3-S-C"));
 
     // A metric not yet picked is named.
-    let html = get(
+    let html = fragment(
         &app,
-        "/cvss/score",
+        &engineer,
         &[
             ("name", "cvss_v3"),
             ("from", "metrics"),
             ("cvss_v3-AV", "N"),
             ("cvss_v3-AC", "L"),
         ],
-        Some(&engineer),
         "en",
     )
-    .await
-    .text()
-    .await
-    .unwrap();
+    .await;
     assert!(
         html.contains("mandatory metric PR is missing"),
         "{html:.2000}"
@@ -228,19 +225,11 @@ async fn picked_metrics_build_the_vector() {
 
 #[tokio::test]
 async fn a_bad_vector_names_the_metric_and_markup_is_escaped() {
-    let app = TestApp::spawn().await;
-    let analyst = session(&app, Role::PsirtAnalyst).await;
-    let res = get(
-        &app,
-        "/cvss/score",
-        &[("vector", "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")],
-        Some(&analyst),
-        "en",
-    )
-    .await;
+    let (app, analyst) = signed_in(Role::PsirtAnalyst).await;
+    let bad = [("vector", "CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")];
+    let (status, html) = scored(&app, &analyst, &bad, "en").await;
     // 200, so that htmx swaps the message in like any other answer.
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.unwrap();
+    assert_eq!(status, 200);
     let alert = text_after(&html, "role=\"alert\"").unwrap();
     assert!(
         alert.contains("metric AV has invalid value") && alert.contains("expected N, A, L, P"),
@@ -259,17 +248,7 @@ async fn a_bad_vector_names_the_metric_and_markup_is_escaped() {
     );
 
     let evil = "CVSS:3.1/AV:N\"><script>alert(1)</script><b x=\"";
-    let html = get(
-        &app,
-        "/cvss/score",
-        &[("vector", evil)],
-        Some(&analyst),
-        "en",
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = fragment(&app, &analyst, &[("vector", evil)], "en").await;
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(!html.contains("<b x="), "{html}");
     assert!(
@@ -277,44 +256,22 @@ async fn a_bad_vector_names_the_metric_and_markup_is_escaped() {
         "the text is shown, escaped: {html}"
     );
     // A CVSS 4.0 vector in the 3.x calculator is refused with the version named.
-    let html = get(
-        &app,
-        "/cvss/score",
-        &[("version", "3.1"), ("vector", V40_CRITICAL)],
-        Some(&analyst),
-        "en",
-    )
-    .await
-    .text()
-    .await
-    .unwrap();
+    let v4_in_v3 = [("version", "3.1"), ("vector", V40_CRITICAL)];
+    let html = fragment(&app, &analyst, &v4_in_v3, "en").await;
     assert!(html.contains("found a CVSS 4.0 vector"), "{html:.3000}");
 
     // A field name that could break out of attributes or selectors is refused outright.
-    let res = get(
-        &app,
-        "/cvss/score",
-        &[("name", "x\"><script>"), ("version", "3.1")],
-        Some(&analyst),
-        "en",
-    )
-    .await;
-    assert_eq!(res.status(), 422);
-    assert!(!res.text().await.unwrap().contains("<script>"));
+    let breakout = [("name", "x\"><script>"), ("version", "3.1")];
+    let (status, html) = scored(&app, &analyst, &breakout, "en").await;
+    assert_eq!(status, 422);
+    assert!(!html.contains("<script>"));
 }
 
 #[tokio::test]
 async fn the_page_holds_both_calculators_without_inline_code() {
-    let app = TestApp::spawn().await;
-    let analyst = session(&app, Role::PsirtAnalyst).await;
-    let res = get(
-        &app,
-        "/cvss",
-        &[("v3", V31_CRITICAL), ("v4", V40_CRITICAL)],
-        Some(&analyst),
-        "en",
-    )
-    .await;
+    let (app, analyst) = signed_in(Role::PsirtAnalyst).await;
+    let both = [("v3", V31_CRITICAL), ("v4", V40_CRITICAL)];
+    let res = get(&app, "/cvss", &both, Some(&analyst)).await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"cvss-v3\"") && html.contains("id=\"cvss-v4\""));
@@ -396,12 +353,9 @@ async fn the_api_scores_like_the_cli() {
 async fn only_internal_roles_may_use_the_calculator() {
     let app = TestApp::spawn().await;
     // Anonymous: sign in first (htmx is told to load the sign-in page whole); the API says 401.
-    let res = TestApp::plain_client()
-        .get(app.url("/cvss/score?vector=x"))
-        .header("hx-request", "true")
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .fetch_with("/cvss/score?vector=x", ("hx-request", "true"))
+        .await;
     assert_eq!(res.status(), 303);
     assert!(
         location(&res).starts_with("/login?next="),
@@ -409,30 +363,16 @@ async fn only_internal_roles_may_use_the_calculator() {
         location(&res)
     );
     assert!(res.headers().contains_key("hx-redirect"));
-    let res = get(
-        &app,
-        "/api/v1/cvss",
-        &[("vector", V31_CRITICAL)],
-        None,
-        "en",
-    )
-    .await;
+    let res = get(&app, "/api/v1/cvss", &[("vector", V31_CRITICAL)], None).await;
     assert_eq!(res.status(), 401);
 
     // A reporter is told the calculator does not exist, and is not shown the link.
     let reporter = session(&app, Role::Reporter).await;
     for path in ["/cvss", "/cvss/score", "/api/v1/cvss"] {
-        let res = get(
-            &app,
-            path,
-            &[("vector", V31_CRITICAL)],
-            Some(&reporter),
-            "en",
-        )
-        .await;
+        let res = get(&app, path, &[("vector", V31_CRITICAL)], Some(&reporter)).await;
         assert_eq!(res.status(), 404, "{path}");
     }
-    let dashboard = get(&app, "/", &[], Some(&reporter), "en")
+    let dashboard = get(&app, "/", &[], Some(&reporter))
         .await
         .text()
         .await

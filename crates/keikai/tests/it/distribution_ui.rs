@@ -326,12 +326,9 @@ async fn the_subscription_form_speaks_japanese_and_keeps_csrf() {
     )
     .await;
     assert_eq!(status, 201);
-    let res = TestApp::client()
-        .get(app.url("/subscribe"))
-        .header("accept-language", "ja")
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .fetch_with("/subscribe", ("accept-language", "ja"))
+        .await;
     assert!(res.headers().get("set-cookie").is_some(), "a CSRF cookie");
     let page = res.text().await.unwrap();
     assert!(page.contains("セキュリティ情報の配信登録"), "{page}");

@@ -883,15 +883,8 @@ async fn the_form_needs_its_csrf_token() {
     assert_eq!(status, 403);
     assert_eq!(case_count(&app).await, before);
     // A Japanese visitor gets the form in Japanese.
-    let page = TestApp::plain_client()
-        .get(app.url("/report"))
-        .header("accept-language", "ja")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let res = app.fetch_with("/report", ("accept-language", "ja")).await;
+    let page = res.text().await.unwrap();
     assert!(page.contains("脆弱性の報告"), "{page}");
 }
 
