@@ -2,11 +2,13 @@
 //! give a clear message for that file while the others are still validated, and no panic).
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::process::{keikai, run};
+use crate::support::strings;
 
 /// A small CSAF Base document that passes the schema and every mandatory test.
 fn valid_doc() -> Value {
@@ -39,13 +41,56 @@ fn write_json(path: &Path, doc: &Value) {
     std::fs::write(path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
 }
 
-fn validate(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+/// `keikai csaf validate args…` in `dir`, to change and run with [`run_validator`].
+fn validate_command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = keikai(dir);
     cmd.args(["csaf", "validate"]).args(args);
-    let (code, out, err) = run(&mut cmd, stdin);
+    cmd
+}
+
+/// Runs the validator, which must not panic: exit code, standard output and error.
+fn run_validator(cmd: &mut Command, stdin: Option<&str>) -> (i32, String, String) {
+    let (code, out, err) = run(cmd, stdin);
     assert_ne!(code, 101, "keikai panicked: {err}");
     assert!(!err.contains("panicked"), "{err}");
     (code, out, err)
+}
+
+fn validate(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    run_validator(&mut validate_command(dir, args), stdin)
+}
+
+/// [`validate`], which must exit with `code`: standard output and error.
+fn validated(dir: &Path, args: &[&str], stdin: Option<&str>, code: i32) -> (String, String) {
+    let (exit, out, err) = validate(dir, args, stdin);
+    assert_eq!(exit, code, "{args:?}: {out}{err}");
+    (out, err)
+}
+
+/// The text format's last line.
+fn summary(valid: usize, invalid: usize, unreadable: usize) -> String {
+    let files = valid + invalid + unreadable;
+    format!(
+        "{valid} valid, {invalid} invalid, {unreadable} unreadable ({files} files, preset basic)\n"
+    )
+}
+
+/// A directory with `valid.json` and `invalid.json` in it.
+fn with_documents() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_json(&dir.path().join("valid.json"), &valid_doc());
+    write_json(&dir.path().join("invalid.json"), &invalid_doc());
+    dir
+}
+
+/// A temporary directory with `d/valid.json` and an empty directory `d/{sub}`; returns it and
+/// the path of `d`.
+fn documents_tree(sub: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("d");
+    std::fs::create_dir_all(d.join(sub)).unwrap();
+    write_json(&d.join("valid.json"), &valid_doc());
+    (tmp, d)
 }
 
 /// The JSON report's entry for `file`.
@@ -60,50 +105,28 @@ fn entry<'a>(report: &'a Value, file: &str) -> &'a Value {
 
 #[test]
 fn exit_codes_and_text_output() {
-    let dir = tempfile::tempdir().unwrap();
-    write_json(&dir.path().join("valid.json"), &valid_doc());
-    write_json(&dir.path().join("invalid.json"), &invalid_doc());
+    let dir = with_documents();
+    let (out, _) = validated(dir.path(), &["valid.json"], None, 0);
+    assert_eq!(out, summary(1, 0, 0));
 
-    let (code, out, err) = validate(dir.path(), &["valid.json"], None);
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(
-        out,
-        "1 valid, 0 invalid, 0 unreadable (1 files, preset basic)\n"
-    );
-
-    let (code, out, _) = validate(dir.path(), &["valid.json", "invalid.json"], None);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.starts_with(
-            "invalid.json: error [6.1.1] /vulnerabilities/0/product_status/fixed/0: product id \"CSAFPID-0001\""
-        ),
-        "{out}"
-    );
-    assert!(
-        out.ends_with("1 valid, 1 invalid, 0 unreadable (2 files, preset basic)\n"),
-        "{out}"
-    );
+    let (out, _) = validated(dir.path(), &["valid.json", "invalid.json"], None, 1);
+    let finding = "invalid.json: error [6.1.1] /vulnerabilities/0/product_status/fixed/0: product id \"CSAFPID-0001\"";
+    assert!(out.starts_with(finding), "{out}");
+    assert!(out.ends_with(&summary(1, 1, 0)), "{out}");
 
     // A missing input wins over an invalid one, and the others are still validated.
-    let (code, out, _) = validate(
-        dir.path(),
-        &["invalid.json", "missing.json", "valid.json"],
-        None,
-    );
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains("missing.json: unreadable: cannot read: No such file"),
-        "{out}"
-    );
-    assert!(out.contains("invalid.json: error [6.1.1]"), "{out}");
-    assert!(
-        out.ends_with("1 valid, 1 invalid, 1 unreadable (3 files, preset basic)\n"),
-        "{out}"
-    );
+    let three = ["invalid.json", "missing.json", "valid.json"];
+    let (out, _) = validated(dir.path(), &three, None, 2);
+    for line in [
+        "missing.json: unreadable: cannot read: No such file",
+        "invalid.json: error [6.1.1]",
+    ] {
+        assert!(out.contains(line), "{out}");
+    }
+    assert!(out.ends_with(&summary(1, 1, 1)), "{out}");
 
     // Warnings (extended preset) do not make a document invalid.
-    let (code, out, _) = validate(dir.path(), &["--preset", "extended", "valid.json"], None);
-    assert_eq!(code, 0, "{out}");
+    let (out, _) = validated(dir.path(), &["--preset", "extended", "valid.json"], None, 0);
     assert!(
         out.contains(": warning [6.2."),
         "the optional tests did not run: {out}"
@@ -112,23 +135,17 @@ fn exit_codes_and_text_output() {
 
 #[test]
 fn json_output_lists_every_file_and_finding() {
-    let dir = tempfile::tempdir().unwrap();
-    write_json(&dir.path().join("valid.json"), &valid_doc());
-    write_json(&dir.path().join("invalid.json"), &invalid_doc());
+    let dir = with_documents();
     std::fs::write(dir.path().join("broken.json"), "{\"document\": ").unwrap();
 
-    let (code, out, err) = validate(
-        dir.path(),
-        &[
-            "--format",
-            "json",
-            "valid.json",
-            "invalid.json",
-            "broken.json",
-        ],
-        None,
-    );
-    assert_eq!(code, 2, "{err}");
+    let args = [
+        "--format",
+        "json",
+        "valid.json",
+        "invalid.json",
+        "broken.json",
+    ];
+    let (out, _) = validated(dir.path(), &args, None, 2);
     assert_eq!(out.lines().count(), 1, "one JSON document: {out}");
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["preset"], "basic");
@@ -136,14 +153,8 @@ fn json_output_lists_every_file_and_finding() {
         report["summary"],
         json!({"files": 3, "valid": 1, "invalid": 1, "unreadable": 1})
     );
-    let names: Vec<&str> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        names,
+        strings(&report["files"], "file"),
         ["valid.json", "invalid.json", "broken.json"],
         "argument order"
     );
@@ -182,42 +193,30 @@ fn json_output_lists_every_file_and_finding() {
 fn standard_input() {
     let dir = tempfile::tempdir().unwrap();
     let doc = valid_doc().to_string();
-    let (code, out, _) = validate(dir.path(), &["-"], Some(&doc));
-    assert_eq!(code, 0, "{out}");
+    validated(dir.path(), &["-"], Some(&doc), 0);
 
-    let (code, out, _) = validate(
-        dir.path(),
-        &["--format", "json", "-"],
-        Some(&invalid_doc().to_string()),
-    );
-    assert_eq!(code, 1, "{out}");
+    let invalid = invalid_doc().to_string();
+    let (out, _) = validated(dir.path(), &["--format", "json", "-"], Some(&invalid), 1);
     let report: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(entry(&report, "-")["findings"][0]["test_id"], "6.1.1");
 
-    let (code, out, _) = validate(dir.path(), &["-"], Some("[1, 2"));
-    assert_eq!(code, 2);
-    assert!(
-        out.starts_with("-: unreadable: JSON ends unexpectedly"),
-        "{out}"
-    );
-
-    // The size cap applies to streams too, whose length is not known in advance.
-    let (code, out, _) = validate(dir.path(), &["--max-size", "100", "-"], Some(&doc));
-    assert_eq!(code, 2);
-    assert!(
-        out.starts_with(
-            "-: unreadable: input is larger than the limit of 100 bytes (see --max-size)"
+    for (args, input, says) in [
+        (&["-"][..], "[1, 2", "-: unreadable: JSON ends unexpectedly"),
+        // The size cap applies to streams too, whose length is not known in advance.
+        (
+            &["--max-size", "100", "-"],
+            &doc,
+            "-: unreadable: input is larger than the limit of 100 bytes (see --max-size)",
         ),
-        "{out}"
-    );
+    ] {
+        let (out, _) = validated(dir.path(), args, Some(input), 2);
+        assert!(out.starts_with(says), "{args:?}: {out}");
+    }
 }
 
 #[test]
 fn broken_inputs_in_a_directory_each_get_a_message() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("d");
-    std::fs::create_dir_all(d.join("sub")).unwrap();
-    write_json(&d.join("valid.json"), &valid_doc());
+    let (tmp, d) = documents_tree("sub");
     write_json(&d.join("sub/valid2.json"), &valid_doc());
     write_json(&d.join("invalid.json"), &invalid_doc());
     let full = serde_json::to_string(&valid_doc()).unwrap();
@@ -263,7 +262,7 @@ fn broken_inputs_in_a_directory_each_get_a_message() {
             "broken symbolic link: Too many levels of symbolic links",
         ));
         expect_unreadable.push(("d/sub/up", "directory loop"));
-        let made_fifo = std::process::Command::new("mkfifo")
+        let made_fifo = Command::new("mkfifo")
             .arg(d.join("fifo.json"))
             .status()
             .is_ok_and(|s| s.success());
@@ -284,9 +283,8 @@ fn broken_inputs_in_a_directory_each_get_a_message() {
     }
 
     let started = Instant::now();
-    let (code, out, err) = validate(tmp.path(), &["--format", "json", "d"], None);
+    let (out, _) = validated(tmp.path(), &["--format", "json", "d"], None, 2);
     let took = started.elapsed();
-    assert_eq!(code, 2, "{out}{err}");
     assert!(
         took < Duration::from_secs(20),
         "took {took:?}: the 100 MB file must not be read"
@@ -307,12 +305,7 @@ fn broken_inputs_in_a_directory_each_get_a_message() {
     assert_eq!(entry(&report, "d/sub/valid2.json")["valid"], true);
     assert_eq!(entry(&report, "d/invalid.json")["valid"], false);
     assert_eq!(entry(&report, "d/invalid.json")["error"], Value::Null);
-    let files: Vec<&str> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["file"].as_str().unwrap())
-        .collect();
+    let files = strings(&report["files"], "file");
     assert!(!files.contains(&"d/notes.txt"), "{files:?}");
     let mut sorted = files.clone();
     sorted.sort_unstable();
@@ -324,8 +317,7 @@ fn broken_inputs_in_a_directory_each_get_a_message() {
     );
 
     // The text format says the same, one line per problem.
-    let (code, out, _) = validate(tmp.path(), &["d"], None);
-    assert_eq!(code, 2);
+    let (out, _) = validated(tmp.path(), &["d"], None, 2);
     for (file, message) in &expect_unreadable {
         assert!(
             out.lines()
@@ -339,11 +331,8 @@ fn broken_inputs_in_a_directory_each_get_a_message() {
 #[test]
 fn an_unreadable_directory_is_reported() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("d");
-    std::fs::create_dir_all(d.join("closed")).unwrap();
+    let (tmp, d) = documents_tree("closed");
     write_json(&d.join("closed/a.json"), &valid_doc());
-    write_json(&d.join("valid.json"), &valid_doc());
     std::fs::set_permissions(d.join("closed"), std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read_dir(d.join("closed")).is_ok() {
         eprintln!("skipped: running as root, which lists a chmod 000 directory anyway");
@@ -352,36 +341,27 @@ fn an_unreadable_directory_is_reported() {
     let (code, out, _) = validate(tmp.path(), &["d"], None);
     std::fs::set_permissions(d.join("closed"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains("d/closed: unreadable: cannot read directory: Permission denied"),
-        "{out}"
-    );
-    assert!(
-        out.ends_with("1 valid, 0 invalid, 1 unreadable (2 files, preset basic)\n"),
-        "{out}"
-    );
+    let closed = "d/closed: unreadable: cannot read directory: Permission denied";
+    assert!(out.contains(closed), "{out}");
+    assert!(out.ends_with(&summary(1, 0, 1)), "{out}");
 }
 
 #[test]
 fn usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    let (code, out, _) = validate(dir.path(), &["empty"], None);
-    assert_eq!(code, 2);
-    assert!(
-        out.contains("empty: unreadable: directory holds no *.json file"),
-        "{out}"
-    );
+    let (out, _) = validated(dir.path(), &["empty"], None, 2);
+    let empty = "empty: unreadable: directory holds no *.json file";
+    assert!(out.contains(empty), "{out}");
 
     // The network and spelling tests are informative: asking for them without the full preset
     // is refused rather than silently ignored.
     write_json(&dir.path().join("valid.json"), &valid_doc());
-    let (code, out, err) = validate(dir.path(), &["--network", "valid.json"], None);
-    assert_eq!(code, 2, "{out}");
+    let (_, err) = validated(dir.path(), &["--network", "valid.json"], None, 2);
     assert!(err.contains("--preset full"), "{err}");
 
-    let (code, _, err) = validate(dir.path(), &[], None);
-    assert_eq!(code, 2, "clap usage error: {err}");
+    // A clap usage error.
+    validated(dir.path(), &[], None, 2);
 }
 
 /// A local HTTP server answering 200 on `/ok` and 404 elsewhere, for `--network`.
@@ -428,19 +408,11 @@ fn network_checks_reference_urls() {
         {"category": "self", "url": format!("{base}/ex-2024-0001.json"), "summary": "self"},
     ]);
     write_json(&dir.path().join("refs.json"), &doc);
-    let mut cmd = keikai(dir.path());
-    cmd.args([
-        "csaf",
-        "validate",
-        "--preset",
-        "full",
-        "--network",
-        "refs.json",
-    ]);
+    let mut cmd = validate_command(dir.path(), &["--preset", "full", "--network", "refs.json"]);
     for proxy in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
         cmd.env_remove(proxy);
     }
-    let (code, out, err) = run(&mut cmd, None);
+    let (code, out, err) = run_validator(&mut cmd, None);
     assert_eq!(
         code, 0,
         "informative findings keep the document valid: {out}{err}"
@@ -459,8 +431,7 @@ fn network_checks_reference_urls() {
     );
 
     // Without --network these tests do not run.
-    let (code, out, _) = validate(dir.path(), &["--preset", "full", "refs.json"], None);
-    assert_eq!(code, 0);
+    let (out, _) = validated(dir.path(), &["--preset", "full", "refs.json"], None, 0);
     assert!(
         !out.contains("[6.3.6]") && !out.contains("[6.3.7]"),
         "{out}"
@@ -478,24 +449,17 @@ fn spell_check_uses_hunspell() {
     // Without hunspell on the PATH: a clear error, nothing validated.
     let empty = dir.path().join("no-programs");
     std::fs::create_dir(&empty).unwrap();
-    let mut cmd = keikai(dir.path());
-    cmd.args([
-        "csaf",
-        "validate",
-        "--preset",
-        "full",
-        "--spell-check",
-        "spelling.json",
-    ])
-    .env("PATH", &empty);
-    let (code, out, err) = run(&mut cmd, None);
+    let spell_check = ["--preset", "full", "--spell-check", "spelling.json"];
+    let mut cmd = validate_command(dir.path(), &spell_check);
+    cmd.env("PATH", &empty);
+    let (code, out, err) = run_validator(&mut cmd, None);
     assert_eq!(code, 2, "{out}");
     assert!(
         err.contains("--spell-check needs the hunspell program"),
         "{err}"
     );
 
-    let has_dictionary = std::process::Command::new("hunspell")
+    let has_dictionary = Command::new("hunspell")
         .args(["-l", "-d", "en_US"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -504,12 +468,7 @@ fn spell_check_uses_hunspell() {
         eprintln!("skipped the spelling check itself: hunspell with en_US is not installed");
         return;
     }
-    let (code, out, err) = validate(
-        dir.path(),
-        &["--preset", "full", "--spell-check", "spelling.json"],
-        None,
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let (out, _) = validated(dir.path(), &spell_check, None, 0);
     assert!(
         out.contains(
             "spelling.json: info [6.3.8] /document/title: possible spelling mistakes (en-US): \"Secruity\", \"wrold\""

@@ -1,9 +1,9 @@
 //! Administering accounts: disabling ends access at once; memberships follow the role rules.
 
 use keikai_domain::{Role, Scope};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{ADMIN_EMAIL, NowTs, TestApp};
+use crate::support::{ADMIN_EMAIL, As, NowTs, TestApp};
 
 #[tokio::test]
 async fn disabling_a_user_ends_sessions_and_tokens_until_enabled() {
@@ -13,52 +13,22 @@ async fn disabling_a_user_ends_sessions_and_tokens_until_enabled() {
     let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let analyst_session = app.session_for(analyst).await;
     let (_, analyst_token) = app.store_token(analyst, &[Scope::Read], None).await;
-    let client = TestApp::plain_client();
-    let me = |auth: String| {
-        let client = client.clone();
-        let url = app.url("/api/v1/me");
-        async move {
-            client
-                .get(url)
-                .header("authorization", auth)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert_eq!(me(format!("Bearer {analyst_token}")).await, 200);
+    let with_token = app.api(&analyst_token);
+    assert_eq!(with_token.get("/api/v1/me").await.0, 200);
 
-    let patch = |body: Value, id: String| {
-        let client = client.clone();
-        let url = app.url(&format!("/api/v1/users/{id}"));
-        let (cookie, csrf) = (admin_session.header(), admin_session.csrf.clone());
-        async move {
-            client
-                .patch(url)
-                .header("cookie", cookie)
-                .header("x-csrf-token", csrf)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let res = patch(json!({"disabled": true}), analyst.to_string()).await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let as_admin = app.api_as(As::Session(&admin_session));
+    let user = |id: keikai_domain::UserId| format!("/api/v1/users/{id}");
+    let (status, body) = as_admin
+        .patch(&user(analyst), json!({"disabled": true}))
+        .await;
+    assert_eq!(status, 200);
     assert!(body["user"]["disabled_at"].is_string(), "{body}");
     assert_eq!(
-        me(format!("Bearer {analyst_token}")).await,
+        with_token.get("/api/v1/me").await.0,
         401,
         "a disabled user's token still works"
     );
-    let res = client
-        .get(app.url("/api/v1/me"))
-        .header("cookie", analyst_session.header())
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_as(&analyst_session, "/api/v1/me").await;
     assert_eq!(res.status(), 401, "a disabled user's session still works");
     // The session was ended, not merely suspended: enabling does not bring it back.
     assert!(
@@ -68,32 +38,29 @@ async fn disabling_a_user_ends_sessions_and_tokens_until_enabled() {
             .is_err()
     );
 
-    let res = patch(
-        json!({"disabled": false, "display_name": "  Aiko Suzuki "}),
-        analyst.to_string(),
-    )
-    .await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+    let enable = json!({"disabled": false, "display_name": "  Aiko Suzuki "});
+    let (status, body) = as_admin.patch(&user(analyst), enable).await;
+    assert_eq!(status, 200);
     assert_eq!(body["user"]["display_name"], "Aiko Suzuki");
     assert!(body["user"]["disabled_at"].is_null());
     assert_eq!(
-        me(format!("Bearer {analyst_token}")).await,
+        with_token.get("/api/v1/me").await.0,
         200,
         "the token works again once enabled"
     );
 
-    // Administrators cannot lock themselves out.
-    let res = patch(json!({"disabled": true}), admin.to_string()).await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["field"], "disabled");
-    let res = patch(json!({"display_name": ""}), analyst.to_string()).await;
-    assert_eq!(res.status(), 422);
-    let res = patch(json!({"disabled": "yes"}), analyst.to_string()).await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["field"], "disabled");
+    // Administrators cannot lock themselves out; bad values are refused.
+    for (id, body, field) in [
+        (admin, json!({"disabled": true}), Some("disabled")),
+        (analyst, json!({"display_name": ""}), None),
+        (analyst, json!({"disabled": "yes"}), Some("disabled")),
+    ] {
+        let (status, answer) = as_admin.patch(&user(id), body.clone()).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        if let Some(field) = field {
+            assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+        }
+    }
     assert!(
         app.store
             .get_user(analyst)
@@ -110,59 +77,37 @@ async fn users_page_disables_and_adds_memberships() {
     let app = TestApp::spawn().await;
     let admin = app.session_for(app.user_id(ADMIN_EMAIL).await).await;
     let (engineer, _) = app.user_with_role(Role::ProductEngineer).await;
-    let client = TestApp::plain_client();
-    let post = |path: String, form: Vec<(&'static str, String)>| {
-        let client = client.clone();
-        let url = app.url(&path);
-        let cookie = admin.header();
-        let mut form = form;
-        form.push(("csrf", admin.csrf.clone()));
-        async move {
-            client
-                .post(url)
-                .header("cookie", cookie)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-        }
+    let disabled = || async {
+        let user = app.store.get_user(engineer).await.unwrap();
+        user.disabled_at.is_some()
     };
-
-    let res = post(format!("/users/{engineer}/disable"), vec![]).await;
-    assert_eq!(res.status(), 303);
-    assert!(
-        app.store
-            .get_user(engineer)
-            .await
-            .unwrap()
-            .disabled_at
-            .is_some()
-    );
+    let disable = format!("/users/{engineer}/disable");
+    assert_eq!(app.post_form(&admin, &disable, &[]).await.0, 303);
+    assert!(disabled().await);
     let page = app.get_page(&admin, "/users").await.1;
+    let enable = format!("/users/{engineer}/enable");
     assert!(
-        page.contains(&format!("action=\"/users/{engineer}/enable\"")),
+        page.contains(&format!("action=\"{enable}\"")),
         "no enable button"
     );
-    let res = post(format!("/users/{engineer}/enable"), vec![]).await;
-    assert_eq!(res.status(), 303);
+    // No role is chosen for the administrator: the least privilege is none until one is
+    // picked.
     assert!(
-        app.store
-            .get_user(engineer)
-            .await
-            .unwrap()
-            .disabled_at
-            .is_none()
+        page.contains(
+            "<select name=\"role\" required><option value=\"\" selected disabled>Choose a role</option>"
+        ),
+        "{page}"
     );
+    assert_eq!(app.post_form(&admin, &enable, &[]).await.0, 303);
+    assert!(!disabled().await);
 
-    let res = post(
-        format!("/users/{engineer}/memberships"),
-        vec![
-            ("org_id", app.own_org.to_string()),
-            ("role", "psirt-analyst".into()),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), 303);
+    let memberships = format!("/users/{engineer}/memberships");
+    let own = app.own_org.to_string();
+    let membership = |role| [("org_id", own.as_str()), ("role", role)];
+    let (status, _, _) = app
+        .post_form(&admin, &memberships, &membership("psirt-analyst"))
+        .await;
+    assert_eq!(status, 303);
     let roles: Vec<Role> = app
         .store
         .memberships(engineer)
@@ -174,15 +119,10 @@ async fn users_page_disables_and_adds_memberships() {
     assert!(roles.contains(&Role::PsirtAnalyst), "{roles:?}");
 
     // A role that does not fit the organisation is refused with the reason on the page.
-    let res = post(
-        format!("/users/{engineer}/memberships"),
-        vec![
-            ("org_id", app.own_org.to_string()),
-            ("role", "partner-contact".into()),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("partner-contact"));
+    let (status, _, page) = app
+        .post_form(&admin, &memberships, &membership("partner-contact"))
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("partner-contact"));
     assert_eq!(app.store.memberships(engineer).await.unwrap().len(), 2);
 }
