@@ -1,6 +1,6 @@
 use super::*;
 use crate::case::{ProductStatusKind, RemediationCategory};
-use crate::testing::ts;
+use crate::testing::{ts, vulnerability};
 
 fn text(title: &str) -> Text {
     Text {
@@ -15,20 +15,15 @@ fn text(title: &str) -> Text {
     }
 }
 
+/// Adds a vulnerability (a fresh id) that affects `b`.
 fn with_vulnerability(a: &mut Advisory, b: BranchId) -> VulnerabilityId {
     let id = VulnerabilityId::new();
     a.content.vulnerabilities.push(Vulnerability {
         id,
-        title: "Overflow".to_owned(),
-        cve: Some(crate::case::CveId::parse("CVE-2026-1234").expect("cve")),
-        cwe: None,
-        scores: Vec::new(),
-        exploited: false,
-        publicly_disclosed: false,
         product_statuses: vec![
             ProductStatus::new(b, ProductStatusKind::KnownAffected, None).expect("status"),
         ],
-        remediations: Vec::new(),
+        ..vulnerability(0, "Overflow", "CVE-2026-1234")
     });
     id
 }
