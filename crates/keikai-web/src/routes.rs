@@ -81,6 +81,7 @@ route_table! {
         POST "/users/{id}/memberships" => ui::admin::add_membership;
         GET "/profile" => ui::profile::profile;
         POST "/profile" => ui::profile::update_profile;
+        POST "/profile/password" => ui::profile::change_password;
         POST "/notifications/read" => ui::profile::mark_notifications_read;
         POST "/profile/tokens" => ui::profile::create_token;
         POST "/profile/tokens/{id}/revoke" => ui::profile::revoke_token;

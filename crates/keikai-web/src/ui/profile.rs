@@ -36,6 +36,8 @@ struct ProfileTemplate {
     locale: String,
     tokens: Vec<TokenRow>,
     new_secret: Option<String>,
+    /// What the last form did, to say so.
+    notice: Option<String>,
 }
 
 /// The profile page; `new_secret` is a token's secret, shown this once.
@@ -43,6 +45,15 @@ async fn profile_page(
     state: &WebState,
     ctx: &Ctx,
     new_secret: Option<String>,
+) -> AppResult<Response> {
+    profile_page_with(state, ctx, new_secret, None).await
+}
+
+async fn profile_page_with(
+    state: &WebState,
+    ctx: &Ctx,
+    new_secret: Option<String>,
+    notice: Option<String>,
 ) -> AppResult<Response> {
     let Profile { user, tokens } = account::profile(&state.app, &ctx.caller).await?;
     let tokens = tokens
@@ -71,6 +82,7 @@ async fn profile_page(
                 .unwrap_or_default(),
             tokens,
             new_secret,
+            notice,
         },
     ))
 }
@@ -96,6 +108,35 @@ pub async fn update_profile(
     };
     account::set_locale(&state.app, &ctx.caller, locale).await?;
     Ok(Redirect::to("/profile").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// Changes the caller's own password; this session stays, every other one ends.
+pub async fn change_password(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    UiForm(form): UiForm<PasswordForm>,
+) -> AppResult<Response> {
+    let cmd = account::ChangePassword {
+        current: form.current_password,
+        new: form.new_password,
+        confirm: form.confirm_password,
+    };
+    let ended =
+        account::change_password(&state.app, &ctx.caller, cmd, ctx.identity.session.as_ref())
+            .await?;
+    let n = ended.to_string();
+    let notice = ctx.t_with("profile-password-changed", &[("ended", &n)]);
+    let mut res = profile_page_with(&state, &ctx, None, Some(notice)).await?;
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// Marks the caller's notifications read (the dashboard's button).

@@ -23,6 +23,7 @@ mod matrix;
 mod multi_instance;
 mod openapi;
 mod partners;
+mod password;
 mod process;
 mod publishing;
 mod security_txt;

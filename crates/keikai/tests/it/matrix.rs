@@ -29,6 +29,7 @@ const GONE: Want = Want::Is(204);
 const UNAUTH: Want = Want::Is(401);
 const FORBID: Want = Want::Is(403);
 const NF: Want = Want::Is(404);
+const BAD: Want = Want::Is(422);
 const GO: Want = Want::Done;
 const LOGIN: Want = Want::SignIn;
 /// 301 Moved Permanently (a public file's legacy location).
@@ -126,6 +127,9 @@ const TABLE: &[(&str, &str, [Want; 14])] = &[
     ("POST", "/users/{id}/memberships", [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
     ("GET", "/profile",                        [LOGIN,  LOGIN,   OK,     OK,     OK,     OK,     OK,     OK,      OK,     OK,     OK,     OK,     OK,     OK]),
     ("POST", "/profile",                       [LOGIN,  FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
+    // A wrong current password: the policy lets every signed-in person past (422 names the
+    // field) without ending the sessions the other rows use.
+    ("POST", "/profile/password",              [LOGIN,  FORBID,  BAD,    BAD,    BAD,    BAD,    BAD,    BAD,     FORBID, BAD,    FORBID, BAD,    FORBID, BAD]),
     ("POST", "/notifications/read",            [LOGIN,  FORBID,  GO,     GO,     GO,     GO,     GO,     GO,      FORBID, GO,     FORBID, GO,     FORBID, GO]),
     ("POST", "/profile/tokens",                [LOGIN,  FORBID,  OK,     OK,     OK,     OK,     OK,     OK,      FORBID, FORBID, FORBID, FORBID, FORBID, FORBID]),
     ("POST", "/profile/tokens/{id}/revoke",    [LOGIN,  FORBID,  GO,     NF,     NF,     NF,     NF,     NF,      FORBID, GO,     NF,     NF,     NF,     NF]),
@@ -483,6 +487,11 @@ pub(crate) async fn prepare(
             ("role", "product-engineer"),
         ]),
         ("POST", "/profile") => form(&[("locale", "")]),
+        ("POST", "/profile/password") => form(&[
+            ("current_password", "not the current password"),
+            ("new_password", "a changed long password"),
+            ("confirm_password", "a changed long password"),
+        ]),
         ("POST", "/profile/tokens") => form(&[("name", "matrix")]),
         ("POST", "/api/v1/organisations") => {
             Body::Json(json!({ "name": unique("Partner"), "kind": "partner" }))
