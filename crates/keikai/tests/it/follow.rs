@@ -14,7 +14,7 @@ use keikai_jobs::{Address, MAIL_JOB_KIND, MailHandler, SmtpMailer, Worker, Worke
 use serde_json::{Value, json};
 
 use crate::publishing::branch;
-use crate::support::{NowTs, TestApp, call};
+use crate::support::{Api, As, NowTs, TestApp};
 
 const BASE_URL: &str = "https://psirt.example.com";
 
@@ -50,13 +50,138 @@ async fn drain(w: &Worker) {
     panic!("the worker kept finding jobs");
 }
 
-async fn api(app: &TestApp, tok: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let (status, body) = call(app, tok, method, path, body).await;
+/// A request that must succeed; returns the body.
+async fn ok(api: &Api<'_>, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, body) = api.send(method, path, body).await;
     assert!(
         (200..300).contains(&status),
         "{method} {path}: {status} {body}"
     );
     body
+}
+
+/// The first task up to a scheduled advisory: an anonymous report in Japanese with an
+/// address to answer to, triaged, with a vulnerability fixed in one product version; the
+/// advisory made from it, approved by a second analyst and scheduled for a release.
+struct Scheduled {
+    app: TestApp,
+    author: String,
+    secret: String,
+    case_path: String,
+    advisory: String,
+    tracking: String,
+    release: String,
+}
+
+impl Scheduled {
+    async fn new(references: Value) -> Self {
+        let app = TestApp::spawn().await;
+        let rw = [Scope::Read, Scope::Write];
+        let (author, _) = app.user_with_role(Role::PsirtAnalyst).await;
+        let (reviewer, _) = app.user_with_role(Role::PsirtAnalyst).await;
+        let (_, author) = app.store_token(author, &rw, None).await;
+        let (_, reviewer) = app.store_token(reviewer, &rw, None).await;
+        let report = json!({
+            "title": "ルーターの認証回避",
+            "product": "Keikai Router",
+            "description": "A crafted cookie skips the login.",
+            "reporter_name": "Aiko",
+            "reporter_email": "aiko@example.net",
+            "language": "ja",
+        });
+        let secret = ok(
+            &app.api_as(As::Nobody),
+            "POST",
+            "/api/v1/reports",
+            Some(report),
+        )
+        .await["tracking_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let api = app.api(&author);
+        let number = api.ok("/api/v1/cases").await["cases"][0]["number"]
+            .as_i64()
+            .unwrap();
+        let case_path = format!("/api/v1/cases/{number}");
+        let case = api.under(&case_path);
+        // Triage tells the reporter nothing: the acknowledge clock keeps running.
+        let triaged = ok(
+            &case,
+            "POST",
+            "/transitions",
+            Some(json!({ "state": "triage" })),
+        )
+        .await;
+        assert_eq!(clock(&triaged, "acknowledge").unwrap()["status"], "due");
+        let vulnerability = json!({
+            "title": "Authentication bypass",
+            "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        });
+        let saved = ok(&case, "POST", "/vulnerabilities", Some(vulnerability)).await;
+        let vendor = branch(&app, None, BranchCategory::Vendor, "Example").await;
+        let product = branch(&app, Some(vendor), BranchCategory::ProductName, "Router").await;
+        let fixed = branch(&app, Some(product), BranchCategory::ProductVersion, "2.0").await;
+        let statuses = format!(
+            "/vulnerabilities/{}/product-statuses",
+            saved["id"].as_str().unwrap()
+        );
+        let status = json!({ "branch_id": fixed.to_string(), "status": "fixed" });
+        ok(&case, "PUT", &statuses, Some(status)).await;
+
+        let created = ok(
+            &api,
+            "POST",
+            "/api/v1/advisories",
+            Some(json!({ "case": number })),
+        )
+        .await;
+        let advisory = created["advisory"]["id"].as_str().unwrap().to_owned();
+        let tracking = created["advisory"]["tracking_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/api/v1/advisories/{advisory}");
+        if references != Value::Null {
+            let facts = json!({ "references": references });
+            ok(&api, "PUT", &format!("{path}/facts"), Some(facts)).await;
+        }
+        let approve = json!({ "verdict": "approve", "text": "Looks right" });
+        ok(
+            &app.api(&reviewer),
+            "POST",
+            &format!("{path}/reviews"),
+            Some(approve),
+        )
+        .await;
+        let at = app.clock.now_ts() + SignedDuration::from_hours(24);
+        let plan = json!({ "kind": "out_of_band", "scheduled_at": at.to_string(), "title": "Fix" });
+        let release = ok(&api, "POST", "/api/v1/releases", Some(plan)).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let schedule = json!({ "release": release });
+        ok(&api, "POST", &format!("{path}/schedule"), Some(schedule)).await;
+        Self {
+            author,
+            secret,
+            case_path,
+            advisory,
+            tracking,
+            release,
+            app,
+        }
+    }
+
+    fn api(&self) -> Api<'_> {
+        self.app.api(&self.author)
+    }
+
+    /// "Publish now"; returns the outcome.
+    async fn publish(&self) -> Value {
+        let path = format!("/api/v1/releases/{}/publish", self.release);
+        ok(&self.api(), "POST", &path, None).await
+    }
 }
 
 fn clock<'a>(case: &'a Value, kind: &str) -> Option<&'a Value> {
@@ -69,135 +194,21 @@ fn clock<'a>(case: &'a Value, kind: &str) -> Option<&'a Value> {
 
 #[tokio::test]
 async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
-    let app = TestApp::spawn().await;
-    let (author, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let (reviewer, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let rw = [Scope::Read, Scope::Write];
-    let (_, author) = app.store_token(author, &rw, None).await;
-    let (_, reviewer) = app.store_token(reviewer, &rw, None).await;
-
-    // An anonymous report in Japanese, with an address to answer to.
-    let res = TestApp::plain_client()
-        .post(app.url("/api/v1/reports"))
-        .json(&json!({
-            "title": "ルーターの認証回避",
-            "product": "Keikai Router",
-            "description": "A crafted cookie skips the login.",
-            "reporter_name": "Aiko",
-            "reporter_email": "aiko@example.net",
-            "language": "ja",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let secret = res.json::<Value>().await.unwrap()["tracking_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let list = api(&app, &author, "GET", "/api/v1/cases", None).await;
-    let number = list["cases"][0]["number"].as_i64().unwrap();
-    let case_path = format!("/api/v1/cases/{number}");
-
-    // Triage tells the reporter nothing: the acknowledge clock keeps running.
-    let case = api(
-        &app,
-        &author,
-        "POST",
-        &format!("{case_path}/transitions"),
-        Some(json!({ "state": "triage" })),
-    )
-    .await;
-    assert_eq!(case["state"], "triage");
-    assert_eq!(clock(&case, "acknowledge").unwrap()["status"], "due");
-
-    let saved = api(
-        &app,
-        &author,
-        "POST",
-        &format!("{case_path}/vulnerabilities"),
-        Some(json!({
-            "title": "Authentication bypass",
-            "cvss_v3": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
-        })),
-    )
-    .await;
-    let vendor = branch(&app, None, BranchCategory::Vendor, "Example").await;
-    let product = branch(&app, Some(vendor), BranchCategory::ProductName, "Router").await;
-    let fixed = branch(&app, Some(product), BranchCategory::ProductVersion, "2.0").await;
-    api(
-        &app,
-        &author,
-        "PUT",
-        &format!(
-            "{case_path}/vulnerabilities/{}/product-statuses",
-            saved["id"].as_str().unwrap()
-        ),
-        Some(json!({ "branch_id": fixed.to_string(), "status": "fixed" })),
-    )
-    .await;
-
-    // The advisory from the case, approved by the other analyst, released now.
-    let created = api(
-        &app,
-        &author,
-        "POST",
-        "/api/v1/advisories",
-        Some(json!({ "case": number })),
-    )
-    .await;
-    let id = created["advisory"]["id"].as_str().unwrap().to_owned();
-    let tracking = created["advisory"]["tracking_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    api(
-        &app,
-        &reviewer,
-        "POST",
-        &format!("/api/v1/advisories/{id}/reviews"),
-        Some(json!({ "verdict": "approve", "text": "Looks right" })),
-    )
-    .await;
-    let at = app.clock.now_ts() + SignedDuration::from_hours(24);
-    let release = api(
-        &app,
-        &author,
-        "POST",
-        "/api/v1/releases",
-        Some(json!({ "kind": "out_of_band", "scheduled_at": at.to_string(), "title": "Fix" })),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    api(
-        &app,
-        &author,
-        "POST",
-        &format!("/api/v1/advisories/{id}/schedule"),
-        Some(json!({ "release": release })),
-    )
-    .await;
-    let outcome = api(
-        &app,
-        &author,
-        "POST",
-        &format!("/api/v1/releases/{release}/publish"),
-        None,
-    )
-    .await;
+    let f = Scheduled::new(Value::Null).await;
+    let (app, secret, case_path, tracking) = (&f.app, &f.secret, &f.case_path, &f.tracking);
+    let outcome = f.publish().await;
     assert_eq!(
         outcome["published"][0]["tracking_id"],
         tracking.as_str(),
         "{outcome}"
     );
+    let api = f.api();
 
     // The follow-up was written with the publication and runs in the worker.
     let mut sink = SmtpSink::start().await;
-    let w = worker(&app, &sink);
+    let w = worker(app, &sink);
     drain(&w).await;
-    let case = api(&app, &author, "GET", &case_path, None).await;
+    let case = api.ok(case_path).await;
     assert_eq!(case["state"], "published", "{case}");
     assert!(
         clock(&case, "fix").is_none_or(|c| c["status"] == "met"),
@@ -208,7 +219,7 @@ async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
     let advisories = &case["internal"]["case"]["advisories"];
     assert_eq!(advisories[0]["tracking_id"], tracking.as_str(), "{case}");
     assert_eq!(advisories[0]["version"], 1);
-    let history = api(&app, &author, "GET", &format!("{case_path}/history"), None).await;
+    let history = api.ok(&format!("{case_path}/history")).await;
     let entry = history
         .as_array()
         .unwrap()
@@ -220,13 +231,11 @@ async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
     assert_eq!(before["state"], "triage");
 
     // The reporter's portal links the advisory, and the conversation says so in Japanese.
-    let res = TestApp::plain_client()
-        .get(app.url(&format!("/track/{secret}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let portal = res.text().await.unwrap();
+    let (status, portal) = app
+        .api_as(As::Nobody)
+        .text("GET", &format!("/track/{secret}"), None)
+        .await;
+    assert_eq!(status, 200);
     assert!(
         portal.contains(&format!(
             "<a href=\"/advisories/{tracking}\">{tracking}</a>"
@@ -256,12 +265,12 @@ async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
         tracking_id: tracking.clone(),
         version: 1,
     };
-    keikai_app::cases::follow_publication(&job_app(&app), &Caller::system(), &follow_up)
+    keikai_app::cases::follow_publication(&job_app(app), &Caller::system(), &follow_up)
         .await
         .unwrap();
     drain(&w).await;
     assert_eq!(sink.received().len(), 1);
-    let messages = api(&app, &author, "GET", &format!("{case_path}/messages"), None).await;
+    let messages = api.ok(&format!("{case_path}/messages")).await;
     let announcements = messages
         .as_array()
         .unwrap()
@@ -279,7 +288,33 @@ async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
         }],
         token_scopes: None,
     });
-    let refused = keikai_app::cases::follow_publication(&job_app(&app), &who, &follow_up).await;
+    let refused = keikai_app::cases::follow_publication(&job_app(app), &who, &follow_up).await;
     assert!(refused.is_err(), "{refused:?}");
     sink.stop().await;
+}
+
+/// Readiness runs publication's checks: an advisory that publication would skip (a
+/// reference URL the CSAF schema refuses) is not shown ready, for the same reason.
+#[tokio::test]
+async fn readiness_says_what_publication_would_refuse() {
+    let bad = "https://example.org/?q=\"><script>alert(1)</script>";
+    let f = Scheduled::new(json!([{ "url": bad, "summary": "Details" }])).await;
+    let api = f.api();
+    let detail = api.ok(&format!("/api/v1/advisories/{}", f.advisory)).await;
+    let readiness = &detail["readiness"];
+    assert_eq!(readiness["review"], "approved", "{detail}");
+    assert_eq!(readiness["ready"], false, "{detail}");
+    let blocker = readiness["blocker"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{detail}"));
+    assert!(
+        blocker.contains("references[") && blocker.contains("is not an absolute URI"),
+        "{blocker}"
+    );
+    let release = api.ok(&format!("/api/v1/releases/{}", f.release)).await;
+    assert_eq!(release["advisories"][0]["readiness"]["blocker"], blocker);
+    let outcome = f.publish().await;
+    assert_eq!(outcome["published"], json!([]), "{outcome}");
+    assert_eq!(outcome["skipped"][0]["tracking_id"], f.tracking.as_str());
+    assert_eq!(outcome["skipped"][0]["reason"], blocker, "the same reason");
 }
