@@ -8,9 +8,9 @@
 //! forever).
 
 use jiff::Timestamp;
+use keikai_domain::Locale;
 use keikai_domain::advisory::publication::{self, ProductNames, PublicationError, PublisherInfo};
 use keikai_domain::advisory::{Advisory, AdvisoryState, PublishedVersion};
-use keikai_domain::{Locale, ReleaseId};
 use keikai_openpgp::ProviderKey;
 use keikai_store::NewArtifact;
 use serde::Serialize;
@@ -95,7 +95,7 @@ pub fn blocker(
     }
     // The version as publication would make it: the advisory published in its release.
     let mut next = advisory.clone();
-    let release = next.release.unwrap_or_else(ReleaseId::new);
+    let release = next.release.unwrap_or_default();
     next.state = AdvisoryState::Scheduled;
     next.release = Some(release);
     let version = next.upcoming_version(release, at);

@@ -74,7 +74,7 @@ impl Case {
                 None => latest.push(a),
             }
         }
-        latest.sort_by(|a, b| b.published_at.cmp(&a.published_at));
+        latest.sort_by_key(|a| std::cmp::Reverse(a.published_at));
         latest
     }
 }
