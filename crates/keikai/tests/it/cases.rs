@@ -8,14 +8,14 @@ use keikai_domain::case::{
     SeverityScale, Visibility, VulnerabilityInput,
 };
 use keikai_domain::{
-    BranchCategory, BranchId, CaseId, OrgId, OrgKind, OrgName, Role, Scope, UserId, VulnerabilityId,
+    BranchCategory, BranchId, CaseId, OrgId, OrgKind, OrgName, Role, UserId, VulnerabilityId,
 };
 use keikai_store::Effects;
 use keikai_store::{NewAttachment, NewMessage, NewOrganisation};
 use serde_json::{Value, json};
 
 use crate::publishing::branch;
-use crate::support::{NowTs, SessionCookie, TestApp};
+use crate::support::{NowTs, SessionCookie, TestApp, multipart};
 
 // ---------------------------------------------------------------- fixtures
 
@@ -27,6 +27,21 @@ pub(crate) fn report(title: &str) -> ReportInput {
         ..Default::default()
     }
 }
+
+/// The report's free-text fields, by their names in the form and the API.
+pub(crate) const REPORT_TEXT_FIELDS: [&str; 11] = [
+    "title",
+    "product",
+    "version",
+    "description",
+    "impact",
+    "steps",
+    "disclosure_plans",
+    "credit_name",
+    "credit_organisation",
+    "reporter_name",
+    "reporter_organisation",
+];
 
 /// Opens a case as intake would (through the store) and returns it with its number.
 pub(crate) async fn open_case(
@@ -173,16 +188,10 @@ pub(crate) async fn full_case(app: &TestApp, reporter: UserId, team: OrgId) -> F
     }
 }
 
-async fn token(app: &TestApp, user: UserId) -> String {
-    app.store_token(user, &[Scope::Read, Scope::Write], None)
-        .await
-        .1
-}
-
 /// A PSIRT analyst with a read+write token.
 pub(crate) async fn psirt_analyst(app: &TestApp) -> (UserId, String) {
     let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    (analyst, token(app, analyst).await)
+    (analyst, app.write_token(analyst).await)
 }
 
 /// Posts a form as a browser session (with its CSRF token).
@@ -194,51 +203,6 @@ async fn form(
 ) -> (u16, String) {
     let (status, _, body) = app.post_form(s, path, fields).await;
     (status, body)
-}
-
-/// Posts a `multipart/form-data` body as a browser would: the CSRF token and `fields` as
-/// parts, and `files` as (field, file name, bytes).
-async fn multipart(
-    app: &TestApp,
-    s: &SessionCookie,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, &[u8])],
-) -> (u16, String) {
-    let boundary = "----keikai-test-boundary-7d3f";
-    let mut body = Vec::new();
-    let mut fields = fields.to_vec();
-    fields.insert(0, ("csrf", &s.csrf));
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (k, name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: text/html\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let res = TestApp::plain_client()
-        .post(app.url(path))
-        .header("cookie", s.header())
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
 }
 
 fn numbers(list: &Value) -> Vec<i64> {
@@ -388,7 +352,7 @@ async fn a_product_engineer_sees_only_their_teams_cases_and_may_note_but_not_tri
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let et = token(&app, engineer).await;
+    let et = app.write_token(engineer).await;
     let eng = app.api(&et);
     let (status, list) = eng.get("/api/v1/cases").await;
     assert_eq!(status, 200);
@@ -466,14 +430,12 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
         .await;
     assert_eq!(status, 201);
     let analyst_session = app.session_for(analyst).await;
-    let (status, _) = multipart(
-        &app,
-        &analyst_session,
-        &format!("/cases/{mine}/notes"),
-        &[("body", &format!("{marker} with a file"))],
-        &[("attachments", "internal.html", b"<script>alert(1)</script>")],
-    )
-    .await;
+    let body = format!("{marker} with a file");
+    let markup: &[u8] = b"<script>alert(1)</script>";
+    let file = ("attachments", "internal.html", Some("text/html"), markup);
+    let note = multipart(&analyst_session.csrf, &[("body", &body)], &[file]);
+    let notes = format!("/cases/{mine}/notes");
+    let (status, _) = app.post_multipart(&analyst_session, &notes, note).await;
     assert_eq!(status, 303);
     let thanks = "Thank you, we are looking into it.";
     let (status, _) = case
@@ -490,7 +452,7 @@ async fn a_reporter_sees_only_their_own_case_and_never_an_internal_note() {
         "{detail}"
     );
 
-    let rt = token(&app, reporter).await;
+    let rt = app.write_token(reporter).await;
     let rep = app.api(&rt);
     let rs = app.session_for(reporter).await;
     let (_, list) = rep.get("/api/v1/cases").await;
@@ -617,21 +579,12 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
     let app = TestApp::spawn().await;
     let (analyst, t) = psirt_analyst(&app).await;
     let x = "<script>alert('x')</script>";
-    let input = ReportInput {
-        title: format!("title {x}"),
-        product: format!("product {x}"),
-        version: format!("version {x}"),
-        description: format!("description {x}"),
-        impact: format!("impact {x}"),
-        steps: format!("steps {x}"),
-        disclosure_plans: format!("plans {x}"),
-        credit: Some("named".into()),
-        credit_name: Some(format!("credit {x}")),
-        credit_organisation: Some(format!("org {x}")),
-        reporter_name: Some(format!("name {x}")),
-        reporter_organisation: Some(format!("reporter org {x}")),
-        ..Default::default()
-    };
+    let mut fields: serde_json::Map<String, Value> = REPORT_TEXT_FIELDS
+        .iter()
+        .map(|f| ((*f).to_owned(), json!(format!("{f} {x}"))))
+        .collect();
+    fields.insert("credit".into(), json!("named"));
+    let input: ReportInput = serde_json::from_value(Value::Object(fields)).unwrap();
     let n = open_case(&app, &input, None).await.number;
     let case = app.api(&t).under(&format!("/api/v1/cases/{n}"));
     let (status, saved) = case
@@ -701,17 +654,7 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
         );
     }
     let (_, html) = app.get_page(&s, &format!("/cases/{n}")).await;
-    for field in [
-        "title",
-        "product",
-        "version",
-        "description",
-        "impact",
-        "steps",
-        "plans",
-        "credit",
-        "name",
-        "reporter org",
+    let case_fields = [
         "vuln",
         "instructions",
         "note",
@@ -719,7 +662,8 @@ async fn markup_in_every_text_field_is_escaped_on_the_case_pages() {
         "reason",
         "task",
         "details",
-    ] {
+    ];
+    for field in REPORT_TEXT_FIELDS.iter().chain(&case_fields) {
         assert!(
             html.contains(&format!("{field} &#60;script&#62;")),
             "{field} is not shown escaped"
@@ -1130,8 +1074,7 @@ async fn forms_answer(
 
 #[tokio::test]
 async fn the_case_page_works_through_its_forms() {
-    let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (app, analyst, _) = TestApp::with_user(Role::PsirtAnalyst).await;
     let s = app.session_for(analyst).await;
     let version = product_version(&app).await;
     let n = open_case(&app, &report("Through the forms"), None)

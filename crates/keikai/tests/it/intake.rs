@@ -4,15 +4,14 @@
 use jiff::SignedDuration;
 use keikai_domain::audit::AuditActor;
 use keikai_domain::case::{Case, CaseIndex, CaseState, Credit, Report, ReportInput, Visibility};
-use keikai_domain::{CaseScope, Role, Scope};
+use keikai_domain::{CaseScope, Role};
 use keikai_store::Effects;
 use keikai_store::{CaseFilter, NewMessage};
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::cases::{add_message, message, store_case, text_file};
+use crate::cases::{REPORT_TEXT_FIELDS, add_message, message, store_case, text_file};
 use crate::matrix::Body;
-use crate::support::{NowTs, TestApp, csrf_of, location};
+use crate::support::{FilePart, NowTs, TestApp, csrf_of, location, multipart};
 
 const PUBLIC_KEY: &str =
     "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmDMEZ0test\n-----END PGP PUBLIC KEY BLOCK-----";
@@ -58,8 +57,8 @@ async fn open_form(app: &TestApp, client: &reqwest::Client) -> (String, String) 
 }
 
 /// The form's fields for a good report, with `changes` replacing or adding fields.
-fn fields(changes: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut f: Vec<(String, String)> = [
+fn fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
         ("kind", "report"),
         ("title", "Authentication bypass in the admin page"),
         ("product", "Keikai Router"),
@@ -70,30 +69,12 @@ fn fields(changes: &[(&str, &str)]) -> Vec<(String, String)> {
         ("credit", "anonymous"),
         ("reporter_email", "researcher@example.org"),
         ("language", "en"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ];
     for (k, v) in changes {
         f.retain(|(name, _)| name != k);
-        f.push(((*k).to_owned(), (*v).to_owned()));
+        f.push((k, v));
     }
     f
-}
-
-/// A multipart form: the CSRF token first, then the fields, then the files.
-fn multipart(csrf: &str, fields: Vec<(String, String)>, files: &[(&str, Vec<u8>)]) -> Form {
-    let mut form = Form::new().text("csrf", csrf.to_owned());
-    for (k, v) in fields {
-        form = form.text(k, v);
-    }
-    for (name, bytes) in files {
-        form = form.part(
-            "attachments",
-            Part::bytes(bytes.clone()).file_name((*name).to_owned()),
-        );
-    }
-    form
 }
 
 /// Submits the report form: a good report with `changes`, and `files`.
@@ -104,7 +85,12 @@ async fn submit_report(
     changes: &[(&str, &str)],
     files: &[(&str, Vec<u8>)],
 ) -> (u16, String) {
-    let form = multipart(csrf, fields(changes), files);
+    let fields = fields(changes);
+    let files: Vec<FilePart<'_>> = files
+        .iter()
+        .map(|(name, bytes)| ("attachments", *name, None, bytes.as_slice()))
+        .collect();
+    let form = multipart(csrf, &fields, &files);
     let res = client
         .post(app.url("/report"))
         .multipart(form)
@@ -216,10 +202,7 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
 
     // The PSIRT sees it in the case list and its file in the conversation.
     let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let token = app
-        .store_token(analyst, &[Scope::Read, Scope::Write], None)
-        .await
-        .1;
+    let token = app.write_token(analyst).await;
     let (_, list) = app.api(&token).get("/api/v1/cases").await;
     assert!(
         list["cases"]
@@ -300,13 +283,9 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
     // The reporter answers, with a file.
     let reply_marker = unique("REPORTER-REPLY");
     let page_csrf = csrf_of(&portal);
-    let reply = Form::new()
-        .text("csrf", page_csrf.clone())
-        .text("body", reply_marker.clone())
-        .part(
-            "attachments",
-            Part::bytes(b"more details".to_vec()).file_name("more.txt"),
-        );
+    let more: &[u8] = b"more details";
+    let file = ("attachments", "more.txt", None, more);
+    let reply = multipart(&page_csrf, &[("body", &reply_marker)], &[file]);
     let res = client
         .post(app.url(&format!("{path}/messages")))
         .multipart(reply)
@@ -516,19 +495,7 @@ async fn markup_in_every_text_field_is_escaped_on_the_portal() {
     let client = TestApp::client();
     let (_, csrf) = open_form(&app, &client).await;
     let script = |f: &str| format!("<script>alert(\"{f}\")</script>");
-    let text_fields = [
-        "title",
-        "product",
-        "version",
-        "description",
-        "impact",
-        "steps",
-        "disclosure_plans",
-        "credit_name",
-        "credit_organisation",
-        "reporter_name",
-        "reporter_organisation",
-    ];
+    let text_fields = REPORT_TEXT_FIELDS;
     let values: Vec<(String, String)> = text_fields
         .iter()
         .map(|f| (*f, script(f)))
@@ -700,10 +667,7 @@ async fn anonymous_reports_are_limited_per_address() {
     assert!(page.contains("Authentication bypass in the admin page"));
     // Signed-in people are not counted.
     let (user, _) = app.user_with_role(Role::Reporter).await;
-    let token = app
-        .store_token(user, &[Scope::Read, Scope::Write], None)
-        .await
-        .1;
+    let token = app.write_token(user).await;
     let res = report_api(&app, Some(&token), &body).await;
     assert_eq!(res.status(), 201);
     // An hour later the address may report again.
@@ -817,11 +781,8 @@ async fn the_api_takes_reports_anonymously_and_names_bad_fields() {
 
     // With an account, the report is theirs; a read-only token may not send one.
     let (reporter, _) = app.user_with_role(Role::Reporter).await;
-    let write = app
-        .store_token(reporter, &[Scope::Read, Scope::Write], None)
-        .await
-        .1;
-    let read = app.store_token(reporter, &[Scope::Read], None).await.1;
+    let write = app.write_token(reporter).await;
+    let read = app.read_token(reporter).await;
     let good = json!({ "title": "Mine", "product": "X", "description": "d" });
     let res = report_api(&app, Some(&read), &good).await;
     assert_eq!(res.status(), 403);
@@ -849,20 +810,11 @@ async fn only_internal_users_choose_from_the_catalogue() {
     }
     // The analyst's pick is kept with the report.
     let session = app.session_for(analyst).await;
-    let form = multipart(
-        &session.csrf,
-        fields(&[("branch_id", &branch.to_string())]),
-        &[],
-    );
-    let res = TestApp::plain_client()
-        .post(app.url("/report"))
-        .header("cookie", session.header())
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let done = res.text().await.unwrap();
+    let branch_id = branch.to_string();
+    let fields = fields(&[("branch_id", &branch_id)]);
+    let form = multipart(&session.csrf, &fields, &[]);
+    let (status, done) = app.post_multipart(&session, "/report", form).await;
+    assert_eq!(status, 200);
     let case = case_of(&app, secret_of(&tracking_path(&done))).await;
     assert_eq!(case.report.branch_id, Some(branch));
     assert_eq!(case.report.reporter_user, Some(analyst));

@@ -96,6 +96,13 @@ impl TestApp {
         }
     }
 
+    /// A fresh app with one user of `role`: the app, the user's id and e-mail address.
+    pub async fn with_user(role: Role) -> (Self, UserId, String) {
+        let app = Self::spawn().await;
+        let (user, email) = app.user_with_role(role).await;
+        (app, user, email)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -257,6 +264,31 @@ pub fn is_json(res: &reqwest::Response) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
+/// A file in a multipart form: the field, the file name, its media type (if any) and bytes.
+pub type FilePart<'a> = (&'a str, &'a str, Option<&'a str>, &'a [u8]);
+
+/// A `multipart/form-data` body as a browser sends a form: the CSRF token first, then the
+/// fields, then the files.
+pub fn multipart(
+    csrf: &str,
+    fields: &[(&str, &str)],
+    files: &[FilePart<'_>],
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("csrf", csrf.to_owned());
+    for (k, v) in fields {
+        form = form.text((*k).to_owned(), (*v).to_owned());
+    }
+    for (field, name, media_type, bytes) in files {
+        let mut part =
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name((*name).to_owned());
+        if let Some(t) = media_type {
+            part = part.mime_str(t).unwrap();
+        }
+        form = form.part((*field).to_owned(), part);
+    }
+    form
+}
+
 /// A form post that must be refused: its path, its fields, and what the page it answers
 /// with must say.
 pub type RefusedForm<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
@@ -326,6 +358,23 @@ impl TestApp {
         pages
     }
 
+    /// Posts a multipart form with a browser session: status and body.
+    pub async fn post_multipart(
+        &self,
+        s: &SessionCookie,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> (u16, String) {
+        let res = Self::plain_client()
+            .post(self.url(path))
+            .header("cookie", s.header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
     /// `GET path` with a browser session.
     pub async fn get_as(&self, s: &SessionCookie, path: &str) -> reqwest::Response {
         Self::plain_client()
@@ -391,6 +440,19 @@ impl TestApp {
             .await
             .unwrap();
         (token.id, secret)
+    }
+
+    /// A read+write API token of `user`, written to the store.
+    pub async fn write_token(&self, user: UserId) -> String {
+        let scopes = [keikai_domain::Scope::Read, keikai_domain::Scope::Write];
+        self.store_token(user, &scopes, None).await.1
+    }
+
+    /// A read-only API token of `user`, written to the store.
+    pub async fn read_token(&self, user: UserId) -> String {
+        self.store_token(user, &[keikai_domain::Scope::Read], None)
+            .await
+            .1
     }
 
     /// The id of the user with this e-mail address.
