@@ -7,7 +7,7 @@ use jiff::SignedDuration;
 use keikai_domain::advisory::{Advisory, RemediationInput, Verdict};
 use keikai_domain::case::{CvssVector, ProductStatus, ProductStatusKind};
 use keikai_domain::{
-    AdvisoryId, BranchId, Locale, OrgId, ReleaseId, Role, Scope, UserId, VulnerabilityId,
+    AdvisoryId, BranchId, Locale, OrgId, ReleaseId, Role, UserId, VulnerabilityId,
 };
 use keikai_store::Effects;
 use serde_json::{Value, json};
@@ -19,17 +19,11 @@ use crate::support::{Api, NowTs, TestApp};
 
 // ---------------------------------------------------------------- helpers
 
-async fn token(app: &TestApp, user: UserId) -> String {
-    app.store_token(user, &[Scope::Read, Scope::Write], None)
-        .await
-        .1
-}
-
 /// Two PSIRT analysts: an author and a reviewer, with a read+write token each.
 async fn analysts(app: &TestApp) -> ((UserId, String), (UserId, String)) {
     let (a, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (b, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    ((a, token(app, a).await), (b, token(app, b).await))
+    ((a, app.write_token(a).await), (b, app.write_token(b).await))
 }
 
 /// An advisory made from a fresh case through the API: the case and the response body.

@@ -522,8 +522,7 @@ async fn the_product_tree_is_a_csaf_product_tree() {
 
 #[tokio::test]
 async fn a_token_secret_is_shown_once_and_revocation_ends_it() {
-    let app = TestApp::spawn().await;
-    let (user, _) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (app, user, _) = TestApp::with_user(Role::PsirtAnalyst).await;
     let session = app.session_for(user).await;
     let me = app.api_as(As::Session(&session));
     let ci = json!({ "name": "CI publisher", "scopes": ["read", "write"] });
@@ -639,8 +638,7 @@ async fn refused_credentials_answer_401_with_a_challenge() {
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let app = TestApp::spawn().await;
-    let (user, _) = app.user_with_role(Role::Reporter).await;
+    let (app, user, _) = TestApp::with_user(Role::Reporter).await;
     let session = app.session_for(user).await;
     let me = app.api_as(As::Session(&session));
     let in_an_hour = app
@@ -692,18 +690,9 @@ async fn expired_tokens_are_refused() {
 
 #[tokio::test]
 async fn read_tokens_cannot_write_and_tokens_cannot_make_tokens() {
-    let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let (_, read) = app
-        .store_token(analyst, &[keikai_domain::Scope::Read], None)
-        .await;
-    let (_, write) = app
-        .store_token(
-            analyst,
-            &[keikai_domain::Scope::Read, keikai_domain::Scope::Write],
-            None,
-        )
-        .await;
+    let (app, analyst, _) = TestApp::with_user(Role::PsirtAnalyst).await;
+    let read = app.read_token(analyst).await;
+    let write = app.write_token(analyst).await;
     let reader = app.api(&read);
     let vendor = json!({ "parent_id": null, "category": "vendor", "name": "Example Corp" });
     assert_eq!(reader.get("/api/v1/branches").await, (200, json!([])));
@@ -736,8 +725,7 @@ async fn read_tokens_cannot_write_and_tokens_cannot_make_tokens() {
 
 #[tokio::test]
 async fn only_owners_and_admins_revoke_a_token() {
-    let app = TestApp::spawn().await;
-    let (alice, _) = app.user_with_role(Role::Reporter).await;
+    let (app, alice, _) = TestApp::with_user(Role::Reporter).await;
     let (bob, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (admin, _) = app.user_with_role(Role::Admin).await;
     let (alice_token, alice_secret) = app

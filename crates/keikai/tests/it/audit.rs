@@ -1,7 +1,7 @@
 //! `keikai audit verify` on a log written through the API, then tampered with in the
 //! database directly, as someone with write access to it could.
 
-use keikai_domain::{Role, Scope};
+use keikai_domain::Role;
 use keikai_store::Backend;
 use serde_json::json;
 
@@ -125,12 +125,8 @@ async fn verify_finds_entries_removed_from_the_end() {
 /// with who made them, and the log can be read page by page through the API.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foundation_changes_are_audited_and_exported() {
-    let app = TestApp::spawn().await;
-    let (admin, _) = app.user_with_role(Role::Admin).await;
-    let t = app
-        .store_token(admin, &[Scope::Read, Scope::Write], None)
-        .await
-        .1;
+    let (app, admin, _) = TestApp::with_user(Role::Admin).await;
+    let t = app.write_token(admin).await;
     let api = app.api(&t);
     let team = json!({ "name": "Router team", "kind": "own" });
     let (s, org) = api.post("/api/v1/organisations", team).await;

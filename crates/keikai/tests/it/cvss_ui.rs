@@ -2,7 +2,7 @@
 //! API (`GET /api/v1/cvss`). Expected scores are FIRST's (its calculators and specification
 //! examples), not computed here.
 
-use keikai_domain::{Role, Scope};
+use keikai_domain::Role;
 use reqwest::Response;
 use serde_json::Value;
 
@@ -292,9 +292,8 @@ async fn the_page_holds_both_calculators_without_inline_code() {
 
 #[tokio::test]
 async fn the_api_scores_like_the_cli() {
-    let app = TestApp::spawn().await;
-    let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let (_, token) = app.store_token(analyst, &[Scope::Read], None).await;
+    let (app, analyst, _) = TestApp::with_user(Role::PsirtAnalyst).await;
+    let token = app.read_token(analyst).await;
     let api = |vector: Option<&'static str>| {
         let query: &[(&str, &str)] = match vector {
             Some(v) => &[("vector", v)],

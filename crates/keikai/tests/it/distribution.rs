@@ -613,10 +613,7 @@ async fn bad_input_is_refused_with_the_field_named() {
     assert!(answer.to_string().contains("email"), "{answer}");
     // A reporter's token sees nothing of distribution.
     let (reporter, _) = f.app.user_with_role(keikai_domain::Role::Reporter).await;
-    let (_, rt) = f
-        .app
-        .store_token(reporter, &[keikai_domain::Scope::Read], None)
-        .await;
+    let rt = f.app.read_token(reporter).await;
     let (status, _) = f.app.api(&rt).get("/api/v1/distribution/subscribers").await;
     assert_eq!(status, 404);
     let _ = f.app.clock.now_ts();

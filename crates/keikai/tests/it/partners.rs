@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use keikai_domain::advisory::{Advisory, Tlp};
 use keikai_domain::audit::Change;
 use keikai_domain::case::{ProductStatus, ProductStatusKind};
-use keikai_domain::{BranchCategory, OrgId, OrgKind, Role, Scope, UserId};
+use keikai_domain::{BranchCategory, OrgId, OrgKind, Role, UserId};
 use keikai_store::Effects;
 use keikai_store::NewOrganisation;
 use serde_json::{Value, json};
@@ -48,9 +48,7 @@ async fn partner_org(app: &TestApp, name: &str) -> (OrgId, UserId, String) {
         )
         .await
         .unwrap();
-    let (_, token) = app
-        .store_token(user, &[Scope::Read, Scope::Write], None)
-        .await;
+    let token = app.write_token(user).await;
     (org, user, token)
 }
 
@@ -371,7 +369,7 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
         Role::PartnerContact,
     ] {
         let (user, _) = app.user_with_role(role).await;
-        let (_, token) = app.store_token(user, &[Scope::Read], None).await;
+        let token = app.read_token(user).await;
         assert_sealed(&w, role.as_str(), Some(&token), &all).await;
     }
 

@@ -93,13 +93,7 @@ pub(crate) async fn fixture() -> Fixture {
     let app = TestApp::spawn_with(config()).await;
     let (author, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let (reviewer, _) = app.user_with_role(Role::PsirtAnalyst).await;
-    let (_, analyst_token) = app
-        .store_token(
-            reviewer,
-            &[keikai_domain::Scope::Read, keikai_domain::Scope::Write],
-            None,
-        )
-        .await;
+    let analyst_token = app.write_token(reviewer).await;
     let vendor = branch(&app, None, BranchCategory::Vendor, "Example").await;
     let product = branch(&app, Some(vendor), BranchCategory::ProductName, "Router X").await;
     let old = branch(&app, Some(product), BranchCategory::ProductVersion, "1.0").await;

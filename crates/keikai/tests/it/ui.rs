@@ -2,7 +2,7 @@
 //! product form, response headers, static assets and the operational endpoints.
 
 use jiff::SignedDuration;
-use keikai_domain::{BranchCategory, Locale, Role, Scope};
+use keikai_domain::{BranchCategory, Locale, Role};
 use keikai_store::Effects;
 use reqwest::Response;
 
@@ -74,8 +74,7 @@ async fn text(res: Response) -> String {
 
 #[tokio::test]
 async fn the_profile_language_overrides_the_browsers() {
-    let app = TestApp::spawn().await;
-    let (user, _) = app.user_with_role(Role::Reporter).await;
+    let (app, user, _) = TestApp::with_user(Role::Reporter).await;
     let s = app.session_for(user).await;
     let dashboard = |lang: Option<&'static str>| {
         let s = s.clone();
@@ -202,8 +201,7 @@ async fn an_anonymous_visitors_language_is_kept_in_a_cookie() {
 
 #[tokio::test]
 async fn a_failed_sign_in_says_so_and_answers_401() {
-    let app = TestApp::spawn().await;
-    let (_, email) = app.user_with_role(Role::Reporter).await;
+    let (app, _, email) = TestApp::with_user(Role::Reporter).await;
     let res = sign_in(&app, &email, "not the right password", "/").await;
     assert_eq!(res.status(), 401);
     assert!(cookie_set_by(&res, "keikai_session").is_none());
@@ -233,8 +231,7 @@ async fn a_failed_sign_in_says_so_and_answers_401() {
 
 #[tokio::test]
 async fn sign_in_is_throttled_per_account() {
-    let app = TestApp::spawn().await;
-    let (_, email) = app.user_with_role(Role::Reporter).await;
+    let (app, _, email) = TestApp::with_user(Role::Reporter).await;
     let (_, other) = app.user_with_role(Role::Reporter).await;
     for attempt in 1..=5 {
         let res = sign_in(&app, &email, "not the right password", "/").await;
@@ -265,8 +262,7 @@ async fn sign_in_is_throttled_per_account() {
 
 #[tokio::test]
 async fn next_never_leads_off_the_site() {
-    let app = TestApp::spawn().await;
-    let (_, email) = app.user_with_role(Role::Reporter).await;
+    let (app, _, email) = TestApp::with_user(Role::Reporter).await;
     let hostile = [
         "//evil.example",
         "https://evil.example/",
@@ -325,8 +321,7 @@ fn cookie_line(res: &Response, name: &str) -> String {
 
 #[tokio::test]
 async fn session_cookies_are_http_only_and_same_site() {
-    let app = TestApp::spawn().await;
-    let (_, email) = app.user_with_role(Role::Reporter).await;
+    let (app, _, email) = TestApp::with_user(Role::Reporter).await;
     let res = sign_in(&app, &email, PASSWORD, "/").await;
     assert_eq!(res.status(), 303);
     let a = attributes(&cookie_line(&res, "keikai_session"));
@@ -370,8 +365,7 @@ async fn with_secure_cookies_every_cookie_is_secure() {
 
 #[tokio::test]
 async fn sessions_end_after_twelve_idle_hours() {
-    let app = TestApp::spawn().await;
-    let (user, _) = app.user_with_role(Role::Reporter).await;
+    let (app, user, _) = TestApp::with_user(Role::Reporter).await;
     let idle = app.session_for(user).await;
     let busy = app.session_for(user).await;
     assert_eq!(get(&app, "/", Some(&idle), None).await.status(), 200);
@@ -405,10 +399,9 @@ async fn sessions_end_after_twelve_idle_hours() {
 
 #[tokio::test]
 async fn a_disabled_users_session_and_tokens_stop_working() {
-    let app = TestApp::spawn().await;
-    let (user, email) = app.user_with_role(Role::PsirtAnalyst).await;
+    let (app, user, email) = TestApp::with_user(Role::PsirtAnalyst).await;
     let s = app.session_for(user).await;
-    let (_, token) = app.store_token(user, &[Scope::Read], None).await;
+    let token = app.read_token(user).await;
     let me = |auth: &'static str| {
         let req = TestApp::plain_client().get(app.url("/api/v1/me"));
         match auth {
@@ -699,9 +692,7 @@ async fn metrics_are_for_administrators_only() {
     assert!(body.contains("keikai_http_requests_total"), "{body}");
     assert!(body.contains(r#"route="/""#), "{body}");
 
-    let (_, read) = app
-        .store_token(app.user_id(ADMIN_EMAIL).await, &[Scope::Read], None)
-        .await;
+    let read = app.read_token(app.user_id(ADMIN_EMAIL).await).await;
     let scraper = TestApp::plain_client()
         .get(app.url("/metrics"))
         .bearer_auth(&read)

@@ -1,6 +1,6 @@
 //! Administering accounts: disabling ends access at once; memberships follow the role rules.
 
-use keikai_domain::{Role, Scope};
+use keikai_domain::Role;
 use serde_json::json;
 
 use crate::support::{ADMIN_EMAIL, As, NowTs, TestApp};
@@ -12,7 +12,7 @@ async fn disabling_a_user_ends_sessions_and_tokens_until_enabled() {
     let admin_session = app.session_for(admin).await;
     let (analyst, _) = app.user_with_role(Role::PsirtAnalyst).await;
     let analyst_session = app.session_for(analyst).await;
-    let (_, analyst_token) = app.store_token(analyst, &[Scope::Read], None).await;
+    let analyst_token = app.read_token(analyst).await;
     let with_token = app.api(&analyst_token);
     assert_eq!(with_token.get("/api/v1/me").await.0, 200);
 
