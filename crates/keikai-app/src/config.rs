@@ -2,11 +2,11 @@
 //! environment and the flags; tests build it by hand.
 
 use jiff::SignedDuration;
-use keikai_domain::SecurityTxtSettings;
 use keikai_domain::advisory::publication::PublisherInfo;
 use keikai_domain::case::SeverityScale;
 use keikai_domain::partner::Tiers;
 use keikai_domain::release::ReleaseSchedule;
+use keikai_domain::{Locale, SecurityTxtSettings};
 
 /// The settings every use case may read.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,8 @@ pub struct Publishing {
     pub schedule: ReleaseSchedule,
     /// How often the schedule looks for work whose time has come.
     pub poll_interval: SignedDuration,
+    /// The languages an advisory must have, current, to be published (English always).
+    pub languages: Vec<Locale>,
 }
 
 impl Publishing {
@@ -96,6 +98,7 @@ impl Default for Publishing {
             },
             schedule: default_schedule(),
             poll_interval: SignedDuration::from_secs(10),
+            languages: Locale::ALL.to_vec(),
         }
     }
 }

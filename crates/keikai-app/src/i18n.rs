@@ -81,7 +81,16 @@ mod tests {
         for key in keys(include_str!("../locales/en/main.ftl")) {
             for l in Locale::ALL {
                 // Every argument any message takes, so that messages with placeables resolve.
-                let text = t_with(l, &key, &[("name", "N"), ("email", "e@example.com")]);
+                let args = [
+                    ("name", "N"),
+                    ("email", "e@example.com"),
+                    ("advisory", "EX-2026-0001"),
+                    ("version", "2"),
+                    ("url", "https://example.com/a"),
+                    ("title", "T"),
+                    ("ended", "1"),
+                ];
+                let text = t_with(l, &key, &args);
                 assert_ne!(text, key, "{key} missing in {l}");
                 assert!(
                     !text.contains('{'),

@@ -166,6 +166,9 @@ pub struct PublishingFile {
     pub release_zone: Option<String>,
     /// Seconds between checks for due releases (default 10).
     pub poll_seconds: Option<u32>,
+    /// The languages an advisory must be written in, current, before it is published
+    /// (default `["en", "ja"]`; English is always needed, since CSAF is written in it).
+    pub languages: Option<Vec<String>>,
 }
 
 /// One `[[severity]]` level with its SLA targets.
@@ -563,7 +566,32 @@ fn publishing(
         },
         schedule,
         poll_interval: jiff::SignedDuration::from_secs(i64::from(poll)),
+        languages: required_languages(f.languages.as_deref()).map_err(invalid)?,
     })
+}
+
+/// `[publishing] languages`: known languages, English among them (the CSAF document is
+/// written in English).
+fn required_languages(names: Option<&[String]>) -> Result<Vec<keikai_domain::Locale>, String> {
+    let Some(names) = names else {
+        return Ok(keikai_domain::Locale::ALL.to_vec());
+    };
+    let mut out = Vec::new();
+    for n in names {
+        let l = n
+            .parse::<keikai_domain::Locale>()
+            .map_err(|_| format!("languages: \"{n}\" is not a supported language (en or ja)"))?;
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    if !out.contains(&keikai_domain::Locale::En) {
+        return Err(
+            "languages: English (\"en\") is always needed: the CSAF document is written in it"
+                .to_owned(),
+        );
+    }
+    Ok(out)
 }
 
 /// Hides the password in `scheme://user:password@host/…`.
@@ -770,6 +798,22 @@ mod tests {
         );
         assert!(txt.contains("Expires: 2026-06-30T00:00:00Z\n"), "{txt}");
         assert!(txt.contains("Preferred-Languages: en, ja\n"), "{txt}");
+    }
+
+    #[test]
+    fn publication_needs_english_and_japanese_unless_configured() {
+        use keikai_domain::Locale;
+        let d = Config::load(None, &Overrides::default()).unwrap();
+        assert_eq!(d.app().publishing.languages, [Locale::En, Locale::Ja]);
+        let en = load_toml("[publishing]\nlanguages = [\"en\"]\n").unwrap();
+        assert_eq!(en.app().publishing.languages, [Locale::En]);
+        for (toml, why) in [
+            ("[publishing]\nlanguages = [\"ja\"]\n", "English"),
+            ("[publishing]\nlanguages = [\"en\", \"fr\"]\n", "\"fr\""),
+        ] {
+            let e = load_toml(toml).unwrap_err().to_string();
+            assert!(e.contains("languages") && e.contains(why), "{toml}: {e}");
+        }
     }
 
     #[test]

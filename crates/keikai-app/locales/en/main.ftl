@@ -519,6 +519,7 @@ advisory-will-publish = Will be published
 advisory-blocker = Publication would stop here:
 advisory-texts = Text
 advisory-outdated-hint = The other language changed since this one was last updated. Update it, or confirm that it is still current.
+advisory-translation-only = This brings it in line with the other language, with nothing new (the other language stays current)
 advisory-confirm-translation = Confirm translation is current
 advisory-faq = Frequently asked questions
 advisory-faq-question = Question

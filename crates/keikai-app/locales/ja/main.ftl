@@ -519,6 +519,7 @@ advisory-will-publish = 公開対象
 advisory-blocker = このままでは公開できません:
 advisory-texts = 本文
 advisory-outdated-hint = 最後の更新以降にもう一方の言語が変更されました。更新するか、現状のままで正しいことを確認してください。
+advisory-translation-only = もう一方の言語に合わせた翻訳のみで、新しい内容はない（もう一方の言語は最新のまま）
 advisory-confirm-translation = 翻訳が最新であることを確認
 advisory-faq = よくある質問
 advisory-faq-question = 質問

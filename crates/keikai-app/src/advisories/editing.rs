@@ -118,6 +118,9 @@ pub struct EditText {
     /// The details of each remediation in this language, in order across vulnerabilities;
     /// fewer entries leave the rest unchanged.
     pub remediation_details: Vec<String>,
+    /// The text translates the other language with nothing new: the other language keeps its
+    /// state. Otherwise the edit outdates it.
+    pub translation: bool,
     pub revision: Option<i64>,
 }
 
@@ -127,10 +130,15 @@ pub async fn edit_text(app: &App, who: &Caller, cmd: EditText) -> Result<Advisor
         lang,
         text,
         remediation_details,
+        translation,
         revision,
     } = cmd;
     Loaded::apply(app, who, &advisory, revision, |a, editor, at| {
-        a.edit_text(lang, text, &remediation_details, editor, at)
+        if translation {
+            a.translate(lang, text, &remediation_details, editor, at)
+        } else {
+            a.edit_text(lang, text, &remediation_details, editor, at)
+        }
     })
     .await
 }

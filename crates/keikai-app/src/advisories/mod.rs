@@ -154,13 +154,14 @@ pub async fn list(app: &App, who: &Caller, query: &ListQuery) -> Result<(Vec<Adv
 pub async fn readiness(app: &App, who: &Caller, advisories: &[Advisory]) -> Result<Vec<Readiness>> {
     who.require(Action::ViewAdvisories)?;
     let products = ProductNames::from_branches(&app.store().list_branches().await?);
-    let publisher = &app.config().publishing.publisher;
+    let publishing = &app.config().publishing;
+    let (publisher, languages) = (&publishing.publisher, &publishing.languages);
     let at = app.now();
     Ok(advisories
         .iter()
         .map(|a| {
             let blocker = (a.state != AdvisoryState::Published)
-                .then(|| crate::publishing::blocker(a, &products, publisher, at))
+                .then(|| crate::publishing::blocker(a, languages, &products, publisher, at))
                 .flatten();
             a.readiness(blocker)
         })

@@ -81,16 +81,20 @@ pub fn artifacts(
 }
 
 /// What would stop the advisory's next version at publication at `at`, naming the field or
-/// file: the same checks publication runs (what the content needs beyond the document, then
-/// the CSAF document built and validated, the CVE records, the bulletins), without signing
-/// or keeping anything. The review is left out: readiness shows it on its own.
+/// file: the same checks publication runs (what the content needs beyond the document, the
+/// required languages written and current, then the CSAF document built and validated, the
+/// CVE records, the bulletins), without signing or keeping anything. The review is left out: readiness shows it on its own.
 pub fn blocker(
     advisory: &Advisory,
+    languages: &[Locale],
     products: &ProductNames,
     publisher: &PublisherInfo,
     at: Timestamp,
 ) -> Option<String> {
-    if let Err(e) = advisory.check_content() {
+    if let Err(e) = advisory
+        .check_content()
+        .and_then(|()| advisory.check_languages(languages))
+    {
         return Some(e.to_string());
     }
     // The version as publication would make it: the advisory published in its release.
@@ -287,7 +291,7 @@ mod tests {
         let f = fixture();
         let at = f.version.at;
         assert_eq!(
-            blocker(&f.advisory, &f.products, &f.publisher, at),
+            blocker(&f.advisory, &[Locale::En], &f.products, &f.publisher, at),
             None,
             "an advisory that publishes has no blocker (its review is shown on its own)"
         );
@@ -300,7 +304,7 @@ mod tests {
                 url: "https://example.org/?q=\"><script>alert(1)</script>".to_owned(),
                 summary: "Details".to_owned(),
             });
-        let why = blocker(&bad, &f.products, &f.publisher, at).expect("a blocker");
+        let why = blocker(&bad, &[Locale::En], &f.products, &f.publisher, at).expect("a blocker");
         let version = PublishedVersion {
             content: bad.content.clone(),
             ..f.version.clone()
@@ -321,7 +325,7 @@ mod tests {
         assert!(why.contains("reference"), "{why}");
         let mut empty = f.advisory.clone();
         empty.content.vulnerabilities.clear();
-        let why = blocker(&empty, &f.products, &f.publisher, at).expect("a blocker");
+        let why = blocker(&empty, &[Locale::En], &f.products, &f.publisher, at).expect("a blocker");
         assert!(why.starts_with("vulnerabilities"), "{why}");
     }
 

@@ -92,6 +92,13 @@ pub async fn publish_release(app: &App, who: &Caller, id: ReleaseId) -> Result<O
             });
             continue;
         }
+        if let Err(e) = advisory.check_languages(&app.config().publishing.languages) {
+            outcome.skipped.push(Skipped {
+                tracking_id,
+                reason: e.to_string(),
+            });
+            continue;
+        }
         let change = match advisory.publish(id, now) {
             Ok(c) => c,
             Err(e) => {

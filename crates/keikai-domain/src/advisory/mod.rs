@@ -95,6 +95,14 @@ pub enum TranslationState {
     Missing,
 }
 
+/// Whether an edit of one language's text changes what the advisory says (the other
+/// language is then outdated) or translates the other language (it keeps its state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEdit {
+    Change,
+    Translation,
+}
+
 /// What the review says about the current draft.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -203,13 +211,20 @@ impl Advisory {
 
     /// A draft from a case: its vulnerabilities with scores, product statuses and
     /// remediations, and the reporter's credit choice as the acknowledgment. The case's text
-    /// goes into both languages for the translator to replace.
+    /// goes into the language of the report only; the other language stays empty (missing)
+    /// until someone writes it, so that nothing untranslated passes for a translation.
     pub fn from_case(
         tracking_id: String,
         case: &Case,
         author: UserId,
         now: Timestamp,
     ) -> (Self, Change) {
+        let lang = case.report.language;
+        let in_lang = |t: String| {
+            let mut l = Localized::<String>::default();
+            *l.get_mut(lang) = t;
+            l
+        };
         let title = case.title.clone();
         let summary = case
             .vulnerabilities
@@ -252,10 +267,7 @@ impl Advisory {
                     .iter()
                     .map(|r| Remediation {
                         category: r.category,
-                        details: Localized {
-                            en: r.details.clone(),
-                            ja: r.details.clone(),
-                        },
+                        details: in_lang(r.details.clone()),
                         fixed_version: None,
                         kb: None,
                         url: r.url.clone(),
@@ -280,21 +292,18 @@ impl Advisory {
             .iter()
             .filter_map(|v| v.vendor_severity.clone())
             .next();
+        let mut texts = Localized::<Text>::default();
+        *texts.get_mut(lang) = text;
         let content = Content {
-            text: Localized {
-                en: text.clone(),
-                ja: text,
-            },
+            text: texts,
             tlp: Tlp::Clear,
             severity,
             vulnerabilities,
             references: Vec::new(),
             acknowledgments,
         };
-        let mut advisory =
-            Self::with_content(tracking_id, Some(case.id), content, None, author, now);
-        // The case text is in one language, unknown which: the translator checks both.
-        advisory.outdated = Vec::new();
+        let advisory =
+            Self::with_content(tracking_id, Some(case.id), content, Some(lang), author, now);
         let change = Change::new(
             "advisory.created",
             subject(advisory.id),
@@ -383,7 +392,7 @@ impl Advisory {
     fn record(
         &mut self,
         content: Content,
-        lang: Option<Locale>,
+        lang: Option<(Locale, TextEdit)>,
         editor: UserId,
         note: &str,
         now: Timestamp,
@@ -393,14 +402,17 @@ impl Advisory {
             return Err(DomainError::invalid("content", "nothing changed"));
         }
         let before = self.current_edit();
-        if let Some(lang) = lang
+        if let Some((lang, edit)) = lang
             && content.text.get(lang) != self.content.text.get(lang)
         {
+            // The language written is current; the other one is outdated unless this was
+            // a translation of it (nothing new to carry back).
+            self.outdated.retain(|l| *l != lang);
             let other = other(lang);
-            if self.outdated.contains(&lang) {
-                // The translator brings this language up to date.
-                self.outdated.retain(|l| *l != lang);
-            } else if !content.text.get(other).is_empty() && !self.outdated.contains(&other) {
+            if edit == TextEdit::Change
+                && !content.text.get(other).is_empty()
+                && !self.outdated.contains(&other)
+            {
                 self.outdated.push(other);
             }
         }
@@ -409,7 +421,7 @@ impl Advisory {
             number,
             editor,
             at: now,
-            lang,
+            lang: lang.map(|(l, _)| l),
             note: note.to_owned(),
             content: content.clone(),
         });
@@ -422,7 +434,7 @@ impl Advisory {
             "advisory.edited",
             self.subject(),
             json!({ "edit": before }),
-            json!({ "edit": number, "lang": lang, "note": note, "unscheduled": unscheduled }),
+            json!({ "edit": number, "lang": lang.map(|(l, _)| l), "note": note, "unscheduled": unscheduled }),
         ))
     }
 
@@ -446,6 +458,46 @@ impl Advisory {
     pub fn edit_text(
         &mut self,
         lang: Locale,
+        text: Text,
+        remediation_details: &[String],
+        editor: UserId,
+        now: Timestamp,
+    ) -> Result<Change, DomainError> {
+        self.write_text(
+            lang,
+            TextEdit::Change,
+            text,
+            remediation_details,
+            editor,
+            now,
+        )
+    }
+
+    /// Writes `lang` as a translation of the other language: `lang` becomes current and the
+    /// other keeps its state, since the translation brings nothing new to it. An edit that
+    /// adds or changes a fact is an [`Self::edit_text`], which outdates the other language.
+    pub fn translate(
+        &mut self,
+        lang: Locale,
+        text: Text,
+        remediation_details: &[String],
+        editor: UserId,
+        now: Timestamp,
+    ) -> Result<Change, DomainError> {
+        self.write_text(
+            lang,
+            TextEdit::Translation,
+            text,
+            remediation_details,
+            editor,
+            now,
+        )
+    }
+
+    fn write_text(
+        &mut self,
+        lang: Locale,
+        edit: TextEdit,
         text: Text,
         remediation_details: &[String],
         editor: UserId,
@@ -475,7 +527,7 @@ impl Advisory {
                 i += 1;
             }
         }
-        self.record(content, Some(lang), editor, "text", now)
+        self.record(content, Some((lang, edit)), editor, "text", now)
     }
 
     /// Marks `lang` as current without changing it (the translator checked it).
@@ -738,6 +790,29 @@ impl Advisory {
             ));
         }
         self.check_content()
+    }
+
+    /// The first of `required` that is not written, or not current with the other language:
+    /// an advisory is published only when every required language says the same.
+    pub fn check_languages(&self, required: &[Locale]) -> Result<(), DomainError> {
+        for &lang in required {
+            let problem = match self.translation_state(lang) {
+                TranslationState::Current => continue,
+                TranslationState::Missing => "is not written yet",
+                TranslationState::Outdated => {
+                    "is outdated: the other language changed since (update it, or confirm it)"
+                }
+            };
+            let (field, name) = match lang {
+                Locale::En => ("en", "English"),
+                Locale::Ja => ("ja", "Japanese"),
+            };
+            return Err(DomainError::invalid(
+                field,
+                format!("the {name} text {problem}"),
+            ));
+        }
+        Ok(())
     }
 
     /// What the content needs to be published beyond a valid document: the English text, a

@@ -174,8 +174,9 @@ fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it()
         translations(&a),
         (TranslationState::Current, TranslationState::Outdated)
     );
-    // The translator's update clears it and does not outdate the English original.
-    a.edit_text(
+    // The translator's update, a translation with nothing new, clears it and does not
+    // outdate the English original.
+    a.translate(
         Locale::Ja,
         text("ルーターのオーバーフロー（更新）"),
         &[],
@@ -188,6 +189,53 @@ fn a_change_in_one_language_outdates_the_other_until_its_translator_updates_it()
         (TranslationState::Current, TranslationState::Current)
     );
     assert!(a.confirm_translation(Locale::Ja, author, now).is_err());
+
+    // Japanese edited, then English with a new fact: Japanese is outdated again, although
+    // English was the outdated one before its edit.
+    a.edit_text(Locale::Ja, text("ルーター（修正版）"), &[], translator, now)
+        .expect("ja");
+    assert_eq!(
+        translations(&a),
+        (TranslationState::Outdated, TranslationState::Current)
+    );
+    a.edit_text(Locale::En, text("Router (fixed in 2.0)"), &[], author, now)
+        .expect("en with a new fact");
+    assert_eq!(
+        translations(&a),
+        (TranslationState::Current, TranslationState::Outdated),
+        "a new fact in English outdates the Japanese text"
+    );
+    assert_eq!(
+        a.check_languages(&[Locale::En, Locale::Ja])
+            .unwrap_err()
+            .field(),
+        "ja",
+        "an outdated required language stops publication"
+    );
+    assert!(a.check_languages(&[Locale::En]).is_ok());
+}
+
+#[test]
+fn a_draft_from_a_case_holds_the_case_text_in_the_reports_language_only() {
+    let input = crate::case::ReportInput {
+        title: "ルーターの認証回避".into(),
+        product: "Router".into(),
+        description: "細工したクッキーでログインを回避できる。".into(),
+        language: Some("ja".into()),
+        ..Default::default()
+    };
+    let now = ts("2026-02-10T18:00:00Z");
+    let report = crate::case::Report::from_input(&input, None).expect("report");
+    let (case, _) = Case::open(report, now);
+    let (a, _) = Advisory::from_case("EX-2026-0001".to_owned(), &case, UserId::new(), now);
+    assert_eq!(a.content.text.ja.title, "ルーターの認証回避");
+    assert!(
+        a.content.text.en.is_empty(),
+        "nothing untranslated in English"
+    );
+    assert_eq!(a.translation_state(Locale::Ja), TranslationState::Current);
+    assert_eq!(a.translation_state(Locale::En), TranslationState::Missing);
+    assert_eq!(a.check_languages(&[Locale::En]).unwrap_err().field(), "en");
 }
 
 #[test]

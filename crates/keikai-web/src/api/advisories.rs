@@ -122,6 +122,10 @@ pub struct TextInput {
     /// fewer entries leave the rest unchanged.
     #[serde(default)]
     pub remediation_details: Vec<String>,
+    /// `true` when the text translates the other language with nothing new (the other
+    /// language keeps its state); otherwise the edit marks the other language outdated.
+    #[serde(default)]
+    pub translation: bool,
     /// The revision the change is based on; an advisory saved since then is refused (409).
     #[serde(default, deserialize_with = "lenient_i64")]
     #[schema(value_type = Option<i64>)]
@@ -141,6 +145,7 @@ impl TextInput {
                 faqs: self.faqs,
             },
             remediation_details: self.remediation_details,
+            translation: self.translation,
             revision: self.revision,
         }
     }

@@ -991,6 +991,7 @@ pub async fn edit_text(
             .map(|(question, answer)| Faq { question, answer })
             .collect(),
         remediation_details: fields(&pairs, "remediation_details"),
+        translation: field(&pairs, "translation") == "1",
         revision: None,
     };
     let cmd = revision(&pairs).map(|revision| {

@@ -224,8 +224,10 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
         .await;
     assert_eq!(status, 200);
     assert!(html.contains("data-field=\"ja.title\""), "{html}");
+    // The Japanese text started empty: the case's text went into its report's language
+    // (English) only.
     assert!(
-        html.contains("<span class=\"removed\">- Full case</span>"),
+        !html.contains("<span class=\"removed\">- Full case</span>"),
         "{html}"
     );
     assert!(
@@ -244,8 +246,9 @@ async fn a_japanese_edit_marks_english_outdated_and_the_diff_shows_the_lines() {
         .find(|f| f["field"] == "ja.title")
         .unwrap();
     assert_eq!(
-        title["lines"][0],
-        json!({ "op": "removed", "line": "Full case" })
+        title["lines"],
+        json!([{ "op": "added", "line": "Keikai Router における SQL インジェクション" }]),
+        "the Japanese title was empty before"
     );
     assert_eq!(advisory.get("/edits/9").await.0, 404);
     // The translator confirms English is still right.
@@ -297,6 +300,26 @@ async fn scheduling_needs_an_approval_and_the_readiness_page_lists_the_advisory(
     assert_eq!(status, 303, "{body}");
     let release = plan_out_of_band(&author, 7, "Emergency fix").await;
     let advisory = author.under(&format!("/api/v1/advisories/{id}"));
+    // The case's text is in its report's language (English); Japanese, required by
+    // default, is missing until it is written, and readiness says so.
+    let (_, before) = advisory.get("").await;
+    assert_eq!(
+        before["readiness"]["blocker"], "ja: the Japanese text is not written yet",
+        "{before}"
+    );
+    let ja = json!({
+        "title": "ログインフォームの SQL インジェクション",
+        "summary": "SQL インジェクション",
+        "description": "ログインフォームが入力を連結します。",
+        "translation": true,
+    });
+    let (status, body) = advisory.put("/text/ja", ja).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["readiness"]["en"], &body["readiness"]["ja"]),
+        (&json!("current"), &json!("current")),
+        "a translation leaves English current"
+    );
     let schedule_body = json!({ "release": release });
     let refused = advisory.post("/schedule", schedule_body.clone()).await;
     assert_refused(&refused, 422, "review");
@@ -891,6 +914,14 @@ pub(crate) async fn matrix_advisory(
     let author = UserId::new();
     let tracking = format!("MATRIX-{}", uuid::Uuid::now_v7().simple());
     let (mut a, created) = Advisory::from_case(tracking, &case, author, now);
+    // Both languages written (the case's text is English only), so that an edit of one
+    // outdates the other and a translator can confirm it.
+    let ja = keikai_domain::advisory::Text {
+        title: "マトリクスのアドバイザリ".to_owned(),
+        summary: "SQL インジェクション".to_owned(),
+        ..Default::default()
+    };
+    a.translate(Locale::Ja, ja, &[], author, now).unwrap();
     let vid = full.vulnerability;
     a.set_product_status(
         vid,

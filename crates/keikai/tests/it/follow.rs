@@ -142,6 +142,14 @@ impl Scheduled {
             .unwrap()
             .to_owned();
         let path = format!("/api/v1/advisories/{advisory}");
+        // The report was in Japanese, so the draft is; the translator adds English.
+        let en = json!({
+            "title": "Authentication bypass in the router",
+            "summary": "Authentication bypass",
+            "description": "A crafted cookie skips the login.",
+            "translation": true,
+        });
+        ok(&api, "PUT", &format!("{path}/text/en"), Some(en)).await;
         if references != Value::Null {
             let facts = json!({ "references": references });
             ok(&api, "PUT", &format!("{path}/facts"), Some(facts)).await;

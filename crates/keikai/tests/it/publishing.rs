@@ -33,6 +33,9 @@ fn config() -> keikai_app::AppConfig {
         "EXAMPLE".to_owned(),
     ));
     c.publishing.tracking_prefix = "EXA".to_owned();
+    // The fixtures' advisories are written in English, some also in Japanese; which
+    // languages a deployment requires is tested on its own (follow.rs).
+    c.publishing.languages = vec![Locale::En];
     c
 }
 
@@ -186,8 +189,9 @@ impl Fixture {
             .unwrap();
         let mut ja = text("ルーターのスタックオーバーフロー");
         ja.summary = "細工されたパケットでルーターが停止します。".to_owned();
+        // The Japanese text translates the English one: both stay current.
         let c2 = a
-            .edit_text(
+            .translate(
                 Locale::Ja,
                 ja,
                 &["1.1 に更新してください。".to_owned()],
@@ -855,6 +859,8 @@ async fn published_sample(app: &TestApp) -> (String, String) {
         now,
     )
     .unwrap();
+    // Both languages, as the default configuration requires.
+    a.content.text.ja = text("サンプルのアドバイザリ");
     a.content
         .vulnerabilities
         .push(keikai_domain::advisory::Vulnerability {
