@@ -20,6 +20,17 @@ pub struct AppConfig {
     pub partner_tiers: Tiers,
     /// Sessions and the sign-in throttle.
     pub auth: AuthSettings,
+    /// What happens when a report arrives.
+    pub intake: IntakeSettings,
+}
+
+/// What happens when a report arrives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeSettings {
+    /// Answer each report at once with a message in the reporter's language that it was
+    /// received: that answer meets the acknowledge clock. Off by default, so that the clock
+    /// measures a person's answer.
+    pub auto_acknowledge: bool,
 }
 
 /// How long a browser session lasts without activity, by default.

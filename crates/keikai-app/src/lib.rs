@@ -35,7 +35,7 @@ use keikai_openpgp::ProviderKey;
 use keikai_store::{Effects, Store};
 
 pub use caller::{Caller, Via};
-pub use config::{AppConfig, AuthSettings, Publishing, SignInLimits};
+pub use config::{AppConfig, AuthSettings, IntakeSettings, Publishing, SignInLimits};
 pub use error::{Error, Result};
 
 /// The application: the store, the clock and the configuration, shared by every door. Cheap

@@ -230,7 +230,7 @@ macro_rules! case_store_impl {
                 case: &Case,
                 index: &CaseIndex,
                 tracking_hash: Option<&str>,
-                first_message: Option<&NewMessage>,
+                messages: &[NewMessage],
                 fx: &Effects,
             ) -> Result<Case> {
                 let mut tx = begin(self.writer()).await?;
@@ -258,7 +258,7 @@ macro_rules! case_store_impl {
                     .await
                     .map_err(|e| case_reference(e, &case))?;
                 write_case_products(&mut tx, case.id, index).await?;
-                if let Some(message) = first_message {
+                for message in messages {
                     insert_message_in(&mut tx, message, fx.at).await?;
                 }
                 finish(tx, fx).await?;

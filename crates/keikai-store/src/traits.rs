@@ -363,15 +363,15 @@ pub struct CaseSummary {
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Inserts a new case with the next case number, and its tracking-link hash (SHA-256
-    /// hex of the secret link) when the reporter has no account, with its first message
-    /// (the files sent with a report) when given: a report is stored with its attachments
-    /// or not at all.
+    /// hex of the secret link) when the reporter has no account, with its first messages
+    /// (the files sent with a report, an automatic acknowledgement), in order: a report is
+    /// stored with its attachments or not at all.
     async fn create_case(
         &self,
         case: &Case,
         index: &CaseIndex,
         tracking_hash: Option<&str>,
-        first_message: Option<&NewMessage>,
+        messages: &[NewMessage],
         fx: &Effects,
     ) -> Result<Case>;
     async fn get_case(&self, id: CaseId) -> Result<Case>;

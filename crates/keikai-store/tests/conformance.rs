@@ -954,7 +954,7 @@ mod cases {
                 &case,
                 &index,
                 None,
-                None,
+                &[],
                 &Effects::system(case.updated_at).with_audit(change),
             )
             .await
@@ -1180,7 +1180,7 @@ mod cases {
             ..message.clone()
         };
         let err = store
-            .create_case(&case, &index, None, Some(&stray), &effects)
+            .create_case(&case, &index, None, std::slice::from_ref(&stray), &effects)
             .await;
         assert!(err.is_err());
         assert_eq!(
@@ -1192,7 +1192,13 @@ mod cases {
         );
         assert_eq!(store.audit_head().await.unwrap(), None);
         let saved = store
-            .create_case(&case, &index, None, Some(&message), &effects)
+            .create_case(
+                &case,
+                &index,
+                None,
+                std::slice::from_ref(&message),
+                &effects,
+            )
             .await
             .unwrap();
         // The counter is a row in the same transaction, so the refused attempt left no gap.

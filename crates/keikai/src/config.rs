@@ -34,6 +34,18 @@ pub struct FileConfig {
     pub smtp: Option<SmtpFile>,
     #[serde(default)]
     pub distribution: DistributionFile,
+    #[serde(default)]
+    pub intake: IntakeFile,
+}
+
+/// The `[intake]` table: what happens when a report arrives.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeFile {
+    /// Answer every report at once, in the reporter's language, that it was received; that
+    /// answer meets the acknowledge clock (default off: the clock waits for a person).
+    #[serde(default)]
+    pub auto_acknowledge: bool,
 }
 
 /// The `[distribution]` table: how messages to subscribers and webhooks go out.
@@ -295,6 +307,7 @@ pub struct Config {
     #[serde(skip)]
     pub smtp_settings: Option<keikai_jobs::SmtpConfig>,
     pub distribution: DistributionFile,
+    pub intake: IntakeFile,
 }
 
 impl fmt::Debug for Config {
@@ -458,6 +471,7 @@ impl Config {
             smtp: fc.smtp,
             smtp_settings,
             distribution: fc.distribution,
+            intake: fc.intake,
         })
     }
 
@@ -481,6 +495,9 @@ impl Config {
             auth: keikai_app::AuthSettings {
                 session_ttl: jiff::SignedDuration::from_hours(i64::from(self.session_ttl_hours)),
                 ..keikai_app::AuthSettings::default()
+            },
+            intake: keikai_app::IntakeSettings {
+                auto_acknowledge: self.intake.auto_acknowledge,
             },
         }
     }

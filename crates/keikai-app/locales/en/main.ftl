@@ -408,6 +408,7 @@ report-done-link = Your private tracking link:
 report-done-once = Keep this link safe and do not share it: it is shown only this once, and anyone who has it can read the conversation about your report.
 report-done-open = Open your tracking page
 intake-attachments-message = Files sent with the report.
+intake-auto-acknowledgement = Thank you for your report. We have received it and will look into it; we will answer you here.
 portal-title = Your report
 portal-private = This page is private: anyone with its address can read it, so do not share the address.
 portal-status = Status

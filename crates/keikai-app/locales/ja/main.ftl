@@ -408,6 +408,7 @@ report-done-link = 専用の追跡リンク:
 report-done-once = このリンクは今回限りの表示です。大切に保管し、他の人と共有しないでください。リンクを知っている人は誰でも報告に関するやり取りを読めます。
 report-done-open = 追跡ページを開く
 intake-attachments-message = 報告とともに送信されたファイル。
+intake-auto-acknowledgement = ご報告ありがとうございます。受け付けました。内容を確認し、このページでご連絡します。
 portal-title = ご報告
 portal-private = このページは非公開です。アドレスを知っている人は誰でも読めるため、共有しないでください。
 portal-status = 状況

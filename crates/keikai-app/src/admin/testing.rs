@@ -34,11 +34,15 @@ pub(crate) fn bootstrap_command() -> Bootstrap {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_config(AppConfig::default()).await
+    }
+
+    pub async fn with_config(config: AppConfig) -> Self {
         let db = TestDatabase::create().await;
         let store = keikai_store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
-        let app = App::new(store, AppConfig::default(), clock.clone());
+        let app = App::new(store, config, clock.clone());
         let admin = bootstrap(&app, &Caller::system(), bootstrap_command())
             .await
             .unwrap()

@@ -86,8 +86,7 @@ pub async fn submit(app: &App, who: &Caller, cmd: SubmitReport) -> Result<Submit
     check_branch(app, who, report.branch_id).await?;
     let attachments = checked_attachments(cmd.uploads, &cmd.too_large)?;
 
-    let (case, opened) = Case::open(report, now);
-    let index = CaseIndex::of(&case, &app.config().severity_scale);
+    let (mut case, opened) = Case::open(report, now);
     let secret = random_secret();
     let mut fx = fx.with_audit(opened);
     // A report said to be exploited opens as an emergency: the on-call PSIRT hears of it at
@@ -104,18 +103,32 @@ pub async fn submit(app: &App, who: &Caller, cmd: SubmitReport) -> Result<Submit
         let body = i18n::t(case.report.language, "intake-attachments-message");
         reporter_message(&case, user, body, attachments)
     });
-    if let Some(m) = &first {
+    let mut messages: Vec<NewMessage> = first.into_iter().collect();
+    // The PSIRT may answer every report at once that it arrived: that answer, not a state
+    // move, meets the acknowledge clock.
+    if app.config().intake.auto_acknowledge {
+        let body = i18n::t(case.report.language, "intake-auto-acknowledgement");
+        messages.push(NewMessage {
+            case_id: case.id,
+            visibility: Visibility::Reporter,
+            author: None,
+            from_reporter: false,
+            body,
+            attachments: Vec::new(),
+        });
+    }
+    for m in &messages {
         fx.audit.push(message_change(&case, m));
     }
+    if messages.iter().any(|m| !m.from_reporter)
+        && let Some(ack) = case.acknowledge(now)
+    {
+        fx.audit.push(ack);
+    }
+    let index = CaseIndex::of(&case, &app.config().severity_scale);
     let case = app
         .store()
-        .create_case(
-            &case,
-            &index,
-            Some(&sha256_hex(&secret)),
-            first.as_ref(),
-            &fx,
-        )
+        .create_case(&case, &index, Some(&sha256_hex(&secret)), &messages, &fx)
         .await?;
     if let Some(key) = &limited
         && let Err(e) = app.store().record_attempt(key, now).await
@@ -273,6 +286,60 @@ mod tests {
         };
         let out = checked_attachments(vec![up], &[]).unwrap_or_default();
         assert_eq!(out[0].content_type, "application/octet-stream");
+    }
+
+    #[tokio::test]
+    async fn an_automatic_acknowledgement_answers_the_reporter_and_meets_the_clock() {
+        for auto in [false, true] {
+            let mut config = crate::AppConfig::default();
+            config.intake.auto_acknowledge = auto;
+            let t = crate::admin::testing::TestApp::with_config(config).await;
+            let cmd = SubmitReport {
+                input: ReportInput {
+                    title: "認証回避".into(),
+                    product: "Router".into(),
+                    description: "細工したクッキーでログインを回避できる。".into(),
+                    language: Some("ja".into()),
+                    ..ReportInput::default()
+                },
+                uploads: vec![Upload {
+                    file_name: "poc.txt".to_owned(),
+                    bytes: b"curl -b admin=1 http://router/".to_vec(),
+                }],
+                too_large: Vec::new(),
+                client: None,
+            };
+            let case = submit(&t.app, &Caller::anonymous(), cmd)
+                .await
+                .unwrap()
+                .case;
+            assert_eq!(case.milestones.acknowledged_at.is_some(), auto, "{auto}");
+            let stored = t.app.store().get_case(case.id).await.unwrap();
+            assert_eq!(stored.milestones, case.milestones, "{auto}");
+            let said: Vec<(bool, String)> = conversation(&t.app, &case)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.from_reporter, m.body))
+                .collect();
+            let mut want = vec![(
+                true,
+                i18n::t(keikai_domain::Locale::Ja, "intake-attachments-message"),
+            )];
+            if auto {
+                want.push((
+                    false,
+                    i18n::t(keikai_domain::Locale::Ja, "intake-auto-acknowledgement"),
+                ));
+            }
+            assert_eq!(said, want, "{auto}: the files first, then the answer");
+            let history = t.app.store().audit_for(&case.subject()).await.unwrap();
+            assert_eq!(
+                history.iter().any(|e| e.action == "case.acknowledged"),
+                auto,
+                "{auto}"
+            );
+        }
     }
 
     #[test]

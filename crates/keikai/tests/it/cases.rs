@@ -65,7 +65,7 @@ pub(crate) async fn store_case(
     let index = CaseIndex::of(case, &SeverityScale::default());
     let fx = Effects::system(case.updated_at).with_audit(opened);
     app.store
-        .create_case(case, &index, tracking_hash, None, &fx)
+        .create_case(case, &index, tracking_hash, &[], &fx)
         .await
         .unwrap()
 }
