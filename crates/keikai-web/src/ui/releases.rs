@@ -153,6 +153,8 @@ struct ReleaseTemplate {
     planned: bool,
     rows: Vec<AdvisoryRow>,
     ready: usize,
+    /// Once the release has gone out: how many of its advisories were published in it.
+    published: usize,
     month: String,
     local_time: String,
     zone: String,
@@ -184,6 +186,7 @@ async fn release_page(
         monthly: release.kind() == ReleaseKind::Monthly,
         planned: release.state() == ReleaseState::Planned,
         ready: rows.iter().filter(|r| r.r.ready).count(),
+        published: rows.iter().filter(|r| r.state == "published").count(),
         rows,
         month: format!("{:04}-{:02}", local.year(), local.month()),
         local_time: local.datetime().strftime("%Y-%m-%dT%H:%M").to_string(),

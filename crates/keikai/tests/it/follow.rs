@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use keikai_app::outbox::{FOLLOW_UP_JOB_KIND, PublicationFollowUp};
 use keikai_app::{App, Caller};
-use keikai_domain::{BranchCategory, Email, Membership, Principal, Role, Scope};
+use keikai_domain::{BranchCategory, Email, Membership, Principal, Role, Scope, UserId};
 use keikai_jobs::cases::FollowUpHandler;
 use keikai_jobs::testing::SmtpSink;
 use keikai_jobs::{Address, MAIL_JOB_KIND, MailHandler, SmtpMailer, Worker, WorkerConfig};
@@ -65,6 +65,7 @@ async fn ok(api: &Api<'_>, method: &str, path: &str, body: Option<Value>) -> Val
 /// advisory made from it, approved by a second analyst and scheduled for a release.
 struct Scheduled {
     app: TestApp,
+    author_id: UserId,
     author: String,
     secret: String,
     case_path: String,
@@ -77,9 +78,9 @@ impl Scheduled {
     async fn new(references: Value) -> Self {
         let app = TestApp::spawn().await;
         let rw = [Scope::Read, Scope::Write];
-        let (author, _) = app.user_with_role(Role::PsirtAnalyst).await;
+        let (author_id, _) = app.user_with_role(Role::PsirtAnalyst).await;
         let (reviewer, _) = app.user_with_role(Role::PsirtAnalyst).await;
-        let (_, author) = app.store_token(author, &rw, None).await;
+        let (_, author) = app.store_token(author_id, &rw, None).await;
         let (_, reviewer) = app.store_token(reviewer, &rw, None).await;
         let report = json!({
             "title": "ルーターの認証回避",
@@ -171,6 +172,7 @@ impl Scheduled {
         let schedule = json!({ "release": release });
         ok(&api, "POST", &format!("{path}/schedule"), Some(schedule)).await;
         Self {
+            author_id,
             author,
             secret,
             case_path,
@@ -211,6 +213,19 @@ async fn publishing_an_advisory_brings_its_case_and_reporter_up_to_date_once() {
         "{outcome}"
     );
     let api = f.api();
+    // The release page says what went out and links its public page.
+    let s = app.session_for(f.author_id).await;
+    let (_, html) = app.get_page(&s, &format!("/releases/{}", f.release)).await;
+    assert!(
+        html.contains("id=\"published-count\">Published in this release: 1 / 1<"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/advisories/{tracking}\" class=\"public-link\">Public page</a>"
+        )),
+        "{html}"
+    );
 
     // The follow-up was written with the publication and runs in the worker.
     let mut sink = SmtpSink::start().await;
@@ -321,6 +336,16 @@ async fn readiness_says_what_publication_would_refuse() {
     );
     let release = api.ok(&format!("/api/v1/releases/{}", f.release)).await;
     assert_eq!(release["advisories"][0]["readiness"]["blocker"], blocker);
+    // Publishing now asks first, saying how many are ready.
+    let s = f.app.session_for(f.author_id).await;
+    let (_, html) = f
+        .app
+        .get_page(&s, &format!("/releases/{}", f.release))
+        .await;
+    assert!(
+        html.contains("<strong id=\"publish-now-count\">0 / 1</strong>"),
+        "{html}"
+    );
     let outcome = f.publish().await;
     assert_eq!(outcome["published"], json!([]), "{outcome}");
     assert_eq!(outcome["skipped"][0]["tracking_id"], f.tracking.as_str());
