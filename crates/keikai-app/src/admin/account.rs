@@ -2,7 +2,9 @@
 //! dashboard they start from.
 
 use keikai_domain::audit::Change;
-use keikai_domain::{Action, ApiToken, DomainError, Locale, Password, ProductTree, User};
+use keikai_domain::{
+    Action, ApiToken, DisplayName, DomainError, Locale, Password, ProductTree, User,
+};
 use keikai_store::Session;
 
 use super::users::Account;
@@ -39,6 +41,26 @@ pub async fn set_locale(app: &App, who: &Caller, locale: Option<Locale>) -> Resu
     let p = who.require_user(Action::UpdateProfile)?;
     let fx = app.effects(who);
     Ok(app.store().set_locale(p.user_id, locale, &fx).await?)
+}
+
+/// Renames the caller (how others see them), audited as `user.renamed`; the same name again
+/// changes nothing.
+pub async fn rename(app: &App, who: &Caller, display_name: &str) -> Result<User> {
+    let p = who.require_user(Action::UpdateProfile)?;
+    who.refuse_read_only_token()?;
+    let name = DisplayName::parse(display_name)?;
+    let user = app.store().get_user(p.user_id).await?;
+    if name != user.display_name {
+        let change = Change::new(
+            "user.renamed",
+            format!("user/{}", user.id),
+            serde_json::json!({ "display_name": user.display_name }),
+            serde_json::json!({ "display_name": name }),
+        );
+        let fx = app.effects(who).with_audit(change);
+        app.store().set_display_name(user.id, &name, &fx).await?;
+    }
+    Ok(app.store().get_user(p.user_id).await?)
 }
 
 /// A change of one's own password, as the form or the API sends it.

@@ -33,6 +33,8 @@ struct TokenRow {
 #[template(path = "profile.html")]
 struct ProfileTemplate {
     page: Page,
+    display_name: String,
+    email: String,
     locale: String,
     tokens: Vec<TokenRow>,
     new_secret: Option<String>,
@@ -76,6 +78,8 @@ async fn profile_page_with(
         StatusCode::OK,
         &ProfileTemplate {
             page: ctx.page("profile-title"),
+            display_name: user.display_name.to_string(),
+            email: user.email.to_string(),
             locale: user
                 .locale
                 .map(|l| l.as_str().to_owned())
@@ -95,6 +99,9 @@ pub async fn profile(State(state): State<WebState>, ctx: Ctx) -> AppResult<Respo
 pub struct ProfileForm {
     #[serde(default)]
     locale: String,
+    /// Absent from forms that only switch the language.
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 pub async fn update_profile(
@@ -106,6 +113,9 @@ pub async fn update_profile(
         "" => None,
         s => Some(s.parse::<Locale>()?),
     };
+    if let Some(name) = &form.display_name {
+        account::rename(&state.app, &ctx.caller, name).await?;
+    }
     account::set_locale(&state.app, &ctx.caller, locale).await?;
     Ok(Redirect::to("/profile").into_response())
 }

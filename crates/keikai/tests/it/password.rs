@@ -1,5 +1,5 @@
-//! Changing one's own password from the profile page: the current one is asked for, this
-//! session stays, the person's other sessions end.
+//! One's own account from the profile page: the password (the current one is asked for, this
+//! session stays, the person's other sessions end) and the name others see.
 
 use keikai_domain::Role;
 
@@ -39,4 +39,16 @@ async fn a_person_changes_their_password_and_their_other_sessions_end() {
     );
     let (status, _) = app.get_page(&elsewhere, "/profile").await;
     assert_ne!(status, 200, "the other session ended");
+
+    // The name others see is theirs to change too; a blank one is refused by name.
+    let form = [("display_name", "Aiko Tanaka"), ("locale", "ja")];
+    let (status, _, body) = app.post_form(&here, "/profile", &form).await;
+    assert_eq!(status, 303, "{body}");
+    let user = app.store.get_user(analyst).await.unwrap();
+    assert_eq!(user.display_name.to_string(), "Aiko Tanaka");
+    let (status, _, body) = app
+        .post_form(&here, "/profile", &[("display_name", " "), ("locale", "")])
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("display_name"), "{body}");
 }
