@@ -543,7 +543,6 @@ async fn markup_in_every_text_field_is_escaped_on_the_portal() {
 async fn unknown_secrets_answer_404() {
     let app = TestApp::spawn().await;
     let (secret, attachment) = tracked_case(&app).await;
-    let client = TestApp::plain_client();
     let other = keikai_app::secret::random_secret();
     for path in [
         format!("/track/{other}"),
@@ -552,31 +551,21 @@ async fn unknown_secrets_answer_404() {
         format!("/track/{secret}/attachments/{}", uuid::Uuid::now_v7()),
         format!("/track/{secret}/attachments/not-an-id"),
     ] {
-        let res = client.get(app.url(&path)).send().await.unwrap();
+        let res = app.fetch(&path).await;
         assert_eq!(res.status(), 404, "{path}");
+        let content_type = res.headers()["content-type"].to_str().unwrap();
         assert!(
-            res.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html"),
-            "{path}"
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
         );
         assert_eq!(res.headers()["referrer-policy"], "no-referrer", "{path}");
     }
-    // Another case's file is not reachable through this link.
+    // Another case's file is not reachable through this link; its own is.
     let (other_secret, _) = tracked_case(&app).await;
-    let res = client
-        .get(app.url(&format!("/track/{other_secret}/attachments/{attachment}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
-    let res = client
-        .get(app.url(&format!("/track/{secret}/attachments/{attachment}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    for (link, want) in [(&other_secret, 404), (&secret, 200)] {
+        let path = format!("/track/{link}/attachments/{attachment}");
+        assert_eq!(app.fetch(&path).await.status(), want, "{path}");
+    }
 }
 
 #[tokio::test]

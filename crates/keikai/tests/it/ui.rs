@@ -52,18 +52,33 @@ async fn post(
 /// Submits the sign-in form as a browser that has just opened the sign-in page.
 async fn sign_in(app: &TestApp, email: &str, password: &str, next: &str) -> Response {
     let csrf = app.pre_session_csrf().await;
-    TestApp::plain_client()
-        .post(app.url("/login"))
-        .header("cookie", format!("keikai_csrf={csrf}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email),
-            ("password", password),
-            ("next", next),
-        ])
-        .send()
-        .await
-        .unwrap()
+    post_login(app, Some(&csrf), email, password, next).await
+}
+
+/// Posts the sign-in form, with the CSRF token of the sign-in page (cookie and field) or
+/// without.
+async fn post_login(
+    app: &TestApp,
+    csrf: Option<&str>,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> Response {
+    let mut form = vec![("email", email), ("password", password), ("next", next)];
+    let mut req = TestApp::plain_client().post(app.url("/login"));
+    if let Some(csrf) = csrf {
+        req = req.header("cookie", format!("keikai_csrf={csrf}"));
+        form.insert(0, ("csrf", csrf));
+    }
+    req.form(&form).send().await.unwrap()
+}
+
+/// A response header's value, or an empty string.
+fn header(res: &Response, name: &str) -> String {
+    res.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }
 
 async fn text(res: Response) -> String {
@@ -142,12 +157,16 @@ async fn an_anonymous_visitors_language_is_kept_in_a_cookie() {
     let app = TestApp::spawn().await;
     let csrf = app.pre_session_csrf().await;
     let cookie = format!("keikai_csrf={csrf}");
-    let res = TestApp::plain_client()
-        .post(app.url("/language"))
-        .header("cookie", &cookie)
-        .header("referer", app.url("/login?next=%2Fproducts"))
-        .form(&[("csrf", csrf.as_str()), ("locale", "ja")])
-        .send()
+    // The language switch as an anonymous visitor on the page at `referer`.
+    let switch = |referer: String, locale: &'static str| {
+        TestApp::plain_client()
+            .post(app.url("/language"))
+            .header("cookie", &cookie)
+            .header("referer", referer)
+            .form(&[("csrf", csrf.as_str()), ("locale", locale)])
+            .send()
+    };
+    let res = switch(app.url("/login?next=%2Fproducts"), "ja")
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
@@ -181,14 +200,7 @@ async fn an_anonymous_visitors_language_is_kept_in_a_cookie() {
         "https://evil.example//evil.example/x",
         "nonsense",
     ] {
-        let res = TestApp::plain_client()
-            .post(app.url("/language"))
-            .header("cookie", &cookie)
-            .header("referer", referer)
-            .form(&[("csrf", csrf.as_str()), ("locale", "en")])
-            .send()
-            .await
-            .unwrap();
+        let res = switch(referer.to_owned(), "en").await.unwrap();
         assert_eq!(
             (res.status().as_u16(), location(&res)),
             (303, "/".to_owned()),
@@ -216,16 +228,7 @@ async fn a_failed_sign_in_says_so_and_answers_401() {
     assert_eq!(res.status(), 401);
     assert!(text(res).await.contains(FAILED));
     // The sign-in form refuses a post without its CSRF token.
-    let res = TestApp::plain_client()
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = post_login(&app, None, &email, PASSWORD, "/").await;
     assert_eq!(res.status(), 403);
 }
 
@@ -388,12 +391,7 @@ async fn sessions_end_after_twelve_idle_hours() {
     app.clock
         .advance(SignedDuration::from_hours(12) + SignedDuration::from_mins(1));
     assert_eq!(get(&app, "/", Some(&busy), None).await.status(), 303);
-    let api = TestApp::plain_client()
-        .get(app.url("/api/v1/me"))
-        .header("cookie", busy.header())
-        .send()
-        .await
-        .unwrap();
+    let api = get(&app, "/api/v1/me", Some(&busy), None).await;
     assert_eq!(api.status(), 401);
 }
 
@@ -402,15 +400,9 @@ async fn a_disabled_users_session_and_tokens_stop_working() {
     let (app, user, email) = TestApp::with_user(Role::PsirtAnalyst).await;
     let s = app.session_for(user).await;
     let token = app.read_token(user).await;
-    let me = |auth: &'static str| {
-        let req = TestApp::plain_client().get(app.url("/api/v1/me"));
-        match auth {
-            "session" => req.header("cookie", s.header()),
-            _ => req.bearer_auth(&token),
-        }
-    };
+    let with_token = app.api(&token);
     assert_eq!(get(&app, "/products", Some(&s), None).await.status(), 200);
-    assert_eq!(me("token").send().await.unwrap().status(), 200);
+    assert_eq!(with_token.get("/api/v1/me").await.0, 200);
 
     app.store
         .set_disabled(
@@ -425,8 +417,9 @@ async fn a_disabled_users_session_and_tokens_stop_working() {
         (res.status().as_u16(), location(&res)),
         (303, "/login?next=%2Fproducts".to_owned())
     );
-    assert_eq!(me("session").send().await.unwrap().status(), 401);
-    assert_eq!(me("token").send().await.unwrap().status(), 401);
+    let with_session = get(&app, "/api/v1/me", Some(&s), None).await;
+    assert_eq!(with_session.status(), 401);
+    assert_eq!(with_token.get("/api/v1/me").await.0, 401);
     let res = sign_in(&app, &email, PASSWORD, "/").await;
     assert_eq!(res.status(), 401, "a disabled account cannot sign in");
     assert!(text(res).await.contains(FAILED));
@@ -501,24 +494,16 @@ async fn products_are_added_and_removed_through_the_form() {
     assert!(text(res).await.contains("Router X"));
     let res = add("not-an-id".to_owned(), "product_name", "Y").await;
     assert_eq!(res.status(), 422);
-    let res = post(
-        &app,
-        &format!("/products/{}/delete", vendor.id),
-        &admin,
-        &[],
-    )
-    .await;
+    let delete = |id: keikai_domain::BranchId| {
+        let (admin, app, path) = (admin.clone(), &app, format!("/products/{id}/delete"));
+        async move { post(app, &path, &admin, &[]).await }
+    };
+    let res = delete(vendor.id).await;
     assert_eq!(res.status(), 409, "a vendor with products stays");
     assert!(text(res).await.contains("Example Corp"));
     assert_eq!(app.store.list_branches().await.unwrap().len(), 2);
 
-    let res = post(
-        &app,
-        &format!("/products/{}/delete", router.id),
-        &admin,
-        &[],
-    )
-    .await;
+    let res = delete(router.id).await;
     assert_eq!(
         (res.status().as_u16(), location(&res)),
         (303, "/products".to_owned())
@@ -559,12 +544,7 @@ async fn every_answer_carries_the_security_headers() {
         "/healthz",
     ] {
         let res = get(&app, path, None, None).await;
-        let h = res.headers();
-        let value = |name: &str| {
-            h.get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default()
-        };
+        let value = |name: &str| header(&res, name);
         let csp = value("content-security-policy");
         if !(csp.contains("default-src 'self'")
             && csp.contains("frame-ancestors 'none'")
@@ -604,12 +584,7 @@ async fn static_assets_are_served_with_etags_and_cache_headers() {
     let mut problems = Vec::new();
     for asset in &assets {
         let res = get(&app, asset, None, None).await;
-        let h = res.headers();
-        let value = |name: &str| {
-            h.get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default()
-        };
+        let value = |name: &str| header(&res, name);
         let etag = value("etag");
         let cache = value("cache-control");
         let want_cache = if asset.starts_with("/static/vendor/") {
@@ -640,17 +615,16 @@ async fn static_assets_are_served_with_etags_and_cache_headers() {
         "stable"
     );
     // Revalidation: the same tag answers 304 with no body; another tag gets the file.
-    let revalidate = |tag: String| {
-        TestApp::plain_client()
-            .get(app.url("/static/keikai.css"))
-            .header("if-none-match", tag)
-            .send()
-    };
-    let res = revalidate(etag.to_str().unwrap().to_owned()).await.unwrap();
+    let revalidate =
+        |tag: &'static str| app.fetch_with("/static/keikai.css", ("if-none-match", tag));
+    let tag = etag.to_str().unwrap().to_owned();
+    let res = app
+        .fetch_with("/static/keikai.css", ("if-none-match", &tag))
+        .await;
     assert_eq!(res.status(), 304);
     assert_eq!(res.headers()["etag"], etag);
     assert!(res.bytes().await.unwrap().is_empty());
-    let res = revalidate("\"stale\"".to_owned()).await.unwrap();
+    let res = revalidate("\"stale\"").await;
     assert_eq!(res.status(), 200);
     let js = get(&app, "/static/keikai.js", None, None).await;
     assert_ne!(js.headers()["etag"], etag, "one tag per content");
@@ -693,17 +667,8 @@ async fn metrics_are_for_administrators_only() {
     assert!(body.contains(r#"route="/""#), "{body}");
 
     let read = app.read_token(app.user_id(ADMIN_EMAIL).await).await;
-    let scraper = TestApp::plain_client()
-        .get(app.url("/metrics"))
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        scraper.status(),
-        200,
-        "a scraper uses an admin's read-only token"
-    );
+    let (status, _) = app.api(&read).text("GET", "/metrics", None).await;
+    assert_eq!(status, 200, "a scraper uses an admin's read-only token");
 
     assert_eq!(
         get(&app, "/metrics", None, None).await.status(),
