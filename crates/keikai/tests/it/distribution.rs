@@ -100,7 +100,7 @@ async fn create_list(f: &Fixture, body: Value) -> String {
 }
 
 /// The distribution API as the fixture's analyst sees it.
-fn distribution(f: &Fixture) -> Api<'_> {
+pub(crate) fn distribution(f: &Fixture) -> Api<'_> {
     f.app.api(&f.analyst_token).under("/api/v1/distribution")
 }
 

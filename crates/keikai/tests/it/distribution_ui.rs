@@ -7,8 +7,7 @@
 use keikai_domain::advisory::Tlp;
 use keikai_domain::audit::Change;
 use keikai_domain::subscription::{
-    AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
-    WebhookEndpoint, default_triggers,
+    AudienceList, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState, WebhookEndpoint,
 };
 use keikai_domain::{Email, ListId, Locale};
 use keikai_jobs::testing::{ReceivedMail, SmtpSink};
@@ -16,14 +15,14 @@ use keikai_store::Effects;
 use keikai_store::{Channel, DistributionEvent, NewDelivery, NewSubscription};
 use serde_json::{Value, json};
 
+use crate::distribution::distribution;
 use crate::publishing::{Fixture, fixture};
-use crate::support::{NowTs, TestApp, assert_content_type, call, csrf_of, page_text, send_mail};
+use crate::seed::audience_list;
+use crate::support::{
+    NowTs, TestApp, assert_content_type, csrf_of, multipart, page_text, send_mail,
+};
 
 // ---------------------------------------------------------------- helpers
-
-async fn api(f: &Fixture, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    call(&f.app, &f.analyst_token, method, path, body).await
-}
 
 /// The path of the first link in `text` that starts with `https://psirt.example.com{prefix}`.
 fn link_path(text: &str, prefix: &str) -> String {
@@ -56,7 +55,7 @@ async fn subscriber_state(app: &TestApp, email: &str) -> Option<SubscriptionStat
 
 /// The id of the newest distribution event and its counts.
 async fn newest_event(f: &Fixture) -> Value {
-    let (status, events) = api(f, "GET", "/api/v1/distribution/events", None).await;
+    let (status, events) = distribution(f).get("/events").await;
     assert_eq!(status, 200, "{events}");
     events[0].clone()
 }
@@ -71,38 +70,31 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
 
     // Customers get an edition that asks for an acknowledgement; the engineers' list is
     // internal, so the public form must not offer it even though it is marked public.
-    let (status, body) = api(
-        &f,
-        "PUT",
-        "/api/v1/distribution/editions/customers",
-        Some(json!({"name": "customers", "title": "Customers",
+    let (status, body) = distribution(&f)
+        .put(
+            "/editions/customers",
+            json!({"name": "customers", "title": "Customers",
             "sections": ["summary", "severity"], "supplement": {"en": "", "ja": ""},
-            "ack_requested": true, "templates": null, "revision": 0})),
-    )
-    .await;
+            "ack_requested": true, "templates": null, "revision": 0}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
-    let (status, public) = api(
-        &f,
-        "POST",
-        "/api/v1/distribution/lists",
-        Some(
+    let (status, public) = distribution(&f)
+        .post(
+            "/lists",
             json!({"name": "Security advisories", "priority": 2, "public": true,
             "edition": "customers", "description": "Every advisory and early warning"}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201, "{public}");
     let public_id = public["id"].as_str().unwrap().to_owned();
-    let (status, _) = api(
-        &f,
-        "POST",
-        "/api/v1/distribution/lists",
-        Some(
+    let (status, _) = distribution(&f)
+        .post(
+            "/lists",
             json!({"name": "Engineers only", "priority": 1, "public": true,
             "internal_only": true}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201);
 
     let browser = TestApp::client();
@@ -208,16 +200,15 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
     }
 
     // An early warning reaches her in her language, with an acknowledgement link.
-    let (status, body) = api(
-        &f,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(json!({"title_en": "Router parser exploited",
+    let (status, body) = distribution(&f)
+        .post(
+            "/early-warnings",
+            json!({"title_en": "Router parser exploited",
                     "title_ja": "ルーターの解析処理の悪用",
                     "body_en": "Block port 4242.", "body_ja": "4242 番ポートを遮断してください。",
-                    "exploited": true, "max_score": 9.8})),
-    )
-    .await;
+                    "exploited": true, "max_score": 9.8}),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     let w = crate::distribution::worker(app, &sink, true, 10);
     crate::distribution::drain(&w).await;
@@ -278,13 +269,12 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
         "nothing left to do: {page}"
     );
     // Nothing more reaches her.
-    api(
-        &f,
-        "POST",
-        "/api/v1/distribution/early-warnings",
-        Some(json!({"title_en": "Second warning", "body_en": "More."})),
-    )
-    .await;
+    distribution(&f)
+        .post(
+            "/early-warnings",
+            json!({"title_en": "Second warning", "body_en": "More."}),
+        )
+        .await;
     crate::distribution::drain(&w).await;
     assert_eq!(to(&sink.received(), "hanako@example.com").len(), 2);
 
@@ -318,13 +308,12 @@ async fn the_public_subscribes_confirms_acknowledges_and_unsubscribes_in_one_cli
 async fn the_subscription_form_speaks_japanese_and_keeps_csrf() {
     let f = fixture().await;
     let app = &f.app;
-    let (status, _) = api(
-        &f,
-        "POST",
-        "/api/v1/distribution/lists",
-        Some(json!({"name": "公開リスト", "priority": 1, "public": true})),
-    )
-    .await;
+    let (status, _) = distribution(&f)
+        .post(
+            "/lists",
+            json!({"name": "公開リスト", "priority": 1, "public": true}),
+        )
+        .await;
     assert_eq!(status, 201);
     let res = app
         .fetch_with("/subscribe", ("accept-language", "ja"))
@@ -380,8 +369,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(page.contains("value=\"Customers\""));
     let mut good = list_fields("2");
     good.push(("products", &old));
-    let (status, to_page, page) = app.post_form(&s, "/distribution/lists", &good).await;
-    assert_eq!(status, 303, "{page}");
+    let to_page = app.submit(&s, "/distribution/lists", &good).await;
     assert!(
         to_page.starts_with("/distribution?done=list#list-"),
         "{to_page}"
@@ -396,18 +384,16 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(page.contains("CVSS score at least 7.0"), "{page}");
 
     // A second list for webhooks only: it takes weekly digests, so the warning skips it.
-    let (status, _, page) = app
-        .post_form(
-            &s,
-            "/distribution/lists",
-            &[
-                ("name", "SOC"),
-                ("priority", "5"),
-                ("triggers", "weekly_digest"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 303, "{page}");
+    app.submit(
+        &s,
+        "/distribution/lists",
+        &[
+            ("name", "SOC"),
+            ("priority", "5"),
+            ("triggers", "weekly_digest"),
+        ],
+    )
+    .await;
     let lists = app.store.list_lists().await.unwrap();
     let soc = lists
         .iter()
@@ -422,27 +408,13 @@ async fn the_psirt_runs_distribution_from_the_pages() {
                not-an-address,Nobody,external,en,Customers\n\
                bob@example.org,Bob,external,xx,Customers\n";
     let import = |dry: bool| {
-        let mut form = reqwest::multipart::Form::new()
-            .text("csrf", s.csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                    .file_name("subscribers.csv")
-                    .mime_str("text/csv")
-                    .unwrap(),
-            );
-        if dry {
-            form = form.text("dry_run", "1");
-        }
-        TestApp::plain_client()
-            .post(app.url("/distribution/subscribers/import"))
-            .header("cookie", s.header())
-            .multipart(form)
-            .send()
+        let fields: &[(&str, &str)] = if dry { &[("dry_run", "1")] } else { &[] };
+        let file = ("file", "subscribers.csv", Some("text/csv"), csv.as_bytes());
+        let form = multipart(&s.csrf, fields, &[file]);
+        app.post_multipart(&s, "/distribution/subscribers/import", form)
     };
-    let res = import(true).await.unwrap();
-    assert_eq!(res.status(), 200);
-    let report = res.text().await.unwrap();
+    let (status, report) = import(true).await;
+    assert_eq!(status, 200);
     assert!(report.contains("id=\"dry-run\""), "{report}");
     assert!(report.contains("<dd id=\"accepted\">1</dd>"), "{report}");
     assert!(report.contains("<dd id=\"created\">0</dd>"), "{report}");
@@ -453,7 +425,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
         "the unknown language: {report}"
     );
     assert_eq!(subscriber_state(app, "alice@example.com").await, None);
-    let report = import(false).await.unwrap().text().await.unwrap();
+    let (_, report) = import(false).await;
     assert!(!report.contains("id=\"dry-run\""));
     assert!(report.contains("<dd id=\"created\">1</dd>"), "{report}");
     assert_eq!(
@@ -473,14 +445,13 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(!page.contains("alice@example.com"), "filtered by list");
 
     // An edition: created, then a broken template is refused with its name and line.
-    let (status, to_edition, page) = app
-        .post_form(
+    let to_edition = app
+        .submit(
             &s,
             "/distribution/editions",
             &[("name", "engineers"), ("title", "Engineering")],
         )
         .await;
-    assert_eq!(status, 303, "{page}");
     assert_eq!(to_edition, "/distribution/editions/engineers");
     let (status, page) = app.get_page(&s, &to_edition).await;
     assert_eq!(status, 200, "{page}");
@@ -550,8 +521,7 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert!(page.contains("EXA-1999-9999"));
     // Saved for real.
     let good = edition("INTERNAL-GUIDANCE-42", "");
-    let (status, saved, page) = app.post_form(&s, &to_edition, &good).await;
-    assert_eq!(status, 303, "{page}");
+    let saved = app.submit(&s, &to_edition, &good).await;
     let (_, page) = app.get_page(&s, &saved).await;
     assert!(page.contains("The edition was saved."));
     assert!(page.contains("INTERNAL-GUIDANCE-42"));
@@ -561,19 +531,17 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     assert_eq!(status, 409, "{page}");
 
     // Webhooks: a typed secret redirects; a generated one is shown once.
-    let (status, _, page) = app
-        .post_form(
-            &s,
-            "/distribution/webhooks",
-            &[
-                ("list", &soc),
-                ("name", "SOAR"),
-                ("url", "https://soar.example.com/hook"),
-                ("secret", "a-very-long-shared-secret"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 303, "{page}");
+    app.submit(
+        &s,
+        "/distribution/webhooks",
+        &[
+            ("list", &soc),
+            ("name", "SOAR"),
+            ("url", "https://soar.example.com/hook"),
+            ("secret", "a-very-long-shared-secret"),
+        ],
+    )
+    .await;
     let (status, _, page) = app
         .post_form(
             &s,
@@ -608,8 +576,8 @@ async fn the_psirt_runs_distribution_from_the_pages() {
     );
 
     // An early warning through the form: queued, then sent by the worker.
-    let (status, to_page, page) = app
-        .post_form(
+    let to_page = app
+        .submit(
             &s,
             "/distribution/early-warnings",
             &[
@@ -626,7 +594,6 @@ async fn the_psirt_runs_distribution_from_the_pages() {
             ],
         )
         .await;
-    assert_eq!(status, 303, "{page}");
     assert_eq!(to_page, "/distribution?done=warning#events");
     let fanouts = app
         .store
@@ -705,10 +672,9 @@ async fn a_disabled_webhook_is_enabled_from_the_page() {
     let (_, page) = app.get_page(&s, "/distribution").await;
     assert!(page.contains("HTTP 500"), "the reason is shown: {page}");
     assert!(page.contains(&format!("/distribution/webhooks/{hook}/enable")));
-    let (status, to_page, _) = app
-        .post_form(&s, &format!("/distribution/webhooks/{hook}/enable"), &[])
+    let to_page = app
+        .submit(&s, &format!("/distribution/webhooks/{hook}/enable"), &[])
         .await;
-    assert_eq!(status, 303);
     let (_, page) = app.get_page(&s, &to_page).await;
     assert!(page.contains("The webhook is enabled again."), "{page}");
     assert!(!page.contains("HTTP 500"));
@@ -733,15 +699,8 @@ fn change() -> Change {
 /// A list written through the store.
 async fn store_list(app: &TestApp, public: bool) -> ListId {
     let list = AudienceList {
-        id: ListId::new(),
-        name: unique("Matrix list"),
-        priority: 5,
-        edition: "default".to_owned(),
-        internal_only: false,
-        filter: Filter::default(),
-        triggers: default_triggers(),
         public,
-        description: String::new(),
+        ..audience_list(unique("Matrix list"), 5)
     };
     app.store
         .save_list(

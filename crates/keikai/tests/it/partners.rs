@@ -388,10 +388,8 @@ async fn packages_follow_tier_time_scope_and_agreement_and_nothing_leaks() {
         .to_string();
     let s = app.session_for(w.f.reviewer).await;
     let reschedule = [("local_time", local.as_str()), ("zone", "UTC")];
-    let (status, _, body) = app
-        .post_form(&s, &format!("/releases/{r}/reschedule"), &reschedule)
+    app.submit(&s, &format!("/releases/{r}/reschedule"), &reschedule)
         .await;
-    assert_eq!(status, 303, "{body}");
     assert_sealed(&w, "tier 2 after the move", Some(&w.p2.token), &all).await;
 
     // Revoking tier 1's agreement takes its access away on the next request.
@@ -649,8 +647,8 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
 
     // A valid agreement over the Router product (a multi-select of branches).
     let router_product = app.branch_named("Router X").await.id.to_string();
-    let (status, loc, body) = app
-        .post_form(
+    let loc = app
+        .submit(
             &s,
             &path,
             &[
@@ -663,7 +661,6 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
             ],
         )
         .await;
-    assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
     let a = app.store.agreement(org).await.unwrap().unwrap();
     assert_eq!(a.tier, "1");
@@ -693,10 +690,9 @@ async fn the_psirt_records_and_revokes_agreements_through_forms() {
     let revoke = format!("/partners/{org}/revoke");
     app.refused_forms(&s, 422, &[(&revoke, &[("reason", "  ")], &["reason: "])])
         .await;
-    let (status, loc, body) = app
-        .post_form(&s, &revoke, &[("reason", "Shared <i>embargoed</i> data")])
+    let loc = app
+        .submit(&s, &revoke, &[("reason", "Shared <i>embargoed</i> data")])
         .await;
-    assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#org-{org}"));
     assert_eq!(partner.get("/api/v1/partner/packages").await.0, 404);
     assert_eq!(fetch(app, Some(&token), "/partner").await.0, 404);
@@ -733,8 +729,8 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     .await;
     assert!(app.store.list_alerts().await.unwrap().is_empty());
     // To tier 2 and CSIRTs: p2 (tier 2) and p1 (a CSIRT); not the expired or revoked ones.
-    let (status, loc, body) = app
-        .post_form(
+    let loc = app
+        .submit(
             &s,
             "/partners/alerts",
             &[
@@ -746,7 +742,6 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
             ],
         )
         .await;
-    assert_eq!(status, 303, "{body}");
     let alerts = app.store.list_alerts().await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(loc, format!("/partners#alert-{}", alerts[0].id));
@@ -797,14 +792,13 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
     let empty = vec![("text", " "), ("audience", "asker")];
     app.refused_forms(&s, 422, &[(&answer, &empty, &["text: must not be empty"])])
         .await;
-    let (status, loc, body) = app
-        .post_form(
+    let loc = app
+        .submit(
             &s,
             &answer,
             &[("text", PRIVATE_ANSWER), ("audience", "asker")],
         )
         .await;
-    assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("/partners#question-{id}"));
     let (_, mine) = package(&w, &w.p1).await;
     assert!(mine.contains(PRIVATE_ANSWER), "{mine}");
@@ -838,8 +832,8 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
         ],
     )
     .await;
-    let (status, loc, body) = app
-        .post_form(
+    let loc = app
+        .submit(
             &s,
             &form,
             &[
@@ -852,7 +846,6 @@ async fn the_psirt_sends_alerts_answers_questions_and_writes_editions_through_fo
             ],
         )
         .await;
-    assert_eq!(status, 303, "{body}");
     assert_eq!(loc, format!("{editor}#partner-edition"));
     let e = app
         .store

@@ -335,6 +335,14 @@ impl TestApp {
         (status, loc, res.text().await.unwrap())
     }
 
+    /// Posts a form that must be accepted (303 See Other) with a browser session; returns
+    /// where it sends the browser.
+    pub async fn submit(&self, s: &SessionCookie, path: &str, fields: &[(&str, &str)]) -> String {
+        let (status, location, body) = self.post_form(s, path, fields).await;
+        assert_eq!(status, 303, "{path} {fields:?}: {body}");
+        location
+    }
+
     /// Posts forms that must be refused, each with a browser session: each must answer
     /// `status`, with a page that says all its `says`. Returns the pages.
     pub async fn refused_forms(
