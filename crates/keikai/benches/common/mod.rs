@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use keikai_domain::ListId;
 use keikai_domain::advisory::{
     Acknowledgment, Advisory, Faq, Reference, Remediation, Score, Text, Tlp, Verdict, Vulnerability,
 };
@@ -13,17 +14,71 @@ use keikai_domain::audit::{AuditActor, Change};
 use keikai_domain::case::RemediationCategory;
 use keikai_domain::case::{CveId, CvssVector, Cwe, ProductStatus, ProductStatusKind};
 use keikai_domain::release::{Release, ReleaseKind};
+use keikai_domain::subscription::{
+    AudienceList, Filter, Subscriber, SubscriberInput, SubscriptionState, default_triggers,
+};
 use keikai_domain::{
     BranchCategory, BranchId, BranchName, DisplayName, Email, Locale, ManualClock, UserId,
     VulnerabilityId,
 };
-use keikai_store::{Effects, NewBranch, NewUser, Store};
+use keikai_store::{Effects, NewBranch, NewSubscription, NewUser, Store};
 
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The audit entry of what a benchmark or test seeds the store with.
+pub fn seeded() -> Change {
+    Change::new("seed", "distribution", (), ())
+}
+
+/// A private distribution list with the default edition, filter and triggers.
+pub fn audience_list(name: String, priority: u32) -> AudienceList {
+    AudienceList {
+        id: ListId::new(),
+        name,
+        priority,
+        edition: "default".to_owned(),
+        internal_only: false,
+        filter: Filter::default(),
+        triggers: default_triggers(),
+        public: false,
+        description: String::new(),
+    }
+}
+
+/// Stores distribution lists as a seed.
+pub async fn save_lists(store: &Arc<dyn Store>, lists: &[AudienceList], now: Timestamp) {
+    for l in lists {
+        store
+            .save_list(l, &Effects::system(now).with_audit(seeded()))
+            .await
+            .unwrap();
+    }
+}
+
+/// `count` confirmed subscribers, the `n`th from `subscriber(n)`: its details and the lists
+/// it is on.
+pub fn active_subscribers(
+    now: Timestamp,
+    count: usize,
+    subscriber: impl Fn(usize) -> (SubscriberInput, Vec<ListId>),
+) -> Vec<NewSubscription> {
+    (0..count)
+        .map(|n| {
+            let (input, lists) = subscriber(n);
+            let mut s = Subscriber::subscribe(input, now).unwrap();
+            s.state = SubscriptionState::Active;
+            NewSubscription {
+                subscriber: s,
+                token: format!("{n:05}-seed-token-0123456789abcdef0123456789"),
+                lists,
+            }
+        })
+        .collect()
 }
 
 pub async fn user(store: &Arc<dyn Store>, email: &str, now: Timestamp) -> UserId {

@@ -14,19 +14,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keikai_domain::audit::Change;
-use keikai_domain::subscription::{
-    AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
-    default_triggers,
-};
-use keikai_domain::{Email, ListId, Scope};
+use keikai_domain::subscription::{SubscriberInput, SubscriberKind};
+use keikai_domain::{Email, Scope};
 use keikai_jobs::testing::SmtpSink;
 use keikai_store::Effects;
 use keikai_store::testing::TestDatabase;
-use keikai_store::{Backend, DeliveryState, NewSubscription, Store};
+use keikai_store::{Backend, DeliveryState, Store};
 use serde_json::json;
 
 use crate::process::{Server, keikai};
+use crate::seed::{active_subscribers, audience_list, save_lists, seeded};
 
 const RECIPIENTS: usize = 150;
 const ADMIN: &str = "admin@keikai.local";
@@ -46,48 +43,21 @@ fn config(dir: &Path, sink: &SmtpSink) -> std::path::PathBuf {
 
 async fn seed(store: &Arc<dyn Store>) {
     let now = jiff::Timestamp::now();
-    let list = AudienceList {
-        id: ListId::new(),
-        name: "everyone".to_owned(),
-        priority: 1,
-        edition: "default".to_owned(),
-        internal_only: false,
-        filter: Filter::default(),
-        triggers: default_triggers(),
-        public: false,
-        description: String::new(),
-    };
-    let change = Change::new("test.seed", "distribution", json!(null), json!(null));
-    store
-        .save_list(&list, &Effects::system(now).with_audit(change.clone()))
-        .await
-        .unwrap();
-    let rows: Vec<NewSubscription> = (0..RECIPIENTS)
-        .map(|n| {
-            let mut s = Subscriber::subscribe(
-                SubscriberInput {
-                    email: format!("r{n:04}@example.com"),
-                    name: format!("Recipient {n}"),
-                    kind: SubscriberKind::External,
-                    locale: None,
-                    time_zone: None,
-                    openpgp_key: None,
-                },
-                now,
-            )
-            .unwrap();
-            s.state = SubscriptionState::Active;
-            NewSubscription {
-                subscriber: s,
-                token: format!("t{n:04}-0123456789abcdef0123456789abcdef"),
-                lists: vec![list.id],
-            }
-        })
-        .collect();
-    store
-        .import_subscribers(&rows, &Effects::system(now).with_audit(change.clone()))
-        .await
-        .unwrap();
+    let list = audience_list("everyone".to_owned(), 1);
+    save_lists(store, std::slice::from_ref(&list), now).await;
+    let rows = active_subscribers(now, RECIPIENTS, |n| {
+        let input = SubscriberInput {
+            email: format!("r{n:04}@example.com"),
+            name: format!("Recipient {n}"),
+            kind: SubscriberKind::External,
+            locale: None,
+            time_zone: None,
+            openpgp_key: None,
+        };
+        (input, vec![list.id])
+    });
+    let fx = Effects::system(now).with_audit(seeded());
+    store.import_subscribers(&rows, &fx).await.unwrap();
 }
 
 /// An API token of the first administrator (created by the first `serve`).

@@ -27,6 +27,9 @@ mod password;
 mod process;
 mod publishing;
 mod security_txt;
+/// What the benchmarks seed their stores with, shared with the tests that seed the same.
+#[path = "../../benches/common/mod.rs"]
+mod seed;
 mod smoke;
 mod startup;
 mod support;
