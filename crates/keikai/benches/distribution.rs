@@ -21,20 +21,16 @@ use std::time::{Duration, Instant};
 use jiff::SignedDuration;
 use keikai_app::outbox::{DELIVERY_JOB_KIND, FANOUT_JOB_KIND};
 use keikai_domain::advisory::Tlp;
-use keikai_domain::audit::Change;
-use keikai_domain::subscription::{
-    AudienceList, Filter, Subscriber, SubscriberInput, SubscriberKind, SubscriptionState,
-    default_triggers,
-};
-use keikai_domain::{Clock, Email, ListId, Locale};
+use keikai_domain::subscription::{AudienceList, Filter, SubscriberInput, SubscriberKind};
+use keikai_domain::{Clock, Email, Locale};
 use keikai_jobs::distribution::{DeliveryHandler, FanoutHandler};
 use keikai_jobs::testing::SmtpSink;
 use keikai_jobs::{Address, Mailer, SmtpMailer, Worker, WorkerConfig};
-use keikai_store::{Effects, NewSubscription};
+use keikai_store::Effects;
 
 mod common;
 
-use common::{World, env_usize, world};
+use common::{World, active_subscribers, audience_list, env_usize, save_lists, seeded, world};
 
 /// The lists: half filter on a product (the published advisory's or another), some on a
 /// minimum score, a language, or exploited bugs only; priorities 1..=n.
@@ -52,15 +48,8 @@ fn lists(n: usize, w: &World) -> Vec<AudienceList> {
                 _ => {}
             }
             AudienceList {
-                id: ListId::new(),
-                name: format!("list-{i:02}"),
-                priority: u32::try_from(i + 1).unwrap(),
-                edition: "default".to_owned(),
-                internal_only: false,
                 filter,
-                triggers: default_triggers(),
-                public: false,
-                description: String::new(),
+                ..audience_list(format!("list-{i:02}"), u32::try_from(i + 1).unwrap())
             }
         })
         .collect()
@@ -79,44 +68,27 @@ async fn run(url: &str, subscribers: usize, list_count: usize, workers: usize, b
     let store = w.store.clone();
     let now = w.now;
     let lists = lists(list_count, &w);
-    let change = Change::new("bench.seed", "distribution", (), ());
-    for l in &lists {
-        store
-            .save_list(l, &Effects::system(now).with_audit(change.clone()))
-            .await
-            .unwrap();
-    }
-    let rows: Vec<NewSubscription> = (0..subscribers)
-        .map(|n| {
-            let mut s = Subscriber::subscribe(
-                SubscriberInput {
-                    email: format!("subscriber{n:05}@example.com"),
-                    name: format!("購読者 {n}"),
-                    kind: SubscriberKind::External,
-                    locale: Some(if n % 3 == 0 { Locale::Ja } else { Locale::En }),
-                    time_zone: Some(if n % 2 == 0 { "Asia/Tokyo" } else { "UTC" }.to_owned()),
-                    openpgp_key: None,
-                },
-                now,
-            )
-            .unwrap();
-            s.state = SubscriptionState::Active;
-            // One to three lists each, spread over all of them.
-            let on: BTreeSet<usize> = [n, n * 7 + 3, n * 13 + 5]
-                .iter()
-                .take(1 + n % 3)
-                .map(|k| k % list_count)
-                .collect();
-            NewSubscription {
-                subscriber: s,
-                token: format!("{n:05}-bench-token-0123456789abcdef"),
-                lists: on.into_iter().map(|k| lists[k].id).collect(),
-            }
-        })
-        .collect();
+    save_lists(&store, &lists, now).await;
+    let rows = active_subscribers(now, subscribers, |n| {
+        let input = SubscriberInput {
+            email: format!("subscriber{n:05}@example.com"),
+            name: format!("購読者 {n}"),
+            kind: SubscriberKind::External,
+            locale: Some(if n % 3 == 0 { Locale::Ja } else { Locale::En }),
+            time_zone: Some(if n % 2 == 0 { "Asia/Tokyo" } else { "UTC" }.to_owned()),
+            openpgp_key: None,
+        };
+        // One to three lists each, spread over all of them.
+        let on: BTreeSet<usize> = [n, n * 7 + 3, n * 13 + 5]
+            .iter()
+            .take(1 + n % 3)
+            .map(|k| k % list_count)
+            .collect();
+        (input, on.into_iter().map(|k| lists[k].id).collect())
+    });
     let t = Instant::now();
     store
-        .import_subscribers(&rows, &Effects::system(now).with_audit(change))
+        .import_subscribers(&rows, &Effects::system(now).with_audit(seeded()))
         .await
         .unwrap();
     println!(
