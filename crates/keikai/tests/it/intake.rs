@@ -10,7 +10,7 @@ use keikai_store::{CaseFilter, NewMessage};
 use serde_json::{Value, json};
 
 use crate::cases::{REPORT_TEXT_FIELDS, add_message, message, store_case, text_file};
-use crate::matrix::Body;
+use crate::matrix::{Body, form};
 use crate::support::{FilePart, NowTs, TestApp, csrf_of, location, multipart};
 
 const PUBLIC_KEY: &str =
@@ -54,6 +54,29 @@ async fn open_form(app: &TestApp, client: &reqwest::Client) -> (String, String) 
     let page = res.text().await.unwrap();
     let csrf = csrf_of(&page);
     (page, csrf)
+}
+
+/// A fresh app and a browser that has opened the report form: the app, the browser, the
+/// form page and its token.
+async fn at_the_form() -> (TestApp, reqwest::Client, String, String) {
+    let app = TestApp::spawn().await;
+    let client = TestApp::client();
+    let (page, csrf) = open_form(&app, &client).await;
+    (app, client, page, csrf)
+}
+
+/// A file from the reporter's portal, which must come as an opaque download: never shown
+/// inline, never sniffed, sandboxed.
+async fn download(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let h = res.headers();
+    let disposition = h["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("sandbox"), "{path}: {csp}");
+    res
 }
 
 /// The form's fields for a good report, with `changes` replacing or adding fields.
@@ -168,9 +191,7 @@ fn attachment_links(page: &str, secret: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (form_page, csrf) = open_form(&app, &client).await;
+    let (app, client, form_page, csrf) = at_the_form().await;
     assert!(form_page.contains("name=\"description\""));
     // The catalogue may name unreleased products: not for anonymous visitors.
     assert!(!form_page.contains("name=\"branch_id\""));
@@ -253,22 +274,10 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
     let links = attachment_links(&portal, &secret);
     assert_eq!(links.len(), 1, "{links:?}");
 
-    let res = client
-        .get(app.url(&format!("{path}/attachments/{}", links[0])))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = download(&app, &client, &format!("{path}/attachments/{}", links[0])).await;
     let h = res.headers().clone();
     assert_eq!(h["content-type"], "text/plain; charset=utf-8");
     assert_eq!(h["content-disposition"], "attachment; filename=\"poc.txt\"");
-    assert_eq!(h["x-content-type-options"], "nosniff");
-    assert!(
-        h["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .starts_with("sandbox")
-    );
     assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
     assert_eq!(res.bytes().await.unwrap().to_vec(), poc);
     // The internal file is not there for the link, even by its id.
@@ -341,9 +350,7 @@ async fn an_anonymous_report_reaches_the_psirt_and_the_reporter_follows_it() {
 
 #[tokio::test]
 async fn bad_fields_are_named_the_input_is_kept_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (_, csrf) = open_form(&app, &client).await;
+    let (app, client, _, csrf) = at_the_form().await;
     let before = case_count(&app).await;
     let cases: [(&str, &str, &str); 5] = [
         ("title", "title", "  "),
@@ -400,9 +407,7 @@ async fn bad_fields_are_named_the_input_is_kept_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn an_oversized_file_is_refused_by_name_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (_, csrf) = open_form(&app, &client).await;
+    let (app, client, _, csrf) = at_the_form().await;
     let before = case_count(&app).await;
     let limit = keikai_domain::attachment::AttachmentPolicy::default().max_bytes;
     let big = vec![b'a'; usize::try_from(limit).unwrap() + 1];
@@ -433,9 +438,7 @@ async fn an_oversized_file_is_refused_by_name_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn html_and_svg_files_are_served_as_opaque_downloads() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (_, csrf) = open_form(&app, &client).await;
+    let (app, client, _, csrf) = at_the_form().await;
     let (status, done) = submit_report(
         &app,
         &client,
@@ -461,23 +464,8 @@ async fn html_and_svg_files_are_served_as_opaque_downloads() {
     assert_eq!(links.len(), 3);
     let mut types = Vec::new();
     for id in links {
-        let res = client
-            .get(app.url(&format!("{path}/attachments/{id}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-        let h = res.headers();
-        let disposition = h["content-disposition"].to_str().unwrap();
-        assert!(disposition.starts_with("attachment;"), "{disposition}");
-        assert_eq!(h["x-content-type-options"], "nosniff");
-        assert!(
-            h["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .contains("sandbox")
-        );
-        types.push(h["content-type"].to_str().unwrap().to_owned());
+        let res = download(&app, &client, &format!("{path}/attachments/{id}")).await;
+        types.push(res.headers()["content-type"].to_str().unwrap().to_owned());
     }
     assert_eq!(
         types,
@@ -491,9 +479,7 @@ async fn html_and_svg_files_are_served_as_opaque_downloads() {
 
 #[tokio::test]
 async fn markup_in_every_text_field_is_escaped_on_the_portal() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (_, csrf) = open_form(&app, &client).await;
+    let (app, client, _, csrf) = at_the_form().await;
     let script = |f: &str| format!("<script>alert(\"{f}\")</script>");
     let text_fields = REPORT_TEXT_FIELDS;
     let values: Vec<(String, String)> = text_fields
@@ -811,9 +797,7 @@ async fn only_internal_users_choose_from_the_catalogue() {
 
 #[tokio::test]
 async fn the_form_needs_its_csrf_token() {
-    let app = TestApp::spawn().await;
-    let client = TestApp::client();
-    let (_, csrf) = open_form(&app, &client).await;
+    let (app, client, _, csrf) = at_the_form().await;
     let before = case_count(&app).await;
     for token in ["", "forged-token-value"] {
         let (status, _) = submit_report(&app, &client, token, &[], &[]).await;
@@ -840,22 +824,15 @@ pub(crate) async fn prepare(app: &TestApp, method: &str, template: &str) -> (Str
     } else {
         template.to_owned()
     };
-    let pairs = |p: &[(&str, &str)]| {
-        Body::Form(
-            p.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    };
     let body = match (method, template) {
         ("GET", _) => Body::Empty,
-        ("POST", "/report") => pairs(&[
+        ("POST", "/report") => form(&[
             ("title", "Matrix report"),
             ("product", "Keikai Router"),
             ("description", "Sent by the route matrix."),
         ]),
-        ("POST", "/track/{secret}/messages") => pairs(&[("body", "A reply from the matrix.")]),
-        ("POST", "/track/{secret}/credit") => pairs(&[("credit", "anonymous")]),
+        ("POST", "/track/{secret}/messages") => form(&[("body", "A reply from the matrix.")]),
+        ("POST", "/track/{secret}/credit") => form(&[("credit", "anonymous")]),
         ("POST", "/api/v1/reports") => Body::Json(json!({
             "title": "Matrix report",
             "product": "Keikai Router",

@@ -906,7 +906,7 @@ pub(crate) async fn prepare(
     method: &str,
     template: &str,
 ) -> Option<(String, crate::matrix::Body)> {
-    use crate::matrix::Body;
+    use crate::matrix::{Body, form};
     let ours = template.starts_with("/partner") || template.contains("/partner");
     if !ours {
         return None;
@@ -946,14 +946,6 @@ pub(crate) async fn prepare(
     let advisory =
         || crate::advisories::matrix_advisory(app, fx.version, fx.victim, fx.own_org, false);
     let unknown = uuid::Uuid::now_v7().to_string();
-    let form = |pairs: &[(&str, &str)]| {
-        Body::Form(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    };
     let with = |id: String| template.replace("{org}", &id).replace("{id}", &id);
     let (path, body) = match (method, template) {
         ("POST", "/partners/{org}/agreement") => {
