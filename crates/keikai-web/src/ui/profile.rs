@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use keikai_app::admin::account::{self, Profile};
 use keikai_app::admin::tokens::{self, IssueToken};
@@ -15,7 +15,7 @@ use crate::http::auth::{LANG_COOKIE, set_cookie};
 use crate::http::ctx::Ctx;
 use crate::http::error::AppResult;
 use crate::http::extract::UiForm;
-use crate::http::forms::append_cookie;
+use crate::http::forms::{append_cookie, no_store};
 use crate::http::state::WebState;
 use crate::ui::layout::{Page, render, safe_next};
 use crate::ui::view::at;
@@ -42,16 +42,9 @@ struct ProfileTemplate {
     notice: Option<String>,
 }
 
-/// The profile page; `new_secret` is a token's secret, shown this once.
+/// The profile page; `new_secret` is a token's secret, shown this once, and `notice` says
+/// what the last form did.
 async fn profile_page(
-    state: &WebState,
-    ctx: &Ctx,
-    new_secret: Option<String>,
-) -> AppResult<Response> {
-    profile_page_with(state, ctx, new_secret, None).await
-}
-
-async fn profile_page_with(
     state: &WebState,
     ctx: &Ctx,
     new_secret: Option<String>,
@@ -92,7 +85,7 @@ async fn profile_page_with(
 }
 
 pub async fn profile(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
-    profile_page(&state, &ctx, None).await
+    profile_page(&state, &ctx, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -143,10 +136,9 @@ pub async fn change_password(
             .await?;
     let n = ended.to_string();
     let notice = ctx.t_with("profile-password-changed", &[("ended", &n)]);
-    let mut res = profile_page_with(&state, &ctx, None, Some(notice)).await?;
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(no_store(
+        profile_page(&state, &ctx, None, Some(notice)).await?,
+    ))
 }
 
 /// Marks the caller's notifications read (the dashboard's button).
@@ -186,10 +178,10 @@ pub async fn create_token(
 ) -> AppResult<Response> {
     let issued = tokens::issue(&state.app, &ctx.caller, form.command()).await?;
     // Shown in this response only; the page is not cached.
-    let mut res = profile_page(&state, &ctx, Some(issued.secret)).await?;
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    // Shown in this response only; the page is not cached.
+    Ok(no_store(
+        profile_page(&state, &ctx, Some(issued.secret), None).await?,
+    ))
 }
 
 pub async fn revoke_token(
