@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::http::auth::{LANG_COOKIE, set_cookie};
 use crate::http::ctx::Ctx;
-use crate::http::error::AppResult;
+use crate::http::error::{AppError, AppResult};
 use crate::http::extract::UiForm;
 use crate::http::forms::{append_cookie, no_store};
 use crate::http::state::WebState;
@@ -42,14 +42,18 @@ struct ProfileTemplate {
     notice: Option<String>,
 }
 
-/// The profile page; `new_secret` is a token's secret, shown this once, and `notice` says
-/// what the last form did.
-async fn profile_page(
-    state: &WebState,
-    ctx: &Ctx,
-    new_secret: Option<String>,
-    notice: Option<String>,
-) -> AppResult<Response> {
+/// What the profile page says about the form just sent.
+enum Said {
+    Nothing,
+    /// A new token's secret, shown this once.
+    Secret(String),
+    /// What the form did.
+    Notice(String),
+    /// What was wrong with it: the page again, with the message, at the mistake's status.
+    Mistake(AppError),
+}
+
+async fn profile_page(state: &WebState, ctx: &Ctx, said: Said) -> AppResult<Response> {
     let Profile { user, tokens } = account::profile(&state.app, &ctx.caller).await?;
     let tokens = tokens
         .into_iter()
@@ -67,10 +71,21 @@ async fn profile_page(
             revoked: t.revoked_at.is_some(),
         })
         .collect();
+    let mut page = ctx.page("profile-title");
+    let (mut status, mut new_secret, mut notice) = (StatusCode::OK, None, None);
+    match said {
+        Said::Nothing => {}
+        Said::Secret(s) => new_secret = Some(s),
+        Said::Notice(n) => notice = Some(n),
+        Said::Mistake(e) => {
+            status = e.status;
+            page.error = Some(mistake_text(ctx, &e));
+        }
+    }
     Ok(render(
-        StatusCode::OK,
+        status,
         &ProfileTemplate {
-            page: ctx.page("profile-title"),
+            page,
             display_name: user.display_name.to_string(),
             email: user.email.to_string(),
             locale: user
@@ -85,7 +100,7 @@ async fn profile_page(
 }
 
 pub async fn profile(State(state): State<WebState>, ctx: Ctx) -> AppResult<Response> {
-    profile_page(&state, &ctx, None, None).await
+    profile_page(&state, &ctx, Said::Nothing).await
 }
 
 #[derive(Deserialize)]
@@ -131,14 +146,30 @@ pub async fn change_password(
         new: form.new_password,
         confirm: form.confirm_password,
     };
-    let ended =
+    let changed =
         account::change_password(&state.app, &ctx.caller, cmd, ctx.identity.session.as_ref())
-            .await?;
-    let n = ended.to_string();
-    let notice = ctx.t_with("profile-password-changed", &[("ended", &n)]);
-    Ok(no_store(
-        profile_page(&state, &ctx, None, Some(notice)).await?,
-    ))
+            .await
+            .map_err(AppError::from);
+    let said = match changed {
+        Ok(ended) => {
+            let n = ended.to_string();
+            Said::Notice(ctx.t_with("profile-password-changed", &[("ended", &n)]))
+        }
+        Err(e) if e.is_form_mistake() => Said::Mistake(e),
+        Err(e) => return Err(e),
+    };
+    Ok(no_store(profile_page(&state, &ctx, said).await?))
+}
+
+/// A password form's mistake in the page's language, by the field it names; other mistakes
+/// as the use case worded them.
+fn mistake_text(ctx: &Ctx, e: &AppError) -> String {
+    match e.field.as_deref() {
+        Some(f @ ("current_password" | "new_password" | "confirm_password")) => {
+            ctx.t(&format!("profile-password-error-{f}"))
+        }
+        _ => e.message.clone(),
+    }
 }
 
 /// Marks the caller's notifications read (the dashboard's button).
@@ -180,7 +211,7 @@ pub async fn create_token(
     // Shown in this response only; the page is not cached.
     // Shown in this response only; the page is not cached.
     Ok(no_store(
-        profile_page(&state, &ctx, Some(issued.secret), None).await?,
+        profile_page(&state, &ctx, Said::Secret(issued.secret)).await?,
     ))
 }
 

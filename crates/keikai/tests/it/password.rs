@@ -26,7 +26,12 @@ async fn a_person_changes_their_password_and_their_other_sessions_end() {
         .post_form(&here, "/profile/password", &form("a wrong guess here"))
         .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body.contains("not your current password"), "{body}");
+    // The profile page again, saying what was wrong, not a bare error page.
+    assert!(
+        body.contains("role=\"alert\">The current password is not right.<"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"password-form\""), "{body}");
     let (status, _, body) = app
         .post_form(&here, "/profile/password", &form(PASSWORD))
         .await;
